@@ -1,0 +1,270 @@
+import { type ArithmeticOp } from "./ast.ts";
+import { applyArithmetic, widen } from "./arithmetic.ts";
+import { compileCidrMatcher } from "./cidr.ts";
+import { parseJavaNumber, scalarToJavaString } from "./java.ts";
+import type { EqlType, Scalar } from "./types.ts";
+
+/** What an argument position accepts, as Elasticsearch names it in type errors. */
+export type ArgumentKind = "string" | "numeric" | "integer" | "boolean" | "ip" | "any";
+
+export interface EqlFunction {
+  /** canonical spelling; calls are matched case-insensitively */
+  name: string;
+  minArgs: number;
+  maxArgs: number;
+  /** Elasticsearch's wording after `error building [name]: ` */
+  arityMessage: string;
+  /** whether a `name~(...)` form exists */
+  caseInsensitiveForm: boolean;
+  /** per position; the last entry repeats for variadic functions */
+  argumentKinds: ArgumentKind[];
+  returnType: (argumentTypes: EqlType[]) => EqlType;
+  /**
+   * Evaluates one call on single values. `types` are the static argument types
+   * ("unknown" for schemaless fields), needed for Java's int/double distinctions.
+   */
+  evaluate: (args: Scalar[], types: EqlType[], caseInsensitive: boolean) => Scalar;
+}
+
+const str = (v: Scalar): string | null => (v === null ? null : typeof v === "string" ? v : String(v));
+const num = (v: Scalar): number | null => (typeof v === "number" ? v : null);
+const fold = (s: string, caseInsensitive: boolean) => (caseInsensitive ? s.toLowerCase() : s);
+
+function math(name: string, op: ArithmeticOp): EqlFunction {
+  return {
+    name,
+    minArgs: 2,
+    maxArgs: 2,
+    arityMessage: "expects exactly two arguments",
+    caseInsensitiveForm: false,
+    argumentKinds: ["numeric", "numeric"],
+    returnType: ([a, b]) => widen(a, b),
+    evaluate: ([a, b], [ta, tb]) => applyArithmetic(op, num(a), num(b), ta, tb),
+  };
+}
+
+/** `between(source, left, right[, greedy])`: the text between two markers. */
+function between(source: string, left: string, right: string, greedy: boolean, caseInsensitive: boolean): string {
+  if (source === "" || left === "" || right === "") return source;
+  const haystack = fold(source, caseInsensitive);
+  const l = haystack.indexOf(fold(left, caseInsensitive));
+  if (l < 0) return "";
+  const start = l + left.length;
+  const needle = fold(right, caseInsensitive);
+  const r = greedy ? haystack.lastIndexOf(needle) : haystack.indexOf(needle, start);
+  // Java's substring would throw when a greedy match ends before `left`; an empty result is the safe reading.
+  if (r < 0 || r < start) return "";
+  return source.slice(start, r);
+}
+
+/** Python-style slice on UTF-16 units: negative indices count from the end. */
+function substring(source: string, start: number | null, end: number | null): string {
+  const n = source.length;
+  const clamp = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
+  const s = start === null ? 0 : clamp(start);
+  const e = end === null ? n : clamp(end);
+  return s >= e ? "" : source.slice(s, e);
+}
+
+const cidrCache = new Map<string, (ip: string) => boolean>();
+
+function cidrMatch(ip: string, blocks: string[]): boolean {
+  const key = blocks.join(",");
+  let matcher = cidrCache.get(key);
+  if (!matcher) {
+    matcher = compileCidrMatcher(blocks);
+    // The cache serves non-constant block lists; bound it so hostile data cannot grow it.
+    if (cidrCache.size > 1024) cidrCache.clear();
+    cidrCache.set(key, matcher);
+  }
+  return matcher(ip);
+}
+
+const FUNCTIONS: EqlFunction[] = [
+  math("add", "+"),
+  {
+    name: "between",
+    minArgs: 3,
+    maxArgs: 4,
+    arityMessage: "expects three or four arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string", "string", "boolean"],
+    returnType: () => "keyword",
+    evaluate: ([source, left, right, greedy], _types, ci) => {
+      const s = str(source);
+      const l = str(left);
+      const r = str(right);
+      if (s === null || l === null || r === null) return null;
+      return between(s, l, r, greedy === true, ci);
+    },
+  },
+  {
+    name: "cidrMatch",
+    minArgs: 2,
+    maxArgs: Number.POSITIVE_INFINITY,
+    arityMessage: "expects at least two arguments",
+    caseInsensitiveForm: false,
+    argumentKinds: ["ip", "string"],
+    returnType: () => "boolean",
+    evaluate: ([ip, ...blocks]) => {
+      const address = str(ip);
+      if (address === null) return null;
+      if (blocks.some((b) => b === null)) return null;
+      return cidrMatch(address, blocks as string[]);
+    },
+  },
+  {
+    name: "concat",
+    minArgs: 1,
+    maxArgs: Number.POSITIVE_INFINITY,
+    arityMessage: "expects at least one argument",
+    caseInsensitiveForm: false,
+    argumentKinds: ["any"],
+    returnType: () => "keyword",
+    evaluate: (args, types) => {
+      let out = "";
+      for (let i = 0; i < args.length; i++) {
+        const v = args[i];
+        if (v === null) return null;
+        out += javaString(v, types[i]);
+      }
+      return out;
+    },
+  },
+  math("divide", "/"),
+  {
+    name: "endsWith",
+    minArgs: 2,
+    maxArgs: 2,
+    arityMessage: "expects exactly two arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string"],
+    returnType: () => "boolean",
+    evaluate: ([source, suffix], _t, ci) => {
+      const s = str(source);
+      const x = str(suffix);
+      if (s === null || x === null) return null;
+      return fold(s, ci).endsWith(fold(x, ci));
+    },
+  },
+  {
+    name: "indexOf",
+    minArgs: 2,
+    maxArgs: 3,
+    arityMessage: "expects two or three arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string", "integer"],
+    returnType: () => "integer",
+    evaluate: ([source, sub, start], _t, ci) => {
+      const s = str(source);
+      const x = str(sub);
+      if (s === null || x === null) return null;
+      // An omitted or null start is 0, as in Elasticsearch's processor (its docs say null).
+      const from = Math.max(0, num(start) ?? 0);
+      const found = fold(s, ci).indexOf(fold(x, ci), from);
+      return found < 0 ? null : found;
+    },
+  },
+  {
+    name: "length",
+    minArgs: 1,
+    maxArgs: 1,
+    arityMessage: "expects exactly one argument",
+    caseInsensitiveForm: false,
+    argumentKinds: ["string"],
+    returnType: () => "integer",
+    evaluate: ([source]) => {
+      const s = str(source);
+      return s === null ? null : s.length;
+    },
+  },
+  math("modulo", "%"),
+  math("multiply", "*"),
+  {
+    name: "number",
+    minArgs: 1,
+    maxArgs: 2,
+    arityMessage: "expects one or two arguments",
+    caseInsensitiveForm: false,
+    argumentKinds: ["string", "integer"],
+    // A long or a double depending on the text, so decided per value.
+    returnType: () => "unknown",
+    evaluate: ([source, base]) => {
+      const s = str(source);
+      if (s === null) return null;
+      return parseJavaNumber(s, num(base));
+    },
+  },
+  {
+    name: "startsWith",
+    minArgs: 2,
+    maxArgs: 2,
+    arityMessage: "expects exactly two arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string"],
+    returnType: () => "boolean",
+    evaluate: ([source, prefix], _t, ci) => {
+      const s = str(source);
+      const x = str(prefix);
+      if (s === null || x === null) return null;
+      return fold(s, ci).startsWith(fold(x, ci));
+    },
+  },
+  {
+    name: "string",
+    minArgs: 1,
+    maxArgs: 1,
+    arityMessage: "expects exactly one argument",
+    caseInsensitiveForm: false,
+    argumentKinds: ["any"],
+    returnType: () => "keyword",
+    evaluate: ([value], [type]) => (value === null ? null : javaString(value, type)),
+  },
+  {
+    name: "stringContains",
+    minArgs: 2,
+    maxArgs: 2,
+    arityMessage: "expects exactly two arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string"],
+    returnType: () => "boolean",
+    evaluate: ([source, sub], _t, ci) => {
+      const s = str(source);
+      const x = str(sub);
+      if (s === null || x === null) return null;
+      // Elasticsearch's script path: an empty source or substring never "contains".
+      if (s === "" || x === "") return false;
+      return fold(s, ci).includes(fold(x, ci));
+    },
+  },
+  {
+    name: "substring",
+    minArgs: 2,
+    maxArgs: 3,
+    arityMessage: "expects two or three arguments",
+    caseInsensitiveForm: false,
+    argumentKinds: ["string", "integer", "integer"],
+    returnType: () => "keyword",
+    evaluate: ([source, start, end]) => {
+      const s = str(source);
+      if (s === null) return null;
+      return substring(s, num(start), num(end));
+    },
+  },
+  math("subtract", "-"),
+];
+
+const BY_NAME = new Map(FUNCTIONS.map((f) => [f.name.toLowerCase(), f]));
+
+/** Function names are case-insensitive: `CONCAT`, `cidrmatch` and `cidrMatch` are one function. */
+export function lookupFunction(name: string): EqlFunction | undefined {
+  return BY_NAME.get(name.toLowerCase());
+}
+
+/** Lower-cased, as Elasticsearch lists them in "did you mean" suggestions. */
+export const functionNames = (): string[] => [...BY_NAME.keys()];
+
+export function javaString(value: string | number | boolean, type: EqlType): string {
+  const isDouble = type === "double" || type === "float" || (type === "unknown" && typeof value === "number" && !Number.isInteger(value));
+  return scalarToJavaString(value, isDouble);
+}

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { lookupFunction } from "../../src/eql/functions.ts";
+import type { EqlType, Scalar } from "../../src/eql/types.ts";
+
+const call = (name: string, args: Scalar[], types?: EqlType[], ci = false): Scalar =>
+  lookupFunction(name)!.evaluate(args, types ?? args.map(() => "unknown" as EqlType), ci);
+
+test("names are case-insensitive", () => {
+  assert.equal(lookupFunction("CONCAT")?.name, "concat");
+  assert.equal(lookupFunction("cidrmatch")?.name, "cidrMatch");
+  assert.equal(lookupFunction("arrayContains"), undefined);
+});
+
+test("add, subtract, multiply, divide, modulo: Java integer and double semantics", () => {
+  assert.equal(call("add", [1, 2], ["integer", "integer"]), 3);
+  assert.equal(call("subtract", [1, 2.5], ["integer", "double"]), -1.5);
+  assert.equal(call("multiply", [3, 4], ["long", "long"]), 12);
+  assert.equal(call("divide", [4, 3], ["integer", "integer"]), 1);
+  assert.equal(call("divide", [-7, 2], ["integer", "integer"]), -3);
+  assert.equal(call("divide", [4, 2.0], ["integer", "double"]), 2);
+  assert.equal(call("divide", [1, 4], ["integer", "double"]), 0.25);
+  assert.equal(call("modulo", [10, -6], ["integer", "integer"]), 4);
+  assert.equal(call("modulo", [-10, -6], ["integer", "integer"]), -4);
+  assert.equal(call("modulo", [10, 0.5], ["integer", "double"]), 0);
+  assert.equal(call("add", [null, 1]), null);
+  assert.throws(() => call("divide", [1, 0], ["integer", "integer"]), /\/ by zero/);
+  assert.throws(() => call("add", [2 ** 31 - 1, 1], ["integer", "integer"]), /integer overflow/);
+  assert.equal(call("add", [2 ** 31 - 1, 1], ["long", "integer"]), 2 ** 31);
+});
+
+test("between: first left, then the next right (or the last with greedy); empty markers return the source", () => {
+  const path = "C:\\Windows\\System32\\cmd.exe";
+  assert.equal(call("between", [path, "System32\\", ".exe"]), "cmd");
+  assert.equal(call("between", [path, "\\", "\\", false]), "Windows");
+  assert.equal(call("between", [path, "\\", "\\", true]), "Windows\\System32");
+  assert.equal(call("between", ["abc", "x", "c"]), "");
+  assert.equal(call("between", ["abc", "", "c"]), "abc");
+  assert.equal(call("between", ["", "a", "c"]), "");
+  assert.equal(call("between", ["System Idle Process", "s", "E"], undefined, true), "yst");
+  assert.equal(call("between", [null, "a", "b"]), null);
+});
+
+test("startsWith, endsWith, stringContains and their ~ forms", () => {
+  assert.equal(call("startsWith", ["explorer.exe", "explorer"]), true);
+  assert.equal(call("startsWith", ["explorer.exe", "EXPLORER"]), false);
+  assert.equal(call("startsWith", ["explorer.exe", "EXPLORER"], undefined, true), true);
+  assert.equal(call("startsWith", ["", ""]), true);
+  assert.equal(call("endsWith", ["cmd.EXE", ".exe"]), false);
+  assert.equal(call("endsWith", ["cmd.EXE", ".exe"], undefined, true), true);
+  assert.equal(call("endsWith", ["", ""]), true);
+  assert.equal(call("endsWith", [null, "x"]), null);
+  assert.equal(call("stringContains", ["abcdef", "cd"]), true);
+  assert.equal(call("stringContains", ["abcdef", "CD"], undefined, true), true);
+  assert.equal(call("stringContains", ["abc", ""]), false);
+  assert.equal(call("stringContains", ["", ""]), false);
+  assert.equal(call("stringContains", [null, "a"]), null);
+});
+
+test("indexOf: position from start, null when absent; a null start is 0", () => {
+  assert.equal(call("indexOf", ["subdomain.example.com", ".", 10]), 17);
+  assert.equal(call("indexOf", ["subdomain.example.com", "."]), 9);
+  assert.equal(call("indexOf", ["subdomain.example.com", ".", null]), 9);
+  assert.equal(call("indexOf", ["abc", "x"]), null);
+  assert.equal(call("indexOf", ["abc", "a", -5]), 0);
+  assert.equal(call("indexOf", ["abc", "a", 10]), null);
+  assert.equal(call("indexOf", ["abc", "", 10]), 3);
+  assert.equal(call("indexOf", ["", ""]), 0);
+  assert.equal(call("indexOf", ["ABC", "b"], undefined, true), 1);
+  assert.equal(call("indexOf", [null, "a"]), null);
+});
+
+test("length counts UTF-16 units; substring slices like Python", () => {
+  assert.equal(call("length", ["héllo"]), 5);
+  assert.equal(call("length", [""]), 0);
+  assert.equal(call("length", [null]), null);
+  assert.equal(call("substring", ["start regsvr32.exe", -4, -1]), ".ex");
+  assert.equal(call("substring", ["hello", 1]), "ello");
+  assert.equal(call("substring", ["hello", 3, 1]), "");
+  assert.equal(call("substring", ["hello", -100, 100]), "hello");
+  assert.equal(call("substring", ["hello", null, 2]), "he");
+  assert.equal(call("substring", [null, 1]), null);
+});
+
+test("string and concat print values the way Java does; any null makes concat null", () => {
+  assert.equal(call("string", [42], ["integer"]), "42");
+  assert.equal(call("string", [42.5], ["double"]), "42.5");
+  assert.equal(call("string", [100], ["double"]), "100.0");
+  assert.equal(call("string", [1e20], ["double"]), "1.0E20");
+  assert.equal(call("string", [true], ["boolean"]), "true");
+  assert.equal(call("string", [null]), null);
+  assert.equal(call("concat", ["a", 5, true], ["keyword", "integer", "boolean"]), "a5true");
+  assert.equal(call("concat", ["a", null]), null);
+});
+
+test("number parses longs, doubles and other bases; bad text is an error naming it", () => {
+  assert.equal(call("number", ["42"]), 42);
+  assert.equal(call("number", ["+42"]), 42);
+  assert.equal(call("number", ["42.5"]), 42.5);
+  assert.equal(call("number", ["1e3"]), 1000);
+  assert.equal(call("number", ["32", 16]), 50);
+  assert.equal(call("number", ["0xdeadbeef"]), 3735928559);
+  assert.equal(call("number", [null]), null);
+  assert.throws(() => call("number", ["abc"]), /Unable to convert \[abc\] to number of base \[10\]/);
+});
+
+test("cidrMatch: IPv4 and IPv6 blocks, host bits allowed, invalid addresses never match", () => {
+  assert.equal(call("cidrMatch", ["10.6.48.157", "10.6.48.157/8"]), true);
+  assert.equal(call("cidrMatch", ["192.168.1.1", "10.0.0.0/8", "192.168.0.0/16"]), true);
+  assert.equal(call("cidrMatch", ["8.8.8.8", "0.0.0.0/0"]), true);
+  assert.equal(call("cidrMatch", ["2001:db8::1", "2001:db8::/32"]), true);
+  assert.equal(call("cidrMatch", ["::ffff:10.1.2.3", "10.0.0.0/8"]), true);
+  assert.equal(call("cidrMatch", ["not an ip", "10.0.0.0/8"]), false);
+  assert.equal(call("cidrMatch", ["010.0.0.1", "10.0.0.0/8"]), false);
+  assert.equal(call("cidrMatch", [null, "10.0.0.0/8"]), null);
+  assert.throws(() => call("cidrMatch", ["10.0.0.1", "10.0.0.0/33"]), /10\.0\.0\.0\/33/);
+});
