@@ -76,7 +76,7 @@ function segmentsMatch(head: string, middle: readonly string[], tail: string, va
  * (earlier stars can never need to swallow more), so this is O(pattern × value)
  * in the worst case, never exponential.
  */
-export function globMatch(pattern: string, value: string): boolean {
+function globMatch(pattern: string, value: string): boolean {
   let p = 0;
   let v = 0;
   let starAt = -1;

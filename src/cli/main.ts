@@ -1,0 +1,46 @@
+import { Command, CommanderError } from "commander";
+import { enableLinearRegexFallback } from "../eql/regex-safety.ts";
+import { registerQueryCommand } from "./query.ts";
+
+/** Exit codes of every command: 0 done, 1 findings with --fail-on-alert, 2 bad usage or invalid input. */
+export const EXIT_OK = 0;
+export const EXIT_FINDINGS = 1;
+export const EXIT_USAGE = 2;
+
+export function buildProgram(): Command {
+  const program = new Command("eqlite")
+    .description("Run Elastic EQL detection rules and queries over JSON events, without Elasticsearch")
+    .version(process.env.npm_package_version ?? "0.1.0")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  registerQueryCommand(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  // Before any rule regex is compiled: pathological patterns fall back to a linear-time engine.
+  enableLinearRegexFallback();
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return (program.getOptionValue("exitCode") as number | undefined) ?? EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    }
+    throw error;
+  }
+}
+
+const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/bin/eqlite.js");
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error) => {
+      process.stderr.write(`eqlite: ${error instanceof Error ? error.stack : String(error)}\n`);
+      process.exitCode = EXIT_USAGE;
+    },
+  );
+}

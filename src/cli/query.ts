@@ -1,0 +1,116 @@
+import { basename } from "node:path";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { EqlError } from "../eql/error.ts";
+import type { EsMapping } from "../eql/mapping.ts";
+import { parse } from "../eql/parser.ts";
+import { type EqlIndex, type EqlSearchResponse, eqlSearch } from "../eql/search.ts";
+import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
+
+interface QueryOptions {
+  mapping?: string;
+  size: number;
+  timestampField: string;
+  tiebreakerField?: string;
+  eventCategoryField: string;
+  resultPosition: "head" | "tail";
+  maxSamplesPerKey: number;
+  format: "ndjson" | "es";
+  strict?: boolean;
+}
+
+const nonNegativeInteger = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${name} must be a whole number >= 0`);
+  return Number(value);
+};
+
+export function registerQueryCommand(program: Command): void {
+  program
+    .command("query")
+    .description("run an EQL query over JSON events (NDJSON, JSON arrays, gzip, zstd) and print the matches")
+    .argument("<query>", "the EQL query, e.g. 'process where process.name : \"bash\"'")
+    .argument("[files...]", "event files; '-' or none reads stdin")
+    .option("--mapping <file>", "an Elasticsearch mapping (JSON) giving field types")
+    .option("--size <n>", "the most events or sequences to return", nonNegativeInteger("--size"), 10)
+    .option("--timestamp-field <field>", "the field that orders events", "@timestamp")
+    .option("--tiebreaker-field <field>", "orders events with equal timestamps")
+    .option("--event-category-field <field>", "the field that 'process where' tests", "event.category")
+    .addOption(
+      new Option("--result-position <pos>", "with more matches than --size: keep the earliest or the latest")
+        .choices(["head", "tail"])
+        .default("tail"),
+    )
+    .option("--max-samples-per-key <n>", "samples per join key (sample queries)", nonNegativeInteger("--max-samples-per-key"), 1)
+    .addOption(
+      new Option("--format <format>", "ndjson: one match per line; es: the _eql/search response").choices(["ndjson", "es"]).default("ndjson"),
+    )
+    .option("--strict", "a malformed input line is an error instead of being reported and skipped")
+    .action(async (query: string, files: string[], options: QueryOptions, command: Command) => {
+      const code = await runQuery(query, files, options);
+      command.parent?.setOptionValue("exitCode", code);
+    });
+}
+
+export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
+  const paths = files.length ? files : ["-"];
+  try {
+    // Syntax first, before any input is read: a typo should not wait for a large file.
+    parse(query);
+  } catch (error) {
+    if (error instanceof EqlError) {
+      process.stderr.write(`${error.pretty()}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  const mapping = options.mapping ? ((await readJsonDocument(options.mapping)) as EsMapping) : undefined;
+  let problems = 0;
+  const onProblem = (p: DecodeProblem) => {
+    problems++;
+    process.stderr.write(`${formatProblem(p)}\n`);
+  };
+  const indices: EqlIndex[] = paths.map((path) => ({
+    name: path === "-" ? "stdin" : basename(path),
+    mapping,
+    events: eventsOf(path, { strict: options.strict, onProblem }),
+  }));
+  let response: EqlSearchResponse;
+  try {
+    response = await eqlSearch(indices, {
+      query,
+      size: options.size,
+      result_position: options.resultPosition,
+      timestamp_field: options.timestampField,
+      tiebreaker_field: options.tiebreakerField,
+      event_category_field: options.eventCategoryField,
+      max_samples_per_key: options.maxSamplesPerKey,
+    });
+  } catch (error) {
+    if (error instanceof EqlError) {
+      process.stderr.write(`${error.pretty()}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  writeResponse(response, options.format);
+  const shown = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
+  if (response.hits.total.value > shown && options.format === "ndjson") {
+    process.stderr.write(`eqlite: showing ${shown} of ${response.hits.total.value} matches (use --size to see more)\n`);
+  }
+  if (problems) process.stderr.write(`eqlite: ${problems} malformed input line(s) reported above were skipped\n`);
+  return 0;
+}
+
+async function* eventsOf(path: string, options: { strict?: boolean; onProblem: (p: DecodeProblem) => void }) {
+  for await (const { event } of readEvents([path], options)) yield event;
+}
+
+function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): void {
+  if (format === "es") {
+    process.stdout.write(`${JSON.stringify(response, null, 2)}\n`);
+    return;
+  }
+  const lines: string[] = [];
+  for (const hit of response.hits.events ?? []) lines.push(JSON.stringify(hit._source));
+  for (const sequence of response.hits.sequences ?? []) lines.push(JSON.stringify(sequence));
+  if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
+}

@@ -1,0 +1,393 @@
+import type { Comparison, EventQuery, Expression, Field, FunctionCall, In, Literal, Match } from "./ast.ts";
+import { EqlError, problemAt } from "./error.ts";
+import { compileFieldGetter, type Event, type FieldGetter, someValue, withNullValue } from "./field-access.ts";
+import { lookupFunction } from "./functions.ts";
+import { compileMatcher, matchesEverything } from "./matcher.ts";
+import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
+import type { Schema } from "./schema.ts";
+import type { Source } from "./source.ts";
+import { type EqlType, isStringType, type Scalar } from "./types.ts";
+import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
+import { referencesField } from "./validation/field-comparisons.ts";
+import type { ValidationContext } from "./validation/context.ts";
+
+export type EventPredicate = (event: Event) => boolean;
+
+/**
+ * Turns a validated event query into a predicate, once. Conditions follow what
+ * Elasticsearch executes: a field compared with constants is a query — true when
+ * some value of the field satisfies it, and its negation true when none does
+ * (including when the field is absent); anything computed is a script with
+ * three-valued logic, matched when true for some combination of field values.
+ */
+export class QueryCompiler {
+  private readonly getters = new Map<string, FieldGetter>();
+
+  /**
+   * `fieldSchema` is the schema of the one index being searched, when it differs from
+   * the merged schema the query was validated against (aliases, formats and
+   * `null_value` are per index). `failingFields` are fields whose reading fails in
+   * that index (runtime fields with scripts eqlite cannot run).
+   */
+  constructor(
+    private readonly ctx: ValidationContext,
+    private readonly source: Source,
+    private readonly fieldSchema: Schema | undefined = ctx.options.schema,
+    private readonly failingFields: ReadonlySet<string> = new Set(),
+  ) {}
+
+  compileEventQuery(q: EventQuery): EventPredicate {
+    const condition = this.condition(q.condition);
+    if (q.category === null) return condition;
+    const category = q.category;
+    const categoryField = this.getterForName(this.ctx.options.eventCategoryField);
+    const isCategory = (v: string | number | boolean) => v === category;
+    return (event) => someValue(categoryField(event), isCategory) && condition(event);
+  }
+
+  /** The raw value reader of a field, through aliases and `null_value`; unknown optional fields read nothing. */
+  fieldGetter(f: Field): FieldGetter {
+    return this.getterForName(f.name);
+  }
+
+  /** The type the query was validated with (from the merged schema, or "unknown"). */
+  typeOf(e: Expression): EqlType {
+    return this.ctx.typeOf(e);
+  }
+
+  /** The reader of a field given by name (timestamp, tiebreaker, join keys). */
+  fieldGetterByName(name: string): FieldGetter {
+    return this.getterForName(name);
+  }
+
+  /** The date format of a field in this index's mapping, if it has one. */
+  fieldFormat(name: string): string | undefined {
+    return this.fieldSchema?.field(name)?.format;
+  }
+
+  private getterForName(name: string): FieldGetter {
+    let getter = this.getters.get(name);
+    if (getter) return getter;
+    const schema = this.fieldSchema;
+    if (this.failingFields.has(name)) {
+      getter = () => {
+        throw new FieldEvaluationError(name);
+      };
+    } else if (!schema) {
+      getter = compileFieldGetter(name);
+    } else {
+      const info = schema.field(name);
+      if (!info) getter = () => undefined;
+      else {
+        getter = compileFieldGetter(info.sourcePath);
+        if (info.nullValue !== undefined && info.nullValue !== null) getter = withNullValue(getter, info.nullValue);
+      }
+    }
+    this.getters.set(name, getter);
+    return getter;
+  }
+
+  condition(e: Expression): EventPredicate {
+    switch (e.kind) {
+      case "Logical": {
+        const left = this.condition(e.left);
+        const right = this.condition(e.right);
+        return e.op === "and" ? (ev) => left(ev) && right(ev) : (ev) => left(ev) || right(ev);
+      }
+      case "Not": {
+        if (this.isScript(e.operand)) {
+          // Elasticsearch folds a `not` over a script into the script: null stays null.
+          const script = this.script(e);
+          return (ev) => script(ev) === true;
+        }
+        const operand = this.condition(e.operand);
+        return (ev) => !operand(ev);
+      }
+      case "Literal":
+        return e.value === true ? () => true : () => false;
+      case "Field":
+        // A bare boolean field reads as `field == true`.
+        return this.fieldComparison(e, "==", { kind: "Literal", value: true, type: "boolean", loc: e.loc });
+      default: {
+        const query = this.fieldPredicate(e);
+        if (query) return query;
+        const script = this.script(e);
+        return (ev) => script(ev) === true;
+      }
+    }
+  }
+
+  /** Whether Elasticsearch would run `e` as a script rather than a query. */
+  private isScript(e: Expression): boolean {
+    if (e.kind === "Logical" || e.kind === "Field" || e.kind === "Literal") return false;
+    if (e.kind === "Not") return this.isScript(e.operand);
+    return this.queryShape(e) === null;
+  }
+
+  /** The field and constants of a condition that translates to a query, or null. */
+  private queryShape(e: Expression): { field: Field } | null {
+    switch (e.kind) {
+      case "Comparison": {
+        if (e.left.kind === "Field" && !referencesField(e.right)) return { field: e.left };
+        if (e.right.kind === "Field" && !referencesField(e.left)) return { field: e.right };
+        return null;
+      }
+      case "Match":
+        return e.subject.kind === "Field" ? { field: e.subject } : null;
+      case "In":
+        return e.subject.kind === "Field" && !e.values.some(referencesField) ? { field: e.subject } : null;
+      case "FunctionCall": {
+        if (!QUERY_FUNCTIONS.has(e.name.toLowerCase())) return null;
+        const [first, ...rest] = e.args;
+        return first?.kind === "Field" && !rest.some(referencesField) ? { field: first } : null;
+      }
+      default:
+        return null;
+    }
+  }
+
+  private fieldPredicate(e: Expression): EventPredicate | null {
+    const shape = this.queryShape(e);
+    if (!shape) return null;
+    switch (e.kind) {
+      case "Comparison":
+        return this.comparison(e);
+      case "Match":
+        return this.match(e, shape.field);
+      case "In":
+        return this.inList(e, shape.field);
+      case "FunctionCall":
+        return this.functionQuery(e, shape.field);
+      default:
+        return null;
+    }
+  }
+
+  private comparison(e: Comparison): EventPredicate {
+    if (e.left.kind === "Field" && !referencesField(e.right)) {
+      return this.fieldComparison(e.left, e.op, this.constant(e.right));
+    }
+    const flipped = FLIP[e.op];
+    return this.fieldComparison(e.right as Field, flipped, this.constant(e.left));
+  }
+
+  private fieldComparison(field: Field, op: Comparison["op"], literal: Literal): EventPredicate {
+    const get = this.fieldGetter(field);
+    if (literal.value === null) {
+      // `== null` is "has no value", `!= null` "has a value"; other comparisons with null match nothing.
+      if (op === "==") return (ev) => !someValue(get(ev), () => true);
+      if (op === "!=") return (ev) => someValue(get(ev), () => true);
+      return () => false;
+    }
+    const compare = this.comparator(field, literal);
+    if (op === "!=") {
+      // `a != b` is `not (a == b)`: true when no value equals, also for a missing field.
+      const equal = (v: string | number | boolean) => compare(v) === 0;
+      return (ev) => !someValue(get(ev), equal);
+    }
+    const test = COMPARISON_TESTS[op];
+    const holds = (v: string | number | boolean) => test(compare(v));
+    return (ev) => someValue(get(ev), holds);
+  }
+
+  private comparator(field: Field, literal: Literal) {
+    const info = this.fieldSchema?.field(field.name);
+    try {
+      return compileComparator(this.ctx.typeOf(field), literal.value, literal.type, info?.format);
+    } catch (error) {
+      if (error instanceof LiteralCoercionError) {
+        throw this.error(literal, `cannot compare [${field.name}] of type [${this.ctx.typeOf(field)}] with ${this.text(literal)}: ${error.message}`);
+      }
+      throw error;
+    }
+  }
+
+  private match(e: Match, field: Field): EventPredicate {
+    const get = this.fieldGetter(field);
+    if (matchesEverything(e)) return (ev) => someValue(get(ev), () => true);
+    const matches = this.guard(e, () => compileMatcher(e));
+    const test = (v: string | number | boolean) => matches(typeof v === "string" ? v : String(v));
+    return (ev) => someValue(get(ev), test);
+  }
+
+  private inList(e: In, field: Field): EventPredicate {
+    const get = this.fieldGetter(field);
+    // Null elements are dropped, as Elasticsearch's terms query drops them.
+    const literals = e.values.map((v) => this.constant(v)).filter((l) => l.value !== null);
+    const type = this.ctx.typeOf(field);
+    let member: (v: string | number | boolean) => boolean;
+    if ((isStringType(type) || type === "unknown") && literals.every((l) => l.type === "keyword")) {
+      const fold = e.caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
+      const set = new Set(literals.map((l) => fold(l.value as string)));
+      member = (v) => set.has(fold(typeof v === "string" ? v : String(v)));
+    } else {
+      const comparators = literals.map((l) =>
+        e.caseInsensitive && l.type === "keyword"
+          ? this.comparatorFolded(field, l)
+          : this.comparator(field, l),
+      );
+      member = (v) => comparators.some((c) => c(v) === 0);
+    }
+    return e.negated ? (ev) => !someValue(get(ev), member) : (ev) => someValue(get(ev), member);
+  }
+
+  private comparatorFolded(field: Field, literal: Literal) {
+    const lower = { ...literal, value: (literal.value as string).toLowerCase() };
+    const compare = this.comparator(field, lower);
+    return (v: string | number | boolean) => compare(typeof v === "string" ? v.toLowerCase() : v);
+  }
+
+  /** startsWith, endsWith, stringContains and cidrMatch on a field: queries over each value. */
+  private functionQuery(e: FunctionCall, field: Field): EventPredicate {
+    const get = this.fieldGetter(field);
+    const fn = lookupFunction(e.name)!;
+    const rest = e.args.slice(1).map((a) => this.constant(a).value);
+    const types = e.args.map((a) => this.ctx.typeOf(a));
+    const ci = e.caseInsensitive;
+    const args: Scalar[] = [null, ...rest];
+    // One evaluation now, so that an invalid CIDR block fails at compile time with its position.
+    this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
+    const test = (v: string | number | boolean) => {
+      args[0] = v;
+      return fn.evaluate(args, types, ci) === true;
+    };
+    return (ev) => someValue(get(ev), test);
+  }
+
+  /** A script evaluated per event: true, false or null, over every combination of its fields' values. */
+  script(e: Expression): (event: Event) => Scalar {
+    const slots: Field[] = [];
+    const slotByName = new Map<string, number>();
+    const fn = this.guard(e, () =>
+      compileScript(e, {
+        typeOf: (x) => this.ctx.typeOf(x),
+        slotOf: (f) => {
+          let slot = slotByName.get(f.name);
+          if (slot === undefined) {
+            slot = slots.length;
+            slots.push(f);
+            slotByName.set(f.name, slot);
+          }
+          return slot;
+        },
+      }),
+    );
+    if (slots.length === 0) {
+      const value = this.guard(e, () => fn([]));
+      return () => value;
+    }
+    const getters = slots.map((f) => this.fieldGetter(f));
+    return (event) => evaluateOverValues(fn, getters, event);
+  }
+
+  /** Folds a constant expression (`1 + 2`, `concat("a", "b")`) to its literal. */
+  private constant(e: Expression): Literal {
+    if (e.kind === "Literal") return e;
+    const value = this.guard(e, () => compileScript(e, { typeOf: (x) => this.ctx.typeOf(x), slotOf: () => -1 })([]));
+    const t = this.ctx.typeOf(e);
+    const type: Literal["type"] =
+      value === null
+        ? "null"
+        : typeof value === "string"
+          ? "keyword"
+          : typeof value === "boolean"
+            ? "boolean"
+            : t === "double" || t === "float" || !Number.isInteger(value)
+              ? "double"
+              : t === "integer"
+                ? "integer"
+                : "long";
+    return { kind: "Literal", value, type, loc: e.loc };
+  }
+
+  /** Runs compile-time work, turning its failures into errors that point at `e`. */
+  private guard<T>(e: Expression, work: () => T): T {
+    try {
+      return work();
+    } catch (error) {
+      if (error instanceof EqlError) throw error;
+      throw this.error(e, (error as Error).message);
+    }
+  }
+
+  private text(e: Expression): string {
+    return this.source.body.slice(e.loc.start, e.loc.end);
+  }
+
+  private error(e: Expression, message: string): EqlError {
+    return new EqlError("evaluation", this.source, [problemAt(this.source, e.loc.start, e.loc.end, message)]);
+  }
+}
+
+/** Reading a field failed for a whole index: Elasticsearch reports it as a shard failure. */
+export class FieldEvaluationError extends Error {
+  constructor(readonly field: string) {
+    super(`field [${field}] cannot be evaluated: it is a runtime field whose script eqlite cannot run`);
+  }
+}
+
+const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
+
+const FLIP: Record<Comparison["op"], Comparison["op"]> = {
+  "==": "==",
+  "!=": "!=",
+  "<": ">",
+  "<=": ">=",
+  ">": "<",
+  ">=": "<=",
+};
+
+/** Combinations beyond this many are not enumerated; the first values of each field still are. */
+export const MAX_SCRIPT_COMBINATIONS = 4096;
+
+/**
+ * Binds each field slot to one value at a time: true if any combination is true,
+ * else null if any is null, else false. A missing field binds to null.
+ */
+export function evaluateOverValues(fn: ScriptFn, getters: FieldGetter[], event: Event): Scalar {
+  const n = getters.length;
+  const binding: Binding = new Array(n);
+  let lists: Scalar[][] | undefined;
+  for (let i = 0; i < n; i++) {
+    const raw = getters[i](event);
+    if (raw === undefined || raw === null || typeof raw !== "object") {
+      binding[i] = raw === undefined ? null : (raw as Scalar);
+      continue;
+    }
+    const values = collect(raw);
+    if (values.length === 1) binding[i] = values[0];
+    else {
+      lists ??= new Array(n);
+      lists[i] = values.length ? values : [null];
+    }
+  }
+  if (!lists) return fn(binding);
+  let sawNull = false;
+  let combinations = 0;
+  const assign = (i: number): boolean => {
+    if (i === n) {
+      if (++combinations > MAX_SCRIPT_COMBINATIONS) return false;
+      const r = fn(binding);
+      if (r === true) return true;
+      if (r === null) sawNull = true;
+      return false;
+    }
+    const list = lists![i];
+    if (!list) return assign(i + 1);
+    for (const v of list) {
+      binding[i] = v;
+      if (assign(i + 1)) return true;
+    }
+    return false;
+  };
+  if (assign(0)) return true;
+  return sawNull ? null : false;
+}
+
+function collect(raw: unknown, out: Scalar[] = []): Scalar[] {
+  if (Array.isArray(raw)) for (const x of raw) collect(x, out);
+  else if (raw !== null && raw !== undefined && typeof raw !== "object") out.push(raw as Scalar);
+  return out;
+}
+
+export type { EqlType };

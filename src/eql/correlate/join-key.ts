@@ -1,0 +1,103 @@
+import type { FieldGetter } from "../field-access.ts";
+import { canonicalIp } from "../cidr.ts";
+import { formatTimestamp } from "../timestamp.ts";
+import type { EqlType, Scalar } from "../types.ts";
+import { parseDateValue } from "../value-compare.ts";
+
+/** How to read one `by` key of one query. */
+export interface KeyReader {
+  get: FieldGetter;
+  /** `?field`: a null value is a key value instead of excluding the event */
+  optional: boolean;
+  type: EqlType;
+  format?: string;
+}
+
+/** One composite key value of an event: `id` compares, `values` is what the response shows. */
+export interface JoinKey {
+  id: string;
+  values: Scalar[];
+}
+
+export type DateKeyStyle = "iso" | "epoch_millis";
+
+interface KeyPart {
+  id: string;
+  shown: Scalar;
+}
+
+/** Keys compare exactly: dates as instants, addresses canonically, strings case-sensitively. */
+function keyPart(v: string | number | boolean, reader: KeyReader, dates: DateKeyStyle): KeyPart | null {
+  if (reader.type === "date" || reader.type === "date_nanos") {
+    const ns = parseDateValue(v, reader.format);
+    if (ns === null) return null;
+    const shown = dates === "iso" ? formatTimestamp(ns, reader.type === "date_nanos" ? "ns" : "ms") : String(ns / 1_000_000n);
+    return { id: `d${ns}`, shown };
+  }
+  if (reader.type === "ip") {
+    const ip = canonicalIp(String(v));
+    return ip === null ? null : { id: `i${ip}`, shown: ip };
+  }
+  return { id: `${typeof v === "string" ? "s" : typeof v === "number" ? "n" : "b"}${v}`, shown: v };
+}
+
+const NULL_PART: KeyPart = { id: "z", shown: null };
+
+function partsOf(raw: unknown, reader: KeyReader, dates: DateKeyStyle): KeyPart[] {
+  const parts: KeyPart[] = [];
+  const seen = new Set<string>();
+  const visit = (v: unknown) => {
+    if (Array.isArray(v)) {
+      for (const x of v) visit(x);
+      return;
+    }
+    if (v === undefined || v === null || typeof v === "object") return;
+    const part = keyPart(v as string | number | boolean, reader, dates);
+    if (part && !seen.has(part.id)) {
+      seen.add(part.id);
+      parts.push(part);
+    }
+  };
+  visit(raw);
+  return parts;
+}
+
+/**
+ * The composite keys of an event: each distinct value of a multi-valued key field is
+ * a key of its own, several such fields give their cartesian product, and a missing
+ * value excludes the event unless the key is optional.
+ */
+export function joinKeysOf(event: Record<string, unknown>, readers: KeyReader[], dates: DateKeyStyle = "iso"): JoinKey[] {
+  if (readers.length === 0) return [EMPTY_KEY];
+  let combos: Array<{ ids: string[]; values: Scalar[] }> = [{ ids: [], values: [] }];
+  for (const reader of readers) {
+    let parts = partsOf(reader.get(event), reader, dates);
+    if (parts.length === 0) {
+      if (!reader.optional) return [];
+      parts = [NULL_PART];
+    }
+    const next: typeof combos = [];
+    for (const c of combos) for (const p of parts) next.push({ ids: [...c.ids, p.id], values: [...c.values, p.shown] });
+    combos = next;
+  }
+  return combos.map((c) => ({ id: c.ids.join("\u0000"), values: c.values }));
+}
+
+const EMPTY_KEY: JoinKey = { id: "", values: [] };
+
+/** Orders composite keys as Elasticsearch lists them: null first, then by value. */
+export function compareJoinKeys(a: JoinKey, b: JoinKey): number {
+  for (let i = 0; i < Math.min(a.values.length, b.values.length); i++) {
+    const x = a.values[i];
+    const y = b.values[i];
+    if (x === y) continue;
+    if (x === null) return -1;
+    if (y === null) return 1;
+    if (typeof x === "number" && typeof y === "number") return x - y;
+    if (typeof x === "boolean" && typeof y === "boolean") return Number(x) - Number(y);
+    const sx = String(x);
+    const sy = String(y);
+    if (sx !== sy) return sx < sy ? -1 : 1;
+  }
+  return a.values.length - b.values.length;
+}

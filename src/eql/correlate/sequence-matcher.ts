@@ -1,0 +1,188 @@
+import { compareOrder, type OrderKey } from "../ordering.ts";
+import { compareJoinKeys, type JoinKey } from "./join-key.ts";
+
+/** An event as the sequence state machine sees it: its place in order and the keys it has per stage. */
+export interface SequenceEvent<T> {
+  item: T;
+  order: OrderKey & { timestamp: bigint };
+  /** per positive stage: the event's join keys if it matches that stage's query, else undefined */
+  stageKeys: ReadonlyArray<readonly JoinKey[] | undefined>;
+  /** the event's join keys if it matches the `until` query */
+  untilKeys?: readonly JoinKey[];
+}
+
+export interface CompletedSequence<T> {
+  key: JoinKey;
+  events: T[];
+  orders: OrderKey[];
+}
+
+export interface SequenceLimits {
+  /** open partial sequences kept at most; beyond, the least recently advanced key is evicted */
+  maxOpenPartials: number;
+  /** for sequences without maxspan: partials whose first event is older than this (ns) expire */
+  horizonNs?: bigint;
+}
+
+export interface SequenceStats {
+  open: number;
+  completed: number;
+  /** dropped because the cap on open partials was reached */
+  evicted: number;
+  /** dropped because maxspan or the horizon had passed */
+  expired: number;
+  /** dropped by an `until` event */
+  untilKilled: number;
+}
+
+interface Partial<T> {
+  events: T[];
+  orders: OrderKey[];
+  first: bigint;
+  last: OrderKey;
+}
+
+interface KeyState<T> {
+  key: JoinKey;
+  /** one slot per stage: the most recent partial that has matched stages 0..i */
+  slots: Array<Partial<T> | undefined>;
+  open: number;
+  lastUntil?: OrderKey;
+}
+
+export const DEFAULT_MAX_OPEN_PARTIALS = 100_000;
+
+/**
+ * Elasticsearch's sequence algorithm, one event at a time in (timestamp, tiebreaker,
+ * arrival) order: per join key, one pending partial per stage; a hit for stage i
+ * extends the stage i-1 partial (the newest overwrites), stages are tried from the
+ * last to the first so one event never fills two stages of one sequence, maxspan is
+ * inclusive and measured from the first event, and an `until` event kills the
+ * partials of its key that it follows (checked when they would next advance).
+ */
+export class SequenceMatcher<T> {
+  readonly stats: SequenceStats = { open: 0, completed: 0, evicted: 0, expired: 0, untilKilled: 0 };
+  private readonly states = new Map<string, KeyState<T>>();
+
+  constructor(
+    private readonly stageCount: number,
+    private readonly maxspanNs: bigint | null,
+    private readonly onComplete: (sequence: CompletedSequence<T>) => void,
+    private readonly limits: SequenceLimits = { maxOpenPartials: DEFAULT_MAX_OPEN_PARTIALS },
+  ) {}
+
+  push(e: SequenceEvent<T>): void {
+    const completed: CompletedSequence<T>[] = [];
+    const last = this.stageCount - 1;
+    for (let stage = last; stage >= 0; stage--) {
+      const keys = e.stageKeys[stage];
+      if (!keys) continue;
+      for (const key of keys) {
+        if (stage === 0) {
+          this.start(key, e);
+          continue;
+        }
+        const state = this.states.get(key.id);
+        const previous = state?.slots[stage - 1];
+        if (!state || !previous) continue;
+        this.take(state, stage - 1);
+        if (state.lastUntil && compareOrder(state.lastUntil, previous.last) >= 0) {
+          this.stats.untilKilled++;
+          continue;
+        }
+        if (this.maxspanNs !== null && e.order.timestamp - previous.first > this.maxspanNs) {
+          this.stats.expired++;
+          continue;
+        }
+        const next: Partial<T> = {
+          events: [...previous.events, e.item],
+          orders: [...previous.orders, e.order],
+          first: previous.first,
+          last: e.order,
+        };
+        if (stage === last) {
+          this.stats.completed++;
+          completed.push({ key: state.key, events: next.events, orders: next.orders });
+        } else {
+          this.put(state, stage, next);
+        }
+        this.touch(state);
+      }
+    }
+    if (e.untilKeys) {
+      for (const key of e.untilKeys) {
+        const state = this.states.get(key.id);
+        if (state) state.lastUntil = e.order;
+      }
+    }
+    if (completed.length > 1) completed.sort((a, b) => compareJoinKeys(a.key, b.key));
+    for (const c of completed) this.onComplete(c);
+  }
+
+  /**
+   * Drops what can no longer complete once no event before `watermark` (ns) can
+   * arrive: partials older than maxspan (or the horizon), and keys left empty.
+   */
+  expire(watermark: bigint): void {
+    const span = this.maxspanNs ?? this.limits.horizonNs;
+    if (span === undefined) return;
+    for (const [id, state] of this.states) {
+      for (let i = 0; i < state.slots.length; i++) {
+        const p = state.slots[i];
+        if (p && watermark - p.first > span) {
+          this.take(state, i);
+          this.stats.expired++;
+        }
+      }
+      if (state.open === 0) this.states.delete(id);
+    }
+  }
+
+  /** Open partial sequences right now. */
+  get openPartials(): number {
+    return this.stats.open;
+  }
+
+  private start(key: JoinKey, e: SequenceEvent<T>): void {
+    let state = this.states.get(key.id);
+    if (!state) {
+      state = { key, slots: new Array(this.stageCount), open: 0 };
+      this.states.set(key.id, state);
+    }
+    this.put(state, 0, { events: [e.item], orders: [e.order], first: e.order.timestamp, last: e.order });
+    this.touch(state);
+  }
+
+  private put(state: KeyState<T>, stage: number, partial: Partial<T>): void {
+    if (!state.slots[stage]) {
+      state.open++;
+      this.stats.open++;
+    }
+    state.slots[stage] = partial;
+    if (this.stats.open > this.limits.maxOpenPartials) this.evictOldest(state);
+  }
+
+  private take(state: KeyState<T>, stage: number): void {
+    if (state.slots[stage]) {
+      state.slots[stage] = undefined;
+      state.open--;
+      this.stats.open--;
+    }
+  }
+
+  /** Keeps the map in least-recently-advanced order, so eviction takes the stalest key. */
+  private touch(state: KeyState<T>): void {
+    this.states.delete(state.key.id);
+    this.states.set(state.key.id, state);
+  }
+
+  private evictOldest(keep: KeyState<T>): void {
+    for (const [id, state] of this.states) {
+      if (state === keep) continue;
+      this.stats.evicted += state.open;
+      this.stats.open -= state.open;
+      this.states.delete(id);
+      if (this.stats.open <= this.limits.maxOpenPartials) return;
+    }
+  }
+}

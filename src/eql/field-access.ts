@@ -1,0 +1,96 @@
+/**
+ * Reading a field from a JSON event. `{"process.name": "x"}`, `{"process": {"name":
+ * "x"}}` and mixes of the two are the same field, as in an Elasticsearch mapping, and
+ * arrays of objects are looked through. Only own properties are read, so names such as
+ * `__proto__` or `constructor` in a query never reach Object.prototype.
+ */
+
+export type Event = Record<string, unknown>;
+
+/** The raw value at `path`: undefined when absent, an array when the field has several values. */
+export type FieldGetter = (event: Event) => unknown;
+
+const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/** Own-property read that is only paid for on names Object.prototype also has. */
+function readerFor(key: string): (o: Record<string, unknown>) => unknown {
+  if (PROTOTYPE_NAMES.has(key)) return (o) => (Object.hasOwn(o, key) ? o[key] : undefined);
+  return (o) => o[key];
+}
+
+export function compileFieldGetter(path: string): FieldGetter {
+  const parts = path.split(".");
+  const n = parts.length;
+  // joined[i][j] reads the key made of parts i..j, e.g. "entry_leader.entry_meta"
+  const joined = parts.map((_, i) => parts.slice(i).map((__, k) => readerFor(parts.slice(i, i + k + 1).join("."))));
+  const direct = parts.map(readerFor);
+
+  const search = (value: unknown, i: number): unknown => {
+    if (value === null || typeof value !== "object") return undefined;
+    if (Array.isArray(value)) {
+      let found: unknown[] | undefined;
+      for (const element of value) {
+        const v = search(element, i);
+        if (v !== undefined) (found ??= []).push(v);
+      }
+      return found === undefined ? undefined : found.length === 1 ? found[0] : found;
+    }
+    const object = value as Record<string, unknown>;
+    let result: unknown;
+    let several: unknown[] | undefined;
+    const candidates = joined[i];
+    for (let k = 0; k < candidates.length; k++) {
+      const v = candidates[k](object);
+      if (v === undefined) continue;
+      const hit = i + k === n - 1 ? v : search(v, i + k + 1);
+      if (hit === undefined) continue;
+      if (result === undefined) result = hit;
+      else (several ??= [result]).push(hit);
+    }
+    return several ?? result;
+  };
+
+  if (n === 1) {
+    const read = direct[0];
+    return (event) => read(event);
+  }
+  return (event) => {
+    // Fast path: plain nesting without arrays, the shape of almost every ECS event.
+    let v: unknown = event;
+    for (let i = 0; i < n; i++) {
+      if (v === null || typeof v !== "object" || Array.isArray(v)) return search(event, 0);
+      v = direct[i](v as Record<string, unknown>);
+      if (v === undefined) return search(event, 0);
+    }
+    return v;
+  };
+}
+
+/** Calls `visit` on every scalar (string, number, boolean) of a raw field value; stops when it returns true. */
+export function someValue(raw: unknown, test: (v: string | number | boolean) => boolean): boolean {
+  if (raw === undefined || raw === null) return false;
+  if (Array.isArray(raw)) {
+    for (const element of raw) if (someValue(element, test)) return true;
+    return false;
+  }
+  if (typeof raw === "object") return false;
+  return test(raw as string | number | boolean);
+}
+
+/** The scalars of a raw value, arrays flattened, nulls and objects dropped. */
+export function scalarValues(raw: unknown, out: Array<string | number | boolean> = []): Array<string | number | boolean> {
+  if (raw === undefined || raw === null) return out;
+  if (Array.isArray(raw)) {
+    for (const element of raw) scalarValues(element, out);
+    return out;
+  }
+  if (typeof raw !== "object") out.push(raw as string | number | boolean);
+  return out;
+}
+
+/** Replaces explicit nulls (also inside arrays) the way a mapping's `null_value` is indexed. */
+export function withNullValue(getter: FieldGetter, nullValue: unknown): FieldGetter {
+  const substitute = (v: unknown): unknown =>
+    v === null ? nullValue : Array.isArray(v) ? v.map(substitute) : v;
+  return (event) => substitute(getter(event));
+}

@@ -1,0 +1,28 @@
+import type { Match } from "./ast.ts";
+import { translateLuceneRegex } from "./lucene-regex.ts";
+import { enableLinearRegexFallback } from "./regex-safety.ts";
+import { compileWildcard } from "./wildcard.ts";
+
+/**
+ * The string test of `:`, `like` and `regex` (and their `~` forms) against a list of
+ * constant patterns. Regex lists are joined with `|` into one pattern, as Elasticsearch does.
+ */
+export function compileMatcher(m: Match): (value: string) => boolean {
+  const patterns = m.patterns.map((p) => String(p.value));
+  if (m.op === "regex") {
+    enableLinearRegexFallback();
+    const re = translateLuceneRegex(patterns.join("|"), { caseInsensitive: m.caseInsensitive });
+    return (v) => re.test(v);
+  }
+  const tests = patterns.map((p) => compileWildcard(p, m.caseInsensitive));
+  if (tests.length === 1) return tests[0];
+  return (v) => {
+    for (const t of tests) if (t(v)) return true;
+    return false;
+  };
+}
+
+/** A pattern that matches every value: Elasticsearch turns these into an exists query. */
+export function matchesEverything(m: Match): boolean {
+  return m.patterns.some((p) => (m.op === "regex" ? p.value === ".*" : p.value === "*"));
+}

@@ -1,0 +1,155 @@
+import type { Expression } from "./ast.ts";
+import { applyArithmetic, applyNegate } from "./arithmetic.ts";
+import { lookupFunction } from "./functions.ts";
+import { compileMatcher } from "./matcher.ts";
+import type { EqlType, Scalar } from "./types.ts";
+import { compareScalars } from "./value-compare.ts";
+
+/**
+ * A script is what Elasticsearch evaluates per document when a condition is not a
+ * plain field-versus-constant query: functions, arithmetic, comparisons of computed
+ * values. Scripts follow three-valued logic (null in, null out). Each field a
+ * script reads gets a slot; the caller binds one value per slot.
+ */
+export type Binding = Scalar[];
+export type ScriptFn = (binding: Binding) => Scalar;
+
+export interface ScriptCompiler {
+  typeOf(e: Expression): EqlType;
+  /** the binding slot of a field; fields unknown to the schema return -1 and read as null */
+  slotOf(e: Expression & { kind: "Field" }): number;
+}
+
+export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
+  switch (e.kind) {
+    case "Literal": {
+      const value = e.value;
+      return () => value;
+    }
+    case "Field": {
+      const slot = c.slotOf(e);
+      if (slot < 0) return () => null;
+      return (b) => b[slot];
+    }
+    case "FunctionCall": {
+      const fn = lookupFunction(e.name)!;
+      const args = e.args.map((a) => compileScript(a, c));
+      const types = e.args.map((a) => c.typeOf(a));
+      const ci = e.caseInsensitive;
+      return (b) =>
+        fn.evaluate(
+          args.map((a) => a(b)),
+          types,
+          ci,
+        );
+    }
+    case "Negate": {
+      const operand = compileScript(e.operand, c);
+      const type = c.typeOf(e.operand);
+      if (e.op === "+") return operand;
+      return (b) => applyNegate(asNumber(operand(b)), type);
+    }
+    case "Arithmetic": {
+      const left = compileScript(e.left, c);
+      const right = compileScript(e.right, c);
+      const tl = c.typeOf(e.left);
+      const tr = c.typeOf(e.right);
+      const op = e.op;
+      return (b) => applyArithmetic(op, asNumber(left(b)), asNumber(right(b)), tl, tr);
+    }
+    case "Comparison": {
+      if (e.op === "==" || e.op === "!=") {
+        const nullSide = isNullLiteral(e.right) ? e.left : isNullLiteral(e.left) ? e.right : null;
+        if (nullSide) {
+          // `x == null` is IS NULL and `x != null` IS NOT NULL: never null themselves.
+          const operand = compileScript(nullSide, c);
+          const wantNull = e.op === "==";
+          return (b) => (operand(b) === null) === wantNull;
+        }
+      }
+      const left = compileScript(e.left, c);
+      const right = compileScript(e.right, c);
+      const tl = c.typeOf(e.left);
+      const tr = c.typeOf(e.right);
+      const test = COMPARISON_TESTS[e.op];
+      return (b) => {
+        const r = compareScalars(left(b), right(b), tl, tr);
+        return r === null ? null : test(r);
+      };
+    }
+    case "Match": {
+      const subject = compileScript(e.subject, c);
+      const matches = compileMatcher(e);
+      return (b) => {
+        const v = subject(b);
+        if (v === null) return null;
+        return matches(typeof v === "string" ? v : String(v));
+      };
+    }
+    case "In": {
+      const subject = compileScript(e.subject, c);
+      const ts = c.typeOf(e.subject);
+      const values = e.values.map((v) => ({ fn: compileScript(v, c), type: c.typeOf(v) }));
+      const ci = e.caseInsensitive;
+      const negated = e.negated;
+      return (b) => {
+        const x = subject(b);
+        if (x === null) return null;
+        let found = false;
+        for (const v of values) {
+          const y = v.fn(b);
+          if (y === null) continue;
+          const r =
+            ci && typeof x === "string" && typeof y === "string"
+              ? compareScalars(x.toLowerCase(), y.toLowerCase(), ts, v.type)
+              : compareScalars(x, y, ts, v.type);
+          if (r === 0) {
+            found = true;
+            break;
+          }
+        }
+        return negated ? !found : found;
+      };
+    }
+    case "Not": {
+      const operand = compileScript(e.operand, c);
+      return (b) => {
+        const v = operand(b);
+        return v === null ? null : !v;
+      };
+    }
+    case "Logical": {
+      const left = compileScript(e.left, c);
+      const right = compileScript(e.right, c);
+      if (e.op === "and") {
+        return (b) => {
+          const l = left(b);
+          if (l === false) return false;
+          const r = right(b);
+          if (r === false) return false;
+          return l === null || r === null ? null : true;
+        };
+      }
+      return (b) => {
+        const l = left(b);
+        if (l === true) return true;
+        const r = right(b);
+        if (r === true) return true;
+        return l === null || r === null ? null : false;
+      };
+    }
+  }
+}
+
+export const isNullLiteral = (e: Expression) => e.kind === "Literal" && e.value === null;
+
+const asNumber = (v: Scalar): number | null => (typeof v === "number" ? v : null);
+
+export const COMPARISON_TESTS: Record<string, (r: number) => boolean> = {
+  "==": (r) => r === 0,
+  "!=": (r) => r !== 0 && !Number.isNaN(r),
+  "<": (r) => r < 0,
+  "<=": (r) => r <= 0,
+  ">": (r) => r > 0,
+  ">=": (r) => r >= 0,
+};

@@ -1,0 +1,281 @@
+import type { Pipe, Statement } from "./ast.ts";
+import type { EventPredicate } from "./compiler.ts";
+import { FieldEvaluationError, type QueryCompiler } from "./compiler.ts";
+import { prepareQuery } from "./compile-query.ts";
+import { searchSamples } from "./correlate/sample-search.ts";
+import { searchSequences } from "./correlate/sequence-search.ts";
+import { type Event, type FieldGetter } from "./field-access.ts";
+import { type EsMapping, schemaFromMappings } from "./mapping.ts";
+import { compareOrder, type OrderKey } from "./ordering.ts";
+import type { Schema } from "./schema.ts";
+import type { Scalar } from "./types.ts";
+import { parseDateValue } from "./value-compare.ts";
+
+export interface EqlIndex {
+  name: string;
+  /** an Elasticsearch mapping (`{ properties: ... }`); fields absent from it are mapped from the data */
+  mapping?: EsMapping;
+  events: Iterable<Event> | AsyncIterable<Event>;
+}
+
+export interface EqlSearchRequest {
+  query: string;
+  size?: number;
+  result_position?: "head" | "tail";
+  timestamp_field?: string;
+  tiebreaker_field?: string;
+  event_category_field?: string;
+  max_samples_per_key?: number;
+  allow_partial_search_results?: boolean;
+  allow_partial_sequence_results?: boolean;
+}
+
+export interface EqlHit {
+  _index: string;
+  _id: string;
+  _source: Event;
+}
+
+export interface EqlMissingHit {
+  _index: string;
+  _id: string;
+  missing: true;
+}
+
+export interface EqlSequence {
+  join_keys?: Scalar[];
+  events: Array<EqlHit | EqlMissingHit>;
+}
+
+export interface ShardFailure {
+  index: string;
+  reason: { type: string; reason: string };
+}
+
+export interface EqlSearchResponse {
+  is_partial: boolean;
+  is_running: false;
+  took: number;
+  timed_out: false;
+  hits: {
+    total: { value: number; relation: "eq" };
+    events?: EqlHit[];
+    sequences?: EqlSequence[];
+  };
+  shard_failures?: ShardFailure[];
+}
+
+/** One event of the search input with its place in EQL's order. */
+export interface Candidate extends OrderKey {
+  index: string;
+  id: string;
+  event: Event;
+}
+
+/** What the event, sequence and sample searches share: the indices, compiled per index. */
+export interface SearchInput {
+  statement: Statement;
+  indices: Array<{ name: string; events: Event[]; compiler: QueryCompiler; firstArrival: number }>;
+  request: Required<Pick<EqlSearchRequest, "size" | "result_position" | "timestamp_field" | "event_category_field">> &
+    EqlSearchRequest;
+}
+
+/**
+ * Runs an EQL query over events the way Elasticsearch's `_eql/search` does and
+ * answers in the same shape. `input` is either indices (each with an optional
+ * mapping) or a plain (async) iterable of events.
+ */
+export async function eqlSearch(
+  input: EqlIndex[] | Iterable<Event> | AsyncIterable<Event>,
+  request: EqlSearchRequest,
+): Promise<EqlSearchResponse> {
+  const started = Date.now();
+  const req = normalizeRequest(request);
+  const indices = await loadIndices(input);
+  const mappings = indices.filter((i) => i.mapping).map((i) => i.mapping!);
+  const allEvents = indices.flatMap((i) => i.events);
+  const schema = mappings.length ? schemaFromMappings(mappings, { dynamicFrom: allEvents }) : undefined;
+  const prepared = prepareQuery(req.query, {
+    schema,
+    eventCategoryField: req.event_category_field,
+    timestampField: req.timestamp_field,
+  });
+  let arrival = 0;
+  const search: SearchInput = {
+    statement: prepared.statement,
+    request: req,
+    indices: indices.map((index) => {
+      const indexSchema: Schema | undefined = schema
+        ? schemaFromMappings(index.mapping ? [index.mapping] : [], { dynamicFrom: index.events })
+        : undefined;
+      const compiler = prepared.compiler(indexSchema, runtimeScriptFields(index.mapping));
+      const firstArrival = arrival;
+      arrival += index.events.length;
+      return { name: index.name, events: index.events, compiler, firstArrival };
+    }),
+  };
+  const query = prepared.statement.query;
+  const took = () => Date.now() - started;
+  if (query.kind === "EventQuery") {
+    const { hits, failures } = searchEvents(search, (compiler) => compiler.compileEventQuery(query));
+    const events = applyLimits(hits, prepared.statement.pipes, req.size, req.result_position).map(toHit);
+    return respond(took(), hits.length, { events }, failures);
+  }
+  const { sequences, total, failures } =
+    query.kind === "SequenceQuery" ? searchSequences(search, query) : searchSamples(search, query);
+  return respond(took(), total, { sequences }, failures);
+}
+
+function respond(
+  took: number,
+  total: number,
+  found: Pick<EqlSearchResponse["hits"], "events" | "sequences">,
+  failures: ShardFailure[],
+): EqlSearchResponse {
+  return {
+    is_partial: failures.length > 0,
+    is_running: false,
+    took,
+    timed_out: false,
+    hits: { total: { value: total, relation: "eq" }, ...found },
+    ...(failures.length ? { shard_failures: failures } : {}),
+  };
+}
+
+export function toHit(c: Candidate): EqlHit {
+  return { _index: c.index, _id: c.id, _source: c.event };
+}
+
+/**
+ * Filters every index with its own compiled predicate and sorts the matches. An
+ * index whose evaluation fails is dropped whole and reported, as a failed shard is.
+ */
+export function searchEvents(
+  search: SearchInput,
+  compile: (compiler: QueryCompiler) => EventPredicate,
+): { hits: Candidate[]; failures: ShardFailure[] } {
+  const hits: Candidate[] = [];
+  const failures: ShardFailure[] = [];
+  for (const index of search.indices) {
+    const matches = compile(index.compiler);
+    const order = orderKeyReader(index.compiler, search.request);
+    const found: Candidate[] = [];
+    try {
+      index.events.forEach((event, i) => {
+        if (matches(event)) found.push({ ...order(event, index.firstArrival + i), index: index.name, id: String(i), event });
+      });
+    } catch (error) {
+      failures.push(shardFailure(index.name, error));
+      continue;
+    }
+    hits.push(...found);
+  }
+  hits.sort(compareOrder);
+  if (failures.length && search.request.allow_partial_search_results === false) {
+    throw new Error(`search failed: ${failures.map((f) => `[${f.index}] ${f.reason.reason}`).join("; ")}`);
+  }
+  return { hits, failures };
+}
+
+export function shardFailure(index: string, error: unknown): ShardFailure {
+  if (error instanceof FieldEvaluationError || error instanceof Error) {
+    return { index, reason: { type: error instanceof FieldEvaluationError ? "script_exception" : "evaluation_exception", reason: error.message } };
+  }
+  throw error;
+}
+
+/** Reads an event's timestamp and tiebreaker through the index's field mapping. */
+export function orderKeyReader(
+  compiler: QueryCompiler,
+  request: SearchInput["request"],
+): (event: Event, arrival: number) => OrderKey {
+  const timestamp = compiler.fieldGetterByName(request.timestamp_field);
+  const format = compiler.fieldFormat(request.timestamp_field);
+  const tiebreaker: FieldGetter | null = request.tiebreaker_field ? compiler.fieldGetterByName(request.tiebreaker_field) : null;
+  return (event, arrival) => ({
+    timestamp: parseDateValue(firstScalar(timestamp(event)), format),
+    tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
+    arrival,
+  });
+}
+
+export function firstScalar(raw: unknown): Scalar {
+  if (Array.isArray(raw)) {
+    for (const x of raw) {
+      const v = firstScalar(x);
+      if (v !== null) return v;
+    }
+    return null;
+  }
+  return raw === undefined || raw === null || typeof raw === "object" ? null : (raw as Scalar);
+}
+
+/**
+ * `| head N` and `| tail N` apply in order; then `size` keeps the first or last
+ * matches, in the direction of the first pipe, else of `result_position`.
+ */
+export function applyLimits<T>(items: T[], pipes: Pipe[], size: number, position: "head" | "tail"): T[] {
+  let out = items;
+  for (const pipe of pipes) out = take(out, pipe.count, pipe.name);
+  return take(out, size, pipes.length ? pipes[0].name : position);
+}
+
+function take<T>(items: T[], n: number, from: "head" | "tail"): T[] {
+  if (items.length <= n) return items;
+  return from === "head" ? items.slice(0, n) : items.slice(items.length - n);
+}
+
+function normalizeRequest(request: EqlSearchRequest): SearchInput["request"] {
+  if (typeof request?.query !== "string") throw new TypeError("request.query must be an EQL query string");
+  const size = request.size ?? 10;
+  if (!Number.isInteger(size) || size < 0) throw new RangeError("size must be greater than or equal to 0");
+  const position = request.result_position ?? "tail";
+  if (position !== "head" && position !== "tail") {
+    throw new RangeError(`result position needs to be 'head' or 'tail', received '${String(position)}'`);
+  }
+  const samples = request.max_samples_per_key ?? 1;
+  if (!Number.isInteger(samples) || samples < 1) throw new RangeError("max_samples_per_key must be greater than 0");
+  return {
+    ...request,
+    size,
+    result_position: position,
+    timestamp_field: request.timestamp_field ?? "@timestamp",
+    event_category_field: request.event_category_field ?? "event.category",
+    max_samples_per_key: samples,
+  };
+}
+
+const isIndexList = (input: unknown): input is EqlIndex[] =>
+  Array.isArray(input) &&
+  input.length > 0 &&
+  input.every((x) => x !== null && typeof x === "object" && typeof x.name === "string" && "events" in x);
+
+async function loadIndices(
+  input: EqlIndex[] | Iterable<Event> | AsyncIterable<Event>,
+): Promise<Array<{ name: string; mapping?: EsMapping; events: Event[] }>> {
+  const list: EqlIndex[] = isIndexList(input) ? input : [{ name: "events", events: input }];
+  const out = [];
+  for (const index of list) {
+    const events: Event[] = [];
+    for await (const event of index.events) {
+      if (event === null || typeof event !== "object" || Array.isArray(event)) {
+        throw new TypeError(`index [${index.name}]: event #${events.length + 1} is not a JSON object`);
+      }
+      events.push(event);
+    }
+    out.push({ name: index.name, mapping: index.mapping, events });
+  }
+  return out;
+}
+
+/** Runtime fields defined by a script: eqlite cannot run Painless, so reading them fails in that index. */
+function runtimeScriptFields(mapping: EsMapping | undefined): ReadonlySet<string> {
+  const runtime = (mapping as { mappings?: EsMapping } | undefined)?.mappings?.runtime ?? mapping?.runtime;
+  const names = new Set<string>();
+  if (runtime && typeof runtime === "object") {
+    for (const [name, def] of Object.entries(runtime)) {
+      if (def && typeof def === "object" && "script" in def) names.add(name);
+    }
+  }
+  return names;
+}

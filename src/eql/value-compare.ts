@@ -1,0 +1,112 @@
+import { canonicalIp, compareIps } from "./cidr.ts";
+import { javaString } from "./functions.ts";
+import { parseDateWithFormat, parseTimestamp } from "./timestamp.ts";
+import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
+import { compareVersions } from "./version.ts";
+
+/**
+ * Compares one field value with a constant, the way Elasticsearch's field mappers
+ * coerce a query literal to the field's type. Returns a negative number, zero or a
+ * positive number, or NaN when the two cannot be compared (which matches nothing).
+ */
+export type ValueComparator = (value: string | number | boolean) => number;
+
+export class LiteralCoercionError extends Error {}
+
+const order = (a: number | string | bigint, b: number | string | bigint) => (a === b ? 0 : a < b ? -1 : 1);
+
+function toNumber(v: string | number | boolean): number {
+  if (typeof v === "number") return v;
+  if (typeof v === "string" && v.trim() !== "") return Number(v);
+  return Number.NaN;
+}
+
+function toBoolean(v: Scalar): boolean | undefined {
+  if (typeof v === "boolean") return v;
+  if (v === "true") return true;
+  if (v === "false") return false;
+  return undefined;
+}
+
+/** Dates in queries: a number is epoch milliseconds, a string uses the field's format or ISO-8601. */
+export function parseDateValue(v: Scalar, format?: string): bigint | null {
+  if (v === null || typeof v === "boolean") return null;
+  if (typeof v === "string" && format) return parseDateWithFormat(v, format);
+  return parseTimestamp(v);
+}
+
+export function compileComparator(type: EqlType, literal: Scalar, literalType: EqlType, format?: string): ValueComparator {
+  if (literal === null) return () => Number.NaN;
+  if (isStringType(type) || type === "version") {
+    const lit = javaString(literal, literalType);
+    if (type === "version") return (v) => compareVersions(String(v), lit);
+    return (v) => order(typeof v === "string" ? v : javaString(v, "unknown"), lit);
+  }
+  if (isNumericType(type)) {
+    const lit = typeof literal === "number" ? literal : toNumber(literal);
+    if (Number.isNaN(lit)) throw new LiteralCoercionError(`[${String(literal)}] is not a number`);
+    return (v) => {
+      const n = toNumber(v);
+      return Number.isNaN(n) ? Number.NaN : order(n, lit);
+    };
+  }
+  if (type === "boolean") {
+    const lit = toBoolean(literal);
+    if (lit === undefined) throw new LiteralCoercionError(`[${String(literal)}] is not a boolean`);
+    return (v) => {
+      const b = toBoolean(v);
+      return b === undefined ? Number.NaN : order(Number(b), Number(lit));
+    };
+  }
+  if (type === "date" || type === "date_nanos") {
+    const lit = parseDateValue(literal, format);
+    if (lit === null) throw new LiteralCoercionError(`[${String(literal)}] is not a date`);
+    return (v) => {
+      const d = parseDateValue(v, format);
+      return d === null ? Number.NaN : order(d, lit);
+    };
+  }
+  if (type === "ip") {
+    const lit = canonicalIp(String(literal));
+    if (lit === null) throw new LiteralCoercionError(`[${String(literal)}] is not an IP address`);
+    return (v) => {
+      const ip = canonicalIp(String(v));
+      return ip === null ? Number.NaN : compareIps(ip, lit);
+    };
+  }
+  return compileSchemalessComparator(literal, literalType);
+}
+
+/** Without a mapping the literal is read as whatever each value is: a number, a string or a boolean. */
+function compileSchemalessComparator(literal: string | number | boolean, literalType: EqlType): ValueComparator {
+  const asString = javaString(literal, literalType);
+  const asNumber = typeof literal === "number" ? literal : typeof literal === "string" ? toNumber(literal) : Number.NaN;
+  const asBoolean = toBoolean(literal);
+  return (v) => {
+    if (typeof v === "string") return order(v, asString);
+    if (typeof v === "number") return Number.isNaN(asNumber) ? Number.NaN : order(v, asNumber);
+    return asBoolean === undefined ? Number.NaN : order(Number(v), Number(asBoolean));
+  };
+}
+
+/**
+ * Compares two computed values (a script): same-kind values compare, a number with
+ * a string is null. Dates, IPs and versions compare by meaning when a side is typed so.
+ */
+export function compareScalars(a: Scalar, b: Scalar, ta: EqlType, tb: EqlType): number | null {
+  if (a === null || b === null) return null;
+  if (ta === "date" || ta === "date_nanos" || tb === "date" || tb === "date_nanos") {
+    const x = parseDateValue(a);
+    const y = parseDateValue(b);
+    return x === null || y === null ? null : order(x, y);
+  }
+  if (ta === "ip" || tb === "ip") {
+    const x = canonicalIp(String(a));
+    const y = canonicalIp(String(b));
+    return x === null || y === null ? null : compareIps(x, y);
+  }
+  if (ta === "version" || tb === "version") return compareVersions(String(a), String(b));
+  if (typeof a !== typeof b) return null;
+  if (typeof a === "boolean") return order(Number(a), Number(b as boolean));
+  return order(a as string | number, b as string | number);
+}

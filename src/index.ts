@@ -1,0 +1,21 @@
+/** eqlite's public library API. */
+export type * from "./eql/ast.ts";
+export { compileEventQuery, prepareQuery, type PreparedQuery, type QueryOptions } from "./eql/compile-query.ts";
+export type { EventPredicate } from "./eql/compiler.ts";
+export { EqlError, type EqlErrorKind, type Problem } from "./eql/error.ts";
+export { type EsMapping, schemaFromMappings } from "./eql/mapping.ts";
+export { parse, parseExpression } from "./eql/parser.ts";
+export { print } from "./eql/printer.ts";
+export type { FieldInfo, Schema } from "./eql/schema.ts";
+export {
+  type EqlHit,
+  type EqlIndex,
+  type EqlMissingHit,
+  type EqlSearchRequest,
+  type EqlSearchResponse,
+  type EqlSequence,
+  eqlSearch,
+  type ShardFailure,
+} from "./eql/search.ts";
+export { makeSource, printCodeFrame, type Source } from "./eql/source.ts";
+export type { EqlType, Scalar } from "./eql/types.ts";

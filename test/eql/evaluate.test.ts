@@ -1,0 +1,179 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileEventQuery } from "../../src/eql/compile-query.ts";
+import { EqlError } from "../../src/eql/error.ts";
+import type { Event } from "../../src/eql/field-access.ts";
+import { schemaFromMappings } from "../../src/eql/mapping.ts";
+
+/** Indexes of the events the query matches. */
+function matching(query: string, events: Event[], mapping?: Record<string, unknown>): number[] {
+  const schema = mapping ? schemaFromMappings([mapping as never], { dynamicFrom: events }) : undefined;
+  const predicate = compileEventQuery(query, { schema });
+  return events.flatMap((e, i) => (predicate(e) ? [i] : []));
+}
+
+const procs: Event[] = [
+  { event: { category: "process" }, process: { name: "Bash", pid: 10, args: ["-c", "id"] } },
+  { event: { category: ["process", "host"] }, process: { name: "bash", pid: 20, args: ["-i"] } },
+  { event: { category: "process" }, process: { name: "cmd*.exe", pid: 30 } },
+  { event: { category: "process" }, process: { pid: 40 } },
+  { event: { category: "file" }, process: { name: "", pid: "50" } },
+  { event: { category: "process" }, process: { name: null, pid: 60 } },
+];
+
+test("category: exact and case-sensitive; any element of an array; any where matches everything", () => {
+  assert.deepEqual(matching("process where true", procs), [0, 1, 2, 3, 5]);
+  assert.deepEqual(matching("host where true", procs), [1]);
+  assert.deepEqual(matching("Process where true", procs), []);
+  assert.deepEqual(matching("any where true", [...procs, {}]), [0, 1, 2, 3, 4, 5, 6]);
+});
+
+test("== is case-sensitive and has no wildcards; != is true when no value equals, and for missing fields", () => {
+  assert.deepEqual(matching('any where process.name == "bash"', procs), [1]);
+  assert.deepEqual(matching('any where process.name == "cmd*.exe"', procs), [2]);
+  assert.deepEqual(matching('any where process.name != "bash"', procs), [0, 2, 3, 4, 5]);
+  assert.deepEqual(matching('any where process.args != "-c"', procs), [1, 2, 3, 4, 5]);
+  assert.deepEqual(matching('any where process.args == "id"', procs), [0]);
+});
+
+test("== null is 'has no value' and != null 'has a value'", () => {
+  assert.deepEqual(matching("any where process.name == null", procs), [3, 5]);
+  assert.deepEqual(matching("any where process.name != null", procs), [0, 1, 2, 4]);
+  assert.deepEqual(matching("any where null == process.name", procs), [3, 5]);
+});
+
+test(": is case-insensitive with * and ? wildcards; '*' alone means the field exists", () => {
+  assert.deepEqual(matching('any where process.name : "BASH"', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name : "b?sh"', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name : ("x", "CMD*")', procs), [2]);
+  assert.deepEqual(matching('any where process.name : "*"', procs), [0, 1, 2, 4]);
+  assert.deepEqual(matching('any where not process.name : "b*"', procs), [2, 3, 4, 5]);
+});
+
+test("like is case-sensitive, like~ is not; regex is anchored Lucene syntax", () => {
+  assert.deepEqual(matching('any where process.name like "b*"', procs), [1]);
+  assert.deepEqual(matching('any where process.name like~ "b*"', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name regex "[bB]a.h"', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name regex "ash"', procs), []);
+  assert.deepEqual(matching('any where process.name regex~ ("BASH", "x")', procs), [0, 1]);
+});
+
+test("in is exact; in~ ignores case but takes wildcards verbatim; null elements are dropped", () => {
+  assert.deepEqual(matching('any where process.name in ("bash", "Bash")', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name in~ ("BASH")', procs), [0, 1]);
+  assert.deepEqual(matching('any where process.name in~ ("b*")', procs), []);
+  assert.deepEqual(matching('any where process.name in (null, "bash")', procs), [1]);
+  assert.deepEqual(matching('any where process.name not in ("bash", "Bash")', procs), [2, 3, 4, 5]);
+  assert.deepEqual(matching("any where process.pid in (10, 30)", procs), [0, 2]);
+  assert.deepEqual(matching("any where process.pid in (1 + 9, 60)", procs), [0, 5]);
+});
+
+test("schemaless coercion: numeric strings equal numbers, numbers equal their string form", () => {
+  assert.deepEqual(matching("any where process.pid == 50", procs), [4]);
+  assert.deepEqual(matching('any where process.pid == "10"', procs), [0]);
+  assert.deepEqual(matching("any where process.pid >= 40", procs), [3, 4, 5]);
+});
+
+test("ordering comparisons: numbers numerically, strings by code unit", () => {
+  const events = [{ s: "System" }, { s: "System Idle Process" }, { s: "system idle process" }, { n: 4 }, { n: 5.5 }];
+  assert.deepEqual(matching('any where s < "System Idle Process"', events), [0]);
+  assert.deepEqual(matching('any where s > "System Idle Process"', events), [2]);
+  assert.deepEqual(matching("any where n < 4.5", events), [3]);
+  assert.deepEqual(matching("any where n >= 5", events), [4]);
+});
+
+test("a comparison with a missing field is false, and its negation true (Elasticsearch's must_not)", () => {
+  const events = [{ exit_code: 0 }, { exit_code: -1 }, {}];
+  assert.deepEqual(matching("any where exit_code >= 0", events), [0]);
+  assert.deepEqual(matching("any where not exit_code >= 0", events), [1, 2]);
+});
+
+test("scripts are three-valued: null propagates through not; IS NULL of a script is true", () => {
+  const events = [{ x: "abc" }, { x: "abcd" }, {}];
+  assert.deepEqual(matching("any where length(x) != 3", events), [1]);
+  assert.deepEqual(matching("any where not (length(x) == 3)", events), [1]);
+  assert.deepEqual(matching("any where not length(x) == 3 or x == null", events), [1, 2]);
+  assert.deepEqual(matching("any where null == (length(x) > 3)", events), [2]);
+  assert.deepEqual(matching("any where length(x) + 1 == 5", events), [1]);
+});
+
+test("multi-valued fields: a condition holds if any value satisfies it, scripts too", () => {
+  const events = [{ transID: [1234, 599999], tags: ["ab", "abcd"] }, { transID: 599999, tags: "x" }];
+  assert.deepEqual(matching("any where transID == 1234", events), [0]);
+  assert.deepEqual(matching("any where transID != 1234", events), [1]);
+  assert.deepEqual(matching("any where length(tags) == 4", events), [0]);
+  assert.deepEqual(matching('any where concat(tags, "!") == "ab!"', events), [0]);
+});
+
+test("dotted keys, nested objects and mixes of the two are the same field", () => {
+  const events: Event[] = [
+    { "process.entry_leader.same_as_process": true },
+    { process: { entry_leader: { same_as_process: true } } },
+    { process: { "entry_leader.same_as_process": true } },
+    { "process.entry_leader": { same_as_process: true } },
+    { process: [{ entry_leader: { same_as_process: false } }, { entry_leader: { same_as_process: true } }] },
+    { process: { entry_leader: { same_as_process: false } } },
+  ];
+  assert.deepEqual(matching("any where process.entry_leader.same_as_process == true", events), [0, 1, 2, 3, 4]);
+  assert.deepEqual(matching("any where process.entry_leader.same_as_process", events), [0, 1, 2, 3, 4]);
+});
+
+test("hostile keys: names shared with Object.prototype read only own properties", () => {
+  const events: Event[] = [JSON.parse('{"__proto__": {"polluted": 1}, "constructor": "c"}'), { toString: "x" }, {}];
+  assert.deepEqual(matching("any where __proto__.polluted == 1", events), [0]);
+  assert.deepEqual(matching('any where constructor == "c"', events), [0]);
+  assert.deepEqual(matching("any where constructor == null and toString == null", events), [2]);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test("arithmetic follows Java: integer division truncates, remainder takes the dividend's sign", () => {
+  const events = [{ n: 82 }, { n: 83 }, { n: -7 }];
+  assert.deepEqual(matching("any where n / 2 == 41", events), [0, 1]);
+  assert.deepEqual(matching("any where n / 2.0 == 41.5", events), [1]);
+  assert.deepEqual(matching("any where n % 2 == -1", events), [2]);
+  assert.deepEqual(matching("any where n / 2 == -3", events), [2]);
+  assert.deepEqual(matching("any where -n == 7", events), [2]);
+});
+
+test("constant errors are reported at compile time with their position", () => {
+  assert.throws(() => compileEventQuery("any where x == 1 / 0"), (e: unknown) => e instanceof EqlError && /\/ by zero/.test(e.message));
+  assert.throws(
+    () => compileEventQuery('any where cidrMatch(ip, "10.0.0.0/33")'),
+    (e: unknown) => e instanceof EqlError && e.column === 11,
+  );
+});
+
+test("optional fields: ?field reads null when the schema does not know it", () => {
+  const mapping = { properties: { a: { type: "keyword" } } };
+  const events = [{ a: "x" }];
+  assert.deepEqual(matching("any where ?nope == null", events, mapping), [0]);
+  assert.deepEqual(matching("any where ?nope != null", events, mapping), []);
+  assert.throws(() => matching("any where nope == 1", events, mapping), /Unknown column \[nope\]/);
+});
+
+test("mapping: aliases, null_value, ip, version and date types", () => {
+  const mapping = {
+    properties: {
+      event_type: { type: "keyword" },
+      event: { properties: { category: { type: "alias", path: "event_type" } } },
+      ip: { type: "ip" },
+      v: { type: "version" },
+      d: { type: "date" },
+      nv: { type: "keyword", null_value: "NULL" },
+    },
+  };
+  const events: Event[] = [
+    { event_type: "process", ip: "10.1.2.3", v: "1.11.3", d: "2017-08-30T20:47:33Z", nv: null },
+    { event_type: "network", ip: "::ffff:10.1.2.4", v: "1.2.4-SNAPSHOT", d: 1504126053000 },
+    { event_type: "network", ip: "2001:db8::1", v: "bad", d: "2017-08-30T20:47:34.5Z", nv: "x" },
+  ];
+  assert.deepEqual(matching("process where true", events, mapping), [0]);
+  assert.deepEqual(matching('any where cidrMatch(ip, "10.0.0.0/8")', events, mapping), [0, 1]);
+  assert.deepEqual(matching('any where ip == "2001:0db8:0:0::1"', events, mapping), [2]);
+  assert.deepEqual(matching('any where v > "1.5.0"', events, mapping), [0, 2]);
+  assert.deepEqual(matching('any where v < "1.5.0"', events, mapping), [1]);
+  assert.deepEqual(matching('any where d == "2017-08-30T20:47:33Z"', events, mapping), [0, 1]);
+  assert.deepEqual(matching("any where d > 1504126053000", events, mapping), [2]);
+  assert.deepEqual(matching('any where nv == "NULL"', events, mapping), [0]);
+  assert.deepEqual(matching("any where nv == null", events, mapping), [1]);
+});
