@@ -32,7 +32,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-const isEntry = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/bin/eqlite.js");
+const isEntry =
+  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/bin/eqlite.js");
 if (isEntry) {
   main(process.argv.slice(2)).then(
     (code) => {

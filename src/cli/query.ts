@@ -39,9 +39,16 @@ export function registerQueryCommand(program: Command): void {
         .choices(["head", "tail"])
         .default("tail"),
     )
-    .option("--max-samples-per-key <n>", "samples per join key (sample queries)", nonNegativeInteger("--max-samples-per-key"), 1)
+    .option(
+      "--max-samples-per-key <n>",
+      "samples per join key (sample queries)",
+      nonNegativeInteger("--max-samples-per-key"),
+      1,
+    )
     .addOption(
-      new Option("--format <format>", "ndjson: one match per line; es: the _eql/search response").choices(["ndjson", "es"]).default("ndjson"),
+      new Option("--format <format>", "ndjson: one match per line; es: the _eql/search response")
+        .choices(["ndjson", "es"])
+        .default("ndjson"),
     )
     .option("--strict", "a malformed input line is an error instead of being reported and skipped")
     .action(async (query: string, files: string[], options: QueryOptions, command: Command) => {
@@ -94,9 +101,12 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   writeResponse(response, options.format);
   const shown = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
   if (response.hits.total.value > shown && options.format === "ndjson") {
-    process.stderr.write(`eqlite: showing ${shown} of ${response.hits.total.value} matches (use --size to see more)\n`);
+    process.stderr.write(
+      `eqlite: showing ${shown} of ${response.hits.total.value} matches (use --size to see more)\n`,
+    );
   }
-  if (problems) process.stderr.write(`eqlite: ${problems} malformed input line(s) reported above were skipped\n`);
+  if (problems)
+    process.stderr.write(`eqlite: ${problems} malformed input line(s) reported above were skipped\n`);
   return 0;
 }
 

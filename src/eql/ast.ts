@@ -100,7 +100,17 @@ export interface Logical {
   loc: Loc;
 }
 
-export type Expression = Literal | Field | FunctionCall | Negate | Arithmetic | Comparison | Match | In | Not | Logical;
+export type Expression =
+  | Literal
+  | Field
+  | FunctionCall
+  | Negate
+  | Arithmetic
+  | Comparison
+  | Match
+  | In
+  | Not
+  | Logical;
 
 /** `<category> where <condition>`; `any where` has no category. */
 export interface EventQuery {

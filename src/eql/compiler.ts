@@ -1,15 +1,21 @@
 import type { Comparison, EventQuery, Expression, Field, FunctionCall, In, Literal, Match } from "./ast.ts";
 import { EqlError, problemAt } from "./error.ts";
-import { compileFieldGetter, type Event, type FieldGetter, someValue, withNullValue } from "./field-access.ts";
+import {
+  compileFieldGetter,
+  type Event,
+  type FieldGetter,
+  someValue,
+  withNullValue,
+} from "./field-access.ts";
 import { lookupFunction } from "./functions.ts";
 import { compileMatcher, matchesEverything } from "./matcher.ts";
-import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
 import type { Schema } from "./schema.ts";
+import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
 import type { Source } from "./source.ts";
 import { type EqlType, isStringType, type Scalar } from "./types.ts";
-import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
-import { referencesField } from "./validation/field-comparisons.ts";
 import type { ValidationContext } from "./validation/context.ts";
+import { referencesField } from "./validation/field-comparisons.ts";
+import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
 
 export type EventPredicate = (event: Event) => boolean;
 
@@ -80,7 +86,8 @@ export class QueryCompiler {
       if (!info) getter = () => undefined;
       else {
         getter = compileFieldGetter(info.sourcePath);
-        if (info.nullValue !== undefined && info.nullValue !== null) getter = withNullValue(getter, info.nullValue);
+        if (info.nullValue !== undefined && info.nullValue !== null)
+          getter = withNullValue(getter, info.nullValue);
       }
     }
     this.getters.set(name, getter);
@@ -106,6 +113,7 @@ export class QueryCompiler {
       case "Literal":
         return e.value === true ? () => true : () => false;
       case "Field":
+        if (this.ctx.isAbsentOptional(e)) return () => false;
         // A bare boolean field reads as `field == true`.
         return this.fieldComparison(e, "==", { kind: "Literal", value: true, type: "boolean", loc: e.loc });
       default: {
@@ -115,6 +123,18 @@ export class QueryCompiler {
         return (ev) => script(ev) === true;
       }
     }
+  }
+
+  private isNullConstant(e: Expression): boolean {
+    return (e.kind === "Literal" && e.value === null) || (e.kind === "Field" && this.ctx.isAbsentOptional(e));
+  }
+
+  private readsField(e: Expression): boolean {
+    return referencesField(e, (f) => this.ctx.isAbsentOptional(f));
+  }
+
+  private isField(e: Expression): e is Field {
+    return e.kind === "Field" && !this.ctx.isAbsentOptional(e);
   }
 
   /** Whether Elasticsearch would run `e` as a script rather than a query. */
@@ -128,18 +148,22 @@ export class QueryCompiler {
   private queryShape(e: Expression): { field: Field } | null {
     switch (e.kind) {
       case "Comparison": {
-        if (e.left.kind === "Field" && !referencesField(e.right)) return { field: e.left };
-        if (e.right.kind === "Field" && !referencesField(e.left)) return { field: e.right };
+        if (this.isField(e.left) && !this.readsField(e.right)) return { field: e.left };
+        if (this.isField(e.right) && !this.readsField(e.left)) return { field: e.right };
         return null;
       }
       case "Match":
-        return e.subject.kind === "Field" ? { field: e.subject } : null;
+        return this.isField(e.subject) ? { field: e.subject } : null;
       case "In":
-        return e.subject.kind === "Field" && !e.values.some(referencesField) ? { field: e.subject } : null;
+        return this.isField(e.subject) && !e.values.some((v) => this.readsField(v))
+          ? { field: e.subject }
+          : null;
       case "FunctionCall": {
         if (!QUERY_FUNCTIONS.has(e.name.toLowerCase())) return null;
         const [first, ...rest] = e.args;
-        return first?.kind === "Field" && !rest.some(referencesField) ? { field: first } : null;
+        return first && this.isField(first) && !rest.some((v) => this.readsField(v))
+          ? { field: first }
+          : null;
       }
       default:
         return null;
@@ -164,7 +188,7 @@ export class QueryCompiler {
   }
 
   private comparison(e: Comparison): EventPredicate {
-    if (e.left.kind === "Field" && !referencesField(e.right)) {
+    if (this.isField(e.left) && !this.readsField(e.right)) {
       return this.fieldComparison(e.left, e.op, this.constant(e.right));
     }
     const flipped = FLIP[e.op];
@@ -196,7 +220,10 @@ export class QueryCompiler {
       return compileComparator(this.ctx.typeOf(field), literal.value, literal.type, info?.format);
     } catch (error) {
       if (error instanceof LiteralCoercionError) {
-        throw this.error(literal, `cannot compare [${field.name}] of type [${this.ctx.typeOf(field)}] with ${this.text(literal)}: ${error.message}`);
+        throw this.error(
+          literal,
+          `cannot compare [${field.name}] of type [${this.ctx.typeOf(field)}] with ${this.text(literal)}: ${error.message}`,
+        );
       }
       throw error;
     }
@@ -261,7 +288,9 @@ export class QueryCompiler {
     const fn = this.guard(e, () =>
       compileScript(e, {
         typeOf: (x) => this.ctx.typeOf(x),
+        isNullConstant: (x) => this.isNullConstant(x),
         slotOf: (f) => {
+          if (this.ctx.isAbsentOptional(f)) return -1;
           let slot = slotByName.get(f.name);
           if (slot === undefined) {
             slot = slots.length;
@@ -283,7 +312,13 @@ export class QueryCompiler {
   /** Folds a constant expression (`1 + 2`, `concat("a", "b")`) to its literal. */
   private constant(e: Expression): Literal {
     if (e.kind === "Literal") return e;
-    const value = this.guard(e, () => compileScript(e, { typeOf: (x) => this.ctx.typeOf(x), slotOf: () => -1 })([]));
+    const value = this.guard(e, () =>
+      compileScript(e, {
+        typeOf: (x) => this.ctx.typeOf(x),
+        isNullConstant: (x) => this.isNullConstant(x),
+        slotOf: () => -1,
+      })([]),
+    );
     const t = this.ctx.typeOf(e);
     const type: Literal["type"] =
       value === null
@@ -326,7 +361,12 @@ export class FieldEvaluationError extends Error {
   }
 }
 
-const QUERY_FUNCTIONS: ReadonlySet<string> = new Set(["startswith", "endswith", "stringcontains", "cidrmatch"]);
+const QUERY_FUNCTIONS: ReadonlySet<string> = new Set([
+  "startswith",
+  "endswith",
+  "stringcontains",
+  "cidrmatch",
+]);
 
 const FLIP: Record<Comparison["op"], Comparison["op"]> = {
   "==": "==",

@@ -26,7 +26,12 @@ export class EqlError extends Error {
 
   constructor(kind: EqlErrorKind, source: Source, problems: Problem[]) {
     super(formatMessage(source, problems));
-    this.name = kind === "syntax" ? "EqlSyntaxError" : kind === "verification" ? "EqlVerificationError" : "EqlEvaluationError";
+    this.name =
+      kind === "syntax"
+        ? "EqlSyntaxError"
+        : kind === "verification"
+          ? "EqlVerificationError"
+          : "EqlEvaluationError";
     this.kind = kind;
     this.source = source;
     this.problems = problems;
@@ -37,7 +42,10 @@ export class EqlError extends Error {
   /** The message followed by a code frame per problem, for people. */
   pretty(): string {
     return this.problems
-      .map((p) => `${where(this.source, p)}: ${p.message}\n${printCodeFrame(this.source, p.start, p.end - p.start)}`)
+      .map(
+        (p) =>
+          `${where(this.source, p)}: ${p.message}\n${printCodeFrame(this.source, p.start, p.end - p.start)}`,
+      )
       .join("\n\n");
   }
 }

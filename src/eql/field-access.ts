@@ -22,7 +22,9 @@ export function compileFieldGetter(path: string): FieldGetter {
   const parts = path.split(".");
   const n = parts.length;
   // joined[i][j] reads the key made of parts i..j, e.g. "entry_leader.entry_meta"
-  const joined = parts.map((_, i) => parts.slice(i).map((__, k) => readerFor(parts.slice(i, i + k + 1).join("."))));
+  const joined = parts.map((_, i) =>
+    parts.slice(i).map((__, k) => readerFor(parts.slice(i, i + k + 1).join("."))),
+  );
   const direct = parts.map(readerFor);
 
   const search = (value: unknown, i: number): unknown => {
@@ -31,7 +33,9 @@ export function compileFieldGetter(path: string): FieldGetter {
       let found: unknown[] | undefined;
       for (const element of value) {
         const v = search(element, i);
-        if (v !== undefined) (found ??= []).push(v);
+        if (v === undefined) continue;
+        if (found) found.push(v);
+        else found = [v];
       }
       return found === undefined ? undefined : found.length === 1 ? found[0] : found;
     }
@@ -45,7 +49,8 @@ export function compileFieldGetter(path: string): FieldGetter {
       const hit = i + k === n - 1 ? v : search(v, i + k + 1);
       if (hit === undefined) continue;
       if (result === undefined) result = hit;
-      else (several ??= [result]).push(hit);
+      else if (several) several.push(hit);
+      else several = [result, hit];
     }
     return several ?? result;
   };
@@ -78,7 +83,10 @@ export function someValue(raw: unknown, test: (v: string | number | boolean) => 
 }
 
 /** The scalars of a raw value, arrays flattened, nulls and objects dropped. */
-export function scalarValues(raw: unknown, out: Array<string | number | boolean> = []): Array<string | number | boolean> {
+export function scalarValues(
+  raw: unknown,
+  out: Array<string | number | boolean> = [],
+): Array<string | number | boolean> {
   if (raw === undefined || raw === null) return out;
   if (Array.isArray(raw)) {
     for (const element of raw) scalarValues(element, out);

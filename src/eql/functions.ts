@@ -1,5 +1,5 @@
-import { type ArithmeticOp } from "./ast.ts";
 import { applyArithmetic, widen } from "./arithmetic.ts";
+import type { ArithmeticOp } from "./ast.ts";
 import { compileCidrMatcher } from "./cidr.ts";
 import { parseJavaNumber, scalarToJavaString } from "./java.ts";
 import type { EqlType, Scalar } from "./types.ts";
@@ -44,7 +44,13 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
 }
 
 /** `between(source, left, right[, greedy])`: the text between two markers. */
-function between(source: string, left: string, right: string, greedy: boolean, caseInsensitive: boolean): string {
+function between(
+  source: string,
+  left: string,
+  right: string,
+  greedy: boolean,
+  caseInsensitive: boolean,
+): string {
   if (source === "" || left === "" || right === "") return source;
   const haystack = fold(source, caseInsensitive);
   const l = haystack.indexOf(fold(left, caseInsensitive));
@@ -265,6 +271,9 @@ export function lookupFunction(name: string): EqlFunction | undefined {
 export const functionNames = (): string[] => [...BY_NAME.keys()];
 
 export function javaString(value: string | number | boolean, type: EqlType): string {
-  const isDouble = type === "double" || type === "float" || (type === "unknown" && typeof value === "number" && !Number.isInteger(value));
+  const isDouble =
+    type === "double" ||
+    type === "float" ||
+    (type === "unknown" && typeof value === "number" && !Number.isInteger(value));
   return scalarToJavaString(value, isDouble);
 }

@@ -61,7 +61,12 @@ export function tokenize(source: Source): Token[] {
           name === "in" ? "in~" : name === "like" ? "like~" : name === "regex" ? "regex~" : "tildeIdentifier";
         tokens.push({ kind, start, end: pos, value: name });
       } else {
-        tokens.push({ kind: KEYWORDS.has(name) ? (name as TokenKind) : "identifier", start, end: pos, value: name });
+        tokens.push({
+          kind: KEYWORDS.has(name) ? (name as TokenKind) : "identifier",
+          start,
+          end: pos,
+          value: name,
+        });
       }
       continue;
     }
@@ -242,13 +247,23 @@ function readUnicodeEscape(source: Source, backslash: number): [string, number] 
   const body = source.body;
   let pos = backslash + 2;
   if (body[pos] !== "{") {
-    throw syntaxError(source, backslash, pos + 1, `token recognition error at: '${body.slice(backslash, pos + 1)}'`);
+    throw syntaxError(
+      source,
+      backslash,
+      pos + 1,
+      `token recognition error at: '${body.slice(backslash, pos + 1)}'`,
+    );
   }
   pos++;
   const digitsStart = pos;
   while (isHex(body.charCodeAt(pos))) pos++;
   if (body[pos] !== "}") {
-    throw syntaxError(source, backslash, pos + 1, `token recognition error at: '${body.slice(backslash, pos + 1)}'`);
+    throw syntaxError(
+      source,
+      backslash,
+      pos + 1,
+      `token recognition error at: '${body.slice(backslash, pos + 1)}'`,
+    );
   }
   const hex = body.slice(digitsStart, pos);
   const text = body.slice(backslash, pos + 1);
@@ -283,7 +298,7 @@ function readRawString(source: Source, start: number): Token {
   const body = source.body;
   const close = body.indexOf('"""', start + 3);
   if (close < 0) {
-    throw syntaxError(source, start, start + 3, "unterminated raw string: this '\"\"\"' is never closed");
+    throw syntaxError(source, start, start + 3, 'unterminated raw string: this \'"""\' is never closed');
   }
   let end = close + 3;
   for (let extra = 0; extra < 2 && body[end] === '"'; extra++) end++;

@@ -14,7 +14,7 @@ import type {
   Statement,
   TimeUnit,
 } from "./ast.ts";
-import { EqlError, syntaxError } from "./error.ts";
+import { type EqlError, syntaxError } from "./error.ts";
 import { tokenize } from "./lexer.ts";
 import { makeSource, type Source } from "./source.ts";
 import { suggest } from "./suggest.ts";
@@ -78,7 +78,10 @@ class Parser {
     const t = this.peek();
     if (t.kind === "<EOF>") return;
     if (t.kind === ")" || t.kind === "]") {
-      throw this.error(t, `unexpected ${describeToken(t, this.source.body)}: it closes nothing that was opened`);
+      throw this.error(
+        t,
+        `unexpected ${describeToken(t, this.source.body)}: it closes nothing that was opened`,
+      );
     }
     if (t.kind === "=") throw this.assignmentError(t);
     if (COMPARISON_OPS.has(t.kind)) {
@@ -87,8 +90,12 @@ class Parser {
         `mismatched input ${describeToken(t, this.source.body)}: comparisons cannot be chained; combine them with 'and'`,
       );
     }
-    const expected = after === "condition" ? "'and', 'or', '|' or the end of the query" : "'|' or the end of the query";
-    throw this.error(t, `unexpected ${describeToken(t, this.source.body)} after the ${after}; expected ${expected}`);
+    const expected =
+      after === "condition" ? "'and', 'or', '|' or the end of the query" : "'|' or the end of the query";
+    throw this.error(
+      t,
+      `unexpected ${describeToken(t, this.source.body)} after the ${after}; expected ${expected}`,
+    );
   }
 
   private parseQuery(): Query {
@@ -122,7 +129,10 @@ class Parser {
         `no viable alternative at input '${this.text(t)}': an event category is a name or a double-quoted string, not a backticked name`,
       );
     } else if (t.kind === "<EOF>") {
-      throw this.error(t, "empty query: expected an event query such as 'process where true', a sequence or a sample");
+      throw this.error(
+        t,
+        "empty query: expected an event query such as 'process where true', a sequence or a sample",
+      );
     } else {
       throw this.error(
         t,
@@ -139,7 +149,13 @@ class Parser {
     }
     this.next();
     const condition = this.parseExpression();
-    return { kind: "EventQuery", category, categoryQuoted, condition, loc: { start: t.start, end: condition.loc.end } };
+    return {
+      kind: "EventQuery",
+      category,
+      categoryQuoted,
+      condition,
+      loc: { start: t.start, end: condition.loc.end },
+    };
   }
 
   // ---- sequences and samples -----------------------------------------------------
@@ -166,7 +182,10 @@ class Parser {
       this.next();
       const open = this.peek();
       if (open.kind === "![") {
-        throw this.error(open, "a missing event '![...]' cannot be used in 'until'; write [<category> where ...]");
+        throw this.error(
+          open,
+          "a missing event '![...]' cannot be used in 'until'; write [<category> where ...]",
+        );
       }
       until = this.parseTerm(false);
     }
@@ -185,14 +204,20 @@ class Parser {
       throw this.errorAt(query.loc, `A sequence requires a minimum of 2 queries, found [${expanded}]`);
     }
     if (expanded > MAX_SEQUENCE_QUERIES) {
-      throw this.errorAt(query.loc, `Sequence cannot contain more than ${MAX_SEQUENCE_QUERIES} queries; found [${expanded}]`);
+      throw this.errorAt(
+        query.loc,
+        `Sequence cannot contain more than ${MAX_SEQUENCE_QUERIES} queries; found [${expanded}]`,
+      );
     }
     if (query.terms.every((t) => t.missing)) {
       throw this.errorAt(query.loc, "A sequence requires at least one positive event query; found none");
     }
     const firstMissing = query.terms.find((t) => t.missing);
     if (firstMissing && !query.maxspan) {
-      throw this.errorAt(firstMissing.loc, "[maxspan] is required for sequences with missing events queries; found none");
+      throw this.errorAt(
+        firstMissing.loc,
+        "[maxspan] is required for sequences with missing events queries; found none",
+      );
     }
     this.checkKeyCounts([...query.terms, ...(query.until ? [query.until] : [])]);
   }
@@ -213,7 +238,10 @@ class Parser {
     const keyword = this.next();
     const joinKeys = this.peek().kind === "by" ? this.parseJoinKeys() : [];
     if (this.peek().kind === "with") {
-      throw this.error(this.peek(), "a sample takes no 'with' options: maxspan and runs apply to sequences only");
+      throw this.error(
+        this.peek(),
+        "a sample takes no 'with' options: maxspan and runs apply to sequences only",
+      );
     }
     const terms: SequenceTerm[] = [];
     while (this.peek().kind === "[" || this.peek().kind === "![") {
@@ -224,11 +252,16 @@ class Parser {
     if (this.peek().kind === "until") {
       throw this.error(this.peek(), "a sample has no 'until' clause; it applies to sequences only");
     }
-    if (terms.length === 0) throw this.error(this.peek(), "expected '[' to start the first query of the sample");
+    if (terms.length === 0)
+      throw this.error(this.peek(), "expected '[' to start the first query of the sample");
     const loc = { start: keyword.start, end: terms[terms.length - 1].loc.end };
-    if (terms.length < 2) throw this.errorAt(loc, `A sample requires a minimum of 2 queries, found [${terms.length}]`);
+    if (terms.length < 2)
+      throw this.errorAt(loc, `A sample requires a minimum of 2 queries, found [${terms.length}]`);
     if (terms.length > MAX_SAMPLE_QUERIES) {
-      throw this.errorAt(loc, `A sample cannot contain more than ${MAX_SAMPLE_QUERIES} queries, found [${terms.length}]`);
+      throw this.errorAt(
+        loc,
+        `A sample cannot contain more than ${MAX_SAMPLE_QUERIES} queries, found [${terms.length}]`,
+      );
     }
     if (joinKeys.length === 0 && terms.every((t) => t.joinKeys.length === 0)) {
       throw this.errorAt(loc, "A sample must have at least one join key, found none");
@@ -237,7 +270,10 @@ class Parser {
       const names = [...joinKeys, ...term.joinKeys].map((k) => k.name);
       const duplicates = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
       if (duplicates.length) {
-        throw this.errorAt(term.loc, `Join keys must be used only once, found duplicates: [${duplicates.join(", ")}]`);
+        throw this.errorAt(
+          term.loc,
+          `Join keys must be used only once, found duplicates: [${duplicates.join(", ")}]`,
+        );
       }
     }
     this.checkKeyCounts(terms);
@@ -248,7 +284,8 @@ class Parser {
   private parseTerm(allowRuns: boolean): SequenceTerm {
     const open = this.next();
     const missing = open.kind === "![";
-    if (open.kind !== "[" && !missing) throw this.error(open, `expected '[' but found ${describeToken(open, this.source.body)}`);
+    if (open.kind !== "[" && !missing)
+      throw this.error(open, `expected '[' but found ${describeToken(open, this.source.body)}`);
     const query = this.parseEventQuery();
     const close = this.expectClosing("]", open);
     const joinKeys = this.peek().kind === "by" ? this.parseJoinKeys() : [];
@@ -260,18 +297,25 @@ class Parser {
       if (option.kind !== "identifier" && !KEYWORDS.has(option.kind)) {
         throw this.error(option, `expected an option name after 'with', such as runs=2`);
       }
-      if (option.value !== "runs") throw this.error(option, `Unrecognized option [${option.value}], expecting [runs]`);
+      if (option.value !== "runs")
+        throw this.error(option, `Unrecognized option [${option.value}], expecting [runs]`);
       this.expect("=", "after 'runs'");
       const value = this.next();
       if (value.kind === "integer") {
         runs = Number(value.value);
         if (runs <= 0) throw this.error(value, `A positive runs value is required; found [${value.value}]`);
         if (runs > MAX_RUNS) {
-          throw this.error(value, `A query cannot be repeated more than ${MAX_RUNS} times; found [${value.value}]`);
+          throw this.error(
+            value,
+            `A query cannot be repeated more than ${MAX_RUNS} times; found [${value.value}]`,
+          );
         }
       } else if (value.kind !== "decimal") {
         // Elasticsearch ignores a decimal runs value; anything else is not a number at all.
-        throw this.error(value, `expected a whole number after 'runs=', but found ${describeToken(value, this.source.body)}`);
+        throw this.error(
+          value,
+          `expected a whole number after 'runs=', but found ${describeToken(value, this.source.body)}`,
+        );
       }
       end = value.end;
       void withToken;
@@ -285,7 +329,10 @@ class Parser {
     do {
       const expression = this.parseExpression();
       if (expression.kind !== "Field") {
-        throw this.errorAt(expression.loc, "Unsupported join key: a join key must be a field name (optionally ?field)");
+        throw this.errorAt(
+          expression.loc,
+          "Unsupported join key: a join key must be a field name (optionally ?field)",
+        );
       }
       keys.push(expression);
     } while (this.accept(","));
@@ -296,17 +343,26 @@ class Parser {
     const withToken = this.next();
     const name = this.next();
     if (name.kind !== "maxspan") {
-      throw this.error(name, `expected 'maxspan' after 'with', but found ${describeToken(name, this.source.body)}`);
+      throw this.error(
+        name,
+        `expected 'maxspan' after 'with', but found ${describeToken(name, this.source.body)}`,
+      );
     }
     this.expect("=", "after 'maxspan'");
     const number = this.next();
     if (number.kind !== "integer" && number.kind !== "decimal") {
-      throw this.error(number, `expected a time span such as 5m after 'maxspan=', but found ${describeToken(number, this.source.body)}`);
+      throw this.error(
+        number,
+        `expected a time span such as 5m after 'maxspan=', but found ${describeToken(number, this.source.body)}`,
+      );
     }
     const unitToken = this.peek().kind === "identifier" ? this.next() : null;
     const loc = { start: withToken.start, end: (unitToken ?? number).end };
     if (number.kind === "decimal") {
-      throw this.error(number, `Decimal time interval [${number.value}] not supported; please use an positive integer`);
+      throw this.error(
+        number,
+        `Decimal time interval [${number.value}] not supported; please use an positive integer`,
+      );
     }
     const value = Number(number.value);
     if (value <= 0) throw this.error(number, `A positive maxspan value is required; found [${number.value}]`);
@@ -325,7 +381,10 @@ class Parser {
   private parsePipe(bar: Token): Pipe {
     const name = this.next();
     if (name.kind !== "identifier") {
-      throw this.error(name, `expected a pipe name such as 'head' or 'tail' after '|', but found ${describeToken(name, this.source.body)}`);
+      throw this.error(
+        name,
+        `expected a pipe name such as 'head' or 'tail' after '|', but found ${describeToken(name, this.source.body)}`,
+      );
     }
     const args: Expression[] = [];
     if (this.peek().kind !== "|" && this.peek().kind !== "<EOF>") {
@@ -382,7 +441,10 @@ class Parser {
       return { kind: "Not", operand, loc: { start: t.start, end: operand.loc.end } };
     }
     if (t.kind === "identifier" && this.peek(1).kind === "of") {
-      throw this.errorAt({ start: t.start, end: this.peek(1).end }, "Process relationships are not supported");
+      throw this.errorAt(
+        { start: t.start, end: this.peek(1).end },
+        "Process relationships are not supported",
+      );
     }
     return this.parseComparison();
   }
@@ -467,10 +529,26 @@ class Parser {
         do patterns.push(this.parsePatternConstant(t));
         while (this.accept(","));
         const close = this.expectClosing(")", open);
-        return { kind: "Match", op, caseInsensitive, subject, patterns, list: true, loc: { start: subject.loc.start, end: close.end } };
+        return {
+          kind: "Match",
+          op,
+          caseInsensitive,
+          subject,
+          patterns,
+          list: true,
+          loc: { start: subject.loc.start, end: close.end },
+        };
       }
       const pattern = this.parsePatternConstant(t);
-      return { kind: "Match", op, caseInsensitive, subject, patterns: [pattern], list: false, loc: span(subject.loc, pattern.loc) };
+      return {
+        kind: "Match",
+        op,
+        caseInsensitive,
+        subject,
+        patterns: [pattern],
+        list: false,
+        loc: span(subject.loc, pattern.loc),
+      };
     }
     return subject;
   }
@@ -488,7 +566,10 @@ class Parser {
   private parseInList(subject: Expression, negated: boolean, caseInsensitive: boolean): Expression {
     const open = this.peek();
     if (open.kind !== "(") {
-      throw this.error(open, `expected '(' and a list of values after 'in', but found ${describeToken(open, this.source.body)}`);
+      throw this.error(
+        open,
+        `expected '(' and a list of values after 'in', but found ${describeToken(open, this.source.body)}`,
+      );
     }
     this.next();
     if (this.peek().kind === ")") throw this.error(this.peek(), "an 'in' list cannot be empty");
@@ -496,7 +577,14 @@ class Parser {
     do values.push(this.parseExpression());
     while (this.accept(","));
     const close = this.expectClosing(")", open);
-    return { kind: "In", subject, values, negated, caseInsensitive, loc: { start: subject.loc.start, end: close.end } };
+    return {
+      kind: "In",
+      subject,
+      values,
+      negated,
+      caseInsensitive,
+      loc: { start: subject.loc.start, end: close.end },
+    };
   }
 
   private parsePrimary(): Expression {
@@ -514,7 +602,10 @@ class Parser {
       case "tildeIdentifier":
         if (this.peek(1).kind === "(") return this.parseFunctionCall();
         if (t.kind === "tildeIdentifier") {
-          throw this.error(t, `'${t.value}~' must be followed by '(' : only functions have a case-insensitive '~' form`);
+          throw this.error(
+            t,
+            `'${t.value}~' must be followed by '(' : only functions have a case-insensitive '~' form`,
+          );
         }
         return this.parseField();
       case "quotedIdentifier":
@@ -531,7 +622,10 @@ class Parser {
             `'${t.value}' is a keyword and cannot be used as a value here; to use it as a field name write \`${t.value}\``,
           );
         }
-        throw this.error(t, `expected a value, a field or a function call, but found ${describeToken(t, this.source.body)}`);
+        throw this.error(
+          t,
+          `expected a value, a field or a function call, but found ${describeToken(t, this.source.body)}`,
+        );
     }
   }
 
@@ -606,7 +700,10 @@ class Parser {
       } else if (t.kind === "[" && this.peek(1).kind === "integer") {
         let close = this.index + 1;
         while (this.tokens[close].kind === "integer") close++;
-        throw this.errorAt({ start: t.start, end: this.tokens[close].end }, "Array indexes are not supported");
+        throw this.errorAt(
+          { start: t.start, end: this.tokens[close].end },
+          "Array indexes are not supported",
+        );
       } else {
         break;
       }
@@ -618,7 +715,10 @@ class Parser {
     const t = this.next();
     if (t.kind === "identifier" || t.kind === "quotedIdentifier") return t.value;
     if (KEYWORDS.has(t.kind)) {
-      throw this.error(t, `'${t.value}' is a keyword; to use it as part of a field name write \`${t.value}\``);
+      throw this.error(
+        t,
+        `'${t.value}' is a keyword; to use it as part of a field name write \`${t.value}\``,
+      );
     }
     throw this.error(t, `expected a field name but found ${describeToken(t, this.source.body)}`);
   }
@@ -643,7 +743,8 @@ class Parser {
 
   private expect(kind: TokenKind, context: string): Token {
     const t = this.next();
-    if (t.kind !== kind) throw this.error(t, `expected '${kind}' ${context}, but found ${describeToken(t, this.source.body)}`);
+    if (t.kind !== kind)
+      throw this.error(t, `expected '${kind}' ${context}, but found ${describeToken(t, this.source.body)}`);
     return t;
   }
 
@@ -660,7 +761,10 @@ class Parser {
   }
 
   private assignmentError(t: Token): EqlError {
-    return this.error(t, "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)");
+    return this.error(
+      t,
+      "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)",
+    );
   }
 
   private text(x: Token | Loc): string {

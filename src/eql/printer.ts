@@ -125,7 +125,8 @@ export function printLiteral(l: Literal): string {
   if (l.value === null) return "null";
   if (typeof l.value === "boolean") return String(l.value);
   if (typeof l.value === "string") return printString(l.value);
-  if (l.type === "double") return Number.isInteger(l.value) && Math.abs(l.value) < 1e21 ? `${l.value}.0` : String(l.value);
+  if (l.type === "double")
+    return Number.isInteger(l.value) && Math.abs(l.value) < 1e21 ? `${l.value}.0` : String(l.value);
   return String(l.value);
 }
 

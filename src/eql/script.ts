@@ -1,5 +1,5 @@
-import type { Expression } from "./ast.ts";
 import { applyArithmetic, applyNegate } from "./arithmetic.ts";
+import type { Expression } from "./ast.ts";
 import { lookupFunction } from "./functions.ts";
 import { compileMatcher } from "./matcher.ts";
 import type { EqlType, Scalar } from "./types.ts";
@@ -18,6 +18,8 @@ export interface ScriptCompiler {
   typeOf(e: Expression): EqlType;
   /** the binding slot of a field; fields unknown to the schema return -1 and read as null */
   slotOf(e: Expression & { kind: "Field" }): number;
+  /** `null`, or a `?field` the schema does not know: Elasticsearch folds both to a null literal */
+  isNullConstant(e: Expression): boolean;
 }
 
 export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
@@ -59,7 +61,7 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     }
     case "Comparison": {
       if (e.op === "==" || e.op === "!=") {
-        const nullSide = isNullLiteral(e.right) ? e.left : isNullLiteral(e.left) ? e.right : null;
+        const nullSide = c.isNullConstant(e.right) ? e.left : c.isNullConstant(e.left) ? e.right : null;
         if (nullSide) {
           // `x == null` is IS NULL and `x != null` IS NOT NULL: never null themselves.
           const operand = compileScript(nullSide, c);
@@ -140,8 +142,6 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     }
   }
 }
-
-export const isNullLiteral = (e: Expression) => e.kind === "Literal" && e.value === null;
 
 const asNumber = (v: Scalar): number | null => (typeof v === "number" ? v : null);
 

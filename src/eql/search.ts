@@ -1,10 +1,10 @@
 import type { Pipe, Statement } from "./ast.ts";
+import { prepareQuery } from "./compile-query.ts";
 import type { EventPredicate } from "./compiler.ts";
 import { FieldEvaluationError, type QueryCompiler } from "./compiler.ts";
-import { prepareQuery } from "./compile-query.ts";
 import { searchSamples } from "./correlate/sample-search.ts";
 import { searchSequences } from "./correlate/sequence-search.ts";
-import { type Event, type FieldGetter } from "./field-access.ts";
+import type { Event, FieldGetter } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
 import type { Schema } from "./schema.ts";
@@ -76,7 +76,9 @@ export interface Candidate extends OrderKey {
 export interface SearchInput {
   statement: Statement;
   indices: Array<{ name: string; events: Event[]; compiler: QueryCompiler; firstArrival: number }>;
-  request: Required<Pick<EqlSearchRequest, "size" | "result_position" | "timestamp_field" | "event_category_field">> &
+  request: Required<
+    Pick<EqlSearchRequest, "size" | "result_position" | "timestamp_field" | "event_category_field">
+  > &
     EqlSearchRequest;
 }
 
@@ -162,7 +164,8 @@ export function searchEvents(
     const found: Candidate[] = [];
     try {
       index.events.forEach((event, i) => {
-        if (matches(event)) found.push({ ...order(event, index.firstArrival + i), index: index.name, id: String(i), event });
+        if (matches(event))
+          found.push({ ...order(event, index.firstArrival + i), index: index.name, id: String(i), event });
       });
     } catch (error) {
       failures.push(shardFailure(index.name, error));
@@ -179,7 +182,13 @@ export function searchEvents(
 
 export function shardFailure(index: string, error: unknown): ShardFailure {
   if (error instanceof FieldEvaluationError || error instanceof Error) {
-    return { index, reason: { type: error instanceof FieldEvaluationError ? "script_exception" : "evaluation_exception", reason: error.message } };
+    return {
+      index,
+      reason: {
+        type: error instanceof FieldEvaluationError ? "script_exception" : "evaluation_exception",
+        reason: error.message,
+      },
+    };
   }
   throw error;
 }
@@ -191,7 +200,9 @@ export function orderKeyReader(
 ): (event: Event, arrival: number) => OrderKey {
   const timestamp = compiler.fieldGetterByName(request.timestamp_field);
   const format = compiler.fieldFormat(request.timestamp_field);
-  const tiebreaker: FieldGetter | null = request.tiebreaker_field ? compiler.fieldGetterByName(request.tiebreaker_field) : null;
+  const tiebreaker: FieldGetter | null = request.tiebreaker_field
+    ? compiler.fieldGetterByName(request.tiebreaker_field)
+    : null;
   return (event, arrival) => ({
     timestamp: parseDateValue(firstScalar(timestamp(event)), format),
     tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
@@ -234,7 +245,8 @@ function normalizeRequest(request: EqlSearchRequest): SearchInput["request"] {
     throw new RangeError(`result position needs to be 'head' or 'tail', received '${String(position)}'`);
   }
   const samples = request.max_samples_per_key ?? 1;
-  if (!Number.isInteger(samples) || samples < 1) throw new RangeError("max_samples_per_key must be greater than 0");
+  if (!Number.isInteger(samples) || samples < 1)
+    throw new RangeError("max_samples_per_key must be greater than 0");
   return {
     ...request,
     size,

@@ -37,5 +37,7 @@ export function closest(name: string, candidates: Iterable<string>, limit = 5): 
 export function suggest(name: string, candidates: Iterable<string>): string {
   const found = closest(name, candidates);
   if (found.length === 0) return "";
-  return found.length === 1 ? `, did you mean [${found[0]}]?` : `, did you mean any of [${found.join(", ")}]?`;
+  return found.length === 1
+    ? `, did you mean [${found[0]}]?`
+    : `, did you mean any of [${found.join(", ")}]?`;
 }

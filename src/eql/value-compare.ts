@@ -35,7 +35,12 @@ export function parseDateValue(v: Scalar, format?: string): bigint | null {
   return parseTimestamp(v);
 }
 
-export function compileComparator(type: EqlType, literal: Scalar, literalType: EqlType, format?: string): ValueComparator {
+export function compileComparator(
+  type: EqlType,
+  literal: Scalar,
+  literalType: EqlType,
+  format?: string,
+): ValueComparator {
   if (literal === null) return () => Number.NaN;
   if (isStringType(type) || type === "version") {
     const lit = javaString(literal, literalType);
@@ -78,9 +83,13 @@ export function compileComparator(type: EqlType, literal: Scalar, literalType: E
 }
 
 /** Without a mapping the literal is read as whatever each value is: a number, a string or a boolean. */
-function compileSchemalessComparator(literal: string | number | boolean, literalType: EqlType): ValueComparator {
+function compileSchemalessComparator(
+  literal: string | number | boolean,
+  literalType: EqlType,
+): ValueComparator {
   const asString = javaString(literal, literalType);
-  const asNumber = typeof literal === "number" ? literal : typeof literal === "string" ? toNumber(literal) : Number.NaN;
+  const asNumber =
+    typeof literal === "number" ? literal : typeof literal === "string" ? toNumber(literal) : Number.NaN;
   const asBoolean = toBoolean(literal);
   return (v) => {
     if (typeof v === "string") return order(v, asString);

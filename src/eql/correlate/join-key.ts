@@ -1,5 +1,5 @@
-import type { FieldGetter } from "../field-access.ts";
 import { canonicalIp } from "../cidr.ts";
+import type { FieldGetter } from "../field-access.ts";
 import { formatTimestamp } from "../timestamp.ts";
 import type { EqlType, Scalar } from "../types.ts";
 import { parseDateValue } from "../value-compare.ts";
@@ -31,7 +31,10 @@ function keyPart(v: string | number | boolean, reader: KeyReader, dates: DateKey
   if (reader.type === "date" || reader.type === "date_nanos") {
     const ns = parseDateValue(v, reader.format);
     if (ns === null) return null;
-    const shown = dates === "iso" ? formatTimestamp(ns, reader.type === "date_nanos" ? "ns" : "ms") : String(ns / 1_000_000n);
+    const shown =
+      dates === "iso"
+        ? formatTimestamp(ns, reader.type === "date_nanos" ? "ns" : "ms")
+        : String(ns / 1_000_000n);
     return { id: `d${ns}`, shown };
   }
   if (reader.type === "ip") {
@@ -67,7 +70,11 @@ function partsOf(raw: unknown, reader: KeyReader, dates: DateKeyStyle): KeyPart[
  * a key of its own, several such fields give their cartesian product, and a missing
  * value excludes the event unless the key is optional.
  */
-export function joinKeysOf(event: Record<string, unknown>, readers: KeyReader[], dates: DateKeyStyle = "iso"): JoinKey[] {
+export function joinKeysOf(
+  event: Record<string, unknown>,
+  readers: KeyReader[],
+  dates: DateKeyStyle = "iso",
+): JoinKey[] {
   if (readers.length === 0) return [EMPTY_KEY];
   let combos: Array<{ ids: string[]; values: Scalar[] }> = [{ ids: [], values: [] }];
   for (const reader of readers) {
@@ -77,7 +84,8 @@ export function joinKeysOf(event: Record<string, unknown>, readers: KeyReader[],
       parts = [NULL_PART];
     }
     const next: typeof combos = [];
-    for (const c of combos) for (const p of parts) next.push({ ids: [...c.ids, p.id], values: [...c.values, p.shown] });
+    for (const c of combos)
+      for (const p of parts) next.push({ ids: [...c.ids, p.id], values: [...c.values, p.shown] });
     combos = next;
   }
   return combos.map((c) => ({ id: c.ids.join("\u0000"), values: c.values }));

@@ -1,4 +1,4 @@
-import { compareOrder, type OrderKey } from "../ordering.ts";
+import type { OrderKey } from "../ordering.ts";
 
 /**
  * Where the `![...]` terms of a sequence stand relative to its positive terms:
@@ -33,12 +33,20 @@ export function missingLayout(missing: boolean[]): MissingLayout {
 /** The events that matched each missing term, per join key, in order. */
 export type MissingMatches = (term: number, keyId: string) => readonly OrderKey[];
 
+const MS = 1_000_000n;
+/** Elasticsearch bounds missing-event lookups with epoch-millisecond range queries. */
+const floorMs = (ns: bigint) => (ns >= 0n ? ns / MS : (ns - MS + 1n) / MS) * MS;
+
 /**
- * Whether a completed positive chain survives its missing terms. It is rejected when
- * a missing run between two positives can be filled by matching events (in order,
- * strictly between them), or when filling the leading and/or trailing runs — with
- * the latest events before the chain and the earliest after it — keeps the whole
- * sequence within maxspan.
+ * Whether a completed positive chain survives its missing terms, decided as
+ * Elasticsearch decides it, each missing term looked up on its own (one event may
+ * answer several), by timestamp at millisecond precision:
+ * - an event matching a missing term strictly between its two positive neighbours
+ *   rejects the chain;
+ * - leading terms look for the latest event before the chain, trailing terms for the
+ *   earliest after it; the chain is rejected only when the missing events found at
+ *   its open ends (both, if both ends are missing terms) fit in maxspan together
+ *   with the chain.
  */
 export function survivesMissing(
   layout: MissingLayout,
@@ -48,51 +56,52 @@ export function survivesMissing(
   maxspanNs: bigint,
 ): boolean {
   for (let i = 0; i < layout.gaps.length; i++) {
-    const run = layout.gaps[i];
-    if (run.length && fillForward(run, keyId, matches, chain[i], chain[i + 1]) !== null) return false;
-  }
-  const first = chain[0];
-  const last = chain[chain.length - 1];
-  const lead = layout.leading.length ? fillBackward(layout.leading, keyId, matches, first) : null;
-  const trail = layout.trailing.length ? fillForward(layout.trailing, keyId, matches, last, null) : null;
-  if (lead === null && trail === null) return true;
-  const start = lead ?? first.timestamp;
-  const end = trail ?? last.timestamp;
-  return end - start > maxspanNs;
-}
-
-/** Fills `run` with the earliest events after `after` (and before `before`); the last one's time, or null. */
-function fillForward(
-  run: number[],
-  keyId: string,
-  matches: MissingMatches,
-  after: OrderKey,
-  before: OrderKey | null,
-): bigint | null {
-  let cursor = after;
-  for (const term of run) {
-    const list = matches(term, keyId);
-    const next = list.find((o) => compareOrder(o, cursor) > 0 && (before === null || compareOrder(o, before) < 0));
-    if (!next || next.timestamp === null) return null;
-    cursor = next;
-  }
-  return cursor.timestamp as bigint;
-}
-
-/** Fills `run` with the latest events before `before`; the first one's time, or null. */
-function fillBackward(run: number[], keyId: string, matches: MissingMatches, before: OrderKey): bigint | null {
-  let cursor = before;
-  for (let i = run.length - 1; i >= 0; i--) {
-    const list = matches(run[i], keyId);
-    let found: OrderKey | undefined;
-    for (let j = list.length - 1; j >= 0; j--) {
-      if (compareOrder(list[j], cursor) < 0) {
-        found = list[j];
-        break;
+    const after = floorMs(chain[i].timestamp) + MS - 1n;
+    const before = floorMs(chain[i + 1].timestamp);
+    for (const term of layout.gaps[i]) {
+      if (
+        matches(term, keyId).some((o) => o.timestamp !== null && o.timestamp > after && o.timestamp < before)
+      ) {
+        return false;
       }
     }
-    if (!found || found.timestamp === null) return null;
-    cursor = found;
   }
-  return cursor.timestamp as bigint;
+  const start = chain[0].timestamp;
+  const end = chain[chain.length - 1].timestamp;
+  let lastLeading: bigint | null = null;
+  for (const term of layout.leading) {
+    const found = latestBefore(matches(term, keyId), floorMs(start));
+    if (found !== null && (lastLeading === null || found > lastLeading)) lastLeading = found;
+  }
+  let firstTrailing: bigint | null = null;
+  for (const term of layout.trailing) {
+    const found = earliestAfter(matches(term, keyId), floorMs(end) + MS - 1n);
+    if (found !== null && (firstTrailing === null || found < firstTrailing)) firstTrailing = found;
+  }
+  const leads = layout.leading.length > 0;
+  const trails = layout.trailing.length > 0;
+  const tooLong = (from: bigint | null, to: bigint | null) =>
+    from === null || to === null || to - from > maxspanNs;
+  if (lastLeading === null && firstTrailing === null) return true;
+  if (leads && lastLeading === null) return true;
+  if (trails && firstTrailing === null) return true;
+  if (leads && trails) return tooLong(lastLeading, firstTrailing);
+  if (leads) return tooLong(lastLeading, end);
+  return tooLong(start, firstTrailing);
+}
+
+function latestBefore(list: readonly OrderKey[], bound: bigint): bigint | null {
+  let best: bigint | null = null;
+  for (const o of list)
+    if (o.timestamp !== null && o.timestamp < bound && (best === null || o.timestamp > best))
+      best = o.timestamp;
+  return best;
+}
+
+function earliestAfter(list: readonly OrderKey[], bound: bigint): bigint | null {
+  let best: bigint | null = null;
+  for (const o of list)
+    if (o.timestamp !== null && o.timestamp > bound && (best === null || o.timestamp < best))
+      best = o.timestamp;
+  return best;
 }

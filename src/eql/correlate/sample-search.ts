@@ -35,7 +35,12 @@ export function searchSamples(
         terms.forEach((term, t) => {
           if (!term.matches(event)) return;
           for (const key of joinKeysOf(event, term.keys, "epoch_millis")) {
-            candidate ??= { ...order(event, index.firstArrival + i), index: index.name, id: String(i), event };
+            candidate ??= {
+              ...order(event, index.firstArrival + i),
+              index: index.name,
+              id: String(i),
+              event,
+            };
             found.push([key, t, candidate]);
           }
         });

@@ -79,7 +79,13 @@ export class SequenceMatcher<T> {
       if (!keys) continue;
       for (const key of keys) {
         if (stage === 0) {
-          this.start(key, e);
+          if (last === 0) {
+            // A single positive term (the rest are missing events): every hit is a sequence.
+            this.stats.completed++;
+            completed.push({ key, events: [e.item], orders: [e.order] });
+          } else {
+            this.start(key, e);
+          }
           continue;
         }
         const state = this.states.get(key.id);

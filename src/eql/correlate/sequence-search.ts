@@ -60,19 +60,22 @@ export function searchSequences(
   if (failures.length && !search.request.allow_partial_sequence_results) {
     return { sequences: [], total: 0, failures };
   }
-  const expanded = query.terms.flatMap((term, index) => Array.from({ length: term.runs }, () => ({ index, missing: term.missing })));
+  const expanded = query.terms.flatMap((term, index) =>
+    Array.from({ length: term.runs }, () => ({ index, missing: term.missing })),
+  );
   const positive = expanded.filter((t) => !t.missing);
   const layout = missingLayout(expanded.map((t) => t.missing));
   const maxspan = maxspanNanos(query);
 
   const missingIndex = new Map<number, Map<string, OrderKey[]>>();
-  for (const t of new Set(expanded.filter((x) => x.missing).map((x) => x.index))) missingIndex.set(t, new Map());
+  for (const t of new Set(expanded.filter((x) => x.missing).map((x) => x.index)))
+    missingIndex.set(t, new Map());
   for (const hit of hits) {
     for (const [term, byKey] of missingIndex) {
       for (const key of hit.terms[term] ?? []) {
-        let list = byKey.get(key.id);
-        if (!list) byKey.set(key.id, (list = []));
-        list.push(hit.candidate);
+        const list = byKey.get(key.id);
+        if (list) list.push(hit.candidate);
+        else byKey.set(key.id, [hit.candidate]);
       }
     }
   }
@@ -95,7 +98,12 @@ export function searchSequences(
     });
   }
 
-  const limited = applyLimits(completed, search.statement.pipes, search.request.size, search.request.result_position);
+  const limited = applyLimits(
+    completed,
+    search.statement.pipes,
+    search.request.size,
+    search.request.result_position,
+  );
   const keyed = query.joinKeys.length + (query.terms[0]?.joinKeys.length ?? 0) > 0;
   const sequences = limited.map((c): EqlSequence => {
     let next = 0;
@@ -108,7 +116,10 @@ export function searchSequences(
 }
 
 /** Every event that matches some term (or until), with its keys per term, sorted; failing indices dropped. */
-function collectTermHits(search: SearchInput, query: SequenceQuery): { hits: TermHits[]; failures: ShardFailure[] } {
+function collectTermHits(
+  search: SearchInput,
+  query: SequenceQuery,
+): { hits: TermHits[]; failures: ShardFailure[] } {
   const hits: TermHits[] = [];
   const failures: ShardFailure[] = [];
   for (const index of search.indices) {

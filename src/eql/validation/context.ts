@@ -1,5 +1,5 @@
 import type { Expression, Field, FunctionCall, Loc } from "../ast.ts";
-import { problemAt, type Problem } from "../error.ts";
+import { type Problem, problemAt } from "../error.ts";
 import { lookupFunction } from "../functions.ts";
 import type { FieldInfo, Schema } from "../schema.ts";
 import type { Source } from "../source.ts";
@@ -18,6 +18,8 @@ export interface ValidationContext {
   options: AnalysisOptions;
   typeOf(e: Expression): EqlType;
   fieldInfo(f: Field): FieldInfo | undefined;
+  /** `?field` that the schema does not know: a null constant */
+  isAbsentOptional(f: Field): boolean;
   text(loc: Loc): string;
   report(loc: Loc, message: string): void;
   problems: Problem[];
@@ -42,6 +44,7 @@ export function createContext(source: Source, options: AnalysisOptions): Validat
     options,
     typeOf,
     fieldInfo,
+    isAbsentOptional: (f) => f.optional && options.schema !== undefined && !fieldInfo(f),
     text: (loc) => source.body.slice(loc.start, loc.end),
     report: (loc, message) => problems.push(problemAt(source, loc.start, loc.end, message)),
     problems,
@@ -81,7 +84,18 @@ function inferType(
   }
 }
 
-export const ORDINALS = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth"];
+export const ORDINALS = [
+  "first",
+  "second",
+  "third",
+  "fourth",
+  "fifth",
+  "sixth",
+  "seventh",
+  "eighth",
+  "ninth",
+  "tenth",
+];
 
 export function ordinal(i: number): string {
   return ORDINALS[i] ?? `${i + 1}th`;

@@ -1,25 +1,30 @@
-import type { Expression } from "../ast.ts";
+import type { Expression, Field } from "../ast.ts";
 import type { ValidationContext } from "./context.ts";
 
-export function referencesField(e: Expression): boolean {
+/**
+ * Whether an expression reads a field. An optional field the schema does not know is
+ * a null constant, as Elasticsearch folds it, so `?x == ?y` compares two nulls.
+ */
+export function referencesField(e: Expression, isAbsent: (f: Field) => boolean = () => false): boolean {
+  const refs = (x: Expression) => referencesField(x, isAbsent);
   switch (e.kind) {
     case "Field":
-      return true;
+      return !isAbsent(e);
     case "Literal":
       return false;
     case "FunctionCall":
-      return e.args.some(referencesField);
+      return e.args.some(refs);
     case "Negate":
     case "Not":
-      return referencesField(e.operand);
+      return refs(e.operand);
     case "Arithmetic":
     case "Comparison":
     case "Logical":
-      return referencesField(e.left) || referencesField(e.right);
+      return refs(e.left) || refs(e.right);
     case "Match":
-      return referencesField(e.subject);
+      return refs(e.subject);
     case "In":
-      return referencesField(e.subject) || e.values.some(referencesField);
+      return refs(e.subject) || e.values.some(refs);
   }
 }
 
@@ -30,11 +35,13 @@ export function checkFieldComparison(ctx: ValidationContext, e: Expression): voi
       offender.loc,
       `Comparisons against fields are not (currently) supported; offender [${ctx.text(offender.loc)}] in [${op}]`,
     );
+  const absent = (f: Field) => ctx.isAbsentOptional(f);
+  const isField = (x: Expression) => x.kind === "Field" && !absent(x);
   if (e.kind === "Comparison") {
     const op = e.op === "!=" ? "==" : e.op;
-    if (e.left.kind === "Field" && referencesField(e.right)) offend(e.right, op);
-    else if (e.right.kind === "Field" && referencesField(e.left)) offend(e.left, op);
-  } else if (e.kind === "In" && e.subject.kind === "Field") {
-    for (const v of e.values) if (referencesField(v)) offend(v, "==");
+    if (isField(e.left) && referencesField(e.right, absent)) offend(e.right, op);
+    else if (isField(e.right) && referencesField(e.left, absent)) offend(e.left, op);
+  } else if (e.kind === "In" && isField(e.subject)) {
+    for (const v of e.values) if (referencesField(v, absent)) offend(v, "==");
   }
 }

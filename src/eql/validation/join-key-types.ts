@@ -2,7 +2,8 @@ import type { Field } from "../ast.ts";
 import { type EqlType, isNumericType, isStringType } from "../types.ts";
 import type { ValidationContext } from "./context.ts";
 
-const family = (t: EqlType) => (isStringType(t) ? "string" : isNumericType(t) ? "numeric" : t === "date_nanos" ? "date" : t);
+const family = (t: EqlType) =>
+  isStringType(t) ? "string" : isNumericType(t) ? "numeric" : t === "date_nanos" ? "date" : t;
 
 /** Keys at one position of a sequence or sample must be comparable across its queries. */
 export function checkJoinKeyTypes(ctx: ValidationContext, keysPerTerm: Field[][]): void {
@@ -16,7 +17,10 @@ export function checkJoinKeyTypes(ctx: ValidationContext, keysPerTerm: Field[][]
       const b = ctx.typeOf(key);
       if (a === "unknown" || b === "unknown" || a === "null" || b === "null") return;
       if (family(a) !== family(b)) {
-        ctx.report(key.loc, `Sequence key [${key.name}] type [${b}] is incompatible with key [${reference.name}] type [${a}]`);
+        ctx.report(
+          key.loc,
+          `Sequence key [${key.name}] type [${b}] is incompatible with key [${reference.name}] type [${a}]`,
+        );
       }
     });
   }

@@ -10,6 +10,9 @@ export function checkKnownField(ctx: ValidationContext, e: Expression): void {
     ctx.report(e.loc, info.unsupported);
   } else if (!info && !e.optional) {
     const hint = suggest(e.name, ctx.options.schema.fieldNames());
-    ctx.report(e.loc, `Unknown column [${e.name}]${hint}${hint ? "" : "; write ?" + e.name + " if it may be absent"}`);
+    ctx.report(
+      e.loc,
+      `Unknown column [${e.name}]${hint}${hint ? "" : "; write ?" + e.name + " if it may be absent"}`,
+    );
   }
 }

@@ -21,7 +21,12 @@ export function validate(statement: Statement, source: Source, options: Analysis
   const ctx = createContext(source, options);
   const query = statement.query;
   const eventQueries: EventQuery[] =
-    query.kind === "EventQuery" ? [query] : [...query.terms.map((t) => t.query), ...(query.kind === "SequenceQuery" && query.until ? [query.until.query] : [])];
+    query.kind === "EventQuery"
+      ? [query]
+      : [
+          ...query.terms.map((t) => t.query),
+          ...(query.kind === "SequenceQuery" && query.until ? [query.until.query] : []),
+        ];
   for (const q of eventQueries) checkEventQuery(ctx, q);
   if (query.kind !== "EventQuery") {
     const terms = [...query.terms, ...(query.kind === "SequenceQuery" && query.until ? [query.until] : [])];
@@ -38,7 +43,10 @@ export function validate(statement: Statement, source: Source, options: Analysis
 function checkEventQuery(ctx: ValidationContext, q: EventQuery): void {
   const schema = ctx.options.schema;
   if (schema && q.category !== null && !schema.field(ctx.options.eventCategoryField)) {
-    ctx.report({ start: q.loc.start, end: q.loc.start + 1 }, `Unknown column [${ctx.options.eventCategoryField}]`);
+    ctx.report(
+      { start: q.loc.start, end: q.loc.start + 1 },
+      `Unknown column [${ctx.options.eventCategoryField}]`,
+    );
   }
   walk(q.condition, (e) => {
     for (const check of EXPRESSION_CHECKS) check(ctx, e);
@@ -50,7 +58,7 @@ export function walk(e: Expression, visit: (e: Expression) => void): void {
   visit(e);
   switch (e.kind) {
     case "FunctionCall":
-      e.args.forEach((a) => walk(a, visit));
+      for (const a of e.args) walk(a, visit);
       return;
     case "Negate":
     case "Not":
@@ -67,7 +75,7 @@ export function walk(e: Expression, visit: (e: Expression) => void): void {
       return;
     case "In":
       walk(e.subject, visit);
-      e.values.forEach((v) => walk(v, visit));
+      for (const v of e.values) walk(v, visit);
       return;
     default:
       return;

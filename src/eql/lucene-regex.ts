@@ -1,0 +1,550 @@
+/**
+ * Translation of Lucene `RegExp` syntax (what EQL `regex`/`regex~` use, with
+ * every optional operator enabled as Elasticsearch does) into an anchored JS
+ * RegExp.
+ *
+ * Lucene matches a whole string against an automaton, so the translation wraps
+ * the body as `^(?:…)$` and differs from JS syntax in ways that matter:
+ * `^` and `$` are plain characters, `.` matches newlines, `\` escapes any
+ * character (so `\n` is the letter n), a quantifier after a quantifier is
+ * another quantifier (never lazy), an operator character with nothing before
+ * it is a literal (`*a` is the text `*a`), and `@ # <n-m> ~ &` exist.
+ *
+ * The pattern is parsed into a small tree first so that `~` (complement) and
+ * `&` (intersection), which JS has no operator for, can be translated with
+ * look-arounds where that is exact, and rejected elsewhere.
+ */
+
+export class LuceneRegexError extends Error {
+  readonly offset: number;
+  readonly reason: string;
+
+  constructor(pattern: string, offset: number, reason: string) {
+    super(`invalid regex [${pattern}] at offset ${offset}: ${reason}`);
+    this.name = "LuceneRegexError";
+    this.offset = offset;
+    this.reason = reason;
+  }
+}
+
+export function translateLuceneRegex(pattern: string, options: { caseInsensitive: boolean }): RegExp {
+  const tree = new LuceneRegexParser(pattern).parse();
+  const body = emit(tree, WHOLE_INPUT, pattern);
+  const flags = options.caseInsensitive ? "sui" : "su";
+  try {
+    return new RegExp("^(?:" + body + ")$", flags);
+  } catch (error) {
+    // Only resource limits are expected here (e.g. a huge `{n}`); the syntax we emit is always valid.
+    throw new LuceneRegexError(pattern, 0, `cannot be compiled: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The text a pattern matches when it matches exactly one string (`abc`,
+ * `"C:\Windows"`, `a\.b`), so callers can use plain equality; else null
+ * (including for patterns that do not parse).
+ */
+export function luceneRegexIsLiteral(pattern: string): string | null {
+  try {
+    return literalText(new LuceneRegexParser(pattern).parse());
+  } catch (error) {
+    if (error instanceof LuceneRegexError) return null;
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Syntax tree
+
+type PredefinedClass = "d" | "D" | "s" | "S" | "w" | "W";
+
+type ClassItem =
+  | { kind: "char"; codePoint: number }
+  | { kind: "range"; from: number; to: number }
+  | { kind: "predefined"; name: PredefinedClass };
+
+type RegexNode =
+  | { kind: "literal"; text: string }
+  | { kind: "anyChar" }
+  | { kind: "anyString" }
+  | { kind: "nothing" }
+  | { kind: "class"; negated: boolean; items: ClassItem[] }
+  | { kind: "interval"; min: number; max: number; digits: number }
+  | { kind: "repeat"; operand: RegexNode; min: number; max: number }
+  | { kind: "concat"; parts: RegexNode[] }
+  | { kind: "union"; alternatives: RegexNode[] }
+  | { kind: "intersection"; operands: RegexNode[]; offset: number }
+  | { kind: "complement"; operand: RegexNode; offset: number };
+
+const EMPTY: RegexNode = { kind: "literal", text: "" };
+
+/** Lucene parses counts and interval bounds as Java ints. */
+const MAX_JAVA_INT = 2147483647;
+
+function literalText(node: RegexNode): string | null {
+  if (node.kind === "literal") return node.text;
+  if (node.kind !== "concat") return null;
+  let text = "";
+  for (const part of node.parts) {
+    const partText = literalText(part);
+    if (partText === null) return null;
+    text += partText;
+  }
+  return text;
+}
+
+// ---------------------------------------------------------------------------
+// Parser: recursive descent over Lucene's grammar, loosest operator first:
+// union `|`, intersection `&`, concatenation, repeat `? * + {}`, complement `~`,
+// then atoms. Characters are code points, as in Lucene.
+
+class LuceneRegexParser {
+  private pos = 0;
+
+  constructor(private readonly pattern: string) {}
+
+  parse(): RegexNode {
+    // An empty pattern is the empty string in Lucene, not a syntax error.
+    if (this.pattern === "") return EMPTY;
+    const tree = this.parseUnion();
+    // Concatenation stops only before `)`, `|` or `&` and the last two are consumed above.
+    if (this.more()) throw this.error(this.pos, "unbalanced parenthesis");
+    return tree;
+  }
+
+  private parseUnion(): RegexNode {
+    const alternatives = [this.parseIntersection()];
+    while (this.eat("|")) alternatives.push(this.parseIntersection());
+    return alternatives.length === 1 ? alternatives[0] : { kind: "union", alternatives };
+  }
+
+  private parseIntersection(): RegexNode {
+    const operands = [this.parseConcat()];
+    const offset = this.pos;
+    while (this.eat("&")) operands.push(this.parseConcat());
+    return operands.length === 1 ? operands[0] : { kind: "intersection", operands, offset };
+  }
+
+  private parseConcat(): RegexNode {
+    const parts = [this.parseRepeat()];
+    while (this.more() && !this.peekAny(")|&")) parts.push(this.parseRepeat());
+    return parts.length === 1 ? parts[0] : { kind: "concat", parts };
+  }
+
+  private parseRepeat(): RegexNode {
+    let node = this.parseComplement();
+    for (;;) {
+      if (this.eat("?")) node = repeat(node, 0, 1);
+      else if (this.eat("*")) node = repeat(node, 0, Number.POSITIVE_INFINITY);
+      else if (this.eat("+")) node = repeat(node, 1, Number.POSITIVE_INFINITY);
+      else if (this.peekAny("{")) node = this.parseCountedRepeat(node);
+      else return node;
+    }
+  }
+
+  private parseCountedRepeat(operand: RegexNode): RegexNode {
+    this.pos++; // {
+    const min = this.parseCount();
+    const max = this.eat(",") ? this.parseOptionalCount() : min;
+    if (!this.eat("}")) throw this.error(this.pos, "expected '}' to close the repeat count");
+    return repeat(operand, min, max);
+  }
+
+  private parseCount(): number {
+    const count = this.parseOptionalCount();
+    if (count === Number.POSITIVE_INFINITY) throw this.error(this.pos, "expected a repeat count");
+    return count;
+  }
+
+  /** Digits, or Infinity when there are none (the open upper bound of `{n,}`). */
+  private parseOptionalCount(): number {
+    const start = this.pos;
+    while (this.more() && isDigit(this.pattern.charCodeAt(this.pos))) this.pos++;
+    if (start === this.pos) return Number.POSITIVE_INFINITY;
+    const count = Number(this.pattern.slice(start, this.pos));
+    if (count > MAX_JAVA_INT) throw this.error(start, "repeat count too large");
+    return count;
+  }
+
+  private parseComplement(): RegexNode {
+    if (!this.peekAny("~")) return this.parseCharClass();
+    const offset = this.pos++;
+    return { kind: "complement", operand: this.parseComplement(), offset };
+  }
+
+  private parseCharClass(): RegexNode {
+    if (!this.peekAny("[")) return this.parseSimple();
+    const start = this.pos++;
+    const negated = this.eat("^");
+    // The first item is always an item, so `[]a]` is the class of `]` and `a`.
+    const items: ClassItem[] = [];
+    do {
+      if (!this.more()) throw this.error(start, "unterminated character class");
+      items.push(this.parseClassItem());
+    } while (!this.peekAny("]"));
+    this.pos++; // ]
+    return { kind: "class", negated, items };
+  }
+
+  private parseClassItem(): ClassItem {
+    const predefined = this.parsePredefined();
+    if (predefined !== null) return { kind: "predefined", name: predefined };
+    const start = this.pos;
+    const from = this.parseChar();
+    if (!this.eat("-")) return { kind: "char", codePoint: from };
+    const to = this.parseChar();
+    if (from > to) throw this.error(start, "invalid character range: start is after end");
+    return { kind: "range", from, to };
+  }
+
+  private parseSimple(): RegexNode {
+    if (this.eat(".")) return { kind: "anyChar" };
+    if (this.eat("#")) return { kind: "nothing" };
+    if (this.eat("@")) return { kind: "anyString" };
+    if (this.peekAny('"')) return this.parseQuoted();
+    if (this.peekAny("(")) return this.parseGroup();
+    if (this.peekAny("<")) return this.parseInterval();
+    const predefined = this.parsePredefined();
+    if (predefined !== null)
+      return { kind: "class", negated: false, items: [{ kind: "predefined", name: predefined }] };
+    return { kind: "literal", text: String.fromCodePoint(this.parseChar()) };
+  }
+
+  private parseQuoted(): RegexNode {
+    const start = this.pos++;
+    const end = this.pattern.indexOf('"', this.pos);
+    if (end < 0) throw this.error(start, "unterminated quoted string");
+    const text = this.pattern.slice(this.pos, end);
+    this.pos = end + 1;
+    return { kind: "literal", text };
+  }
+
+  private parseGroup(): RegexNode {
+    const start = this.pos++;
+    if (this.eat(")")) return EMPTY;
+    if (!this.more()) throw this.error(start, "unbalanced parenthesis");
+    const inner = this.parseUnion();
+    if (!this.eat(")")) throw this.error(start, "unbalanced parenthesis");
+    return inner;
+  }
+
+  private parseInterval(): RegexNode {
+    const start = this.pos++;
+    const end = this.pattern.indexOf(">", this.pos);
+    if (end < 0) throw this.error(start, "unterminated numeric interval, expected '>'");
+    const body = this.pattern.slice(this.pos, end);
+    this.pos = end + 1;
+    const bounds = /^([0-9]+)-([0-9]+)$/.exec(body);
+    if (bounds === null) {
+      if (!body.includes("-")) throw this.error(start, `named automaton <${body}> is not supported`);
+      throw this.error(start, `invalid numeric interval <${body}>, expected <min-max>`);
+    }
+    const [, low, high] = bounds;
+    const a = Number(low);
+    const b = Number(high);
+    if (a > MAX_JAVA_INT || b > MAX_JAVA_INT) throw this.error(start, "numeric interval bound too large");
+    // Equal-length bounds (`<01-10>`) mean a fixed number of digits; otherwise any leading zeros.
+    const digits = low.length === high.length ? low.length : 0;
+    return { kind: "interval", min: Math.min(a, b), max: Math.max(a, b), digits };
+  }
+
+  /** `\d \D \s \S \w \W` (Lucene 9+); any other escape is a literal character. */
+  private parsePredefined(): PredefinedClass | null {
+    if (this.pattern[this.pos] !== "\\") return null;
+    const name = this.pattern[this.pos + 1];
+    if (name === undefined || !"dDsSwW".includes(name)) return null;
+    this.pos += 2;
+    return name as PredefinedClass;
+  }
+
+  private parseChar(): number {
+    const escaped = this.eat("\\");
+    if (!this.more()) {
+      throw this.error(this.pos, escaped ? "nothing to escape after '\\'" : "unexpected end of pattern");
+    }
+    const codePoint = this.pattern.codePointAt(this.pos)!;
+    this.pos += codePoint > 0xffff ? 2 : 1;
+    return codePoint;
+  }
+
+  private more(): boolean {
+    return this.pos < this.pattern.length;
+  }
+
+  private peekAny(chars: string): boolean {
+    return this.more() && chars.includes(this.pattern[this.pos]);
+  }
+
+  private eat(char: string): boolean {
+    if (this.pattern[this.pos] !== char) return false;
+    this.pos++;
+    return true;
+  }
+
+  private error(offset: number, reason: string): LuceneRegexError {
+    return new LuceneRegexError(this.pattern, offset, reason);
+  }
+}
+
+function isDigit(charCode: number): boolean {
+  return charCode >= 0x30 && charCode <= 0x39;
+}
+
+function repeat(operand: RegexNode, min: number, max: number): RegexNode {
+  if (min > max) return { kind: "nothing" }; // Lucene: an impossible count is the empty language
+  // `@` already absorbs any repetition; nesting stars on it would only invite backtracking.
+  if (operand.kind === "anyString") return operand;
+  return { kind: "repeat", operand, min, max };
+}
+
+// ---------------------------------------------------------------------------
+// Emitter
+
+/**
+ * Where a node sits in the whole input. A complement or intersection can be
+ * expressed with a look-around only when one of its ends is pinned to an end
+ * of the input: then `$` (or `^` in a look-behind) marks where the other
+ * operand's match must stop.
+ */
+interface Anchoring {
+  readonly atStart: boolean;
+  readonly atEnd: boolean;
+}
+
+const WHOLE_INPUT: Anchoring = { atStart: true, atEnd: true };
+const FLOATING: Anchoring = { atStart: false, atEnd: false };
+
+function emit(node: RegexNode, where: Anchoring, pattern: string): string {
+  switch (node.kind) {
+    case "literal":
+      return escapeLiteral(node.text);
+    case "anyChar":
+      return ".";
+    case "anyString":
+      return ".*";
+    case "nothing":
+      return "(?!)";
+    case "class":
+      return emitClass(node.negated, node.items);
+    case "interval":
+      return decimalIntervalSource(node.min, node.max, node.digits);
+    case "repeat":
+      return emitRepeat(node, where, pattern);
+    case "concat":
+      return emitConcat(node.parts, where, pattern);
+    case "union":
+      return (
+        "(?:" + node.alternatives.map((alternative) => emit(alternative, where, pattern)).join("|") + ")"
+      );
+    case "intersection":
+      return emitIntersection(node.operands, node.offset, where, pattern);
+    case "complement":
+      return emitComplement(node.operand, node.offset, where, pattern);
+  }
+}
+
+function emitConcat(parts: readonly RegexNode[], where: Anchoring, pattern: string): string {
+  // Empty parts (`()`, `""`) do not move the match position, so they do not unpin their neighbours.
+  const first = parts.findIndex((part) => !isEmptyLiteral(part));
+  const last = parts.findLastIndex((part) => !isEmptyLiteral(part));
+  return parts
+    .map((part, i) =>
+      emit(part, { atStart: where.atStart && i <= first, atEnd: where.atEnd && i >= last }, pattern),
+    )
+    .join("");
+}
+
+function emitRepeat(node: Extract<RegexNode, { kind: "repeat" }>, where: Anchoring, pattern: string): string {
+  // At most one occurrence spans the whole node, so it keeps the node's anchoring.
+  const operandWhere = node.max <= 1 ? where : FLOATING;
+  const operand = emit(node.operand, operandWhere, pattern);
+  const atom = isSingleAtom(node.operand) ? operand : "(?:" + operand + ")";
+  // The group keeps a following quantifier from reading as JS's lazy `??`, `*?`, `+?`.
+  return "(?:" + atom + quantifier(node.min, node.max) + ")";
+}
+
+function quantifier(min: number, max: number): string {
+  if (max === Number.POSITIVE_INFINITY) {
+    if (min === 0) return "*";
+    if (min === 1) return "+";
+    return `{${min},}`;
+  }
+  if (min === 0 && max === 1) return "?";
+  return min === max ? `{${min}}` : `{${min},${max}}`;
+}
+
+/** `~X` matches every string X does not match: assert "not X up to the pinned end", then take it all. */
+function emitComplement(operand: RegexNode, offset: number, where: Anchoring, pattern: string): string {
+  if (where.atEnd) {
+    const excluded = emit(operand, { atStart: where.atStart, atEnd: true }, pattern);
+    return "(?:(?!(?:" + excluded + ")$).*)";
+  }
+  if (where.atStart) {
+    const excluded = emit(operand, { atStart: true, atEnd: false }, pattern);
+    return "(?:.*(?<!^(?:" + excluded + ")))";
+  }
+  throw new LuceneRegexError(
+    pattern,
+    offset,
+    "the complement operator ~ cannot be translated here; it is supported only where its operand reaches the start or the end of the pattern",
+  );
+}
+
+/** `A&B` matches strings both match: consume with the last operand, check the others up to the pinned end. */
+function emitIntersection(
+  operands: readonly RegexNode[],
+  offset: number,
+  where: Anchoring,
+  pattern: string,
+): string {
+  const consumed = emit(operands[operands.length - 1], where, pattern);
+  const checked = operands.slice(0, -1);
+  if (where.atEnd) {
+    const inner: Anchoring = { atStart: where.atStart, atEnd: true };
+    const lookaheads = checked.map((operand) => "(?=(?:" + emit(operand, inner, pattern) + ")$)");
+    return "(?:" + lookaheads.join("") + "(?:" + consumed + "))";
+  }
+  if (where.atStart) {
+    const inner: Anchoring = { atStart: true, atEnd: false };
+    const lookbehinds = checked.map((operand) => "(?<=^(?:" + emit(operand, inner, pattern) + "))");
+    return "(?:(?:" + consumed + ")" + lookbehinds.join("") + ")";
+  }
+  throw new LuceneRegexError(
+    pattern,
+    offset,
+    "the intersection operator & cannot be translated here; it is supported only where it reaches the start or the end of the pattern",
+  );
+}
+
+function isEmptyLiteral(node: RegexNode): boolean {
+  return node.kind === "literal" && node.text === "";
+}
+
+/** Whether the emitted source can take a quantifier as is (one character, class or group). */
+function isSingleAtom(node: RegexNode): boolean {
+  switch (node.kind) {
+    case "literal":
+      return [...node.text].length === 1;
+    case "concat":
+    case "nothing": // a bare look-around cannot be quantified under the `u` flag
+      return false;
+    default:
+      return true;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Character classes
+
+/** Lucene follows java.util.regex for these; JS's own `\s` and, under `iu`, `\w` are wider. */
+const PREDEFINED_SETS: Record<"d" | "s" | "w", string> = {
+  d: "0-9",
+  s: " \\t\\n\\v\\f\\r",
+  w: "a-zA-Z_0-9",
+};
+
+function isPositive(name: PredefinedClass): name is "d" | "s" | "w" {
+  return name === "d" || name === "s" || name === "w";
+}
+
+/**
+ * A JS class cannot hold the complement of a set (`[a\S]`) with exact Lucene
+ * sets, so negated predefined classes become alternatives next to the class.
+ */
+function emitClass(negated: boolean, items: readonly ClassItem[]): string {
+  let members = "";
+  const complements: string[] = [];
+  for (const item of items) {
+    if (item.kind === "char") members += escapeClassChar(item.codePoint);
+    else if (item.kind === "range") members += escapeClassChar(item.from) + "-" + escapeClassChar(item.to);
+    else if (isPositive(item.name)) members += PREDEFINED_SETS[item.name];
+    else complements.push("[^" + PREDEFINED_SETS[item.name.toLowerCase() as "d" | "s" | "w"] + "]");
+  }
+  if (complements.length === 0) return (negated ? "[^" : "[") + members + "]";
+  const alternatives = members === "" ? complements : ["[" + members + "]", ...complements];
+  const union = alternatives.join("|");
+  return negated ? "(?:(?!" + union + ").)" : "(?:" + union + ")";
+}
+
+// ---------------------------------------------------------------------------
+// Escaping (valid under the `u` flag, which rejects escapes of ordinary characters)
+
+const SYNTAX_CHARACTERS = "^$\\.*+?()[]{}|/";
+
+function escapeLiteral(text: string): string {
+  let out = "";
+  for (const char of text) {
+    const codePoint = char.codePointAt(0)!;
+    if (SYNTAX_CHARACTERS.includes(char)) out += "\\" + char;
+    else out += isPlainAscii(codePoint) ? char : codePointEscape(codePoint);
+  }
+  return out;
+}
+
+function escapeClassChar(codePoint: number): string {
+  const char = String.fromCodePoint(codePoint);
+  if (SYNTAX_CHARACTERS.includes(char) || char === "-") return "\\" + char;
+  return isPlainAscii(codePoint) ? char : codePointEscape(codePoint);
+}
+
+function isPlainAscii(codePoint: number): boolean {
+  return codePoint >= 0x20 && codePoint < 0x7f;
+}
+
+/** Also keeps lone surrogates and control characters readable in the emitted source. */
+function codePointEscape(codePoint: number): string {
+  return "\\u{" + codePoint.toString(16) + "}";
+}
+
+// ---------------------------------------------------------------------------
+// Numeric intervals `<min-max>`
+
+/**
+ * Decimal integers in [min, max]. With `digits > 0` the text has exactly that
+ * many digits (zero-padded); otherwise any number of leading zeros is allowed.
+ * Built digit by digit, so its size grows with the number of digits, not with
+ * the width of the range.
+ */
+function decimalIntervalSource(min: number, max: number, digits: number): string {
+  if (digits > 0) return "(?:" + fixedWidthRange(padDigits(min, digits), padDigits(max, digits)) + ")";
+  const minText = String(min);
+  const maxText = String(max);
+  const byLength: string[] = [];
+  for (let length = minText.length; length <= maxText.length; length++) {
+    const low = length === minText.length ? minText : "1" + "0".repeat(length - 1);
+    const high = length === maxText.length ? maxText : "9".repeat(length);
+    byLength.push(fixedWidthRange(low, high));
+  }
+  return "(?:0*(?:" + byLength.join("|") + "))";
+}
+
+function padDigits(value: number, digits: number): string {
+  return String(value).padStart(digits, "0");
+}
+
+/** All digit strings of one length between `low` and `high` inclusive (`low <= high`). */
+function fixedWidthRange(low: string, high: string): string {
+  if (low === high) return low;
+  const restLength = low.length - 1;
+  const lowFirst = Number(low[0]);
+  const highFirst = Number(high[0]);
+  if (restLength === 0) return `[${lowFirst}-${highFirst}]`;
+  const lowRest = low.slice(1);
+  const highRest = high.slice(1);
+  if (lowFirst === highFirst) return low[0] + fixedWidthRange(lowRest, highRest);
+
+  const anyRest = `[0-9]{${restLength}}`;
+  const alternatives: string[] = [];
+  let fullFrom = lowFirst;
+  let fullTo = highFirst;
+  if (lowRest !== "0".repeat(restLength)) {
+    alternatives.push(low[0] + "(?:" + fixedWidthRange(lowRest, "9".repeat(restLength)) + ")");
+    fullFrom++;
+  }
+  if (highRest !== "9".repeat(restLength)) {
+    alternatives.push(high[0] + "(?:" + fixedWidthRange("0".repeat(restLength), highRest) + ")");
+    fullTo--;
+  }
+  if (fullFrom <= fullTo) alternatives.push(`[${fullFrom}-${fullTo}]${anyRest}`);
+  return "(?:" + alternatives.join("|") + ")";
+}
