@@ -16,7 +16,7 @@ export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINIT
   return previous[b.length];
 }
 
-/** The closest candidates, as Elasticsearch offers them: within a third of the name's length. */
+/** The close candidates, nearest first, as Elasticsearch offers them: within about a third of the name's length. */
 export function closest(name: string, candidates: Iterable<string>, limit = 5): string[] {
   const lower = name.toLowerCase();
   const max = Math.max(1, Math.floor(name.length / 3) + 1);
@@ -25,12 +25,8 @@ export function closest(name: string, candidates: Iterable<string>, limit = 5): 
     const d = editDistance(lower, c.toLowerCase(), max);
     if (d <= max) scored.push([c, d]);
   }
-  scored.sort((x, y) => x[1] - y[1] || x[0].localeCompare(y[0]));
-  const best = scored.length ? scored[0][1] : 0;
-  return scored
-    .filter(([, d]) => d === best)
-    .map(([c]) => c)
-    .slice(0, limit);
+  scored.sort((x, y) => x[1] - y[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+  return scored.map(([c]) => c).slice(0, limit);
 }
 
 /** `, did you mean [x]?` or `, did you mean any of [x, y]?`, or nothing. */

@@ -67,7 +67,7 @@ export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void 
         if (!isOpen(vt) && !compatible(t, vt)) {
           ctx.report(
             v.loc,
-            `${shortOrdinal(i + 2)} argument of [${ctx.text(e.loc)}] must be [${t}], found value [${ctx.text(v.loc)}] type [${vt}]`,
+            `${shortOrdinal(i + 1)} argument of [${ctx.text(e.loc)}] must be [${t}], found value [${ctx.text(v.loc)}] type [${vt}]`,
           );
         }
       });

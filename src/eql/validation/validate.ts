@@ -48,10 +48,12 @@ function checkEventQuery(ctx: ValidationContext, q: EventQuery): void {
       `Unknown column [${ctx.options.eventCategoryField}]`,
     );
   }
+  const before = ctx.problems.length;
   walk(q.condition, (e) => {
     for (const check of EXPRESSION_CHECKS) check(ctx, e);
   });
-  checkBooleanCondition(ctx, q.condition);
+  // A condition already found broken inside has no meaningful type.
+  if (ctx.problems.length === before) checkBooleanCondition(ctx, q.condition);
 }
 
 export function walk(e: Expression, visit: (e: Expression) => void): void {

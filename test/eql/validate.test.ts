@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { prepareQuery } from "../../src/eql/compile-query.ts";
+import { EqlError } from "../../src/eql/error.ts";
+import { schemaFromMappings } from "../../src/eql/mapping.ts";
+
+const schema = schemaFromMappings([
+  {
+    properties: {
+      event: { properties: { category: { type: "keyword" } } },
+      pid: { type: "long" },
+      ppid: { type: "long" },
+      md5: { type: "keyword" },
+      name: { type: "keyword" },
+      addr: { type: "ip" },
+      ok: { type: "boolean" },
+      body: { type: "text" },
+      title: { type: "text", fields: { keyword: { type: "keyword" } } },
+      procs: { type: "nested", properties: { pid: { type: "long" } } },
+      where_: { type: "geo_point" },
+    },
+  },
+]);
+
+function problems(query: string, withSchema = true): string[] {
+  try {
+    prepareQuery(query, withSchema ? { schema } : {});
+  } catch (e) {
+    assert.ok(e instanceof EqlError, String(e));
+    return e.problems.map((p) => `${p.line}:${p.column}: ${p.message}`);
+  }
+  return [];
+}
+
+test("unknown fields: an error with suggestions; ?field is allowed", () => {
+  assert.deepEqual(problems("any where md4 == \"x\""), ["1:11: Unknown column [md4], did you mean [md5]?"]);
+  assert.deepEqual(problems("any where pib == 1"), ["1:11: Unknown column [pib], did you mean any of [pid, ppid]?"]);
+  assert.deepEqual(problems("any where ?nothing == 1"), []);
+  assert.deepEqual(problems("any where nothing == 1", false), [], "without a schema fields are not checked");
+});
+
+test("the category field must exist when a category is used", () => {
+  const noCategory = schemaFromMappings([{ properties: { pid: { type: "long" } } }]);
+  assert.throws(() => prepareQuery("process where pid == 1", { schema: noCategory }), /Unknown column \[event\.category\]/);
+  assert.ok(prepareQuery("any where pid == 1", { schema: noCategory }));
+});
+
+test("unsupported field types name the reason", () => {
+  assert.match(problems('any where body == "x"')[0], /No keyword\/multi-field defined exact matches for \[body\]/);
+  assert.deepEqual(problems('any where title == "x"'), []);
+  assert.match(problems("any where procs.pid == 1")[0], /nested/);
+  assert.match(problems('any where where_ == "x"')[0], /Cannot use field \[where_\] with unsupported type \[geo_point\]/);
+});
+
+test("functions: unknown names get the nearest one, arity and ~ are checked", () => {
+  assert.deepEqual(problems('any where arrayContains(name, "a")'), [
+    "1:11: Unknown function [arrayContains], did you mean [stringcontains]?",
+  ]);
+  assert.deepEqual(problems("any where startswith(name)"), ["1:11: error building [startswith]: expects exactly two arguments"]);
+  assert.deepEqual(problems("any where between(name)"), ["1:11: error building [between]: expects three or four arguments"]);
+  assert.deepEqual(problems('any where cidrMatch(ip)'), ["1:11: error building [cidrMatch]: expects at least two arguments"]);
+  assert.match(problems("any where add~(pid, 1) == 2")[0], /Function \[add~\] does not support case-insensitivity/);
+  assert.deepEqual(problems('any where STARTSWITH~(name, "a")'), []);
+});
+
+test("argument and operand types", () => {
+  assert.deepEqual(problems('any where startsWith(pid, "a")'), [
+    '1:22: first argument of [startsWith(pid, "a")] must be [string], found value [pid] type [long]',
+  ]);
+  assert.deepEqual(problems('any where pid : "1*"'), [
+    "1:11: first argument of [:] must be [string], found value [pid] type [long]; consider using [==] instead",
+  ]);
+  assert.match(problems('any where pid like "1*"')[0], /first argument of \[pid like "1\*"\] must be \[string\]/);
+  assert.deepEqual(problems('any where pid in (1, "string")'), [
+    '1:22: 2nd argument of [pid in (1, "string")] must be [long], found value ["string"] type [keyword]',
+  ]);
+  assert.match(problems("any where name + 1 == 2")[0], /first argument of \[name \+ 1\] must be \[numeric\]/);
+  assert.match(problems('any where cidrMatch(ok, "10.0.0.0/8")')[0], /must be \[ip\]/);
+  assert.deepEqual(problems('any where pid == "5"'), [], "a literal compared with a field is coerced, not rejected");
+});
+
+test("field-to-field comparisons are rejected, naming the offender", () => {
+  assert.deepEqual(problems("any where pid == ppid"), [
+    "1:18: Comparisons against fields are not (currently) supported; offender [ppid] in [==]",
+  ]);
+  assert.deepEqual(problems("any where pid != ppid + 1"), [
+    "1:18: Comparisons against fields are not (currently) supported; offender [ppid + 1] in [==]",
+  ]);
+  assert.deepEqual(problems('any where name in ("a", md5)'), [
+    "1:25: Comparisons against fields are not (currently) supported; offender [md5] in [==]",
+  ]);
+  assert.deepEqual(problems("any where length(name) > 0"), []);
+});
+
+test("the condition must be boolean; a bare boolean field is fine", () => {
+  assert.deepEqual(problems("any where pid"), ["1:11: Condition expression needs to be boolean, found [LONG]"]);
+  assert.deepEqual(problems("any where ok"), []);
+  assert.deepEqual(problems("any where not ok and true"), []);
+});
+
+test("sequence keys at one position must have compatible types", () => {
+  assert.deepEqual(problems("sequence [any where true] by md5 [any where true] by pid"), [
+    "1:54: Sequence key [pid] type [long] is incompatible with key [md5] type [keyword]",
+  ]);
+  assert.deepEqual(problems("sequence [any where true] by name [any where true] by title"), []);
+});
+
+test("all problems are reported together", () => {
+  const e = (() => {
+    try {
+      prepareQuery("any where md4 == 1 and foo(1) and pid : \"x\"", { schema });
+    } catch (error) {
+      return error as EqlError;
+    }
+  })();
+  assert.ok(e);
+  assert.equal(e.problems.length, 3);
+  assert.match(e.message, /^Found 3 problems\nline 1:11: Unknown column \[md4\]/);
+});
