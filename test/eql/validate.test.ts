@@ -58,7 +58,7 @@ test("functions: unknown names get the nearest one, arity and ~ are checked", ()
   ]);
   assert.deepEqual(problems("any where startswith(name)"), ["1:11: error building [startswith]: expects exactly two arguments"]);
   assert.deepEqual(problems("any where between(name)"), ["1:11: error building [between]: expects three or four arguments"]);
-  assert.deepEqual(problems('any where cidrMatch(ip)'), ["1:11: error building [cidrMatch]: expects at least two arguments"]);
+  assert.deepEqual(problems('any where cidrMatch(addr)'), ["1:11: error building [cidrMatch]: expects at least two arguments"]);
   assert.match(problems("any where add~(pid, 1) == 2")[0], /Function \[add~\] does not support case-insensitivity/);
   assert.deepEqual(problems('any where STARTSWITH~(name, "a")'), []);
 });
