@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { gzipSync } from "node:zlib";
+import { runCli } from "./run-cli.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "eqlite-query-"));
+const lines = [
+  {
+    "@timestamp": "2026-01-01T00:00:03Z",
+    event: { category: "process" },
+    host: { id: "h1" },
+    process: { name: "bash" },
+  },
+  {
+    "@timestamp": "2026-01-01T00:00:01Z",
+    event: { category: "process" },
+    host: { id: "h1" },
+    process: { name: "sh" },
+  },
+  {
+    "@timestamp": "2026-01-01T00:00:05Z",
+    event: { category: "network" },
+    host: { id: "h1" },
+    destination: { port: 4444 },
+  },
+].map((e) => JSON.stringify(e));
+const events = join(dir, "events.ndjson");
+writeFileSync(events, [lines[0], "{not json", lines[1], lines[2]].join("\n") + "\n");
+
+test("prints matching events as NDJSON in time order and reports a malformed line", () => {
+  const r = runCli(["query", 'process where process.name : ("*sh")', events]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = r.stdout
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).process.name);
+  assert.deepEqual(out, ["sh", "bash"]);
+  assert.match(r.stderr, /events\.ndjson:2(:\d+)?: invalid JSON/);
+  assert.match(r.stderr, /1 malformed input line\(s\) reported above were skipped/);
+});
+
+test("--strict makes a malformed line fatal", () => {
+  const r = runCli(["query", "--strict", "process where true", events]);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /events\.ndjson:2(:\d+)?: invalid JSON[^\n]*\neqlite: stopped at the first malformed input \(--strict\)/,
+  );
+});
+
+test("an invalid query exits 2 with a code frame, before reading input", () => {
+  const r = runCli(["query", 'process where process.name = "bash"', join(dir, "does-not-exist.ndjson")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /line 1:28: '=' is not a comparison operator/);
+  assert.match(r.stderr, /\n {2}\| {28}\^/);
+});
+
+test("--format es prints the _eql/search response, sequences included", () => {
+  const r = runCli([
+    "query",
+    "--format",
+    "es",
+    "sequence by host.id with maxspan=1m [process where true] [network where destination.port == 4444]",
+    events,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const response = JSON.parse(r.stdout);
+  assert.equal(response.hits.total.value, 1);
+  assert.deepEqual(response.hits.sequences[0].join_keys, ["h1"]);
+  assert.deepEqual(
+    response.hits.sequences[0].events.map(
+      (e: { _source: { process?: { name: string } } }) => e._source.process?.name ?? "net",
+    ),
+    ["bash", "net"],
+  );
+});
+
+test("reads stdin and gzip, and says when --size hides matches", () => {
+  const gz = join(dir, "events.json.gz");
+  writeFileSync(gz, gzipSync(`[${lines.join(",")}]`));
+  const r = runCli(["query", "--size", "1", "--result-position", "head", "any where true", gz]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).process.name, "sh");
+  assert.match(r.stderr, /showing 1 of 3 matches/);
+  const s = runCli(["query", "network where true", "-"], lines.join("\n"));
+  assert.equal(JSON.parse(s.stdout).destination.port, 4444);
+});
+
+test("bad options are usage errors", () => {
+  assert.equal(runCli(["query", "--size", "-1", "any where true"]).code, 2);
+  assert.equal(runCli(["query", "--result-position", "middle", "any where true"]).code, 2);
+  assert.equal(runCli(["nope"]).code, 2);
+});
+
+test("a missing input file is a clear usage error", () => {
+  const r = runCli(["query", "any where true", join(dir, "nope.ndjson")]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /cannot read input: .*nope\.ndjson/);
+});
