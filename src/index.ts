@@ -1,6 +1,11 @@
 /** eqlite's public library API. */
 export type * from "./eql/ast.ts";
-export { compileEventQuery, prepareQuery, type PreparedQuery, type QueryOptions } from "./eql/compile-query.ts";
+export {
+  compileEventQuery,
+  type PreparedQuery,
+  prepareQuery,
+  type QueryOptions,
+} from "./eql/compile-query.ts";
 export type { EventPredicate } from "./eql/compiler.ts";
 export { EqlError, type EqlErrorKind, type Problem } from "./eql/error.ts";
 export { type EsMapping, schemaFromMappings } from "./eql/mapping.ts";

@@ -13,6 +13,13 @@
  * The pattern is parsed into a small tree first so that `~` (complement) and
  * `&` (intersection), which JS has no operator for, can be translated with
  * look-arounds where that is exact, and rejected elsewhere.
+ *
+ * The output deliberately uses neither the `u` nor the `i` flag: on Node 20,
+ * V8's linear-time fallback engine (see regex-safety.ts) refuses regexes with
+ * either flag, leaving them open to catastrophic backtracking on attacker-
+ * controlled command lines. Instead, Lucene's code-point semantics are spelled
+ * out with surrogate pairs, and case-insensitivity (ASCII letters, as in
+ * Elasticsearch) is spelled out as `[aA]`-style classes.
  */
 
 export class LuceneRegexError extends Error {
@@ -29,10 +36,10 @@ export class LuceneRegexError extends Error {
 
 export function translateLuceneRegex(pattern: string, options: { caseInsensitive: boolean }): RegExp {
   const tree = new LuceneRegexParser(pattern).parse();
-  const body = emit(tree, WHOLE_INPUT, pattern);
-  const flags = options.caseInsensitive ? "sui" : "su";
+  const body = emit(tree, WHOLE_INPUT, { pattern, caseInsensitive: options.caseInsensitive });
   try {
-    return new RegExp("^(?:" + body + ")$", flags);
+    // `s` is not needed by what is emitted today; it keeps any future `.` faithful to Lucene.
+    return new RegExp("^(?:" + body + ")$", "s");
   } catch (error) {
     // Only resource limits are expected here (e.g. a huge `{n}`); the syntax we emit is always valid.
     throw new LuceneRegexError(pattern, 0, `cannot be compiled: ${(error as Error).message}`);
@@ -300,6 +307,11 @@ function repeat(operand: RegexNode, min: number, max: number): RegexNode {
 // ---------------------------------------------------------------------------
 // Emitter
 
+interface EmitContext {
+  readonly pattern: string;
+  readonly caseInsensitive: boolean;
+}
+
 /**
  * Where a node sits in the whole input. A complement or intersection can be
  * expressed with a look-around only when one of its ends is pinned to an end
@@ -314,50 +326,65 @@ interface Anchoring {
 const WHOLE_INPUT: Anchoring = { atStart: true, atEnd: true };
 const FLOATING: Anchoring = { atStart: false, atEnd: false };
 
-function emit(node: RegexNode, where: Anchoring, pattern: string): string {
+/**
+ * Any run of UTF-16 units. Used for `@` and `.*` only: every other construct
+ * consumes whole code points, so a run ending inside a surrogate pair can only
+ * be followed by another such run, which is the same as not splitting the pair.
+ * Lone surrogates (malformed values) stay matchable by `.*`.
+ */
+const ANY_UNITS = "(?:[^]*)"; // grouped, so a following `?` stays a quantifier, not laziness
+
+function emit(node: RegexNode, where: Anchoring, context: EmitContext): string {
   switch (node.kind) {
     case "literal":
-      return escapeLiteral(node.text);
+      return emitLiteral(node.text, context.caseInsensitive);
     case "anyChar":
-      return ".";
+      return emitCodePointSet(FULL_RANGE);
     case "anyString":
-      return ".*";
+      return ANY_UNITS;
     case "nothing":
       return "(?!)";
     case "class":
-      return emitClass(node.negated, node.items);
+      return emitCodePointSet(classRanges(node, context.caseInsensitive));
     case "interval":
       return decimalIntervalSource(node.min, node.max, node.digits);
     case "repeat":
-      return emitRepeat(node, where, pattern);
+      return emitRepeat(node, where, context);
     case "concat":
-      return emitConcat(node.parts, where, pattern);
+      return emitConcat(node.parts, where, context);
     case "union":
       return (
-        "(?:" + node.alternatives.map((alternative) => emit(alternative, where, pattern)).join("|") + ")"
+        "(?:" + node.alternatives.map((alternative) => emit(alternative, where, context)).join("|") + ")"
       );
     case "intersection":
-      return emitIntersection(node.operands, node.offset, where, pattern);
+      return emitIntersection(node.operands, node.offset, where, context);
     case "complement":
-      return emitComplement(node.operand, node.offset, where, pattern);
+      return emitComplement(node.operand, node.offset, where, context);
   }
 }
 
-function emitConcat(parts: readonly RegexNode[], where: Anchoring, pattern: string): string {
+function emitConcat(parts: readonly RegexNode[], where: Anchoring, context: EmitContext): string {
   // Empty parts (`()`, `""`) do not move the match position, so they do not unpin their neighbours.
   const first = parts.findIndex((part) => !isEmptyLiteral(part));
   const last = parts.findLastIndex((part) => !isEmptyLiteral(part));
   return parts
     .map((part, i) =>
-      emit(part, { atStart: where.atStart && i <= first, atEnd: where.atEnd && i >= last }, pattern),
+      emit(part, { atStart: where.atStart && i <= first, atEnd: where.atEnd && i >= last }, context),
     )
     .join("");
 }
 
-function emitRepeat(node: Extract<RegexNode, { kind: "repeat" }>, where: Anchoring, pattern: string): string {
+function emitRepeat(
+  node: Extract<RegexNode, { kind: "repeat" }>,
+  where: Anchoring,
+  context: EmitContext,
+): string {
+  if (node.operand.kind === "anyChar" && node.min === 0 && node.max === Number.POSITIVE_INFINITY) {
+    return ANY_UNITS;
+  }
   // At most one occurrence spans the whole node, so it keeps the node's anchoring.
   const operandWhere = node.max <= 1 ? where : FLOATING;
-  const operand = emit(node.operand, operandWhere, pattern);
+  const operand = emit(node.operand, operandWhere, context);
   const atom = isSingleAtom(node.operand) ? operand : "(?:" + operand + ")";
   // The group keeps a following quantifier from reading as JS's lazy `??`, `*?`, `+?`.
   return "(?:" + atom + quantifier(node.min, node.max) + ")";
@@ -374,17 +401,17 @@ function quantifier(min: number, max: number): string {
 }
 
 /** `~X` matches every string X does not match: assert "not X up to the pinned end", then take it all. */
-function emitComplement(operand: RegexNode, offset: number, where: Anchoring, pattern: string): string {
+function emitComplement(operand: RegexNode, offset: number, where: Anchoring, context: EmitContext): string {
   if (where.atEnd) {
-    const excluded = emit(operand, { atStart: where.atStart, atEnd: true }, pattern);
-    return "(?:(?!(?:" + excluded + ")$).*)";
+    const excluded = emit(operand, { atStart: where.atStart, atEnd: true }, context);
+    return "(?:(?!(?:" + excluded + ")$)" + ANY_UNITS + ")";
   }
   if (where.atStart) {
-    const excluded = emit(operand, { atStart: true, atEnd: false }, pattern);
-    return "(?:.*(?<!^(?:" + excluded + ")))";
+    const excluded = emit(operand, { atStart: true, atEnd: false }, context);
+    return "(?:" + ANY_UNITS + "(?<!^(?:" + excluded + ")))";
   }
   throw new LuceneRegexError(
-    pattern,
+    context.pattern,
     offset,
     "the complement operator ~ cannot be translated here; it is supported only where its operand reaches the start or the end of the pattern",
   );
@@ -395,22 +422,22 @@ function emitIntersection(
   operands: readonly RegexNode[],
   offset: number,
   where: Anchoring,
-  pattern: string,
+  context: EmitContext,
 ): string {
-  const consumed = emit(operands[operands.length - 1], where, pattern);
+  const consumed = emit(operands[operands.length - 1], where, context);
   const checked = operands.slice(0, -1);
   if (where.atEnd) {
     const inner: Anchoring = { atStart: where.atStart, atEnd: true };
-    const lookaheads = checked.map((operand) => "(?=(?:" + emit(operand, inner, pattern) + ")$)");
+    const lookaheads = checked.map((operand) => "(?=(?:" + emit(operand, inner, context) + ")$)");
     return "(?:" + lookaheads.join("") + "(?:" + consumed + "))";
   }
   if (where.atStart) {
     const inner: Anchoring = { atStart: true, atEnd: false };
-    const lookbehinds = checked.map((operand) => "(?<=^(?:" + emit(operand, inner, pattern) + "))");
+    const lookbehinds = checked.map((operand) => "(?<=^(?:" + emit(operand, inner, context) + "))");
     return "(?:(?:" + consumed + ")" + lookbehinds.join("") + ")";
   }
   throw new LuceneRegexError(
-    pattern,
+    context.pattern,
     offset,
     "the intersection operator & cannot be translated here; it is supported only where it reaches the start or the end of the pattern",
   );
@@ -423,77 +450,202 @@ function isEmptyLiteral(node: RegexNode): boolean {
 /** Whether the emitted source can take a quantifier as is (one character, class or group). */
 function isSingleAtom(node: RegexNode): boolean {
   switch (node.kind) {
-    case "literal":
-      return [...node.text].length === 1;
+    case "literal": {
+      const codePoint = node.text.codePointAt(0);
+      // An astral character is emitted as two units, which a quantifier would split.
+      return codePoint !== undefined && codePoint <= 0xffff && node.text.length === 1;
+    }
     case "concat":
-    case "nothing": // a bare look-around cannot be quantified under the `u` flag
+    case "nothing":
       return false;
     default:
       return true;
   }
 }
 
-// ---------------------------------------------------------------------------
-// Character classes
-
-/** Lucene follows java.util.regex for these; JS's own `\s` and, under `iu`, `\w` are wider. */
-const PREDEFINED_SETS: Record<"d" | "s" | "w", string> = {
-  d: "0-9",
-  s: " \\t\\n\\v\\f\\r",
-  w: "a-zA-Z_0-9",
-};
-
-function isPositive(name: PredefinedClass): name is "d" | "s" | "w" {
-  return name === "d" || name === "s" || name === "w";
-}
-
-/**
- * A JS class cannot hold the complement of a set (`[a\S]`) with exact Lucene
- * sets, so negated predefined classes become alternatives next to the class.
- */
-function emitClass(negated: boolean, items: readonly ClassItem[]): string {
-  let members = "";
-  const complements: string[] = [];
-  for (const item of items) {
-    if (item.kind === "char") members += escapeClassChar(item.codePoint);
-    else if (item.kind === "range") members += escapeClassChar(item.from) + "-" + escapeClassChar(item.to);
-    else if (isPositive(item.name)) members += PREDEFINED_SETS[item.name];
-    else complements.push("[^" + PREDEFINED_SETS[item.name.toLowerCase() as "d" | "s" | "w"] + "]");
-  }
-  if (complements.length === 0) return (negated ? "[^" : "[") + members + "]";
-  const alternatives = members === "" ? complements : ["[" + members + "]", ...complements];
-  const union = alternatives.join("|");
-  return negated ? "(?:(?!" + union + ").)" : "(?:" + union + ")";
-}
-
-// ---------------------------------------------------------------------------
-// Escaping (valid under the `u` flag, which rejects escapes of ordinary characters)
-
-const SYNTAX_CHARACTERS = "^$\\.*+?()[]{}|/";
-
-function escapeLiteral(text: string): string {
+function emitLiteral(text: string, caseInsensitive: boolean): string {
   let out = "";
   for (const char of text) {
     const codePoint = char.codePointAt(0)!;
-    if (SYNTAX_CHARACTERS.includes(char)) out += "\\" + char;
-    else out += isPlainAscii(codePoint) ? char : codePointEscape(codePoint);
+    const other = caseInsensitive ? otherAsciiCase(codePoint) : null;
+    out += other === null ? escapeCodePoint(codePoint) : "[" + char + String.fromCharCode(other) + "]";
   }
   return out;
 }
 
-function escapeClassChar(codePoint: number): string {
-  const char = String.fromCodePoint(codePoint);
+function otherAsciiCase(codePoint: number): number | null {
+  if (codePoint >= 0x61 && codePoint <= 0x7a) return codePoint - 0x20;
+  if (codePoint >= 0x41 && codePoint <= 0x5a) return codePoint + 0x20;
+  return null;
+}
+
+// ---------------------------------------------------------------------------
+// Character classes as sets of code points
+//
+// Classes are computed as explicit code-point ranges (negation, `\S` inside a
+// class and case folding are set operations) and emitted as a class of BMP
+// units plus surrogate-pair alternatives for astral code points, so that one
+// Lucene character always consumes one whole code point.
+
+type Range = readonly [from: number, to: number];
+
+const MAX_CODE_POINT = 0x10ffff;
+const FULL_RANGE: readonly Range[] = [[0, MAX_CODE_POINT]];
+const SURROGATES: Range = [0xd800, 0xdfff];
+
+/** Lucene follows java.util.regex for these, narrower than JS's Unicode `\s`. */
+const PREDEFINED_RANGES: Record<"d" | "s" | "w", readonly Range[]> = {
+  d: [[0x30, 0x39]],
+  s: [
+    [0x09, 0x0d], // \t \n \v \f \r
+    [0x20, 0x20],
+  ],
+  w: [
+    [0x30, 0x39],
+    [0x41, 0x5a],
+    [0x5f, 0x5f],
+    [0x61, 0x7a],
+  ],
+};
+
+function classRanges(node: Extract<RegexNode, { kind: "class" }>, caseInsensitive: boolean): Range[] {
+  let members: Range[] = [];
+  for (const item of node.items) {
+    if (item.kind === "char") members.push([item.codePoint, item.codePoint]);
+    else if (item.kind === "range") members.push([item.from, item.to]);
+    else members.push(...predefinedRanges(item.name));
+  }
+  members = normalizeRanges(members);
+  // Fold before negating, so that `[^a]` excludes both `a` and `A`.
+  if (caseInsensitive) members = normalizeRanges([...members, ...asciiCaseCounterparts(members)]);
+  return node.negated ? complementRanges(members) : members;
+}
+
+function predefinedRanges(name: PredefinedClass): readonly Range[] {
+  const lower = name.toLowerCase() as "d" | "s" | "w";
+  return name === lower ? PREDEFINED_RANGES[lower] : complementRanges(PREDEFINED_RANGES[lower]);
+}
+
+function asciiCaseCounterparts(ranges: readonly Range[]): Range[] {
+  const counterparts: Range[] = [];
+  for (const [from, to] of ranges) {
+    const lower = intersectRange(from, to, 0x61, 0x7a);
+    if (lower !== null) counterparts.push([lower[0] - 0x20, lower[1] - 0x20]);
+    const upper = intersectRange(from, to, 0x41, 0x5a);
+    if (upper !== null) counterparts.push([upper[0] + 0x20, upper[1] + 0x20]);
+  }
+  return counterparts;
+}
+
+function intersectRange(from: number, to: number, lo: number, hi: number): Range | null {
+  const start = Math.max(from, lo);
+  const end = Math.min(to, hi);
+  return start <= end ? [start, end] : null;
+}
+
+/** Sorted, non-overlapping, non-adjacent ranges. */
+function normalizeRanges(ranges: readonly Range[]): Range[] {
+  const sorted = [...ranges].sort((a, b) => a[0] - b[0]);
+  const merged: [number, number][] = [];
+  for (const [from, to] of sorted) {
+    const last = merged[merged.length - 1];
+    if (last !== undefined && from <= last[1] + 1) last[1] = Math.max(last[1], to);
+    else merged.push([from, to]);
+  }
+  return merged;
+}
+
+function complementRanges(ranges: readonly Range[]): Range[] {
+  const complement: Range[] = [];
+  let next = 0;
+  for (const [from, to] of normalizeRanges(ranges)) {
+    if (from > next) complement.push([next, from - 1]);
+    next = to + 1;
+  }
+  if (next <= MAX_CODE_POINT) complement.push([next, MAX_CODE_POINT]);
+  return complement;
+}
+
+/** One code point from `ranges` (normalized): a unit class for the BMP, surrogate pairs above it. */
+function emitCodePointSet(ranges: readonly Range[]): string {
+  let units = "";
+  const pairs: string[] = [];
+  for (const [from, to] of ranges) {
+    // Surrogate code points are not characters; values with lone surrogates are malformed.
+    for (const part of [
+      intersectRange(from, to, 0, SURROGATES[0] - 1),
+      intersectRange(from, to, SURROGATES[1] + 1, 0xffff),
+    ]) {
+      if (part !== null) units += classRange(part[0], part[1]);
+    }
+    const astral = intersectRange(from, to, 0x10000, MAX_CODE_POINT);
+    if (astral !== null) pairs.push(...surrogatePairRanges(astral[0], astral[1]));
+  }
+  if (pairs.length === 0) return "[" + units + "]"; // `[]` is a valid class that matches nothing
+  const alternatives = units === "" ? pairs : ["[" + units + "]", ...pairs];
+  return "(?:" + alternatives.join("|") + ")";
+}
+
+function classRange(from: number, to: number): string {
+  if (from === to) return escapeClassUnit(from);
+  const separator = to === from + 1 ? "" : "-";
+  return escapeClassUnit(from) + separator + escapeClassUnit(to);
+}
+
+/** Astral code points `from..to` as alternatives over (high surrogate, low surrogate) pairs. */
+function surrogatePairRanges(from: number, to: number): string[] {
+  const [fromHigh, fromLow] = surrogatePair(from);
+  const [toHigh, toLow] = surrogatePair(to);
+  const lowClass = (lo: number, hi: number) => "[" + classRange(lo, hi) + "]";
+  if (fromHigh === toHigh) return [escapeCodeUnit(fromHigh) + lowClass(fromLow, toLow)];
+  const ranges: string[] = [];
+  let fullFrom = fromHigh;
+  let fullTo = toHigh;
+  if (fromLow !== 0xdc00) {
+    ranges.push(escapeCodeUnit(fromHigh) + lowClass(fromLow, 0xdfff));
+    fullFrom++;
+  }
+  if (toLow !== 0xdfff) {
+    ranges.push(escapeCodeUnit(toHigh) + lowClass(0xdc00, toLow));
+    fullTo--;
+  }
+  if (fullFrom <= fullTo) ranges.push("[" + classRange(fullFrom, fullTo) + "]" + lowClass(0xdc00, 0xdfff));
+  return ranges;
+}
+
+function surrogatePair(codePoint: number): [high: number, low: number] {
+  const offset = codePoint - 0x10000;
+  return [0xd800 + (offset >> 10), 0xdc00 + (offset & 0x3ff)];
+}
+
+// ---------------------------------------------------------------------------
+// Escaping
+
+const SYNTAX_CHARACTERS = "^$\\.*+?()[]{}|/";
+
+function escapeCodePoint(codePoint: number): string {
+  if (codePoint > 0xffff) {
+    const [high, low] = surrogatePair(codePoint);
+    return escapeCodeUnit(high) + escapeCodeUnit(low);
+  }
+  const char = String.fromCharCode(codePoint);
+  if (SYNTAX_CHARACTERS.includes(char)) return "\\" + char;
+  return isPlainAscii(codePoint) ? char : escapeCodeUnit(codePoint);
+}
+
+function escapeClassUnit(unit: number): string {
+  const char = String.fromCharCode(unit);
   if (SYNTAX_CHARACTERS.includes(char) || char === "-") return "\\" + char;
-  return isPlainAscii(codePoint) ? char : codePointEscape(codePoint);
+  return isPlainAscii(unit) ? char : escapeCodeUnit(unit);
 }
 
 function isPlainAscii(codePoint: number): boolean {
   return codePoint >= 0x20 && codePoint < 0x7f;
 }
 
-/** Also keeps lone surrogates and control characters readable in the emitted source. */
-function codePointEscape(codePoint: number): string {
-  return "\\u{" + codePoint.toString(16) + "}";
+/** Also keeps surrogates and control characters readable in the emitted source. */
+function escapeCodeUnit(unit: number): string {
+  return "\\u" + unit.toString(16).padStart(4, "0");
 }
 
 // ---------------------------------------------------------------------------
@@ -533,7 +685,7 @@ function fixedWidthRange(low: string, high: string): string {
   const highRest = high.slice(1);
   if (lowFirst === highFirst) return low[0] + fixedWidthRange(lowRest, highRest);
 
-  const anyRest = `[0-9]{${restLength}}`;
+  const anyRest = restLength === 1 ? "[0-9]" : `[0-9]{${restLength}}`;
   const alternatives: string[] = [];
   let fullFrom = lowFirst;
   let fullTo = highFirst;

@@ -5,9 +5,12 @@
  * whose backtracking cost grows polynomially or exponentially with the input.
  * V8 can switch such a regex to its linear-time engine after a fixed number of
  * backtracks; the switch is a V8 flag that cannot be set through NODE_OPTIONS,
- * so it is set from code, and it only affects regexes compiled afterwards.
- * Regexes using look-arounds (emitted for Lucene `~`/`&`) cannot use the
- * linear engine and keep backtracking.
+ * so it is set from code, as early as possible (V8 does not document when it
+ * reads the flag; on Node 20 it also applied to regexes created earlier).
+ *
+ * On Node 20 the linear engine refuses regexes with the `u` or `i` flag or
+ * with look-arounds: those keep backtracking. The Lucene translation therefore
+ * emits neither flag, and look-arounds only for the rare `~`/`&` operators.
  */
 import v8 from "node:v8";
 

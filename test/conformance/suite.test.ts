@@ -257,7 +257,10 @@ describe("judging", () => {
   });
 
   test("shard failures are checked when the spec says so", () => {
-    const failing: SearchResponse = { ...events(1, 2), shard_failures: [{ index: "x", reason: { type: "script_exception", reason: "boom" } }] };
+    const failing: SearchResponse = {
+      ...events(1, 2),
+      shard_failures: [{ index: "x", reason: { type: "script_exception", reason: "boom" } }],
+    };
     assert.equal(judgeResponse(spec({ expectShardFailures: true }), failing, "id").passed, true);
     assert.equal(judgeResponse(spec({ expectShardFailures: true }), events(1, 2), "id").passed, false);
     assert.equal(

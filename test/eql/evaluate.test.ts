@@ -75,7 +75,13 @@ test("schemaless coercion: numeric strings equal numbers, numbers equal their st
 });
 
 test("ordering comparisons: numbers numerically, strings by code unit", () => {
-  const events = [{ s: "System" }, { s: "System Idle Process" }, { s: "system idle process" }, { n: 4 }, { n: 5.5 }];
+  const events = [
+    { s: "System" },
+    { s: "System Idle Process" },
+    { s: "system idle process" },
+    { n: 4 },
+    { n: 5.5 },
+  ];
   assert.deepEqual(matching('any where s < "System Idle Process"', events), [0]);
   assert.deepEqual(matching('any where s > "System Idle Process"', events), [2]);
   assert.deepEqual(matching("any where n < 4.5", events), [3]);
@@ -98,7 +104,10 @@ test("scripts are three-valued: null propagates through not; IS NULL of a script
 });
 
 test("multi-valued fields: a condition holds if any value satisfies it, scripts too", () => {
-  const events = [{ transID: [1234, 599999], tags: ["ab", "abcd"] }, { transID: 599999, tags: "x" }];
+  const events = [
+    { transID: [1234, 599999], tags: ["ab", "abcd"] },
+    { transID: 599999, tags: "x" },
+  ];
   assert.deepEqual(matching("any where transID == 1234", events), [0]);
   assert.deepEqual(matching("any where transID != 1234", events), [1]);
   assert.deepEqual(matching("any where length(tags) == 4", events), [0]);
@@ -114,12 +123,19 @@ test("dotted keys, nested objects and mixes of the two are the same field", () =
     { process: [{ entry_leader: { same_as_process: false } }, { entry_leader: { same_as_process: true } }] },
     { process: { entry_leader: { same_as_process: false } } },
   ];
-  assert.deepEqual(matching("any where process.entry_leader.same_as_process == true", events), [0, 1, 2, 3, 4]);
+  assert.deepEqual(
+    matching("any where process.entry_leader.same_as_process == true", events),
+    [0, 1, 2, 3, 4],
+  );
   assert.deepEqual(matching("any where process.entry_leader.same_as_process", events), [0, 1, 2, 3, 4]);
 });
 
 test("hostile keys: names shared with Object.prototype read only own properties", () => {
-  const events: Event[] = [JSON.parse('{"__proto__": {"polluted": 1}, "constructor": "c"}'), { toString: "x" }, {}];
+  const events: Event[] = [
+    JSON.parse('{"__proto__": {"polluted": 1}, "constructor": "c"}'),
+    { toString: "x" },
+    {},
+  ];
   assert.deepEqual(matching("any where __proto__.polluted == 1", events), [0]);
   assert.deepEqual(matching('any where constructor == "c"', events), [0]);
   assert.deepEqual(matching("any where constructor == null and toString == null", events), [2]);
@@ -136,7 +152,10 @@ test("arithmetic follows Java: integer division truncates, remainder takes the d
 });
 
 test("constant errors are reported at compile time with their position", () => {
-  assert.throws(() => compileEventQuery("any where x == 1 / 0"), (e: unknown) => e instanceof EqlError && /\/ by zero/.test(e.message));
+  assert.throws(
+    () => compileEventQuery("any where x == 1 / 0"),
+    (e: unknown) => e instanceof EqlError && /\/ by zero/.test(e.message),
+  );
   assert.throws(
     () => compileEventQuery('any where cidrMatch(ip, "10.0.0.0/33")'),
     (e: unknown) => e instanceof EqlError && e.column === 11,

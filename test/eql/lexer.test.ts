@@ -74,11 +74,23 @@ test("comments: line comments and nested block comments are skipped", () => {
 
 test("errors name the problem and its position", () => {
   const single = lexError("process where name=='hello world'");
-  assert.match(single.message, /^line 1:22: Use double quotes \["\] to define string literals, not single quotes \[']/);
-  assert.match(lexError('x == ?"a"').message, /Use triple double quotes \["""\] to define unescaped string literals, not \[\?"\]/);
+  assert.match(
+    single.message,
+    /^line 1:22: Use double quotes \["\] to define string literals, not single quotes \[']/,
+  );
+  assert.match(
+    lexError('x == ?"a"').message,
+    /Use triple double quotes \["""\] to define unescaped string literals, not \[\?"\]/,
+  );
   assert.match(lexError("x == ?'a'").message, /not \[\?'\]/);
-  assert.match(lexError(String.raw`"\u{D}"`).message, /Unicode sequence should use \[2-8\] hex digits, \[\\u\{D\}\] has \[1\]/);
-  assert.match(lexError(String.raw`"\u{d800}"`).message, /Invalid unicode character code, \[d800\] is a surrogate code/);
+  assert.match(
+    lexError(String.raw`"\u{D}"`).message,
+    /Unicode sequence should use \[2-8\] hex digits, \[\\u\{D\}\] has \[1\]/,
+  );
+  assert.match(
+    lexError(String.raw`"\u{d800}"`).message,
+    /Invalid unicode character code, \[d800\] is a surrogate code/,
+  );
   assert.match(lexError(String.raw`"\u{110000}"`).message, /Invalid unicode character code \[110000\]/);
   assert.match(lexError(String.raw`"\u41"`).message, /token recognition error/);
   assert.match(lexError(String.raw`"\q"`).message, /unknown escape sequence '\\q'/);

@@ -17,7 +17,8 @@ const syntaxError = (q: string): EqlError => {
 };
 const rejects = (q: string, message: RegExp | string) => {
   const e = syntaxError(q);
-  if (typeof message === "string") assert.ok(e.message.includes(message), `${e.message}\n  does not include\n${message}`);
+  if (typeof message === "string")
+    assert.ok(e.message.includes(message), `${e.message}\n  does not include\n${message}`);
   else assert.match(e.message, message);
 };
 /** The expression with explicit parentheses everywhere, to make precedence visible. */
@@ -73,7 +74,10 @@ test("fields: dotted, backticked, optional; keywords need backticks", () => {
     assert.equal(f.name, "my-field.sequence.x");
     assert.equal(f.optional, true);
   }
-  rejects("process where a.sequence == 1", "'sequence' is a keyword; to use it as part of a field name write `sequence`");
+  rejects(
+    "process where a.sequence == 1",
+    "'sequence' is a keyword; to use it as part of a field name write `sequence`",
+  );
   rejects("process where f[0] == 1", "Array indexes are not supported");
 });
 
@@ -87,7 +91,10 @@ test("event queries: categories as names, strings or any", () => {
 });
 
 test("= is not a comparison operator", () => {
-  rejects("process where serial_event_id = 1", "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)");
+  rejects(
+    "process where serial_event_id = 1",
+    "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)",
+  );
 });
 
 test("brackets: the error says where the unclosed one opened", () => {
@@ -105,7 +112,10 @@ test("chained comparisons are rejected", () => {
 test("pattern operators take constants only; 'not' only before in", () => {
   rejects("process where x : other_field", "the right side of ':' must be a constant string");
   rejects('process where x like concat("a", "*")', "the right side of 'like' must be a constant string");
-  rejects('process where x not like "a"', "'not' cannot stand between a value and 'like'; write 'not x like ...'");
+  rejects(
+    'process where x not like "a"',
+    "'not' cannot stand between a value and 'like'; write 'not x like ...'",
+  );
   rejects("process where x in ()", "an 'in' list cannot be empty");
 });
 
@@ -158,30 +168,72 @@ test("sequences: structure, maxspan, runs, missing events, until", () => {
 });
 
 test("sequence errors", () => {
-  rejects("sequence with maxspan=1m by x [a where true] [b where true]", "Please specify sequence [by] before [with] not after");
+  rejects(
+    "sequence with maxspan=1m by x [a where true] [b where true]",
+    "Please specify sequence [by] before [with] not after",
+  );
   rejects("sequence [a where true]", "A sequence requires a minimum of 2 queries, found [1]");
-  rejects(`sequence ${"[a where true] ".repeat(257)}`, "Sequence cannot contain more than 256 queries; found [257]");
-  rejects("sequence [a where true] with runs=200 [b where true] with runs=100", "A query cannot be repeated more than 100 times; found [200]");
-  rejects("sequence with maxspan=1m ![a where true] ![b where true]", "A sequence requires at least one positive event query; found none");
-  rejects("sequence [a where true] ![b where true]", "[maxspan] is required for sequences with missing events queries; found none");
-  rejects("sequence with maxspan=0s [a where true] [b where true]", "A positive maxspan value is required; found [0]");
-  rejects("sequence with maxspan=10 [a where true] [b where true]", "No time unit specified, did you mean [s] as in [10s]?");
-  rejects("sequence with maxspan=5y [a where true] [b where true]", "Unrecognized time unit [y] in [5y], please specify one of [ms, s, m, h, d]");
-  rejects("sequence with maxspan=0.5s [a where true] [b where true]", "Decimal time interval [0.5] not supported; please use an positive integer");
-  rejects("sequence [a where true] with runs=0 [b where true]", "A positive runs value is required; found [0]");
+  rejects(
+    `sequence ${"[a where true] ".repeat(257)}`,
+    "Sequence cannot contain more than 256 queries; found [257]",
+  );
+  rejects(
+    "sequence [a where true] with runs=200 [b where true] with runs=100",
+    "A query cannot be repeated more than 100 times; found [200]",
+  );
+  rejects(
+    "sequence with maxspan=1m ![a where true] ![b where true]",
+    "A sequence requires at least one positive event query; found none",
+  );
+  rejects(
+    "sequence [a where true] ![b where true]",
+    "[maxspan] is required for sequences with missing events queries; found none",
+  );
+  rejects(
+    "sequence with maxspan=0s [a where true] [b where true]",
+    "A positive maxspan value is required; found [0]",
+  );
+  rejects(
+    "sequence with maxspan=10 [a where true] [b where true]",
+    "No time unit specified, did you mean [s] as in [10s]?",
+  );
+  rejects(
+    "sequence with maxspan=5y [a where true] [b where true]",
+    "Unrecognized time unit [y] in [5y], please specify one of [ms, s, m, h, d]",
+  );
+  rejects(
+    "sequence with maxspan=0.5s [a where true] [b where true]",
+    "Decimal time interval [0.5] not supported; please use an positive integer",
+  );
+  rejects(
+    "sequence [a where true] with runs=0 [b where true]",
+    "A positive runs value is required; found [0]",
+  );
   rejects("sequence [a where true] with foo=2 [b where true]", "Unrecognized option [foo], expecting [runs]");
-  rejects("sequence [a where true] by x [b where true] by x, y", "Inconsistent number of join keys specified; expected [1] but found [2]");
+  rejects(
+    "sequence [a where true] by x [b where true] by x, y",
+    "Inconsistent number of join keys specified; expected [1] but found [2]",
+  );
   rejects("sequence by pid * 2 [a where true] [b where true]", "Unsupported join key");
   rejects("sequence by string(pid) [a where true] [b where true]", "Unsupported join key");
-  rejects("sequence with maxspan=1m [a where true] [b where true] until ![c where true]", "cannot be used in 'until'");
+  rejects(
+    "sequence with maxspan=1m [a where true] [b where true] until ![c where true]",
+    "cannot be used in 'until'",
+  );
 });
 
 test("sample errors", () => {
   assert.ok(parse("sample by host [a where true] [b where true]"));
   rejects("sample by x [a where true]", "A sample requires a minimum of 2 queries, found [1]");
-  rejects(`sample by x ${"[a where true] ".repeat(6)}`, "A sample cannot contain more than 5 queries, found [6]");
+  rejects(
+    `sample by x ${"[a where true] ".repeat(6)}`,
+    "A sample cannot contain more than 5 queries, found [6]",
+  );
   rejects("sample [a where true] [b where true]", "A sample must have at least one join key, found none");
-  rejects("sample by x [a where true] by x [b where true] by y", "Join keys must be used only once, found duplicates: [x]");
+  rejects(
+    "sample by x [a where true] by x [b where true] by y",
+    "Join keys must be used only once, found duplicates: [x]",
+  );
   rejects("sample by x [a where true] [b where true] | head 1", "Samples do not support pipes yet");
   rejects("sample by x with maxspan=1m [a where true] [b where true]", "a sample takes no 'with' options");
   rejects("sample by x [a where true] [b where true] until [c where true]", "a sample has no 'until' clause");
@@ -192,5 +244,10 @@ test("errors print a code frame with a caret under the problem", () => {
   const e = syntaxError('process where\n  name = "x"');
   assert.equal(e.line, 2);
   assert.equal(e.column, 8);
-  assert.equal(e.pretty(), ["line 2:8: " + e.problems[0].message, "1 | process where", '2 |   name = "x"', "  |        ^"].join("\n"));
+  assert.equal(
+    e.pretty(),
+    ["line 2:8: " + e.problems[0].message, "1 | process where", '2 |   name = "x"', "  |        ^"].join(
+      "\n",
+    ),
+  );
 });

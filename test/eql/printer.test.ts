@@ -21,31 +21,64 @@ test("printing is canonical and parses back to the same tree", () => {
     roundTrips('process where  a.b:"x*" and (c==1 or not d)'),
     'process where a.b : "x*" and (c == 1 or not d)',
   );
-  assert.equal(roundTrips("any where (a + b) in (1, 2) and -(x) * 3 < 4"), "any where (a + b) in (1, 2) and -x * 3 < 4");
+  assert.equal(
+    roundTrips("any where (a + b) in (1, 2) and -(x) * 3 < 4"),
+    "any where (a + b) in (1, 2) and -x * 3 < 4",
+  );
   assert.equal(roundTrips("any where a - (b - c) == (d / e) * f"), "any where a - (b - c) == d / e * f");
   assert.equal(roundTrips("any where (-x) in (1)"), "any where (-x) in (1)");
   assert.equal(roundTrips("any where not (not a)"), "any where not not a");
   assert.equal(roundTrips("any where (a == 1) == true"), "any where (a == 1) == true");
-  assert.equal(roundTrips('any where `a b`.`c``d`.`in` == "\\u{01}\\n\\"\\\\"'), 'any where `a b`.`c``d`.`in` == "\\u{01}\\n\\"\\\\"');
+  assert.equal(
+    roundTrips('any where `a b`.`c``d`.`in` == "\\u{01}\\n\\"\\\\"'),
+    'any where `a b`.`c``d`.`in` == "\\u{01}\\n\\"\\\\"',
+  );
   assert.equal(roundTrips('any where x : ("a") and y regex~ "b"'), 'any where x : ("a") and y regex~ "b"');
-  assert.equal(roundTrips("any where x == 2.0 and y == 1e21 and z == 8589934592"), "any where x == 2.0 and y == 1e+21 and z == 8589934592");
+  assert.equal(
+    roundTrips("any where x == 2.0 and y == 1e21 and z == 8589934592"),
+    "any where x == 2.0 and y == 1e+21 and z == 8589934592",
+  );
   assert.equal(
     roundTrips(
       "sequence by h with maxspan=5m [process where true] by a with runs=2 ![file where ?b == null] by c until [x where true] by d | tail 3",
     ),
     "sequence by h with maxspan=5m [process where true] by a with runs=2 ![file where ?b == null] by c until [x where true] by d | tail 3",
   );
-  assert.equal(roundTrips('sample by a, b ["odd category" where true] [x where true]'), 'sample by a, b ["odd category" where true] [x where true]');
+  assert.equal(
+    roundTrips('sample by a, b ["odd category" where true] [x where true]'),
+    'sample by a, b ["odd category" where true] [x where true]',
+  );
 });
 
-const name = fc.constantFrom("a", "b", "process", "@timestamp", "_x", "in", "sequence", "my-field", "x y", "a`b", "9z");
+const name = fc.constantFrom(
+  "a",
+  "b",
+  "process",
+  "@timestamp",
+  "_x",
+  "in",
+  "sequence",
+  "my-field",
+  "x y",
+  "a`b",
+  "9z",
+);
 const field = fc
   .tuple(fc.boolean(), fc.array(name, { minLength: 1, maxLength: 3 }))
-  .map(([optional, parts]) =>
-    (optional ? "?" : "") +
-    parts.map((p) => (/^[A-Za-z_@][A-Za-z0-9_]*$/.test(p) && !["in", "sequence"].includes(p) ? p : `\`${p.replace(/`/g, "``")}\``)).join("."),
+  .map(
+    ([optional, parts]) =>
+      (optional ? "?" : "") +
+      parts
+        .map((p) =>
+          /^[A-Za-z_@][A-Za-z0-9_]*$/.test(p) && !["in", "sequence"].includes(p)
+            ? p
+            : `\`${p.replace(/`/g, "``")}\``,
+        )
+        .join("."),
   );
-const stringLiteral = fc.string({ maxLength: 6, unit: "grapheme" }).map((s) => JSON.stringify(s).replace(/\\u([0-9a-f]{4})/g, "\\u{$1}"));
+const stringLiteral = fc
+  .string({ maxLength: 6, unit: "grapheme" })
+  .map((s) => JSON.stringify(s).replace(/\\u([0-9a-f]{4})/g, "\\u{$1}"));
 const literal = fc.oneof(
   stringLiteral,
   fc.nat().map(String),
@@ -56,19 +89,32 @@ const expression: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     { depthSize: "small", withCrossShrink: true },
     literal,
     field,
-    fc.tuple(tie("e"), fc.constantFrom("==", "!=", "<", ">=", "+", "-", "*", "/", "%", "and", "or"), tie("e")).map(([a, op, b]) => `${a} ${op} ${b}`),
+    fc
+      .tuple(tie("e"), fc.constantFrom("==", "!=", "<", ">=", "+", "-", "*", "/", "%", "and", "or"), tie("e"))
+      .map(([a, op, b]) => `${a} ${op} ${b}`),
     tie("e").map((a) => `(${a})`),
     tie("e").map((a) => `not ${a}`),
     tie("e").map((a) => `-${a}`),
-    fc.tuple(field, fc.constantFrom(":", "like", "like~", "regex", "regex~"), fc.array(stringLiteral, { minLength: 1, maxLength: 3 })).map(
-      ([f, op, ps]) => (ps.length === 1 ? `${f} ${op} ${ps[0]}` : `${f} ${op} (${ps.join(", ")})`),
-    ),
-    fc.tuple(field, fc.constantFrom("in", "in~", "not in", "not in~"), fc.array(literal, { minLength: 1, maxLength: 3 })).map(
-      ([f, op, vs]) => `${f} ${op} (${vs.join(", ")})`,
-    ),
-    fc.tuple(fc.constantFrom("concat", "startsWith~", "LENGTH", "between"), fc.array(tie("e"), { maxLength: 3 })).map(
-      ([f, args]) => `${f}(${args.join(", ")})`,
-    ),
+    fc
+      .tuple(
+        field,
+        fc.constantFrom(":", "like", "like~", "regex", "regex~"),
+        fc.array(stringLiteral, { minLength: 1, maxLength: 3 }),
+      )
+      .map(([f, op, ps]) => (ps.length === 1 ? `${f} ${op} ${ps[0]}` : `${f} ${op} (${ps.join(", ")})`)),
+    fc
+      .tuple(
+        field,
+        fc.constantFrom("in", "in~", "not in", "not in~"),
+        fc.array(literal, { minLength: 1, maxLength: 3 }),
+      )
+      .map(([f, op, vs]) => `${f} ${op} (${vs.join(", ")})`),
+    fc
+      .tuple(
+        fc.constantFrom("concat", "startsWith~", "LENGTH", "between"),
+        fc.array(tie("e"), { maxLength: 3 }),
+      )
+      .map(([f, args]) => `${f}(${args.join(", ")})`),
   ),
 })).e;
 
@@ -91,7 +137,17 @@ test("property: print(parse(q)) parses back to the same tree", () => {
 });
 
 const eqlish = fc.string({
-  unit: fc.constantFrom(..."abcpw \"'`\\/*()[]!?=<>:~|.,-+%@_01\n".split(""), "where", "sequence", "by", "with", "maxspan", "not", "in", "\"\"\""),
+  unit: fc.constantFrom(
+    ..."abcpw \"'`\\/*()[]!?=<>:~|.,-+%@_01\n".split(""),
+    "where",
+    "sequence",
+    "by",
+    "with",
+    "maxspan",
+    "not",
+    "in",
+    '"""',
+  ),
   maxLength: 40,
 });
 

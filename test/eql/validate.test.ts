@@ -33,33 +33,53 @@ function problems(query: string, withSchema = true): string[] {
 }
 
 test("unknown fields: an error with suggestions; ?field is allowed", () => {
-  assert.deepEqual(problems("any where md4 == \"x\""), ["1:11: Unknown column [md4], did you mean [md5]?"]);
-  assert.deepEqual(problems("any where pib == 1"), ["1:11: Unknown column [pib], did you mean any of [pid, ppid]?"]);
+  assert.deepEqual(problems('any where md4 == "x"'), ["1:11: Unknown column [md4], did you mean [md5]?"]);
+  assert.deepEqual(problems("any where pib == 1"), [
+    "1:11: Unknown column [pib], did you mean any of [pid, ppid]?",
+  ]);
   assert.deepEqual(problems("any where ?nothing == 1"), []);
   assert.deepEqual(problems("any where nothing == 1", false), [], "without a schema fields are not checked");
 });
 
 test("the category field must exist when a category is used", () => {
   const noCategory = schemaFromMappings([{ properties: { pid: { type: "long" } } }]);
-  assert.throws(() => prepareQuery("process where pid == 1", { schema: noCategory }), /Unknown column \[event\.category\]/);
+  assert.throws(
+    () => prepareQuery("process where pid == 1", { schema: noCategory }),
+    /Unknown column \[event\.category\]/,
+  );
   assert.ok(prepareQuery("any where pid == 1", { schema: noCategory }));
 });
 
 test("unsupported field types name the reason", () => {
-  assert.match(problems('any where body == "x"')[0], /No keyword\/multi-field defined exact matches for \[body\]/);
+  assert.match(
+    problems('any where body == "x"')[0],
+    /No keyword\/multi-field defined exact matches for \[body\]/,
+  );
   assert.deepEqual(problems('any where title == "x"'), []);
   assert.match(problems("any where procs.pid == 1")[0], /nested/);
-  assert.match(problems('any where where_ == "x"')[0], /Cannot use field \[where_\] with unsupported type \[geo_point\]/);
+  assert.match(
+    problems('any where where_ == "x"')[0],
+    /Cannot use field \[where_\] with unsupported type \[geo_point\]/,
+  );
 });
 
 test("functions: unknown names get the nearest one, arity and ~ are checked", () => {
   assert.deepEqual(problems('any where arrayContains(name, "a")'), [
     "1:11: Unknown function [arrayContains], did you mean [stringcontains]?",
   ]);
-  assert.deepEqual(problems("any where startswith(name)"), ["1:11: error building [startswith]: expects exactly two arguments"]);
-  assert.deepEqual(problems("any where between(name)"), ["1:11: error building [between]: expects three or four arguments"]);
-  assert.deepEqual(problems('any where cidrMatch(addr)'), ["1:11: error building [cidrMatch]: expects at least two arguments"]);
-  assert.match(problems("any where add~(pid, 1) == 2")[0], /Function \[add~\] does not support case-insensitivity/);
+  assert.deepEqual(problems("any where startswith(name)"), [
+    "1:11: error building [startswith]: expects exactly two arguments",
+  ]);
+  assert.deepEqual(problems("any where between(name)"), [
+    "1:11: error building [between]: expects three or four arguments",
+  ]);
+  assert.deepEqual(problems("any where cidrMatch(addr)"), [
+    "1:11: error building [cidrMatch]: expects at least two arguments",
+  ]);
+  assert.match(
+    problems("any where add~(pid, 1) == 2")[0],
+    /Function \[add~\] does not support case-insensitivity/,
+  );
   assert.deepEqual(problems('any where STARTSWITH~(name, "a")'), []);
 });
 
@@ -70,13 +90,20 @@ test("argument and operand types", () => {
   assert.deepEqual(problems('any where pid : "1*"'), [
     "1:11: first argument of [:] must be [string], found value [pid] type [long]; consider using [==] instead",
   ]);
-  assert.match(problems('any where pid like "1*"')[0], /first argument of \[pid like "1\*"\] must be \[string\]/);
+  assert.match(
+    problems('any where pid like "1*"')[0],
+    /first argument of \[pid like "1\*"\] must be \[string\]/,
+  );
   assert.deepEqual(problems('any where pid in (1, "string")'), [
     '1:22: 2nd argument of [pid in (1, "string")] must be [long], found value ["string"] type [keyword]',
   ]);
   assert.match(problems("any where name + 1 == 2")[0], /first argument of \[name \+ 1\] must be \[numeric\]/);
   assert.match(problems('any where cidrMatch(ok, "10.0.0.0/8")')[0], /must be \[ip\]/);
-  assert.deepEqual(problems('any where pid == "5"'), [], "a literal compared with a field is coerced, not rejected");
+  assert.deepEqual(
+    problems('any where pid == "5"'),
+    [],
+    "a literal compared with a field is coerced, not rejected",
+  );
 });
 
 test("field-to-field comparisons are rejected, naming the offender", () => {
@@ -93,7 +120,9 @@ test("field-to-field comparisons are rejected, naming the offender", () => {
 });
 
 test("the condition must be boolean; a bare boolean field is fine", () => {
-  assert.deepEqual(problems("any where pid"), ["1:11: Condition expression needs to be boolean, found [LONG]"]);
+  assert.deepEqual(problems("any where pid"), [
+    "1:11: Condition expression needs to be boolean, found [LONG]",
+  ]);
   assert.deepEqual(problems("any where ok"), []);
   assert.deepEqual(problems("any where not ok and true"), []);
 });
@@ -108,7 +137,7 @@ test("sequence keys at one position must have compatible types", () => {
 test("all problems are reported together", () => {
   const e = (() => {
     try {
-      prepareQuery("any where md4 == 1 and foo(1) and pid : \"x\"", { schema });
+      prepareQuery('any where md4 == 1 and foo(1) and pid : "x"', { schema });
     } catch (error) {
       return error as EqlError;
     }

@@ -1,7 +1,7 @@
 import type { Field, SequenceQuery, SequenceTerm } from "../ast.ts";
 import type { EventPredicate, QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
-import { compareOrder, type OrderKey } from "../ordering.ts";
+import { compareOrder } from "../ordering.ts";
 import {
   applyLimits,
   type Candidate,
@@ -12,10 +12,9 @@ import {
   shardFailure,
   toHit,
 } from "../search.ts";
-import { timeUnitToNanos } from "../timestamp.ts";
-import { type JoinKey, joinKeysOf, type KeyReader } from "./join-key.ts";
-import { missingLayout, survivesMissing } from "./missing-events.ts";
-import { type CompletedSequence, SequenceMatcher } from "./sequence-matcher.ts";
+import { compareJoinKeys, type JoinKey, joinKeysOf, type KeyReader } from "./join-key.ts";
+import type { CompletedSequence } from "./sequence-matcher.ts";
+import { SequenceRunner, sequencePlan } from "./sequence-runner.ts";
 
 /** A query of a sequence or sample compiled for one index: its predicate and how to read its keys. */
 export interface CompiledTerm {
@@ -43,14 +42,10 @@ interface TermHits {
   until?: JoinKey[];
 }
 
-export function maxspanNanos(query: SequenceQuery): bigint | null {
-  return query.maxspan ? timeUnitToNanos(query.maxspan.value, query.maxspan.unit) : null;
-}
-
 /**
- * Runs a sequence query over the search input: the events matching some term, in
- * order, through the sequence state machine; missing-event terms checked against
- * the events that match them; results in completion order, then head/tail/size.
+ * Runs a sequence query over the search input: the events matching some term,
+ * sorted, through the same SequenceRunner a stream uses; results in completion
+ * order (by last event, then key), then head/tail/size.
  */
 export function searchSequences(
   search: SearchInput,
@@ -60,43 +55,13 @@ export function searchSequences(
   if (failures.length && !search.request.allow_partial_sequence_results) {
     return { sequences: [], total: 0, failures };
   }
-  const expanded = query.terms.flatMap((term, index) =>
-    Array.from({ length: term.runs }, () => ({ index, missing: term.missing })),
-  );
-  const positive = expanded.filter((t) => !t.missing);
-  const layout = missingLayout(expanded.map((t) => t.missing));
-  const maxspan = maxspanNanos(query);
-
-  const missingIndex = new Map<number, Map<string, OrderKey[]>>();
-  for (const t of new Set(expanded.filter((x) => x.missing).map((x) => x.index)))
-    missingIndex.set(t, new Map());
-  for (const hit of hits) {
-    for (const [term, byKey] of missingIndex) {
-      for (const key of hit.terms[term] ?? []) {
-        const list = byKey.get(key.id);
-        if (list) list.push(hit.candidate);
-        else byKey.set(key.id, [hit.candidate]);
-      }
-    }
-  }
-  const matchesOfMissing = (expandedTerm: number, keyId: string) =>
-    missingIndex.get(expanded[expandedTerm].index)?.get(keyId) ?? [];
-
-  const completed: CompletedSequence<Candidate & { timestamp: bigint }>[] = [];
-  const matcher = new SequenceMatcher<Candidate & { timestamp: bigint }>(positive.length, maxspan, (c) => {
-    if (layout.leading.length || layout.trailing.length || layout.gaps.some((g) => g.length)) {
-      if (!survivesMissing(layout, c.events, c.key.id, matchesOfMissing, maxspan!)) return;
-    }
-    completed.push(c);
-  });
-  for (const hit of hits) {
-    matcher.push({
-      item: hit.candidate,
-      order: hit.candidate,
-      stageKeys: positive.map((t) => hit.terms[t.index]),
-      untilKeys: hit.until,
-    });
-  }
+  const plan = sequencePlan(query);
+  const completed: CompletedSequence<Candidate>[] = [];
+  const runner = new SequenceRunner<Candidate>(plan, (c) => completed.push(c));
+  for (const hit of hits)
+    runner.push({ item: hit.candidate, order: hit.candidate, terms: hit.terms, until: hit.until });
+  runner.finish();
+  completed.sort(byCompletion);
 
   const limited = applyLimits(
     completed,
@@ -107,12 +72,40 @@ export function searchSequences(
   const keyed = query.joinKeys.length + (query.terms[0]?.joinKeys.length ?? 0) > 0;
   const sequences = limited.map((c): EqlSequence => {
     let next = 0;
-    const events = expanded.map((t) =>
+    const events = plan.expanded.map((t) =>
       t.missing ? { _index: "", _id: "", missing: true as const } : toHit(c.events[next++]),
     );
     return keyed ? { join_keys: c.key.values, events } : { events };
   });
   return { sequences, total: completed.length, failures };
+}
+
+/** Elasticsearch lists sequences in the order they completed: by last event, then by key. */
+export function byCompletion<T>(a: CompletedSequence<T>, b: CompletedSequence<T>): number {
+  return (
+    compareOrder(a.orders[a.orders.length - 1], b.orders[b.orders.length - 1]) ||
+    compareJoinKeys(a.key, b.key)
+  );
+}
+
+/** Which terms (and `until`) an event matches, with its keys for each; null when none. */
+export type SequenceTermMatcher = (
+  event: Event,
+) => { terms: Array<JoinKey[] | undefined>; until: JoinKey[] | undefined } | null;
+
+export function compileSequenceTerms(compiler: QueryCompiler, query: SequenceQuery): SequenceTermMatcher {
+  const terms = query.terms.map((t) => compileTerm(compiler, t, query.joinKeys));
+  const until = query.until ? compileTerm(compiler, query.until, query.joinKeys) : null;
+  const keysIfMatching = (t: CompiledTerm, event: Event): JoinKey[] | undefined => {
+    if (!t.matches(event)) return undefined;
+    const keys = joinKeysOf(event, t.keys);
+    return keys.length ? keys : undefined;
+  };
+  return (event) => {
+    const perTerm = terms.map((t) => keysIfMatching(t, event));
+    const untilKeys = until ? keysIfMatching(until, event) : undefined;
+    return untilKeys || perTerm.some((k) => k) ? { terms: perTerm, until: untilKeys } : null;
+  };
 }
 
 /** Every event that matches some term (or until), with its keys per term, sorted; failing indices dropped. */
@@ -123,35 +116,20 @@ function collectTermHits(
   const hits: TermHits[] = [];
   const failures: ShardFailure[] = [];
   for (const index of search.indices) {
-    const terms = query.terms.map((t) => compileTerm(index.compiler, t, query.joinKeys));
-    const until = query.until ? compileTerm(index.compiler, query.until, query.joinKeys) : null;
+    const match = compileSequenceTerms(index.compiler, query);
     const order = orderKeyReader(index.compiler, search.request);
     const found: TermHits[] = [];
     try {
       index.events.forEach((event: Event, i) => {
-        let any = false;
-        const perTerm = terms.map((t) => {
-          if (!t.matches(event)) return undefined;
-          const keys = joinKeysOf(event, t.keys);
-          if (keys.length) any = true;
-          return keys.length ? keys : undefined;
-        });
-        let untilKeys: JoinKey[] | undefined;
-        if (until?.matches(event)) {
-          const keys = joinKeysOf(event, until.keys);
-          if (keys.length) {
-            untilKeys = keys;
-            any = true;
-          }
-        }
-        if (!any) return;
+        const hit = match(event);
+        if (!hit) return;
         const key = order(event, index.firstArrival + i);
         // Sequences need a time: events without one cannot take part.
         if (key.timestamp === null) return;
         found.push({
           candidate: { ...key, timestamp: key.timestamp, index: index.name, id: String(i), event },
-          terms: perTerm,
-          until: untilKeys,
+          terms: hit.terms,
+          until: hit.until,
         });
       });
     } catch (error) {

@@ -1,0 +1,164 @@
+import { prepareQuery, type QueryOptions } from "./compile-query.ts";
+import type { JoinKey } from "./correlate/join-key.ts";
+import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
+import {
+  SequenceRunner,
+  type SequenceRunnerStats,
+  sequencePlan,
+  type TermHit,
+} from "./correlate/sequence-runner.ts";
+import { compileSequenceTerms } from "./correlate/sequence-search.ts";
+import type { Event } from "./field-access.ts";
+import type { OrderKey } from "./ordering.ts";
+import { firstScalar } from "./search.ts";
+import type { Source } from "./source.ts";
+import { parseDateValue } from "./value-compare.ts";
+
+export interface QueryStreamOptions extends QueryOptions {
+  tiebreakerField?: string;
+  /** how far behind the newest event an event may arrive and still be put in order (ms) */
+  allowedLatenessMs?: number;
+  /** events held for reordering at most; beyond, the oldest is released early (counted) */
+  maxBuffered?: number;
+  /** sequences without maxspan: how long a partial sequence may wait (ms) */
+  horizonMs?: number;
+  maxOpenPartials?: number;
+}
+
+export type StreamMatch =
+  | { kind: "event"; event: Event }
+  | { kind: "sequence"; joinKeys: JoinKey["values"]; events: Array<Event | null> };
+
+export interface QueryStreamStats {
+  events: number;
+  /** events whose evaluation failed (reported through onError) */
+  errors: number;
+  /** sequence events without a usable timestamp */
+  untimed: number;
+  /** events that arrived later than the allowed lateness (dropped) */
+  late: number;
+  /** events released early because the reorder buffer was full */
+  forced: number;
+  buffered: number;
+  sequences?: SequenceRunnerStats;
+}
+
+export interface QueryStream {
+  push(event: Event): void;
+  /** The end of the input: releases what waits for order or for time to pass. */
+  flush(): void;
+  readonly stats: QueryStreamStats;
+}
+
+const MS = 1_000_000n;
+const ADVANCE_EVERY = 256;
+
+/**
+ * An event or sequence query over an unbounded stream of events. Event queries
+ * match as events arrive. Sequences run behind a watermark: events are put back in
+ * (timestamp, tiebreaker, arrival) order within the allowed lateness, then go
+ * through the same SequenceRunner as a batch search, so both give the same answer.
+ */
+export function createQueryStream(
+  text: string | Source,
+  options: QueryStreamOptions,
+  onMatch: (match: StreamMatch) => void,
+  onError: (error: unknown, event: Event) => void = () => {},
+): QueryStream {
+  const prepared = prepareQuery(text, options);
+  const compiler = prepared.compiler();
+  const query = prepared.statement.query;
+  const stats: QueryStreamStats = { events: 0, errors: 0, untimed: 0, late: 0, forced: 0, buffered: 0 };
+
+  if (query.kind === "EventQuery") {
+    const matches = compiler.compileEventQuery(query);
+    return {
+      stats,
+      flush: () => {},
+      push(event) {
+        stats.events++;
+        try {
+          if (matches(event)) onMatch({ kind: "event", event });
+        } catch (error) {
+          stats.errors++;
+          onError(error, event);
+        }
+      },
+    };
+  }
+  if (query.kind === "SampleQuery") {
+    throw new TypeError(
+      "sample queries have no streaming form: samples are unordered sets, run them with eqlSearch",
+    );
+  }
+
+  const plan = sequencePlan(query);
+  const matchTerms = compileSequenceTerms(compiler, query);
+  const timestamp = compiler.fieldGetterByName(options.timestampField ?? "@timestamp");
+  const format = compiler.fieldFormat(options.timestampField ?? "@timestamp");
+  const tiebreaker = options.tiebreakerField ? compiler.fieldGetterByName(options.tiebreakerField) : null;
+  const runner = new SequenceRunner<Event>(
+    plan,
+    (c) => {
+      let next = 0;
+      const events = plan.expanded.map((t) => (t.missing ? null : c.events[next++]));
+      onMatch({ kind: "sequence", joinKeys: c.key.values, events });
+    },
+    {
+      maxOpenPartials: options.maxOpenPartials,
+      horizonNs: options.horizonMs === undefined ? undefined : BigInt(options.horizonMs) * MS,
+    },
+  );
+  stats.sequences = runner.stats;
+  const buffer = new ReorderBuffer<TermHit<Event>>(
+    BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
+    options.maxBuffered ?? 100_000,
+    (hit) => runner.push(hit),
+  );
+  let arrival = 0;
+  let lastWatermark: bigint | null = null;
+  let sinceAdvance = 0;
+
+  return {
+    stats,
+    push(event) {
+      stats.events++;
+      let hit: ReturnType<typeof matchTerms>;
+      let ts: bigint | null;
+      try {
+        hit = matchTerms(event);
+        if (!hit) return;
+        ts = parseDateValue(firstScalar(timestamp(event)), format);
+      } catch (error) {
+        stats.errors++;
+        onError(error, event);
+        return;
+      }
+      if (ts === null) {
+        stats.untimed++;
+        return;
+      }
+      const order: OrderKey & { timestamp: bigint } = {
+        timestamp: ts,
+        tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
+        arrival: arrival++,
+      };
+      buffer.push({ item: event, order, terms: hit.terms, until: hit.until });
+      stats.late = buffer.late;
+      stats.forced = buffer.forced;
+      stats.buffered = buffer.size;
+      // Expiry and deferred decisions walk state, so they follow the watermark now and then.
+      const watermark = buffer.watermark;
+      if (watermark !== null && watermark !== lastWatermark && ++sinceAdvance >= ADVANCE_EVERY) {
+        lastWatermark = watermark;
+        sinceAdvance = 0;
+        runner.advance(watermark);
+      }
+    },
+    flush() {
+      buffer.flush();
+      runner.finish();
+      stats.buffered = 0;
+    },
+  };
+}

@@ -1,0 +1,127 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import type { Event } from "../../src/eql/field-access.ts";
+import { createQueryStream, type StreamMatch } from "../../src/eql/query-stream.ts";
+import { eqlSearch } from "../../src/eql/search.ts";
+
+/** Sequences as lists of event ids (missing events as -1), in a canonical order. */
+const canonical = (sequences: number[][]) => sequences.map((s) => s.join(",")).sort();
+
+async function batch(query: string, events: Event[]): Promise<number[][]> {
+  const r = await eqlSearch(events, {
+    query,
+    size: 100_000,
+    tiebreaker_field: "id",
+    result_position: "head",
+  });
+  return (r.hits.sequences ?? []).map((s) =>
+    s.events.map((e) => ("missing" in e ? -1 : (e._source.id as number))),
+  );
+}
+
+function stream(query: string, arrivals: Event[], allowedLatenessMs: number): number[][] {
+  const found: number[][] = [];
+  const s = createQueryStream(query, { tiebreakerField: "id", allowedLatenessMs }, (m: StreamMatch) => {
+    if (m.kind === "sequence") found.push(m.events.map((e) => (e === null ? -1 : (e.id as number))));
+  });
+  for (const e of arrivals) s.push(e);
+  s.flush();
+  assert.equal(s.stats.late, 0, "no event arrived beyond the allowed lateness");
+  return found;
+}
+
+const QUERIES = [
+  "sequence [a where true] [b where true]",
+  "sequence by k [a where true] [b where true] [c where true]",
+  "sequence by k with maxspan=5ms [a where v > 1] [b where true]",
+  "sequence with maxspan=8ms [a where true] by k [b where true] by k until [c where true] by k",
+  "sequence by k [a where true] with runs=2 [b where true]",
+  "sequence by k with maxspan=6ms [a where true] ![c where true] [b where true]",
+  "sequence by k with maxspan=6ms ![c where true] [a where true] [b where true]",
+  "sequence by k with maxspan=6ms [a where true] [b where true] ![c where true]",
+  "sequence by k with maxspan=10ms ![c where true] [a where true] ![b where true]",
+];
+
+const event = fc.record({
+  cat: fc.constantFrom("a", "b", "c"),
+  k: fc.constantFrom("x", "y", null),
+  v: fc.integer({ min: 0, max: 3 }),
+  ts: fc.integer({ min: 0, max: 40 }),
+  jitter: fc.double({ min: 0, max: 0.999, noNaN: true }),
+});
+
+test("property: a stream shuffled within the allowed lateness finds exactly the batch result", async () => {
+  const lateness = 4;
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom(...QUERIES), fc.array(event, { maxLength: 40 }), async (query, raw) => {
+      const events: Event[] = raw.map((r, id) => ({
+        id,
+        "@timestamp": r.ts,
+        event: { category: r.cat },
+        ...(r.k === null ? {} : { k: r.k }),
+        v: r.v,
+      }));
+      // Each event arrives at most `lateness` ms after events newer than it.
+      const arrivals = events
+        .map((e, i) => ({ e, at: (e["@timestamp"] as number) + raw[i].jitter * lateness }))
+        .sort((x, y) => x.at - y.at)
+        .map((x) => x.e);
+      assert.deepEqual(
+        canonical(stream(query, arrivals, lateness)),
+        canonical(await batch(query, events)),
+        query,
+      );
+    }),
+    { numRuns: 400 },
+  );
+});
+
+test("events later than the allowed lateness are counted, not silently merged", () => {
+  const s = createQueryStream("sequence [a where true] [b where true]", { allowedLatenessMs: 1 }, () => {});
+  s.push({ "@timestamp": 10, event: { category: "a" } });
+  s.push({ "@timestamp": 20, event: { category: "b" } });
+  s.push({ "@timestamp": 5, event: { category: "a" } });
+  assert.equal(s.stats.late, 1);
+});
+
+test("maxspan bounds memory: partial sequences expire as time passes", () => {
+  const s = createQueryStream("sequence by k with maxspan=10ms [a where true] [b where true]", {}, () => {});
+  for (let i = 0; i < 10_000; i++) s.push({ "@timestamp": i, k: `key-${i}`, event: { category: "a" } });
+  const open = s.stats.sequences!.open;
+  assert.ok(open <= 300, `open partials should stay near maxspan's worth of keys, got ${open}`);
+  assert.ok(s.stats.sequences!.expired >= 9_000);
+});
+
+test("the cap on open partial sequences evicts the stalest keys and counts them", () => {
+  const s = createQueryStream(
+    "sequence by k [a where true] [b where true]",
+    { maxOpenPartials: 100 },
+    () => {},
+  );
+  for (let i = 0; i < 1000; i++) s.push({ "@timestamp": i, k: `key-${i}`, event: { category: "a" } });
+  assert.ok(s.stats.sequences!.open <= 100);
+  assert.equal(s.stats.sequences!.evicted, 900);
+});
+
+test("a horizon expires partial sequences of queries without maxspan", () => {
+  const s = createQueryStream("sequence by k [a where true] [b where true]", { horizonMs: 50 }, () => {});
+  for (let i = 0; i < 5000; i++) s.push({ "@timestamp": i, k: `key-${i}`, event: { category: "a" } });
+  assert.ok(s.stats.sequences!.open < 400, `open: ${s.stats.sequences!.open}`);
+});
+
+test("event queries stream immediately; evaluation errors are reported per event", () => {
+  const matches: StreamMatch[] = [];
+  const errors: unknown[] = [];
+  const s = createQueryStream(
+    "any where n + 1 > 2",
+    {},
+    (m) => matches.push(m),
+    (e) => errors.push(e),
+  );
+  s.push({ n: 5 });
+  s.push({ n: 2 ** 31 - 1 });
+  s.push({ n: 1 });
+  assert.equal(matches.length, 2, "the long addition does not overflow a 64-bit long");
+  assert.equal(errors.length, 0);
+});
