@@ -11,6 +11,13 @@ export { EqlError, type EqlErrorKind, type Problem } from "./eql/error.ts";
 export { type EsMapping, schemaFromMappings } from "./eql/mapping.ts";
 export { parse, parseExpression } from "./eql/parser.ts";
 export { print } from "./eql/printer.ts";
+export {
+  createQueryStream,
+  type QueryStream,
+  type QueryStreamOptions,
+  type QueryStreamStats,
+  type StreamMatch,
+} from "./eql/query-stream.ts";
 export type { FieldInfo, Schema } from "./eql/schema.ts";
 export {
   type EqlHit,
