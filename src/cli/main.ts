@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { enableLinearRegexFallback } from "../eql/regex-safety.ts";
 import { registerQueryCommand } from "./query.ts";
@@ -7,10 +8,19 @@ export const EXIT_OK = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
+/** src/cli and dist/cli both sit two levels below package.json. */
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}
+
 export function buildProgram(): Command {
   const program = new Command("eqlite")
     .description("Run Elastic EQL detection rules and queries over JSON events, without Elasticsearch")
-    .version(process.env.npm_package_version ?? "0.1.0")
+    .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
   registerQueryCommand(program);
@@ -30,18 +40,4 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-}
-
-const isEntry =
-  import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("/bin/eqlite.js");
-if (isEntry) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error) => {
-      process.stderr.write(`eqlite: ${error instanceof Error ? error.stack : String(error)}\n`);
-      process.exitCode = EXIT_USAGE;
-    },
-  );
 }

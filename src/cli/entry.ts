@@ -1,0 +1,11 @@
+/** The process entry: run the command line, report crashes, set the exit code. */
+import { EXIT_USAGE, main } from "./main.ts";
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  process.stderr.write(
+    `eqlite: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  process.exitCode = EXIT_USAGE;
+}
