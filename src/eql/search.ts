@@ -75,7 +75,7 @@ export interface Candidate extends OrderKey {
 /** What the event, sequence and sample searches share: the indices, compiled per index. */
 export interface SearchInput {
   statement: Statement;
-  indices: Array<{ name: string; events: Event[]; compiler: QueryCompiler; firstArrival: number }>;
+  indices: Array<{ name: string; events: Iterable<Event> | AsyncIterable<Event>; compiler: QueryCompiler }>;
   request: Required<
     Pick<EqlSearchRequest, "size" | "result_position" | "timestamp_field" | "event_category_field">
   > &
@@ -93,38 +93,40 @@ export async function eqlSearch(
 ): Promise<EqlSearchResponse> {
   const started = Date.now();
   const req = normalizeRequest(request);
-  const indices = await loadIndices(input);
-  const mappings = indices.filter((i) => i.mapping).map((i) => i.mapping!);
-  const allEvents = indices.flatMap((i) => i.events);
-  const schema = mappings.length ? schemaFromMappings(mappings, { dynamicFrom: allEvents }) : undefined;
+  const list: EqlIndex[] = isIndexList(input) ? input : [{ name: "events", events: input }];
+  const mappings = list.filter((i) => i.mapping).map((i) => i.mapping!);
+  // A mapping is completed from the data (dynamic mapping), which needs every event
+  // first; without one, events are read once and only the matches are kept.
+  const indices = mappings.length ? await materialize(list) : list;
+  const allEvents = () => indices.flatMap((i) => i.events as Event[]);
+  const schema = mappings.length ? schemaFromMappings(mappings, { dynamicFrom: allEvents() }) : undefined;
   const prepared = prepareQuery(req.query, {
     schema,
     eventCategoryField: req.event_category_field,
     timestampField: req.timestamp_field,
   });
-  let arrival = 0;
   const search: SearchInput = {
     statement: prepared.statement,
     request: req,
     indices: indices.map((index) => {
       const indexSchema: Schema | undefined = schema
-        ? schemaFromMappings(index.mapping ? [index.mapping] : [], { dynamicFrom: index.events })
+        ? schemaFromMappings(index.mapping ? [index.mapping] : [], { dynamicFrom: index.events as Event[] })
         : undefined;
       const compiler = prepared.compiler(indexSchema, runtimeScriptFields(index.mapping));
-      const firstArrival = arrival;
-      arrival += index.events.length;
-      return { name: index.name, events: index.events, compiler, firstArrival };
+      return { name: index.name, events: index.events, compiler };
     }),
   };
   const query = prepared.statement.query;
   const took = () => Date.now() - started;
   if (query.kind === "EventQuery") {
-    const { hits, failures } = searchEvents(search, (compiler) => compiler.compileEventQuery(query));
+    const { hits, failures } = await searchEvents(search, (compiler) => compiler.compileEventQuery(query));
     const events = applyLimits(hits, prepared.statement.pipes, req.size, req.result_position).map(toHit);
     return respond(took(), hits.length, { events }, failures);
   }
   const { sequences, total, failures } =
-    query.kind === "SequenceQuery" ? searchSequences(search, query) : searchSamples(search, query);
+    query.kind === "SequenceQuery"
+      ? await searchSequences(search, query)
+      : await searchSamples(search, query);
   return respond(took(), total, { sequences }, failures);
 }
 
@@ -152,33 +154,72 @@ export function toHit(c: Candidate): EqlHit {
  * Filters every index with its own compiled predicate and sorts the matches. An
  * index whose evaluation fails is dropped whole and reported, as a failed shard is.
  */
-export function searchEvents(
+export async function searchEvents(
   search: SearchInput,
   compile: (compiler: QueryCompiler) => EventPredicate,
-): { hits: Candidate[]; failures: ShardFailure[] } {
+): Promise<{ hits: Candidate[]; failures: ShardFailure[] }> {
   const hits: Candidate[] = [];
-  const failures: ShardFailure[] = [];
-  for (const index of search.indices) {
-    const matches = compile(index.compiler);
-    const order = orderKeyReader(index.compiler, search.request);
-    const found: Candidate[] = [];
-    try {
-      index.events.forEach((event, i) => {
+  const failures = await eachIndex(
+    search,
+    (index) => {
+      const matches = compile(index.compiler);
+      const order = orderKeyReader(index.compiler, search.request);
+      return (event, arrival, position) => {
         if (matches(event))
-          found.push({ ...order(event, index.firstArrival + i), index: index.name, id: String(i), event });
-      });
-    } catch (error) {
-      failures.push(shardFailure(index.name, error));
-      continue;
-    }
-    hits.push(...found);
-  }
+          hits.push({ ...order(event, arrival), index: index.name, id: String(position), event });
+      };
+    },
+    lengthRollback(hits),
+  );
   hits.sort(compareOrder);
+  return { hits, failures };
+}
+
+/**
+ * Feeds every event of every index, in input order, to a visitor made per index.
+ * An index whose evaluation fails is dropped whole — what it had contributed is
+ * taken back — and reported, as Elasticsearch reports a failed shard.
+ */
+export async function eachIndex(
+  search: SearchInput,
+  visitorFor: (
+    index: SearchInput["indices"][number],
+  ) => (event: Event, arrival: number, position: number) => void,
+  rollback?: { mark(): number; reset(to: number): void },
+): Promise<ShardFailure[]> {
+  const failures: ShardFailure[] = [];
+  let arrival = 0;
+  for (const index of search.indices) {
+    const visit = visitorFor(index);
+    const mark = rollback?.mark();
+    let position = 0;
+    // Reading errors (a bad file, --strict) propagate; evaluation errors fail the index.
+    for await (const event of index.events) {
+      if (event === null || typeof event !== "object" || Array.isArray(event)) {
+        throw new TypeError(`index [${index.name}]: event #${position + 1} is not a JSON object`);
+      }
+      try {
+        visit(event, arrival++, position++);
+      } catch (error) {
+        failures.push(shardFailure(index.name, error));
+        if (rollback && mark !== undefined) rollback.reset(mark);
+        break;
+      }
+    }
+  }
   if (failures.length && search.request.allow_partial_search_results === false) {
     throw new Error(`search failed: ${failures.map((f) => `[${f.index}] ${f.reason.reason}`).join("; ")}`);
   }
-  return { hits, failures };
+  return failures;
 }
+
+/** Undo for an array that an index appends to: cut it back to where the index started. */
+export const lengthRollback = (list: unknown[]) => ({
+  mark: () => list.length,
+  reset: (to: number) => {
+    list.length = to;
+  },
+});
 
 export function shardFailure(index: string, error: unknown): ShardFailure {
   if (error instanceof FieldEvaluationError || error instanceof Error) {
@@ -262,10 +303,7 @@ const isIndexList = (input: unknown): input is EqlIndex[] =>
   input.length > 0 &&
   input.every((x) => x !== null && typeof x === "object" && typeof x.name === "string" && "events" in x);
 
-async function loadIndices(
-  input: EqlIndex[] | Iterable<Event> | AsyncIterable<Event>,
-): Promise<Array<{ name: string; mapping?: EsMapping; events: Event[] }>> {
-  const list: EqlIndex[] = isIndexList(input) ? input : [{ name: "events", events: input }];
+async function materialize(list: EqlIndex[]): Promise<Array<EqlIndex & { events: Event[] }>> {
   const out = [];
   for (const index of list) {
     const events: Event[] = [];
@@ -275,7 +313,7 @@ async function loadIndices(
       }
       events.push(event);
     }
-    out.push({ name: index.name, mapping: index.mapping, events });
+    out.push({ ...index, events });
   }
   return out;
 }

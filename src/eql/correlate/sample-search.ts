@@ -1,6 +1,6 @@
 import type { SampleQuery } from "../ast.ts";
 import type { Candidate, EqlSequence, SearchInput, ShardFailure } from "../search.ts";
-import { orderKeyReader, shardFailure, toHit } from "../search.ts";
+import { eachIndex, orderKeyReader, toHit } from "../search.ts";
 import { compareJoinKeys, type JoinKey, joinKeysOf } from "./join-key.ts";
 import { compileTerm } from "./sequence-search.ts";
 
@@ -15,49 +15,51 @@ interface KeyBucket {
  * event per term, listed in term order. Up to `max_samples_per_key` per key;
  * samples ordered by key; no timestamps needed.
  */
-export function searchSamples(
+export async function searchSamples(
   search: SearchInput,
   query: SampleQuery,
-): { sequences: EqlSequence[]; total: number; failures: ShardFailure[] } {
+): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[] }> {
   const perKey = search.request.max_samples_per_key ?? 1;
   const termCount = query.terms.length;
   // Enough candidates per term to build every sample of a key from distinct events.
   const keepPerTerm = perKey * termCount;
   const buckets = new Map<string, KeyBucket>();
-  const failures: ShardFailure[] = [];
-  for (const index of search.indices) {
-    const terms = query.terms.map((t) => compileTerm(index.compiler, t, query.joinKeys));
-    const order = orderKeyReader(index.compiler, search.request);
-    const found: Array<[JoinKey, number, Candidate]> = [];
-    try {
-      index.events.forEach((event, i) => {
+  // What each index added, so a failing index can be taken back out.
+  const added: Array<[KeyBucket, number]> = [];
+  const add = (key: JoinKey, t: number, candidate: Candidate) => {
+    let bucket = buckets.get(key.id);
+    if (!bucket) {
+      bucket = { key, perTerm: Array.from({ length: termCount }, () => []) };
+      buckets.set(key.id, bucket);
+    }
+    if (bucket.perTerm[t].length < keepPerTerm) {
+      bucket.perTerm[t].push(candidate);
+      added.push([bucket, t]);
+    }
+  };
+  const failures = await eachIndex(
+    search,
+    (index) => {
+      const terms = query.terms.map((t) => compileTerm(index.compiler, t, query.joinKeys));
+      const order = orderKeyReader(index.compiler, search.request);
+      return (event, arrival, position) => {
         let candidate: Candidate | undefined;
         terms.forEach((term, t) => {
           if (!term.matches(event)) return;
           for (const key of joinKeysOf(event, term.keys, "epoch_millis")) {
-            candidate ??= {
-              ...order(event, index.firstArrival + i),
-              index: index.name,
-              id: String(i),
-              event,
-            };
-            found.push([key, t, candidate]);
+            candidate ??= { ...order(event, arrival), index: index.name, id: String(position), event };
+            add(key, t, candidate);
           }
         });
-      });
-    } catch (error) {
-      failures.push(shardFailure(index.name, error));
-      continue;
-    }
-    for (const [key, t, candidate] of found) {
-      let bucket = buckets.get(key.id);
-      if (!bucket) {
-        bucket = { key, perTerm: Array.from({ length: termCount }, () => []) };
-        buckets.set(key.id, bucket);
-      }
-      if (bucket.perTerm[t].length < keepPerTerm) bucket.perTerm[t].push(candidate);
-    }
-  }
+      };
+    },
+    {
+      mark: () => added.length,
+      reset: (to) => {
+        for (const [bucket, t] of added.splice(to)) bucket.perTerm[t].pop();
+      },
+    },
+  );
   const samples: EqlSequence[] = [];
   const ordered = [...buckets.values()].sort((a, b) => compareJoinKeys(a.key, b.key));
   for (const bucket of ordered) {

@@ -6,10 +6,11 @@ import {
   applyLimits,
   type Candidate,
   type EqlSequence,
+  eachIndex,
+  lengthRollback,
   orderKeyReader,
   type SearchInput,
   type ShardFailure,
-  shardFailure,
   toHit,
 } from "../search.ts";
 import { compareJoinKeys, type JoinKey, joinKeysOf, type KeyReader } from "./join-key.ts";
@@ -47,11 +48,11 @@ interface TermHits {
  * sorted, through the same SequenceRunner a stream uses; results in completion
  * order (by last event, then key), then head/tail/size.
  */
-export function searchSequences(
+export async function searchSequences(
   search: SearchInput,
   query: SequenceQuery,
-): { sequences: EqlSequence[]; total: number; failures: ShardFailure[] } {
-  const { hits, failures } = collectTermHits(search, query);
+): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[] }> {
+  const { hits, failures } = await collectTermHits(search, query);
   if (failures.length && !search.request.allow_partial_sequence_results) {
     return { sequences: [], total: 0, failures };
   }
@@ -109,35 +110,31 @@ export function compileSequenceTerms(compiler: QueryCompiler, query: SequenceQue
 }
 
 /** Every event that matches some term (or until), with its keys per term, sorted; failing indices dropped. */
-function collectTermHits(
+async function collectTermHits(
   search: SearchInput,
   query: SequenceQuery,
-): { hits: TermHits[]; failures: ShardFailure[] } {
+): Promise<{ hits: TermHits[]; failures: ShardFailure[] }> {
   const hits: TermHits[] = [];
-  const failures: ShardFailure[] = [];
-  for (const index of search.indices) {
-    const match = compileSequenceTerms(index.compiler, query);
-    const order = orderKeyReader(index.compiler, search.request);
-    const found: TermHits[] = [];
-    try {
-      index.events.forEach((event: Event, i) => {
+  const failures = await eachIndex(
+    search,
+    (index) => {
+      const match = compileSequenceTerms(index.compiler, query);
+      const order = orderKeyReader(index.compiler, search.request);
+      return (event, arrival, position) => {
         const hit = match(event);
         if (!hit) return;
-        const key = order(event, index.firstArrival + i);
+        const key = order(event, arrival);
         // Sequences need a time: events without one cannot take part.
         if (key.timestamp === null) return;
-        found.push({
-          candidate: { ...key, timestamp: key.timestamp, index: index.name, id: String(i), event },
+        hits.push({
+          candidate: { ...key, timestamp: key.timestamp, index: index.name, id: String(position), event },
           terms: hit.terms,
           until: hit.until,
         });
-      });
-    } catch (error) {
-      failures.push(shardFailure(index.name, error));
-      continue;
-    }
-    hits.push(...found);
-  }
+      };
+    },
+    lengthRollback(hits),
+  );
   hits.sort((a, b) => compareOrder(a.candidate, b.candidate));
   return { hits, failures };
 }
