@@ -100,3 +100,57 @@ test("a missing input file is a clear usage error", () => {
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot read input: .*nope\.ndjson/);
 });
+
+test("--mapping gives field types: ip equality and aliases work as in Elasticsearch", () => {
+  const mapping = join(dir, "mapping.json");
+  writeFileSync(
+    mapping,
+    JSON.stringify({
+      properties: {
+        kind: { type: "keyword" },
+        event: { properties: { category: { type: "alias", path: "kind" } } },
+        src: { type: "ip" },
+        n: { type: "long" },
+      },
+    }),
+  );
+  const data = join(dir, "typed.ndjson");
+  writeFileSync(
+    data,
+    [
+      { "@timestamp": 1, kind: "network", src: "2001:db8::1", n: 2 },
+      { "@timestamp": 2, kind: "network", src: "10.0.0.1", n: 1 },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
+  const r = runCli(["query", "--mapping", mapping, 'network where src == "2001:0db8:0000::1"', data]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(r.stdout).n, 2);
+  const unknown = runCli(["query", "--mapping", mapping, "network where nope == 1", data]);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /Unknown column \[nope\]/);
+});
+
+test("--tiebreaker-field orders events with equal timestamps", () => {
+  const data = join(dir, "ties.ndjson");
+  writeFileSync(
+    data,
+    [
+      { "@timestamp": 1, seq: 2, k: "b" },
+      { "@timestamp": 1, seq: 1, k: "a" },
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
+  const plain = runCli(["query", "any where true", data])
+    .stdout.trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).k);
+  assert.deepEqual(plain, ["b", "a"], "input order without a tiebreaker");
+  const tied = runCli(["query", "--tiebreaker-field", "seq", "any where true", data])
+    .stdout.trim()
+    .split("\n")
+    .map((l) => JSON.parse(l).k);
+  assert.deepEqual(tied, ["a", "b"]);
+});
