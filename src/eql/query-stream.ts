@@ -25,9 +25,16 @@ export interface QueryStreamOptions extends QueryOptions {
   maxOpenPartials?: number;
 }
 
-export type StreamMatch =
-  | { kind: "event"; event: Event }
-  | { kind: "sequence"; joinKeys: JoinKey["values"]; events: Array<Event | null> };
+/** What a stream reports; `tag` is whatever the caller pushed with the event (its file and line, say). */
+export type StreamMatch<Tag = undefined> =
+  | { kind: "event"; event: Event; tag: Tag }
+  | {
+      kind: "sequence";
+      joinKeys: JoinKey["values"];
+      /** one per term after `runs` expansion; null where a missing event `![...]` stands */
+      events: Array<Event | null>;
+      tags: Array<Tag | null>;
+    };
 
 export interface QueryStreamStats {
   events: number;
@@ -43,8 +50,8 @@ export interface QueryStreamStats {
   sequences?: SequenceRunnerStats;
 }
 
-export interface QueryStream {
-  push(event: Event): void;
+export interface QueryStream<Tag = undefined> {
+  push(event: Event, tag?: Tag): void;
   /** The end of the input: releases what waits for order or for time to pass. */
   flush(): void;
   readonly stats: QueryStreamStats;
@@ -59,12 +66,12 @@ const ADVANCE_EVERY = 256;
  * (timestamp, tiebreaker, arrival) order within the allowed lateness, then go
  * through the same SequenceRunner as a batch search, so both give the same answer.
  */
-export function createQueryStream(
+export function createQueryStream<Tag = undefined>(
   text: string | Source,
   options: QueryStreamOptions,
-  onMatch: (match: StreamMatch) => void,
+  onMatch: (match: StreamMatch<Tag>) => void,
   onError: (error: unknown, event: Event) => void = () => {},
-): QueryStream {
+): QueryStream<Tag> {
   const prepared = prepareQuery(text, options);
   const compiler = prepared.compiler();
   const query = prepared.statement.query;
@@ -75,10 +82,10 @@ export function createQueryStream(
     return {
       stats,
       flush: () => {},
-      push(event) {
+      push(event, tag) {
         stats.events++;
         try {
-          if (matches(event)) onMatch({ kind: "event", event });
+          if (matches(event)) onMatch({ kind: "event", event, tag: tag as Tag });
         } catch (error) {
           stats.errors++;
           onError(error, event);
@@ -97,12 +104,17 @@ export function createQueryStream(
   const timestamp = compiler.fieldGetterByName(options.timestampField ?? "@timestamp");
   const format = compiler.fieldFormat(options.timestampField ?? "@timestamp");
   const tiebreaker = options.tiebreakerField ? compiler.fieldGetterByName(options.tiebreakerField) : null;
-  const runner = new SequenceRunner<Event>(
+  const runner = new SequenceRunner<{ event: Event; tag: Tag }>(
     plan,
     (c) => {
       let next = 0;
-      const events = plan.expanded.map((t) => (t.missing ? null : c.events[next++]));
-      onMatch({ kind: "sequence", joinKeys: c.key.values, events });
+      const items = plan.expanded.map((t) => (t.missing ? null : c.events[next++]));
+      onMatch({
+        kind: "sequence",
+        joinKeys: c.key.values,
+        events: items.map((i) => i?.event ?? null),
+        tags: items.map((i) => (i ? i.tag : null)),
+      });
     },
     {
       maxOpenPartials: options.maxOpenPartials,
@@ -110,7 +122,7 @@ export function createQueryStream(
     },
   );
   stats.sequences = runner.stats;
-  const buffer = new ReorderBuffer<TermHit<Event>>(
+  const buffer = new ReorderBuffer<TermHit<{ event: Event; tag: Tag }>>(
     BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
     options.maxBuffered ?? 100_000,
     (hit) => runner.push(hit),
@@ -121,7 +133,7 @@ export function createQueryStream(
 
   return {
     stats,
-    push(event) {
+    push(event, tag) {
       stats.events++;
       let hit: ReturnType<typeof matchTerms>;
       let ts: bigint | null;
@@ -143,7 +155,7 @@ export function createQueryStream(
         tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
         arrival: arrival++,
       };
-      buffer.push({ item: event, order, terms: hit.terms, until: hit.until });
+      buffer.push({ item: { event, tag: tag as Tag }, order, terms: hit.terms, until: hit.until });
       stats.late = buffer.late;
       stats.forced = buffer.forced;
       stats.buffered = buffer.size;

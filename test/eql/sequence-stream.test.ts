@@ -125,3 +125,18 @@ test("event queries stream immediately; evaluation errors are reported per event
   assert.equal(matches.length, 2, "the long addition does not overflow a 64-bit long");
   assert.equal(errors.length, 0);
 });
+
+test("tags pushed with events come back with their matches", () => {
+  const seen: Array<string | null> = [];
+  const s = createQueryStream<string>(
+    "sequence by k with maxspan=1s [a where true] ![c where true] [b where true]",
+    {},
+    (m) => {
+      if (m.kind === "sequence") seen.push(...m.tags);
+    },
+  );
+  s.push({ "@timestamp": 1, k: 1, event: { category: "a" } }, "file.ndjson:1");
+  s.push({ "@timestamp": 2, k: 1, event: { category: "b" } }, "file.ndjson:2");
+  s.flush();
+  assert.deepEqual(seen, ["file.ndjson:1", null, "file.ndjson:2"]);
+});
