@@ -49,7 +49,11 @@ test("by keys: sequence-level and per-term keys join; a missing key excludes the
     [2, 4],
     [5, 6],
   ]);
-  assert.deepEqual(await keys("sequence by ?h [a where true] [b where true]", events), [["x"], ["y"], [null]]);
+  assert.deepEqual(await keys("sequence by ?h [a where true] [b where true]", events), [
+    ["x"],
+    ["y"],
+    [null],
+  ]);
 });
 
 test("multi-valued keys: each value is a key, several give the product, duplicates collapse", async () => {
@@ -71,8 +75,14 @@ test("maxspan is inclusive and measured from the first event", async () => {
     { c: "b", t: 500 },
     { c: "c", t: 1000 },
   ]);
-  assert.deepEqual(await ids("sequence with maxspan=1s [a where true] [b where true] [c where true]", events), [[1, 2, 3]]);
-  assert.deepEqual(await ids("sequence with maxspan=999ms [a where true] [b where true] [c where true]", events), []);
+  assert.deepEqual(
+    await ids("sequence with maxspan=1s [a where true] [b where true] [c where true]", events),
+    [[1, 2, 3]],
+  );
+  assert.deepEqual(
+    await ids("sequence with maxspan=999ms [a where true] [b where true] [c where true]", events),
+    [],
+  );
 });
 
 test("until kills the pending sequences of its key; completed ones stay", async () => {
@@ -84,7 +94,9 @@ test("until kills the pending sequences of its key; completed ones stay", async 
     { c: "b", k: 2 },
     { c: "stop", k: 2 },
   ]);
-  assert.deepEqual(await ids("sequence by k [a where true] [b where true] until [stop where true]", events), [[4, 5]]);
+  assert.deepEqual(await ids("sequence by k [a where true] [b where true] until [stop where true]", events), [
+    [4, 5],
+  ]);
 });
 
 test("with runs=N repeats a term", async () => {
@@ -153,7 +165,10 @@ test("samples: one distinct event per term, samples per key, ordered by key", as
   ];
   const sample = async (query: string, extra: Partial<EqlSearchRequest> = {}) => {
     const r = await eqlSearch(events, { query, size: 100, ...extra });
-    return (r.hits.sequences ?? []).map((s) => [s.join_keys, s.events.map((e) => ("missing" in e ? -1 : e._source.id))]);
+    return (r.hits.sequences ?? []).map((s) => [
+      s.join_keys,
+      s.events.map((e) => ("missing" in e ? -1 : e._source.id)),
+    ]);
   };
   assert.deepEqual(await sample("sample by h [a where true] [b where true]"), [
     [["db"], [3, 4]],
@@ -170,5 +185,7 @@ test("samples: one distinct event per term, samples per key, ordered by key", as
     [["web"], [1, 2]],
   ]);
   assert.deepEqual(await sample("sample by h [a where true] [a where true]"), [[["web"], [1, 5]]]);
-  assert.deepEqual(await sample("sample by h [a where true] [b where true]", { size: 1 }), [[["db"], [3, 4]]]);
+  assert.deepEqual(await sample("sample by h [a where true] [b where true]", { size: 1 }), [
+    [["db"], [3, 4]],
+  ]);
 });
