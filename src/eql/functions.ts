@@ -43,6 +43,25 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
   };
 }
 
+/** A two-string test with a `~` form: null in, null out; `~` lower-cases both sides. */
+function stringTest(name: string, test: (source: string, other: string) => boolean): EqlFunction {
+  return {
+    name,
+    minArgs: 2,
+    maxArgs: 2,
+    arityMessage: "expects exactly two arguments",
+    caseInsensitiveForm: true,
+    argumentKinds: ["string", "string"],
+    returnType: () => "boolean",
+    evaluate: ([source, other], _t, ci) => {
+      const s = str(source);
+      const x = str(other);
+      if (s === null || x === null) return null;
+      return test(fold(s, ci), fold(x, ci));
+    },
+  };
+}
+
 /** `between(source, left, right[, greedy])`: the text between two markers. */
 function between(
   source: string,
@@ -138,21 +157,8 @@ const FUNCTIONS: EqlFunction[] = [
     },
   },
   math("divide", "/"),
-  {
-    name: "endsWith",
-    minArgs: 2,
-    maxArgs: 2,
-    arityMessage: "expects exactly two arguments",
-    caseInsensitiveForm: true,
-    argumentKinds: ["string", "string"],
-    returnType: () => "boolean",
-    evaluate: ([source, suffix], _t, ci) => {
-      const s = str(source);
-      const x = str(suffix);
-      if (s === null || x === null) return null;
-      return fold(s, ci).endsWith(fold(x, ci));
-    },
-  },
+  stringTest("endsWith", (s, x) => s.endsWith(x)),
+
   {
     name: "indexOf",
     minArgs: 2,
@@ -201,21 +207,8 @@ const FUNCTIONS: EqlFunction[] = [
       return parseJavaNumber(s, num(base));
     },
   },
-  {
-    name: "startsWith",
-    minArgs: 2,
-    maxArgs: 2,
-    arityMessage: "expects exactly two arguments",
-    caseInsensitiveForm: true,
-    argumentKinds: ["string", "string"],
-    returnType: () => "boolean",
-    evaluate: ([source, prefix], _t, ci) => {
-      const s = str(source);
-      const x = str(prefix);
-      if (s === null || x === null) return null;
-      return fold(s, ci).startsWith(fold(x, ci));
-    },
-  },
+  stringTest("startsWith", (s, x) => s.startsWith(x)),
+
   {
     name: "string",
     minArgs: 1,
@@ -226,23 +219,9 @@ const FUNCTIONS: EqlFunction[] = [
     returnType: () => "keyword",
     evaluate: ([value], [type]) => (value === null ? null : javaString(value, type)),
   },
-  {
-    name: "stringContains",
-    minArgs: 2,
-    maxArgs: 2,
-    arityMessage: "expects exactly two arguments",
-    caseInsensitiveForm: true,
-    argumentKinds: ["string", "string"],
-    returnType: () => "boolean",
-    evaluate: ([source, sub], _t, ci) => {
-      const s = str(source);
-      const x = str(sub);
-      if (s === null || x === null) return null;
-      // Elasticsearch's script path: an empty source or substring never "contains".
-      if (s === "" || x === "") return false;
-      return fold(s, ci).includes(fold(x, ci));
-    },
-  },
+  // Elasticsearch's script path: an empty source or substring never "contains".
+  stringTest("stringContains", (s, x) => s !== "" && x !== "" && s.includes(x)),
+
   {
     name: "substring",
     minArgs: 2,
