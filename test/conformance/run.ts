@@ -110,6 +110,13 @@ async function run(options: Options, search: SearchFn): Promise<number> {
     console.log(`\nFailures (${failures.length}):\n`);
     console.log(failures.map(formatFailure).join("\n\n"));
   }
+  const corrected = [
+    ...new Map(results.filter((r) => r.spec.errata).map((r) => [r.spec.name, r.spec])).values(),
+  ];
+  if (corrected.length > 0) {
+    console.log(`\nRun with errata (${corrected.length}):`);
+    for (const spec of corrected) console.log(`  ${spec.name}: ${spec.errata!.join("; ")}`);
+  }
   const notApplicable = results.filter((r) => r.status === "not_applicable");
   if (notApplicable.length > 0) {
     console.log(`\nNot applicable (${notApplicable.length}):`);

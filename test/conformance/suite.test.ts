@@ -312,3 +312,15 @@ describe("requests", () => {
     assert.equal(r.allow_partial_sequence_results, true);
   });
 });
+
+test("errata rewrite only the named spec's query and say why", async () => {
+  const { applyErrata } = await import("./suite.ts");
+  const fixed = applyErrata(
+    "sequencesOnDifferentEventTypes7",
+    "sequence with maxspan=500ms [a where true] [b where true]",
+  );
+  assert.equal(fixed.query, "sequence with maxspan=50ms [a where true] [b where true]");
+  assert.match(fixed.applied[0], /PR #76953/);
+  const untouched = applyErrata("otherSpec", "sequence with maxspan=500ms [a where true] [b where true]");
+  assert.deepEqual(untouched.applied, []);
+});
