@@ -17,13 +17,23 @@ const heap = () => {
 };
 
 function perPartial(n: number): number {
-  const stream = createQueryStream("sequence by host.id [process where true] [network where true]", { maxOpenPartials: n + 1 }, () => {});
+  const stream = createQueryStream(
+    "sequence by host.id [process where true] [network where true]",
+    { maxOpenPartials: n + 1 },
+    () => {},
+  );
   const before = heap();
   for (let i = 0; i < n; i++) {
-    stream.push({ "@timestamp": i, event: { category: "process" }, host: { id: `host-${i}` }, process: { pid: i } });
+    stream.push({
+      "@timestamp": i,
+      event: { category: "process" },
+      host: { id: `host-${i}` },
+      process: { pid: i },
+    });
   }
   const after = heap();
-  if (stream.stats.sequences!.open !== n) throw new Error(`expected ${n} open partials, got ${stream.stats.sequences!.open}`);
+  if (stream.stats.sequences!.open !== n)
+    throw new Error(`expected ${n} open partials, got ${stream.stats.sequences!.open}`);
   return (after - before) / n;
 }
 
@@ -47,7 +57,9 @@ function flatStream(events: number) {
     });
     if ((i + 1) % 1_000_000 === 0) {
       samples.push({ events: i + 1, heapMB: heap() / 2 ** 20, open: stream.stats.sequences!.open });
-      console.log(`  ${samples.at(-1)!.events.toLocaleString()} events: heap ${samples.at(-1)!.heapMB.toFixed(1)} MB, open partials ${samples.at(-1)!.open}`);
+      console.log(
+        `  ${samples.at(-1)!.events.toLocaleString()} events: heap ${samples.at(-1)!.heapMB.toFixed(1)} MB, open partials ${samples.at(-1)!.open}`,
+      );
     }
   }
   stream.flush();
@@ -56,12 +68,24 @@ function flatStream(events: number) {
 }
 
 const bytesPerPartial = perPartial(200_000);
-console.log(`memory per open partial sequence: ${bytesPerPartial.toFixed(0)} bytes (200,000 partials, one event each)`);
-console.log(`stream of ${total.toLocaleString()} events through a maxspan=30s sequence rule over 5,000 hosts:`);
+console.log(
+  `memory per open partial sequence: ${bytesPerPartial.toFixed(0)} bytes (200,000 partials, one event each)`,
+);
+console.log(
+  `stream of ${total.toLocaleString()} events through a maxspan=30s sequence rule over 5,000 hosts:`,
+);
 const { samples, eventsPerSecond } = flatStream(total);
 const heaps = samples.map((s) => s.heapMB);
 const growth = heaps.length > 1 ? heaps[heaps.length - 1] - heaps[0] : 0;
-console.log(`heap first/last sample: ${heaps[0]?.toFixed(1)} / ${heaps.at(-1)?.toFixed(1)} MB (growth ${growth.toFixed(1)} MB); ${Math.round(eventsPerSecond).toLocaleString()} events/s`);
-const file = new URL(`./results/sequence-memory-${new Date().toISOString().replace(/[:.]/g, "-")}.json`, import.meta.url);
-writeFileSync(file, `${JSON.stringify({ bytesPerPartial, samples, eventsPerSecond, growthMB: growth }, null, 2)}\n`);
+console.log(
+  `heap first/last sample: ${heaps[0]?.toFixed(1)} / ${heaps.at(-1)?.toFixed(1)} MB (growth ${growth.toFixed(1)} MB); ${Math.round(eventsPerSecond).toLocaleString()} events/s`,
+);
+const file = new URL(
+  `./results/sequence-memory-${new Date().toISOString().replace(/[:.]/g, "-")}.json`,
+  import.meta.url,
+);
+writeFileSync(
+  file,
+  `${JSON.stringify({ bytesPerPartial, samples, eventsPerSecond, growthMB: growth }, null, 2)}\n`,
+);
 console.log(`written ${file.pathname}`);
