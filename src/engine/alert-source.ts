@@ -1,0 +1,72 @@
+import type { Event } from "../eql/field-access.ts";
+import { formatTimestamp, parseTimestamp } from "../eql/timestamp.ts";
+import { cloneJson, flattenInto, getOwn, isPlainObject, type JsonObject, setOwn } from "./json-tree.ts";
+
+/**
+ * The part of an alert that comes from its source event: the event's own fields,
+ * with `event.kind` turned into "signal", and queryable copies of what the alert
+ * overwrites or the alerts index maps differently (`event.*`, `data_stream.*`).
+ */
+
+/**
+ * Elasticsearch metadata fields. A document body cannot hold them (indexing
+ * `{"_id": ...}` fails), so when an input kept them next to the event they are
+ * identity (source-identity.ts), not fields to copy into the alert.
+ */
+const METADATA_KEYS: ReadonlySet<string> = new Set([
+  "_id",
+  "_index",
+  "_version",
+  "_seq_no",
+  "_primary_term",
+  "_routing",
+  "_score",
+  "_ignored",
+]);
+
+export function alertSourceFields(event: Event): JsonObject {
+  const doc: JsonObject = {};
+  for (const key of Object.keys(event)) {
+    if (METADATA_KEYS.has(key) || key === "event.kind") continue;
+    const value = event[key];
+    if (key === "event" && isPlainObject(value)) {
+      // The alert is the signal now; the source's kind survives in original_event.kind.
+      const copy = cloneJson(value) as JsonObject;
+      delete copy.kind;
+      setOwn(doc, key, copy);
+      continue;
+    }
+    const copy = cloneJson(value);
+    if (copy !== undefined) setOwn(doc, key, copy);
+  }
+  setOwn(doc, "event.kind", "signal");
+  copyFlattened(doc, event, "event", "kibana.alert.original_event");
+  // data_stream.* is a constant_keyword in ECS, which cannot hold the mixed values of an alerts index.
+  copyFlattened(doc, event, "data_stream", "kibana.alert.original_data_stream");
+  return doc;
+}
+
+/** Copies every leaf under `field` — nested (`{"event": {"action": …}}`) or dotted (`"event.action"`) — to `prefix.*`. */
+function copyFlattened(doc: JsonObject, event: Event, field: string, prefix: string): void {
+  const seen = new Set<string>();
+  const nested = getOwn(event, field);
+  if (isPlainObject(nested)) flattenInto(doc, prefix, nested, 0, seen);
+  const dotted = `${field}.`;
+  for (const key of Object.keys(event)) {
+    if (key.startsWith(dotted) && key.length > dotted.length) {
+      flattenInto(doc, `${prefix}.${key.slice(dotted.length)}`, event[key], 0, seen);
+    }
+  }
+}
+
+/**
+ * `kibana.alert.original_time`: the source's `@timestamp` as an ISO-8601 UTC
+ * instant with milliseconds, as Kibana writes it, or undefined when it is not a
+ * date (epoch milliseconds, as number or digits, are dates).
+ */
+export function originalTimeOf(event: Event): string | undefined {
+  const raw = getOwn(event, "@timestamp");
+  if (typeof raw !== "string" && typeof raw !== "number") return undefined;
+  const ns = parseTimestamp(raw);
+  return ns === null ? undefined : formatTimestamp(ns, "ms");
+}

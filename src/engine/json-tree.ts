@@ -1,0 +1,112 @@
+/**
+ * Plain JSON values as events carry them, handled without trusting their keys.
+ *
+ * Events and rules come from outside: a key named `__proto__` must become an own
+ * property, never a prototype, and a hostile nesting depth must fail with a clear
+ * error rather than a stack overflow deep inside an alert builder.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+/** Deeper than any real event (Elasticsearch refuses objects nested more than 20 levels by default). */
+export const MAX_JSON_DEPTH = 1000;
+
+export class JsonDepthError extends RangeError {
+  constructor() {
+    super(`value nests deeper than ${MAX_JSON_DEPTH} levels`);
+    this.name = "JsonDepthError";
+  }
+}
+
+export function isPlainObject(value: unknown): value is JsonObject {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Sets an own, enumerable property. Plain assignment of `__proto__` would call the
+ * inherited setter and replace the prototype; defining the property does not.
+ */
+export function setOwn(target: JsonObject, key: string, value: unknown): void {
+  if (key === "__proto__") {
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    target[key] = value;
+  }
+}
+
+/** Own property read: inherited names such as `constructor` are not fields of an event. */
+export function getOwn(source: JsonObject, key: string): unknown {
+  return Object.hasOwn(source, key) ? source[key] : undefined;
+}
+
+/**
+ * What JSON.stringify would keep of a value, as fresh objects and arrays: undefined
+ * and functions vanish from objects (null in arrays), `toJSON` (Dates) is honoured,
+ * bigints become their digits rather than throwing.
+ */
+export function cloneJson(value: unknown, depth = 0): unknown {
+  if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
+  if (value === null || typeof value !== "object") {
+    if (typeof value === "bigint") return value.toString();
+    if (typeof value === "number" && !Number.isFinite(value)) return null;
+    return value;
+  }
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === "function") return cloneJson(json.call(value), depth + 1);
+  if (Array.isArray(value)) {
+    return value.map((element) => {
+      const copy = cloneJson(element, depth + 1);
+      return copy === undefined ? null : copy;
+    });
+  }
+  const out: JsonObject = {};
+  for (const key of Object.keys(value)) {
+    const copy = cloneJson((value as JsonObject)[key], depth + 1);
+    if (copy !== undefined && typeof copy !== "function") setOwn(out, key, copy);
+  }
+  return out;
+}
+
+/**
+ * JSON with object keys sorted (UTF-16 code unit order) at every level and no
+ * whitespace: two documents with the same content give the same text whatever
+ * their key order, on any machine.
+ */
+export function canonicalJson(value: unknown, depth = 0): string {
+  if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
+  if (value === undefined || typeof value === "function" || typeof value === "symbol") return "null";
+  if (typeof value === "bigint") return value.toString();
+  if (value === null || typeof value !== "object") return JSON.stringify(value) ?? "null";
+  const json = (value as { toJSON?: unknown }).toJSON;
+  if (typeof json === "function") return canonicalJson(json.call(value), depth + 1);
+  if (Array.isArray(value)) return `[${value.map((v) => canonicalJson(v, depth + 1)).join(",")}]`;
+  const parts: string[] = [];
+  for (const key of Object.keys(value).sort()) {
+    const v = (value as JsonObject)[key];
+    if (v === undefined || typeof v === "function" || typeof v === "symbol") continue;
+    parts.push(`${JSON.stringify(key)}:${canonicalJson(v, depth + 1)}`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/**
+ * Flattens an object into dotted paths under `prefix`: nested objects and dotted
+ * keys (`{"a": {"b": 1}}`, `{"a.b": 1}`) give the same path; arrays are values.
+ * When a path appears twice, the first value seen (in key order) is kept.
+ */
+export function flattenInto(
+  target: JsonObject,
+  prefix: string,
+  value: unknown,
+  depth = 0,
+  seen: Set<string> = new Set(),
+): void {
+  if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
+  if (!isPlainObject(value)) {
+    if (value === undefined || seen.has(prefix)) return;
+    seen.add(prefix);
+    setOwn(target, prefix, cloneJson(value, depth));
+    return;
+  }
+  for (const key of Object.keys(value)) flattenInto(target, `${prefix}.${key}`, value[key], depth + 1, seen);
+}

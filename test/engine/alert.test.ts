@@ -1,0 +1,349 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { buildEventAlert } from "../../src/engine/alert.ts";
+import { eventAlertId } from "../../src/engine/alert-id.ts";
+import { ruleUuid } from "../../src/engine/alert-rule.ts";
+import { descendsFromRule } from "../../src/engine/ancestors.ts";
+import { sourceIdentity } from "../../src/engine/source-identity.ts";
+import { execEvent, LATER, NOW, shellInPodRule } from "./fixtures.ts";
+
+const alertFor = (event = execEvent(), rule = shellInPodRule(), now = NOW) =>
+  buildEventAlert(rule, event, sourceIdentity(event), { now });
+
+test("the alert document, field by field", () => {
+  const event = execEvent();
+  const rule = shellInPodRule();
+  const source = sourceIdentity(event);
+  const uuid = eventAlertId(source, ruleUuid(rule));
+  const alert = alertFor(event, rule);
+  const { event: _kind, ...sourceFields } = execEvent();
+  const { kind: _original, ...eventWithoutKind } = execEvent().event as Record<string, unknown>;
+
+  assert.deepEqual(alert, {
+    ...sourceFields,
+    "@timestamp": "2026-03-02T09:45:00.000Z",
+    event: eventWithoutKind,
+    "event.kind": "signal",
+    "kibana.alert.original_event.kind": "event",
+    "kibana.alert.original_event.category": ["process"],
+    "kibana.alert.original_event.type": ["start"],
+    "kibana.alert.original_event.action": "exec",
+    "kibana.alert.original_event.module": "cloud_defend",
+    "kibana.alert.original_event.dataset": "cloud_defend.process",
+    "kibana.alert.original_event.created": "2026-03-02T09:41:07.250Z",
+    "kibana.alert.original_event.ingested": "2026-03-02T09:41:09Z",
+    "kibana.alert.original_event.id": "7f3a9c",
+    "kibana.alert.original_data_stream.dataset": "cloud_defend.process",
+    "kibana.alert.original_data_stream.namespace": "staging",
+    "kibana.alert.original_data_stream.type": "logs",
+    "kibana.space_ids": ["default"],
+    "kibana.alert.original_time": "2026-03-02T09:41:07.250Z",
+    "kibana.alert.rule.consumer": "siem",
+    "kibana.alert.ancestors": [
+      { id: source.id, type: "event", index: "logs-cloud_defend.process-staging", depth: 0 },
+    ],
+    "kibana.alert.status": "active",
+    "kibana.alert.workflow_status": "open",
+    "kibana.alert.depth": 1,
+    "kibana.alert.reason":
+      "process event with process sh, parent process runc, on node-a.cluster.test created medium alert Shell Spawned In Pod By Runtime.",
+    "kibana.alert.severity": "medium",
+    "kibana.alert.risk_score": 47,
+    "kibana.alert.rule.parameters": {
+      rule_id: rule.rule_id,
+      description: rule.description,
+      severity: "medium",
+      risk_score: 47,
+      type: "eql",
+      language: "eql",
+      index: ["logs-cloud_defend*"],
+      query: rule.query,
+      author: ["eqlite tests"],
+      license: "Apache-2.0",
+      references: ["https://example.test/shell-in-pod"],
+      false_positives: ["Debugging sessions."],
+      from: "now-9m",
+      timestamp_override: "event.ingested",
+      threat: rule.threat,
+      to: "now",
+      max_signals: 100,
+      version: 1,
+      exceptions_list: [],
+      risk_score_mapping: [],
+      severity_mapping: [],
+      related_integrations: [],
+      required_fields: [],
+      immutable: false,
+    },
+    "kibana.alert.rule.actions": [],
+    "kibana.alert.rule.author": ["eqlite tests"],
+    "kibana.alert.rule.description": rule.description,
+    "kibana.alert.rule.enabled": true,
+    "kibana.alert.rule.exceptions_list": [],
+    "kibana.alert.rule.false_positives": ["Debugging sessions."],
+    "kibana.alert.rule.from": "now-9m",
+    "kibana.alert.rule.immutable": false,
+    "kibana.alert.rule.interval": "5m",
+    "kibana.alert.rule.indices": ["logs-cloud_defend*"],
+    "kibana.alert.rule.license": "Apache-2.0",
+    "kibana.alert.rule.max_signals": 100,
+    "kibana.alert.rule.name": "Shell Spawned In Pod By Runtime",
+    "kibana.alert.rule.references": ["https://example.test/shell-in-pod"],
+    "kibana.alert.rule.risk_score_mapping": [],
+    "kibana.alert.rule.rule_id": rule.rule_id,
+    "kibana.alert.rule.severity_mapping": [],
+    "kibana.alert.rule.tags": ["Domain: Container", "Tactic: Execution"],
+    "kibana.alert.rule.threat": rule.threat,
+    "kibana.alert.rule.timestamp_override": "event.ingested",
+    "kibana.alert.rule.to": "now",
+    "kibana.alert.rule.type": "eql",
+    "kibana.alert.rule.uuid": ruleUuid(rule),
+    "kibana.alert.rule.version": 1,
+    "kibana.alert.uuid": uuid,
+    "kibana.alert.workflow_tags": [],
+    "kibana.alert.workflow_assignee_ids": [],
+    "kibana.alert.rule.risk_score": 47,
+    "kibana.alert.rule.severity": "medium",
+    "kibana.alert.intended_timestamp": "2026-03-02T09:45:00.000Z",
+    "kibana.alert.rule.execution.type": "scheduled",
+    "kibana.alert.rule.execution.timestamp": "2026-03-02T09:45:00.000Z",
+    "kibana.alert.start": "2026-03-02T09:45:00.000Z",
+    "kibana.alert.last_detected": "2026-03-02T09:45:00.000Z",
+    "kibana.alert.rule.category": "Event Correlation Rule",
+    "kibana.alert.rule.producer": "siem",
+    "kibana.alert.rule.rule_type_id": "siem.eqlRule",
+    "kibana.alert.rule.revision": 0,
+  });
+});
+
+test("the source event and the rule are not modified, nor shared with the alert", () => {
+  const event = execEvent();
+  const rule = shellInPodRule();
+  const eventJson = JSON.stringify(event);
+  const ruleJson = JSON.stringify(rule);
+  const alert = buildEventAlert(rule, event, sourceIdentity(event), { now: NOW });
+  assert.equal(JSON.stringify(event), eventJson);
+  assert.equal(JSON.stringify(rule), ruleJson);
+  assert.notEqual(alert.process, event.process);
+  assert.notEqual(alert["kibana.alert.rule.threat"], rule.threat);
+});
+
+test("deterministic: same rule and event give the same document but for the execution times", () => {
+  const first = alertFor(execEvent(), shellInPodRule(), NOW);
+  const again = alertFor(execEvent(), shellInPodRule(), NOW);
+  assert.equal(JSON.stringify(again), JSON.stringify(first));
+  const later = alertFor(execEvent(), shellInPodRule(), LATER);
+  const timeKeys = [
+    "@timestamp",
+    "kibana.alert.start",
+    "kibana.alert.last_detected",
+    "kibana.alert.intended_timestamp",
+    "kibana.alert.rule.execution.timestamp",
+  ];
+  const differing = Object.keys(first).filter((k) => JSON.stringify(first[k]) !== JSON.stringify(later[k]));
+  assert.deepEqual(differing.sort(), timeKeys.sort());
+  assert.equal(later["kibana.alert.uuid"], first["kibana.alert.uuid"]);
+});
+
+test("the alert id changes with the event and with the rule", () => {
+  const id = alertFor()["kibana.alert.uuid"];
+  assert.notEqual(alertFor(execEvent({ "@timestamp": "2026-03-02T09:41:08.000Z" }))["kibana.alert.uuid"], id);
+  assert.notEqual(
+    alertFor(execEvent(), shellInPodRule({ rule_id: "another-rule" }))["kibana.alert.uuid"],
+    id,
+  );
+  // editing a rule (name, query, version) keeps its identity: the same match is the same alert
+  assert.equal(
+    alertFor(execEvent(), shellInPodRule({ version: 2, name: "New name" }))["kibana.alert.uuid"],
+    id,
+  );
+  const spaced = buildEventAlert(shellInPodRule(), execEvent(), sourceIdentity(execEvent()), {
+    now: NOW,
+    spaceId: "ops",
+  });
+  assert.notEqual(spaced["kibana.alert.uuid"], id);
+  assert.deepEqual(spaced["kibana.space_ids"], ["ops"]);
+});
+
+test("original_event: nested and dotted event fields alike, event.kind replaced in both forms", () => {
+  const event = {
+    "@timestamp": 1772444467250,
+    event: { kind: "alert", action: "exec", outcome: { detail: "ok" } },
+    "event.kind": "alert",
+    "event.category": ["process"],
+    "event.risk": { score: 5 },
+  };
+  const alert = alertFor(event);
+  assert.equal(alert["event.kind"], "signal");
+  assert.deepEqual(alert.event, { action: "exec", outcome: { detail: "ok" } });
+  assert.equal(Object.hasOwn(alert, "event.category"), true, "other dotted event keys stay as they are");
+  assert.equal(alert["kibana.alert.original_event.kind"], "alert");
+  assert.equal(alert["kibana.alert.original_event.action"], "exec");
+  assert.equal(alert["kibana.alert.original_event.outcome.detail"], "ok");
+  assert.deepEqual(alert["kibana.alert.original_event.category"], ["process"]);
+  assert.equal(alert["kibana.alert.original_event.risk.score"], 5);
+  // epoch milliseconds are a date too
+  assert.equal(alert["kibana.alert.original_time"], "2026-03-02T09:41:07.250Z");
+});
+
+test("an event without event fields has no original_event and still becomes a signal", () => {
+  const alert = alertFor({ "@timestamp": "2026-03-02T09:41:07Z", message: "x" });
+  assert.equal(alert["event.kind"], "signal");
+  assert.equal(Object.hasOwn(alert, "event"), false);
+  assert.equal(
+    Object.keys(alert).some((k) => k.startsWith("kibana.alert.original_event.")),
+    false,
+  );
+  assert.equal(alert["kibana.alert.original_time"], "2026-03-02T09:41:07.000Z");
+});
+
+test("original_time is left out when @timestamp is not a date", () => {
+  assert.equal(Object.hasOwn(alertFor({ "@timestamp": "yesterday" }), "kibana.alert.original_time"), false);
+  assert.equal(Object.hasOwn(alertFor({}), "kibana.alert.original_time"), false);
+});
+
+test("Elasticsearch metadata kept next to an event is identity, not alert fields", () => {
+  const event = { ...execEvent(), _id: "doc-7", _index: "logs-x", _version: 2 };
+  const alert = alertFor(event);
+  assert.equal(
+    Object.hasOwn(alert, "_id") || Object.hasOwn(alert, "_index") || Object.hasOwn(alert, "_version"),
+    false,
+  );
+  assert.deepEqual(alert["kibana.alert.ancestors"], [
+    { id: "doc-7", type: "event", index: "logs-x", depth: 0 },
+  ]);
+});
+
+test("severity, risk score and name overrides apply to single-event alerts, reason included", () => {
+  const rule = shellInPodRule({
+    rule_name_override: "orchestrator.resource.name",
+    severity_mapping: [{ field: "orchestrator.namespace", value: "payments", severity: "critical" }],
+    risk_score_mapping: [{ field: "process.pid", value: "" }],
+  });
+  const alert = alertFor(execEvent({ process: { pid: 91, name: "sh" } }), rule);
+  assert.equal(alert["kibana.alert.severity"], "critical");
+  assert.equal(alert["kibana.alert.risk_score"], 91);
+  assert.equal(alert["kibana.alert.rule.name"], "api-6c9f-xk2p");
+  assert.equal(
+    alert["kibana.alert.reason"],
+    "process event with process sh, on node-a.cluster.test created critical alert api-6c9f-xk2p.",
+  );
+  // the legacy rule fields keep the rule's own values
+  assert.equal(alert["kibana.alert.rule.severity"], "medium");
+  assert.equal(alert["kibana.alert.rule.risk_score"], 47);
+  assert.equal(alert["kibana.alert.rule.rule_name_override"], "orchestrator.resource.name");
+  assert.deepEqual(alert["kibana.alert.rule.severity_mapping"], rule.severity_mapping);
+});
+
+test("optional rule settings appear when set: building block, meta, note, Kibana saved-object fields", () => {
+  const rule = shellInPodRule({
+    id: "5f2c8d10-6a7b-11f1-9c3e-0242ac120002",
+    building_block_type: "default",
+    note: "## Triage",
+    meta: { from: "1m", nested: { k: "v" } },
+    revision: 3,
+    created_at: "2026-01-01T00:00:00.000Z",
+    enabled: false,
+    tags: ["t"],
+  });
+  const alert = alertFor(execEvent(), rule);
+  assert.equal(alert["kibana.alert.building_block_type"], "default");
+  assert.equal(alert["kibana.alert.rule.building_block_type"], "default");
+  assert.equal(alert["kibana.alert.rule.note"], "## Triage");
+  assert.equal(alert["kibana.alert.rule.meta.from"], "1m");
+  assert.equal(alert["kibana.alert.rule.meta.nested.k"], "v");
+  assert.equal(alert["kibana.alert.rule.revision"], 3);
+  assert.equal(alert["kibana.alert.rule.created_at"], "2026-01-01T00:00:00.000Z");
+  assert.equal(alert["kibana.alert.rule.enabled"], false);
+  assert.equal(alert["kibana.alert.rule.uuid"], "5f2c8d10-6a7b-11f1-9c3e-0242ac120002");
+  const params = alert["kibana.alert.rule.parameters"] as Record<string, unknown>;
+  for (const key of ["id", "name", "tags", "interval", "enabled", "revision", "created_at"]) {
+    assert.equal(Object.hasOwn(params, key), false, `${key} is not a parameter`);
+  }
+  assert.equal(params.building_block_type, "default");
+  assert.equal(params.note, "## Triage");
+});
+
+test("options: indices, manual runs, execution uuid, suppression fields", () => {
+  const intended = new Date("2026-03-01T00:00:00.000Z");
+  const alert = buildEventAlert(shellInPodRule(), execEvent(), sourceIdentity(execEvent()), {
+    now: NOW,
+    indices: ["logs-cloud_defend.process-staging"],
+    intendedTimestamp: intended,
+    executionUuid: "run-1",
+    suppression: {
+      instanceId: "inst",
+      terms: [{ field: "host.name", value: "node-a.cluster.test" }],
+      start: new Date("2026-03-02T09:41:07.250Z"),
+      end: "2026-03-02T09:44:00.000Z",
+      docsCount: 4,
+    },
+  });
+  assert.deepEqual(alert["kibana.alert.rule.indices"], ["logs-cloud_defend.process-staging"]);
+  assert.equal(alert["kibana.alert.intended_timestamp"], "2026-03-01T00:00:00.000Z");
+  assert.equal(alert["kibana.alert.rule.execution.type"], "manual");
+  assert.equal(alert["kibana.alert.rule.execution.uuid"], "run-1");
+  assert.equal(alert["kibana.alert.instance.id"], "inst");
+  assert.deepEqual(alert["kibana.alert.suppression.terms"], [
+    { field: "host.name", value: "node-a.cluster.test" },
+  ]);
+  assert.equal(alert["kibana.alert.suppression.start"], "2026-03-02T09:41:07.250Z");
+  assert.equal(alert["kibana.alert.suppression.end"], "2026-03-02T09:44:00.000Z");
+  assert.equal(alert["kibana.alert.suppression.docs_count"], 4);
+});
+
+test("an invalid now is refused", () => {
+  assert.throws(() => alertFor(execEvent(), shellInPodRule(), new Date("nope")), TypeError);
+});
+
+test("hostile keys stay plain fields: no prototype is touched and JSON.stringify writes them", () => {
+  const line =
+    '{"@timestamp":"2026-03-02T09:41:07Z","__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},' +
+    '"event":{"__proto__":{"polluted":true},"kind":"event","action":"exec"},"event.__proto__":"x",' +
+    '"process":{"name":"sh","__proto__":{"name":"evil"}},"data_stream":{"__proto__":{"type":"t"}}}';
+  const event = JSON.parse(line);
+  const alert = alertFor(event);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+  assert.equal(Object.getPrototypeOf(alert), Object.prototype);
+  assert.equal(Object.getPrototypeOf(alert.process), Object.prototype);
+  assert.equal((alert.process as Record<string, unknown>).name, "sh");
+  assert.equal((alert as Record<string, unknown>).polluted, undefined);
+  const written = JSON.parse(JSON.stringify(alert));
+  assert.deepEqual(Object.getOwnPropertyDescriptor(written, "__proto__")?.value, { polluted: true });
+  assert.deepEqual(written.constructor, { prototype: { polluted: true } });
+  assert.deepEqual(Object.getOwnPropertyDescriptor(written.event, "__proto__")?.value, { polluted: true });
+  assert.equal(written["kibana.alert.original_event.__proto__.polluted"], true);
+  assert.equal(written["kibana.alert.original_event.action"], "exec");
+  assert.equal(written["kibana.alert.original_data_stream.__proto__.type"], "t");
+  assert.equal(written["event.kind"], "signal");
+  assert.equal(JSON.stringify(written), JSON.stringify(alert), "nothing is lost through JSON");
+});
+
+test("an absurdly deep event fails with a clear error instead of a stack overflow", () => {
+  let deep: unknown = "leaf";
+  for (let i = 0; i < 5000; i++) deep = { d: deep };
+  assert.throws(() => alertFor({ "@timestamp": "2026-03-02T09:41:07Z", deep }), /deeper than 1000 levels/);
+});
+
+test("an alert read back as an event: signal ancestry, depth, and the rule's own alerts recognised", () => {
+  const rule = shellInPodRule();
+  const first = JSON.parse(JSON.stringify(alertFor()));
+  assert.equal(descendsFromRule(first, ruleUuid(rule)), true);
+  assert.equal(descendsFromRule(execEvent(), ruleUuid(rule)), false);
+  const other = shellInPodRule({ rule_id: "c4a9e1d2-0000-4000-8000-00000000abcd", name: "Alerts On Alerts" });
+  assert.equal(descendsFromRule(first, ruleUuid(other)), false);
+  const second = alertFor(first, other);
+  assert.equal(second["kibana.alert.depth"], 2);
+  assert.deepEqual(second["kibana.alert.ancestors"], [
+    ...(first["kibana.alert.ancestors"] as unknown[]),
+    {
+      id: first["kibana.alert.uuid"],
+      type: "signal",
+      index: ".alerts-security.alerts-default",
+      depth: 1,
+      rule: ruleUuid(rule),
+    },
+  ]);
+  assert.equal(second["kibana.alert.original_event.kind"], "signal");
+  assert.equal(descendsFromRule(second, ruleUuid(rule)), true);
+});
