@@ -4,6 +4,7 @@ import {
   compileFieldGetter,
   type Event,
   type FieldGetter,
+  scalarValues,
   someValue,
   withNullValue,
 } from "./field-access.ts";
@@ -394,7 +395,7 @@ export function evaluateOverValues(fn: ScriptFn, getters: FieldGetter[], event: 
       binding[i] = raw === undefined ? null : (raw as Scalar);
       continue;
     }
-    const values = collect(raw);
+    const values: Scalar[] = scalarValues(raw);
     if (values.length === 1) binding[i] = values[0];
     else {
       lists ??= new Array(n);
@@ -422,12 +423,6 @@ export function evaluateOverValues(fn: ScriptFn, getters: FieldGetter[], event: 
   };
   if (assign(0)) return true;
   return sawNull ? null : false;
-}
-
-function collect(raw: unknown, out: Scalar[] = []): Scalar[] {
-  if (Array.isArray(raw)) for (const x of raw) collect(x, out);
-  else if (raw !== null && raw !== undefined && typeof raw !== "object") out.push(raw as Scalar);
-  return out;
 }
 
 export type { EqlType };

@@ -10,6 +10,9 @@ export type Event = Record<string, unknown>;
 /** The raw value at `path`: undefined when absent, an array when the field has several values. */
 export type FieldGetter = (event: Event) => unknown;
 
+/** How deep arrays holding objects are searched for a field. */
+export const MAX_ARRAY_NESTING = 64;
+
 const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /** Own-property read that is only paid for on names Object.prototype also has. */
@@ -27,12 +30,14 @@ export function compileFieldGetter(path: string): FieldGetter {
   );
   const direct = parts.map(readerFor);
 
-  const search = (value: unknown, i: number): unknown => {
+  const search = (value: unknown, i: number, depth = 0): unknown => {
     if (value === null || typeof value !== "object") return undefined;
     if (Array.isArray(value)) {
+      // Objects inside arrays nested deeper than this are not looked into (no call-stack overflow).
+      if (depth > MAX_ARRAY_NESTING) return undefined;
       let found: unknown[] | undefined;
       for (const element of value) {
-        const v = search(element, i);
+        const v = search(element, i, depth + 1);
         if (v === undefined) continue;
         if (found) found.push(v);
         else found = [v];
@@ -71,34 +76,50 @@ export function compileFieldGetter(path: string): FieldGetter {
   };
 }
 
-/** Calls `visit` on every scalar (string, number, boolean) of a raw field value; stops when it returns true. */
+/**
+ * Whether `test` holds for some scalar (string, number, boolean) of a raw field
+ * value, arrays flattened. Nested arrays are walked with an explicit stack: an
+ * event can nest them deeper than the call stack goes.
+ */
 export function someValue(raw: unknown, test: (v: string | number | boolean) => boolean): boolean {
   if (raw === undefined || raw === null) return false;
-  if (Array.isArray(raw)) {
-    for (const element of raw) if (someValue(element, test)) return true;
-    return false;
+  if (!Array.isArray(raw)) return typeof raw !== "object" && test(raw as string | number | boolean);
+  const stack: unknown[] = [raw];
+  while (stack.length) {
+    const v = stack.pop();
+    if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    } else if (
+      v !== undefined &&
+      v !== null &&
+      typeof v !== "object" &&
+      test(v as string | number | boolean)
+    ) {
+      return true;
+    }
   }
-  if (typeof raw === "object") return false;
-  return test(raw as string | number | boolean);
+  return false;
 }
 
-/** The scalars of a raw value, arrays flattened, nulls and objects dropped. */
+/** The scalars of a raw value in order, arrays flattened, nulls and objects dropped. */
 export function scalarValues(
   raw: unknown,
   out: Array<string | number | boolean> = [],
 ): Array<string | number | boolean> {
-  if (raw === undefined || raw === null) return out;
-  if (Array.isArray(raw)) {
-    for (const element of raw) scalarValues(element, out);
-    return out;
-  }
-  if (typeof raw !== "object") out.push(raw as string | number | boolean);
+  someValue(raw, (v) => {
+    out.push(v);
+    return false;
+  });
   return out;
 }
 
 /** Replaces explicit nulls (also inside arrays) the way a mapping's `null_value` is indexed. */
 export function withNullValue(getter: FieldGetter, nullValue: unknown): FieldGetter {
-  const substitute = (v: unknown): unknown =>
-    v === null ? nullValue : Array.isArray(v) ? v.map(substitute) : v;
-  return (event) => substitute(getter(event));
+  const substitute = (v: unknown, depth: number): unknown =>
+    v === null
+      ? nullValue
+      : Array.isArray(v) && depth < MAX_ARRAY_NESTING
+        ? v.map((x) => substitute(x, depth + 1))
+        : v;
+  return (event) => substitute(getter(event), 0);
 }

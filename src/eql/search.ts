@@ -4,7 +4,7 @@ import type { EventPredicate } from "./compiler.ts";
 import { FieldEvaluationError, type QueryCompiler } from "./compiler.ts";
 import { searchSamples } from "./correlate/sample-search.ts";
 import { searchSequences } from "./correlate/sequence-search.ts";
-import type { Event, FieldGetter } from "./field-access.ts";
+import { type Event, type FieldGetter, someValue } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
 import type { Schema } from "./schema.ts";
@@ -252,14 +252,12 @@ export function orderKeyReader(
 }
 
 export function firstScalar(raw: unknown): Scalar {
-  if (Array.isArray(raw)) {
-    for (const x of raw) {
-      const v = firstScalar(x);
-      if (v !== null) return v;
-    }
-    return null;
-  }
-  return raw === undefined || raw === null || typeof raw === "object" ? null : (raw as Scalar);
+  let first: Scalar = null;
+  someValue(raw, (v) => {
+    first = v;
+    return true;
+  });
+  return first;
 }
 
 /**

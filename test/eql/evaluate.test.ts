@@ -196,3 +196,13 @@ test("mapping: aliases, null_value, ip, version and date types", () => {
   assert.deepEqual(matching('any where nv == "NULL"', events, mapping), [0]);
   assert.deepEqual(matching("any where nv == null", events, mapping), [1]);
 });
+
+test("deeply nested arrays neither overflow the stack nor hide shallow values", () => {
+  let deep: unknown = "needle";
+  for (let i = 0; i < 200_000; i++) deep = [deep];
+  const events: Event[] = [{ x: deep }, { x: ["a", ["b", ["needle"]]] }];
+  assert.deepEqual(matching('any where x == "needle"', events), [0, 1]);
+  let deepObjects: unknown = { y: 1 };
+  for (let i = 0; i < 100_000; i++) deepObjects = [deepObjects];
+  assert.deepEqual(matching("any where x.y == 1", [{ x: deepObjects }, { x: [[{ y: 1 }]] }]), [1]);
+});

@@ -1,5 +1,5 @@
 import { canonicalIp } from "../cidr.ts";
-import type { FieldGetter } from "../field-access.ts";
+import { type FieldGetter, someValue } from "../field-access.ts";
 import { formatTimestamp } from "../timestamp.ts";
 import type { EqlType, Scalar } from "../types.ts";
 import { parseDateValue } from "../value-compare.ts";
@@ -49,19 +49,14 @@ const NULL_PART: KeyPart = { id: "z", shown: null };
 function partsOf(raw: unknown, reader: KeyReader, dates: DateKeyStyle): KeyPart[] {
   const parts: KeyPart[] = [];
   const seen = new Set<string>();
-  const visit = (v: unknown) => {
-    if (Array.isArray(v)) {
-      for (const x of v) visit(x);
-      return;
-    }
-    if (v === undefined || v === null || typeof v === "object") return;
-    const part = keyPart(v as string | number | boolean, reader, dates);
+  someValue(raw, (v) => {
+    const part = keyPart(v, reader, dates);
     if (part && !seen.has(part.id)) {
       seen.add(part.id);
       parts.push(part);
     }
-  };
-  visit(raw);
+    return false;
+  });
   return parts;
 }
 
