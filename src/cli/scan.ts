@@ -1,0 +1,252 @@
+import { createWriteStream, existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import type { AlertDocument } from "../engine/alert.ts";
+import { parseDateMath } from "../engine/date-math.ts";
+import { DetectionEngine, type EventOrigin, type RuleStats } from "../engine/detection-engine.ts";
+import type { Event } from "../eql/field-access.ts";
+import { attachExceptions } from "../exceptions/attach.ts";
+import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
+import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
+import { DecodeError, type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
+import {
+  type AlertFormat,
+  CSV_HEADER,
+  formatCsv,
+  formatNdjson,
+  formatPretty,
+  formatSummary,
+} from "../io/sinks/alert-formats.ts";
+import { formatDiagnostic } from "../rules/diagnostic.ts";
+import { loadRules } from "../rules/load-rules.ts";
+import { buildRuleSet } from "../rules/rule-set.ts";
+
+export interface ScanOptions {
+  rules?: string[];
+  exceptions?: string[];
+  format?: AlertFormat;
+  output?: string;
+  follow?: boolean;
+  allowedLateness: number;
+  now?: string;
+  strict?: boolean;
+  failOnAlert?: boolean;
+  quiet?: boolean;
+}
+
+/** The rule pack that ships with eqlite: `rules/` beside `src/` and `dist/`. */
+export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+const milliseconds = (value: string) => {
+  if (!/^\d+$/.test(value))
+    throw new InvalidArgumentError("--allowed-lateness takes milliseconds, a whole number");
+  return Number(value);
+};
+
+export function registerScanCommand(program: Command): void {
+  program
+    .command("scan")
+    .description("run detection rules over events and write Kibana-shaped alerts")
+    .argument("[files...]", "event files (NDJSON, JSON, .gz, .zst); '-' or none reads stdin")
+    .option("--rules <path>", "rule file or directory, repeatable (default: the bundled rules/)", collect)
+    .option(
+      "--exceptions <file>",
+      "exceptions for all rules (plain TOML or a Kibana export), repeatable",
+      collect,
+    )
+    .addOption(
+      new Option(
+        "--format <format>",
+        "pretty (default on a terminal), ndjson (default otherwise), csv, summary",
+      ).choices(["pretty", "ndjson", "csv", "summary"]),
+    )
+    .option("--output <file>", "write alerts to a file instead of stdout")
+    .option("--follow", "alert as events arrive (stdin) instead of once the input has been read")
+    .option(
+      "--allowed-lateness <ms>",
+      "with --follow: how late an event may arrive and still be ordered",
+      milliseconds,
+      2000,
+    )
+    .option("--now <datemath>", "the execution time written into alerts (default: now)")
+    .option("--strict", "a malformed input line is fatal instead of reported and skipped")
+    .option("--fail-on-alert", "exit 1 when there is any alert")
+    .option("-q, --quiet", "no summary on stderr")
+    .action(async (files: string[], options: ScanOptions, command: Command) => {
+      command.parent?.setOptionValue("exitCode", await runScan(files, options));
+    });
+}
+
+/** Reads rules and events, writes alerts; returns the exit code. */
+export async function runScan(
+  files: string[],
+  options: ScanOptions,
+  events?: AsyncIterable<{ event: Event; origin: EventOrigin }>,
+): Promise<number> {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
+  for (const p of rulePaths) {
+    if (!existsSync(p)) {
+      err(`eqlite: rules not found: ${p}`);
+      return 2;
+    }
+  }
+  let now: Date;
+  try {
+    now = new Date(Number(parseDateMath(options.now ?? "now", BigInt(Date.now()) * 1_000_000n) / 1_000_000n));
+  } catch (error) {
+    err(`eqlite: --now: ${(error as Error).message}`);
+    return 2;
+  }
+
+  const loaded = await loadRules(rulePaths);
+  const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
+  for (const d of ruleErrors) err(formatDiagnostic(d));
+  const warnings = loaded.diagnostics.length - ruleErrors.length;
+  const ruleSet = buildRuleSet(loaded.rules);
+  if (ruleSet.rules.length === 0) {
+    err(
+      `eqlite: no rule can run (${loaded.rules.length} loaded, ${ruleErrors.length} errors); see \`eqlite validate\``,
+    );
+    return 2;
+  }
+
+  const exceptions = loaded.exceptions;
+  if (options.exceptions?.length)
+    mergeExceptions(exceptions, await loadExceptionFiles(options.exceptions, { allRules: true }));
+  const attached = attachExceptions(
+    loaded.rules.map((r) => r.rule),
+    exceptions,
+  );
+  for (const d of [...exceptions.diagnostics, ...attached.diagnostics]) err(formatExceptionDiagnostic(d));
+  const cache = new Map();
+
+  const format: AlertFormat =
+    options.format ?? (options.output || !process.stdout.isTTY ? "ndjson" : "pretty");
+  const out = options.output ? createWriteStream(options.output) : process.stdout;
+  const color = !options.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
+  if (format === "csv") out.write(CSV_HEADER);
+  let alerts = 0;
+  const engine = new DetectionEngine(ruleSet, {
+    mode: options.follow ? "follow" : "batch",
+    allowedLatenessMs: options.allowedLateness,
+    now,
+    exceptionsFor: (rule) => {
+      const items = attached.byRule.get(rule.rule.rule_id) ?? [];
+      const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });
+      return keep === KEEP_ALL ? undefined : keep;
+    },
+    onAlert: (alert: AlertDocument) => {
+      alerts++;
+      if (format === "pretty") out.write(formatPretty(alert, color));
+      else if (format === "ndjson") out.write(formatNdjson(alert));
+      else if (format === "csv") out.write(formatCsv(alert));
+    },
+    onRuleError: (rule, error, origin) => {
+      const where = origin ? `${origin.source}:${origin.line}: ` : "";
+      err(
+        `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
+      );
+    },
+  });
+
+  let problems = 0;
+  const onProblem = (p: DecodeProblem) => {
+    problems++;
+    err(formatProblem(p));
+  };
+  const progress = startProgress(engine, () => alerts);
+  try {
+    const input = events ?? eventsFrom(files.length ? files : ["-"], { strict: options.strict, onProblem });
+    for await (const { event, origin } of input) engine.push(event, origin);
+  } catch (error) {
+    progress.stop();
+    if (error instanceof DecodeError) {
+      err(`${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)`);
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
+      err(`eqlite: cannot read input: ${(error as Error).message}`);
+      return 2;
+    }
+    throw error;
+  }
+  engine.finish();
+  progress.stop();
+  if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
+  if (options.output)
+    await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+  if (!options.quiet) {
+    err(scanSummary(engine.events, problems, alerts, engine.ruleStats, ruleSet.notExecutable, warnings));
+  }
+  return options.failOnAlert && alerts > 0 ? 1 : 0;
+}
+
+async function* eventsFrom(
+  paths: string[],
+  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void },
+): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+  for await (const { event, source, line } of readEvents(paths, options))
+    yield { event, origin: { source, line } };
+}
+
+function summaryCounts(stats: RuleStats[]) {
+  const counts = new Map<string, { rule: string; severity: string; alerts: number }>();
+  for (const s of stats)
+    if (s.alerts) counts.set(s.rule_id, { rule: s.name, severity: s.severity, alerts: s.alerts });
+  return counts;
+}
+
+/** The closing lines on stderr: what was read, what alerted, what was left out and why. */
+export function scanSummary(
+  events: number,
+  problems: number,
+  alerts: number,
+  stats: RuleStats[],
+  notExecutable: Readonly<Record<string, number>>,
+  ruleWarnings: number,
+): string {
+  const lines = [
+    `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
+  ];
+  for (const s of stats
+    .filter((x) => x.alerts || x.overLimit || x.errors)
+    .sort((a, b) => b.alerts - a.alerts)) {
+    const extra = [
+      s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
+      s.excepted && `${s.excepted} events excepted`,
+      s.disabled && "disabled after an error",
+    ].filter(Boolean);
+    lines.push(
+      `  ${String(s.alerts).padStart(5)}  ${s.severity.padEnd(8)}  ${s.name}${extra.length ? ` (${extra.join("; ")})` : ""}`,
+    );
+  }
+  const skipped = Object.entries(notExecutable).map(([type, n]) => `${n} ${type}`);
+  if (skipped.length)
+    lines.push(`  rules not executable yet (loaded and checked only): ${skipped.join(", ")}`);
+  if (ruleWarnings)
+    lines.push(`  ${ruleWarnings} rule warnings: run \`eqlite validate\` on the rules to see them`);
+  return lines.join("\n");
+}
+
+/** A throttled one-line status on stderr, only when it is a terminal. */
+function startProgress(engine: DetectionEngine, alerts: () => number): { stop(): void } {
+  if (!process.stderr.isTTY) return { stop() {} };
+  const started = Date.now();
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    process.stderr.write(
+      `\r${engine.events} events (${Math.round(engine.events / seconds)}/s), ${alerts()} alerts `,
+    );
+  }, 500);
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      process.stderr.write("\r\u001b[K");
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
+import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
+import { firstScalar } from "../eql/search.ts";
+import { parseDateValue } from "../eql/value-compare.ts";
+import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
+import { type AlertDocument, buildEventAlert } from "./alert.ts";
+import { type AlertRule, ruleUuid } from "./alert-rule.ts";
+import { descendsFromRule } from "./ancestors.ts";
+import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
+import { buildSequenceAlerts } from "./sequence-alerts.ts";
+import { type SourceIdentity, sourceIdentity } from "./source-identity.ts";
+
+/** Where an event came from, carried to its alerts and to error messages. */
+export interface EventOrigin {
+  source: string;
+  line: number;
+}
+
+export interface EngineOptions {
+  /**
+   * batch: the whole input is one window — events are put in order before
+   * sequences run, and each rule alerts its most recent `max_signals` matches, as
+   * Kibana's EQL search does. follow: alerts leave as matches complete; the first
+   * `max_signals` per rule are alerted and the rest counted.
+   */
+  mode: "batch" | "follow";
+  /** follow mode: how late (ms) an event may arrive and still be put in order */
+  allowedLatenessMs?: number;
+  /** the execution time written into alerts */
+  now: Date;
+  /** exceptions per rule: true keeps the event for the rule */
+  exceptionsFor?: (rule: ExecutableRule) => ((event: Event) => boolean) | undefined;
+  onAlert: (alert: AlertDocument, rule: ExecutableRule) => void;
+  /** a rule that failed at run time; it is disabled and the others go on */
+  onRuleError?: (rule: ExecutableRule, error: unknown, origin: EventOrigin | undefined) => void;
+}
+
+export interface RuleStats {
+  rule_id: string;
+  name: string;
+  severity: string;
+  matches: number;
+  alerts: number;
+  /** matches beyond max_signals: counted, not alerted */
+  overLimit: number;
+  /** events an exception removed before the rule saw them */
+  excepted: number;
+  duplicates: number;
+  errors: number;
+  disabled: boolean;
+}
+
+interface RuleState {
+  rule: ExecutableRule;
+  params: AlertRule;
+  uuid: string;
+  stream: QueryStream<Tagged>;
+  index: IndexMatcher;
+  keep?: (event: Event) => boolean;
+  /** batch: matches kept until the end, to alert the most recent max_signals */
+  pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
+  time: (event: Event) => bigint;
+  stats: RuleStats;
+}
+
+interface Tagged {
+  origin: EventOrigin;
+  identity: SourceIdentity;
+}
+
+const eventCategory = compileFieldGetter("event.category");
+/** Alert ids remembered for de-duplication; beyond this the oldest are forgotten. */
+const MAX_REMEMBERED_IDS = 1_000_000;
+const BATCH_LATENESS_MS = Number.MAX_SAFE_INTEGER;
+const BATCH_BUFFER = 5_000_000;
+
+/**
+ * Runs a rule set over events: the rule index picks the rules an event may match,
+ * exceptions drop what they except, each rule's query runs in its own stream, and
+ * matches become Kibana-shaped alerts with stable ids, de-duplicated.
+ */
+export class DetectionEngine {
+  private readonly states: RuleState[];
+  private readonly byRule = new Map<ExecutableRule, RuleState>();
+  private readonly seen = new Set<string>();
+  private current: EventOrigin | undefined;
+  events = 0;
+
+  constructor(
+    private readonly ruleSet: RuleSet,
+    private readonly options: EngineOptions,
+  ) {
+    this.states = ruleSet.rules.map((rule) => this.stateFor(rule));
+    for (const s of this.states) this.byRule.set(s.rule, s);
+  }
+
+  get ruleStats(): RuleStats[] {
+    return this.states.map((s) => s.stats);
+  }
+
+  push(event: Event, origin: EventOrigin): void {
+    this.events++;
+    this.current = origin;
+    const categories: string[] = [];
+    someValue(eventCategory(event), (v) => {
+      if (typeof v === "string") categories.push(v);
+      return false;
+    });
+    const index = eventIndex(event);
+    let tagged: Tagged | undefined;
+    for (const rule of this.ruleSet.candidates(categories)) {
+      const state = this.byRule.get(rule)!;
+      if (state.stats.disabled || !state.index(index)) continue;
+      try {
+        if (state.keep && !state.keep(event)) {
+          state.stats.excepted++;
+          continue;
+        }
+        tagged ??= { origin, identity: sourceIdentity(event) };
+        state.stream.push(event, tagged);
+      } catch (error) {
+        this.fail(state, error);
+      }
+    }
+  }
+
+  /** The end of the input: sequences still waiting complete, and batch alerts are written. */
+  finish(): void {
+    this.current = undefined;
+    for (const state of this.states) {
+      if (state.stats.disabled) continue;
+      try {
+        state.stream.flush();
+        if (this.options.mode === "batch") this.alertMostRecent(state);
+      } catch (error) {
+        this.fail(state, error);
+      }
+    }
+  }
+
+  private stateFor(rule: ExecutableRule): RuleState {
+    const params = rule.rule as unknown as AlertRule;
+    const query = rule.query;
+    const batch = this.options.mode === "batch";
+    const stats: RuleStats = {
+      rule_id: rule.rule.rule_id,
+      name: rule.rule.name,
+      severity: rule.rule.severity,
+      matches: 0,
+      alerts: 0,
+      overLimit: 0,
+      excepted: 0,
+      duplicates: 0,
+      errors: 0,
+      disabled: false,
+    };
+    const state: RuleState = {
+      rule,
+      params,
+      uuid: ruleUuid(params),
+      index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
+      time: timeReader(query.timestampField),
+      keep: this.options.exceptionsFor?.(rule),
+      pending: [],
+      stats,
+      stream: undefined as unknown as QueryStream<Tagged>,
+    };
+    state.stream = createQueryStream<Tagged>(
+      query.prepared.source,
+      {
+        eventCategoryField: query.eventCategoryField,
+        timestampField: query.timestampField,
+        tiebreakerField: query.tiebreakerField,
+        allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
+        maxBuffered: batch ? BATCH_BUFFER : undefined,
+      },
+      (match) => this.matched(state, match),
+      (error) => this.fail(state, error),
+    );
+    return state;
+  }
+
+  private matched(state: RuleState, match: StreamMatch<Tagged>): void {
+    state.stats.matches++;
+    if (this.options.mode === "batch") {
+      // Sequences arrive in completion order already; single events are put in time order at the end.
+      const time = match.kind === "event" ? state.time(match.event) : 0n;
+      state.pending.push({ match, time, arrival: state.pending.length });
+      return;
+    }
+    const limit = state.rule.rule.max_signals ?? 100;
+    if (state.stats.alerts >= limit) {
+      state.stats.overLimit++;
+      return;
+    }
+    this.alert(state, match);
+  }
+
+  /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
+  private alertMostRecent(state: RuleState): void {
+    const limit = state.rule.rule.max_signals ?? 100;
+    const matches = state.pending;
+    state.pending = [];
+    matches.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
+    const from = Math.max(0, matches.length - limit);
+    state.stats.overLimit += from;
+    for (let i = from; i < matches.length; i++) this.alert(state, matches[i].match);
+  }
+
+  private alert(state: RuleState, match: StreamMatch<Tagged>): void {
+    const options = { now: this.options.now };
+    if (match.kind === "event") {
+      if (descendsFromRule(match.event, state.uuid)) return;
+      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity, options));
+      return;
+    }
+    const members = match.events.map((event, i) =>
+      event ? { event, source: match.tags[i]!.identity } : null,
+    );
+    if (members.some((m) => m && descendsFromRule(m.event, state.uuid))) return;
+    const { buildingBlocks, shell } = buildSequenceAlerts(state.params, members, options);
+    if (this.seen.has(shell["kibana.alert.uuid"] as string)) {
+      state.stats.duplicates++;
+      return;
+    }
+    for (const block of buildingBlocks) this.emit(state, block, false);
+    this.emit(state, shell);
+  }
+
+  private emit(state: RuleState, alert: AlertDocument, counts = true): void {
+    const id = alert["kibana.alert.uuid"] as string;
+    if (this.seen.has(id)) {
+      if (counts) state.stats.duplicates++;
+      return;
+    }
+    if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value as string);
+    this.seen.add(id);
+    if (counts) state.stats.alerts++;
+    this.options.onAlert(alert, state.rule);
+  }
+
+  private fail(state: RuleState, error: unknown): void {
+    state.stats.errors++;
+    state.stats.disabled = true;
+    this.options.onRuleError?.(state.rule, error, this.current);
+  }
+}
+
+/** An event's time for ordering its alerts; events without one sort first. */
+function timeReader(field: string): (event: Event) => bigint {
+  const get = compileFieldGetter(field);
+  return (event) => parseDateValue(firstScalar(get(event))) ?? -(2n ** 62n);
+}
