@@ -31,3 +31,20 @@ export {
 } from "./eql/search.ts";
 export { makeSource, printCodeFrame, type Source } from "./eql/source.ts";
 export type { EqlType, Scalar } from "./eql/types.ts";
+export {
+  buildRuleSet,
+  type CompiledRuleQuery,
+  type Diagnostic as RuleDiagnostic,
+  type ExecutableRule,
+  fieldCatalog,
+  formatDiagnostic as formatRuleDiagnostic,
+  type LoadedRule,
+  type LoadOptions as RuleLoadOptions,
+  type LoadResult as RuleLoadResult,
+  type LoadSummary as RuleLoadSummary,
+  loadRules,
+  loadRuleText,
+  type Rule,
+  type RuleSet,
+  summarize as summarizeRuleLoad,
+} from "./rules/index.ts";

@@ -1,7 +1,11 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { enableLinearRegexFallback } from "../eql/regex-safety.ts";
+import { registerDemoCommand } from "./demo.ts";
 import { registerQueryCommand } from "./query.ts";
+import { registerScanCommand } from "./scan.ts";
+import { registerSimulateCommand } from "./simulate.ts";
+import { registerValidateCommand } from "./validate.ts";
 
 /** Exit codes of every command: 0 done, 1 findings with --fail-on-alert, 2 bad usage or invalid input. */
 export const EXIT_OK = 0;
@@ -23,7 +27,11 @@ export function buildProgram(): Command {
     .version(packageVersion())
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
+  registerDemoCommand(program);
+  registerScanCommand(program);
   registerQueryCommand(program);
+  registerSimulateCommand(program);
+  registerValidateCommand(program);
   return program;
 }
 
@@ -32,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
   enableLinearRegexFallback();
   const program = buildProgram();
   try {
-    await program.parseAsync(argv, { from: "user" });
+    // `eqlite` alone runs the embedded default.
+    await program.parseAsync(argv.length ? argv : ["demo"], { from: "user" });
     return (program.getOptionValue("exitCode") as number | undefined) ?? EXIT_OK;
   } catch (error) {
     if (error instanceof CommanderError) {

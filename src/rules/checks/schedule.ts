@@ -1,0 +1,56 @@
+import { parseDateMath, parseDuration } from "../../engine/date-math.ts";
+import type { Rule } from "../rule-model.ts";
+import type { RuleCheckContext } from "./context.ts";
+
+/** Kibana's default cap on alerts per run (`xpack.alerting.rules.run.alerts.max`). */
+const KIBANA_MAX_ALERTS = 1000;
+
+/**
+ * Each run searches [from, to] and runs start `interval` apart: a window shorter than the
+ * interval leaves events between runs that no run ever searches.
+ */
+export function checkSchedule(ctx: RuleCheckContext): void {
+  const { from, to, interval, max_signals } = ctx.rule;
+  const lookBack = lookBackMs(ctx.rule);
+  const every = intervalMs(ctx.rule);
+  if (lookBack <= 0) {
+    ctx.report(["from"], "error", "schedule", `from (${from}) must be earlier than to (${to})`);
+  } else if (lookBack < every) {
+    ctx.report(
+      ["from"],
+      "warning",
+      "schedule",
+      `the window from ${from} to ${to} (${formatDuration(lookBack)}) is shorter than the interval ${interval}: events between runs are never searched`,
+    );
+  }
+  if (max_signals > KIBANA_MAX_ALERTS) {
+    ctx.report(
+      ["max_signals"],
+      "warning",
+      "schedule",
+      `max_signals ${max_signals} is above Kibana's default limit of ${KIBANA_MAX_ALERTS} alerts per run`,
+    );
+  }
+}
+
+/** A fixed "now", so that calendar units (`now-1M`) give the same answer on every run. */
+const NOW = BigInt(Date.UTC(2026, 0, 15)) * 1_000_000n;
+
+/** How far back each run searches: `to` minus `from` (both already checked as date math). */
+export const lookBackMs = (rule: Pick<Rule, "from" | "to">): number =>
+  Number((parseDateMath(rule.to, NOW, true) - parseDateMath(rule.from, NOW)) / 1_000_000n);
+
+export const intervalMs = (rule: Pick<Rule, "interval">): number =>
+  Number(parseDuration(rule.interval) / 1_000_000n);
+
+function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

@@ -1,0 +1,128 @@
+import type { EventQuery } from "../eql/ast.ts";
+import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
+import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
+import { EqlError } from "../eql/error.ts";
+import { printCodeFrame } from "../eql/source.ts";
+import type { Diagnostic, Severity } from "./diagnostic.ts";
+import { fieldCatalog } from "./field-catalog.ts";
+import { checkRuleFields } from "./field-checks.ts";
+import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
+import { eventQueriesOf, queryFields } from "./query-fields.ts";
+import type { EqlRule } from "./rule-model.ts";
+
+/** One event query of a rule, ready to test events: the whole query, or one sequence/sample term. */
+export interface CompiledTerm {
+  query: EventQuery;
+  /** `process where ...` → "process"; `any where ...` → null */
+  category: string | null;
+  predicate: EventPredicate;
+}
+
+/** An EQL rule's query, parsed, checked and compiled once, for scan and serve to share. */
+export interface CompiledRuleQuery {
+  prepared: PreparedQuery;
+  /** the compiler the terms came from: join keys and timestamps read fields through it */
+  compiler: QueryCompiler;
+  shape: "event" | "sequence" | "sample";
+  /** the event query, or each sequence/sample term followed by `until` */
+  terms: CompiledTerm[];
+  eventCategoryField: string;
+  timestampField: string;
+  tiebreakerField?: string;
+  /** distinct field names the query reads */
+  fields: string[];
+}
+
+export interface CompileOptions {
+  /** unknown fields are errors rather than warnings */
+  strict?: boolean;
+}
+
+/**
+ * Compiles an `eql` rule against the catalog of its integrations' fields. Syntax and type
+ * problems are errors at their place in the file; fields no catalog knows are warnings
+ * (errors when strict) with the nearest known names, except `?field`s, which may be absent
+ * by design. Returns undefined when the query does not compile.
+ */
+export function compileRule(
+  loaded: LoadedRule & { rule: EqlRule },
+  locator: RuleLocator,
+  diagnostics: Diagnostic[],
+  options: CompileOptions = {},
+): CompiledRuleQuery | undefined {
+  const { rule } = loaded;
+  const file = loaded.origin.file;
+  const location = locator.querySource(rule.query) ?? unplacedQuery(rule.query, file, locator);
+  const catalog = fieldCatalog(loaded.integrations);
+  const eventCategoryField = rule.event_category_override ?? "event.category";
+  const timestampField = rule.timestamp_field ?? "@timestamp";
+  const report = (
+    line: number,
+    column: number,
+    severity: Severity,
+    code: string,
+    message: string,
+    frame?: string,
+  ) =>
+    diagnostics.push({
+      file,
+      line,
+      column,
+      severity,
+      code,
+      message,
+      rule_id: rule.rule_id,
+      ...(frame && { frame }),
+    });
+
+  let compiled: CompiledRuleQuery;
+  try {
+    const prepared = prepareQuery(location.source, { schema: catalog, eventCategoryField, timestampField });
+    const compiler = prepared.compiler();
+    const query = prepared.statement.query;
+    compiled = {
+      prepared,
+      compiler,
+      shape: query.kind === "EventQuery" ? "event" : query.kind === "SequenceQuery" ? "sequence" : "sample",
+      terms: eventQueriesOf(prepared.statement).map((q) => ({
+        query: q,
+        category: q.category,
+        predicate: compiler.compileEventQuery(q),
+      })),
+      eventCategoryField,
+      timestampField,
+      tiebreakerField: rule.tiebreaker_field,
+      fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
+    };
+  } catch (error) {
+    if (!(error instanceof EqlError)) throw error;
+    for (const problem of error.problems) {
+      const { line, column } = location.positionOf(problem);
+      const frame = printCodeFrame(location.source, problem.start, problem.end - problem.start);
+      report(line, column, "error", "eql", problem.message, frame);
+    }
+    return undefined;
+  }
+
+  checkRuleFields(loaded, compiled, catalog, location, locator, report, options.strict === true);
+  if (compiled.shape === "sequence" && rule.alert_suppression) {
+    const { line, column } = locator.at(["alert_suppression"]);
+    report(
+      line,
+      column,
+      "warning",
+      "alert-suppression",
+      "alert suppression on sequence queries needs Kibana 8.16 or later; detection-rules refuses it",
+    );
+  }
+  return compiled;
+}
+
+/**
+ * A query whose text the locator could not find (written in an inline table, say): its
+ * problems are reported at the `query` key.
+ */
+function unplacedQuery(query: string, file: string, locator: RuleLocator): QueryLocation {
+  const at = locator.at(["query"]);
+  return { source: { body: query, name: file }, positionOf: () => at };
+}

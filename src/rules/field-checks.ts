@@ -1,0 +1,74 @@
+import { problemAt } from "../eql/error.ts";
+import { cidrMatchOnStrings } from "./cidr-match-fields.ts";
+import type { CompiledRuleQuery } from "./compile-rule.ts";
+import type { Severity } from "./diagnostic.ts";
+import type { FieldCatalog } from "./field-catalog.ts";
+import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
+import { queryFields } from "./query-fields.ts";
+import type { EqlRule } from "./rule-model.ts";
+
+export type FieldReport = (
+  line: number,
+  column: number,
+  severity: Severity,
+  code: string,
+  message: string,
+) => void;
+
+/**
+ * The fields an `eql` rule reads, against the catalog of ECS and its integrations. Type
+ * problems are the EQL checks' (they refuse the query); what is left here is what
+ * Elasticsearch would accept but an author would want to know: a field no catalog has
+ * (a typo, or an integration without a field list), and `cidrMatch` on a string field.
+ * detection-rules skips these for deprecated rules and `query_schema_validation = false`.
+ */
+export function checkRuleFields(
+  loaded: LoadedRule & { rule: EqlRule },
+  compiled: CompiledRuleQuery,
+  catalog: FieldCatalog,
+  location: QueryLocation,
+  locator: RuleLocator,
+  report: FieldReport,
+  strict: boolean,
+): void {
+  if (loaded.metadata?.maturity === "deprecated" || loaded.metadata?.query_schema_validation === false)
+    return;
+  const unknown: Severity = strict ? "error" : "warning";
+  const at = (start: number, end: number) => location.positionOf(problemAt(location.source, start, end, ""));
+
+  const reported = new Set<string>();
+  for (const field of queryFields(compiled.prepared.statement)) {
+    // `?field` says the field may be absent: no schema needs to have it
+    if (field.optional || reported.has(field.name) || catalog.isKnown(field.name)) continue;
+    reported.add(field.name);
+    const { line, column } = at(field.loc.start, field.loc.end);
+    report(line, column, unknown, "unknown-field", unknownFieldMessage(field.name, catalog));
+  }
+
+  // fields named in the settings rather than the query: the engine reads them too
+  for (const key of [
+    "timestamp_override",
+    "event_category_override",
+    "timestamp_field",
+    "tiebreaker_field",
+  ] as const) {
+    const name = loaded.rule[key];
+    if (name === undefined || catalog.isKnown(name)) continue;
+    const { line, column } = locator.at([key]);
+    report(line, column, unknown, "unknown-field", `${key}: ${unknownFieldMessage(name, catalog)}`);
+  }
+
+  for (const { field, type } of cidrMatchOnStrings(compiled.prepared.statement, catalog)) {
+    const { line, column } = at(field.loc.start, field.loc.end);
+    report(
+      line,
+      column,
+      "warning",
+      "field-type",
+      `cidrMatch on [${field.name}], a ${type} field in ${catalog.description}: IP addresses are in ip fields such as source.ip`,
+    );
+  }
+}
+
+const unknownFieldMessage = (name: string, catalog: FieldCatalog): string =>
+  `unknown field [${name}], not in ${catalog.description}${catalog.suggestion(name)}`;

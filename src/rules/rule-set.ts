@@ -1,0 +1,83 @@
+import type { CompiledRuleQuery } from "./compile-rule.ts";
+import type { LoadedRule } from "./loaded-rule.ts";
+
+/** A rule the engine can run: an `eql` rule whose query compiled. */
+export type ExecutableRule = LoadedRule & { query: CompiledRuleQuery };
+
+/**
+ * The loaded rules indexed for matching, shared by scan and serve. An event only needs the
+ * rules of its `event.category` values plus the rules that look at every event (`any where`
+ * terms, or a category field of their own). Immutable: hot reload builds a new one from the
+ * newly loaded rules and swaps it in.
+ */
+export interface RuleSet {
+  /** executable rules, in load order */
+  readonly rules: readonly ExecutableRule[];
+  /** rules with a term on each `event.category` value */
+  readonly byCategory: ReadonlyMap<string, readonly ExecutableRule[]>;
+  /** rules that must see every event */
+  readonly anyCategory: readonly ExecutableRule[];
+  /** loaded rules that cannot run, by type (`eql` ones are those whose query has errors) */
+  readonly notExecutable: Readonly<Record<string, number>>;
+  /** the rules an event with these `event.category` values may match, in load order */
+  candidates(categories: readonly string[]): readonly ExecutableRule[];
+}
+
+const DEFAULT_CATEGORY_FIELD = "event.category";
+
+export function buildRuleSet(loaded: readonly LoadedRule[]): RuleSet {
+  const rules: ExecutableRule[] = [];
+  const notExecutable: Record<string, number> = {};
+  for (const r of loaded) {
+    if (r.query) rules.push(r as ExecutableRule);
+    else notExecutable[r.rule.type] = (notExecutable[r.rule.type] ?? 0) + 1;
+  }
+
+  const byCategory = new Map<string, ExecutableRule[]>();
+  const anyCategory: ExecutableRule[] = [];
+  for (const rule of rules) {
+    const categories = categoriesOf(rule.query);
+    if (categories === undefined) {
+      anyCategory.push(rule);
+      continue;
+    }
+    for (const category of categories) {
+      const group = byCategory.get(category);
+      if (group) group.push(rule);
+      else byCategory.set(category, [rule]);
+    }
+  }
+
+  const order = new Map(rules.map((r, i) => [r, i]));
+  // events repeat the same few category combinations: each is worked out once
+  const memo = new Map<string, readonly ExecutableRule[]>();
+  const candidates = (eventCategories: readonly string[]): readonly ExecutableRule[] => {
+    const key =
+      eventCategories.length === 1 ? eventCategories[0] : [...eventCategories].sort().join("\u0000");
+    let found = memo.get(key);
+    if (!found) {
+      const chosen = new Set<ExecutableRule>(anyCategory);
+      for (const c of eventCategories) for (const r of byCategory.get(c) ?? []) chosen.add(r);
+      found = [...chosen].sort((a, b) => order.get(a)! - order.get(b)!);
+      memo.set(key, found);
+    }
+    return found;
+  };
+
+  return { rules, byCategory, anyCategory, notExecutable, candidates };
+}
+
+/**
+ * The categories a rule's terms name, or undefined when some term takes any event: an
+ * `any where` term, or a category field other than `event.category` (its values are not
+ * what the index is keyed on).
+ */
+function categoriesOf(query: CompiledRuleQuery): Set<string> | undefined {
+  if (query.eventCategoryField !== DEFAULT_CATEGORY_FIELD) return undefined;
+  const categories = new Set<string>();
+  for (const term of query.terms) {
+    if (term.category === null) return undefined;
+    categories.add(term.category);
+  }
+  return categories;
+}

@@ -1,0 +1,169 @@
+import { parse as parseToml, TomlError } from "smol-toml";
+import type { Problem } from "../eql/error.ts";
+import { METADATA } from "./checks/context.ts";
+import type { Diagnostic, Position } from "./diagnostic.ts";
+import type { QueryLocation, RuleLocator } from "./loaded-rule.ts";
+import type { DocumentPath, PositionMap } from "./position-map.ts";
+import type { RuleDocument } from "./rule-document.ts";
+import { findTomlValue, locateTomlKeys } from "./toml-positions.ts";
+
+export interface TomlLoad {
+  documents: RuleDocument[];
+  diagnostics: Diagnostic[];
+}
+
+const isTable = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * Reads a detection-rules TOML file: `[metadata]`, `[rule]` (with `[[rule.threat]]` and
+ * every other sub-table) and `[transform]`. Syntax errors carry smol-toml's line and
+ * column; everything else is left to the rule checks, with positions found in the text.
+ */
+export function loadTomlRule(text: string, file: string): TomlLoad {
+  let doc: Record<string, unknown>;
+  try {
+    doc = parseToml(text) as Record<string, unknown>;
+  } catch (error) {
+    // anything the parser throws (a TomlError, or a RangeError on absurd nesting) is this file's problem
+    const toml = error instanceof TomlError ? error : undefined;
+    const message = (error as Error).message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    return {
+      documents: [],
+      diagnostics: [
+        {
+          file,
+          line: toml?.line ?? 1,
+          column: toml?.column ?? 1,
+          severity: "error",
+          code: "toml-syntax",
+          message: `invalid TOML: ${message}`,
+          ...(toml?.codeblock && { frame: toml.codeblock.trimEnd() }),
+        },
+      ],
+    };
+  }
+
+  let positions: PositionMap | undefined;
+  const located = (): PositionMap => {
+    positions ??= locateTomlKeys(text);
+    return positions;
+  };
+
+  if (!isTable(doc.rule)) {
+    const where = doc.rule === undefined ? { line: 1, column: 1 } : located().at(["rule"]);
+    return {
+      documents: [],
+      diagnostics: [
+        {
+          file,
+          ...where,
+          severity: doc.rule === undefined ? "warning" : "error",
+          code: "not-a-rule",
+          message:
+            doc.rule === undefined
+              ? "no [rule] table: not a detection rule, skipped"
+              : "[rule] must be a table",
+        },
+      ],
+    };
+  }
+
+  const diagnostics: Diagnostic[] = [];
+  const rule = flattenNewTerms(doc.rule, file, diagnostics, located);
+  const locator: RuleLocator = {
+    at: (path) => located().at(tomlPath(path)),
+    querySource: (query) => querySource(text, file, query),
+  };
+  const start = ruleHeaderLine(text);
+  return {
+    documents: [
+      {
+        rule,
+        metadata: isTable(doc.metadata) ? doc.metadata : undefined,
+        transform: isTable(doc.transform) ? doc.transform : undefined,
+        origin: { file, format: "toml", line: start, column: 1 },
+        locator,
+      },
+    ],
+    diagnostics,
+  };
+}
+
+/** The API's flat `new_terms_fields` / `history_window_start` are a `[rule.new_terms]` table in TOML. */
+function flattenNewTerms(
+  rule: Record<string, unknown>,
+  file: string,
+  diagnostics: Diagnostic[],
+  located: () => PositionMap,
+): Record<string, unknown> {
+  if (!("new_terms" in rule)) return rule;
+  const { new_terms: table, ...rest } = rule;
+  const window =
+    isTable(table) && Array.isArray(table.history_window_start) ? table.history_window_start[0] : undefined;
+  if (!isTable(table) || table.field !== "new_terms_fields" || (window !== undefined && !isTable(window))) {
+    diagnostics.push({
+      file,
+      ...located().at(["rule", "new_terms"]),
+      severity: "error",
+      code: "schema",
+      message:
+        'new_terms must be a table with field = "new_terms_fields", value = [fields] and [[rule.new_terms.history_window_start]]',
+    });
+    return rest;
+  }
+  return {
+    ...rest,
+    new_terms_fields: table.value,
+    history_window_start: isTable(window) ? window.value : undefined,
+  };
+}
+
+/** The line of `[rule]`, found without locating every key: most rules never need positions. */
+function ruleHeaderLine(text: string): number {
+  const at = text.search(/^[ \t]*\[[ \t]*rule[ \t]*\]/m);
+  return at < 0 ? 1 : lineColumnAt(text, at).line;
+}
+
+/** A path of the API-shaped rule, as written in the TOML file. */
+function tomlPath(path: DocumentPath): DocumentPath {
+  if (path[0] === METADATA) return ["metadata", ...path.slice(1)];
+  if (path[0] === "[transform]") return ["transform", ...path.slice(1)];
+  if (path[0] === "new_terms_fields") return ["rule", "new_terms", "value", ...path.slice(1)];
+  if (path[0] === "history_window_start") return ["rule", "new_terms", "history_window_start", 0, "value"];
+  return ["rule", ...path];
+}
+
+/**
+ * Where the query's text starts: after `'''` (and the newline TOML drops right after it),
+ * or after a single quote. Literal strings (`'''`, as detection-rules writes queries) map
+ * exactly; in basic strings an escape shifts the columns after it on its line.
+ */
+function querySource(text: string, file: string, query: string): QueryLocation | undefined {
+  const valueOffset = findTomlValue(text, "rule", "query");
+  if (valueOffset === undefined) return undefined;
+  let offset = valueOffset;
+  const triple = text.startsWith("'''", offset) || text.startsWith('"""', offset);
+  offset += triple ? 3 : 1;
+  if (triple && text.startsWith("\r\n", offset)) offset += 2;
+  else if (triple && text[offset] === "\n") offset += 1;
+  const start: Position = lineColumnAt(text, offset);
+  const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
+  return {
+    source,
+    positionOf: (p: Problem) => ({
+      line: start.line + p.line - 1,
+      column: p.line === 1 ? start.column + p.column - 1 : p.column,
+    }),
+  };
+}
+
+function lineColumnAt(text: string, offset: number): Position {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i >= 0 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, column: offset - lineStart + 1 };
+}

@@ -1,0 +1,15 @@
+/** A kind of background activity and how one episode of it plays out. */
+import type { Cluster } from "./cluster.ts";
+import type { Scene } from "./scene.ts";
+
+export type WorkloadKind = "probe" | "web" | "worker" | "database" | "cron" | "build" | "node" | "debug";
+
+export interface Workload {
+  kind: WorkloadKind;
+  description: string;
+  /** default share of the background events */
+  share: number;
+  /** events per episode before any was measured */
+  nominalEvents: number;
+  play(scene: Scene, cluster: Cluster): void;
+}

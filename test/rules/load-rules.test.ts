@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { loadRules } from "../../src/rules/load-rules.ts";
+import { summarize } from "../../src/rules/load-summary.ts";
+import { errors, lineOf, messages, ruleToml, tempTree, warnings } from "./fixtures.ts";
+
+const id = (n: number) => `5b0a3c36-2c1e-4f4e-9a55-0d6c1f7e2a${String(n).padStart(2, "0")}`;
+
+test("directories are walked recursively in name order; non-rule files are skipped", async () => {
+  const tree = tempTree({
+    "b/deep/two.toml": ruleToml({ rule: { rule_id: `"${id(2)}"` } }),
+    "a.toml": ruleToml({ rule: { rule_id: `"${id(1)}"` } }),
+    "README.md": "# rules",
+    ".git/x.toml": "not read",
+    "export.ndjson": "",
+  });
+  try {
+    const r = await loadRules([tree.dir]);
+    assert.deepEqual(
+      r.files.map((f) => f.slice(tree.dir.length + 1)),
+      ["a.toml", "b/deep/two.toml", "export.ndjson"],
+    );
+    assert.deepEqual(
+      r.skipped.map((f) => f.slice(tree.dir.length + 1)),
+      ["README.md"],
+    );
+    assert.equal(r.rules.length, 2);
+    assert.deepEqual(r.diagnostics, []);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a broken rule is diagnosed at its line and the rules beside it still load", async () => {
+  const badQuery = ruleToml({
+    rule: { rule_id: `"${id(3)}"` },
+    query: 'process where\n  process.name = "sh"',
+  });
+  const missing = ruleToml({ rule: { rule_id: `"${id(4)}"`, severity: undefined } });
+  const wrongType = ruleToml({ rule: { rule_id: `"${id(5)}"`, max_signals: '"many"' } });
+  const tree = tempTree({
+    "1-good.toml": ruleToml({ rule: { rule_id: `"${id(1)}"` } }),
+    "2-bad-toml.toml": '[rule]\nname = "x\n',
+    "3-bad-query.toml": badQuery,
+    "4-missing.toml": missing,
+    "5-wrong-type.toml": wrongType,
+    "6-good.toml": ruleToml({ rule: { rule_id: `"${id(6)}"` } }),
+  });
+  try {
+    const r = await loadRules([tree.dir]);
+    const found = errors(r).map((d) => [d.file.slice(tree.dir.length + 1), d.line, d.message]);
+    assert.deepEqual(found, [
+      ["2-bad-toml.toml", 2, "invalid TOML: control characters are not allowed in strings"],
+      [
+        "3-bad-query.toml",
+        lineOf(badQuery, "process.name ="),
+        "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)",
+      ],
+      ["4-missing.toml", lineOf(missing, "[rule]"), "severity is required"],
+      ["5-wrong-type.toml", lineOf(wrongType, "max_signals"), 'max_signals must be a number (found "many")'],
+    ]);
+    const s = summarize(r);
+    assert.deepEqual([s.rules, s.loaded, s.rejected, s.compiled, s.errors], [5, 3, 2, 2, 4]);
+    assert.deepEqual(s.by_type, { eql: 5 });
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a path that does not exist, or is not a rule file, is an error of its own", async () => {
+  const tree = tempTree({ "notes.txt": "hello", "ok.toml": ruleToml() });
+  try {
+    const r = await loadRules([
+      join(tree.dir, "missing"),
+      join(tree.dir, "notes.txt"),
+      join(tree.dir, "ok.toml"),
+    ]);
+    assert.deepEqual(messages(errors(r)), [
+      "no such file or directory",
+      "not a rule file: expected .toml, .ndjson, .jsonl or .json",
+    ]);
+    assert.equal(r.rules.length, 1);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("two rules with one rule_id, and ATT&CK names that disagree across rules, are warned about", async () => {
+  const threat = (name: string) => `
+[[rule.threat]]
+framework = "MITRE ATT&CK"
+[[rule.threat.technique]]
+id = "T1059"
+name = "${name}"
+reference = "https://attack.mitre.org/techniques/T1059/"
+[rule.threat.tactic]
+id = "TA0002"
+name = "Execution"
+reference = "https://attack.mitre.org/tactics/TA0002/"
+`;
+  const odd = ruleToml({ rule: { rule_id: `"${id(3)}"` }, tail: threat("Scripting") });
+  const tree = tempTree({
+    "a.toml": ruleToml({
+      rule: { rule_id: `"${id(1)}"` },
+      tail: threat("Command and Scripting Interpreter"),
+    }),
+    "b.toml": ruleToml({
+      rule: { rule_id: `"${id(2)}"` },
+      tail: threat("Command and Scripting Interpreter"),
+    }),
+    "c.toml": odd,
+    "d.toml": ruleToml({ rule: { rule_id: `"${id(1)}"`, name: '"Copy"' } }),
+  });
+  try {
+    const r = await loadRules([tree.dir]);
+    const found = warnings(r).map((d) => [
+      d.file.slice(tree.dir.length + 1),
+      d.line,
+      d.message.replace(tree.dir, "DIR"),
+    ]);
+    assert.deepEqual(found, [
+      [
+        "d.toml",
+        lineOf(odd, "rule_id"),
+        `rule_id ${id(1)} is also the id of "Shell In Container" (DIR/a.toml:7)`,
+      ],
+      [
+        "c.toml",
+        lineOf(odd, 'name = "Scripting"'),
+        'T1059 is named "Scripting" here but "Command and Scripting Interpreter" in 2 other rule mapping(s)',
+      ],
+    ]);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("a byte-order mark is ignored, and a file over the size limit is skipped with an error", async () => {
+  const tree = tempTree({
+    "bom.toml": `\uFEFF${ruleToml()}`,
+    "big.toml": ruleToml({ rule: { rule_id: `"${id(9)}"` } }),
+  });
+  try {
+    const r = await loadRules([join(tree.dir, "bom.toml")]);
+    assert.deepEqual(r.diagnostics, []);
+    const big = await loadRules([join(tree.dir, "big.toml")], { maxFileBytes: 100 });
+    assert.match(messages(errors(big))[0], /more than the 100 bytes a rule file may have; skipped$/);
+  } finally {
+    tree.cleanup();
+  }
+});

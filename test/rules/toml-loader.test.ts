@@ -1,0 +1,158 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { errors, lineOf, loadToml, messages, ruleToml, warnings } from "./fixtures.ts";
+
+const THREAT = `
+[[rule.threat]]
+framework = "MITRE ATT&CK"
+[[rule.threat.technique]]
+id = "T1059"
+name = "Command and Scripting Interpreter"
+reference = "https://attack.mitre.org/techniques/T1059/"
+[[rule.threat.technique.subtechnique]]
+id = "T1059.004"
+name = "Unix Shell"
+reference = "https://attack.mitre.org/techniques/T1059/004/"
+
+[rule.threat.tactic]
+id = "TA0002"
+name = "Execution"
+reference = "https://attack.mitre.org/tactics/TA0002/"
+`;
+
+test("a detection-rules TOML rule loads with its metadata, threat and Kibana's defaults", () => {
+  const r = loadToml(ruleToml({ tail: THREAT }));
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.rules.length, 1);
+  const { rule, metadata, origin, integrations } = r.rules[0];
+  assert.equal(rule.type, "eql");
+  assert.equal(rule.from, "now-9m");
+  assert.equal(rule.to, "now");
+  assert.equal(rule.interval, "5m");
+  assert.equal(rule.max_signals, 100);
+  assert.deepEqual(rule.references, []);
+  assert.equal(rule.threat[0].technique[0].subtechnique?.[0].id, "T1059.004");
+  assert.equal(metadata?.maturity, "production");
+  assert.deepEqual(integrations, ["cloud_defend"]);
+  assert.equal(origin.line, lineOf(ruleToml({ tail: THREAT }), "[rule]"));
+  assert.equal(origin.format, "toml");
+});
+
+test("invalid TOML is reported at smol-toml's line and column, with a code frame", () => {
+  const text = '[rule]\nname = "x"\nrisk_score = \n';
+  const r = loadToml(text);
+  assert.equal(r.rules.length, 0);
+  assert.equal(r.diagnostics.length, 1);
+  const [d] = r.diagnostics;
+  assert.deepEqual([d.line, d.column, d.severity, d.code], [3, 14, "error", "toml-syntax"]);
+  assert.match(d.message, /^invalid TOML: /);
+  assert.match(d.frame ?? "", /risk_score/);
+});
+
+test("a TOML file without [rule] is skipped with a warning", () => {
+  const r = loadToml('[metadata]\ncreation_date = "2024/01/01"\n');
+  assert.deepEqual(messages(r.diagnostics), ["no [rule] table: not a detection rule, skipped"]);
+  assert.equal(r.diagnostics[0].severity, "warning");
+  assert.equal(r.rules.length + r.rejected.length, 0);
+});
+
+test("EQL errors point into the file: the query's first line is the line after `query = '''`", () => {
+  const text = ruleToml({ query: 'process where\n  process.name = "bash"' });
+  const r = loadToml(text);
+  const [d] = errors(r);
+  assert.equal(d.code, "eql");
+  assert.equal(d.line, lineOf(text, 'process.name = "bash"'));
+  assert.equal(d.column, 16);
+  assert.match(d.message, /'=' is not a comparison operator/);
+  assert.match(d.frame ?? "", new RegExp(`${d.line} \\|   process.name = "bash"`));
+  assert.equal(r.rules[0].query, undefined);
+});
+
+test("a query on the same line as its opening quotes keeps its column offset", () => {
+  const text = ruleToml({ rule: { query: `'process where process.name = "x"'` } }).replace(
+    /query = '''\n[\s\S]*?\n'''\n/,
+    "",
+  );
+  const r = loadToml(text);
+  const [d] = errors(r);
+  assert.equal(d.line, lineOf(text, "query = 'process"));
+  assert.equal(d.column, "query = 'process where process.name ".length + 1);
+});
+
+test("schema errors point at the key that is wrong, or at [rule] when a key is missing", () => {
+  const text = ruleToml({ rule: { risk_score: "101", severity: undefined } });
+  const r = loadToml(text);
+  assert.equal(r.rules.length, 0);
+  assert.equal(r.rejected.length, 1);
+  const byMessage = new Map(errors(r).map((d) => [d.message, d.line]));
+  assert.equal(byMessage.get("risk_score must be at most 100 (found 101)"), lineOf(text, "risk_score"));
+  assert.equal(byMessage.get("severity is required"), lineOf(text, "[rule]"));
+});
+
+test("[[rule.threat]] problems point at the entry's own lines", () => {
+  const tail = THREAT.replace('id = "T1059.004"', 'id = "T1609.004"').replace(
+    "tactics/TA0002/",
+    "tactics/TA0003/",
+  );
+  const text = ruleToml({ tail });
+  const r = loadToml(text);
+  const found = errors(r).map((d) => [d.line, d.message]);
+  assert.deepEqual(found, [
+    [
+      lineOf(text, 'id = "TA0002"') + 2,
+      "tactic reference https://attack.mitre.org/tactics/TA0003/ does not match tactic TA0002 (expected https://attack.mitre.org/tactics/TA0002/)",
+    ],
+    [lineOf(text, "T1609.004"), "sub-technique T1609.004 is not a sub-technique of T1059"],
+  ]);
+});
+
+test("[rule.new_terms] is flattened into the API's new_terms_fields and history_window_start", () => {
+  const text = ruleToml({
+    rule: { type: '"new_terms"', language: '"kuery"' },
+    query: "event.category:process",
+    tail: `
+[rule.new_terms]
+field = "new_terms_fields"
+value = ["host.id", "user.name"]
+[[rule.new_terms.history_window_start]]
+field = "history_window_start"
+value = "now-7d"
+`,
+  }).replace("query = '''\nevent.category:process\n'''", 'query = "event.category:process"');
+  const r = loadToml(text);
+  assert.deepEqual(errors(r), []);
+  const rule = r.rules[0].rule;
+  assert.equal(rule.type, "new_terms");
+  if (rule.type !== "new_terms") return;
+  assert.deepEqual(rule.new_terms_fields, ["host.id", "user.name"]);
+  assert.equal(rule.history_window_start, "now-7d");
+
+  const bad = loadToml(text.replace('value = ["host.id", "user.name"]', 'value = ["a", "b", "c", "d"]'));
+  const [d] = errors(bad);
+  assert.equal(d.message, "new_terms_fields must have at most 3 items (found 4)");
+  assert.equal(d.line, lineOf(text, 'value = ["host.id"'));
+});
+
+test("[transform] plugins are checked and kept", () => {
+  const tail = `
+[transform]
+[[transform.osquery]]
+label = "Processes"
+query = "SELECT * FROM processes"
+`;
+  const r = loadToml(ruleToml({ tail }));
+  assert.deepEqual(r.diagnostics, []);
+  assert.equal(r.rules[0].transform?.osquery?.[0].label, "Processes");
+  const bad = loadToml(ruleToml({ tail: tail.replace('label = "Processes"\n', "") }));
+  assert.deepEqual(messages(errors(bad)), ["transform.osquery[0].label is required"]);
+});
+
+test("keys the format does not have are warned about, with the nearest known key", () => {
+  const text = ruleToml({ rule: { risk_scroe: "1", threshold: "{ field = [], value = 1 }" } });
+  const r = loadToml(text);
+  assert.deepEqual(errors(r), []);
+  assert.deepEqual(messages(warnings(r)).sort(), [
+    "threshold does not apply to eql rules",
+    "unknown rule field risk_scroe, did you mean [risk_score]?",
+  ]);
+});
