@@ -4,6 +4,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
 import { DetectionEngine, type EventOrigin, type RuleStats } from "../engine/detection-engine.ts";
+import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import type { Event } from "../eql/field-access.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
@@ -30,6 +31,8 @@ export interface ScanOptions {
   follow?: boolean;
   allowedLateness: number;
   now?: string;
+  from?: string;
+  to?: string;
   strict?: boolean;
   failOnAlert?: boolean;
   quiet?: boolean;
@@ -70,7 +73,15 @@ export function registerScanCommand(program: Command): void {
       milliseconds,
       2000,
     )
-    .option("--now <datemath>", "the execution time written into alerts (default: now)")
+    .option(
+      "--now <datemath>",
+      "run each rule once, as Kibana would at this instant: only events in its [from, to] window",
+    )
+    .option(
+      "--from <datemath>",
+      "replay the rules' scheduled runs from this time (every interval, windows overlapping)",
+    )
+    .option("--to <datemath>", "with --from: replay until this time (default: --now, else now)")
     .option("--strict", "a malformed input line is fatal instead of reported and skipped")
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
@@ -93,13 +104,26 @@ export async function runScan(
       return 2;
     }
   }
-  let now: Date;
+  const clock = BigInt(Date.now()) * 1_000_000n;
+  let nowNs: bigint;
+  let replay: { from: bigint; to: bigint } | undefined;
   try {
-    now = new Date(Number(parseDateMath(options.now ?? "now", BigInt(Date.now()) * 1_000_000n) / 1_000_000n));
+    nowNs = parseDateMath(options.now ?? "now", clock);
+    if (options.from) {
+      replay = {
+        from: parseDateMath(options.from, nowNs),
+        to: parseDateMath(options.to ?? "now", nowNs, true),
+      };
+    } else if (options.to) {
+      err("eqlite: --to needs --from (the start of the replayed range)");
+      return 2;
+    }
   } catch (error) {
-    err(`eqlite: --now: ${(error as Error).message}`);
+    err(`eqlite: ${(error as Error).message}`);
     return 2;
   }
+  const now = new Date(Number(nowNs / 1_000_000n));
+  const windowed = replay !== undefined || options.now !== undefined;
 
   const loaded = await loadRules(rulePaths);
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
@@ -133,6 +157,12 @@ export async function runScan(
     mode: options.follow ? "follow" : "batch",
     allowedLatenessMs: options.allowedLateness,
     now,
+    runsFor: windowed
+      ? (rule) => {
+          const settings = rule.rule as WindowSettings;
+          return replay ? replayRuns(settings, replay.from, replay.to) : [ruleRun(settings, nowNs)];
+        }
+      : undefined,
     exceptionsFor: (rule) => {
       const items = attached.byRule.get(rule.rule.rule_id) ?? [];
       const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });

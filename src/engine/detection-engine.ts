@@ -9,6 +9,7 @@ import { descendsFromRule } from "./ancestors.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
 import { type SourceIdentity, sourceIdentity } from "./source-identity.ts";
+import { compileWindowTime, type RuleRun, type WindowSettings } from "./window.ts";
 
 /** Where an event came from, carried to its alerts and to error messages. */
 export interface EventOrigin {
@@ -28,6 +29,14 @@ export interface EngineOptions {
   allowedLatenessMs?: number;
   /** the execution time written into alerts */
   now: Date;
+  /**
+   * Replayed rule executions (`--from/--to`, `--now`): each run sees only the
+   * events whose window time (timestamp_override, falling back to @timestamp) is
+   * in its [from, to], runs its own search, and alerts its own max_signals; runs
+   * overlap by the rule's look-back and their duplicate alerts are dropped.
+   * Without runs the whole input is one window.
+   */
+  runsFor?: (rule: ExecutableRule) => RuleRun[] | undefined;
   /** exceptions per rule: true keeps the event for the rule */
   exceptionsFor?: (rule: ExecutableRule) => ((event: Event) => boolean) | undefined;
   onAlert: (alert: AlertDocument, rule: ExecutableRule) => void;
@@ -50,16 +59,25 @@ export interface RuleStats {
   disabled: boolean;
 }
 
+/** One search of a rule: the whole input, or one replayed execution window. */
+interface Search {
+  stream: QueryStream<Tagged>;
+  /** batch: matches kept until the end, to alert the most recent max_signals */
+  pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
+}
+
 interface RuleState {
   rule: ExecutableRule;
   params: AlertRule;
   uuid: string;
-  stream: QueryStream<Tagged>;
   index: IndexMatcher;
   keep?: (event: Event) => boolean;
-  /** batch: matches kept until the end, to alert the most recent max_signals */
-  pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
   time: (event: Event) => bigint;
+  /** replayed runs, oldest first; undefined when the whole input is one window */
+  runs?: RuleRun[];
+  windowTime?: (event: Event) => bigint | null;
+  /** searches by run index (0 when there are no runs), created when a first event reaches them */
+  searches: Map<number, Search>;
   stats: RuleStats;
 }
 
@@ -117,7 +135,7 @@ export class DetectionEngine {
           continue;
         }
         tagged ??= { origin, identity: sourceIdentity(event) };
-        state.stream.push(event, tagged);
+        for (const run of this.runsOf(state, event)) this.search(state, run).stream.push(event, tagged);
       } catch (error) {
         this.fail(state, error);
       }
@@ -130,8 +148,12 @@ export class DetectionEngine {
     for (const state of this.states) {
       if (state.stats.disabled) continue;
       try {
-        state.stream.flush();
-        if (this.options.mode === "batch") this.alertMostRecent(state);
+        const runs = [...state.searches.keys()].sort((a, b) => a - b);
+        for (const run of runs) {
+          const search = state.searches.get(run)!;
+          search.stream.flush();
+          if (this.options.mode === "batch") this.alertMostRecent(state, search);
+        }
       } catch (error) {
         this.fail(state, error);
       }
@@ -141,7 +163,6 @@ export class DetectionEngine {
   private stateFor(rule: ExecutableRule): RuleState {
     const params = rule.rule as unknown as AlertRule;
     const query = rule.query;
-    const batch = this.options.mode === "batch";
     const stats: RuleStats = {
       rule_id: rule.rule.rule_id,
       name: rule.rule.name,
@@ -154,18 +175,41 @@ export class DetectionEngine {
       errors: 0,
       disabled: false,
     };
-    const state: RuleState = {
+    const runs = this.options.runsFor?.(rule);
+    return {
       rule,
       params,
       uuid: ruleUuid(params),
       index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
       time: timeReader(query.timestampField),
       keep: this.options.exceptionsFor?.(rule),
-      pending: [],
+      runs,
+      windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
+      searches: new Map(),
       stats,
-      stream: undefined as unknown as QueryStream<Tagged>,
     };
-    state.stream = createQueryStream<Tagged>(
+  }
+
+  /** The runs whose window holds the event (run 0 when the whole input is one window). */
+  private runsOf(state: RuleState, event: Event): number[] {
+    if (!state.runs) return [0];
+    const t = state.windowTime!(event);
+    if (t === null) return [];
+    const found: number[] = [];
+    for (let i = 0; i < state.runs.length; i++) {
+      const run = state.runs[i];
+      if (run.from <= t && t <= run.to) found.push(i);
+    }
+    return found;
+  }
+
+  private search(state: RuleState, run: number): Search {
+    let search = state.searches.get(run);
+    if (search) return search;
+    const query = state.rule.query;
+    const batch = this.options.mode === "batch";
+    const created: Search = { pending: [], stream: undefined as unknown as QueryStream<Tagged> };
+    created.stream = createQueryStream<Tagged>(
       query.prepared.source,
       {
         eventCategoryField: query.eventCategoryField,
@@ -174,18 +218,20 @@ export class DetectionEngine {
         allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
         maxBuffered: batch ? BATCH_BUFFER : undefined,
       },
-      (match) => this.matched(state, match),
+      (match) => this.matched(state, created, match),
       (error) => this.fail(state, error),
     );
-    return state;
+    search = created;
+    state.searches.set(run, search);
+    return search;
   }
 
-  private matched(state: RuleState, match: StreamMatch<Tagged>): void {
+  private matched(state: RuleState, search: Search, match: StreamMatch<Tagged>): void {
     state.stats.matches++;
     if (this.options.mode === "batch") {
       // Sequences arrive in completion order already; single events are put in time order at the end.
       const time = match.kind === "event" ? state.time(match.event) : 0n;
-      state.pending.push({ match, time, arrival: state.pending.length });
+      search.pending.push({ match, time, arrival: search.pending.length });
       return;
     }
     const limit = state.rule.rule.max_signals ?? 100;
@@ -197,10 +243,10 @@ export class DetectionEngine {
   }
 
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
-  private alertMostRecent(state: RuleState): void {
+  private alertMostRecent(state: RuleState, search: Search): void {
     const limit = state.rule.rule.max_signals ?? 100;
-    const matches = state.pending;
-    state.pending = [];
+    const matches = search.pending;
+    search.pending = [];
     matches.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
     const from = Math.max(0, matches.length - limit);
     state.stats.overLimit += from;

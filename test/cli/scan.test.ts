@@ -189,3 +189,62 @@ test("the seed rules alert on exactly the expected events of the kubectl exec se
     assert.deepEqual(matched.sort(), want.sort(), file);
   }
 });
+
+test("--from/--to replays scheduled runs: windows on timestamp_override, overlaps give no duplicates", () => {
+  const windowed = join(dir, "windowed.toml");
+  writeFileSync(
+    windowed,
+    RULE.replace('from = "now-6m"', 'from = "now-9m"')
+      .replace("max_signals = 2", "max_signals = 1")
+      .replace('type = "eql"', 'timestamp_override = "event.ingested"\ntype = "eql"'),
+  );
+  const at = (minute: number, ingestedMinute?: number) => ({
+    ...ev(minute),
+    "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, minute)).toISOString(),
+    event: {
+      category: ["process"],
+      ...(ingestedMinute === undefined
+        ? {}
+        : { ingested: new Date(Date.UTC(2026, 0, 1, 0, ingestedMinute)).toISOString() }),
+    },
+    process: { pid: minute, interactive: true },
+  });
+  // minute 2 is ingested at minute 31: outside every window of the replay, as Kibana would never see it in time
+  const file = join(dir, "timeline.ndjson");
+  writeFileSync(
+    file,
+    [at(1, 1), at(2, 31), at(7, 7), at(8), at(14, 14)].map((e) => JSON.stringify(e)).join("\n"),
+  );
+  const r = runCli([
+    "scan",
+    "--rules",
+    windowed,
+    "--format",
+    "ndjson",
+    "--from",
+    "2026-01-01T00:00:00Z",
+    "--to",
+    "2026-01-01T00:15:00Z",
+    file,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const pids = alertsOf(r.stdout).map((a) => (a.process as { pid: number }).pid);
+  // runs at 00:05 [23:56, 00:05], 00:10 [00:01, 00:10], 00:15 [00:06, 00:15]; one alert (the latest) per run
+  assert.deepEqual(pids, [1, 8, 14]);
+  assert.match(r.stderr, /over max_signals/);
+  const again = runCli([
+    "scan",
+    "--rules",
+    windowed,
+    "--format",
+    "ndjson",
+    "--now",
+    "2026-01-01T00:15:00Z",
+    file,
+  ]);
+  assert.deepEqual(
+    alertsOf(again.stdout).map((a) => (a.process as { pid: number }).pid),
+    [14],
+  );
+  assert.equal(runCli(["scan", "--rules", windowed, "--to", "now", file]).code, 2);
+});
