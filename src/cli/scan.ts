@@ -246,6 +246,7 @@ export function scanSummary(
     .filter((x) => x.alerts || x.overLimit || x.errors)
     .sort((a, b) => b.alerts - a.alerts)) {
     const extra = [
+      s.suppressed && `${s.suppressed} matches suppressed into earlier alerts`,
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
       s.excepted && `${s.excepted} events excepted`,
       s.disabled && "disabled after an error",

@@ -9,6 +9,15 @@ import { descendsFromRule } from "./ancestors.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
 import { type SourceIdentity, sourceIdentity } from "./source-identity.ts";
+import {
+  compileSuppressionGroup,
+  type SuppressedAlert,
+  type SuppressionConfig,
+  type SuppressionGroup,
+  suppress,
+  suppressionWindowNs,
+} from "./suppression.ts";
+import type { SuppressionInfo } from "./suppression-fields.ts";
 import { compileWindowTime, type RuleRun, type WindowSettings } from "./window.ts";
 
 /** Where an event came from, carried to its alerts and to error messages. */
@@ -55,6 +64,8 @@ export interface RuleStats {
   /** events an exception removed before the rule saw them */
   excepted: number;
   duplicates: number;
+  /** matches folded into an earlier alert of their group by the rule's alert_suppression */
+  suppressed: number;
   errors: number;
   disabled: boolean;
 }
@@ -78,6 +89,14 @@ interface RuleState {
   windowTime?: (event: Event) => bigint | null;
   /** searches by run index (0 when there are no runs), created when a first event reaches them */
   searches: Map<number, Search>;
+  /** single-event rules with alert_suppression */
+  suppression?: {
+    group: (event: Event) => SuppressionGroup | null;
+    window: bigint | null;
+    time: (event: Event) => bigint | null;
+    /** follow mode: the start of each open group */
+    open: Map<string, bigint>;
+  };
   stats: RuleStats;
 }
 
@@ -172,11 +191,23 @@ export class DetectionEngine {
       overLimit: 0,
       excepted: 0,
       duplicates: 0,
+      suppressed: 0,
       errors: 0,
       disabled: false,
     };
     const runs = this.options.runsFor?.(rule);
+    const config = rule.rule.alert_suppression as SuppressionConfig | undefined;
+    const suppression =
+      config && query.shape === "event"
+        ? {
+            group: compileSuppressionGroup(config, ruleUuid(params)),
+            window: suppressionWindowNs(config),
+            time: compileWindowTime(rule.rule as WindowSettings),
+            open: new Map<string, bigint>(),
+          }
+        : undefined;
     return {
+      suppression,
       rule,
       params,
       uuid: ruleUuid(params),
@@ -234,6 +265,20 @@ export class DetectionEngine {
       search.pending.push({ match, time, arrival: search.pending.length });
       return;
     }
+    if (state.suppression && match.kind === "event") {
+      const s = state.suppression;
+      const group = s.group(match.event);
+      const time = s.time(match.event) ?? 0n;
+      if (group) {
+        const start = s.open.get(group.instanceId);
+        if (start !== undefined && (s.window === null || time - start <= s.window)) {
+          // A stream cannot update an alert it already wrote: the folded match is counted instead.
+          state.stats.suppressed++;
+          return;
+        }
+        s.open.set(group.instanceId, time);
+      }
+    }
     const limit = state.rule.rule.max_signals ?? 100;
     if (state.stats.alerts >= limit) {
       state.stats.overLimit++;
@@ -248,13 +293,42 @@ export class DetectionEngine {
     const matches = search.pending;
     search.pending = [];
     matches.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
+    if (state.suppression) {
+      const s = state.suppression;
+      const folded = suppress(
+        matches.map((m) => {
+          const event = (m.match as { event: Event }).event;
+          return { item: m.match, time: s.time(event) ?? m.time, group: s.group(event) };
+        }),
+        s.window,
+      );
+      const from = Math.max(0, folded.length - limit);
+      state.stats.overLimit += from;
+      for (let i = from; i < folded.length; i++) {
+        const f = folded[i];
+        if (f.group === null) {
+          this.alert(state, f.first);
+          continue;
+        }
+        const g = f as SuppressedAlert<StreamMatch<Tagged>>;
+        state.stats.suppressed += g.docsCount;
+        this.alert(state, f.first, {
+          instanceId: g.group.instanceId,
+          terms: g.group.terms,
+          start: nsToDate(g.start),
+          end: nsToDate(g.end),
+          docsCount: g.docsCount,
+        });
+      }
+      return;
+    }
     const from = Math.max(0, matches.length - limit);
     state.stats.overLimit += from;
     for (let i = from; i < matches.length; i++) this.alert(state, matches[i].match);
   }
 
-  private alert(state: RuleState, match: StreamMatch<Tagged>): void {
-    const options = { now: this.options.now };
+  private alert(state: RuleState, match: StreamMatch<Tagged>, suppression?: SuppressionInfo): void {
+    const options = { now: this.options.now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
       this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity, options));
@@ -297,3 +371,5 @@ function timeReader(field: string): (event: Event) => bigint {
   const get = compileFieldGetter(field);
   return (event) => parseDateValue(firstScalar(get(event))) ?? -(2n ** 62n);
 }
+
+const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));

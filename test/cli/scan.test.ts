@@ -248,3 +248,27 @@ test("--from/--to replays scheduled runs: windows on timestamp_override, overlap
   );
   assert.equal(runCli(["scan", "--rules", windowed, "--to", "now", file]).code, 2);
 });
+
+test("alert_suppression folds a group's matches into its first alert, with docs_count", () => {
+  const suppressed = join(dir, "suppressed.toml");
+  writeFileSync(
+    suppressed,
+    `${RULE.replace("max_signals = 2", "max_signals = 100")}
+[rule.alert_suppression]
+group_by = ["container.id"]
+missing_fields_strategy = "suppress"
+`,
+  );
+  const r = runCli(["scan", "--rules", suppressed, "--format", "ndjson", input]);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = alertsOf(r.stdout);
+  assert.deepEqual(
+    alerts.map((a) => [(a.container as { id: string }).id, a["kibana.alert.suppression.docs_count"]]),
+    [
+      ["c1", 1],
+      ["c0", 0],
+    ],
+  );
+  assert.match(alerts[0]["kibana.alert.instance.id"] as string, /^[0-9a-f]{64}$/);
+  assert.match(r.stderr, /1 matches suppressed into earlier alerts/);
+});
