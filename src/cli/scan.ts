@@ -10,7 +10,14 @@ import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
-import { DecodeError, type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
+import {
+  DecodeError,
+  type DecodeProblem,
+  formatProblem,
+  readEvents,
+  readEventsFromStream,
+} from "../io/event-source.ts";
+import { followFile } from "../io/follow-file.ts";
 import {
   type AlertFormat,
   CSV_HEADER,
@@ -66,7 +73,7 @@ export function registerScanCommand(program: Command): void {
       ).choices(["pretty", "ndjson", "csv", "summary"]),
     )
     .option("--output <file>", "write alerts to a file instead of stdout")
-    .option("--follow", "alert as events arrive (stdin) instead of once the input has been read")
+    .option("--follow", "alert as events arrive — from stdin, or from a file as it grows (Ctrl-C ends)")
     .option(
       "--allowed-lateness <ms>",
       "with --follow: how late an event may arrive and still be ordered",
@@ -188,9 +195,28 @@ export async function runScan(
     err(formatProblem(p));
   };
   const progress = startProgress(engine, () => alerts);
+  const stop = new AbortController();
+  const interrupt = () => {
+    // Ctrl-C ends a --follow scan cleanly: pending sequences are flushed and the summary printed.
+    stop.abort();
+    if (!files.length || files.includes("-")) process.stdin.destroy();
+  };
+  if (options.follow) process.once("SIGINT", interrupt);
   try {
-    const input = events ?? eventsFrom(files.length ? files : ["-"], { strict: options.strict, onProblem });
-    for await (const { event, origin } of input) engine.push(event, origin);
+    const paths = files.length ? files : ["-"];
+    if (options.follow && paths.length > 1) {
+      err("eqlite: --follow reads one growing file or stdin");
+      return 2;
+    }
+    const input =
+      events ??
+      (options.follow && paths[0] !== "-"
+        ? followedEvents(paths[0], { strict: options.strict, onProblem }, stop.signal)
+        : eventsFrom(paths, { strict: options.strict, onProblem }));
+    for await (const { event, origin } of input) {
+      engine.push(event, origin);
+      if (stop.signal.aborted) break;
+    }
   } catch (error) {
     progress.stop();
     if (error instanceof DecodeError) {
@@ -204,6 +230,7 @@ export async function runScan(
     }
     throw error;
   }
+  process.off("SIGINT", interrupt);
   engine.finish();
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
@@ -221,6 +248,20 @@ async function* eventsFrom(
 ): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
   for await (const { event, source, line } of readEvents(paths, options))
     yield { event, origin: { source, line } };
+}
+
+async function* followedEvents(
+  path: string,
+  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void },
+  signal: AbortSignal,
+): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+  for await (const { event, source, line } of readEventsFromStream(
+    followFile(path, { signal }),
+    path,
+    options,
+  )) {
+    yield { event, origin: { source, line } };
+  }
 }
 
 function summaryCounts(stats: RuleStats[]) {

@@ -272,3 +272,45 @@ missing_fields_strategy = "suppress"
   assert.match(alerts[0]["kibana.alert.instance.id"] as string, /^[0-9a-f]{64}$/);
   assert.match(r.stderr, /1 matches suppressed into earlier alerts/);
 });
+
+test("--follow on a growing file alerts on appended events; Ctrl-C flushes and summarises", async () => {
+  const { spawn } = await import("node:child_process");
+  const { appendFileSync } = await import("node:fs");
+  const growing = join(dir, "growing.ndjson");
+  writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
+  const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+  const child = spawn(process.execPath, [
+    "--import",
+    "tsx",
+    entry,
+    "scan",
+    "--follow",
+    "--rules",
+    join(dir, "rule.toml"),
+    "--format",
+    "ndjson",
+    growing,
+  ]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const waitFor = async (test: () => boolean) => {
+    for (let i = 0; i < 100 && !test(); i++) await new Promise((r) => setTimeout(r, 100));
+  };
+  await waitFor(() => stdout.split("\n").filter(Boolean).length >= 1);
+  appendFileSync(growing, `${JSON.stringify(ev(3))}\n`);
+  await waitFor(() => stdout.split("\n").filter(Boolean).length >= 2);
+  child.kill("SIGINT");
+  const code = await new Promise((r) => child.on("close", r));
+  assert.equal(code, 0, stderr);
+  assert.deepEqual(
+    alertsOf(stdout).map((a) => (a.process as { pid: number }).pid),
+    [1, 3],
+  );
+  assert.match(stderr, /2 events read/);
+});
