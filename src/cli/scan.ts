@@ -26,6 +26,7 @@ import {
   formatPretty,
   formatSummary,
 } from "../io/sinks/alert-formats.ts";
+import { SarifReport } from "../io/sinks/sarif.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
@@ -33,7 +34,7 @@ import { buildRuleSet } from "../rules/rule-set.ts";
 export interface ScanOptions {
   rules?: string[];
   exceptions?: string[];
-  format?: AlertFormat;
+  format?: AlertFormat | "sarif";
   output?: string;
   follow?: boolean;
   allowedLateness: number;
@@ -69,8 +70,8 @@ export function registerScanCommand(program: Command): void {
     .addOption(
       new Option(
         "--format <format>",
-        "pretty (default on a terminal), ndjson (default otherwise), csv, summary",
-      ).choices(["pretty", "ndjson", "csv", "summary"]),
+        "pretty (default on a terminal), ndjson (default otherwise), csv, summary, sarif",
+      ).choices(["pretty", "ndjson", "csv", "summary", "sarif"]),
     )
     .option("--output <file>", "write alerts to a file instead of stdout")
     .option("--follow", "alert as events arrive — from stdin, or from a file as it grows (Ctrl-C ends)")
@@ -154,12 +155,13 @@ export async function runScan(
   for (const d of [...exceptions.diagnostics, ...attached.diagnostics]) err(formatExceptionDiagnostic(d));
   const cache = new Map();
 
-  const format: AlertFormat =
+  const format: AlertFormat | "sarif" =
     options.format ?? (options.output || !process.stdout.isTTY ? "ndjson" : "pretty");
   const out = options.output ? createWriteStream(options.output) : process.stdout;
   const color = !options.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
   if (format === "csv") out.write(CSV_HEADER);
   let alerts = 0;
+  const sarif = format === "sarif" ? new SarifReport() : undefined;
   const engine = new DetectionEngine(ruleSet, {
     mode: options.follow ? "follow" : "batch",
     allowedLatenessMs: options.allowedLateness,
@@ -175,8 +177,9 @@ export async function runScan(
       const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });
       return keep === KEEP_ALL ? undefined : keep;
     },
-    onAlert: (alert: AlertDocument) => {
+    onAlert: (alert: AlertDocument, _rule, origins) => {
       alerts++;
+      sarif?.add(alert, origins);
       if (format === "pretty") out.write(formatPretty(alert, color));
       else if (format === "ndjson") out.write(formatNdjson(alert));
       else if (format === "csv") out.write(formatCsv(alert));
@@ -234,6 +237,7 @@ export async function runScan(
   engine.finish();
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
+  if (sarif) out.write(`${JSON.stringify(sarif, null, 2)}\n`);
   if (options.output)
     await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
   if (!options.quiet) {

@@ -48,7 +48,8 @@ export interface EngineOptions {
   runsFor?: (rule: ExecutableRule) => RuleRun[] | undefined;
   /** exceptions per rule: true keeps the event for the rule */
   exceptionsFor?: (rule: ExecutableRule) => ((event: Event) => boolean) | undefined;
-  onAlert: (alert: AlertDocument, rule: ExecutableRule) => void;
+  /** `origins`: where the alert's source events were read (one for an event, each event's for a sequence) */
+  onAlert: (alert: AlertDocument, rule: ExecutableRule, origins: EventOrigin[]) => void;
   /** a rule that failed at run time; it is disabled and the others go on */
   onRuleError?: (rule: ExecutableRule, error: unknown, origin: EventOrigin | undefined) => void;
 }
@@ -331,7 +332,9 @@ export class DetectionEngine {
     const options = { now: this.options.now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
-      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity, options));
+      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity, options), [
+        match.tag.origin,
+      ]);
       return;
     }
     const members = match.events.map((event, i) =>
@@ -343,11 +346,14 @@ export class DetectionEngine {
       state.stats.duplicates++;
       return;
     }
-    for (const block of buildingBlocks) this.emit(state, block, false);
-    this.emit(state, shell);
+    const origins = match.tags.filter((t): t is Tagged => t !== null).map((t) => t.origin);
+    buildingBlocks.forEach((block, i) => {
+      this.emit(state, block, [origins[i]], false);
+    });
+    this.emit(state, shell, origins);
   }
 
-  private emit(state: RuleState, alert: AlertDocument, counts = true): void {
+  private emit(state: RuleState, alert: AlertDocument, origins: EventOrigin[], counts = true): void {
     const id = alert["kibana.alert.uuid"] as string;
     if (this.seen.has(id)) {
       if (counts) state.stats.duplicates++;
@@ -356,7 +362,7 @@ export class DetectionEngine {
     if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value as string);
     this.seen.add(id);
     if (counts) state.stats.alerts++;
-    this.options.onAlert(alert, state.rule);
+    this.options.onAlert(alert, state.rule, origins);
   }
 
   private fail(state: RuleState, error: unknown): void {

@@ -314,3 +314,54 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
   );
   assert.match(stderr, /2 events read/);
 });
+
+test("sarif: one result per alert, located at the input line of its events", () => {
+  const r = runCli(["scan", "--rules", rules, "--format", "sarif", input]);
+  assert.equal(r.code, 0, r.stderr);
+  const sarif = JSON.parse(r.stdout);
+  assert.equal(sarif.version, "2.1.0");
+  const results = sarif.runs[0].results as Array<{
+    ruleId: string;
+    level: string;
+    locations: Array<{ physicalLocation: { region: { startLine: number } } }>;
+  }>;
+  assert.ok(results.every((x) => x.level === "error"));
+  const sequence = results.find((x) => x.ruleId === "11111111-2222-4333-8444-666666666666")!;
+  assert.deepEqual(
+    sequence.locations.map((l) => l.physicalLocation.region.startLine),
+    [1, 5],
+  );
+  assert.deepEqual(sarif.runs[0].tool.driver.rules.map((x: { id: string }) => x.id).sort(), [
+    "11111111-2222-4333-8444-555555555555",
+    "11111111-2222-4333-8444-666666666666",
+  ]);
+});
+
+test("rule settings reach the alert: building_block_type and severity/risk mappings", () => {
+  const mapped = join(dir, "mapped.toml");
+  writeFileSync(
+    mapped,
+    `${RULE.replace("max_signals = 2", "max_signals = 100").replace('type = "eql"', 'building_block_type = "default"\ntype = "eql"')}
+[[rule.severity_mapping]]
+field = "container.id"
+operator = "equals"
+value = "c0"
+severity = "critical"
+
+[[rule.risk_score_mapping]]
+field = "process.pid"
+operator = "equals"
+value = ""
+`,
+  );
+  const r = runCli(["scan", "--rules", mapped, "--format", "ndjson", input]);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = alertsOf(r.stdout);
+  assert.ok(alerts.length > 0);
+  for (const a of alerts) {
+    assert.equal(a["kibana.alert.building_block_type"], "default");
+    const container = (a.container as { id: string }).id;
+    assert.equal(a["kibana.alert.severity"], container === "c0" ? "critical" : "high");
+    assert.equal(a["kibana.alert.risk_score"], (a.process as { pid: number }).pid);
+  }
+});
