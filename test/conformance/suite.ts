@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseToml } from "smol-toml";
-import { type EsMapping, parseMappingFile } from "../../src/eql/mapping.ts";
+import { parseMappingFile } from "../../src/eql/mapping.ts";
 import type { EqlIndex, EqlSearchRequest, EqlSearchResponse } from "../../src/eql/search.ts";
 
 // ---------------------------------------------------------------------------
