@@ -365,3 +365,25 @@ value = ""
     assert.equal(a["kibana.alert.risk_score"], (a.process as { pid: number }).pid);
   }
 });
+
+test("a rule that fails at run time is reported with where, disabled, and the others go on", () => {
+  const both = join(dir, "failing");
+  mkdirSync(both);
+  writeFileSync(join(both, "good.toml"), RULE);
+  writeFileSync(
+    join(both, "overflow.toml"),
+    RULE.replace("11111111-2222-4333-8444-555555555555", "11111111-2222-4333-8444-777777777777")
+      .replace('name = "Interactive Shell In Container"', 'name = "Overflowing Rule"')
+      .replace(
+        /query = '''[\s\S]*'''/,
+        "query = '''\nprocess where process.pid * 4611686018427387904 > 0\n'''",
+      ),
+  );
+  const r = runCli(["scan", "--rules", both, "--format", "ndjson", input]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /events\.ndjson:\d+: rule "Overflowing Rule" \(11111111-2222-4333-8444-777777777777\) failed and is disabled: long overflow/,
+  );
+  assert.equal(alertsOf(r.stdout).length, 2, "the good rule still alerts");
+});

@@ -1,0 +1,62 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { buildCoverage, parseTestedList } from "../coverage/model.ts";
+import { navigatorLayer } from "../coverage/navigator.ts";
+import { coverageTable } from "../coverage/table.ts";
+import { loadRules } from "../rules/load-rules.ts";
+
+export interface CoverageCliOptions {
+  format: "text" | "json" | "navigator";
+  output?: string;
+  tested?: string;
+}
+
+export function registerCoverageCommand(program: Command): void {
+  program
+    .command("coverage")
+    .description("MITRE ATT&CK coverage of the rules: a table by tactic and technique, or a Navigator layer")
+    .argument("<paths...>", "rule files and directories (walked recursively)")
+    .addOption(
+      new Option(
+        "--format <format>",
+        "text: a table by tactic; json: the coverage model; navigator: an ATT&CK Navigator layer (4.5)",
+      )
+        .choices(["text", "json", "navigator"])
+        .default("text"),
+    )
+    .option("--output <file>", "write to this file instead of standard output")
+    .option("--tested <file>", "a text file of rule_ids that have tests, one per line")
+    .action(async (paths: string[], options: CoverageCliOptions, command: Command) => {
+      const code = await runCoverage(paths, options);
+      command.parent?.setOptionValue("exitCode", code);
+    });
+}
+
+/** Exit 2 when the tested list cannot be read, 0 otherwise (rule problems are `validate`'s business). */
+export async function runCoverage(paths: string[], options: CoverageCliOptions): Promise<number> {
+  let tested: string[] = [];
+  if (options.tested) {
+    try {
+      tested = parseTestedList(readFileSync(options.tested, "utf8"));
+    } catch (error) {
+      process.stderr.write(`eqlite coverage: --tested: ${(error as Error).message}\n`);
+      return 2;
+    }
+  }
+  const result = await loadRules(paths);
+  const errors = result.diagnostics.filter((d) => d.severity === "error").length;
+  if (errors || result.rejected.length)
+    process.stderr.write(
+      `eqlite coverage: ${errors} error(s) and ${result.rejected.length} rejected rule(s) while loading; run \`eqlite validate\` for details\n`,
+    );
+  const model = buildCoverage(result.rules, { tested });
+  const text =
+    options.format === "json"
+      ? `${JSON.stringify(model, null, 2)}\n`
+      : options.format === "navigator"
+        ? `${JSON.stringify(navigatorLayer(model), null, 2)}\n`
+        : coverageTable(model);
+  if (options.output) writeFileSync(options.output, text);
+  else process.stdout.write(text);
+  return 0;
+}
