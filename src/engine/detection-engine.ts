@@ -103,7 +103,8 @@ interface RuleState {
 
 interface Tagged {
   origin: EventOrigin;
-  identity: SourceIdentity;
+  /** hashing a whole event is costly: only done for events that alert */
+  identity: () => SourceIdentity;
 }
 
 const eventCategory = compileFieldGetter("event.category");
@@ -154,7 +155,7 @@ export class DetectionEngine {
           state.stats.excepted++;
           continue;
         }
-        tagged ??= { origin, identity: sourceIdentity(event) };
+        tagged ??= { origin, identity: lazyIdentity(event) };
         for (const run of this.runsOf(state, event)) this.search(state, run).stream.push(event, tagged);
       } catch (error) {
         this.fail(state, error);
@@ -332,13 +333,13 @@ export class DetectionEngine {
     const options = { now: this.options.now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
-      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity, options), [
+      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity(), options), [
         match.tag.origin,
       ]);
       return;
     }
     const members = match.events.map((event, i) =>
-      event ? { event, source: match.tags[i]!.identity } : null,
+      event ? { event, source: match.tags[i]!.identity() } : null,
     );
     if (members.some((m) => m && descendsFromRule(m.event, state.uuid))) return;
     const { buildingBlocks, shell } = buildSequenceAlerts(state.params, members, options);
@@ -379,3 +380,11 @@ function timeReader(field: string): (event: Event) => bigint {
 }
 
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
+
+function lazyIdentity(event: Event): () => SourceIdentity {
+  let identity: SourceIdentity | undefined;
+  return () => {
+    identity ??= sourceIdentity(event);
+    return identity;
+  };
+}
