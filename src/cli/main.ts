@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { enableLinearRegexFallback } from "../eql/regex-safety.ts";
+import { registerCoverageCommand } from "./coverage.ts";
 import { registerDemoCommand } from "./demo.ts";
 import { registerQueryCommand } from "./query.ts";
 import { registerScanCommand } from "./scan.ts";
 import { registerSimulateCommand } from "./simulate.ts";
+import { registerTestCommand } from "./test-rules.ts";
 import { registerValidateCommand } from "./validate.ts";
 
 /** Exit codes of every command: 0 done, 1 findings with --fail-on-alert, 2 bad usage or invalid input. */
@@ -32,6 +34,8 @@ export function buildProgram(): Command {
   registerQueryCommand(program);
   registerSimulateCommand(program);
   registerValidateCommand(program);
+  registerTestCommand(program);
+  registerCoverageCommand(program);
   return program;
 }
 

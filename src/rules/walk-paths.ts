@@ -7,6 +7,8 @@ const WALKED = new Set([".toml", ".ndjson", ".jsonl"]);
 /** A `.json` file is read when named: a rules repository holds many JSON files that are not rules. */
 const NAMED = new Set([...WALKED, ".json"]);
 
+const isRuleTestFile = (name: string) => name.toLowerCase().endsWith(".test.toml");
+
 export interface RuleFiles {
   files: string[];
   /** files seen while walking that are not rule files (READMEs, licences, ...) */
@@ -63,6 +65,9 @@ function walk(dir: string, out: RuleFiles): void {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) {
       if (!entry.name.startsWith(".") && entry.name !== "node_modules") walk(path, out);
+    } else if (isRuleTestFile(entry.name)) {
+      // rule unit tests (`eqlite test`) sit beside their rules; they are not rules
+      out.skipped.push(path);
     } else if (WALKED.has(extname(entry.name).toLowerCase())) out.files.push(path);
     else out.skipped.push(path);
   }

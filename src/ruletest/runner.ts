@@ -1,0 +1,313 @@
+import { statSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { DetectionEngine } from "../engine/detection-engine.ts";
+import { sourceIdentity } from "../engine/source-identity.ts";
+import { compileFieldGetter } from "../eql/field-access.ts";
+import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
+import { type LoadResult, loadRules } from "../rules/load-rules.ts";
+import type { LoadedRule } from "../rules/loaded-rule.ts";
+import { buildRuleSet } from "../rules/rule-set.ts";
+import { findRuleFiles } from "../rules/walk-paths.ts";
+import { isTestFile, loadTestFile, type TestCase, type TestFile } from "./format.ts";
+
+/** What the events of one case made the rule do. */
+export interface CaseOutcome {
+  /** event alerts plus sequence alerts (building blocks not counted) */
+  alerts: number;
+  /** indexes of the events that raised an event alert, ascending */
+  alertedEvents: number[];
+  /** each sequence found, as the indexes of its events in order (-1: not one of the case's events) */
+  sequences: number[][];
+  /** a run-time rule error, if the rule failed */
+  error?: string;
+}
+
+export interface CaseResult {
+  name: string;
+  passed: boolean;
+  expected: TestCase;
+  actual: CaseOutcome;
+  /** why it failed, one line each */
+  problems: string[];
+}
+
+export interface RuleTestResult {
+  file: string;
+  rule_id: string;
+  rule_name: string;
+  cases: CaseResult[];
+}
+
+export interface RuleTestReport {
+  results: RuleTestResult[];
+  passed: number;
+  failed: number;
+  /** loaded rules with no test file, as `name (file)` */
+  untested: Array<{ rule_id: string; name: string; file: string }>;
+  /** invalid test files, unmatched rules, rule load errors: any makes the run a usage error */
+  diagnostics: Diagnostic[];
+}
+
+export const EXIT_TESTS_PASSED = 0;
+export const EXIT_TESTS_FAILED = 1;
+export const EXIT_TESTS_INVALID = 2;
+
+/**
+ * Runs every rule test found under the given files and directories against the rules
+ * found there (and, for a test file named directly, the rule file its name points to).
+ */
+export async function runRuleTests(paths: readonly string[]): Promise<RuleTestReport> {
+  const diagnostics: Diagnostic[] = [];
+  const testFiles: string[] = [];
+  const ruleFiles: string[] = [];
+  for (const p of paths) {
+    if (isTestFile(p)) {
+      testFiles.push(p);
+      const rule = ruleFileFor(p);
+      if (rule) ruleFiles.push(rule);
+      continue;
+    }
+    const found = await findRuleFiles([p]);
+    diagnostics.push(...found.diagnostics);
+    // the rule walker passes test files over as "not rules"; here they are what is wanted
+    for (const f of found.files) (isTestFile(f) ? testFiles : ruleFiles).push(f);
+    for (const f of found.skipped) if (isTestFile(f)) testFiles.push(f);
+  }
+  const uniqueRules = [...new Set(ruleFiles.map((f) => resolve(f)))].map(
+    (abs) => ruleFiles.find((f) => resolve(f) === abs) as string,
+  );
+  const loaded: LoadResult = uniqueRules.length
+    ? await loadRules(uniqueRules)
+    : ({ rules: [], diagnostics: [] } as unknown as LoadResult);
+  diagnostics.push(...loaded.diagnostics.filter((d) => d.severity === "error"));
+
+  const report: RuleTestReport = { results: [], passed: 0, failed: 0, untested: [], diagnostics };
+  const tested = new Set<LoadedRule>();
+  for (const file of [...new Set(testFiles)]) {
+    const load = loadTestFile(file);
+    diagnostics.push(...load.diagnostics);
+    if (!load.test) continue;
+    const rule = ruleFor(load.test, loaded.rules);
+    if (!rule) {
+      const what = load.test.ruleId
+        ? `no loaded rule has rule_id "${load.test.ruleId}"`
+        : `no rule file ${load.test.stem}.toml beside it (or above its tests/ directory), and no rule_id`;
+      diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: what });
+      continue;
+    }
+    tested.add(rule);
+    const result = runTestFile(load.test, rule);
+    for (const c of result.cases) c.passed ? report.passed++ : report.failed++;
+    report.results.push(result);
+  }
+  for (const r of loaded.rules) {
+    if (!tested.has(r))
+      report.untested.push({ rule_id: r.rule.rule_id, name: r.rule.name, file: r.origin.file });
+  }
+  if (!testFiles.length && !diagnostics.length) {
+    diagnostics.push({
+      file: paths.join(" "),
+      line: 1,
+      column: 1,
+      severity: "error",
+      code: "rule-test",
+      message: "no *.test.toml files found",
+    });
+  }
+  return report;
+}
+
+export function exitCodeOf(report: RuleTestReport): number {
+  if (report.diagnostics.length) return EXIT_TESTS_INVALID;
+  return report.failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED;
+}
+
+/** Runs the cases of one test file against its rule. */
+export function runTestFile(test: TestFile, rule: LoadedRule): RuleTestResult {
+  return {
+    file: test.file,
+    rule_id: rule.rule.rule_id,
+    rule_name: rule.rule.name,
+    cases: test.cases.map((c) => judge(c, runCase(rule, c))),
+  };
+}
+
+/** The events of one case through a fresh engine holding only this rule. */
+export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
+  if (!rule.query) return { alerts: 0, alertedEvents: [], sequences: [], error: notRunnable(rule) };
+  const ids = new Map<string, number>();
+  testCase.events.forEach((e, i) => {
+    const id = sourceIdentity(e).id;
+    if (!ids.has(id)) ids.set(id, i);
+  });
+  const alerts: Record<string, unknown>[] = [];
+  let error: string | undefined;
+  const engine = new DetectionEngine(buildRuleSet([rule]), {
+    mode: "batch",
+    now: new Date(0),
+    onAlert: (alert) => alerts.push(alert as Record<string, unknown>),
+    onRuleError: (_rule, e) => {
+      error ??= e instanceof Error ? e.message : String(e);
+    },
+  });
+  testCase.events.forEach((e, i) => {
+    engine.push(e, { source: testCase.name, line: i + 1 });
+  });
+  engine.finish();
+
+  const alerted = new Set<number>();
+  const groups = new Map<string, Array<[number, number]>>();
+  let count = 0;
+  for (const a of alerts) {
+    const group = a["kibana.alert.group.id"];
+    const eventIndex = eventOf(a, ids);
+    if (a["kibana.alert.building_block_type"] === "default" && typeof group === "string") {
+      const at = Number(a["kibana.alert.group.index"] ?? 0);
+      const list = groups.get(group) ?? [];
+      list.push([at, eventIndex]);
+      groups.set(group, list);
+      continue;
+    }
+    count++;
+    if (typeof group !== "string") alerted.add(eventIndex);
+  }
+  const sequences = [...groups.values()].map((members) =>
+    members.sort((x, y) => x[0] - y[0]).map((m) => m[1]),
+  );
+  sequences.sort(compareSequences);
+  return { alerts: count, alertedEvents: [...alerted].sort((x, y) => x - y), sequences, error };
+}
+
+function eventOf(alert: Record<string, unknown>, ids: Map<string, number>): number {
+  const ancestors = alert["kibana.alert.ancestors"];
+  if (!Array.isArray(ancestors)) return -1;
+  for (const a of ancestors as Array<Record<string, unknown>>) {
+    if (a.type === "event" && typeof a.id === "string" && ids.has(a.id)) return ids.get(a.id) as number;
+  }
+  return -1;
+}
+
+function judge(expected: TestCase, actual: CaseOutcome): CaseResult {
+  const problems: string[] = [];
+  if (actual.error) problems.push(`rule error: ${actual.error}`);
+  if (expected.expect === "alert" && actual.alerts === 0) problems.push("expected an alert, got none");
+  if (expected.expect === "none" && actual.alerts > 0)
+    problems.push(`expected no alert, got ${plural(actual.alerts, "alert")}`);
+  if (expected.alerts !== undefined && expected.alerts !== actual.alerts && !problems.length)
+    problems.push(`expected exactly ${plural(expected.alerts, "alert")}, got ${actual.alerts}`);
+  if (expected.sequences) {
+    const want = expected.sequences.map(showSequence);
+    const got = actual.sequences.map(showSequence);
+    for (const s of want) if (!got.includes(s)) problems.push(`missing sequence ${s}`);
+    for (const s of got) if (!want.includes(s)) problems.push(`unexpected sequence ${s}`);
+  }
+  return { name: expected.name, passed: problems.length === 0, expected, actual, problems };
+}
+
+/** The test runner's text: per rule ✔/✘ per case, diffs for failures, the summary, untested rules. */
+export function formatReport(report: RuleTestReport): string {
+  const out: string[] = [];
+  for (const r of report.results) {
+    const ok = r.cases.every((c) => c.passed);
+    out.push(`${ok ? "✔" : "✘"} ${r.rule_name} (${r.file})`);
+    for (const c of r.cases) {
+      out.push(`  ${c.passed ? "✔" : "✘"} ${c.name}`);
+      if (c.passed) continue;
+      for (const p of c.problems) out.push(`      ${p}`);
+      out.push(`      expected: ${describeExpected(c.expected)}`);
+      out.push(`      actual:   ${describeActual(c.actual)}`);
+      // the events, alerting ones marked `*`: all of a small case, only the alerting ones of a big one
+      const marked = new Set([...c.actual.alertedEvents, ...c.actual.sequences.flat()]);
+      c.expected.events.forEach((event, i) => {
+        if (c.expected.events.length <= MAX_EVENTS_SHOWN || marked.has(i))
+          out.push(`      ${marked.has(i) ? "*" : " "} event ${i}: ${summarizeEvent(event)}`);
+      });
+    }
+  }
+  if (out.length) out.push("");
+  out.push(`${report.passed} passed, ${report.failed} failed`);
+  out.push(
+    `untested rules: ${report.untested.length ? report.untested.map((u) => `${u.name} (${u.file})`).join(", ") : "none"}`,
+  );
+  return `${out.join("\n")}\n`;
+}
+
+export function formatDiagnostics(report: RuleTestReport): string {
+  return report.diagnostics.map((d) => `${formatDiagnostic(d)}\n`).join("");
+}
+
+function describeExpected(c: TestCase): string {
+  let text = c.expect === "none" ? "no alert" : "at least one alert";
+  if (c.alerts !== undefined) text = `exactly ${plural(c.alerts, "alert")}`;
+  if (c.sequences) text += `; sequences ${c.sequences.map(showSequence).join(" ") || "none"}`;
+  return text;
+}
+
+function describeActual(a: CaseOutcome): string {
+  const parts = [plural(a.alerts, "alert")];
+  if (a.alertedEvents.length) parts.push(`events alerted: ${a.alertedEvents.map(showIndex).join(", ")}`);
+  if (a.sequences.length) parts.push(`sequences ${a.sequences.map(showSequence).join(" ")}`);
+  return parts.join("; ");
+}
+
+const MAX_EVENTS_SHOWN = 8;
+
+const SUMMARY_FIELDS = [
+  "event.category",
+  "event.type",
+  "process.name",
+  "process.executable",
+  "process.args",
+  "file.path",
+  "container.id",
+].map((name) => ({ name, get: compileFieldGetter(name) }));
+
+function summarizeEvent(event: Record<string, unknown> | undefined): string {
+  if (!event) return "?";
+  const parts: string[] = [];
+  for (const f of SUMMARY_FIELDS) {
+    const v = f.get(event);
+    if (v !== undefined && v !== null) parts.push(`${f.name}=${JSON.stringify(v)}`);
+  }
+  return parts.join(" ") || JSON.stringify(event).slice(0, 120);
+}
+
+function notRunnable(rule: LoadedRule): string {
+  return rule.rule.type === "eql"
+    ? "the rule's query has errors (see `eqlite validate`)"
+    : `${rule.rule.type} rules cannot run yet`;
+}
+
+/** The rule a test file is about: its rule_id, else `<stem>.toml` beside it or above its `tests/` dir. */
+function ruleFor(test: TestFile, rules: readonly LoadedRule[]): LoadedRule | undefined {
+  if (test.ruleId) return rules.find((r) => r.rule.rule_id === test.ruleId);
+  const candidates = ruleFilesFor(test.file).map((f) => resolve(f));
+  return rules.find((r) => candidates.includes(resolve(r.origin.file)));
+}
+
+function ruleFilesFor(testFile: string): string[] {
+  const stem = basename(testFile).slice(0, -".test.toml".length);
+  const dir = dirname(testFile);
+  const out = [join(dir, `${stem}.toml`)];
+  if (basename(dir) === "tests") out.push(join(dirname(dir), `${stem}.toml`));
+  return out;
+}
+
+function ruleFileFor(testFile: string): string | undefined {
+  return ruleFilesFor(testFile).find((f) => {
+    try {
+      return statSync(f).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
+
+const showIndex = (i: number): string => (i < 0 ? "?" : String(i));
+const showSequence = (s: readonly number[]): string => `[${s.map(showIndex).join(", ")}]`;
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function compareSequences(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}

@@ -1,0 +1,167 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { exitCodeOf, formatReport, runRuleTests } from "../../src/ruletest/runner.ts";
+
+const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+
+function cli(args: string[]) {
+  const r = spawnSync(process.execPath, ["--import", "tsx", entry, "test", ...args], {
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function rule(ruleId: string, name: string, query: string): string {
+  return `[metadata]
+creation_date = "2024/01/10"
+integration = ["cloud_defend"]
+maturity = "production"
+updated_date = "2024/02/01"
+
+[rule]
+author = ["eqlite tests"]
+description = "test rule"
+index = ["logs-cloud_defend*"]
+language = "eql"
+license = "Apache-2.0"
+name = "${name}"
+risk_score = 47
+rule_id = "${ruleId}"
+severity = "medium"
+type = "eql"
+query = '''
+${query}
+'''
+`;
+}
+
+const shellCases = `[[case]]
+name = "sh starts"
+expect = "alert"
+alerts = 1
+events = [{ event = { category = ["process"], type = ["start"] }, process = { name = "sh" } }]
+
+[[case]]
+name = "ls starts"
+expect = "none"
+events = [{ event = { category = ["process"], type = ["start"] }, process = { name = "ls" } }]
+`;
+
+function fixture(): string {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-run-"));
+  writeFileSync(
+    join(dir, "shell.toml"),
+    rule("11111111-0000-4000-8000-000000000001", "Shell", 'process where process.name == "sh"'),
+  );
+  writeFileSync(join(dir, "shell.test.toml"), shellCases);
+  writeFileSync(
+    join(dir, "untested.toml"),
+    rule("11111111-0000-4000-8000-000000000002", "Lonely Rule", 'process where process.name == "zz"'),
+  );
+  // a sequence rule tested from a tests/ directory, its rule found by rule_id
+  writeFileSync(
+    join(dir, "seq.toml"),
+    rule(
+      "11111111-0000-4000-8000-000000000003",
+      "Seq",
+      'sequence by host.id [process where process.name == "a"] [process where process.name == "b"]',
+    ),
+  );
+  mkdirSync(join(dir, "tests"));
+  writeFileSync(
+    join(dir, "tests", "sequence-cases.test.toml"),
+    `rule_id = "11111111-0000-4000-8000-000000000003"
+[[case]]
+name = "a then b"
+expect = "alert"
+alerts = 1
+sequences = [[0, 2]]
+events = [
+  { event.category = "process", host.id = "h1", process.name = "a" },
+  { event.category = "process", host.id = "h2", process.name = "b" },
+  { event.category = "process", host.id = "h1", process.name = "b" },
+]
+`,
+  );
+  return dir;
+}
+
+test("passing cases, a sequence found by rule_id, and the untested rules", async () => {
+  const dir = fixture();
+  const report = await runRuleTests([dir]);
+  assert.deepEqual(report.diagnostics, []);
+  assert.equal(report.passed, 3);
+  assert.equal(report.failed, 0);
+  assert.deepEqual(
+    report.untested.map((u) => u.name),
+    ["Lonely Rule"],
+  );
+  const text = formatReport(report);
+  assert.match(text, /✔ Shell \(.*shell\.test\.toml\)\n {2}✔ sh starts\n {2}✔ ls starts/);
+  assert.match(text, /\n3 passed, 0 failed\nuntested rules: Lonely Rule \(.*untested\.toml\)\n$/);
+  assert.equal(exitCodeOf(report), 0);
+});
+
+test("a failing case shows expected and actual, and which events alerted", async () => {
+  const dir = fixture();
+  writeFileSync(
+    join(dir, "shell.test.toml"),
+    `${shellCases}
+[[case]]
+name = "wrongly expects quiet"
+expect = "none"
+events = [
+  { event = { category = ["process"] }, process = { name = "ls" } },
+  { event = { category = ["process"] }, process = { name = "sh" } },
+]
+`,
+  );
+  const report = await runRuleTests([join(dir, "shell.test.toml")]);
+  assert.equal(report.failed, 1);
+  assert.equal(report.passed, 2);
+  const text = formatReport(report);
+  assert.match(text, /✘ Shell/);
+  assert.match(text, / {2}✘ wrongly expects quiet\n {6}expected no alert, got 1 alert\n/);
+  assert.match(text, /expected: no alert\n {6}actual: {3}1 alert; events alerted: 1\n/);
+  assert.match(text, / {7}event 0: .*process\.name="ls"\n {6}\* event 1: .*process\.name="sh"/);
+  assert.equal(exitCodeOf(report), 1);
+});
+
+test("exit codes of `eqlite test`: 0 pass, 1 fail, 2 invalid or no tests", () => {
+  const dir = fixture();
+  const pass = cli([dir]);
+  assert.equal(pass.code, 0, pass.stderr);
+  assert.match(pass.stdout, /^3 passed, 0 failed$/m);
+
+  writeFileSync(join(dir, "shell.test.toml"), shellCases.replace('expect = "none"', 'expect = "alert"'));
+  const fail = cli([dir]);
+  assert.equal(fail.code, 1, fail.stderr);
+  assert.match(fail.stdout, /^2 passed, 1 failed$/m);
+  assert.match(fail.stdout, /✘ ls starts\n {6}expected an alert, got none/);
+
+  writeFileSync(join(dir, "shell.test.toml"), '[[case]]\nname = "x"\nexpect = "alert"\nevents = [{ a = }]\n');
+  const invalid = cli([dir]);
+  assert.equal(invalid.code, 2);
+  assert.match(invalid.stderr, /shell\.test\.toml:4:\d+: error: invalid TOML/);
+
+  const empty = mkdtempSync(join(tmpdir(), "eqlite-ruletest-empty-"));
+  const none = cli([empty]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /no \*\.test\.toml files found/);
+
+  assert.equal(cli([]).code, 2);
+});
+
+test("a test file whose rule cannot be found is invalid", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-orphan-"));
+  writeFileSync(join(dir, "orphan.test.toml"), shellCases);
+  const report = await runRuleTests([dir]);
+  assert.equal(exitCodeOf(report), 2);
+  assert.match(report.diagnostics[0].message, /no rule file orphan\.toml/);
+});
