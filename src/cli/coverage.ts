@@ -4,6 +4,7 @@ import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
 import { loadRules } from "../rules/load-rules.ts";
+import { runRuleTests } from "../ruletest/runner.ts";
 
 export interface CoverageCliOptions {
   format: "text" | "json" | "navigator";
@@ -25,7 +26,10 @@ export function registerCoverageCommand(program: Command): void {
         .default("text"),
     )
     .option("--output <file>", "write to this file instead of standard output")
-    .option("--tested <file>", "a text file of rule_ids that have tests, one per line")
+    .option(
+      "--tested <file>",
+      "a text file of rule_ids that have tests (default: the rules `eqlite test` finds tests for)",
+    )
     .action(async (paths: string[], options: CoverageCliOptions, command: Command) => {
       const code = await runCoverage(paths, options);
       command.parent?.setOptionValue("exitCode", code);
@@ -43,6 +47,7 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
       return 2;
     }
   }
+  if (!options.tested) tested = await rulesWithTests(paths);
   const result = await loadRules(paths);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   if (errors || result.rejected.length)
@@ -59,4 +64,10 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
   if (options.output) writeFileSync(options.output, text);
   else process.stdout.write(text);
   return 0;
+}
+
+/** Without --tested, a rule counts as tested when `eqlite test` finds tests for it beside it. */
+async function rulesWithTests(paths: string[]): Promise<string[]> {
+  const report = await runRuleTests(paths);
+  return report.results.map((r) => r.rule_id);
 }
