@@ -1,5 +1,5 @@
 import { parse as parseToml, TomlError } from "smol-toml";
-import type { Problem } from "../eql/error.ts";
+import { type Problem, problemPosition } from "../eql/error.ts";
 import { METADATA } from "./checks/context.ts";
 import type { Diagnostic, Position } from "./diagnostic.ts";
 import type { QueryLocation, RuleLocator } from "./loaded-rule.ts";
@@ -151,10 +151,7 @@ function querySource(text: string, file: string, query: string): QueryLocation |
   const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
   return {
     source,
-    positionOf: (p: Problem) => ({
-      line: start.line + p.line - 1,
-      column: p.line === 1 ? start.column + p.column - 1 : p.column,
-    }),
+    positionOf: (p: Problem) => problemPosition(source, p),
   };
 }
 
