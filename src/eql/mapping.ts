@@ -32,7 +32,7 @@ interface Collected {
 const STRING_TYPES = ["keyword", "constant_keyword", "wildcard"];
 
 /** ES mapping type → EQL type; types absent here cannot be queried. */
-const TYPE_MAP: Readonly<Record<string, EqlType>> = {
+export const TYPE_MAP: Readonly<Record<string, EqlType>> = {
   keyword: "keyword",
   constant_keyword: "keyword",
   wildcard: "keyword",

@@ -1,3 +1,4 @@
+import { TYPE_MAP } from "../eql/mapping.ts";
 import type { FieldInfo, Schema } from "../eql/schema.ts";
 import { editDistance, suggest } from "../eql/suggest.ts";
 import type { EqlType } from "../eql/types.ts";
@@ -42,27 +43,8 @@ export const knownIntegrations = (): string[] => Object.keys(INTEGRATIONS);
 export const ecsFieldType = (name: string): string | undefined =>
   Object.hasOwn(ECS_FIELDS, name) ? ECS_FIELDS[name] : undefined;
 
-const EQL_TYPES: Readonly<Record<string, EqlType>> = {
-  keyword: "keyword",
-  constant_keyword: "keyword",
-  wildcard: "keyword",
-  text: "text",
-  match_only_text: "text",
-  byte: "integer",
-  short: "integer",
-  integer: "integer",
-  long: "long",
-  unsigned_long: "long",
-  half_float: "float",
-  float: "float",
-  scaled_float: "float",
-  double: "double",
-  boolean: "boolean",
-  date: "date",
-  date_nanos: "date_nanos",
-  ip: "ip",
-  version: "version",
-};
+/** ES mapping types as EQL sees them: the same table the mapping reader uses. */
+const EQL_TYPES = TYPE_MAP;
 
 /** Types whose sub-fields are any names: dynamic objects, flattened and nested fields. */
 const CONTAINER_TYPES = new Set(["object", "flattened", "nested"]);
