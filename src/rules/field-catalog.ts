@@ -1,7 +1,6 @@
 import { TYPE_MAP } from "../eql/mapping.ts";
 import type { FieldInfo, Schema } from "../eql/schema.ts";
 import { editDistance, suggest } from "../eql/suggest.ts";
-import type { EqlType } from "../eql/types.ts";
 import ecsData from "./data/ecs-fields.json" with { type: "json" };
 import integrationData from "./data/integration-fields.json" with { type: "json" };
 
