@@ -29,7 +29,7 @@ export function registerDemoCommand(program: Command): void {
     .description(
       "the bundled rules over simulated container telemetry with injected attacks (what `eqlite` runs alone)",
     )
-    .option("--events <n>", "how many events to simulate", positive("--events"), 20_000)
+    .option("--events <n>", "how many events to simulate", positive("--events"), 5_000)
     .option(
       "--seed <n>",
       "the simulation seed (same seed, same events)",
