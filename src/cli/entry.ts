@@ -1,6 +1,12 @@
 /** The process entry: run the command line, report crashes, set the exit code. */
 import { EXIT_USAGE, main } from "./main.ts";
 
+// `eqlite ... | head` closes the pipe early; that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(0);
+  throw error;
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

@@ -3,6 +3,7 @@ import { Command, CommanderError } from "commander";
 import { enableLinearRegexFallback } from "../eql/regex-safety.ts";
 import { registerCoverageCommand } from "./coverage.ts";
 import { registerDemoCommand } from "./demo.ts";
+import { registerExplainCommand } from "./explain.ts";
 import { registerQueryCommand } from "./query.ts";
 import { registerScanCommand } from "./scan.ts";
 import { registerSimulateCommand } from "./simulate.ts";
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerValidateCommand(program);
   registerTestCommand(program);
   registerCoverageCommand(program);
+  registerExplainCommand(program);
   return program;
 }
 

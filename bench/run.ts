@@ -1,0 +1,380 @@
+/**
+ * `npm run bench`: every performance target of DESIGN.md (P1–P4) in one run, on one input.
+ * Benchmarks measure; they never assert.
+ *
+ * - Input: simulated cloud_defend events (src/sim), written once to a temp file.
+ * - Floor: bench/floor.mjs, a child process that reads the file, splits lines and
+ *   `JSON.parse`s each one. It is run right before P1 and right before P2, and each ratio is
+ *   taken against the floor run next to it (the machine may be shared and noisy).
+ * - P1 / P2: the real CLI (`eqlite scan -q --format summary`), wall time of the child process,
+ *   startup included, as for the floor.
+ * - P3: bench/rules-load.ts in a child; P4: bench/sequence-memory.ts in a child.
+ * - Peak RSS of every child through `/usr/bin/time -f %M` when it exists.
+ *
+ * eqlite runs from dist/ when it exists (as bin/eqlite.js does), else from src/ through tsx;
+ * `--src` forces src/.
+ *
+ *   npm run bench [-- --events N] [--seed N] [--memory-events N] [--src] [--keep]
+ */
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { simulate } from "../src/sim/index.ts";
+
+const { values } = parseArgs({
+  options: {
+    events: { type: "string", default: "200000" },
+    seed: { type: "string", default: "1" },
+    "memory-events": { type: "string", default: "2000000" },
+    keep: { type: "boolean", default: false },
+    src: { type: "boolean", default: false },
+  },
+});
+const eventCount = Number(values.events);
+const root = fileURLToPath(new URL("..", import.meta.url));
+const shared = join(root, "..", "shared");
+const at = (p: string) => join(root, p);
+
+const k = (n: number) => `${(n / 1000).toFixed(1)}k ev/s`;
+const mbs = (n: number) => `${n.toFixed(0)} MB/s`;
+const mb = (n?: number) => (n === undefined ? "–" : `${n.toFixed(0)} MB`);
+const timeBin = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+const useDist = !values.src && existsSync(at("dist/cli/entry.js"));
+const cli = useDist ? [at("dist/cli/entry.js")] : ["--import", "tsx", at("src/cli/entry.ts")];
+const cliLabel = useDist ? "node dist/cli/entry.js" : "node --import tsx src/cli/entry.ts";
+
+interface Child {
+  ok: boolean;
+  ms: number;
+  peakRssMB?: number;
+  stdout: string;
+  stderr: string;
+  status: number | null;
+}
+
+/** Runs `node ARGS` in a child process: wall time, and peak RSS when /usr/bin/time exists. */
+function runNode(args: string[]): Child {
+  const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
+  const [cmd, argv] = timeBin
+    ? [timeBin, ["-f", "%M", "-o", rssFile, process.execPath, ...args]]
+    : [process.execPath, args];
+  const started = process.hrtime.bigint();
+  const child = spawnSync(cmd, argv, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  let peakRssMB: number | undefined;
+  if (timeBin && existsSync(rssFile)) {
+    const kb = Number(readFileSync(rssFile, "utf8").trim().split("\n").at(-1));
+    if (Number.isFinite(kb)) peakRssMB = kb / 1024;
+    rmSync(rssFile, { force: true });
+  }
+  return {
+    ok: child.status === 0,
+    ms,
+    peakRssMB,
+    stdout: child.stdout ?? "",
+    stderr: child.stderr ?? "",
+    status: child.status,
+  };
+}
+
+const firstError = (c: Child) =>
+  c.stderr
+    .split("\n")
+    .find((l) => /error|eqlite:/i.test(l) && !l.startsWith("warning:"))
+    ?.trim() ??
+  c.stderr.trim().split("\n").at(-1) ??
+  `exit ${c.status}`;
+
+// --- input ---------------------------------------------------------------------------
+const work = mkdtempSync(join(tmpdir(), "eqlite-bench-"));
+const input = join(work, "events.ndjson");
+{
+  const started = Date.now();
+  const fd = openSync(input, "w");
+  let batch: string[] = [];
+  for (const line of simulate({ events: eventCount, seed: Number(values.seed) })) {
+    batch.push(line);
+    if (batch.length === 2000) {
+      writeSync(fd, `${batch.join("\n")}\n`);
+      batch = [];
+    }
+  }
+  if (batch.length > 0) writeSync(fd, `${batch.join("\n")}\n`);
+  closeSync(fd);
+  console.log(
+    `input: ${eventCount.toLocaleString()} simulated cloud_defend events (seed ${values.seed}), ${(statSync(input).size / 2 ** 20).toFixed(0)} MB, generated in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+const inputBytes = statSync(input).size;
+const inputMB = inputBytes / 2 ** 20;
+console.log(`eqlite measured through: ${cliLabel}`);
+if (useDist) warnIfStale();
+console.log(
+  `machine: ${cpus().length} CPUs (${cpus()[0]?.model ?? "?"}), ${(totalmem() / 2 ** 30).toFixed(1)} GB, Node ${process.version}; peak RSS ${timeBin ? "by /usr/bin/time" : "not measured (no /usr/bin/time)"}`,
+);
+
+interface Throughput {
+  ms: number;
+  eventsPerSecond: number;
+  mbPerSecond: number;
+  peakRssMB?: number;
+}
+const throughput = (c: Child): Throughput => ({
+  ms: c.ms,
+  eventsPerSecond: (eventCount / c.ms) * 1000,
+  mbPerSecond: (inputMB / c.ms) * 1000,
+  peakRssMB: c.peakRssMB,
+});
+
+function floor(): Throughput & { parseMs?: number } {
+  const c = runNode([at("bench/floor.mjs"), input]);
+  if (!c.ok) throw new Error(`floor failed: ${c.stderr}`);
+  const reported = JSON.parse(c.stdout.trim()) as { events: number; ms: number };
+  if (reported.events !== eventCount)
+    throw new Error(`floor read ${reported.events} events, expected ${eventCount}`);
+  return { ...throughput(c), parseMs: reported.ms };
+}
+
+interface ScanResult {
+  target: string;
+  command: string;
+  floor: Throughput & { parseMs?: number };
+  eqlite?: Throughput;
+  ratio?: number;
+  targetRatio: number;
+  summary?: string;
+  error?: string;
+}
+
+function scan(target: string, rules: string, targetRatio: number): ScanResult {
+  const fl = floor();
+  const args = [...cli, "scan", "-q", "--format", "summary", "--rules", rules, input];
+  const command = `${cliLabel} scan -q --format summary --rules ${rules} <input>`;
+  const c = runNode(args);
+  if (!c.ok) return { target, command, floor: fl, targetRatio, error: firstError(c) };
+  const eq = throughput(c);
+  return {
+    target,
+    command,
+    floor: fl,
+    eqlite: eq,
+    ratio: eq.eventsPerSecond / fl.eventsPerSecond,
+    targetRatio,
+    summary: c.stdout.trim(),
+  };
+}
+
+// --- P1 ------------------------------------------------------------------------------
+const seedRule = existsSync(join(shared, "seed/interactive_exec_container.toml"))
+  ? join(shared, "seed/interactive_exec_container.toml")
+  : at("rules/container/execution_interactive_exec_into_container.toml");
+console.log(`\nP1: seed rule alone (${seedRule})`);
+const p1 = scan("P1", seedRule, 2);
+report(p1);
+
+// --- P2 ------------------------------------------------------------------------------
+const corpus = join(shared, "corpus/detection-rules");
+let p2: ScanResult | { target: "P2"; skipped: string };
+if (existsSync(corpus)) {
+  console.log(`\nP2: every rule of ${corpus}`);
+  p2 = scan("P2", corpus, 0.5);
+  report(p2);
+} else {
+  p2 = { target: "P2", skipped: `${corpus} is absent` };
+  console.log(`\nP2: skipped, ${corpus} is absent`);
+}
+
+// --- P3 ------------------------------------------------------------------------------
+let p3: Record<string, unknown>;
+if (existsSync(corpus)) {
+  console.log("\nP3: load and compile every EQL rule of the corpus (bench/rules-load.ts)");
+  const c = runNode([
+    "--import",
+    "tsx",
+    at("bench/rules-load.ts"),
+    "--corpus",
+    corpus,
+    "--runs",
+    "3",
+    ...(useDist ? ["--built"] : []),
+  ]);
+  const num = (re: RegExp) => {
+    const m = re.exec(c.stdout);
+    return m ? Number(m[1]) : undefined;
+  };
+  p3 = {
+    target: "P3",
+    ok: c.ok,
+    measured: useDist ? "dist" : "src (tsx)",
+    eqlFiles: num(/EQL rule files: (\d+)/),
+    compiled: num(/\((\d+) compiled/),
+    errors: num(/compiled, (\d+) errors/),
+    coldMs: num(/cold process: (\d+) ms/),
+    warmMedianMs: num(/warm \(median of \d+\): (\d+) ms/),
+    targetMs: 1000,
+    peakRssMB: c.peakRssMB,
+    ...(c.ok ? {} : { error: firstError(c) }),
+  };
+  process.stdout.write(
+    c.ok
+      ? c.stdout
+          .split("\n")
+          .filter((l) => l && !l.startsWith("→"))
+          .map((l) => `  ${l}\n`)
+          .join("")
+      : `  failed: ${p3.error}\n`,
+  );
+} else {
+  p3 = { target: "P3", skipped: `${corpus} is absent` };
+  console.log(`\nP3: skipped, ${corpus} is absent`);
+}
+
+// --- P4 ------------------------------------------------------------------------------
+console.log(
+  `\nP4: sequence state (bench/sequence-memory.ts --events ${Number(values["memory-events"]).toLocaleString()})`,
+);
+const p4child = runNode([
+  "--expose-gc",
+  "--import",
+  "tsx",
+  at("bench/sequence-memory.ts"),
+  "--events",
+  values["memory-events"],
+]);
+const p4num = (re: RegExp) => {
+  const m = re.exec(p4child.stdout);
+  return m ? Number(m[1].replace(/,/g, "")) : undefined;
+};
+const p4 = {
+  target: "P4",
+  ok: p4child.ok,
+  events: Number(values["memory-events"]),
+  bytesPerPartial: p4num(/memory per open partial sequence: (\d+) bytes/),
+  heapGrowthMB: p4num(/growth (-?[\d.]+) MB/),
+  heapFirstMB: p4num(/heap first\/last sample: ([\d.]+) \//),
+  heapLastMB: p4num(/heap first\/last sample: [\d.]+ \/ ([\d.]+) MB/),
+  eventsPerSecond: p4num(/; ([\d,]+) events\/s/),
+  peakRssMB: p4child.peakRssMB,
+  ...(p4child.ok ? {} : { error: firstError(p4child) }),
+};
+process.stdout.write(
+  p4child.ok
+    ? p4child.stdout
+        .split("\n")
+        .filter((l) => l && !l.startsWith("written"))
+        .map((l) => `  ${l}\n`)
+        .join("")
+    : `  failed: ${p4.error}\n`,
+);
+
+// --- table ---------------------------------------------------------------------------
+const rows: string[][] = [
+  ["target", "eqlite", "floor", "ratio", "target ratio", "peak RSS (eqlite / floor)"],
+];
+for (const r of [p1, p2]) {
+  if ("skipped" in r) {
+    rows.push([r.target, "skipped", "", "", "≥ 0.5×", ""]);
+    continue;
+  }
+  rows.push([
+    r.target,
+    r.eqlite ? `${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}` : "failed",
+    `${k(r.floor.eventsPerSecond)}, ${mbs(r.floor.mbPerSecond)}`,
+    r.ratio === undefined ? "–" : `${r.ratio.toFixed(2)}×`,
+    `≥ ${r.targetRatio}×`,
+    `${mb(r.eqlite?.peakRssMB)} / ${mb(r.floor.peakRssMB)}`,
+  ]);
+}
+if ("skipped" in p3) rows.push(["P3", "skipped", "", "", "< 1000 ms", ""]);
+else
+  rows.push([
+    "P3",
+    p3.ok ? `${p3.coldMs} ms cold, ${p3.warmMedianMs} ms warm (${p3.compiled} rules)` : "failed",
+    "–",
+    "–",
+    "< 1000 ms",
+    mb(p3.peakRssMB as number | undefined),
+  ]);
+rows.push([
+  "P4",
+  p4.ok
+    ? `${p4.bytesPerPartial} B/partial; heap growth ${p4.heapGrowthMB} MB over ${p4.events.toLocaleString()} events`
+    : "failed",
+  "–",
+  "–",
+  "flat heap",
+  mb(p4.peakRssMB),
+]);
+const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+console.log(`\n${line(rows[0])}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
+for (const r of rows.slice(1)) console.log(line(r));
+
+const stamp = new Date().toISOString();
+const out = new URL(`results/bench-${stamp.replace(/[:.]/g, "-")}.json`, import.meta.url);
+writeFileSync(
+  out,
+  `${JSON.stringify(
+    {
+      benchmark: "bench",
+      date: stamp,
+      command: ["node", ...process.execArgv, ...process.argv.slice(1)].join(" "),
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        totalMemGB: totalmem() / 2 ** 30,
+        node: process.version,
+        platform: process.platform,
+      },
+      eqlite: cliLabel,
+      input: { events: eventCount, seed: Number(values.seed), bytes: inputBytes },
+      results: { P1: p1, P2: p2, P3: p3, P4: p4 },
+    },
+    null,
+    2,
+  )}\n`,
+);
+console.log(`\n→ ${fileURLToPath(out)}`);
+if (!values.keep) rmSync(work, { recursive: true, force: true });
+else console.log(`input kept: ${input}`);
+
+function report(r: ScanResult) {
+  const f = r.floor;
+  console.log(
+    `  floor : ${(f.ms / 1000).toFixed(2)} s wall (${((f.parseMs ?? 0) / 1000).toFixed(2)} s in the loop), ${k(f.eventsPerSecond)}, ${mbs(f.mbPerSecond)}, peak RSS ${mb(f.peakRssMB)}`,
+  );
+  if (!r.eqlite) {
+    console.log(`  eqlite: failed: ${r.error}`);
+    return;
+  }
+  console.log(
+    `  eqlite: ${(r.eqlite.ms / 1000).toFixed(2)} s wall, ${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}, peak RSS ${mb(r.eqlite.peakRssMB)}; ratio ${r.ratio?.toFixed(2)}× (target ≥ ${r.targetRatio}×)`,
+  );
+  if (r.summary) for (const l of r.summary.split("\n").slice(0, 5)) console.log(`    ${l}`);
+}
+
+/** dist/ is what `bin/eqlite.js` runs; say so when src/ has changed since it was built. */
+function warnIfStale() {
+  const built = statSync(at("dist/cli/entry.js")).mtimeMs;
+  const ls = spawnSync("find", [at("src"), "-name", "*.ts", "-newer", at("dist/cli/entry.js")], {
+    encoding: "utf8",
+  });
+  const newer = ls.stdout.split("\n").filter(Boolean).length;
+  if (newer > 0)
+    console.log(
+      `  note: ${newer} file(s) of src/ are newer than dist/ (built ${new Date(built).toISOString()}); run \`npm run build\` to measure the current code`,
+    );
+}

@@ -1,0 +1,104 @@
+import { existsSync, statSync } from "node:fs";
+import { type Command, Option } from "commander";
+import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
+import { DecodeError, type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
+import { formatDiagnostic } from "../rules/diagnostic.ts";
+import { loadRules } from "../rules/load-rules.ts";
+import type { LoadedRule } from "../rules/loaded-rule.ts";
+import { BUNDLED_RULES } from "./scan.ts";
+
+interface ExplainOptions {
+  rule: string;
+  rules?: string[];
+  format: "text" | "json";
+  strict?: boolean;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerExplainCommand(program: Command): void {
+  program
+    .command("explain")
+    .description("show, clause by clause, why each event does or does not match a rule's query")
+    .requiredOption("--rule <rule>", "a rule file (TOML, NDJSON, JSON), or a rule_id or name among --rules")
+    .option(
+      "--rules <path>",
+      "where to look a rule_id or name up, repeatable (default: the bundled rules/)",
+      collect,
+    )
+    .addOption(
+      new Option("--format <format>", "text: a verdict and clause tree per event; json: an array")
+        .choices(["text", "json"])
+        .default("text"),
+    )
+    .option("--strict", "a malformed input line is an error instead of being reported and skipped")
+    .argument("[event_file]", "NDJSON or JSON events; '-' or none reads stdin", "-")
+    .action(async (file: string, options: ExplainOptions, command: Command) => {
+      const code = await runExplain(file, options);
+      command.parent?.setOptionValue("exitCode", code);
+    });
+}
+
+async function findRule(spec: string, rulePaths: string[]): Promise<LoadedRule | string> {
+  const isFile = existsSync(spec) && statSync(spec).isFile();
+  const loaded = await loadRules(isFile ? [spec] : rulePaths);
+  let candidates = loaded.rules;
+  if (!isFile) candidates = candidates.filter((r) => r.rule.rule_id === spec || r.rule.name === spec);
+  if (candidates.length === 0) {
+    const errors = loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
+    return isFile
+      ? `no rule loaded from ${spec}${errors.length ? `:\n${errors.join("\n")}` : ""}`
+      : `no rule with rule_id or name ${JSON.stringify(spec)} in ${rulePaths.join(", ")}`;
+  }
+  if (candidates.length > 1) {
+    const ids = candidates.map((r) => `${r.rule.rule_id} (${r.rule.name})`).join("\n  ");
+    return `${candidates.length} rules match ${JSON.stringify(spec)}; pass one rule_id with --rules:\n  ${ids}`;
+  }
+  const rule = candidates[0] as LoadedRule;
+  if (!rule.query) {
+    const errors = loaded.diagnostics
+      .filter((d) => d.severity === "error" && d.file === rule.origin.file)
+      .map(formatDiagnostic);
+    return rule.rule.type !== "eql"
+      ? `rule ${rule.rule.name} is a ${rule.rule.type} rule; explain takes EQL rules`
+      : `the query of rule ${rule.rule.name} does not compile${errors.length ? `:\n${errors.join("\n")}` : ""}`;
+  }
+  return rule;
+}
+
+export async function runExplain(file: string, options: ExplainOptions): Promise<number> {
+  const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
+  const found = await findRule(options.rule, rulePaths);
+  if (typeof found === "string") {
+    process.stderr.write(`eqlite: ${found}\n`);
+    return 2;
+  }
+  const explainer = explainerForRule(found.query as NonNullable<LoadedRule["query"]>);
+  const onProblem = (p: DecodeProblem) => process.stderr.write(`${formatProblem(p)}\n`);
+  const json = options.format === "json";
+  const all: EventExplanation[] = [];
+  if (!json)
+    process.stdout.write(`rule: ${found.rule.name} (${found.rule.rule_id})\nquery: ${explainer.query}\n\n`);
+  try {
+    for await (const { event, source, line } of readEvents([file], { strict: options.strict, onProblem })) {
+      const x = explainer.explain(event, source, line);
+      if (json) all.push(x);
+      else process.stdout.write(`${formatExplanation(x)}\n\n`);
+    }
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      process.stderr.write(
+        `${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)\n`,
+      );
+      return 2;
+    }
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
+      process.stderr.write(`eqlite: cannot read input: ${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);
+  return 0;
+}
