@@ -1,10 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
-import { DecodeError, type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
+import { type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
+import { reportInputError } from "./input-errors.ts";
 import { BUNDLED_RULES } from "./scan.ts";
 
 interface ExplainOptions {
@@ -86,17 +87,7 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
       else process.stdout.write(`${formatExplanation(x)}\n\n`);
     }
   } catch (error) {
-    if (error instanceof DecodeError) {
-      process.stderr.write(
-        `${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)\n`,
-      );
-      return 2;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
-      process.stderr.write(`eqlite: cannot read input: ${(error as Error).message}\n`);
-      return 2;
-    }
+    if (reportInputError(error)) return 2;
     throw error;
   }
   if (json) process.stdout.write(`${JSON.stringify(all, null, 2)}\n`);

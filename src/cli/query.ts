@@ -4,13 +4,8 @@ import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
 import { parse } from "../eql/parser.ts";
 import { type EqlIndex, type EqlSearchResponse, eqlSearch } from "../eql/search.ts";
-import {
-  DecodeError,
-  type DecodeProblem,
-  formatProblem,
-  readEvents,
-  readJsonDocument,
-} from "../io/event-source.ts";
+import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
+import { reportInputError } from "./input-errors.ts";
 
 interface QueryOptions {
   mapping?: string;
@@ -102,17 +97,7 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
       process.stderr.write(`${error.pretty()}\n`);
       return 2;
     }
-    if (error instanceof DecodeError) {
-      process.stderr.write(
-        `${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)\n`,
-      );
-      return 2;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
-      process.stderr.write(`eqlite: cannot read input: ${(error as Error).message}\n`);
-      return 2;
-    }
+    if (reportInputError(error)) return 2;
     throw error;
   }
   writeResponse(response, options.format);

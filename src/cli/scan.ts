@@ -10,13 +10,7 @@ import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
-import {
-  DecodeError,
-  type DecodeProblem,
-  formatProblem,
-  readEvents,
-  readEventsFromStream,
-} from "../io/event-source.ts";
+import { type DecodeProblem, formatProblem, readEvents, readEventsFromStream } from "../io/event-source.ts";
 import { followFile } from "../io/follow-file.ts";
 import {
   type AlertFormat,
@@ -30,6 +24,7 @@ import { SarifReport } from "../io/sinks/sarif.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
+import { reportInputError } from "./input-errors.ts";
 
 export interface ScanOptions {
   rules?: string[];
@@ -222,15 +217,7 @@ export async function runScan(
     }
   } catch (error) {
     progress.stop();
-    if (error instanceof DecodeError) {
-      err(`${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)`);
-      return 2;
-    }
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
-      err(`eqlite: cannot read input: ${(error as Error).message}`);
-      return 2;
-    }
+    if (reportInputError(error)) return 2;
     throw error;
   }
   process.off("SIGINT", interrupt);
