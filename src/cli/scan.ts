@@ -4,13 +4,21 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
 import { DetectionEngine, type EventOrigin, type RuleStats } from "../engine/detection-engine.ts";
+import { buildLineFilter } from "../engine/line-prefilter.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import type { Event } from "../eql/field-access.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
-import { type DecodeProblem, formatProblem, readEvents, readEventsFromStream } from "../io/event-source.ts";
+import {
+  createEventReader,
+  type DecodeProblem,
+  formatProblem,
+  type ReadOptions,
+  type ReadStats,
+  readEventsFromStream,
+} from "../io/event-source.ts";
 import { followFile } from "../io/follow-file.ts";
 import {
   type AlertFormat,
@@ -37,6 +45,7 @@ export interface ScanOptions {
   from?: string;
   to?: string;
   strict?: boolean;
+  prefilter?: boolean;
   failOnAlert?: boolean;
   quiet?: boolean;
 }
@@ -85,7 +94,11 @@ export function registerScanCommand(program: Command): void {
       "replay the rules' scheduled runs from this time (every interval, windows overlapping)",
     )
     .option("--to <datemath>", "with --from: replay until this time (default: --now, else now)")
-    .option("--strict", "a malformed input line is fatal instead of reported and skipped")
+    .option("--strict", "a malformed input line is fatal instead of reported and skipped (parses every line)")
+    .option(
+      "--no-prefilter",
+      "parse every line: without it, lines that no loaded rule can match are skipped unparsed",
+    )
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
     .action(async (files: string[], options: ScanOptions, command: Command) => {
@@ -188,6 +201,7 @@ export async function runScan(
   });
 
   let problems = 0;
+  const readStats: ReadStats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
   const onProblem = (p: DecodeProblem) => {
     problems++;
     err(formatProblem(p));
@@ -206,11 +220,15 @@ export async function runScan(
       err("eqlite: --follow reads one growing file or stdin");
       return 2;
     }
+    // --strict promises that every malformed line stops the scan: every line is parsed.
+    const lineFilter =
+      options.prefilter === false || options.strict ? undefined : buildLineFilter(ruleSet.requirements);
+    const readOptions = { strict: options.strict, onProblem, lineFilter };
     const input =
       events ??
       (options.follow && paths[0] !== "-"
-        ? followedEvents(paths[0], { strict: options.strict, onProblem }, stop.signal)
-        : eventsFrom(paths, { strict: options.strict, onProblem }));
+        ? followedEvents(paths[0], readOptions, readStats, stop.signal)
+        : eventsFrom(paths, readOptions, readStats));
     for await (const { event, origin } of input) {
       engine.push(event, origin);
       if (stop.signal.aborted) break;
@@ -228,28 +246,42 @@ export async function runScan(
   if (options.output)
     await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
   if (!options.quiet) {
-    err(scanSummary(engine.events, problems, alerts, engine.ruleStats, ruleSet.notExecutable, warnings));
+    err(
+      scanSummary(
+        { events: engine.events, skipped: readStats.skipped, problems },
+        alerts,
+        engine.ruleStats,
+        ruleSet.notExecutable,
+        warnings,
+      ),
+    );
   }
   return options.failOnAlert && alerts > 0 ? 1 : 0;
 }
 
 async function* eventsFrom(
   paths: string[],
-  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void },
+  options: ReadOptions,
+  stats: ReadStats,
 ): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
-  for await (const { event, source, line } of readEvents(paths, options))
+  const reader = createEventReader(paths, options);
+  for await (const { event, source, line } of reader.events) {
     yield { event, origin: { source, line } };
+  }
+  stats.skipped += reader.stats.skipped;
 }
 
 async function* followedEvents(
   path: string,
-  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void },
+  options: ReadOptions,
+  stats: ReadStats,
   signal: AbortSignal,
 ): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
   for await (const { event, source, line } of readEventsFromStream(
     followFile(path, { signal }),
     path,
     options,
+    stats,
   )) {
     yield { event, origin: { source, line } };
   }
@@ -264,16 +296,20 @@ function summaryCounts(stats: RuleStats[]) {
 
 /** The closing lines on stderr: what was read, what alerted, what was left out and why. */
 export function scanSummary(
-  events: number,
-  problems: number,
+  input: { events: number; skipped: number; problems: number },
   alerts: number,
   stats: RuleStats[],
   notExecutable: Readonly<Record<string, number>>,
   ruleWarnings: number,
 ): string {
+  const { events, skipped, problems } = input;
   const lines = [
     `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
   ];
+  if (skipped)
+    lines.push(
+      `  ${skipped} more lines left unparsed: no loaded rule can match them (--no-prefilter parses all)`,
+    );
   for (const s of stats
     .filter((x) => x.alerts || x.overLimit || x.errors)
     .sort((a, b) => b.alerts - a.alerts)) {
@@ -287,9 +323,8 @@ export function scanSummary(
       `  ${String(s.alerts).padStart(5)}  ${s.severity.padEnd(8)}  ${s.name}${extra.length ? ` (${extra.join("; ")})` : ""}`,
     );
   }
-  const skipped = Object.entries(notExecutable).map(([type, n]) => `${n} ${type}`);
-  if (skipped.length)
-    lines.push(`  rules not executable yet (loaded and checked only): ${skipped.join(", ")}`);
+  const idle = Object.entries(notExecutable).map(([type, n]) => `${n} ${type}`);
+  if (idle.length) lines.push(`  rules not executable yet (loaded and checked only): ${idle.join(", ")}`);
   if (ruleWarnings)
     lines.push(`  ${ruleWarnings} rule warnings: run \`eqlite validate\` on the rules to see them`);
   return lines.join("\n");

@@ -1,12 +1,26 @@
 import { type Command, Option } from "commander";
+import { SampleCheck, type SampleReport } from "../engine/sample-check.ts";
+import { type DecodeProblem, formatProblem, readEvents, STDIN_NAME } from "../io/event-source.ts";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
 import { type LoadSummary, summarize } from "../rules/load-summary.ts";
+import { buildRuleSet } from "../rules/rule-set.ts";
+import { reportInputError } from "./input-errors.ts";
+import { formatSampleText, type SampleInput, sampleJson } from "./sample-report.ts";
 
 interface ValidateOptions {
   strict?: boolean;
   format: "text" | "json";
+  /** event files to check the rules against */
+  data?: string[];
 }
+
+interface SampleResult {
+  report: SampleReport;
+  input: SampleInput;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerValidateCommand(program: Command): void {
   program
@@ -15,7 +29,16 @@ export function registerValidateCommand(program: Command): void {
       "load and check detection rules (TOML, Kibana NDJSON exports, JSON); print file:line:column diagnostics",
     )
     .argument("<paths...>", "rule files and directories (walked recursively)")
-    .option("--strict", "unknown fields are errors, not warnings")
+    .option(
+      "--strict",
+      "unknown fields are errors, not warnings; with --data, a malformed event line is fatal",
+    )
+    .option(
+      "--data <file>",
+      "a sample of events (NDJSON, JSON, .gz, .zst; '-' is stdin), repeatable: report the fields " +
+        "rules need that no event has, and the rules that match nothing",
+      collect,
+    )
     .addOption(
       new Option("--format <format>", "text: diagnostics and a summary; json: one JSON object")
         .choices(["text", "json"])
@@ -27,21 +50,60 @@ export function registerValidateCommand(program: Command): void {
     });
 }
 
-/** Exit 2 when any rule has an error, 0 otherwise (warnings alone pass). */
+/**
+ * Exit 2 when any rule has an error, 0 otherwise (warnings alone pass). What a `--data`
+ * sample reveals is advice, not an error: a sample rarely holds every kind of event the
+ * rules are written for. Only an unreadable sample (or a malformed line, with --strict)
+ * exits 2.
+ */
 export async function runValidate(paths: string[], options: ValidateOptions): Promise<number> {
   const result = await loadRules(paths, { strict: options.strict });
   const diagnostics = sortDiagnostics(result.diagnostics, result.files);
   const summary = summarize(result);
+  let sample: SampleResult | undefined;
+  if (options.data?.length) {
+    try {
+      sample = await checkSample(result, options.data, options.strict === true);
+    } catch (error) {
+      if (reportInputError(error)) return 2;
+      throw error;
+    }
+  }
   if (options.format === "json") {
-    process.stdout.write(`${JSON.stringify(jsonReport(summary, diagnostics, options), null, 2)}\n`);
+    process.stdout.write(`${JSON.stringify(jsonReport(summary, diagnostics, options, sample), null, 2)}\n`);
   } else {
     process.stdout.write(textReport(result, summary, diagnostics));
+    if (sample) process.stdout.write(`\n${formatSampleText(sample.report, sample.input)}`);
   }
   return summary.errors > 0 ? 2 : 0;
 }
 
-function jsonReport(summary: LoadSummary, diagnostics: Diagnostic[], options: ValidateOptions) {
-  return { ...summary, strict: options.strict === true, diagnostics };
+/** Runs the rules that compiled over the sample; malformed lines are reported as the other commands do. */
+async function checkSample(result: LoadResult, files: string[], strict: boolean): Promise<SampleResult> {
+  const check = new SampleCheck(buildRuleSet(result.rules));
+  let malformed = 0;
+  const onProblem = (p: DecodeProblem) => {
+    malformed++;
+    process.stderr.write(`${formatProblem(p)}\n`);
+  };
+  for await (const { event, source, line } of readEvents(files, { strict, onProblem }))
+    check.push(event, { source, line });
+  const names = files.map((f) => (f === "-" ? STDIN_NAME : f));
+  return { report: check.finish(), input: { files: names, malformed } };
+}
+
+function jsonReport(
+  summary: LoadSummary,
+  diagnostics: Diagnostic[],
+  options: ValidateOptions,
+  sample: SampleResult | undefined,
+) {
+  return {
+    ...summary,
+    strict: options.strict === true,
+    diagnostics,
+    ...(sample && { data: sampleJson(sample.report, sample.input) }),
+  };
 }
 
 function textReport(result: LoadResult, s: LoadSummary, diagnostics: Diagnostic[]): string {

@@ -17,6 +17,7 @@ import { type EqlType, isStringType, type Scalar } from "./types.ts";
 import type { ValidationContext } from "./validation/context.ts";
 import { referencesField } from "./validation/field-comparisons.ts";
 import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
+import { hasWildcard } from "./wildcard.ts";
 
 export type EventPredicate = (event: Event) => boolean;
 
@@ -115,8 +116,7 @@ export class QueryCompiler {
         return e.value === true ? () => true : () => false;
       case "Field":
         if (this.ctx.isAbsentOptional(e)) return () => false;
-        // A bare boolean field reads as `field == true`.
-        return this.fieldComparison(e, "==", { kind: "Literal", value: true, type: "boolean", loc: e.loc });
+        return predicateOf(this.fieldQuery(e)!);
       default: {
         const query = this.fieldPredicate(e);
         if (query) return query;
@@ -172,6 +172,21 @@ export class QueryCompiler {
   }
 
   private fieldPredicate(e: Expression): EventPredicate | null {
+    const query = this.fieldQuery(e);
+    return query && predicateOf(query);
+  }
+
+  /**
+   * A condition that Elasticsearch runs as a query on one field, as a test of each value:
+   * what the evaluator runs, and what the rule index and the raw-line prefilter reason
+   * about (so that they can never disagree with it). Null for scripts and logic.
+   */
+  fieldQuery(e: Expression): FieldQuery | null {
+    if (e.kind === "Field") {
+      if (this.ctx.isAbsentOptional(e)) return null;
+      // A bare boolean field reads as `field == true`.
+      return this.fieldComparison(e, "==", { kind: "Literal", value: true, type: "boolean", loc: e.loc });
+    }
     const shape = this.queryShape(e);
     if (!shape) return null;
     switch (e.kind) {
@@ -188,7 +203,7 @@ export class QueryCompiler {
     }
   }
 
-  private comparison(e: Comparison): EventPredicate {
+  private comparison(e: Comparison): FieldQuery {
     if (this.isField(e.left) && !this.readsField(e.right)) {
       return this.fieldComparison(e.left, e.op, this.constant(e.right));
     }
@@ -196,23 +211,37 @@ export class QueryCompiler {
     return this.fieldComparison(e.right as Field, flipped, this.constant(e.left));
   }
 
-  private fieldComparison(field: Field, op: Comparison["op"], literal: Literal): EventPredicate {
+  private fieldComparison(field: Field, op: Comparison["op"], literal: Literal): FieldQuery {
     const get = this.fieldGetter(field);
+    const base = { field: field.name, get };
     if (literal.value === null) {
       // `== null` is "has no value", `!= null` "has a value"; other comparisons with null match nothing.
-      if (op === "==") return (ev) => !someValue(get(ev), () => true);
-      if (op === "!=") return (ev) => someValue(get(ev), () => true);
-      return () => false;
+      if (op === "==") return { ...base, test: anyValue, negated: true };
+      if (op === "!=") return { ...base, test: anyValue, negated: false };
+      return { ...base, test: noValue, negated: false };
     }
     const compare = this.comparator(field, literal);
+    const terms = op === "==" || op === "!=" ? this.exactTerms(field, [literal], false) : undefined;
     if (op === "!=") {
       // `a != b` is `not (a == b)`: true when no value equals, also for a missing field.
-      const equal = (v: string | number | boolean) => compare(v) === 0;
-      return (ev) => !someValue(get(ev), equal);
+      return { ...base, test: (v) => compare(v) === 0, negated: true, terms };
     }
     const test = COMPARISON_TESTS[op];
-    const holds = (v: string | number | boolean) => test(compare(v));
-    return (ev) => someValue(get(ev), holds);
+    return { ...base, test: (v) => test(compare(v)), negated: false, terms };
+  }
+
+  /**
+   * The literals as the exact set of strings a value must equal (after folding), when the
+   * test is just that: string literals compared with a field read as a string. A literal a
+   * number or a boolean could also equal (`"5"`, `"true"`) has no such set.
+   */
+  private exactTerms(field: Field, literals: Literal[], caseInsensitive: boolean): FieldQuery["terms"] {
+    const type = this.ctx.typeOf(field);
+    if (!(isStringType(type) || type === "unknown")) return undefined;
+    if (!literals.every((l) => l.type === "keyword" && !readsAsNumberOrBoolean(l.value as string)))
+      return undefined;
+    const fold = caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
+    return { values: new Set(literals.map((l) => fold(l.value as string))), caseInsensitive };
   }
 
   private comparator(field: Field, literal: Literal) {
@@ -230,15 +259,18 @@ export class QueryCompiler {
     }
   }
 
-  private match(e: Match, field: Field): EventPredicate {
-    const get = this.fieldGetter(field);
-    if (matchesEverything(e)) return (ev) => someValue(get(ev), () => true);
+  private match(e: Match, field: Field): FieldQuery {
+    const base = { field: field.name, get: this.fieldGetter(field), negated: false };
+    if (matchesEverything(e)) return { ...base, test: anyValue };
     const matches = this.guard(e, () => compileMatcher(e));
-    const test = (v: string | number | boolean) => matches(typeof v === "string" ? v : String(v));
-    return (ev) => someValue(get(ev), test);
+    const terms =
+      e.op !== "regex" && !e.patterns.some((p) => hasWildcard(String(p.value)))
+        ? this.exactTerms(field, e.patterns, e.caseInsensitive)
+        : undefined;
+    return { ...base, test: (v) => matches(typeof v === "string" ? v : String(v)), terms };
   }
 
-  private inList(e: In, field: Field): EventPredicate {
+  private inList(e: In, field: Field): FieldQuery {
     const get = this.fieldGetter(field);
     // Null elements are dropped, as Elasticsearch's terms query drops them.
     const literals = e.values.map((v) => this.constant(v)).filter((l) => l.value !== null);
@@ -256,7 +288,8 @@ export class QueryCompiler {
       );
       member = (v) => comparators.some((c) => c(v) === 0);
     }
-    return e.negated ? (ev) => !someValue(get(ev), member) : (ev) => someValue(get(ev), member);
+    const terms = this.exactTerms(field, literals, e.caseInsensitive);
+    return { field: field.name, get, test: member, negated: e.negated, terms };
   }
 
   private comparatorFolded(field: Field, literal: Literal) {
@@ -266,7 +299,7 @@ export class QueryCompiler {
   }
 
   /** startsWith, endsWith, stringContains and cidrMatch on a field: queries over each value. */
-  private functionQuery(e: FunctionCall, field: Field): EventPredicate {
+  private functionQuery(e: FunctionCall, field: Field): FieldQuery {
     const get = this.fieldGetter(field);
     const fn = lookupFunction(e.name)!;
     const rest = e.args.slice(1).map((a) => this.constant(a).value);
@@ -279,7 +312,7 @@ export class QueryCompiler {
       args[0] = v;
       return fn.evaluate(args, types, ci) === true;
     };
-    return (ev) => someValue(get(ev), test);
+    return { field: field.name, get, test, negated: false };
   }
 
   /** A script evaluated per event: true, false or null, over every combination of its fields' values. */
@@ -361,6 +394,34 @@ export class FieldEvaluationError extends Error {
     super(`field [${field}] cannot be evaluated: it is a runtime field whose script eqlite cannot run`);
   }
 }
+
+/**
+ * A condition on one field: it holds when some value of the field passes `test` — or, when
+ * `negated`, when none does (a missing field included).
+ */
+export interface FieldQuery {
+  /** the field as the query names it */
+  field: string;
+  get: FieldGetter;
+  test: (value: string | number | boolean) => boolean;
+  negated: boolean;
+  /**
+   * When `test` is exactly "the value, folded if caseInsensitive, is one of these strings"
+   * (and no number or boolean value can pass): the strings, for indexing.
+   */
+  terms?: { values: ReadonlySet<string>; caseInsensitive: boolean };
+}
+
+export function predicateOf(q: FieldQuery): EventPredicate {
+  const { get, test } = q;
+  return q.negated ? (ev) => !someValue(get(ev), test) : (ev) => someValue(get(ev), test);
+}
+
+const anyValue = () => true;
+const noValue = () => false;
+/** Text that a number or a boolean value could also be compared equal to (`"5"`, `"0x10"`, `"true"`). */
+const readsAsNumberOrBoolean = (text: string) =>
+  text.trim() === "" || !Number.isNaN(Number(text)) || /^(?:true|false)$/i.test(text);
 
 const QUERY_FUNCTIONS: ReadonlySet<string> = new Set([
   "startswith",

@@ -1,4 +1,4 @@
-import { prepareQuery, type QueryOptions } from "./compile-query.ts";
+import { type PreparedQuery, prepareQuery, type QueryOptions } from "./compile-query.ts";
 import type { JoinKey } from "./correlate/join-key.ts";
 import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
 import {
@@ -67,12 +67,13 @@ const ADVANCE_EVERY = 256;
  * through the same SequenceRunner as a batch search, so both give the same answer.
  */
 export function createQueryStream<Tag = undefined>(
-  text: string | Source,
+  text: string | Source | PreparedQuery,
   options: QueryStreamOptions,
   onMatch: (match: StreamMatch<Tag>) => void,
   onError: (error: unknown, event: Event) => void = () => {},
 ): QueryStream<Tag> {
-  const prepared = prepareQuery(text, options);
+  // A prepared query is shared by every stream of a rule (one per replayed window).
+  const prepared = typeof text === "object" && "statement" in text ? text : prepareQuery(text, options);
   const compiler = prepared.compiler();
   const query = prepared.statement.query;
   const stats: QueryStreamStats = { events: 0, errors: 0, untimed: 0, late: 0, forced: 0, buffered: 0 };

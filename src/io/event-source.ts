@@ -10,6 +10,7 @@
 import { createReadStream } from "node:fs";
 import { CorruptStreamError, decompress, readAll } from "./decompress.ts";
 import { explainJsonError, lineColumnAt } from "./json-error.ts";
+import type { LineFilter } from "./line-filter.ts";
 
 export interface SourceEvent {
   event: Record<string, unknown>;
@@ -36,10 +37,18 @@ export interface ReadOptions {
   maxDocumentBytes?: number;
   /** read size for files; small values exist for tests of chunk boundaries. Default 1 MiB. */
   highWaterMark?: number;
+  /**
+   * The raw-line prefilter: NDJSON lines holding one `{...}` object that it rejects are
+   * counted in `skipped` and never parsed (nor checked: a malformed line it rejects is not
+   * reported). The first line of each source always goes the full way.
+   */
+  lineFilter?: LineFilter;
 }
 
 export interface ReadStats {
   events: number;
+  /** lines the prefilter decided no rule can match: neither parsed nor counted in `events` */
+  skipped: number;
   problems: number;
   /** decoded (decompressed) bytes */
   bytes: number;
@@ -145,7 +154,7 @@ async function* decodeSources(
     maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT,
   };
   for (const source of sources) {
-    const decoder = new EventDecoder(source.name, limits);
+    const decoder = new EventDecoder(source.name, limits, options.lineFilter, stats);
     const out = decoder.out;
     let corrupt: CorruptStreamError | undefined;
     try {
@@ -206,7 +215,7 @@ async function* asBuffers(
   }
 }
 
-const emptyStats = (): ReadStats => ({ events: 0, problems: 0, bytes: 0, inputBytes: 0 });
+const emptyStats = (): ReadStats => ({ events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 });
 const highWaterMark = (options: ReadOptions): number => options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK;
 const isProblem = (item: SourceEvent | DecodeProblem): item is DecodeProblem =>
   (item as SourceEvent).event === undefined;
@@ -286,12 +295,19 @@ class EventDecoder {
   /** the record is the first-line candidate: if it never completes, the input was NDJSON after all */
   private recordIsCandidate = false;
 
-  constructor(source: string, limits: Limits) {
+  constructor(
+    source: string,
+    limits: Limits,
+    private readonly lineFilter?: LineFilter,
+    private readonly stats?: ReadStats,
+  ) {
     this.source = source;
     this.limits = limits;
   }
 
   push(chunk: Buffer): void {
+    // a stream may hand back the same memory with new bytes: nothing found in it before holds
+    this.lineFilter?.reset();
     this.feed(chunk);
     this.offset += chunk.length;
   }
@@ -425,6 +441,17 @@ class EventDecoder {
     if (start === end) return;
     const first = buf[start];
     if (first !== LBRACE && isBlank(buf, start, end)) return;
+    if (
+      this.lineFilter !== undefined &&
+      first === LBRACE &&
+      !this.firstLineMayOpenDocument &&
+      this.candidate === undefined &&
+      lastByte(buf, start, end) === RBRACE &&
+      !this.lineFilter.accepts(buf, start, end)
+    ) {
+      this.stats!.skipped++;
+      return;
+    }
     const text = buf.toString("utf8", start, end);
     let value: unknown;
     try {
@@ -763,6 +790,13 @@ function describe(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
   return typeof value === "string" ? "a string" : typeof value === "number" ? "a number" : "a boolean";
+}
+
+/** The last byte of a line that is not JSON whitespace, or -1. */
+function lastByte(buf: Buffer, start: number, end: number): number {
+  let i = end - 1;
+  while (i >= start && (buf[i] === SPACE || buf[i] === TAB || buf[i] === CR)) i--;
+  return i >= start ? buf[i] : -1;
 }
 
 function isBlank(buf: Buffer, start: number, end: number): boolean {

@@ -31,6 +31,12 @@ export interface CompiledRuleQuery {
   tiebreakerField?: string;
   /** distinct field names the query reads */
   fields: string[];
+  /**
+   * The query as scan and serve execute it: without the catalog's types, each value read as
+   * what it is (the catalog checks the rule; real events need not follow it). Prepared on
+   * first use and shared by the rule's streams, its index entry and the prefilter.
+   */
+  execution(): PreparedQuery;
 }
 
 export interface CompileOptions {
@@ -93,6 +99,7 @@ export function compileRule(
       timestampField,
       tiebreakerField: rule.tiebreaker_field,
       fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
+      execution: once(() => prepareQuery(location.source, { eventCategoryField, timestampField })),
     };
   } catch (error) {
     if (!(error instanceof EqlError)) throw error;
@@ -125,4 +132,12 @@ export function compileRule(
 function unplacedQuery(query: string, file: string, locator: RuleLocator): QueryLocation {
   const at = locator.at(["query"]);
   return { source: { body: query, name: file }, positionOf: () => at };
+}
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => {
+    value ??= make();
+    return value;
+  };
 }

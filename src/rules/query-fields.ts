@@ -1,14 +1,7 @@
 import type { EventQuery, Field, Statement } from "../eql/ast.ts";
 import { walk } from "../eql/validation/validate.ts";
 
-/** The event queries of a statement: the query itself, or each sequence/sample term, then `until`. */
-export function eventQueriesOf(statement: Statement): EventQuery[] {
-  const query = statement.query;
-  if (query.kind === "EventQuery") return [query];
-  const terms = query.terms.map((t) => t.query);
-  if (query.kind === "SequenceQuery" && query.until) terms.push(query.until.query);
-  return terms;
-}
+export { eventQueriesOf } from "../eql/event-queries.ts";
 
 /** Every field a query reads, in the order written: conditions, join keys, `until`. */
 export function queryFields(statement: Statement): Field[] {

@@ -1,5 +1,8 @@
+import type { Event } from "../eql/field-access.ts";
+import { type Requirement, statementRequirement } from "../eql/requirement.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
 import type { LoadedRule } from "./loaded-rule.ts";
+import { indexKey, TermIndex } from "./term-index.ts";
 
 /** A rule the engine can run: an `eql` rule whose query compiled. */
 export type ExecutableRule = LoadedRule & { query: CompiledRuleQuery };
@@ -21,6 +24,13 @@ export interface RuleSet {
   readonly notExecutable: Readonly<Record<string, number>>;
   /** the rules an event with these `event.category` values may match, in load order */
   candidates(categories: readonly string[]): readonly ExecutableRule[];
+  /**
+   * The rules this event may match, in load order: its categories' rules, narrowed by the
+   * term index to those whose keyed field values the event has.
+   */
+  select(event: Event, categories: readonly string[]): readonly ExecutableRule[];
+  /** what an event must have for each rule to match it (same order as `rules`) */
+  readonly requirements: readonly Requirement[];
 }
 
 const DEFAULT_CATEGORY_FIELD = "event.category";
@@ -49,22 +59,38 @@ export function buildRuleSet(loaded: readonly LoadedRule[]): RuleSet {
   }
 
   const order = new Map(rules.map((r, i) => [r, i]));
+  const requirements = rules.map(requirementOfRule);
+  const keys = requirements.map(indexKey);
   // events repeat the same few category combinations: each is worked out once
-  const memo = new Map<string, readonly ExecutableRule[]>();
-  const candidates = (eventCategories: readonly string[]): readonly ExecutableRule[] => {
+  const memo = new Map<string, { rules: readonly ExecutableRule[]; index: TermIndex<ExecutableRule> }>();
+  const byCategories = (eventCategories: readonly string[]) => {
     const key =
       eventCategories.length === 1 ? eventCategories[0] : [...eventCategories].sort().join("\u0000");
     let found = memo.get(key);
     if (!found) {
       const chosen = new Set<ExecutableRule>(anyCategory);
       for (const c of eventCategories) for (const r of byCategory.get(c) ?? []) chosen.add(r);
-      found = [...chosen].sort((a, b) => order.get(a)! - order.get(b)!);
+      const sorted = [...chosen].sort((a, b) => order.get(a)! - order.get(b)!);
+      const entries = sorted.map((item) => {
+        const position = order.get(item)!;
+        return { item, position, key: keys[position] };
+      });
+      found = { rules: sorted, index: new TermIndex(entries, rules.length) };
       memo.set(key, found);
     }
     return found;
   };
+  const candidates = (eventCategories: readonly string[]) => byCategories(eventCategories).rules;
+  const select = (event: Event, eventCategories: readonly string[]) =>
+    byCategories(eventCategories).index.select(event);
 
-  return { rules, byCategory, anyCategory, notExecutable, candidates };
+  return { rules, byCategory, anyCategory, notExecutable, candidates, select, requirements };
+}
+
+/** A rule's requirement, read from the query as it executes (see CompiledRuleQuery.execution). */
+function requirementOfRule(rule: ExecutableRule): Requirement {
+  const execution = rule.query.execution();
+  return statementRequirement(execution.compiler(), execution.statement, rule.query.eventCategoryField);
 }
 
 /**

@@ -71,7 +71,7 @@ test("NDJSON with CRLF line ends and blank lines", async () => {
   assert.deepEqual(lines(events), [1, 4, 6]);
   assert.equal(events[0].source, file);
   assert.deepEqual(problems, []);
-  assert.deepEqual(stats, { events: 3, problems: 0, bytes: 33, inputBytes: 33 });
+  assert.deepEqual(stats, { events: 3, skipped: 0, problems: 0, bytes: 33, inputBytes: 33 });
 });
 
 test("malformed lines are reported with line and column, counted, and skipped", async () => {
@@ -86,7 +86,13 @@ test("malformed lines are reported with line and column, counted, and skipped", 
     { source: file, line: 5, column: 7, reason: "invalid JSON: Expected ',' or '}' after property value" },
   ]);
   assert.equal(format(problems[0]), `${file}:2:7: invalid JSON: Unexpected token '}'`);
-  assert.deepEqual(stats, { events: 3, problems: 3, bytes: text.length, inputBytes: text.length });
+  assert.deepEqual(stats, {
+    events: 3,
+    skipped: 0,
+    problems: 3,
+    bytes: text.length,
+    inputBytes: text.length,
+  });
 });
 
 test("format without a column", () => {
