@@ -159,10 +159,10 @@ interface ScanResult {
   error?: string;
 }
 
-function scan(target: string, rules: string, targetRatio: number): ScanResult {
+function scan(target: string, rules: string, targetRatio: number, extra: string[] = []): ScanResult {
   const fl = floor();
-  const args = [...cli, "scan", "-q", "--format", "summary", "--rules", rules, input];
-  const command = `${cliLabel} scan -q --format summary --rules ${rules} <input>`;
+  const args = [...cli, "scan", "-q", "--format", "summary", ...extra, "--rules", rules, input];
+  const command = `${cliLabel} scan -q --format summary ${extra.map((a) => `${a} `).join("")}--rules ${rules} <input>`;
   const c = runNode(args);
   if (!c.ok) return { target, command, floor: fl, targetRatio, error: firstError(c) };
   const eq = throughput(c);
@@ -184,6 +184,10 @@ const seedRule = existsSync(join(shared, "seed/interactive_exec_container.toml")
 console.log(`\nP1: seed rule alone (${seedRule})`);
 const p1 = scan("P1", seedRule, 2);
 report(p1);
+// Not a target: what the prefilter is worth, every line parsed and matched.
+console.log("\nP1 with --no-prefilter (for comparison)");
+const p1Unfiltered = scan("P1 --no-prefilter", seedRule, 2, ["--no-prefilter"]);
+report(p1Unfiltered);
 
 // --- P2 ------------------------------------------------------------------------------
 const corpus = join(shared, "corpus/detection-rules");
@@ -341,7 +345,7 @@ writeFileSync(
       },
       eqlite: cliLabel,
       input: { events: eventCount, seed: Number(values.seed), bytes: inputBytes },
-      results: { P1: p1, P2: p2, P3: p3, P4: p4 },
+      results: { P1: p1, P1NoPrefilter: p1Unfiltered, P2: p2, P3: p3, P4: p4 },
     },
     null,
     2,

@@ -1,3 +1,5 @@
+import { compileIndexPatterns } from "../engine/index-pattern.ts";
+import { eventQueriesOf } from "../eql/event-queries.ts";
 import type { Event } from "../eql/field-access.ts";
 import { type Requirement, statementRequirement } from "../eql/requirement.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
@@ -25,15 +27,17 @@ export interface RuleSet {
   /** the rules an event with these `event.category` values may match, in load order */
   candidates(categories: readonly string[]): readonly ExecutableRule[];
   /**
-   * The rules this event may match, in load order: its categories' rules, narrowed by the
-   * term index to those whose keyed field values the event has.
+   * The rules this event may match, in load order: its categories' rules whose `index`
+   * patterns cover the event's index (undefined: every rule), narrowed by the term index to those whose keyed field values the event has, then to those with a term
+   * (or `until`) the event matches — so a rule's stream sees only events it can use.
    */
-  select(event: Event, categories: readonly string[]): readonly ExecutableRule[];
+  select(event: Event, categories: readonly string[], index: string | undefined): readonly ExecutableRule[];
   /** what an event must have for each rule to match it (same order as `rules`) */
   readonly requirements: readonly Requirement[];
 }
 
 const DEFAULT_CATEGORY_FIELD = "event.category";
+const MAX_MEMO = 4096;
 
 export function buildRuleSet(loaded: readonly LoadedRule[]): RuleSet {
   const rules: ExecutableRule[] = [];
@@ -62,29 +66,59 @@ export function buildRuleSet(loaded: readonly LoadedRule[]): RuleSet {
   const requirements = rules.map(requirementOfRule);
   const keys = requirements.map(indexKey);
   // events repeat the same few category combinations: each is worked out once
+  const inIndex = rules.map((r) => compileIndexPatterns(r.rule.index as readonly string[] | undefined));
   const memo = new Map<string, { rules: readonly ExecutableRule[]; index: TermIndex<ExecutableRule> }>();
-  const byCategories = (eventCategories: readonly string[]) => {
-    const key =
+  const byCategories = (eventCategories: readonly string[], eventIndex?: string) => {
+    const categoryKey =
       eventCategories.length === 1 ? eventCategories[0] : [...eventCategories].sort().join("\u0000");
+    const key = eventIndex === undefined ? categoryKey : `${categoryKey}\u0001${eventIndex}`;
     let found = memo.get(key);
     if (!found) {
       const chosen = new Set<ExecutableRule>(anyCategory);
       for (const c of eventCategories) for (const r of byCategory.get(c) ?? []) chosen.add(r);
-      const sorted = [...chosen].sort((a, b) => order.get(a)! - order.get(b)!);
+      const sorted = [...chosen]
+        .filter((r) => inIndex[order.get(r)!](eventIndex))
+        .sort((a, b) => order.get(a)! - order.get(b)!);
       const entries = sorted.map((item) => {
         const position = order.get(item)!;
         return { item, position, key: keys[position] };
       });
       found = { rules: sorted, index: new TermIndex(entries, rules.length) };
+      // categories and indices come from events: the memo must not grow without bound
+      if (memo.size >= MAX_MEMO) memo.clear();
       memo.set(key, found);
     }
     return found;
   };
   const candidates = (eventCategories: readonly string[]) => byCategories(eventCategories).rules;
-  const select = (event: Event, eventCategories: readonly string[]) =>
-    byCategories(eventCategories).index.select(event);
+  const termMatchers = rules.map(termMatcherOf);
+  const select = (event: Event, eventCategories: readonly string[], eventIndex: string | undefined) => {
+    const chosen: ExecutableRule[] = [];
+    for (const rule of byCategories(eventCategories, eventIndex).index.select(event)) {
+      if (termMatchers[order.get(rule)!](event)) chosen.push(rule);
+    }
+    return chosen;
+  };
 
   return { rules, byCategory, anyCategory, notExecutable, candidates, select, requirements };
+}
+
+/**
+ * Whether an event matches some term of the rule, as its stream will test it. A term that
+ * fails to evaluate lets the event through: the stream then reports the failure.
+ */
+function termMatcherOf(rule: ExecutableRule): (event: Event) => boolean {
+  const execution = rule.query.execution();
+  const compiler = execution.compiler();
+  const terms = eventQueriesOf(execution.statement).map((q) => compiler.compileEventQuery(q));
+  return (event) => {
+    try {
+      for (const term of terms) if (term(event)) return true;
+      return false;
+    } catch {
+      return true;
+    }
+  };
 }
 
 /** A rule's requirement, read from the query as it executes (see CompiledRuleQuery.execution). */
