@@ -18,6 +18,8 @@ export interface SourceEvent {
   source: string;
   /** 1-based line of the event's first line */
   line: number;
+  /** the line as read, for blocks decoded by `decodeNdjsonBlock` */
+  text?: string;
 }
 
 export interface DecodeProblem {
@@ -220,6 +222,30 @@ const highWaterMark = (options: ReadOptions): number => options.highWaterMark ??
 const isProblem = (item: SourceEvent | DecodeProblem): item is DecodeProblem =>
   (item as SourceEvent).event === undefined;
 
+/**
+ * A block of whole NDJSON lines cut from inside a file (a worker's share): decoded alone,
+ * with line numbers from `firstLine`, events keeping their text. The first line gets no
+ * special treatment: the caller has seen the file begin as NDJSON.
+ */
+export function decodeNdjsonBlock(
+  buf: Buffer,
+  source: string,
+  firstLine: number,
+  options: { lineFilter?: LineFilter; maxLineBytes?: number } = {},
+): { items: (SourceEvent | DecodeProblem)[]; skipped: number; lines: number } {
+  const stats = emptyStats();
+  const limits: Limits = {
+    maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
+    maxDocumentBytes: DEFAULT_MAX_DOCUMENT,
+  };
+  const decoder = new EventDecoder(source, limits, options.lineFilter, stats, { firstLine });
+  decoder.push(buf);
+  decoder.end();
+  return { items: decoder.out, skipped: stats.skipped, lines: decoder.nextLine - firstLine };
+}
+
+export const isDecodeProblem = isProblem;
+
 // ---------------------------------------------------------------------------------------------
 // The decoder: a push-based state machine, so it works on any sequence of chunks.
 
@@ -300,9 +326,23 @@ class EventDecoder {
     limits: Limits,
     private readonly lineFilter?: LineFilter,
     private readonly stats?: ReadStats,
+    /** a block of whole NDJSON lines from inside a file, starting at this line; events keep their text */
+    block?: { firstLine: number },
   ) {
     this.source = source;
     this.limits = limits;
+    if (block) {
+      this.mode = NDJSON;
+      this.line = block.firstLine;
+      this.keepText = true;
+    }
+  }
+
+  private readonly keepText: boolean = false;
+
+  /** the line the next byte belongs to */
+  get nextLine(): number {
+    return this.line;
   }
 
   push(chunk: Buffer): void {
@@ -462,6 +502,8 @@ class EventDecoder {
     }
     this.firstLineMayOpenDocument = false;
     if (this.candidate !== undefined) this.resolveCandidate(value, text, line);
+    else if (this.keepText && isObject(value))
+      this.out.push({ event: value, source: this.source, line, text });
     else this.emit(value, line, undefined);
   }
 

@@ -1,0 +1,117 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import test from "node:test";
+import fc from "fast-check";
+import { DetectionEngine, type EventOrigin } from "../../src/engine/detection-engine.ts";
+import { eventsThroughWorkers } from "../../src/engine/match-workers.ts";
+import type { Event } from "../../src/eql/field-access.ts";
+import { createEventReader, type DecodeProblem, type ReadStats } from "../../src/io/event-source.ts";
+import { loadRules } from "../../src/rules/load-rules.ts";
+import { buildRuleSet } from "../../src/rules/rule-set.ts";
+import { simulate } from "../../src/sim/index.ts";
+
+/**
+ * Worker threads must change nothing but speed: the same alerts, in the same order, the same
+ * problems at the same lines, the same count of events — whatever the block size, with the
+ * prefilter on or off.
+ */
+
+const dir = mkdtempSync(join(tmpdir(), "eqlite-workers-"));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+const ruleSet = buildRuleSet((await loadRules([join(import.meta.dirname, "../../rules")])).rules);
+const now = new Date("2026-09-01T00:00:00Z");
+const stats = (): ReadStats => ({ events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 });
+
+async function run(input: AsyncIterable<{ event: Event; origin: EventOrigin }>) {
+  const alerts: string[] = [];
+  const engine = new DetectionEngine(ruleSet, {
+    mode: "batch",
+    now,
+    onAlert: (alert) => alerts.push(alert["kibana.alert.uuid"] as string),
+  });
+  for await (const { event, origin } of input) engine.push(event, origin);
+  engine.finish();
+  return alerts;
+}
+
+async function* mainThread(path: string, onProblem: (p: DecodeProblem) => void, s: ReadStats) {
+  const reader = createEventReader([path], { onProblem });
+  for await (const { event, source, line } of reader.events) yield { event, origin: { source, line } };
+  s.events = reader.stats.events;
+}
+
+/** Simulated telemetry with the odd lines a real file has: malformed, blank, escaped, too long. */
+function input(seed: number, path: string): void {
+  const lines = [...simulate({ events: 600, seed, attackRate: 0.05 })];
+  lines.splice(7, 0, "{not json");
+  lines.splice(50, 0, "");
+  lines.splice(90, 0, lines[89].replace(/"process"/, '"\\u0070rocess"'));
+  lines.splice(120, 0, `{"message":"${"x".repeat(70_000)}"}`);
+  lines.splice(300, 0, "[1, 2]");
+  writeFileSync(path, `${lines.join("\n")}\n`);
+}
+
+test("with workers: the same alerts in the same order, the same problems and counts", async () => {
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 1, max: 1000 }),
+      fc.integer({ min: 512, max: 200_000 }),
+      fc.integer({ min: 1, max: 3 }),
+      fc.boolean(),
+      async (seed, blockBytes, workers, prefilter) => {
+        const path = join(dir, `events-${seed}.ndjson`);
+        input(seed, path);
+        const expectedProblems: string[] = [];
+        const expectedStats = stats();
+        const expected = await run(
+          mainThread(path, (p) => expectedProblems.push(`${p.line}: ${p.reason}`), expectedStats),
+        );
+        const problems: string[] = [];
+        const got = stats();
+        const alerts = await run(
+          eventsThroughWorkers(
+            [path],
+            ruleSet.rules,
+            {
+              workers,
+              prefilter,
+              blockBytes,
+              maxLineBytes: 65_536,
+              onProblem: (p) => problems.push(`${p.line}: ${p.reason}`),
+            },
+            got,
+          ),
+        );
+        assert.ok(expected.length > 0, "the simulated stories alert");
+        assert.deepEqual(alerts, expected);
+        // the main-thread reader allows 16 MiB lines: the 70 KB line is only too long for the workers here
+        assert.deepEqual(
+          problems.filter((p) => !p.includes("longer than")),
+          expectedProblems,
+        );
+        assert.ok(
+          problems.some((p) => /^121: line longer than/.test(p)),
+          problems.join("\n"),
+        );
+        assert.equal(got.events + got.skipped, expectedStats.events - 1);
+      },
+    ),
+    { numRuns: 6 },
+  );
+});
+
+test("a file that is not NDJSON is read on the main thread", async () => {
+  const path = join(dir, "array.json");
+  const events = [...simulate({ events: 50, seed: 3, attackRate: 0.2 })].map((l) => JSON.parse(l));
+  writeFileSync(path, JSON.stringify(events, null, 2));
+  const expected = await run(mainThread(path, () => {}, stats()));
+  const got = stats();
+  const alerts = await run(
+    eventsThroughWorkers([path], ruleSet.rules, { workers: 1, prefilter: true, onProblem: () => {} }, got),
+  );
+  assert.deepEqual(alerts, expected);
+  assert.equal(got.events, 50);
+});
