@@ -6,6 +6,7 @@ import { registerDemoCommand } from "./demo.ts";
 import { registerExplainCommand } from "./explain.ts";
 import { registerQueryCommand } from "./query.ts";
 import { registerScanCommand } from "./scan.ts";
+import { registerServeCommand } from "./serve.ts";
 import { registerSimulateCommand } from "./simulate.ts";
 import { registerTestCommand } from "./test-rules.ts";
 import { registerValidateCommand } from "./validate.ts";
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerTestCommand(program);
   registerCoverageCommand(program);
   registerExplainCommand(program);
+  registerServeCommand(program);
   return program;
 }
 

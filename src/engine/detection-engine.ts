@@ -6,7 +6,9 @@ import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
 import { type AlertRule, ruleUuid } from "./alert-rule.ts";
 import { descendsFromRule } from "./ancestors.ts";
+import { parseDuration } from "./date-math.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
+import { canonicalJson } from "./json-tree.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
 import { type SourceIdentity, sourceIdentity } from "./source-identity.ts";
 import {
@@ -24,6 +26,15 @@ import { compileWindowTime, type RuleRun, type WindowSettings } from "./window.t
 export interface EventOrigin {
   source: string;
   line: number;
+  /**
+   * The index the input wrote the event to (an Elasticsearch `_bulk` action's `_index`, the
+   * index of an HTTP ingest). It decides which rules see the event (their `index` patterns) and
+   * names the alert's source document (`kibana.alert.ancestors[].index`), so nothing synthetic
+   * has to be added to the event itself. Without one, the event's `data_stream.*` decide.
+   */
+  index?: string;
+  /** the document id the input gave (a `_bulk` action's `_id`): the source identity's id */
+  id?: string;
 }
 
 export interface EngineOptions {
@@ -31,13 +42,17 @@ export interface EngineOptions {
    * batch: the whole input is one window — events are put in order before
    * sequences run, and each rule alerts its most recent `max_signals` matches, as
    * Kibana's EQL search does. follow: alerts leave as matches complete; the first
-   * `max_signals` per rule are alerted and the rest counted.
+   * `max_signals` of each rule `interval` (a wall-clock window, as each scheduled
+   * execution of the rule in Kibana alerts at most max_signals) are alerted and the
+   * rest counted.
    */
   mode: "batch" | "follow";
+  /** follow mode: the wall clock (ms) for max_signals windows and idle flushes; Date.now by default */
+  clock?: () => number;
   /** follow mode: how late (ms) an event may arrive and still be put in order */
   allowedLatenessMs?: number;
-  /** the execution time written into alerts */
-  now: Date;
+  /** the execution time written into alerts; a function for a service, whose alerts are made as it runs */
+  now: Date | (() => Date);
   /**
    * Replayed rule executions (`--from/--to`, `--now`): each run sees only the
    * events whose window time (timestamp_override, falling back to @timestamp) is
@@ -76,10 +91,14 @@ interface Search {
   stream: QueryStream<Tagged>;
   /** batch: matches kept until the end, to alert the most recent max_signals */
   pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
+  /** follow mode: the clock (ms) when an event last reached the stream, for idle flushes */
+  lastPush: number;
 }
 
 interface RuleState {
   rule: ExecutableRule;
+  /** the rule's content: a reloaded rule with the same key keeps this state */
+  key: string;
   params: AlertRule;
   uuid: string;
   index: IndexMatcher;
@@ -98,7 +117,37 @@ interface RuleState {
     /** follow mode: the start of each open group */
     open: Map<string, bigint>;
   };
+  /** follow mode: alerts in the current `interval` window, counted against max_signals */
+  window: { length: number; index: number; alerts: number };
+  /** the search cannot be flushed early: a trailing missing event is decided only by time passing */
+  holdsForTime: boolean;
+  /** events that reached the query */
+  evaluated: number;
   stats: RuleStats;
+}
+
+/** What a hot reload did, by rule_id. */
+export interface ReloadSummary {
+  /** unchanged rules: their partial sequences, suppression groups and counters carry over */
+  kept: string[];
+  added: string[];
+  /** same rule_id, new content: started afresh (counters carry over) */
+  changed: string[];
+  /** gone from the new set: their partial sequences are dropped */
+  removed: string[];
+}
+
+/** What a rule does and holds between events, for metrics. */
+export interface RuleActivity {
+  rule_id: string;
+  /** events that reached the rule's query: its index patterns and exceptions passed */
+  evaluated: number;
+  /** partial sequences waiting for their next event */
+  openSequences: number;
+  /** events held for ordering behind the watermark */
+  buffered: number;
+  /** events that came later than the allowed lateness (dropped) */
+  late: number;
 }
 
 interface Tagged {
@@ -119,22 +168,51 @@ const BATCH_BUFFER = 5_000_000;
  * matches become Kibana-shaped alerts with stable ids, de-duplicated.
  */
 export class DetectionEngine {
-  private readonly states: RuleState[];
-  private readonly byRule = new Map<ExecutableRule, RuleState>();
+  private ruleSet: RuleSet;
+  private states: RuleState[];
+  private byRule = new Map<ExecutableRule, RuleState>();
   private readonly seen = new Set<string>();
+  private readonly clock: () => number;
   private current: EventOrigin | undefined;
   events = 0;
 
   constructor(
-    private readonly ruleSet: RuleSet,
+    ruleSet: RuleSet,
     private readonly options: EngineOptions,
   ) {
+    this.clock = options.clock ?? Date.now;
+    this.ruleSet = ruleSet;
     this.states = ruleSet.rules.map((rule) => this.stateFor(rule));
     for (const s of this.states) this.byRule.set(s.rule, s);
   }
 
   get ruleStats(): RuleStats[] {
     return this.states.map((s) => s.stats);
+  }
+
+  /** The rule set running now (the last one swapped in by `reload`). */
+  get rules(): RuleSet {
+    return this.ruleSet;
+  }
+
+  /** Per rule: events evaluated, and the state it holds between events (open sequences, events waiting for order). */
+  activity(): RuleActivity[] {
+    return this.states.map((s) => {
+      const out: RuleActivity = {
+        rule_id: s.rule.rule.rule_id,
+        evaluated: s.evaluated,
+        openSequences: 0,
+        buffered: 0,
+        late: 0,
+      };
+      for (const search of s.searches.values()) {
+        const stats = search.stream.stats;
+        out.openSequences += stats.sequences?.open ?? 0;
+        out.buffered += stats.buffered;
+        out.late += stats.late;
+      }
+      return out;
+    });
   }
 
   push(event: Event, origin: EventOrigin): void {
@@ -145,9 +223,10 @@ export class DetectionEngine {
       if (typeof v === "string") categories.push(v);
       return false;
     });
-    const index = eventIndex(event);
+    const index = origin.index ?? eventIndex(event);
+    const follow = this.options.mode === "follow";
     let tagged: Tagged | undefined;
-    for (const rule of this.ruleSet.candidates(categories)) {
+    for (const rule of this.ruleSet.select(event, categories, index)) {
       const state = this.byRule.get(rule)!;
       if (state.stats.disabled || !state.index(index)) continue;
       try {
@@ -155,12 +234,92 @@ export class DetectionEngine {
           state.stats.excepted++;
           continue;
         }
-        tagged ??= { origin, identity: lazyIdentity(event) };
-        for (const run of this.runsOf(state, event)) this.search(state, run).stream.push(event, tagged);
+        state.evaluated++;
+        tagged ??= { origin, identity: lazyIdentity(event, origin) };
+        for (const run of this.runsOf(state, event)) {
+          const search = this.search(state, run);
+          if (follow) search.lastPush = this.clock();
+          search.stream.push(event, tagged);
+        }
       } catch (error) {
         this.fail(state, error);
       }
     }
+  }
+
+  /**
+   * Follow mode, when events stop coming: a sequence's last event waits behind the
+   * watermark (the newest event time minus the allowed lateness), which only newer
+   * events move. A stream that has had no event for `idleMs` of wall-clock time has
+   * been given its lateness: what it holds is released in order, so the alerts it
+   * completes leave now rather than with the next event. An event older than what
+   * was released arrives late from then on (counted). Sequences that end in a missing
+   * event are left alone: only event time passing can decide them.
+   */
+  flushIdle(idleMs: number): number {
+    let flushed = 0;
+    const now = this.clock();
+    for (const state of this.states) {
+      if (state.stats.disabled || state.holdsForTime) continue;
+      for (const search of state.searches.values()) {
+        if (search.stream.stats.buffered === 0 || now - search.lastPush < idleMs) continue;
+        try {
+          search.stream.flush();
+          flushed++;
+        } catch (error) {
+          this.fail(state, error);
+        }
+      }
+    }
+    return flushed;
+  }
+
+  /**
+   * Swaps in a new rule set between two events. A rule whose content (the whole rule,
+   * query included) is unchanged keeps its partial sequences, suppression groups,
+   * max_signals window and counters; a changed or new rule starts afresh; a removed
+   * rule's state is dropped. The caller validates the new set first: this cannot fail.
+   */
+  reload(ruleSet: RuleSet, options: Pick<EngineOptions, "exceptionsFor"> = {}): ReloadSummary {
+    if ("exceptionsFor" in options) this.options.exceptionsFor = options.exceptionsFor;
+    const summary: ReloadSummary = { kept: [], added: [], changed: [], removed: [] };
+    const oldByKey = new Map(this.states.map((s) => [s.key, s]));
+    const oldById = new Map(this.states.map((s) => [s.rule.rule.rule_id, s]));
+    const reused = new Set<RuleState>();
+    const states: RuleState[] = [];
+    for (const rule of ruleSet.rules) {
+      const key = ruleKey(rule);
+      const old = oldByKey.get(key);
+      if (old && !reused.has(old)) {
+        reused.add(old);
+        old.rule = rule;
+        old.keep = this.options.exceptionsFor?.(rule);
+        states.push(old);
+        summary.kept.push(rule.rule.rule_id);
+        continue;
+      }
+      const fresh = this.stateFor(rule);
+      const previous = oldById.get(rule.rule.rule_id);
+      if (previous && !reused.has(previous)) {
+        // counters are monotonic for metrics; the state machine is new
+        Object.assign(fresh.stats, { ...previous.stats, disabled: false });
+        fresh.evaluated = previous.evaluated;
+        fresh.stats.name = rule.rule.name;
+        fresh.stats.severity = rule.rule.severity;
+        summary.changed.push(rule.rule.rule_id);
+      } else {
+        summary.added.push(rule.rule.rule_id);
+      }
+      states.push(fresh);
+    }
+    const changed = new Set(summary.changed);
+    for (const s of this.states) {
+      if (!reused.has(s) && !changed.has(s.rule.rule.rule_id)) summary.removed.push(s.rule.rule.rule_id);
+    }
+    this.ruleSet = ruleSet;
+    this.states = states;
+    this.byRule = new Map(states.map((s) => [s.rule, s]));
+    return summary;
   }
 
   /** The end of the input: sequences still waiting complete, and batch alerts are written. */
@@ -211,6 +370,7 @@ export class DetectionEngine {
     return {
       suppression,
       rule,
+      key: ruleKey(rule),
       params,
       uuid: ruleUuid(params),
       index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
@@ -219,6 +379,9 @@ export class DetectionEngine {
       runs,
       windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
       searches: new Map(),
+      window: { length: intervalMs(rule), index: -1, alerts: 0 },
+      holdsForTime: endsWithMissingEvent(query),
+      evaluated: 0,
       stats,
     };
   }
@@ -241,9 +404,13 @@ export class DetectionEngine {
     if (search) return search;
     const query = state.rule.query;
     const batch = this.options.mode === "batch";
-    const created: Search = { pending: [], stream: undefined as unknown as QueryStream<Tagged> };
+    const created: Search = {
+      pending: [],
+      stream: undefined as unknown as QueryStream<Tagged>,
+      lastPush: 0,
+    };
     created.stream = createQueryStream<Tagged>(
-      query.prepared.source,
+      query.execution(),
       {
         eventCategoryField: query.eventCategoryField,
         timestampField: query.timestampField,
@@ -282,7 +449,13 @@ export class DetectionEngine {
       }
     }
     const limit = state.rule.rule.max_signals ?? 100;
-    if (state.stats.alerts >= limit) {
+    const window = state.window;
+    const index = Math.floor(this.clock() / window.length);
+    if (index !== window.index) {
+      window.index = index;
+      window.alerts = 0;
+    }
+    if (window.alerts >= limit) {
       state.stats.overLimit++;
       return;
     }
@@ -330,7 +503,8 @@ export class DetectionEngine {
   }
 
   private alert(state: RuleState, match: StreamMatch<Tagged>, suppression?: SuppressionInfo): void {
-    const options = { now: this.options.now, suppression };
+    const now = this.options.now;
+    const options = { now: typeof now === "function" ? now() : now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
       this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity(), options), [
@@ -362,7 +536,10 @@ export class DetectionEngine {
     }
     if (this.seen.size >= MAX_REMEMBERED_IDS) this.seen.delete(this.seen.values().next().value as string);
     this.seen.add(id);
-    if (counts) state.stats.alerts++;
+    if (counts) {
+      state.stats.alerts++;
+      state.window.alerts++;
+    }
     this.options.onAlert(alert, state.rule, origins);
   }
 
@@ -381,10 +558,31 @@ function timeReader(field: string): (event: Event) => bigint {
 
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
 
-function lazyIdentity(event: Event): () => SourceIdentity {
+function lazyIdentity(event: Event, origin: EventOrigin): () => SourceIdentity {
   let identity: SourceIdentity | undefined;
   return () => {
-    identity ??= sourceIdentity(event);
+    identity ??= sourceIdentity(event, { index: origin.index, id: origin.id });
     return identity;
   };
+}
+
+/** Two loads of the same rule text give the same key; any change to the rule gives another. */
+function ruleKey(rule: ExecutableRule): string {
+  return `${rule.rule.rule_id}\u0000${canonicalJson(rule.rule)}`;
+}
+
+/** The rule's `interval` in ms: Kibana runs it that often, each run alerting at most max_signals. */
+function intervalMs(rule: ExecutableRule): number {
+  try {
+    const ms = Number(parseDuration(rule.rule.interval ?? "5m") / 1_000_000n);
+    return ms > 0 ? ms : 300_000;
+  } catch {
+    return 300_000;
+  }
+}
+
+/** `sequence ... ![...]` at the end: a match is final only once maxspan has passed in event time. */
+function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
+  const q = query.prepared.statement.query;
+  return q.kind === "SequenceQuery" && q.terms.length > 0 && q.terms[q.terms.length - 1].missing;
 }

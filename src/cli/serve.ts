@@ -1,0 +1,83 @@
+import { type Command, Option } from "commander";
+import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
+import { createLogger } from "../server/logger.ts";
+import { RuleBundleError } from "../server/rule-bundle.ts";
+import { ServeError, startService } from "../server/service.ts";
+import { BUNDLED_RULES } from "./scan.ts";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function registerServeCommand(program: Command): void {
+  const command = program
+    .command("serve")
+    .description(
+      "the streaming service: events over HTTP (the Elasticsearch _bulk API and /ingest) through the rules, alerts out",
+    )
+    .option("--config <file>", "settings file, TOML (.toml) or JSON (env EQLITE_CONFIG)");
+  for (const s of SETTINGS) {
+    const flag = `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`;
+    const help = `${s.help} (env ${s.env})`;
+    if (s.kind === "list") command.addOption(new Option(flag, help).argParser(collect));
+    else if (s.kind === "bool") {
+      command.addOption(new Option(flag, help));
+      command.addOption(new Option(`--no-${s.flag}`, `turn ${s.flag} off`).hideHelp());
+    } else command.addOption(new Option(flag, help));
+  }
+  command.action(async (options: Record<string, unknown>, cmd: Command) => {
+    cmd.parent?.setOptionValue("exitCode", await runServe(options));
+  });
+}
+
+/**
+ * Runs the service until SIGTERM or SIGINT, which drain it (exit 0); SIGHUP reloads the
+ * rules. Exit 2 when the settings or the rules are invalid or the address is refused.
+ */
+export async function runServe(flags: Record<string, unknown>): Promise<number> {
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  let config: ReturnType<typeof resolveConfig>;
+  try {
+    config = resolveConfig({
+      file: flags.config as string | undefined,
+      env: process.env,
+      flags,
+      defaultRules: [BUNDLED_RULES],
+    });
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      err(`eqlite serve: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  const logger = createLogger(config.logLevel);
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(config, { logger });
+  } catch (error) {
+    if (error instanceof ServeError || error instanceof RuleBundleError) {
+      err(`eqlite serve: ${error.message}`);
+      return 2;
+    }
+    throw error;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "stop requested");
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      process.off("SIGHUP", hangup);
+      service.close().then(resolve, (error) => {
+        logger.error({ err: error }, "shutdown failed");
+        resolve();
+      });
+    };
+    const hangup = () => {
+      logger.info("SIGHUP: reloading rules");
+      void service.reload();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGHUP", hangup);
+  });
+  return 0;
+}

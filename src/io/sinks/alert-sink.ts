@@ -1,0 +1,18 @@
+import type { AlertDocument } from "../../engine/alert.ts";
+
+/**
+ * Where alerts go: stdout, files, webhooks, the embedded store.
+ *
+ * `write` resolves once the alerts are handled for good — written, delivered,
+ * or (for a sink that has one) put in its dead-letter file — and rejects when
+ * they are not, so the pipeline knows which events it may checkpoint past.
+ * Sinks never change the documents they are given: the same objects go to every
+ * sink. `close` finishes what was accepted (or gives up on it, rejecting those
+ * writes), then releases files and connections.
+ */
+export interface AlertSink {
+  /** unique among the sinks of a pipeline; names delivery records and log lines */
+  readonly name: string;
+  write(alerts: readonly AlertDocument[]): Promise<void>;
+  close(): Promise<void>;
+}

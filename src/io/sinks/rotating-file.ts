@@ -1,0 +1,127 @@
+import { type FileHandle, mkdir, open, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
+import type { AlertDocument } from "../../engine/alert.ts";
+import { formatNdjson } from "./alert-formats.ts";
+import type { AlertSink } from "./alert-sink.ts";
+
+export interface RotatingFileOptions {
+  /** the file written to; rotated copies are `<path>.1` (the newest) … `<path>.<keep>` */
+  path: string;
+  /** start a new file before a write would take the current one past this size (default 100 MiB) */
+  maxBytes?: number;
+  /** start a new file once the current one is this old (default: never by age) */
+  maxAgeMs?: number;
+  /** rotated files kept besides the current one (default 5); older ones are deleted */
+  keep?: number;
+  /** fdatasync after each write, so a written alert survives a power cut (default true) */
+  sync?: boolean;
+  name?: string;
+  /** the clock, in milliseconds (tests set it) */
+  now?: () => number;
+}
+
+const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
+const DEFAULT_KEEP = 5;
+
+/**
+ * Alerts as NDJSON files rotated by size and age, logrotate-style: the current
+ * file keeps its name, rotated ones are numbered from the newest. A write never
+ * splits across files: a batch larger than `maxBytes` gets a file of its own.
+ * Writes are applied one after another in the order they were made.
+ */
+export class RotatingFileSink implements AlertSink {
+  readonly name: string;
+  rotations = 0;
+  private readonly path: string;
+  private readonly maxBytes: number;
+  private readonly maxAgeMs: number | undefined;
+  private readonly keep: number;
+  private readonly sync: boolean;
+  private readonly now: () => number;
+  private handle: FileHandle | null = null;
+  private size = 0;
+  private openedAt = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(options: RotatingFileOptions) {
+    this.path = options.path;
+    this.name = options.name ?? `file:${options.path}`;
+    this.maxBytes = options.maxBytes ?? DEFAULT_MAX_BYTES;
+    this.maxAgeMs = options.maxAgeMs;
+    this.keep = options.keep ?? DEFAULT_KEEP;
+    this.sync = options.sync ?? true;
+    this.now = options.now ?? Date.now;
+    if (!(this.maxBytes > 0)) throw new RangeError(`maxBytes must be positive, not ${this.maxBytes}`);
+    if (!Number.isSafeInteger(this.keep) || this.keep < 0)
+      throw new RangeError(`keep must be a whole number of files, not ${this.keep}`);
+  }
+
+  write(alerts: readonly AlertDocument[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error(`${this.name} is closed`));
+    if (alerts.length === 0) return Promise.resolve();
+    let text = "";
+    for (const alert of alerts) text += formatNdjson(alert);
+    const run = this.chain.then(() => this.append(Buffer.from(text, "utf8")));
+    this.chain = run.catch(() => {});
+    return run;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.chain;
+    await this.handle?.close();
+    this.handle = null;
+  }
+
+  private async append(bytes: Buffer): Promise<void> {
+    if (!this.handle) await this.openCurrent();
+    const tooOld = this.maxAgeMs !== undefined && this.now() - this.openedAt >= this.maxAgeMs;
+    if (this.size > 0 && (this.size + bytes.length > this.maxBytes || tooOld)) await this.rotate();
+    const handle = this.handle!;
+    try {
+      await handle.appendFile(bytes);
+      if (this.sync) await handle.datasync();
+    } catch (error) {
+      throw new Error(`${this.name}: could not write ${bytes.length} bytes: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    this.size += bytes.length;
+  }
+
+  private async openCurrent(): Promise<void> {
+    await mkdir(dirname(this.path), { recursive: true });
+    this.handle = await open(this.path, "a");
+    const stat = await this.handle.stat();
+    this.size = stat.size;
+    // After a restart the file's age counts from its creation, or it would never be rotated by age.
+    this.openedAt =
+      stat.size > 0 && stat.birthtimeMs > 0 ? Math.min(stat.birthtimeMs, this.now()) : this.now();
+  }
+
+  private async rotate(): Promise<void> {
+    await this.handle!.close();
+    this.handle = null;
+    await removeIfPresent(`${this.path}.${this.keep}`);
+    for (let i = this.keep - 1; i >= 1; i--)
+      await renameIfPresent(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    if (this.keep > 0) await rename(this.path, `${this.path}.1`);
+    else await removeIfPresent(this.path);
+    this.rotations++;
+    await this.openCurrent();
+    this.openedAt = this.now();
+  }
+}
+
+async function removeIfPresent(path: string): Promise<void> {
+  await unlink(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}
+
+async function renameIfPresent(from: string, to: string): Promise<void> {
+  await rename(from, to).catch((error: NodeJS.ErrnoException) => {
+    if (error.code !== "ENOENT") throw error;
+  });
+}

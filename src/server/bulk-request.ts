@@ -1,0 +1,212 @@
+import { isPlainObject } from "../engine/json-tree.ts";
+import type { Event } from "../eql/field-access.ts";
+import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
+
+/**
+ * The body of an Elasticsearch `_bulk` request, read as shippers send it: NDJSON where
+ * each action line (`{"create":{"_index":…}}`) is followed by its document, except
+ * `delete`. Lines end with `\n` (a `\r` before it is tolerated), blank lines are
+ * skipped, the last newline may be missing.
+ *
+ * Every action becomes exactly one item, in order, because shippers zip the response
+ * items with what they sent: a problem — a document that is not JSON, an action line
+ * that is not one, an action eqlite does not take — is that item's error, never the
+ * request's. After an action line that cannot be read, the next line is taken as its
+ * document unless it reads as an action line itself.
+ */
+export type BulkActionName = "index" | "create" | "update" | "delete";
+
+export interface BulkItemError {
+  status: number;
+  type: string;
+  reason: string;
+}
+
+export interface BulkItem {
+  /** the action as the request named it: the key of its response item */
+  action: BulkActionName;
+  /** 1-based line of the action line in the decoded body */
+  line: number;
+  /** the target: the action's `_index`, else the URL's, else the default */
+  index?: string;
+  /** the action's `_id` */
+  id?: string;
+  /** index and create: the document, unless the item failed */
+  event?: Event;
+  error?: BulkItemError;
+}
+
+export interface BulkParseOptions {
+  /** `/{index}/_bulk` */
+  urlIndex?: string;
+  /** for actions that name no index and a URL without one */
+  defaultIndex?: string;
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(["index", "create", "update", "delete"]);
+const LF = 0x0a;
+/** Elasticsearch refuses longer ids. */
+const MAX_ID_BYTES = 512;
+
+export function parseBulk(body: Buffer, options: BulkParseOptions = {}): BulkItem[] {
+  const lines = splitLines(body);
+  const items: BulkItem[] = [];
+  let i = 0;
+  while (i < lines.length) {
+    const { text, line } = lines[i++];
+    const action = readAction(text, line);
+    if ("error" in action) {
+      const next = lines[i];
+      if (next && "error" in readAction(next.text, next.line)) i++;
+      items.push({ action: "index", line, error: action.error });
+      continue;
+    }
+    const item: BulkItem = { action: action.name, line };
+    const meta = action.meta;
+    const problem = readMetadata(meta, options, item);
+    if (action.name === "delete") {
+      item.error ??= notSupported("delete");
+      items.push(item);
+      continue;
+    }
+    const source = lines[i];
+    if (source === undefined) {
+      item.error ??= validation(`the ${action.name} action on line ${line} has no document line after it`);
+      items.push(item);
+      continue;
+    }
+    i++;
+    if (action.name === "update") item.error ??= notSupported("update");
+    else if (!problem) {
+      const doc = parseDocument(source.text);
+      if ("error" in doc) item.error = doc.error;
+      else item.event = doc.event;
+    }
+    items.push(item);
+  }
+  return items;
+}
+
+interface Line {
+  text: string;
+  line: number;
+}
+
+/** Non-blank lines with their 1-based numbers. */
+function splitLines(body: Buffer): Line[] {
+  const out: Line[] = [];
+  let start = 0;
+  let n = 1;
+  while (start <= body.length) {
+    let end = body.indexOf(LF, start);
+    if (end < 0) end = body.length;
+    const text = body.toString("utf8", start, end);
+    if (text.trim() !== "") out.push({ text, line: n });
+    n++;
+    start = end + 1;
+  }
+  return out;
+}
+
+type ActionLine = { name: BulkActionName; meta: Record<string, unknown> } | { error: BulkItemError };
+
+function readAction(text: string, line: number): ActionLine {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return {
+      error: {
+        status: 400,
+        type: "illegal_argument_exception",
+        reason: `Malformed action/metadata line [${line}]: ${explainJsonError(text, error).reason}`,
+      },
+    };
+  }
+  const keys = isPlainObject(value) ? Object.keys(value) : [];
+  const name = keys[0];
+  if (keys.length !== 1 || !ACTIONS.has(name) || !isPlainObject((value as Record<string, unknown>)[name])) {
+    const found = isPlainObject(value) ? `[${keys.join(", ")}]` : "no object";
+    return {
+      error: {
+        status: 400,
+        type: "illegal_argument_exception",
+        reason: `Malformed action/metadata line [${line}], expected one of index, create, update or delete holding an object but found ${found}`,
+      },
+    };
+  }
+  return { name: name as BulkActionName, meta: (value as Record<string, Record<string, unknown>>)[name] };
+}
+
+/** `_index` and `_id`; the rest (`_type`, `pipeline`, `routing`, `op_type`, …) has no meaning here. */
+function readMetadata(meta: Record<string, unknown>, options: BulkParseOptions, item: BulkItem): boolean {
+  const index = Object.hasOwn(meta, "_index") ? meta._index : undefined;
+  const id = Object.hasOwn(meta, "_id") ? meta._id : undefined;
+  if (index !== undefined && (typeof index !== "string" || index === "")) {
+    item.error = validation("_index must be a non-empty string");
+    return true;
+  }
+  item.index = (index as string | undefined) ?? options.urlIndex ?? (options.defaultIndex || undefined);
+  if (id !== undefined && id !== null) {
+    if (typeof id !== "string" && typeof id !== "number") {
+      item.error = validation("_id must be a string");
+      return true;
+    }
+    item.id = String(id);
+    if (Buffer.byteLength(item.id) > MAX_ID_BYTES) {
+      item.error = validation(`id [${item.id.slice(0, 40)}…] is too long, must be no longer than 512 bytes`);
+      return true;
+    }
+  }
+  if (item.index === undefined) {
+    item.error = validation("index is missing");
+    return true;
+  }
+  return false;
+}
+
+/** One document: a JSON object, or the error Elasticsearch would give for it. */
+export function parseDocument(text: string): { event: Event } | { error: BulkItemError } {
+  let value: unknown;
+  try {
+    // JSON.parse makes `__proto__` an own key, never a prototype; nothing merges event keys later
+    value = JSON.parse(text);
+  } catch (error) {
+    const { offset, reason } = explainJsonError(text, error);
+    const at = offset === undefined ? { lines: 0, column: 1 } : lineColumnAt(text, offset);
+    return {
+      error: {
+        status: 400,
+        type: "document_parsing_exception",
+        reason: `[${at.lines + 1}:${at.column}] failed to parse: ${reason}`,
+      },
+    };
+  }
+  if (!isPlainObject(value)) {
+    const what = Array.isArray(value) ? "an array" : value === null ? "null" : typeof value;
+    return {
+      error: {
+        status: 400,
+        type: "document_parsing_exception",
+        reason: `[1:1] failed to parse: the document must be a JSON object, not ${what}`,
+      },
+    };
+  }
+  return { event: value };
+}
+
+function validation(message: string): BulkItemError {
+  return {
+    status: 400,
+    type: "action_request_validation_exception",
+    reason: `Validation Failed: 1: ${message};`,
+  };
+}
+
+function notSupported(action: string): BulkItemError {
+  return {
+    status: 400,
+    type: "action_request_validation_exception",
+    reason: `Validation Failed: 1: eqlite is append-only and takes index and create actions, not ${action};`,
+  };
+}

@@ -1,0 +1,66 @@
+import type { Readable } from "node:stream";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { eventIndex } from "../engine/index-pattern.ts";
+import { type DecodeProblem, readEventsFromStream } from "../io/event-source.ts";
+import { HttpError } from "./es-error.ts";
+import { stampIngested } from "./event-arrival.ts";
+import type { IngestItem } from "./ingest-batch.ts";
+import { count, type IngestContext, waitsForRules } from "./ingest-context.ts";
+import { readBody } from "./request-body.ts";
+
+/** Problems listed in an /ingest answer at most; the rest are counted. */
+const MAX_LISTED_PROBLEMS = 100;
+
+/**
+ * `POST /ingest`: events as NDJSON, a JSON array, or JSON objects one after another —
+ * the same reader as `scan`, so a malformed line is reported with its line and column
+ * and the others go on. The index of each event, which decides the rules that see it,
+ * is `?index=`, else the event's data stream (`data_stream.*`), else the default index.
+ *
+ * Answer: `{"accepted": n, "errors": [{"line", "column"?, "reason"}], "errors_total": n}`.
+ */
+export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Promise<void> {
+  app.post("/ingest", async (request: FastifyRequest) => {
+    const started = ctx.clock();
+    const query = request.query as Record<string, string | undefined>;
+    if (query.index !== undefined && query.index.trim() === "")
+      throw new HttpError(400, "illegal_argument_exception", "?index= names no index");
+    ctx.intake.checkRoom();
+    const body = await readBody(request.body as Readable, request.headers, ctx.maxBodyBytes);
+    const source = `ingest ${request.id}`;
+    const problems: DecodeProblem[] = [];
+    let problemCount = 0;
+    const iso = new Date(started).toISOString();
+    const items: IngestItem[] = [];
+    const events = readEventsFromStream(
+      (async function* () {
+        yield body;
+      })(),
+      source,
+      {
+        onProblem: (p) => {
+          problemCount++;
+          if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
+        },
+      },
+    );
+    for await (const { event, line } of events) {
+      const index = query.index ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
+      if (ctx.setIngested) stampIngested(event, iso);
+      items.push({ event, origin: { source, line, index } });
+    }
+    count(ctx.counters.bad, "ingest", problemCount);
+    const batch = await ctx.intake.submit(items, "ingest", started);
+    count(ctx.counters.received, "ingest", items.length);
+    if (waitsForRules(request.query)) await batch.processed;
+    return {
+      accepted: items.length,
+      errors: problems.map((p) => ({
+        line: p.line,
+        ...(p.column ? { column: p.column } : {}),
+        reason: p.reason,
+      })),
+      errors_total: problemCount,
+    };
+  });
+}

@@ -1,0 +1,181 @@
+import { setImmediate as yieldToIo } from "node:timers/promises";
+import type { Logger } from "pino";
+import type { AlertDocument } from "../engine/alert.ts";
+import { DetectionEngine, type ReloadSummary } from "../engine/detection-engine.ts";
+import { compileFieldGetter } from "../eql/field-access.ts";
+import { firstScalar } from "../eql/search.ts";
+import { parseDateValue } from "../eql/value-compare.ts";
+import type { IngestBatch } from "./ingest-batch.ts";
+import type { IngestQueue } from "./ingest-queue.ts";
+import type { RuleBundle } from "./rule-bundle.ts";
+import type { SinkFanout } from "./sink-fanout.ts";
+
+export interface PipelineOptions {
+  bundle: RuleBundle;
+  queue: IngestQueue;
+  fanout: SinkFanout;
+  logger: Logger;
+  allowedLatenessMs: number;
+  idleFlushMs: number;
+  /** after a batch's alerts reached every sink (the write-ahead log's checkpoint) */
+  onProcessed?: (batch: IngestBatch) => void | Promise<void>;
+  clock?: () => number;
+}
+
+export interface PipelineStats {
+  /** events run through the rules */
+  events: number;
+  alerts: number;
+  batches: number;
+  /** newest `@timestamp` seen (ms), or null before the first */
+  newestEventMs: number | null;
+  /** how long the last batch waited in the queue (ms) */
+  lastQueueWaitMs: number;
+}
+
+/** Events pushed between two looks at the network: a big batch must not stall every other request. */
+const SLICE = 2000;
+const readTimestamp = compileFieldGetter("@timestamp");
+
+/**
+ * The streaming half of `serve`: takes accepted batches off the queue, one at a time
+ * and in order, runs them through the same DetectionEngine as `scan --follow`, and
+ * hands the alerts to the sinks. Everything that touches the engine — events, idle
+ * flushes, rule reloads — runs on this one logical thread between two events, so a
+ * reload is atomic and no event is seen by half a rule set.
+ */
+export class Pipeline {
+  readonly stats: PipelineStats = {
+    events: 0,
+    alerts: 0,
+    batches: 0,
+    newestEventMs: null,
+    lastQueueWaitMs: 0,
+  };
+  private readonly engine: DetectionEngine;
+  private readonly clock: () => number;
+  private pending: AlertDocument[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly delivered = new Set<Promise<void>>();
+
+  constructor(private readonly options: PipelineOptions) {
+    this.clock = options.clock ?? Date.now;
+    const logger = options.logger;
+    this.engine = new DetectionEngine(options.bundle.ruleSet, {
+      mode: "follow",
+      allowedLatenessMs: options.allowedLatenessMs,
+      now: () => new Date(this.clock()),
+      clock: this.clock,
+      exceptionsFor: options.bundle.exceptionsFor,
+      onAlert: (alert) => {
+        this.pending.push(alert);
+      },
+      onRuleError: (rule, error, origin) => {
+        logger.error(
+          { rule_id: rule.rule.rule_id, rule: rule.rule.name, origin, err: error },
+          "rule failed and is disabled",
+        );
+      },
+    });
+  }
+
+  get detection(): DetectionEngine {
+    return this.engine;
+  }
+
+  start(): void {
+    if (this.running) return;
+    const tick = Math.max(20, Math.min(250, Math.floor(this.options.idleFlushMs / 2)));
+    this.timer = setInterval(() => this.flushIdle(), tick);
+    this.timer.unref();
+    this.running = this.loop();
+  }
+
+  /** Swaps the rule set in between two events; the summary says what carried over. */
+  reload(bundle: RuleBundle): ReloadSummary {
+    return this.engine.reload(bundle.ruleSet, { exceptionsFor: bundle.exceptionsFor });
+  }
+
+  /**
+   * The end: the queue takes nothing more, what it holds runs through the rules,
+   * sequences still waiting are flushed (as `scan --follow` does on Ctrl-C), and every
+   * alert reaches the sinks before this resolves.
+   */
+  async drain(): Promise<void> {
+    this.options.queue.close();
+    await this.running;
+    if (this.timer) clearInterval(this.timer);
+    this.engine.finish();
+    this.publish(undefined);
+    await Promise.all(this.delivered);
+  }
+
+  private async loop(): Promise<void> {
+    const { queue, logger } = this.options;
+    for (;;) {
+      const batch = await queue.take();
+      if (!batch) return;
+      try {
+        await this.process(batch);
+      } catch (error) {
+        // the engine contains rule errors itself; anything here is a bug, and must not stop the service
+        logger.error({ err: error, source: batch.source }, "a batch failed in the pipeline");
+        batch.markProcessed();
+      }
+    }
+  }
+
+  private async process(batch: IngestBatch): Promise<void> {
+    this.stats.batches++;
+    this.stats.lastQueueWaitMs = Math.max(0, this.clock() - batch.receivedAt);
+    const items = batch.items;
+    for (let start = 0; start < items.length; start += SLICE) {
+      if (start > 0) await yieldToIo();
+      const end = Math.min(items.length, start + SLICE);
+      for (let i = start; i < end; i++) {
+        const { event, origin } = items[i];
+        this.engine.push(event, origin);
+        this.noteTime(event);
+      }
+      this.stats.events += end - start;
+      if (end < items.length) this.publish(undefined);
+    }
+    this.publish(batch);
+  }
+
+  private flushIdle(): void {
+    try {
+      if (this.engine.flushIdle(this.options.idleFlushMs) > 0) this.publish(undefined);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "idle flush failed");
+    }
+  }
+
+  /** Alerts so far go to the sinks; `batch` is marked processed once they are delivered. */
+  private publish(batch: IngestBatch | undefined): void {
+    const alerts = this.pending;
+    this.pending = [];
+    this.stats.alerts += alerts.length;
+    const delivered = this.options.fanout.publish(alerts).then(async () => {
+      if (!batch) return;
+      try {
+        await this.options.onProcessed?.(batch);
+      } catch (error) {
+        this.options.logger.error({ err: error }, "the processed-batch hook failed");
+      }
+      batch.markProcessed();
+    });
+    this.delivered.add(delivered);
+    void delivered.finally(() => this.delivered.delete(delivered));
+  }
+
+  private noteTime(event: Parameters<DetectionEngine["push"]>[0]): void {
+    const raw = firstScalar(readTimestamp(event));
+    if (raw === null) return;
+    const ns = parseDateValue(raw);
+    if (ns === null) return;
+    const ms = Number(ns / 1_000_000n);
+    if (this.stats.newestEventMs === null || ms > this.stats.newestEventMs) this.stats.newestEventMs = ms;
+  }
+}

@@ -1,0 +1,275 @@
+import { mkdirSync, readFileSync } from "node:fs";
+import type { FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { ReloadSummary } from "../engine/detection-engine.ts";
+import type { AlertSink } from "../io/sinks/alert-sink.ts";
+import { NdjsonSink } from "../io/sinks/ndjson-sink.ts";
+import { type AppPlugin, buildApp } from "./app.ts";
+import { hasCredentials, isLoopback } from "./auth.ts";
+import type { ServeConfig } from "./config.ts";
+import { type AcceptStep, acceptAll, type IngestBatch } from "./ingest-batch.ts";
+import { emptyCounters, type IngestContext } from "./ingest-context.ts";
+import { IngestQueue } from "./ingest-queue.ts";
+import { Intake } from "./intake.ts";
+import { createLogger } from "./logger.ts";
+import { Pipeline } from "./pipeline.ts";
+import { RecentIds } from "./recent-ids.ts";
+import { loadRuleBundle, RuleBundleError } from "./rule-bundle.ts";
+import { type RulesWatcher, watchRules } from "./rules-watcher.ts";
+import { type ReloadCounters, renderMetrics } from "./service-metrics.ts";
+import { SinkFanout } from "./sink-fanout.ts";
+
+/**
+ * What other parts of the service plug in, without this file knowing them: the
+ * write-ahead log (accept, processed, replay), the alert store (a sink, and its API
+ * as a plugin), more sinks (rotated files, webhooks).
+ */
+export interface ServeExtensions {
+  /** awaited for every batch before its request is answered: the write-ahead log's append */
+  accept?: AcceptStep;
+  /** after a batch's alerts reached every sink: the write-ahead log's checkpoint */
+  onProcessed?: (batch: IngestBatch) => void | Promise<void>;
+  /** batches run through the rules before the service listens: the write-ahead log's replay */
+  replay?: () => AsyncIterable<IngestBatch>;
+  sinks?: readonly AlertSink[];
+  plugins?: readonly AppPlugin[];
+  /** last step of a shutdown, after the sinks are flushed and closed */
+  close?: () => Promise<void>;
+}
+
+export interface ServiceOptions {
+  logger?: Logger;
+  extensions?: ServeExtensions;
+  /** the wall clock (ms): tests move max_signals windows and idle flushes with it */
+  clock?: () => number;
+  /** replace the stdout sink (tests read alerts from here) */
+  stdoutSink?: AlertSink;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  summary?: ReloadSummary;
+  /** why the new rule set was refused; the running one is kept */
+  error?: string;
+}
+
+export interface Service {
+  readonly app: FastifyInstance;
+  /** `http://host:port` (or https) as listened on */
+  readonly url: string;
+  readonly port: number;
+  readonly pipeline: Pipeline;
+  readonly queue: IngestQueue;
+  readonly logger: Logger;
+  /** Loads the rules again; an invalid set is refused and the running one kept. */
+  reload(): Promise<ReloadOutcome>;
+  /** Stops accepting, runs what was accepted through the rules, flushes the sinks. */
+  close(): Promise<void>;
+}
+
+export class ServeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ServeError";
+  }
+}
+
+export async function startService(config: ServeConfig, options: ServiceOptions = {}): Promise<Service> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const extensions = options.extensions ?? {};
+  const clock = options.clock ?? Date.now;
+  if (!isLoopback(config.host) && !hasCredentials(config.auth)) {
+    throw new ServeError(
+      `refusing to listen on ${config.host} without authentication: anyone who can reach it could send events. ` +
+        "Configure --api-key ID:KEY, --token TOKEN or --basic-auth USER:PASSWORD (or EQLITE_API_KEYS, EQLITE_TOKENS, EQLITE_BASIC_AUTH), or listen on 127.0.0.1",
+    );
+  }
+  const https = config.tls ? readTls(config.tls) : undefined;
+  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+
+  let bundle = await loadRuleBundle(config.rules, config.exceptions);
+  const reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: clock() };
+  logger.info(
+    { rules: bundle.ruleSet.rules.length, files: bundle.files, warnings: bundle.warnings.length },
+    "rules loaded",
+  );
+  for (const w of bundle.warnings) logger.debug({ warning: w }, "rule warning");
+
+  const sinks: AlertSink[] = [];
+  if (config.stdout ?? !config.output) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
+  if (config.output) sinks.push(NdjsonSink.toFile(config.output));
+  sinks.push(...(extensions.sinks ?? []));
+  if (sinks.length === 0) logger.warn("no alert sink: alerts are counted in /metrics but written nowhere");
+  const fanout = new SinkFanout(sinks, {
+    maxQueuedAlerts: config.sinkQueueAlerts,
+    attempts: config.sinkRetries,
+    logger,
+  });
+  const queue = new IngestQueue(config.queueEvents);
+  const pipeline = new Pipeline({
+    bundle,
+    queue,
+    fanout,
+    logger,
+    allowedLatenessMs: config.allowedLatenessMs,
+    idleFlushMs: config.idleFlushMs,
+    onProcessed: extensions.onProcessed,
+    clock,
+  });
+  pipeline.start();
+  if (extensions.replay) {
+    let replayed = 0;
+    for await (const batch of extensions.replay()) {
+      await queue.put(batch);
+      replayed += batch.items.length;
+    }
+    if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
+  }
+
+  let closing = false;
+  let port = config.port;
+  const ingest: IngestContext = {
+    intake: new Intake(queue, extensions.accept ?? acceptAll),
+    counters: emptyCounters(),
+    recentIds: new RecentIds(100_000),
+    defaultIndex: config.defaultIndex,
+    setIngested: config.setIngested,
+    maxBodyBytes: config.maxBodyBytes,
+    clock,
+    nextSeqNo: 0,
+  };
+  const app = buildApp({
+    logger,
+    auth: config.auth,
+    ingest,
+    es: {
+      esVersion: config.esVersion,
+      name: "eqlite",
+      publishAddress: () => config.publishAddress ?? `${config.host}:${port}`,
+    },
+    ops: {
+      metrics: () =>
+        renderMetrics({
+          counters: ingest.counters,
+          queue,
+          pipeline,
+          fanout,
+          reloads,
+          allowedLatenessMs: config.allowedLatenessMs,
+          clock,
+        }),
+      readiness: () =>
+        closing
+          ? { ready: false, reason: "shutting down" }
+          : queue.isFull()
+            ? { ready: false, reason: "the ingest queue is full" }
+            : { ready: true },
+    },
+    pathPrefix: config.pathPrefix,
+    logRequests: config.logRequests,
+    https,
+    plugins: extensions.plugins,
+  });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await pipeline.drain();
+    await fanout.close();
+    throw new ServeError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
+  }
+  const address = app.server.address();
+  port = typeof address === "object" && address ? address.port : config.port;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const url = `${https ? "https" : "http"}://${host}:${port}`;
+  logger.info({ url, rules: bundle.ruleSet.rules.length }, "eqlite serve listening");
+
+  // One reload at a time; a change during a reload asks for one more after it.
+  let reloading: Promise<ReloadOutcome> | undefined;
+  let again = false;
+  const reloadOnce = async (): Promise<ReloadOutcome> => {
+    try {
+      const next = await loadRuleBundle(config.rules, config.exceptions);
+      if (closing) return { ok: false, error: "shutting down" };
+      const summary = pipeline.reload(next);
+      bundle = next;
+      reloads.ok++;
+      reloads.loadedAt = clock();
+      logger.info(
+        {
+          rules: next.ruleSet.rules.length,
+          kept: summary.kept.length,
+          added: summary.added,
+          changed: summary.changed,
+          removed: summary.removed,
+          warnings: next.warnings.length,
+        },
+        "rules reloaded",
+      );
+      return { ok: true, summary };
+    } catch (error) {
+      reloads.rejected++;
+      const reason =
+        error instanceof RuleBundleError ? error.message : `${(error as Error).message ?? String(error)}`;
+      logger.error(
+        { problems: error instanceof RuleBundleError ? error.problems : undefined },
+        `rule reload refused, the running rules are kept: ${reason}`,
+      );
+      return { ok: false, error: reason };
+    }
+  };
+  const reload = async (): Promise<ReloadOutcome> => {
+    if (reloading) {
+      again = true;
+      return reloading;
+    }
+    reloading = (async () => {
+      let outcome = await reloadOnce();
+      while (again && !closing) {
+        again = false;
+        outcome = await reloadOnce();
+      }
+      return outcome;
+    })();
+    try {
+      return await reloading;
+    } finally {
+      reloading = undefined;
+    }
+  };
+
+  let watcher: RulesWatcher | undefined;
+  if (config.watchRules) {
+    watcher = watchRules(
+      config.rules,
+      config.reloadDebounceMs,
+      () => void reload(),
+      (path, error) => logger.warn({ path, err: error }, "cannot watch rules for changes; SIGHUP reloads"),
+    );
+  }
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      watcher?.close();
+      logger.info("shutting down: no new requests; draining the queue");
+      await app.close();
+      await reloading;
+      await pipeline.drain();
+      await fanout.close();
+      await extensions.close?.();
+      logger.info({ events: pipeline.stats.events, alerts: pipeline.stats.alerts }, "eqlite serve stopped");
+    })();
+    return closed;
+  };
+
+  return { app, url, port, pipeline, queue, logger, reload, close };
+}
+
+function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {
+  try {
+    return { cert: readFileSync(tls.cert), key: readFileSync(tls.key) };
+  } catch (error) {
+    throw new ServeError(`cannot read the TLS certificate or key: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,187 @@
+import type { Logger } from "pino";
+import type { AlertDocument } from "../engine/alert.ts";
+import type { AlertSink } from "../io/sinks/alert-sink.ts";
+
+export interface FanoutOptions {
+  /** alerts waiting for one sink at most; beyond, the oldest waiting are dropped (counted) */
+  maxQueuedAlerts: number;
+  /** attempts per write before its alerts are dropped (counted) */
+  attempts: number;
+  /** the first retry's delay; each next one doubles, up to 5 s */
+  retryBaseMs?: number;
+  /** most alerts handed to one write; what waits is written together after an outage */
+  maxWriteAlerts?: number;
+  logger: Logger;
+}
+
+export interface SinkStats {
+  name: string;
+  written: number;
+  /** writes that failed (each retry counts) */
+  failures: number;
+  /** alerts given up on: retries exhausted, or pushed out of a full queue */
+  dropped: number;
+  queued: number;
+}
+
+/**
+ * Alerts to every sink, each through its own bounded queue and writer, so a sink that
+ * is slow or failing is retried and counted while the others go on. A failing write is
+ * retried with exponential backoff; after the last attempt its alerts are dropped and
+ * counted, and the sink is tried again with the next alerts. Alerts that waited during
+ * an outage are written together when the sink comes back.
+ */
+export class SinkFanout {
+  private readonly channels: SinkChannel[];
+
+  constructor(sinks: readonly AlertSink[], options: FanoutOptions) {
+    this.channels = sinks.map((sink) => new SinkChannel(sink, options));
+  }
+
+  get sinks(): readonly AlertSink[] {
+    return this.channels.map((c) => c.sink);
+  }
+
+  /** Hands alerts to every sink; resolves once each has written them or given up on them. */
+  publish(alerts: readonly AlertDocument[]): Promise<void> {
+    if (alerts.length === 0 || this.channels.length === 0) return Promise.resolve();
+    return Promise.all(this.channels.map((c) => c.enqueue(alerts))).then(() => {});
+  }
+
+  stats(): SinkStats[] {
+    return this.channels.map((c) => c.stats());
+  }
+
+  /** Waits for every sink's queue to empty, then closes the sinks (a failing close is logged). */
+  async close(): Promise<void> {
+    await Promise.all(this.channels.map((c) => c.idle()));
+    await Promise.all(this.channels.map((c) => c.close()));
+  }
+}
+
+interface Pending {
+  alerts: readonly AlertDocument[];
+  done: () => void;
+}
+
+class SinkChannel {
+  private queue: Pending[] = [];
+  private queuedAlerts = 0;
+  private running = false;
+  private idleWaiters: Array<() => void> = [];
+  private written = 0;
+  private failures = 0;
+  private dropped = 0;
+
+  constructor(
+    readonly sink: AlertSink,
+    private readonly options: FanoutOptions,
+  ) {}
+
+  enqueue(alerts: readonly AlertDocument[]): Promise<void> {
+    return new Promise((resolve) => {
+      this.queue.push({ alerts, done: resolve });
+      this.queuedAlerts += alerts.length;
+      this.shed();
+      if (!this.running) void this.run();
+    });
+  }
+
+  stats(): SinkStats {
+    return {
+      name: this.sink.name,
+      written: this.written,
+      failures: this.failures,
+      dropped: this.dropped,
+      queued: this.queuedAlerts,
+    };
+  }
+
+  idle(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.sink.close();
+    } catch (error) {
+      this.options.logger.error({ sink: this.sink.name, err: error }, "alert sink failed to close");
+    }
+  }
+
+  /** Over the bound, the oldest waiting alerts go: the newest say most about what happens now. */
+  private shed(): void {
+    let shed = 0;
+    while (this.queuedAlerts > this.options.maxQueuedAlerts && this.queue.length > 1) {
+      const oldest = this.queue.shift()!;
+      this.queuedAlerts -= oldest.alerts.length;
+      this.dropped += oldest.alerts.length;
+      shed += oldest.alerts.length;
+      oldest.done();
+    }
+    if (shed)
+      this.options.logger.warn(
+        { sink: this.sink.name, dropped: shed },
+        "alert sink queue full; dropped the oldest alerts",
+      );
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length) {
+        const taken = this.takeWrite();
+        const alerts = taken.flatMap((p) => p.alerts);
+        await this.deliver(alerts);
+        this.queuedAlerts -= alerts.length;
+        for (const p of taken) p.done();
+      }
+    } finally {
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  private takeWrite(): Pending[] {
+    const max = this.options.maxWriteAlerts ?? 10_000;
+    const taken: Pending[] = [this.queue.shift()!];
+    let n = taken[0].alerts.length;
+    while (this.queue.length && n + this.queue[0].alerts.length <= max) {
+      const next = this.queue.shift()!;
+      n += next.alerts.length;
+      taken.push(next);
+    }
+    return taken;
+  }
+
+  private async deliver(alerts: readonly AlertDocument[]): Promise<void> {
+    const { attempts, logger } = this.options;
+    const base = this.options.retryBaseMs ?? 200;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.sink.write(alerts);
+        this.written += alerts.length;
+        return;
+      } catch (error) {
+        this.failures++;
+        if (attempt >= attempts) {
+          this.dropped += alerts.length;
+          logger.error(
+            { sink: this.sink.name, err: error, alerts: alerts.length, attempts },
+            "alert sink write failed; alerts dropped",
+          );
+          return;
+        }
+        const delay = Math.min(5000, base * 2 ** (attempt - 1));
+        logger.warn(
+          { sink: this.sink.name, err: error, attempt, retryInMs: delay },
+          "alert sink write failed",
+        );
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { AlertDocument } from "../../src/engine/alert.ts";
+import { DetectionEngine, type EngineOptions } from "../../src/engine/detection-engine.ts";
+import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { buildRuleSet, type RuleSet } from "../../src/rules/rule-set.ts";
+
+// Follow mode as `serve` runs it: max_signals per rule interval, hot reload, idle flush, index origins.
+
+const rule = (id: string, name: string, query: string, extra = "") => `[metadata]
+creation_date = "2026/11/28"
+maturity = "production"
+updated_date = "2026/11/28"
+
+[rule]
+author = ["test"]
+description = "test rule"
+index = ["logs-cloud_defend*"]
+interval = "1m"
+language = "eql"
+license = "Apache-2.0"
+name = "${name}"
+risk_score = 47
+rule_id = "${id}"
+severity = "medium"
+type = "eql"
+${extra}
+query = '''
+${query}
+'''
+`;
+
+const SHELL_ID = "aaaaaaaa-0000-4000-8000-000000000001";
+const SEQ_ID = "aaaaaaaa-0000-4000-8000-000000000002";
+const shellRule = (extra = "") => rule(SHELL_ID, "Shell", 'process where process.name == "sh"', extra);
+const seqRule = (maxspan = "1m") =>
+  rule(
+    SEQ_ID,
+    "Download Then Exec",
+    `sequence by container.id with maxspan=${maxspan}
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+  );
+
+function ruleSet(...texts: string[]): RuleSet {
+  const loaded = texts.flatMap((t, i) => {
+    const r = loadRuleText(t, `rule-${i}.toml`);
+    assert.deepEqual(
+      r.diagnostics.filter((d) => d.severity === "error"),
+      [],
+    );
+    return r.rules;
+  });
+  return buildRuleSet(loaded);
+}
+
+let seconds = 0;
+const ev = (name: string, extra: Record<string, unknown> = {}) => ({
+  "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, seconds++)).toISOString(),
+  event: { category: ["process"], type: ["start"] },
+  container: { id: "c1" },
+  process: { name, executable: `/usr/bin/${name}` },
+  ...extra,
+});
+
+function engine(set: RuleSet, clock: { now: number }, options: Partial<EngineOptions> = {}) {
+  const alerts: AlertDocument[] = [];
+  const e = new DetectionEngine(set, {
+    mode: "follow",
+    allowedLatenessMs: 5000,
+    now: () => new Date(clock.now),
+    clock: () => clock.now,
+    onAlert: (a) => alerts.push(a),
+    ...options,
+  });
+  return { e, alerts };
+}
+
+const origin = (index?: string) => ({ source: "test", line: 1, index });
+
+test("follow mode alerts max_signals per rule interval window, counting the rest", () => {
+  const clock = { now: Date.UTC(2026, 8, 1, 10, 0, 0) };
+  const { e, alerts } = engine(ruleSet(shellRule("max_signals = 2")), clock);
+  for (let i = 0; i < 5; i++) e.push(ev("sh", { process: { name: "sh", pid: i } }), origin());
+  assert.equal(alerts.length, 2);
+  assert.equal(e.ruleStats[0].overLimit, 3);
+  clock.now += 60_000; // the next 1m interval: a new window
+  for (let i = 5; i < 8; i++) e.push(ev("sh", { process: { name: "sh", pid: i } }), origin());
+  assert.equal(alerts.length, 4);
+  assert.equal(e.ruleStats[0].overLimit, 4);
+  assert.equal(e.ruleStats[0].alerts, 4);
+  // alerts are stamped with the clock of their making, not the engine's start
+  assert.equal(alerts[3]["@timestamp"], new Date(clock.now).toISOString());
+});
+
+test("an origin's index gates rules and names the alert's source; the event is not changed", () => {
+  const clock = { now: Date.UTC(2026, 8, 1, 10, 0, 0) };
+  const { e, alerts } = engine(ruleSet(shellRule()), clock);
+  e.push(ev("sh", { process: { name: "sh", pid: 1 } }), origin("logs-other-default"));
+  assert.equal(alerts.length, 0);
+  const event = ev("sh", { process: { name: "sh", pid: 2 } });
+  const before = JSON.stringify(event);
+  e.push(event, { ...origin("logs-cloud_defend.process-prod"), id: "doc-7" });
+  assert.equal(alerts.length, 1);
+  assert.equal(JSON.stringify(event), before);
+  const ancestors = alerts[0]["kibana.alert.ancestors"] as Array<Record<string, unknown>>;
+  assert.deepEqual(
+    { id: ancestors[0].id, index: ancestors[0].index },
+    { id: "doc-7", index: "logs-cloud_defend.process-prod" },
+  );
+  assert.equal(Object.hasOwn(alerts[0], "_index"), false);
+  assert.equal(e.activity()[0].evaluated, 1);
+});
+
+test("an idle stream releases a sequence held behind the watermark", () => {
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(seqRule()), clock);
+  e.push(ev("curl"), origin());
+  clock.now += 10;
+  e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
+  // both events wait for the watermark (5 s of allowed lateness): no alert yet
+  assert.equal(alerts.length, 0);
+  assert.equal(e.activity()[0].buffered, 2);
+  assert.equal(e.flushIdle(500), 0, "not idle long enough");
+  clock.now += 600;
+  assert.equal(e.flushIdle(500), 1);
+  assert.equal(alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
+});
+
+test("reload keeps the half-finished sequence of an unchanged rule and drops removed rules", () => {
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(seqRule(), shellRule()), clock, { allowedLatenessMs: 0 });
+  e.push(ev("curl"), origin());
+  assert.equal(e.activity()[0].openSequences, 1);
+  // the same rule text loaded again (new objects), the shell rule gone, a new one added
+  const other = rule("aaaaaaaa-0000-4000-8000-000000000003", "Other", 'process where process.name == "x"');
+  const summary = e.reload(ruleSet(seqRule(), other));
+  assert.deepEqual(summary, {
+    kept: [SEQ_ID],
+    added: ["aaaaaaaa-0000-4000-8000-000000000003"],
+    changed: [],
+    removed: [SHELL_ID],
+  });
+  e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
+  const shells = alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  assert.equal(shells.length, 1, "the sequence begun before the reload completes after it");
+  assert.deepEqual(
+    e.ruleStats.map((s) => s.rule_id),
+    [SEQ_ID, "aaaaaaaa-0000-4000-8000-000000000003"],
+  );
+  e.push(ev("sh"), origin());
+  assert.equal(alerts.length, 3, "the removed rule no longer alerts");
+});
+
+test("reload of a changed rule starts it afresh, keeping its counters", () => {
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(seqRule()), clock, { allowedLatenessMs: 0 });
+  e.push(ev("curl"), origin());
+  e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
+  assert.equal(e.ruleStats[0].matches, 1);
+  e.push(ev("curl"), origin());
+  const summary = e.reload(ruleSet(seqRule("2m")));
+  assert.deepEqual(summary.changed, [SEQ_ID]);
+  assert.equal(e.activity()[0].openSequences, 0);
+  assert.equal(e.ruleStats[0].matches, 1);
+  const before = alerts.length;
+  e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
+  assert.equal(alerts.length, before, "the partial sequence of the old version is gone");
+});

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { test } from "node:test";
+import { RotatingFileSink } from "../../src/io/sinks/rotating-file.ts";
+import { eventAlert, idOf, tempDir } from "../server/alerts.ts";
+
+const idsIn = async (path: string) =>
+  (await readFile(path, "utf8"))
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line)["kibana.alert.uuid"] as string);
+
+test("rotates by size, logrotate-style, keeping the newest files", async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, "alerts", "alerts.ndjson");
+  const alerts = Array.from({ length: 10 }, (_, i) => eventAlert({ pid: i }));
+  const lineBytes = Buffer.byteLength(`${JSON.stringify(alerts[0])}\n`);
+  // Room for two alerts a file.
+  const sink = new RotatingFileSink({ path, maxBytes: lineBytes * 2 + 10, keep: 2 });
+  for (const alert of alerts) await sink.write([alert]);
+  await sink.close();
+
+  assert.deepEqual((await readdir(join(dir, "alerts"))).sort(), [
+    "alerts.ndjson",
+    "alerts.ndjson.1",
+    "alerts.ndjson.2",
+  ]);
+  assert.equal(sink.rotations, 4);
+  assert.deepEqual(await idsIn(path), alerts.slice(8).map(idOf));
+  assert.deepEqual(await idsIn(`${path}.1`), alerts.slice(6, 8).map(idOf));
+  assert.deepEqual(await idsIn(`${path}.2`), alerts.slice(4, 6).map(idOf));
+});
+
+test("a batch never splits across files; one larger than maxBytes gets a file of its own", async (t) => {
+  const path = join(await tempDir(t), "a.ndjson");
+  const sink = new RotatingFileSink({ path, maxBytes: 100, keep: 3 });
+  const big = [eventAlert({ pid: 1 }), eventAlert({ pid: 2 })];
+  await sink.write([eventAlert({ pid: 0 })]);
+  await sink.write(big);
+  await sink.close();
+  assert.deepEqual(await idsIn(path), big.map(idOf));
+  assert.equal((await idsIn(`${path}.1`)).length, 1);
+});
+
+test("rotates by age, and appends to the current file after a restart", async (t) => {
+  const path = join(await tempDir(t), "a.ndjson");
+  await writeFile(path, `${JSON.stringify(eventAlert({ pid: 0 }))}\n`);
+  let now = Date.now();
+  const sink = new RotatingFileSink({ path, maxAgeMs: 60_000, now: () => now });
+  await sink.write([eventAlert({ pid: 1 })]);
+  assert.equal((await idsIn(path)).length, 2, "the existing file was appended to");
+  now += 61_000;
+  await sink.write([eventAlert({ pid: 2 })]);
+  await sink.close();
+  assert.equal(sink.rotations, 1);
+  assert.deepEqual(await idsIn(path), [idOf(eventAlert({ pid: 2 }))]);
+  assert.equal((await idsIn(`${path}.1`)).length, 2);
+  await assert.rejects(sink.write([eventAlert()]), /is closed/);
+});

@@ -1,0 +1,275 @@
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { type TestContext, test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import pino from "pino";
+import type { AlertDocument } from "../../src/engine/alert.ts";
+import type { AlertSink } from "../../src/io/sinks/alert-sink.ts";
+import { retryAfterMs, WebhookClosedError, WebhookSink } from "../../src/io/sinks/webhook.ts";
+import { SinkFanout } from "../../src/server/sink-fanout.ts";
+import { AlertStore } from "../../src/server/store.ts";
+import { eventAlert, idOf, tempDir } from "../server/alerts.ts";
+
+interface Received {
+  ids: string[];
+  key: string;
+  authorization: string | undefined;
+}
+
+interface Answer {
+  status: number;
+  delayMs?: number;
+  headers?: Record<string, string>;
+}
+
+/** A real HTTP receiver on loopback; `answer(n)` decides the reply to the n-th request (from 1). */
+async function receiver(t: TestContext, answer: (n: number) => Answer) {
+  const requests: Received[] = [];
+  const stop = new AbortController();
+  const server = createServer(async (req: IncomingMessage, res) => {
+    let body = "";
+    for await (const chunk of req) body += chunk;
+    requests.push({
+      ids: (JSON.parse(body).alerts as AlertDocument[]).map(idOf),
+      key: String(req.headers["idempotency-key"]),
+      authorization: req.headers.authorization,
+    });
+    const reply = answer(requests.length);
+    if (reply.delayMs) await sleep(reply.delayMs, undefined, { signal: stop.signal }).catch(() => {});
+    if (!res.destroyed) res.writeHead(reply.status, reply.headers).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        stop.abort();
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, requests };
+}
+
+function capturingLogger() {
+  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
+  const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  return { logger, lines };
+}
+
+const alertsFor = (n: number, base = 0) => Array.from({ length: n }, (_, i) => eventAlert({ pid: base + i }));
+
+async function deadLetters(path: string) {
+  const text = await readFile(path, "utf8").catch(() => "");
+  return text
+    .split("\n")
+    .filter(Boolean)
+    .map((line) => JSON.parse(line));
+}
+
+test("retries with backoff until the receiver accepts, sending the same ids each time", async (t) => {
+  const hook = await receiver(t, (n) =>
+    n === 1 ? { status: 429, headers: { "retry-after": "0" } } : n === 2 ? { status: 503 } : { status: 200 },
+  );
+  const { logger, lines } = capturingLogger();
+  const dir = await tempDir(t);
+  const sink = new WebhookSink({
+    url: hook.url,
+    headers: { authorization: "Bearer s3cret" },
+    deadLetterPath: join(dir, "dead.ndjson"),
+    logger,
+    initialBackoffMs: 5,
+    random: () => 0.5,
+  });
+  const alerts = alertsFor(3);
+  await sink.write(alerts);
+  await sink.close();
+
+  assert.equal(hook.requests.length, 3);
+  for (const request of hook.requests) {
+    assert.deepEqual(request.ids, alerts.map(idOf));
+    assert.equal(request.key, hook.requests[0].key, "the same Idempotency-Key on every attempt");
+    assert.equal(request.authorization, "Bearer s3cret");
+  }
+  assert.deepEqual(
+    { delivered: sink.stats.delivered, retries: sink.stats.retries, deadLettered: sink.stats.deadLettered },
+    { delivered: 3, retries: 2, deadLettered: 0 },
+  );
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.error]),
+    [
+      ["webhook delivery failed; retrying", "HTTP 429 Too Many Requests"],
+      ["webhook delivery failed; retrying", "HTTP 503 Service Unavailable"],
+    ],
+  );
+  assert.deepEqual(await deadLetters(join(dir, "dead.ndjson")), []);
+});
+
+test("a receiver that always fails: after the last attempt the alerts go to the dead-letter file", async (t) => {
+  const hook = await receiver(t, () => ({ status: 500 }));
+  const { logger, lines } = capturingLogger();
+  const path = join(await tempDir(t), "sub", "dead.ndjson");
+  const sink = new WebhookSink({
+    url: hook.url,
+    deadLetterPath: path,
+    logger,
+    maxAttempts: 3,
+    initialBackoffMs: 1,
+  });
+  const alerts = alertsFor(2);
+  await sink.write(alerts); // handled: dead-lettered is handled for good
+  await sink.close();
+
+  assert.equal(hook.requests.length, 3);
+  const dead = await deadLetters(path);
+  assert.deepEqual(
+    dead.map((d) => d.alert["kibana.alert.uuid"]),
+    alerts.map(idOf),
+  );
+  assert.equal(dead[0].error, "HTTP 500 Internal Server Error");
+  assert.equal(dead[0].attempts, 3);
+  assert.equal(dead[0].sink, sink.name);
+  assert.equal(sink.stats.deadLettered, 2);
+  assert.equal(lines.at(-1)!.msg, "webhook delivery failed; alerts written to the dead-letter file");
+});
+
+test("a refusal that retrying cannot fix (400) is dead-lettered at once; so is an unreachable receiver in the end", async (t) => {
+  const hook = await receiver(t, () => ({ status: 400 }));
+  const dir = await tempDir(t);
+  const { logger } = capturingLogger();
+  const refused = new WebhookSink({ url: hook.url, deadLetterPath: join(dir, "a.ndjson"), logger });
+  await refused.write(alertsFor(1));
+  await refused.close();
+  assert.equal(hook.requests.length, 1);
+  assert.equal((await deadLetters(join(dir, "a.ndjson")))[0].error, "HTTP 400 Bad Request");
+
+  // A port nothing listens on: the connection is refused, retried, then dead-lettered.
+  const closed = createServer();
+  await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));
+  const port = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
+  const unreachable = new WebhookSink({
+    url: `http://127.0.0.1:${port}/`,
+    deadLetterPath: join(dir, "b.ndjson"),
+    logger,
+    maxAttempts: 2,
+    initialBackoffMs: 1,
+  });
+  await unreachable.write(alertsFor(1));
+  await unreachable.close();
+  assert.equal((await deadLetters(join(dir, "b.ndjson")))[0].error, "ECONNREFUSED");
+});
+
+test("batches of batchSize; with a delivery log, delivered alerts are not sent again, even after a restart", async (t) => {
+  const hook = await receiver(t, () => ({ status: 202 }));
+  const store = AlertStore.open(":memory:");
+  t.after(() => store.close());
+  const dir = await tempDir(t);
+  const { logger } = capturingLogger();
+  const options = {
+    url: hook.url,
+    deadLetterPath: join(dir, "dead.ndjson"),
+    logger,
+    deliveryLog: store,
+    batchSize: 4,
+  };
+  const first = new WebhookSink(options);
+  const alerts = alertsFor(10);
+  await first.write(alerts);
+  await first.close();
+  assert.deepEqual(
+    hook.requests.map((r) => r.ids.length),
+    [4, 4, 2],
+  );
+  assert.equal(store.deliveredAmong(first.name, alerts.map(idOf)).size, 10);
+
+  const second = new WebhookSink(options); // the same name: the same delivery records
+  await second.write([...alerts.slice(0, 5), ...alertsFor(1, 100)]);
+  await second.close();
+  assert.equal(hook.requests.length, 4);
+  assert.equal(hook.requests[3].ids.length, 1);
+  assert.equal(second.stats.skipped, 5);
+});
+
+test("a full queue sends the overflow to the dead-letter file, counted and logged", async (t) => {
+  const hook = await receiver(t, () => ({ status: 200, delayMs: 50 }));
+  const path = join(await tempDir(t), "dead.ndjson");
+  const { logger, lines } = capturingLogger();
+  const sink = new WebhookSink({ url: hook.url, deadLetterPath: path, logger, maxQueuedAlerts: 2 });
+  const alerts = alertsFor(5);
+  await sink.write(alerts);
+  await sink.close();
+  assert.deepEqual(hook.requests[0].ids, alerts.slice(0, 2).map(idOf));
+  const dead = await deadLetters(path);
+  assert.deepEqual(
+    dead.map((d) => d.alert["kibana.alert.uuid"]),
+    alerts.slice(2).map(idOf),
+  );
+  assert.match(dead[0].error, /queue full \(2 alerts waiting\)/);
+  assert.equal(sink.stats.overflowed, 3);
+  assert.ok(
+    lines.some(
+      (l) => l.msg === "webhook queue full; alerts written to the dead-letter file" && l.alerts === 3,
+    ),
+  );
+});
+
+test("close gives up after closeTimeoutMs: undelivered writes reject, nothing is dead-lettered", async (t) => {
+  const hook = await receiver(t, () => ({ status: 200, delayMs: 5_000 }));
+  const path = join(await tempDir(t), "dead.ndjson");
+  const { logger, lines } = capturingLogger();
+  const sink = new WebhookSink({ url: hook.url, deadLetterPath: path, logger, closeTimeoutMs: 100 });
+  const written = sink.write(alertsFor(2));
+  const rejected = assert.rejects(written, WebhookClosedError);
+  const started = Date.now();
+  await sink.close();
+  await rejected;
+  assert.ok(Date.now() - started < 2_000);
+  assert.equal(sink.stats.abandoned, 2);
+  assert.deepEqual(await deadLetters(path), []);
+  assert.ok(lines.some((l) => /closed with alerts undelivered/.test(l.msg)));
+  await assert.rejects(sink.write(alertsFor(1)), /is closed/);
+});
+
+test("through the fan-out, a slow webhook never holds back the other sinks", async (t) => {
+  const slow = await receiver(t, () => ({ status: 200, delayMs: 250 }));
+  const { logger } = capturingLogger();
+  const webhook = new WebhookSink({
+    url: slow.url,
+    deadLetterPath: join(await tempDir(t), "dead.ndjson"),
+    logger,
+  });
+  const received: Array<{ ids: string[] }> = [];
+  const quick: AlertSink = {
+    name: "quick",
+    write: async (alerts) => {
+      received.push({ ids: alerts.map(idOf) });
+    },
+    close: async () => {},
+  };
+  const fanout = new SinkFanout([webhook, quick], { maxQueuedAlerts: 1000, attempts: 1, logger });
+  const start = Date.now();
+  const first = alertsFor(2);
+  const second = alertsFor(2, 50);
+  const done = Promise.all([fanout.publish(first), fanout.publish(second)]);
+  while (received.length < 2 && Date.now() - start < 2_000) await sleep(5);
+  assert.deepEqual(
+    received.flatMap((r) => r.ids),
+    [...first, ...second].map(idOf),
+  );
+  // The quick sink had both batches before the webhook's receiver answered once.
+  assert.equal(webhook.stats.delivered, 0);
+  await done;
+  assert.equal(webhook.stats.delivered, 4);
+  await fanout.close();
+});
+
+test("Retry-After in seconds or as an HTTP date", () => {
+  const now = Date.parse("2026-03-02T10:00:00Z");
+  assert.equal(retryAfterMs("3", now), 3000);
+  assert.equal(retryAfterMs("Mon, 02 Mar 2026 10:00:05 GMT", now), 5000);
+  assert.equal(retryAfterMs("soon", now), undefined);
+  assert.equal(retryAfterMs(null, now), undefined);
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseBulk } from "../../src/server/bulk-request.ts";
+import { filterPath } from "../../src/server/filter-path.ts";
+import { IngestBatch } from "../../src/server/ingest-batch.ts";
+import { IngestQueue } from "../../src/server/ingest-queue.ts";
+import { PrometheusText } from "../../src/server/prometheus.ts";
+
+const body = (...lines: string[]) => Buffer.from(lines.join("\n"));
+const summary = (items: ReturnType<typeof parseBulk>) =>
+  items.map((i) => `${i.action}@${i.line}:${i.error ? i.error.status : "ok"}`);
+
+test("one item per action, in order; blank lines skipped; a missing last newline is fine", () => {
+  const items = parseBulk(
+    body(
+      '{"index":{"_index":"a","_id":7}}',
+      '{"x":1}',
+      "",
+      "   ",
+      '{"delete":{"_index":"a","_id":"1"}}',
+      '{"create":{}}',
+      '{"y":2}',
+    ),
+    { urlIndex: "u" },
+  );
+  assert.deepEqual(summary(items), ["index@1:ok", "delete@5:400", "create@6:ok"]);
+  assert.equal(items[0].id, "7", "a numeric _id is taken as its digits");
+  assert.equal(items[2].index, "u", "the URL's index when the action names none");
+});
+
+test("after an unreadable action line the next line is its document, unless it is an action", () => {
+  const resync = parseBulk(body("garbage", '{"x":1}', '{"create":{"_index":"a"}}', '{"y":2}'));
+  assert.deepEqual(summary(resync), ["index@1:400", "create@3:ok"]);
+  const noDocument = parseBulk(
+    body('{"upsert":{}}', '{"delete":{"_index":"a","_id":"1"}}', '{"create":{"_index":"a"}}', '{"z":3}'),
+  );
+  assert.deepEqual(summary(noDocument), ["index@1:400", "delete@2:400", "create@3:ok"]);
+  assert.match(noDocument[0].error!.reason, /found \[upsert\]/);
+});
+
+test("documents: not JSON, not an object, missing at the end, no index anywhere", () => {
+  const items = parseBulk(
+    body(
+      '{"create":{"_index":"a"}}',
+      '{"x":',
+      '{"create":{"_index":"a"}}',
+      '"text"',
+      '{"create":{}}',
+      '{"z":1}',
+      '{"index":{"_index":"a"}}',
+    ),
+    {
+      defaultIndex: "",
+    },
+  );
+  assert.deepEqual(summary(items), ["create@1:400", "create@3:400", "create@5:400", "index@7:400"]);
+  assert.equal(items[0].error!.type, "document_parsing_exception");
+  assert.match(items[1].error!.reason, /must be a JSON object, not string/);
+  assert.match(items[2].error!.reason, /index is missing/);
+  assert.match(items[3].error!.reason, /no document line/);
+});
+
+test("a __proto__ key in an action or a document is a field, never a prototype", () => {
+  const items = parseBulk(
+    body('{"create":{"_index":"a","__proto__":{"_index":"evil"}}}', '{"__proto__":{"polluted":1},"a":1}'),
+  );
+  assert.equal(items[0].index, "a");
+  assert.equal(Object.getPrototypeOf(items[0].event), Object.prototype);
+  assert.equal(({} as Record<string, unknown>).polluted, undefined);
+});
+
+test("filter_path keeps the named paths, looking through arrays", () => {
+  const response = {
+    took: 1,
+    errors: false,
+    items: [{ create: { _index: "a", status: 201 } }, { index: { status: 400, error: { type: "t" } } }],
+  };
+  assert.deepEqual(filterPath(response, "errors,items.*.status"), {
+    errors: false,
+    items: [{ create: { status: 201 } }, { index: { status: 400 } }],
+  });
+  assert.deepEqual(filterPath(response, "items.*.err*.type"), {
+    items: [{ index: { error: { type: "t" } } }],
+  });
+  assert.deepEqual(filterPath(response, "nothing"), {});
+  assert.equal(filterPath(response, undefined), response);
+});
+
+test("the queue reserves room for a whole request, refuses past its bound, lets an oversized batch in alone", async () => {
+  const q = new IngestQueue(10);
+  const a = q.reserve(6)!;
+  assert.equal(q.reserve(5), undefined, "6 reserved + 5 > 10");
+  const b = q.reserve(4)!;
+  b.cancel();
+  a.commit(new IngestBatch(new Array(6).fill({ event: {}, origin: { source: "t", line: 1 } }), "t"));
+  assert.equal(q.depth, 6);
+  assert.ok(q.isFull(5));
+  await q.take();
+  assert.ok(q.reserve(50), "an empty queue takes a batch larger than itself");
+  q.close();
+  assert.equal(q.reserve(1), undefined, "a closed queue takes nothing new");
+});
+
+test("Prometheus text escapes label values", () => {
+  const text = new PrometheusText()
+    .family("eqlite_x_total", "counter", "Help with a \\ backslash.", [
+      { labels: { rule: 'a "quoted"\\ name\n' }, value: 2 },
+    ])
+    .toString();
+  assert.equal(
+    text,
+    '# HELP eqlite_x_total Help with a \\\\ backslash.\n# TYPE eqlite_x_total counter\neqlite_x_total{rule="a \\"quoted\\"\\\\ name\\n"} 2\n',
+  );
+});

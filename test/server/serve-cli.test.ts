@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { runCli } from "../cli/run-cli.ts";
+import { CLOUD_DEFEND_PROCESS, interactiveExec, tempDir } from "./serve-helpers.ts";
+
+const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+
+test("eqlite serve: events in over HTTP, alerts out on stdout and to --output; SIGHUP reloads; SIGTERM drains and exits 0", async (t) => {
+  const dir = tempDir("eqlite-serve-cli-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const output = join(dir, "alerts.ndjson");
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      entry,
+      "serve",
+      "--port",
+      "0",
+      "--no-watch-rules",
+      "--output",
+      output,
+      "--stdout",
+      // sequences wait behind a watermark nothing moves: only the drain releases them
+      "--allowed-lateness",
+      "600000",
+      "--idle-flush",
+      "600000",
+    ],
+    { env: { ...process.env, EQLITE_LOG_LEVEL: "info" }, stdio: ["ignore", "pipe", "pipe"] },
+  );
+  t.after(() => {
+    if (child.exitCode === null) child.kill("SIGKILL");
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no listening line:\n${stderr}`)), 20_000);
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`exited ${code}:\n${stderr}`)));
+  });
+  const exec = (name: string, executable: string, second: number) => ({
+    "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, second)).toISOString(),
+    event: { category: ["process"], type: ["start"], action: "exec" },
+    container: { id: "cli1" },
+    process: { name, executable, args: [name] },
+  });
+  const body = [interactiveExec(), exec("wget", "/usr/bin/wget", 1), exec("payload", "/tmp/payload", 2)]
+    .flatMap((e) => [JSON.stringify({ create: { _index: CLOUD_DEFEND_PROCESS } }), JSON.stringify(e)])
+    .join("\n");
+  const r = await fetch(`${url}/_bulk`, { method: "POST", body });
+  assert.equal(r.status, 200);
+  assert.equal(((await r.json()) as { errors: boolean }).errors, false);
+
+  // SIGHUP reloads the rules (and keeps the sequence waiting behind the watermark)
+  child.kill("SIGHUP");
+  const deadline = Date.now() + 10_000;
+  while (!stderr.includes('"msg":"rules reloaded"')) {
+    assert.ok(Date.now() < deadline, `no reload after SIGHUP:\n${stderr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const code = await new Promise<number | null>((resolve) => {
+    child.on("exit", (c) => resolve(c));
+    child.kill("SIGTERM");
+  });
+  assert.equal(code, 0, stderr);
+  const shells = (text: string) =>
+    text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l))
+      .filter((a) => a["kibana.alert.building_block_type"] === undefined)
+      .map((a) => a["kibana.alert.rule.name"])
+      .sort();
+  const expected = [
+    "File Downloaded then Executed from a Temporary Directory in a Container",
+    "Interactive Shell Started by kubectl exec in a Container",
+  ];
+  assert.deepEqual(
+    shells(stdout),
+    expected,
+    "the sequence held behind the watermark was flushed by the drain",
+  );
+  assert.deepEqual(shells(readFileSync(output, "utf8")), expected);
+  assert.match(stderr, /"msg":"eqlite serve stopped"/);
+  assert.doesNotMatch(stdout, /"level"/, "logs never go to stdout");
+});
+
+test("eqlite serve refuses a non-loopback address without credentials, and bad settings, with exit 2", () => {
+  const open = runCli(["serve", "--host", "0.0.0.0", "--port", "0"]);
+  assert.equal(open.code, 2);
+  assert.match(open.stderr, /refusing to listen on 0\.0\.0\.0 without authentication/);
+
+  const dir = tempDir("eqlite-serve-config-");
+  const bad = join(dir, "serve.toml");
+  writeFileSync(bad, 'host = "127.0.0.1"\nport = \n');
+  const r = runCli(["serve", "--config", bad]);
+  assert.equal(r.code, 2);
+  assert.ok(r.stderr.includes(`${bad}:2:`), r.stderr);
+
+  const unknown = join(dir, "serve.json");
+  writeFileSync(unknown, JSON.stringify({ prot: 9200 }));
+  const u = runCli(["serve", "--config", unknown]);
+  assert.equal(u.code, 2);
+  assert.match(u.stderr, /unknown setting "prot", did you mean \[port\]\?/);
+
+  const rules = join(dir, "rules");
+  const missing = runCli(["serve", "--port", "0", "--rules", rules]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /rules not found/);
+  rmSync(dir, { recursive: true, force: true });
+});

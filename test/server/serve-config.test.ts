@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { isLoopback } from "../../src/server/auth.ts";
+import { ConfigError, resolveConfig } from "../../src/server/config.ts";
+import { tempDir } from "./serve-helpers.ts";
+
+test("settings: defaults, then the file (TOML or JSON), then EQLITE_* variables, then flags", (t) => {
+  const dir = tempDir("eqlite-config-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const defaults = resolveConfig({ defaultRules: ["rules"] });
+  assert.equal(defaults.host, "127.0.0.1");
+  assert.equal(defaults.port, 9200);
+  assert.deepEqual(defaults.rules, ["rules"]);
+  assert.equal(defaults.defaultIndex, "logs-eqlite-default");
+  assert.equal(defaults.setIngested, true);
+
+  const toml = join(dir, "serve.toml");
+  writeFileSync(
+    toml,
+    `host = "0.0.0.0"
+port = 9201
+rules = ["/etc/eqlite/rules"]
+api_keys = ["ingest:s3cr3t"]
+queue_events = 5000
+set_ingested = false
+`,
+  );
+  const fromFile = resolveConfig({ file: toml });
+  assert.equal(fromFile.host, "0.0.0.0");
+  assert.equal(fromFile.port, 9201);
+  assert.deepEqual(fromFile.rules, ["/etc/eqlite/rules"]);
+  assert.deepEqual(fromFile.auth.apiKeys, ["ingest:s3cr3t"]);
+  assert.equal(fromFile.queueEvents, 5000);
+  assert.equal(fromFile.setIngested, false);
+
+  const env = { EQLITE_CONFIG: toml, EQLITE_PORT: "9300", EQLITE_TOKENS: "a, b", EQLITE_SET_INGESTED: "yes" };
+  const fromEnv = resolveConfig({ env });
+  assert.equal(fromEnv.port, 9300);
+  assert.deepEqual(fromEnv.auth.tokens, ["a", "b"]);
+  assert.equal(fromEnv.setIngested, true);
+
+  const fromFlags = resolveConfig({ env, flags: { port: "9400", rules: ["x", "y"], setIngested: false } });
+  assert.equal(fromFlags.port, 9400);
+  assert.deepEqual(fromFlags.rules, ["x", "y"]);
+  assert.equal(fromFlags.setIngested, false);
+
+  const json = join(dir, "serve.json");
+  writeFileSync(json, JSON.stringify({ port: 1234, tls_cert: "c.pem", tls_key: "k.pem" }));
+  assert.deepEqual(resolveConfig({ file: json }).tls, { cert: "c.pem", key: "k.pem" });
+});
+
+test("settings problems name where they come from", (t) => {
+  const dir = tempDir("eqlite-config-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const problem = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    assert.fail("no error");
+  };
+  assert.match(
+    problem(() => resolveConfig({ env: { EQLITE_PORT: "http" } })),
+    /^EQLITE_PORT: "http" is not a whole number/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ flags: { port: "-1" } })),
+    /^--port: /,
+  );
+  const json = join(dir, "bad.json");
+  writeFileSync(json, '{\n  "port": 9200,\n  "host": \n}');
+  assert.match(
+    problem(() => resolveConfig({ file: json })),
+    /bad\.json:4:1: invalid JSON/,
+  );
+  const typed = join(dir, "typed.toml");
+  writeFileSync(typed, 'port = "9200"\n');
+  assert.match(
+    problem(() => resolveConfig({ file: typed })),
+    /typed\.toml: port: expected a whole number/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ flags: { tlsCert: "c.pem" } })),
+    /TLS needs both/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ flags: { logLevel: "loud" } })),
+    /log_level "loud"/,
+  );
+});
+
+test("loopback addresses", () => {
+  for (const h of ["127.0.0.1", "127.8.9.10", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"])
+    assert.ok(isLoopback(h), h);
+  for (const h of ["0.0.0.0", "::", "10.0.0.1", "eqlite.example", "128.0.0.1"]) assert.ok(!isLoopback(h), h);
+});
