@@ -1,13 +1,16 @@
+import type { SampleQuery } from "./ast.ts";
 import { type PreparedQuery, prepareQuery, type QueryOptions } from "./compile-query.ts";
-import type { JoinKey } from "./correlate/join-key.ts";
+import type { QueryCompiler } from "./compiler.ts";
+import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
 import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
+import { SampleCollector } from "./correlate/sample-collector.ts";
 import {
   SequenceRunner,
   type SequenceRunnerStats,
   sequencePlan,
   type TermHit,
 } from "./correlate/sequence-runner.ts";
-import { compileSequenceTerms } from "./correlate/sequence-search.ts";
+import { compileSequenceTerms, compileTerm } from "./correlate/sequence-search.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
 import { firstScalar } from "./search.ts";
@@ -22,7 +25,10 @@ export interface QueryStreamOptions extends QueryOptions {
   maxBuffered?: number;
   /** sequences without maxspan: how long a partial sequence may wait (ms) */
   horizonMs?: number;
+  /** sequences: open partial sequences at most; samples: keys held at most */
   maxOpenPartials?: number;
+  /** samples: how many per key (Elasticsearch's `max_samples_per_key`, default 1) */
+  maxSamplesPerKey?: number;
 }
 
 /** What a stream reports; `tag` is whatever the caller pushed with the event (its file and line, say). */
@@ -48,6 +54,8 @@ export interface QueryStreamStats {
   forced: number;
   buffered: number;
   sequences?: SequenceRunnerStats;
+  /** sample queries: keys held, and keys refused because the stream held its maximum */
+  samples?: { readonly keys: number; readonly droppedKeys: number };
 }
 
 export interface QueryStream<Tag = undefined> {
@@ -94,11 +102,7 @@ export function createQueryStream<Tag = undefined>(
       },
     };
   }
-  if (query.kind === "SampleQuery") {
-    throw new TypeError(
-      "sample queries have no streaming form: samples are unordered sets, run them with eqlSearch",
-    );
-  }
+  if (query.kind === "SampleQuery") return sampleStream(query, compiler, options, stats, onMatch, onError);
 
   const plan = sequencePlan(query);
   const matchTerms = compileSequenceTerms(compiler, query);
@@ -172,6 +176,61 @@ export function createQueryStream<Tag = undefined>(
       buffer.flush();
       runner.finish();
       stats.buffered = 0;
+    },
+  };
+}
+
+/** Keys a sample stream holds at most; events with further keys are counted and dropped. */
+const MAX_SAMPLE_KEYS = 100_000;
+
+/**
+ * Samples have no order and no end in time: a stream collects, per key, the events each term
+ * can use, and a flush (the end of the input, or an idle stream) reports the samples found so
+ * far, the same ones the batch search finds. A later flush reports them again, with the ones
+ * completed since: the caller's alert ids make the repeats disappear.
+ */
+function sampleStream<Tag>(
+  query: SampleQuery,
+  compiler: QueryCompiler,
+  options: QueryStreamOptions,
+  stats: QueryStreamStats,
+  onMatch: (match: StreamMatch<Tag>) => void,
+  onError: (error: unknown, event: Event) => void,
+): QueryStream<Tag> {
+  const terms = query.terms.map((t) => compileTerm(compiler, t, query.joinKeys));
+  const collector = new SampleCollector<{ event: Event; tag: Tag }>(
+    terms.length,
+    options.maxSamplesPerKey ?? 1,
+    options.maxOpenPartials ?? MAX_SAMPLE_KEYS,
+  );
+  stats.samples = collector;
+  return {
+    stats,
+    push(event, tag) {
+      stats.events++;
+      try {
+        let item: { event: Event; tag: Tag } | undefined;
+        terms.forEach((term, t) => {
+          if (!term.matches(event)) return;
+          for (const key of joinKeysOf(event, term.keys, "epoch_millis")) {
+            item ??= { event, tag: tag as Tag };
+            collector.add(key, t, item);
+          }
+        });
+      } catch (error) {
+        stats.errors++;
+        onError(error, event);
+      }
+    },
+    flush() {
+      for (const { key, items } of collector.samples()) {
+        onMatch({
+          kind: "sequence",
+          joinKeys: key.values,
+          events: items.map((i) => i.event),
+          tags: items.map((i) => i.tag),
+        });
+      }
     },
   };
 }

@@ -401,3 +401,25 @@ test("a rule that fails at run time is reported with where, disabled, and the ot
   );
   assert.equal(alertsOf(r.stdout).length, 2, "the good rule still alerts");
 });
+
+test("a sample rule alerts each sample like a sequence: building blocks and a shell alert", () => {
+  const sampleRule = RULE.replace(
+    "11111111-2222-4333-8444-555555555555",
+    "11111111-2222-4333-8444-777777777777",
+  )
+    .replace('name = "Interactive Shell In Container"', 'name = "Shell And Connection In Container"')
+    .replace(
+      /query = '''[\s\S]*'''/,
+      "query = '''\nsample by container.id [process where process.interactive == true] [network where true]\n'''",
+    );
+  const path = join(dir, "sample.toml");
+  writeFileSync(path, sampleRule);
+  const r = runCli(["scan", "--rules", path, "--format", "ndjson", input]);
+  assert.equal(r.code, 0, r.stderr);
+  const alerts = alertsOf(r.stdout);
+  // one sample: container c1 has both an interactive process and a network event
+  const shells = alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  assert.equal(shells.length, 1, r.stdout);
+  assert.equal(alerts.length, 3);
+  assert.deepEqual(new Set(alerts.map((a) => a["kibana.alert.group.id"])).size, 1);
+});
