@@ -1,5 +1,6 @@
 import { type Command, Option } from "commander";
 import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
+import { type Durability, openDurability } from "../server/durability.ts";
 import { createLogger } from "../server/logger.ts";
 import { RuleBundleError } from "../server/rule-bundle.ts";
 import { ServeError, startService } from "../server/service.ts";
@@ -17,7 +18,8 @@ export function registerServeCommand(program: Command): void {
   for (const s of SETTINGS) {
     const flag = `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`;
     const help = `${s.help} (env ${s.env})`;
-    if (s.kind === "list") command.addOption(new Option(flag, help).argParser(collect));
+    if (s.kind === "list" || s.kind === "headers")
+      command.addOption(new Option(flag, help).argParser(collect));
     else if (s.kind === "bool") {
       command.addOption(new Option(flag, help));
       command.addOption(new Option(`--no-${s.flag}`, `turn ${s.flag} off`).hideHelp());
@@ -51,9 +53,12 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
   }
   const logger = createLogger(config.logLevel);
   let service: Awaited<ReturnType<typeof startService>>;
+  let durable: Durability | undefined;
   try {
-    service = await startService(config, { logger });
+    if (config.dataDir) durable = await openDurability(config, { logger });
+    service = await startService(config, { logger, extensions: durable?.extensions });
   } catch (error) {
+    await durable?.extensions.close?.().catch(() => {});
     if (error instanceof ServeError || error instanceof RuleBundleError) {
       err(`eqlite serve: ${error.message}`);
       return 2;

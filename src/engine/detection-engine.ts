@@ -148,6 +148,10 @@ export interface RuleActivity {
   buffered: number;
   /** events that came later than the allowed lateness (dropped) */
   late: number;
+  /** completed sequences waiting for time to pass (a trailing missing event `![...]`) */
+  deferred: number;
+  /** sample queries: join keys holding events until the samples are reported */
+  sampleKeys: number;
 }
 
 interface Tagged {
@@ -204,12 +208,16 @@ export class DetectionEngine {
         openSequences: 0,
         buffered: 0,
         late: 0,
+        deferred: 0,
+        sampleKeys: 0,
       };
       for (const search of s.searches.values()) {
         const stats = search.stream.stats;
         out.openSequences += stats.sequences?.open ?? 0;
         out.buffered += stats.buffered;
         out.late += stats.late;
+        out.deferred += stats.sequences?.deferred ?? 0;
+        out.sampleKeys += stats.samples?.keys ?? 0;
       }
       return out;
     });

@@ -20,6 +20,24 @@ export interface ServeConfig {
   exceptions: string[];
   /** where durable state lives (write-ahead log, alert store); created when missing */
   dataDir?: string;
+  /** the write-ahead log's size bound (bytes); a request that does not fit is refused with 429 */
+  walMaxBytes: number;
+  /** how often the write-ahead log's checkpoint is moved (and rule counters recorded) */
+  checkpointIntervalMs: number;
+  /** store retention: alerts the store wrote more than this many days ago are deleted; 0 keeps them */
+  retentionDays: number;
+  /** store retention: the most alerts kept (the most recently written); 0 for no bound */
+  maxAlerts: number;
+  /** alerts POSTed as JSON to each of these URLs (needs dataDir: dead letters and delivery records) */
+  webhooks: string[];
+  /** headers sent with every webhook request, and per webhook URL */
+  webhookHeaders: WebhookHeaders;
+  /** alerts as NDJSON to this file, rotated by size */
+  alertsFile?: string;
+  /** rotate the alerts file before a write would take it past this size */
+  alertsFileMaxBytes: number;
+  /** rotated alerts files kept besides the current one */
+  alertsFileKeep: number;
   /** the index of events that name none (`/ingest`, bulk actions without `_index`); "" for none */
   defaultIndex: string;
   /** alerts as NDJSON to this file (appended) */
@@ -55,7 +73,14 @@ export interface ServeConfig {
   tls?: { cert: string; key: string };
 }
 
-type Kind = "string" | "int" | "bool" | "list";
+/** Webhook request headers: `all` for every webhook, `byUrl` for one (merged over `all`). */
+export interface WebhookHeaders {
+  all: Record<string, string>;
+  byUrl: Record<string, Record<string, string>>;
+}
+
+/** `headers`: a table in the file, JSON in the environment, repeated `Name: value` flags. */
+type Kind = "string" | "int" | "bool" | "list" | "headers";
 
 export interface Setting {
   /** the config file's name */
@@ -84,6 +109,39 @@ export const SETTINGS: readonly Setting[] = [
   s("rules", "list", "rules", "rule file or directory, repeatable (default: the bundled rules/)", "<path>"),
   s("exceptions", "list", "exceptions", "exceptions for all rules, repeatable", "<file>"),
   s("data_dir", "string", "data-dir", "directory for durable state (created when missing)", "<dir>"),
+  s(
+    "wal_max_bytes",
+    "int",
+    "wal-max-bytes",
+    "write-ahead log size bound; beyond, HTTP 429 (default 1 GiB)",
+    "<n>",
+  ),
+  s(
+    "checkpoint_interval_ms",
+    "int",
+    "checkpoint-interval",
+    "move the log's checkpoint this often (ms)",
+    "<ms>",
+  ),
+  s(
+    "retention_days",
+    "int",
+    "retention-days",
+    "delete stored alerts older than this; 0 keeps them",
+    "<days>",
+  ),
+  s("max_alerts", "int", "max-alerts", "keep at most this many stored alerts; 0 for no bound", "<n>"),
+  s("webhooks", "list", "webhook", "POST alerts as JSON to this URL, repeatable (needs --data-dir)", "<url>"),
+  s(
+    "webhook_headers",
+    "headers",
+    "webhook-header",
+    "send this header to every webhook, repeatable",
+    "<name:value>",
+  ),
+  s("alerts_file", "string", "alerts-file", "write alerts as NDJSON to this file, rotated by size", "<path>"),
+  s("alerts_file_max_bytes", "int", "alerts-file-max-bytes", "rotate the alerts file at this size", "<n>"),
+  s("alerts_file_keep", "int", "alerts-file-keep", "rotated alerts files kept (default 5)", "<n>"),
   s("default_index", "string", "default-index", 'index of events that name none; "" for none', "<index>"),
   s("output", "string", "output", "append alerts as NDJSON to this file", "<file>"),
   s("stdout", "bool", "stdout", "write alerts as NDJSON to stdout (default: when there is no --output)"),
@@ -127,7 +185,23 @@ export const DEFAULTS = {
   esVersion: "8.19.0",
   logLevel: "info",
   reloadDebounceMs: 300,
+  walMaxBytes: 1024 * 1024 * 1024,
+  checkpointIntervalMs: 1000,
+  retentionDays: 30,
+  maxAlerts: 1_000_000,
+  alertsFileMaxBytes: 100 * 1024 * 1024,
+  alertsFileKeep: 5,
 } as const;
+
+/** Settings about durable state: without data_dir there is nothing for them to apply to. */
+const NEED_DATA_DIR = [
+  "wal_max_bytes",
+  "checkpoint_interval_ms",
+  "retention_days",
+  "max_alerts",
+  "webhooks",
+  "webhook_headers",
+];
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
 
@@ -177,9 +251,11 @@ export function resolveConfig(sources: ConfigSources): ServeConfig {
       setting.name,
       setting.kind === "list"
         ? (value as string[])
-        : setting.kind === "bool"
-          ? Boolean(value)
-          : fromText(setting, String(value), where),
+        : setting.kind === "headers"
+          ? headerFlags(value as string[], where)
+          : setting.kind === "bool"
+            ? Boolean(value)
+            : fromText(setting, String(value), where),
     );
   }
   return build(raw, sources.defaultRules ?? []);
@@ -197,6 +273,15 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     rules: rules.length ? rules : defaultRules,
     exceptions: list("exceptions"),
     dataDir: str("data_dir") || undefined,
+    walMaxBytes: int("wal_max_bytes") ?? DEFAULTS.walMaxBytes,
+    checkpointIntervalMs: int("checkpoint_interval_ms") ?? DEFAULTS.checkpointIntervalMs,
+    retentionDays: int("retention_days") ?? DEFAULTS.retentionDays,
+    maxAlerts: int("max_alerts") ?? DEFAULTS.maxAlerts,
+    webhooks: list("webhooks"),
+    webhookHeaders: (raw.get("webhook_headers") as WebhookHeaders | undefined) ?? { all: {}, byUrl: {} },
+    alertsFile: str("alerts_file") || undefined,
+    alertsFileMaxBytes: int("alerts_file_max_bytes") ?? DEFAULTS.alertsFileMaxBytes,
+    alertsFileKeep: int("alerts_file_keep") ?? DEFAULTS.alertsFileKeep,
     defaultIndex: str("default_index") ?? DEFAULTS.defaultIndex,
     output: str("output") || undefined,
     stdout: bool("stdout"),
@@ -237,6 +322,21 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     `log_level "${config.logLevel}" is not one of ${[...LOG_LEVELS].join(", ")}`,
   );
   for (const u of config.auth.users) check(u.includes(":"), "basic_auth entries are user:password");
+  if (!config.dataDir)
+    for (const name of NEED_DATA_DIR)
+      check(
+        !raw.has(name),
+        `${name} needs data_dir (--data-dir): the log, the store and dead letters live there`,
+      );
+  check(config.walMaxBytes >= 1024 * 1024, "wal_max_bytes must be at least 1 MiB (1048576)");
+  check(config.checkpointIntervalMs > 0, "checkpoint_interval_ms must be positive");
+  check(config.alertsFileMaxBytes > 0, "alerts_file_max_bytes must be positive");
+  for (const url of config.webhooks) checkWebhookUrl(url);
+  for (const url of Object.keys(config.webhookHeaders.byUrl))
+    check(
+      config.webhooks.includes(url),
+      `webhook_headers names ${redactUrl(url)}, which is not among the webhooks (${config.webhooks.map(redactUrl).join(", ") || "none"})`,
+    );
   return config;
 }
 
@@ -292,6 +392,8 @@ function fromFile(setting: Setting, value: unknown, file: string): unknown {
         throw new ConfigError(`${where}: expected a list of strings`);
       return items;
     }
+    case "headers":
+      return headerTable(value, where);
   }
 }
 
@@ -313,6 +415,85 @@ function fromText(setting: Setting, text: string, where: string): unknown {
         .split(",")
         .map((x) => x.trim())
         .filter((x) => x !== "");
+    case "headers": {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        throw new ConfigError(`${where}: expected a JSON object of headers, {"Authorization": "Bearer …"}`);
+      }
+      return headerTable(value, where);
+    }
+  }
+}
+
+/**
+ * `{ Name = "value" }` for every webhook, and `{ "https://url" = { Name = "value" } }` for
+ * one: a string is a header, a table is one webhook's headers.
+ */
+function headerTable(value: unknown, where: string): WebhookHeaders {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigError(`${where}: expected a table of header names and values`);
+  const headers: WebhookHeaders = { all: {}, byUrl: {} };
+  for (const [key, v] of Object.entries(value)) {
+    if (typeof v === "string") {
+      headers.all[checkHeader(key, v, where)] = v;
+      continue;
+    }
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw new ConfigError(
+        `${where}: ${key}: expected a header value (a string) or a webhook's table of headers`,
+      );
+    const one: Record<string, string> = {};
+    for (const [name, text] of Object.entries(v)) {
+      if (typeof text !== "string") throw new ConfigError(`${where}: ${key}: ${name}: expected a string`);
+      one[checkHeader(name, text, where)] = text;
+    }
+    headers.byUrl[key] = one;
+  }
+  return headers;
+}
+
+function headerFlags(values: string[], where: string): WebhookHeaders {
+  const headers: WebhookHeaders = { all: {}, byUrl: {} };
+  for (const entry of values) {
+    const colon = entry.indexOf(":");
+    if (colon < 1) throw new ConfigError(`${where}: "${entry.split(":")[0]}…" is not Name: value`);
+    const value = entry.slice(colon + 1).trim();
+    headers.all[checkHeader(entry.slice(0, colon).trim(), value, where)] = value;
+  }
+  return headers;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** A header that fetch would refuse is a settings error now, not a failed delivery later (values never echoed: they hold secrets). */
+function checkHeader(name: string, value: string, where: string): string {
+  if (!HEADER_NAME.test(name)) throw new ConfigError(`${where}: "${name}" is not an HTTP header name`);
+  if (/[\r\n\0]/.test(value)) throw new ConfigError(`${where}: the value of ${name} holds a line break`);
+  return name;
+}
+
+function checkWebhookUrl(text: string): void {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new ConfigError(`webhooks: "${redactUrl(text)}" is not a URL`);
+  }
+  check(
+    url.protocol === "http:" || url.protocol === "https:",
+    `webhooks: ${redactUrl(text)} is not http or https`,
+  );
+}
+
+/** A URL for messages: its path and query may hold a token (chat webhooks do), so only the origin shows. */
+export function redactUrl(text: string): string {
+  try {
+    const url = new URL(text);
+    return url.pathname === "/" && !url.search ? url.origin : `${url.origin}/…`;
+  } catch {
+    return text.length > 12 ? `${text.slice(0, 12)}…` : text;
   }
 }
 

@@ -111,6 +111,21 @@ export class Pipeline {
     await Promise.all(this.delivered);
   }
 
+  /**
+   * Releases what every sequence stream holds for ordering, as an idle flush does, idle
+   * or not (streams waiting on a trailing missing event are left alone, as there). The
+   * write-ahead log asks for it when a stream that never falls idle has kept its
+   * checkpoint back for long: events reaching a rule without matching its terms keep
+   * the stream busy, yet its held events wait for the next one that does match.
+   */
+  releaseHeld(): void {
+    try {
+      if (this.engine.flushIdle(0) > 0) this.publish(undefined);
+    } catch (error) {
+      this.options.logger.error({ err: error }, "releasing held events failed");
+    }
+  }
+
   private async loop(): Promise<void> {
     const { queue, logger } = this.options;
     for (;;) {

@@ -20,6 +20,8 @@ export interface MetricsSources {
   reloads: ReloadCounters;
   allowedLatenessMs: number;
   clock: () => number;
+  /** families added by extensions (the write-ahead log, the store) */
+  extra?: (out: PrometheusText) => void;
 }
 
 /** Every metric of the service, in the Prometheus text format. Names start with `eqlite_`. */
@@ -123,6 +125,7 @@ export function renderMetrics(m: MetricsSources): string {
       "When the running rule set was loaded.",
       m.reloads.loadedAt / 1000,
     );
+  m.extra?.(out);
   return out.toString();
 }
 

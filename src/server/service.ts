@@ -4,6 +4,7 @@ import type { Logger } from "pino";
 import type { ReloadSummary } from "../engine/detection-engine.ts";
 import type { AlertSink } from "../io/sinks/alert-sink.ts";
 import { NdjsonSink } from "../io/sinks/ndjson-sink.ts";
+import { RotatingFileSink } from "../io/sinks/rotating-file.ts";
 import { type AppPlugin, buildApp } from "./app.ts";
 import { hasCredentials, isLoopback } from "./auth.ts";
 import type { ServeConfig } from "./config.ts";
@@ -13,6 +14,7 @@ import { IngestQueue } from "./ingest-queue.ts";
 import { Intake } from "./intake.ts";
 import { createLogger } from "./logger.ts";
 import { Pipeline } from "./pipeline.ts";
+import type { PrometheusText } from "./prometheus.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { loadRuleBundle, RuleBundleError } from "./rule-bundle.ts";
 import { type RulesWatcher, watchRules } from "./rules-watcher.ts";
@@ -35,6 +37,17 @@ export interface ServeExtensions {
   plugins?: readonly AppPlugin[];
   /** last step of a shutdown, after the sinks are flushed and closed */
   close?: () => Promise<void>;
+  /** called once the pipeline runs, before any replay: the checkpoint watches the engine and the sinks */
+  attach?: (running: RunningPipeline) => void;
+  /** more metric families for /metrics (the log's size, the checkpoint's lag) */
+  metrics?: (out: PrometheusText) => void;
+}
+
+/** What an extension may watch of the running service. */
+export interface RunningPipeline {
+  pipeline: Pipeline;
+  fanout: SinkFanout;
+  queue: IngestQueue;
 }
 
 export interface ServiceOptions {
@@ -98,6 +111,14 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   const sinks: AlertSink[] = [];
   if (config.stdout ?? !config.output) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
   if (config.output) sinks.push(NdjsonSink.toFile(config.output));
+  if (config.alertsFile)
+    sinks.push(
+      new RotatingFileSink({
+        path: config.alertsFile,
+        maxBytes: config.alertsFileMaxBytes,
+        keep: config.alertsFileKeep,
+      }),
+    );
   sinks.push(...(extensions.sinks ?? []));
   if (sinks.length === 0) logger.warn("no alert sink: alerts are counted in /metrics but written nowhere");
   const fanout = new SinkFanout(sinks, {
@@ -117,6 +138,11 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     clock,
   });
   pipeline.start();
+  extensions.attach?.({ pipeline, fanout, queue });
+  if (!extensions.accept)
+    logger.warn(
+      "no --data-dir: accepted events and alerts are kept in memory only; a crash loses what was accepted but not yet run through the rules",
+    );
   if (extensions.replay) {
     let replayed = 0;
     for await (const batch of extensions.replay()) {
@@ -157,6 +183,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
           reloads,
           allowedLatenessMs: config.allowedLatenessMs,
           clock,
+          extra: extensions.metrics,
         }),
       readiness: () =>
         closing

@@ -24,6 +24,25 @@ export interface SinkStats {
   queued: number;
 }
 
+/** How one publish ended: the sinks that gave up on some of its alerts (dropped them). */
+export interface PublishOutcome {
+  dropped: string[];
+}
+
+/**
+ * Where the publishes stand, for the write-ahead log's checkpoint: it may pass the
+ * events of alerts only once every sink has taken them, and never those of alerts a
+ * sink gave up on (a replay after the next start writes them again).
+ */
+export interface PublishProgress {
+  /** publishes that carried alerts so far; each got the next number, from 1 */
+  issued: number;
+  /** every publish numbered up to this one has been taken by every sink (written, or given up on) */
+  settled: number;
+  /** the lowest-numbered publish some sink gave up on alerts of, or null */
+  firstDropped: number | null;
+}
+
 /**
  * Alerts to every sink, each through its own bounded queue and writer, so a sink that
  * is slow or failing is retried and counted while the others go on. A failing write is
@@ -33,6 +52,11 @@ export interface SinkStats {
  */
 export class SinkFanout {
   private readonly channels: SinkChannel[];
+  private issued = 0;
+  private settledThrough = 0;
+  /** settled publishes above settledThrough, waiting for the ones before them */
+  private readonly settledAhead = new Set<number>();
+  private firstDropped: number | null = null;
 
   constructor(sinks: readonly AlertSink[], options: FanoutOptions) {
     this.channels = sinks.map((sink) => new SinkChannel(sink, options));
@@ -42,10 +66,24 @@ export class SinkFanout {
     return this.channels.map((c) => c.sink);
   }
 
-  /** Hands alerts to every sink; resolves once each has written them or given up on them. */
-  publish(alerts: readonly AlertDocument[]): Promise<void> {
-    if (alerts.length === 0 || this.channels.length === 0) return Promise.resolve();
-    return Promise.all(this.channels.map((c) => c.enqueue(alerts))).then(() => {});
+  /**
+   * Hands alerts to every sink; resolves once each has written them or given up on them,
+   * naming the sinks that gave up.
+   */
+  publish(alerts: readonly AlertDocument[]): Promise<PublishOutcome> {
+    if (alerts.length === 0 || this.channels.length === 0) return Promise.resolve({ dropped: [] });
+    const number = ++this.issued;
+    return Promise.all(this.channels.map((c) => c.enqueue(alerts))).then((taken) => {
+      const dropped = this.channels.filter((_, i) => !taken[i]).map((c) => c.sink.name);
+      if (dropped.length > 0 && (this.firstDropped === null || number < this.firstDropped))
+        this.firstDropped = number;
+      this.settle(number);
+      return { dropped };
+    });
+  }
+
+  get progress(): PublishProgress {
+    return { issued: this.issued, settled: this.settledThrough, firstDropped: this.firstDropped };
   }
 
   stats(): SinkStats[] {
@@ -57,11 +95,18 @@ export class SinkFanout {
     await Promise.all(this.channels.map((c) => c.idle()));
     await Promise.all(this.channels.map((c) => c.close()));
   }
+
+  /** Sinks work at their own pace, so publishes settle out of order: `settled` moves over runs. */
+  private settle(number: number): void {
+    this.settledAhead.add(number);
+    while (this.settledAhead.delete(this.settledThrough + 1)) this.settledThrough++;
+  }
 }
 
 interface Pending {
   alerts: readonly AlertDocument[];
-  done: () => void;
+  /** `taken`: written (true), or given up on (false) */
+  done: (taken: boolean) => void;
 }
 
 class SinkChannel {
@@ -78,7 +123,8 @@ class SinkChannel {
     private readonly options: FanoutOptions,
   ) {}
 
-  enqueue(alerts: readonly AlertDocument[]): Promise<void> {
+  /** Resolves true once the alerts are written, false when they were given up on. */
+  enqueue(alerts: readonly AlertDocument[]): Promise<boolean> {
     return new Promise((resolve) => {
       this.queue.push({ alerts, done: resolve });
       this.queuedAlerts += alerts.length;
@@ -118,7 +164,7 @@ class SinkChannel {
       this.queuedAlerts -= oldest.alerts.length;
       this.dropped += oldest.alerts.length;
       shed += oldest.alerts.length;
-      oldest.done();
+      oldest.done(false);
     }
     if (shed)
       this.options.logger.warn(
@@ -133,9 +179,9 @@ class SinkChannel {
       while (this.queue.length) {
         const taken = this.takeWrite();
         const alerts = taken.flatMap((p) => p.alerts);
-        await this.deliver(alerts);
+        const written = await this.deliver(alerts);
         this.queuedAlerts -= alerts.length;
-        for (const p of taken) p.done();
+        for (const p of taken) p.done(written);
       }
     } finally {
       this.running = false;
@@ -157,14 +203,15 @@ class SinkChannel {
     return taken;
   }
 
-  private async deliver(alerts: readonly AlertDocument[]): Promise<void> {
+  /** Writes with retries; false when the alerts were dropped. */
+  private async deliver(alerts: readonly AlertDocument[]): Promise<boolean> {
     const { attempts, logger } = this.options;
     const base = this.options.retryBaseMs ?? 200;
     for (let attempt = 1; ; attempt++) {
       try {
         await this.sink.write(alerts);
         this.written += alerts.length;
-        return;
+        return true;
       } catch (error) {
         this.failures++;
         if (attempt >= attempts) {
@@ -173,7 +220,7 @@ class SinkChannel {
             { sink: this.sink.name, err: error, alerts: alerts.length, attempts },
             "alert sink write failed; alerts dropped",
           );
-          return;
+          return false;
         }
         const delay = Math.min(5000, base * 2 ** (attempt - 1));
         logger.warn(

@@ -99,6 +99,7 @@ test("eqlite serve: events in over HTTP, alerts out on stdout and to --output; S
   );
   assert.deepEqual(shells(readFileSync(output, "utf8")), expected);
   assert.match(stderr, /"msg":"eqlite serve stopped"/);
+  assert.match(stderr, /no --data-dir: accepted events and alerts are kept in memory only/);
   assert.doesNotMatch(stdout, /"level"/, "logs never go to stdout");
 });
 

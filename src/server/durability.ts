@@ -1,0 +1,271 @@
+import { createHash } from "node:crypto";
+import { join } from "node:path";
+import type { Logger } from "pino";
+import { StoreSink } from "../io/sinks/store-sink.ts";
+import { WebhookSink } from "../io/sinks/webhook.ts";
+import { alertsApi } from "./api-routes.ts";
+import { CheckpointPlanner } from "./checkpoint-planner.ts";
+import type { ServeConfig } from "./config.ts";
+import { durabilityMetrics } from "./durability-metrics.ts";
+import { HttpError } from "./es-error.ts";
+import type { IngestBatch } from "./ingest-batch.ts";
+import { orderingFields, ruleHoldings } from "./rule-holdings.ts";
+import { RuleStatsRecorder } from "./rule-stats-recorder.ts";
+import { type RunningPipeline, ServeError, type ServeExtensions } from "./service.ts";
+import { AlertStore } from "./store.ts";
+import { WalBatchTooLargeError, WalFullError, WriteAheadLog } from "./wal.ts";
+import { replayBatches, type WalItem } from "./wal-replay.ts";
+
+/**
+ * `eqlite serve --data-dir DIR`: what makes an acknowledged event survive a crash, and
+ * its alerts with it, plugged into the service as extensions.
+ *
+ * - accept: each request's events, with their origin (index, `_id`) and the
+ *   `event.ingested` stamped on arrival, are appended to the write-ahead log in
+ *   `DIR/wal` and fdatasync'd before the sender is answered. A full log answers 429,
+ *   a batch larger than a log segment 413.
+ * - replay: at start, the events from the log's checkpoint are run through the rules
+ *   again before the service listens. Alert ids depend only on the events and their
+ *   origin, so the alerts already written come out with the same ids: the store keeps
+ *   one copy, and webhooks skip the ids they delivered.
+ * - checkpoint: every `checkpointIntervalMs` and at shutdown, moved as far as the
+ *   CheckpointPlanner allows (nothing an open sequence, a reorder buffer or an
+ *   undelivered alert may still need), trimming the log.
+ * - sinks: the store (`DIR/eqlite.db`), then one webhook per URL (dead letters in
+ *   `DIR/webhook-dead-letters.ndjson`); the alerts API reads the store.
+ * - the rules' counters go to the store every 10 s, and retention runs at start and hourly.
+ */
+export interface Durability {
+  readonly extensions: ServeExtensions;
+  readonly wal: WriteAheadLog;
+  readonly store: AlertStore;
+}
+
+export interface DurabilityOptions {
+  logger: Logger;
+  clock?: () => number;
+  /** how long a reorder buffer may keep the checkpoint back (default: ten idle flushes, 5 s by default) */
+  maxHoldMs?: number;
+}
+
+/** The checkpoint moves by whole batches: replayed ones are kept small so it can pass them soon. */
+const REPLAY_BATCH = 250;
+const RULE_STATS_EVERY_MS = 10_000;
+const RETENTION_EVERY_MS = 60 * 60 * 1000;
+const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
+export const DEAD_LETTER_FILE = "webhook-dead-letters.ndjson";
+
+export async function openDurability(config: ServeConfig, options: DurabilityOptions): Promise<Durability> {
+  const { logger } = options;
+  const clock = options.clock ?? Date.now;
+  const dataDir = config.dataDir;
+  if (!dataDir) throw new ServeError("durable state needs a data directory (--data-dir)");
+
+  let wal: WriteAheadLog;
+  try {
+    wal = await WriteAheadLog.open({
+      dir: join(dataDir, "wal"),
+      maxBytes: config.walMaxBytes,
+      segmentBytes: Math.min(MAX_SEGMENT_BYTES, Math.floor(config.walMaxBytes / 4)),
+      onProblem: (problem) => logger.warn({ problem }, `write-ahead log: ${problem.message}`),
+    });
+  } catch (error) {
+    throw new ServeError(`cannot open the write-ahead log in ${dataDir}: ${(error as Error).message}`);
+  }
+  let store: AlertStore;
+  try {
+    store = AlertStore.open(join(dataDir, "eqlite.db"), { now: clock });
+  } catch (error) {
+    await wal.close();
+    throw new ServeError(`cannot open the alert store in ${dataDir}: ${(error as Error).message}`);
+  }
+  logger.info(
+    {
+      dataDir,
+      checkpoint: wal.checkpointed,
+      nextSeq: wal.next,
+      toReplay: wal.next - wal.checkpointed,
+      repaired: wal.recovery.length,
+      alerts: store.countAlerts(),
+    },
+    "durable state opened: events are acknowledged once written to the write-ahead log",
+  );
+
+  const storeSink = new StoreSink(store);
+  const webhooks = config.webhooks.map(
+    (url) =>
+      new WebhookSink({
+        url,
+        name: webhookName(url, config.webhooks),
+        headers: { ...config.webhookHeaders.all, ...config.webhookHeaders.byUrl[url] },
+        deadLetterPath: join(dataDir, DEAD_LETTER_FILE),
+        deliveryLog: store,
+        logger,
+      }),
+  );
+  for (const w of webhooks) logger.info({ sink: w.name }, "alerts are POSTed to a webhook");
+
+  const planner = new CheckpointPlanner({
+    startSeq: wal.checkpointed,
+    allowedLatenessMs: config.allowedLatenessMs,
+    maxHoldMs: options.maxHoldMs ?? 10 * config.idleFlushMs,
+  });
+  /** each batch's first seq, to tell the planner when the pipeline is done with it */
+  const firstSeqs = new WeakMap<IngestBatch, number>();
+  const recorder = new RuleStatsRecorder(store);
+  let running: RunningPipeline | undefined;
+  let replayed = 0;
+  let checkpointMovedAt = clock();
+  let pinned = false;
+  const timers: NodeJS.Timeout[] = [];
+  let ticking: Promise<void> | undefined;
+
+  const track = (batch: IngestBatch, firstSeq: number, lastSeq: number) => {
+    firstSeqs.set(batch, firstSeq);
+    const ruleSet = running?.pipeline.detection.rules;
+    planner.track(
+      firstSeq,
+      lastSeq,
+      batch.items.map((i) => i.event),
+      ruleSet ? orderingFields(ruleSet) : ["@timestamp"],
+    );
+  };
+
+  /** One look: judge the rules, then move the log's checkpoint as far as that allows. */
+  const checkpoint = async (final: boolean) => {
+    if (!running) return;
+    const engine = running.pipeline.detection;
+    let rules = ruleHoldings(engine);
+    if (!final && planner.takeOverdue(rules, clock())) {
+      logger.debug("a reorder buffer kept the checkpoint back too long; releasing held events");
+      running.pipeline.releaseHeld();
+      rules = ruleHoldings(engine);
+    }
+    const progress = running.fanout.progress;
+    const seq = planner.plan(rules, progress);
+    if (progress.firstDropped !== null && !pinned) {
+      pinned = true;
+      logger.error(
+        "a sink gave up on alerts: the log is no longer trimmed, so the next start runs their events again and writes them once more; until then the log fills, and then ingest answers 429",
+      );
+    }
+    if (seq > wal.checkpointed) {
+      await wal.checkpoint(seq);
+      checkpointMovedAt = clock();
+    } else if (wal.checkpointed === wal.next) checkpointMovedAt = clock();
+  };
+  const tick = () => {
+    if (ticking) return;
+    ticking = checkpoint(false)
+      .catch((error) => logger.error({ err: error }, "checkpoint failed"))
+      .finally(() => {
+        ticking = undefined;
+      });
+  };
+  const recordStats = () => {
+    if (!running) return;
+    try {
+      recorder.record(running.pipeline.detection.ruleStats);
+    } catch (error) {
+      logger.error({ err: error }, "could not record the rules' counters in the store");
+    }
+  };
+  const retain = () => {
+    try {
+      const result = store.applyRetention({
+        maxAgeDays: config.retentionDays > 0 ? config.retentionDays : undefined,
+        maxAlerts: config.maxAlerts > 0 ? config.maxAlerts : undefined,
+      });
+      if (result.deletedByAge + result.deletedByCount > 0)
+        logger.info({ ...result }, "retention: old alerts deleted from the store");
+    } catch (error) {
+      logger.error({ err: error }, "retention failed");
+    }
+  };
+
+  const extensions: ServeExtensions = {
+    accept: async (batch) => {
+      const items: WalItem[] = batch.items.map(({ event, origin }) => ({ event, origin }));
+      let range: Awaited<ReturnType<WriteAheadLog["append"]>>;
+      try {
+        range = await wal.append(items);
+      } catch (error) {
+        if (error instanceof WalFullError)
+          throw new HttpError(
+            429,
+            "es_rejected_execution_exception",
+            `eqlite: ${error.message}; retry later`,
+          );
+        if (error instanceof WalBatchTooLargeError)
+          throw new HttpError(413, "content_too_long_exception", `eqlite: ${error.message}`, {
+            connection: "close",
+          });
+        throw error;
+      }
+      track(batch, range.firstSeq, range.lastSeq);
+    },
+    onProcessed: (batch) => {
+      const first = firstSeqs.get(batch);
+      if (first !== undefined) planner.processed(first);
+    },
+    replay: async function* () {
+      const skipped = (seq: number) =>
+        logger.warn({ seq }, "write-ahead log: an entry that is not an accepted event was skipped");
+      for await (const { batch, firstSeq, lastSeq } of replayBatches(wal, REPLAY_BATCH, skipped)) {
+        track(batch, firstSeq, lastSeq);
+        replayed += batch.items.length;
+        yield batch;
+      }
+    },
+    sinks: [storeSink, ...webhooks],
+    plugins: [{ plugin: alertsApi, options: { store } }],
+    attach: (r) => {
+      running = r;
+      timers.push(setInterval(tick, config.checkpointIntervalMs));
+      timers.push(setInterval(recordStats, RULE_STATS_EVERY_MS));
+      timers.push(setInterval(retain, RETENTION_EVERY_MS));
+      for (const t of timers) t.unref();
+      retain();
+    },
+    metrics: (out) =>
+      durabilityMetrics(out, {
+        wal,
+        store,
+        storeSink,
+        webhooks,
+        replayed,
+        pinned,
+        checkpointAgeMs: wal.checkpointed === wal.next ? 0 : clock() - checkpointMovedAt,
+      }),
+    close: async () => {
+      for (const t of timers) clearInterval(t);
+      await ticking;
+      try {
+        await checkpoint(true);
+      } catch (error) {
+        logger.error({ err: error }, "the last checkpoint failed; the next start replays more");
+      }
+      recordStats();
+      logger.info(
+        { checkpoint: wal.checkpointed, nextSeq: wal.next, toReplay: wal.next - wal.checkpointed },
+        "durable state closed",
+      );
+      await wal.close();
+      store.close();
+    },
+  };
+  return { extensions, wal, store };
+}
+
+/**
+ * A webhook's sink name keys its delivery records, so it must stay the same across
+ * restarts, and it shows in logs and metrics, so it must not carry the URL's path or
+ * query (chat webhooks hold their token there): the host, and a hash of the URL when two
+ * webhooks share a host.
+ */
+function webhookName(url: string, all: readonly string[]): string {
+  const host = new URL(url).host;
+  const shared = all.filter((u) => new URL(u).host === host).length > 1;
+  if (!shared) return `webhook:${host}`;
+  return `webhook:${host}#${createHash("sha256").update(url).digest("hex").slice(0, 8)}`;
+}

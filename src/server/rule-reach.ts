@@ -1,0 +1,59 @@
+import { ruleRun, type WindowSettings } from "../engine/window.ts";
+import { timeUnitToNanos } from "../eql/timestamp.ts";
+import type { ExecutableRule } from "../rules/rule-set.ts";
+
+/**
+ * How far back in event time a rule can still use an event, for the write-ahead log's
+ * checkpoint: an event older than the newest event seen by more than the rule's reach
+ * (plus the allowed lateness) can no longer take part in one of its alerts.
+ */
+export interface RuleReach {
+  rule_id: string;
+  /** the field the rule's sequences are ordered by */
+  timestampField: string;
+  /** nanoseconds; 0 for single-event rules, which hold nothing */
+  reachNs: bigint;
+  /**
+   * The rule keeps state its counters do not show: a sequence with a missing event
+   * `![...]` remembers when the missing events happened. "Holds nothing" is never
+   * certain for it; only its reach is.
+   */
+  hiddenState: boolean;
+  /** a trailing missing event: the rule's streams wait for time to pass and are never flushed early */
+  waitsForTime: boolean;
+}
+
+/** Any instant will do: a window's length does not depend on when it starts (date rounding aside). */
+const SOME_INSTANT = BigInt(Date.UTC(2026, 0, 15, 12)) * 1_000_000n;
+const DEFAULT_WINDOW_NS = 6n * 60n * 1_000_000_000n;
+
+export function ruleReach(rule: ExecutableRule): RuleReach {
+  const base = {
+    rule_id: rule.rule.rule_id,
+    timestampField: rule.query.timestampField,
+    hiddenState: false,
+    waitsForTime: false,
+  };
+  const query = rule.query.prepared.statement.query;
+  if (query.kind === "EventQuery") return { ...base, reachNs: 0n };
+  if (query.kind === "SampleQuery") return { ...base, reachNs: windowLength(rule) };
+  const missing = query.terms.some((t) => t.missing);
+  const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
+  if (!query.maxspan) return { ...base, reachNs: windowLength(rule) };
+  const span = timeUnitToNanos(query.maxspan.value, query.maxspan.unit);
+  // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
+  return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };
+}
+
+/**
+ * Sequences without maxspan and samples have no reach of their own; Kibana bounds them by
+ * the rule's window (`from` to `to`, `now-6m` by default), and so does the checkpoint.
+ */
+function windowLength(rule: ExecutableRule): bigint {
+  try {
+    const run = ruleRun(rule.rule as WindowSettings, SOME_INSTANT);
+    return run.to > run.from ? run.to - run.from : DEFAULT_WINDOW_NS;
+  } catch {
+    return DEFAULT_WINDOW_NS;
+  }
+}

@@ -1,0 +1,193 @@
+import assert from "node:assert/strict";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { type TestContext, test } from "node:test";
+import { resolveConfig, type ServeConfig } from "../../src/server/config.ts";
+import { openDurability } from "../../src/server/durability.ts";
+import { startService } from "../../src/server/service.ts";
+import { tempDir } from "./alerts.ts";
+import { CaptureSink, CLOUD_DEFEND_PROCESS, interactiveExec, quiet, testConfig } from "./serve-helpers.ts";
+
+/** A service with durable state in `dataDir`, as `serve --data-dir` runs it. */
+async function startDurable(t: TestContext, overrides: Partial<ServeConfig>) {
+  const config = testConfig({ checkpointIntervalMs: 20, ...overrides });
+  const durable = await openDurability(config, { logger: quiet() });
+  const sink = new CaptureSink();
+  const service = await startService(config, {
+    logger: quiet(),
+    stdoutSink: sink,
+    extensions: durable.extensions,
+  });
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await service.close();
+  };
+  t.after(close);
+  return { service, sink, close, durable };
+}
+
+const bulk = (url: string, events: unknown[], query = "?refresh=wait_for") =>
+  fetch(`${url}/${CLOUD_DEFEND_PROCESS}/_bulk${query}`, {
+    method: "POST",
+    body: events.map((e) => `{"create":{}}\n${JSON.stringify(e)}\n`).join(""),
+  });
+
+const exec = (name: string, executable: string, second: number) => ({
+  "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, second)).toISOString(),
+  event: { category: ["process"], type: ["start"], action: "exec", ingested: "2026-09-01T10:05:00Z" },
+  container: { id: "dur1" },
+  process: { name, executable, args: [name] },
+});
+
+test("with a data dir: alerts land in the store and the alerts API; a triage status survives a restart", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  const first = await startDurable(t, { dataDir });
+  assert.equal(
+    (await bulk(first.service.url, [interactiveExec({ "@timestamp": "2026-09-01T10:00:00Z" })])).status,
+    200,
+  );
+  const page = (await (await fetch(`${first.service.url}/api/alerts`)).json()) as {
+    total: number;
+    alerts: Array<Record<string, unknown>>;
+  };
+  assert.equal(page.total, 1);
+  const id = page.alerts[0]["kibana.alert.uuid"] as string;
+  const patched = await fetch(`${first.service.url}/api/alerts/${id}`, {
+    method: "PATCH",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ status: "acknowledged" }),
+  });
+  assert.equal(patched.status, 200);
+  const metrics = await (await fetch(`${first.service.url}/metrics`)).text();
+  for (const family of [
+    /^eqlite_wal_bytes \d+$/m,
+    /^eqlite_wal_checkpoint_lag_events \d+$/m,
+    /^eqlite_wal_checkpoint_age_seconds [\d.]+$/m,
+    /^eqlite_store_alerts 1$/m,
+  ])
+    assert.match(metrics, family);
+  await first.close();
+
+  const second = await startDurable(t, { dataDir });
+  const alert = (await (await fetch(`${second.service.url}/api/alerts/${id}`)).json()) as Record<
+    string,
+    unknown
+  >;
+  assert.equal(alert["kibana.alert.workflow_status"], "acknowledged");
+  const rules = (await (await fetch(`${second.service.url}/api/rules`)).json()) as {
+    rules: Array<{ name: string; alerts: number }>;
+  };
+  const interactive = rules.rules.find((r) => r.name.startsWith("Interactive Shell"));
+  assert.equal(interactive?.alerts, 1, "the rule's counters were recorded at shutdown");
+});
+
+test("a sequence half-sent before a clean restart completes after it: the checkpoint kept its first event", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  const first = await startDurable(t, { dataDir });
+  assert.equal((await bulk(first.service.url, [exec("curl", "/usr/bin/curl", 0)])).status, 200);
+  await first.close();
+  assert.ok(first.durable.wal.checkpointed <= 1, "the download is still in the log");
+
+  const second = await startDurable(t, { dataDir });
+  assert.equal((await bulk(second.service.url, [exec("payload", "/tmp/payload", 20)])).status, 200);
+  await second.close();
+  const shells = second.sink.shells.map((a) => a["kibana.alert.rule.name"]);
+  assert.deepEqual(shells, ["File Downloaded then Executed from a Temporary Directory in a Container"]);
+});
+
+test("a full write-ahead log answers 429, a batch larger than a log segment 413", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  // 1 MiB log of 256 KiB segments, never checkpointed during the test
+  const { service } = await startDurable(t, {
+    dataDir,
+    walMaxBytes: 1024 * 1024,
+    checkpointIntervalMs: 3_600_000,
+  });
+  const padded = (n: number, bytes: number) =>
+    Array.from({ length: n }, (_, i) => ({ ...exec("ls", "/bin/ls", i), pad: "x".repeat(bytes) }));
+  const tooBig = await bulk(service.url, padded(1, 300 * 1024), "");
+  assert.equal(tooBig.status, 413);
+  assert.match(await tooBig.text(), /larger than a WAL segment/);
+  let status = 200;
+  for (let i = 0; i < 10 && status === 200; i++)
+    status = (await bulk(service.url, padded(4, 40 * 1024), "")).status;
+  assert.equal(status, 429);
+});
+
+test("durable settings need a data dir, and webhook headers are checked where they are written", async (t) => {
+  const dir = await tempDir(t, "eqlite-durable-config-");
+  const file = join(dir, "serve.toml");
+  writeFileSync(
+    file,
+    `data_dir = "${dir}"
+webhooks = ["https://soar.example/hooks/eqlite", "https://chat.example/hooks/T0/B0/XXXX"]
+[webhook_headers]
+"User-Agent" = "eqlite"
+[webhook_headers."https://soar.example/hooks/eqlite"]
+Authorization = "Bearer s3cr3t"
+`,
+  );
+  assert.deepEqual(resolveConfig({ file }).webhookHeaders, {
+    all: { "User-Agent": "eqlite" },
+    byUrl: { "https://soar.example/hooks/eqlite": { Authorization: "Bearer s3cr3t" } },
+  });
+
+  const config = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+    resolveConfig({ flags, env, defaultRules: ["rules"] });
+  assert.throws(() => config({ webhook: ["https://hooks.example/x"] }), /webhooks needs data_dir/);
+  assert.throws(() => config({ dataDir: "d", webhook: ["ftp://hooks.example/x"] }), /is not http or https/);
+  assert.throws(
+    () => config({ dataDir: "d", webhook: ["https://a.example/"], webhookHeader: ["Bad Name: x"] }),
+    /is not an HTTP header name/,
+  );
+  const ok = config({
+    dataDir: "d",
+    webhook: ["https://a.example/secret-token"],
+    webhookHeader: ["Authorization: Bearer t0ken"],
+  });
+  assert.deepEqual(ok.webhookHeaders.all, { Authorization: "Bearer t0ken" });
+  assert.throws(
+    () =>
+      config(
+        { dataDir: "d", webhook: ["https://a.example/x"] },
+        { EQLITE_WEBHOOK_HEADERS: JSON.stringify({ "https://b.example/secret": { "X-Key": "k" } }) },
+      ),
+    (error: Error) => /not among the webhooks/.test(error.message) && !error.message.includes("secret"),
+  );
+});
+
+test("without a data dir there is no alerts API", async (t) => {
+  const config = testConfig({ dataDir: undefined });
+  const service = await startService(config, { logger: quiet(), stdoutSink: new CaptureSink() });
+  t.after(() => service.close());
+  assert.equal((await fetch(`${service.url}/api/alerts`)).status, 404);
+});
+
+test("--alerts-file: alerts as NDJSON, rotated by size, the newest rotated copy first", async (t) => {
+  const dir = await tempDir(t, "eqlite-alerts-file-");
+  const path = join(dir, "alerts.ndjson");
+  const service = await startService(
+    testConfig({ alertsFile: path, alertsFileMaxBytes: 1, alertsFileKeep: 1 }),
+    {
+      logger: quiet(),
+      stdoutSink: new CaptureSink(),
+    },
+  );
+  t.after(() => service.close());
+  for (const n of [1, 2, 3])
+    await bulk(service.url, [
+      interactiveExec({ "@timestamp": "2026-09-01T10:00:00Z", container: { id: `c${n}` } }),
+    ]);
+  await service.close();
+  // every write starts a new file (1 byte at most); one rotated copy is kept
+  const containers = (file: string) =>
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => (JSON.parse(l) as { container: { id: string } }).container.id);
+  assert.deepEqual(containers(path), ["c3"]);
+  assert.deepEqual(containers(`${path}.1`), ["c2"]);
+  assert.equal(existsSync(`${path}.2`), false);
+});
