@@ -1,0 +1,125 @@
+/**
+ * The JetStream objects eqlite runs on, their names and how they are created. Every role (ingest,
+ * worker, sink, status) calls `openTopology` and gets the same streams and buckets; creating them
+ * is idempotent, so whichever process starts first sets them up.
+ *
+ * Only features of nats-server 2.9 are used (Debian's version): 2.9 silently ignores fields it does
+ * not know, so relying on a newer one would fail without an error.
+ */
+import {
+  DiscardPolicy,
+  JetStreamApiCodes,
+  JetStreamApiError,
+  type JetStreamClient,
+  type JetStreamManager,
+  jetstream,
+  jetstreamManager,
+  StorageType,
+  type StreamConfig,
+} from "@nats-io/jetstream";
+import { type KV, Kvm } from "@nats-io/kv";
+import { type ObjectStore, Objm } from "@nats-io/obj";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { DEFAULT_PARTITIONS } from "./partition.ts";
+
+export const EVENTS_STREAM = "EQLITE_EVENTS";
+export const EVENTS_SUBJECTS = "eqlite.events.*";
+export const ALERTS_STREAM = "EQLITE_ALERTS";
+export const ALERTS_SUBJECTS = "eqlite.alerts.>";
+export const LEASES_BUCKET = "eqlite-leases";
+export const CHECKPOINTS_BUCKET = "eqlite-checkpoints";
+export const SNAPSHOTS_STORE = "eqlite-snapshots";
+
+export function eventSubject(partition: number): string {
+  return `eqlite.events.${partition}`;
+}
+
+/** Rule ids are UUIDs in practice, but a subject token must not hold `.`, `*`, `>` or spaces. */
+export function alertSubject(ruleId: string): string {
+  return `eqlite.alerts.${ruleId.replace(/[^A-Za-z0-9_-]/g, "_") || "_"}`;
+}
+
+export interface TopologyOptions {
+  partitions: number;
+  /** Stream and bucket replicas: 1 for one server, 3 for a 3-node cluster. */
+  replicas: number;
+  /** How long events stay: at least the longest look-back plus a takeover and an outage budget. */
+  eventsMaxAgeMs: number;
+  /** The disk budget of the events stream; full means publishers are refused (back-pressure). */
+  eventsMaxBytes: number;
+  /** Long enough to cover publish retries; every remembered id costs the server ~280 bytes. */
+  eventsDuplicateWindowMs: number;
+  alertsDuplicateWindowMs: number;
+  /** A lease not renewed within this time expires and its partition can be taken over. */
+  leaseTtlMs: number;
+}
+
+export const DEFAULT_TOPOLOGY: TopologyOptions = {
+  partitions: DEFAULT_PARTITIONS,
+  replicas: 1,
+  eventsMaxAgeMs: 24 * 3_600_000,
+  eventsMaxBytes: -1,
+  eventsDuplicateWindowMs: 120_000,
+  alertsDuplicateWindowMs: 30 * 60_000,
+  leaseTtlMs: 10_000,
+};
+
+export interface Topology {
+  options: TopologyOptions;
+  js: JetStreamClient;
+  jsm: JetStreamManager;
+  leases: KV;
+  checkpoints: KV;
+  snapshots: ObjectStore;
+}
+
+const NANOS_PER_MS = 1_000_000;
+
+export async function openTopology(
+  nc: NatsConnection,
+  overrides: Partial<TopologyOptions> = {},
+): Promise<Topology> {
+  const options = { ...DEFAULT_TOPOLOGY, ...overrides };
+  const jsm = await jetstreamManager(nc);
+  await ensureStream(jsm, {
+    name: EVENTS_STREAM,
+    subjects: [EVENTS_SUBJECTS],
+    num_replicas: options.replicas,
+    storage: StorageType.File,
+    max_age: options.eventsMaxAgeMs * NANOS_PER_MS,
+    max_bytes: options.eventsMaxBytes,
+    discard: DiscardPolicy.New,
+    duplicate_window: options.eventsDuplicateWindowMs * NANOS_PER_MS,
+  });
+  await ensureStream(jsm, {
+    name: ALERTS_STREAM,
+    subjects: [ALERTS_SUBJECTS],
+    num_replicas: options.replicas,
+    storage: StorageType.File,
+    duplicate_window: options.alertsDuplicateWindowMs * NANOS_PER_MS,
+  });
+  const kvm = new Kvm(nc);
+  const leases = await kvm.create(LEASES_BUCKET, {
+    ttl: options.leaseTtlMs,
+    history: 1,
+    replicas: options.replicas,
+  });
+  const checkpoints = await kvm.create(CHECKPOINTS_BUCKET, { history: 1, replicas: options.replicas });
+  const snapshots = await new Objm(nc).create(SNAPSHOTS_STORE, { replicas: options.replicas });
+  return { options, js: jetstream(nc, { timeout: 5_000 }), jsm, leases, checkpoints, snapshots };
+}
+
+/** Create the stream, or bring an existing one's limits in line with this configuration. */
+async function ensureStream(
+  jsm: JetStreamManager,
+  config: Partial<StreamConfig> & { name: string },
+): Promise<void> {
+  try {
+    await jsm.streams.info(config.name);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
+    await jsm.streams.add(config);
+    return;
+  }
+  await jsm.streams.update(config.name, config);
+}

@@ -1,0 +1,151 @@
+/**
+ * Real nats-server processes for the tests: one node, or a 3-node JetStream cluster on loopback,
+ * each in its own temp directory, stopped when the test ends. CI installs Debian's nats-server
+ * (.ci/run); without it the tests that need one skip with a message.
+ */
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect } from "@nats-io/transport-node";
+
+const NATS_SERVER = process.env.NATS_SERVER ?? "nats-server";
+
+export const natsServerMissing: string | false =
+  spawnSync(NATS_SERVER, ["--version"], { encoding: "utf8" }).status === 0
+    ? false
+    : "nats-server not found (apt-get install nats-server, or set NATS_SERVER): NATS tests skipped";
+
+export interface NatsNode {
+  name: string;
+  url: string;
+  monitorUrl: string;
+  process: ChildProcess | undefined;
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void>;
+  /** Start it again on the same ports and store. */
+  start(): Promise<void>;
+}
+
+export interface NatsCluster {
+  nodes: NatsNode[];
+  urls: string[];
+  stop(): Promise<void>;
+}
+
+/** `size` 1 is a single JetStream server; 3 is a cluster whose streams can use 3 replicas. */
+export async function startNats(
+  t: TestContext,
+  size: 1 | 3 = 1,
+  extraConfig: string[] = [],
+): Promise<NatsCluster> {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-nats-"));
+  const ports = await freePorts(size * 3);
+  const routes = Array.from({ length: size }, (_, i) => `nats-route://127.0.0.1:${ports[i * 3 + 1]}`);
+  const nodes = Array.from({ length: size }, (_, i) => {
+    const [client, route, monitor] = ports.slice(i * 3, i * 3 + 3);
+    const name = `n${i + 1}`;
+    const config = join(dir, `${name}.conf`);
+    writeFileSync(
+      config,
+      [
+        `server_name: ${name}`,
+        `listen: 127.0.0.1:${client}`,
+        `http: 127.0.0.1:${monitor}`,
+        `jetstream { store_dir: "${join(dir, name)}", max_memory_store: 256MB, max_file_store: 2GB }`,
+        ...extraConfig,
+        size > 1
+          ? `cluster { name: eqlite, listen: 127.0.0.1:${route}, routes: [${routes.join(", ")}] }`
+          : "",
+      ].join("\n"),
+    );
+    return natsNode(name, config, `nats://127.0.0.1:${client}`, `http://127.0.0.1:${monitor}`);
+  });
+  const cluster: NatsCluster = {
+    nodes,
+    urls: nodes.map((n) => n.url),
+    async stop() {
+      await Promise.all(nodes.map((n) => n.kill()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  t.after(() => cluster.stop());
+  await Promise.all(nodes.map((n) => n.start()));
+  await untilJetStreamReady(cluster.urls);
+  return cluster;
+}
+
+function natsNode(name: string, config: string, url: string, monitorUrl: string): NatsNode {
+  const node: NatsNode = {
+    name,
+    url,
+    monitorUrl,
+    process: undefined,
+    async kill() {
+      const child = node.process;
+      node.process = undefined;
+      if (!child || child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async start() {
+      const child = spawn(NATS_SERVER, ["-c", config], { stdio: ["ignore", "ignore", "pipe"] });
+      let log = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        log = (log + chunk.toString()).slice(-4000);
+      });
+      node.process = child;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        if (child.exitCode !== null) throw new Error(`nats-server ${name} exited: ${log}`);
+        const health = await fetch(`${monitorUrl}/healthz`).catch(() => undefined);
+        if (health) return;
+        await sleep(100);
+      }
+      throw new Error(`nats-server ${name} did not answer on ${monitorUrl}: ${log}`);
+    },
+  };
+  return node;
+}
+
+/** A cluster takes a moment to elect its meta leader; JetStream calls fail until it has one. */
+async function untilJetStreamReady(urls: string[]): Promise<void> {
+  const nc = await connect({ servers: urls });
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const reply = await nc.request("$JS.API.INFO", undefined, { timeout: 1000 });
+        const info = reply.json<{ error?: unknown }>();
+        if (!info.error) return;
+      } catch (error) {
+        if (attempt >= 60) throw error;
+      }
+      await sleep(250);
+    }
+  } finally {
+    await nc.close();
+  }
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve) => {
+          const server = createServer();
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => {
+    const address = s.address();
+    if (address === null || typeof address === "string") throw new Error("no port");
+    return address.port;
+  });
+  await Promise.all(servers.map((s) => new Promise((resolve) => s.close(resolve))));
+  return ports;
+}
