@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
 import { DetectionEngine, type EventOrigin, type RuleStats } from "../engine/detection-engine.ts";
-import { buildLineFilter } from "../engine/line-prefilter.ts";
+import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import type { Event } from "../eql/field-access.ts";
@@ -33,6 +33,7 @@ import {
 import { SarifReport } from "../io/sinks/sarif.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
+import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { reportInputError } from "./input-errors.ts";
 
@@ -51,6 +52,7 @@ export interface ScanOptions {
   workers?: number;
   failOnAlert?: boolean;
   quiet?: boolean;
+  ruleCache?: boolean;
 }
 
 /** The rule pack that ships with eqlite: `rules/` beside `src/` and `dist/`. */
@@ -100,7 +102,7 @@ export function registerScanCommand(program: Command): void {
     .option("--strict", "a malformed input line is fatal instead of reported and skipped (parses every line)")
     .option(
       "--no-prefilter",
-      "parse every line: without it, lines that no loaded rule can match are skipped unparsed",
+      "parse every line: without it, lines that no loaded rule can match are skipped unparsed (with many rules, as long as the input's first 2048 lines show that at least 85% can be)",
     )
     .option(
       "--workers <n>",
@@ -110,6 +112,10 @@ export function registerScanCommand(program: Command): void {
           throw new InvalidArgumentError("--workers takes a whole number from 0 to 64");
         return Number(value);
       },
+    )
+    .option(
+      "--no-rule-cache",
+      "load every rule file afresh: without it, TOML rule files unchanged since an earlier scan are taken from a cache ($EQLITE_CACHE_DIR, else $XDG_CACHE_HOME/eqlite or ~/.cache/eqlite)",
     )
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
@@ -122,7 +128,7 @@ export function registerScanCommand(program: Command): void {
 export async function runScan(
   files: string[],
   options: ScanOptions,
-  events?: AsyncIterable<{ event: Event; origin: EventOrigin }>,
+  events?: AsyncIterable<{ event: Event; origin: EventOrigin; text?: string }>,
 ): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
@@ -153,7 +159,10 @@ export async function runScan(
   const now = new Date(Number(nowNs / 1_000_000n));
   const windowed = replay !== undefined || options.now !== undefined;
 
-  const loaded = await loadRules(rulePaths);
+  const ruleCache = options.ruleCache === false ? undefined : RuleCache.open(defaultCacheDir(), "scan");
+  const loaded = await loadRules(rulePaths, { cache: ruleCache });
+  // saved before anything else reads the rules: the cache holds them as loading left them
+  ruleCache?.save();
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
   for (const d of ruleErrors) err(formatDiagnostic(d));
   const warnings = loaded.diagnostics.length - ruleErrors.length;
@@ -234,8 +243,8 @@ export async function runScan(
     }
     // --strict promises that every malformed line stops the scan: every line is parsed.
     const lineFilter =
-      options.prefilter === false || options.strict ? undefined : buildLineFilter(ruleSet.requirements);
-    const readOptions = { strict: options.strict, onProblem, lineFilter };
+      options.prefilter === false || options.strict ? undefined : lineFilterOf(ruleSet.filterRules);
+    const readOptions = { strict: options.strict, onProblem, lineFilter, keepText: true };
     const workers = options.follow ? 0 : workerCount(paths, options.workers);
     const input =
       events ??
@@ -249,8 +258,8 @@ export async function runScan(
               readStats,
             )
           : eventsFrom(paths, readOptions, readStats));
-    for await (const { event, origin } of input) {
-      engine.push(event, origin);
+    for await (const { event, origin, text } of input) {
+      engine.push(event, origin, text);
       if (stop.signal.aborted) break;
     }
   } catch (error) {
@@ -301,10 +310,10 @@ async function* eventsFrom(
   paths: string[],
   options: ReadOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
   const reader = createEventReader(paths, options);
-  for await (const { event, source, line } of reader.events) {
-    yield { event, origin: { source, line } };
+  for await (const { event, source, line, text } of reader.events) {
+    yield { event, origin: { source, line }, text };
   }
   stats.events += reader.stats.events;
   stats.skipped += reader.stats.skipped;
@@ -315,14 +324,14 @@ async function* followedEvents(
   options: ReadOptions,
   stats: ReadStats,
   signal: AbortSignal,
-): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
-  for await (const { event, source, line } of readEventsFromStream(
+): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
+  for await (const { event, source, line, text } of readEventsFromStream(
     followFile(path, { signal }),
     path,
     options,
     stats,
   )) {
-    yield { event, origin: { source, line } };
+    yield { event, origin: { source, line }, text };
   }
 }
 

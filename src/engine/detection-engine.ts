@@ -156,8 +156,11 @@ export interface RuleActivity {
 
 interface Tagged {
   origin: EventOrigin;
-  /** hashing a whole event is costly: only done for events that alert */
-  identity: () => SourceIdentity;
+  /**
+   * The source identity of the tagged event, hashed only for events that alert. It takes the
+   * event rather than holding it: a sequence may hold the event's text instead (see push).
+   */
+  identity: (event: Event) => SourceIdentity;
 }
 
 const eventCategory = compileFieldGetter("event.category");
@@ -165,6 +168,8 @@ const eventCategory = compileFieldGetter("event.category");
 const MAX_REMEMBERED_IDS = 1_000_000;
 const BATCH_LATENESS_MS = Number.MAX_SAFE_INTEGER;
 const BATCH_BUFFER = 5_000_000;
+/** The one search of a rule when the whole input is one window. */
+const WHOLE_INPUT: readonly number[] = [0];
 
 /**
  * Runs a rule set over events: the rule index picks the rules an event may match,
@@ -178,6 +183,12 @@ export class DetectionEngine {
   private readonly seen = new Set<string>();
   private readonly clock: () => number;
   private current: EventOrigin | undefined;
+  /** the categories of the event being pushed (the rule index keeps none of them) */
+  private readonly categories: string[] = [];
+  private readonly addCategory = (v: string | number | boolean) => {
+    if (typeof v === "string") this.categories.push(v);
+    return false;
+  };
   events = 0;
 
   constructor(
@@ -223,14 +234,16 @@ export class DetectionEngine {
     });
   }
 
-  push(event: Event, origin: EventOrigin): void {
+  /**
+   * `text`: the JSON the event was parsed from, when the input has it. Sequences then hold
+   * the text rather than the event until their stages complete (see QueryStream.push).
+   */
+  push(event: Event, origin: EventOrigin, text?: string): void {
     this.events++;
     this.current = origin;
-    const categories: string[] = [];
-    someValue(eventCategory(event), (v) => {
-      if (typeof v === "string") categories.push(v);
-      return false;
-    });
+    const categories = this.categories;
+    categories.length = 0;
+    someValue(eventCategory(event), this.addCategory);
     const index = origin.index ?? eventIndex(event);
     const follow = this.options.mode === "follow";
     let tagged: Tagged | undefined;
@@ -243,11 +256,11 @@ export class DetectionEngine {
           continue;
         }
         state.evaluated++;
-        tagged ??= { origin, identity: lazyIdentity(event, origin) };
+        tagged ??= { origin, identity: lazyIdentity(origin) };
         for (const run of this.runsOf(state, event)) {
           const search = this.search(state, run);
           if (follow) search.lastPush = this.clock();
-          search.stream.push(event, tagged);
+          search.stream.push(event, tagged, text);
         }
       } catch (error) {
         this.fail(state, error);
@@ -365,6 +378,8 @@ export class DetectionEngine {
       disabled: false,
     };
     const runs = this.options.runsFor?.(rule);
+    let key: string | undefined;
+    let holdsForTime: boolean | undefined;
     const config = rule.rule.alert_suppression as SuppressionConfig | undefined;
     const suppression =
       config && query.shape === "event"
@@ -378,7 +393,11 @@ export class DetectionEngine {
     return {
       suppression,
       rule,
-      key: ruleKey(rule),
+      // the whole rule as canonical JSON: worked out only when a reload compares rules
+      get key() {
+        key ??= ruleKey(rule);
+        return key;
+      },
       params,
       uuid: ruleUuid(params),
       index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
@@ -388,15 +407,19 @@ export class DetectionEngine {
       windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
       searches: new Map(),
       window: { length: intervalMs(rule), index: -1, alerts: 0 },
-      holdsForTime: endsWithMissingEvent(query),
+      // read from the query only when asked (follow mode): a cached rule's query is checked lazily
+      get holdsForTime() {
+        holdsForTime ??= endsWithMissingEvent(query);
+        return holdsForTime;
+      },
       evaluated: 0,
       stats,
     };
   }
 
   /** The runs whose window holds the event (run 0 when the whole input is one window). */
-  private runsOf(state: RuleState, event: Event): number[] {
-    if (!state.runs) return [0];
+  private runsOf(state: RuleState, event: Event): readonly number[] {
+    if (!state.runs) return WHOLE_INPUT;
     const t = state.windowTime!(event);
     if (t === null) return [];
     const found: number[] = [];
@@ -515,13 +538,13 @@ export class DetectionEngine {
     const options = { now: typeof now === "function" ? now() : now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
-      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity(), options), [
+      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity(match.event), options), [
         match.tag.origin,
       ]);
       return;
     }
     const members = match.events.map((event, i) =>
-      event ? { event, source: match.tags[i]!.identity() } : null,
+      event ? { event, source: match.tags[i]!.identity(event) } : null,
     );
     if (members.some((m) => m && descendsFromRule(m.event, state.uuid))) return;
     const { buildingBlocks, shell } = buildSequenceAlerts(state.params, members, options);
@@ -566,9 +589,10 @@ function timeReader(field: string): (event: Event) => bigint {
 
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
 
-function lazyIdentity(event: Event, origin: EventOrigin): () => SourceIdentity {
+/** An event's identity, worked out once: the event it is given each time has the same content. */
+function lazyIdentity(origin: EventOrigin): (event: Event) => SourceIdentity {
   let identity: SourceIdentity | undefined;
-  return () => {
+  return (event) => {
     identity ??= sourceIdentity(event, { index: origin.index, id: origin.id });
     return identity;
   };

@@ -38,5 +38,11 @@ export function eventIndex(event: Event): string | undefined {
   const dataset = dataStreamDataset(event);
   if (typeof type !== "string" || typeof dataset !== "string") return undefined;
   const namespace = dataStreamNamespace(event);
-  return `${type}-${dataset}-${typeof namespace === "string" ? namespace : "default"}`;
+  const ns = typeof namespace === "string" ? namespace : "default";
+  // Events come in runs of one data stream: its name is built once per run, not per event.
+  if (type !== last.type || dataset !== last.dataset || ns !== last.namespace)
+    last = { type, dataset, namespace: ns, index: `${type}-${dataset}-${ns}` };
+  return last.index;
 }
+
+let last = { type: "", dataset: "", namespace: "", index: "--" };

@@ -5,12 +5,12 @@
  * thread, which parses just these lines again, in order.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { prepareQuery } from "../eql/compile-query.ts";
+import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
 import { compileFieldGetter, someValue } from "../eql/field-access.ts";
 import { type DecodeProblem, decodeNdjsonBlock, isDecodeProblem } from "../io/event-source.ts";
 import { indexRules } from "../rules/rule-set.ts";
 import { eventIndex } from "./index-pattern.ts";
-import { buildLineFilter } from "./line-prefilter.ts";
+import { lineFilterOf } from "./line-prefilter.ts";
 
 /** A rule as the worker needs it: its query and what selects events for it. */
 export interface WorkerRule {
@@ -18,6 +18,8 @@ export interface WorkerRule {
   eventCategoryField: string;
   timestampField: string;
   index?: readonly string[];
+  /** the category of each term: the rule is prepared only when a line may need it */
+  categories: ReadonlyArray<string | null>;
 }
 
 export interface MatchWorkerData {
@@ -44,17 +46,24 @@ export interface BlockResult {
 
 function start(data: MatchWorkerData): void {
   const rules = data.rules.map((r) => {
-    const execution = prepareQuery(r.query, {
-      eventCategoryField: r.eventCategoryField,
-      timestampField: r.timestampField,
-    });
+    let execution: PreparedQuery | undefined;
     return {
       rule: { index: r.index },
-      query: { eventCategoryField: r.eventCategoryField, execution: () => execution },
+      query: {
+        eventCategoryField: r.eventCategoryField,
+        categories: r.categories,
+        execution: () => {
+          execution ??= prepareQuery(r.query, {
+            eventCategoryField: r.eventCategoryField,
+            timestampField: r.timestampField,
+          });
+          return execution;
+        },
+      },
     };
   });
   const index = indexRules(rules);
-  const lineFilter = data.prefilter ? buildLineFilter(index.requirements) : undefined;
+  const lineFilter = data.prefilter ? lineFilterOf(index.filterRules) : undefined;
   const eventCategory = compileFieldGetter("event.category");
 
   parentPort!.on("message", (request: BlockRequest) => {

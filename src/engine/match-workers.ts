@@ -41,7 +41,7 @@ export async function* eventsThroughWorkers(
   rules: readonly ExecutableRule[],
   options: WorkerInputOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
   const pool = new WorkerPool(options.workers, {
     rules: rules.map(workerRule),
     prefilter: options.prefilter,
@@ -55,12 +55,12 @@ export async function* eventsThroughWorkers(
 }
 
 function workerRule(rule: ExecutableRule): WorkerRule {
-  const execution = rule.query.execution();
   return {
-    query: execution.source.body,
+    query: rule.query.source.body,
     eventCategoryField: rule.query.eventCategoryField,
     timestampField: rule.query.timestampField,
     index: rule.rule.index as readonly string[] | undefined,
+    categories: rule.query.categories,
   };
 }
 
@@ -71,7 +71,7 @@ async function* readSource(
   pool: WorkerPool,
   options: WorkerInputOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
   const blockBytes = options.blockBytes ?? DEFAULT_BLOCK;
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   const chunks = decompress(createReadStream(path, { highWaterMark: DEFAULT_BLOCK }))[Symbol.asyncIterator]();
@@ -103,10 +103,15 @@ async function* readSource(
         yield next.value;
       }
     })();
-    const readOptions: ReadOptions = { strict: options.strict, onProblem: options.onProblem };
+    const readOptions: ReadOptions = { strict: options.strict, onProblem: options.onProblem, keepText: true };
     const sourceStats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
-    for await (const { event, source, line } of readEventsFromStream(replay, path, readOptions, sourceStats))
-      yield { event, origin: { source, line } };
+    for await (const { event, source, line, text } of readEventsFromStream(
+      replay,
+      path,
+      readOptions,
+      sourceStats,
+    ))
+      yield { event, origin: { source, line }, text };
     stats.events += sourceStats.events;
     stats.problems += sourceStats.problems;
     return;
@@ -124,7 +129,11 @@ async function* readSource(
     stats.events += result.events;
     stats.skipped += result.skipped;
     for (const { line, text } of result.candidates)
-      yield { event: JSON.parse(text) as Event, origin: { source: path, line: line + nextLine - 1 } };
+      yield {
+        event: JSON.parse(text) as Event,
+        origin: { source: path, line: line + nextLine - 1 },
+        text,
+      };
     nextLine += result.lines;
   };
 

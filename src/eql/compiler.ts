@@ -267,7 +267,8 @@ export class QueryCompiler {
       e.op !== "regex" && !e.patterns.some((p) => hasWildcard(String(p.value)))
         ? this.exactTerms(field, e.patterns, e.caseInsensitive)
         : undefined;
-    return { ...base, test: (v) => matches(typeof v === "string" ? v : String(v)), terms };
+    const test = (v: string | number | boolean) => matches(typeof v === "string" ? v : String(v));
+    return { ...base, test, terms, prefixes: terms ? undefined : patternHeads(e) };
   }
 
   private inList(e: In, field: Field): FieldQuery {
@@ -410,6 +411,32 @@ export interface FieldQuery {
    * (and no number or boolean value can pass): the strings, for indexing.
    */
   terms?: { values: ReadonlySet<string>; caseInsensitive: boolean };
+  /**
+   * When every value that passes `test` starts, as text and folded if caseInsensitive, with
+   * one of these strings (the heads of `like` patterns before their first wildcard): the
+   * heads, for indexing. A number or a boolean passes as its text.
+   */
+  prefixes?: { values: ReadonlySet<string>; caseInsensitive: boolean };
+}
+
+/**
+ * The literal heads of wildcard patterns (`/etc/ld.so.conf.d/*` → `/etc/ld.so.conf.d/`),
+ * when every pattern has one: a value a pattern matches starts with its head. Regular
+ * expressions have none that can be read this simply.
+ */
+function patternHeads(e: Match): FieldQuery["prefixes"] {
+  if (e.op === "regex") return undefined;
+  const heads = new Set<string>();
+  for (const p of e.patterns) {
+    // folded whole, as the matcher folds it: folding a part alone may differ (a final sigma)
+    const text = e.caseInsensitive ? String(p.value).toLowerCase() : String(p.value);
+    const star = text.indexOf("*");
+    const question = text.indexOf("?");
+    const cut = Math.min(star < 0 ? text.length : star, question < 0 ? text.length : question);
+    if (cut === 0) return undefined;
+    heads.add(text.slice(0, cut));
+  }
+  return heads.size ? { values: heads, caseInsensitive: e.caseInsensitive } : undefined;
 }
 
 export function predicateOf(q: FieldQuery): EventPredicate {

@@ -84,11 +84,22 @@ export function compileFieldGetter(path: string): FieldGetter {
 export function someValue(raw: unknown, test: (v: string | number | boolean) => boolean): boolean {
   if (raw === undefined || raw === null) return false;
   if (!Array.isArray(raw)) return typeof raw !== "object" && test(raw as string | number | boolean);
-  const stack: unknown[] = [raw];
+  // Most arrays hold scalars only (`event.type`, `process.args`): walked without a stack
+  // until one holds an array, from where the stack takes over, in the same order.
+  let i = 0;
+  for (; i < raw.length; i++) {
+    const v = raw[i];
+    if (Array.isArray(v)) break;
+    if (v !== undefined && v !== null && typeof v !== "object" && test(v as string | number | boolean))
+      return true;
+  }
+  if (i === raw.length) return false;
+  const stack: unknown[] = [];
+  for (let k = raw.length - 1; k >= i; k--) stack.push(raw[k]);
   while (stack.length) {
     const v = stack.pop();
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+      for (let j = v.length - 1; j >= 0; j--) stack.push(v[j]);
     } else if (
       v !== undefined &&
       v !== null &&

@@ -59,7 +59,14 @@ export interface QueryStreamStats {
 }
 
 export interface QueryStream<Tag = undefined> {
-  push(event: Event, tag?: Tag): void;
+  /**
+   * `text`: the JSON the event was parsed from, when the caller has it. A sequence then holds
+   * the text rather than the event while the event waits for order or for later stages, and
+   * parses it again only if its sequence completes: a batch holds every event a term matches
+   * until the input ends, and a string costs the garbage collector far less than the object
+   * graph JSON.parse made of it.
+   */
+  push(event: Event, tag?: Tag, text?: string): void;
   /** The end of the input: releases what waits for order or for time to pass. */
   flush(): void;
   readonly stats: QueryStreamStats;
@@ -109,7 +116,7 @@ export function createQueryStream<Tag = undefined>(
   const timestamp = compiler.fieldGetterByName(options.timestampField ?? "@timestamp");
   const format = compiler.fieldFormat(options.timestampField ?? "@timestamp");
   const tiebreaker = options.tiebreakerField ? compiler.fieldGetterByName(options.tiebreakerField) : null;
-  const runner = new SequenceRunner<{ event: Event; tag: Tag }>(
+  const runner = new SequenceRunner<Held<Tag>>(
     plan,
     (c) => {
       let next = 0;
@@ -117,7 +124,7 @@ export function createQueryStream<Tag = undefined>(
       onMatch({
         kind: "sequence",
         joinKeys: c.key.values,
-        events: items.map((i) => i?.event ?? null),
+        events: items.map((i) => (i ? eventOf(i) : null)),
         tags: items.map((i) => (i ? i.tag : null)),
       });
     },
@@ -127,7 +134,7 @@ export function createQueryStream<Tag = undefined>(
     },
   );
   stats.sequences = runner.stats;
-  const buffer = new ReorderBuffer<TermHit<{ event: Event; tag: Tag }>>(
+  const buffer = new ReorderBuffer<TermHit<Held<Tag>>>(
     BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
     options.maxBuffered ?? 100_000,
     (hit) => runner.push(hit),
@@ -138,7 +145,7 @@ export function createQueryStream<Tag = undefined>(
 
   return {
     stats,
-    push(event, tag) {
+    push(event, tag, text) {
       stats.events++;
       let hit: ReturnType<typeof matchTerms>;
       let ts: bigint | null;
@@ -160,7 +167,8 @@ export function createQueryStream<Tag = undefined>(
         tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
         arrival: arrival++,
       };
-      buffer.push({ item: { event, tag: tag as Tag }, order, terms: hit.terms, until: hit.until });
+      const item: Held<Tag> = text === undefined ? { event, tag: tag as Tag } : { text, tag: tag as Tag };
+      buffer.push({ item, order, terms: hit.terms, until: hit.until });
       stats.late = buffer.late;
       stats.forced = buffer.forced;
       stats.buffered = buffer.size;
@@ -179,6 +187,12 @@ export function createQueryStream<Tag = undefined>(
     },
   };
 }
+
+/** A sequence event while it waits: the event, or the text it was parsed from. */
+type Held<Tag> = { event: Event; tag: Tag } | { text: string; tag: Tag };
+
+const eventOf = <Tag>(held: Held<Tag>): Event =>
+  "event" in held ? held.event : (JSON.parse(held.text) as Event);
 
 /** Keys a sample stream holds at most; events with further keys are counted and dropped. */
 const MAX_SAMPLE_KEYS = 100_000;

@@ -18,7 +18,7 @@ export interface SourceEvent {
   source: string;
   /** 1-based line of the event's first line */
   line: number;
-  /** the line as read, for blocks decoded by `decodeNdjsonBlock` */
+  /** the JSON text the event was parsed from (a line, or a multi-line record), when asked for */
   text?: string;
 }
 
@@ -45,6 +45,11 @@ export interface ReadOptions {
    * reported). The first line of each source always goes the full way.
    */
   lineFilter?: LineFilter;
+  /**
+   * Events carry the JSON text they were parsed from (`text`): a consumer that holds events
+   * for long may hold the text instead and parse it again when needed.
+   */
+  keepText?: boolean;
 }
 
 export interface ReadStats {
@@ -156,15 +161,21 @@ async function* decodeSources(
     maxDocumentBytes: options.maxDocumentBytes ?? DEFAULT_MAX_DOCUMENT,
   };
   for (const source of sources) {
-    const decoder = new EventDecoder(source.name, limits, options.lineFilter, stats);
+    const decoder = new EventDecoder(source.name, limits, options.lineFilter, stats, {
+      keepText: options.keepText === true,
+      lazy: true,
+    });
     const out = decoder.out;
     let corrupt: CorruptStreamError | undefined;
     try {
       for await (const chunk of decompress(asBuffers(source.open(), stats))) {
         stats.bytes += chunk.length;
         decoder.push(chunk);
+        // Lines are parsed as they are reached, and `out` is emptied before the next chunk:
+        // a chunk's bytes stay as they are until then.
         for (let k = 0; k < out.length; k++) {
-          const item = out[k];
+          const found = out[k];
+          const item = found instanceof PendingLine ? decoder.decode(found) : found;
           if (isProblem(item)) deliver(item, stats, strict, onProblem);
           else {
             stats.events++;
@@ -179,7 +190,8 @@ async function* decodeSources(
     }
     if (corrupt === undefined) decoder.end();
     else decoder.abort(corrupt.message);
-    for (const item of out) {
+    for (const found of out) {
+      const item = found instanceof PendingLine ? decoder.decode(found) : found;
       if (isProblem(item)) deliver(item, stats, strict, onProblem);
       else {
         stats.events++;
@@ -238,10 +250,17 @@ export function decodeNdjsonBlock(
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
     maxDocumentBytes: DEFAULT_MAX_DOCUMENT,
   };
-  const decoder = new EventDecoder(source, limits, options.lineFilter, stats, { firstLine });
+  const decoder = new EventDecoder(source, limits, options.lineFilter, stats, {
+    keepText: true,
+    block: { firstLine },
+  });
   decoder.push(buf);
   decoder.end();
-  return { items: decoder.out, skipped: stats.skipped, lines: decoder.nextLine - firstLine };
+  return {
+    items: decoder.out as (SourceEvent | DecodeProblem)[],
+    skipped: stats.skipped,
+    lines: decoder.nextLine - firstLine,
+  };
 }
 
 export const isDecodeProblem = isProblem;
@@ -278,6 +297,20 @@ const LBRACKET = 0x5b;
 const RBRACKET = 0x5d;
 const BOM = [0xef, 0xbb, 0xbf];
 
+/**
+ * An NDJSON line found in a chunk and not parsed yet: the reader parses it when it reaches
+ * it. Parsing a whole chunk's lines at once would keep hundreds of events alive together,
+ * long enough for the garbage collector to copy them out of the young generation.
+ */
+class PendingLine {
+  constructor(
+    readonly buf: Buffer,
+    readonly start: number,
+    readonly end: number,
+    readonly line: number,
+  ) {}
+}
+
 /** A first line that failed to parse alone and may open a pretty-printed object. */
 interface Candidate {
   text: string;
@@ -287,7 +320,7 @@ interface Candidate {
 
 class EventDecoder {
   /** events and problems, in input order, for the caller to drain after each push */
-  readonly out: (SourceEvent | DecodeProblem)[] = [];
+  readonly out: (SourceEvent | DecodeProblem | PendingLine)[] = [];
   private readonly source: string;
   private readonly limits: Limits;
   private mode = DETECT;
@@ -326,19 +359,27 @@ class EventDecoder {
     limits: Limits,
     private readonly lineFilter?: LineFilter,
     private readonly stats?: ReadStats,
-    /** a block of whole NDJSON lines from inside a file, starting at this line; events keep their text */
-    block?: { firstLine: number },
+    options: {
+      /** events carry their text */
+      keepText?: boolean;
+      /** plain NDJSON lines go to `out` unparsed, for the caller to `decode` when it reaches them */
+      lazy?: boolean;
+      /** a block of whole NDJSON lines from inside a file, starting at this line */
+      block?: { firstLine: number };
+    } = {},
   ) {
     this.source = source;
     this.limits = limits;
-    if (block) {
+    this.keepText = options.keepText === true;
+    this.lazy = options.lazy === true;
+    if (options.block) {
       this.mode = NDJSON;
-      this.line = block.firstLine;
-      this.keepText = true;
+      this.line = options.block.firstLine;
     }
   }
 
-  private readonly keepText: boolean = false;
+  private readonly keepText: boolean;
+  private readonly lazy: boolean;
 
   /** the line the next byte belongs to */
   get nextLine(): number {
@@ -492,6 +533,11 @@ class EventDecoder {
       this.stats!.skipped++;
       return;
     }
+    if (this.lazy && this.candidate === undefined && !this.firstLineMayOpenDocument) {
+      // past the first line nothing a line holds changes how the next ones are read
+      this.out.push(new PendingLine(buf, start, end, line));
+      return;
+    }
     const text = buf.toString("utf8", start, end);
     let value: unknown;
     try {
@@ -502,9 +548,27 @@ class EventDecoder {
     }
     this.firstLineMayOpenDocument = false;
     if (this.candidate !== undefined) this.resolveCandidate(value, text, line);
-    else if (this.keepText && isObject(value))
-      this.out.push({ event: value, source: this.source, line, text });
-    else this.emit(value, line, undefined);
+    else this.emit(value, line, undefined, text);
+  }
+
+  /** A pending line as `onLine` would have decoded it: an event, or what is wrong with it. */
+  decode(pending: PendingLine): SourceEvent | DecodeProblem {
+    const text = pending.buf.toString("utf8", pending.start, pending.end);
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      return jsonProblem(this.source, text, error, pending.line, 1);
+    }
+    if (!isObject(value))
+      return {
+        source: this.source,
+        line: pending.line,
+        reason: `expected a JSON object, got ${describe(value)}`,
+      };
+    return this.keepText
+      ? { event: value, source: this.source, line: pending.line, text }
+      : { event: value, source: this.source, line: pending.line };
   }
 
   private onBadLine(text: string, line: number, error: unknown): void {
@@ -526,7 +590,7 @@ class EventDecoder {
   private resolveCandidate(value: unknown, text: string, line: number): void {
     if (isObject(value) && Object.keys(value).length > 0) {
       this.rejectCandidate();
-      this.emit(value, line, undefined);
+      this.emit(value, line, undefined, text);
     } else {
       this.scanCandidate(this.candidate!, text, line);
     }
@@ -738,7 +802,7 @@ class EventDecoder {
       this.out.push(jsonProblem(this.source, text, error, this.recordLine, this.recordColumn));
       return false;
     }
-    this.emit(value, this.recordLine, this.recordColumn);
+    this.emit(value, this.recordLine, this.recordColumn, text);
     return false;
   }
 
@@ -790,8 +854,13 @@ class EventDecoder {
 
   // -- output -----------------------------------------------------------------------------------
 
-  private emit(value: unknown, line: number, column: number | undefined): void {
-    if (isObject(value)) this.out.push({ event: value, source: this.source, line });
+  private emit(value: unknown, line: number, column: number | undefined, text: string): void {
+    if (isObject(value))
+      this.out.push(
+        this.keepText
+          ? { event: value, source: this.source, line, text }
+          : { event: value, source: this.source, line },
+      );
     else this.problem(line, column, `expected a JSON object, got ${describe(value)}`);
   }
 

@@ -2,7 +2,7 @@ import type { EventQuery } from "../eql/ast.ts";
 import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
 import { EqlError } from "../eql/error.ts";
-import { printCodeFrame } from "../eql/source.ts";
+import { printCodeFrame, type Source } from "../eql/source.ts";
 import type { Diagnostic, Severity } from "./diagnostic.ts";
 import { fieldCatalog } from "./field-catalog.ts";
 import { checkRuleFields } from "./field-checks.ts";
@@ -20,6 +20,8 @@ export interface CompiledTerm {
 
 /** An EQL rule's query, parsed, checked and compiled once, for scan and serve to share. */
 export interface CompiledRuleQuery {
+  /** the query's text, placed in its rule file */
+  source: Source;
   prepared: PreparedQuery;
   /** the compiler the terms came from: join keys and timestamps read fields through it */
   compiler: QueryCompiler;
@@ -31,6 +33,8 @@ export interface CompiledRuleQuery {
   tiebreakerField?: string;
   /** distinct field names the query reads */
   fields: string[];
+  /** the category of each term (`any where`: null), known without compiling the terms */
+  categories: ReadonlyArray<string | null>;
   /**
    * The query as scan and serve execute it: without the catalog's types, each value read as
    * what it is (the catalog checks the rule; real events need not follow it). Prepared on
@@ -87,6 +91,7 @@ export function compileRule(
     const compiler = prepared.compiler();
     const query = prepared.statement.query;
     compiled = {
+      source: location.source,
       prepared,
       compiler,
       shape: query.kind === "EventQuery" ? "event" : query.kind === "SequenceQuery" ? "sequence" : "sample",
@@ -99,6 +104,7 @@ export function compileRule(
       timestampField,
       tiebreakerField: rule.tiebreaker_field,
       fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
+      categories: eventQueriesOf(prepared.statement).map((q) => q.category),
       execution: once(() => prepareQuery(location.source, { eventCategoryField, timestampField })),
     };
   } catch (error) {

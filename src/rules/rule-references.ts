@@ -42,8 +42,9 @@ export function checkExceptionReferences(
     rule.rule.exceptions_list.forEach((ref, i) => {
       const known = types.has(ref.list_id);
       const type = types.get(ref.list_id);
-      const { line, column } = locator.at(["exceptions_list", i]);
-      const report = (message: string) =>
+      // placed only when reported: finding a place may mean reading the file again
+      const report = (message: string) => {
+        const { line, column } = locator.at(["exceptions_list", i]);
         diagnostics.push({
           file: rule.origin.file,
           line,
@@ -53,6 +54,7 @@ export function checkExceptionReferences(
           rule_id: rule.rule.rule_id,
           message,
         });
+      };
       if (!known) report(`exception list ${ref.list_id} is not loaded; its exceptions will not be applied`);
       else if (type !== undefined && type !== ref.type) {
         report(`exception list ${ref.list_id} is of type ${type}, but the rule references it as ${ref.type}`);

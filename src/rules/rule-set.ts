@@ -1,11 +1,12 @@
-import { compileIndexPatterns } from "../engine/index-pattern.ts";
+import { compileIndexPatterns, type IndexMatcher } from "../engine/index-pattern.ts";
+import type { FilterRule } from "../engine/line-prefilter.ts";
 import type { PreparedQuery } from "../eql/compile-query.ts";
 import { eventQueriesOf } from "../eql/event-queries.ts";
 import type { Event } from "../eql/field-access.ts";
-import { type Requirement, statementRequirement } from "../eql/requirement.ts";
+import { ALWAYS, type Requirement, statementRequirement } from "../eql/requirement.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
 import type { LoadedRule } from "./loaded-rule.ts";
-import { indexKey, TermIndex } from "./term-index.ts";
+import { type IndexKey, keyedWays, TermIndex, waysGiven } from "./term-index.ts";
 
 /** A rule the engine can run: an `eql` rule whose query compiled. */
 export type ExecutableRule = LoadedRule & { query: CompiledRuleQuery };
@@ -16,6 +17,11 @@ export interface IndexableRule {
   query: {
     eventCategoryField: string;
     execution(): PreparedQuery;
+    /**
+     * The category of each of the query's terms, when already known (a loaded rule's query
+     * knows them): the rule is then prepared for execution only once an event may need it.
+     */
+    categories?: ReadonlyArray<string | null>;
   };
 }
 
@@ -38,8 +44,13 @@ export interface RuleIndex<R> {
    * the event matches — so a rule's stream sees only events it can use.
    */
   select(event: Event, categories: readonly string[], index: string | undefined): readonly R[];
-  /** what an event must have for each rule to match it (same order as the rules) */
-  readonly requirements: readonly Requirement[];
+  /**
+   * What an event must have for each rule to match it, in load order. Worked out as they are
+   * read: a rule's query is prepared for execution the first time something needs it.
+   */
+  readonly requirements: Iterable<Requirement>;
+  /** the rules as the raw-line prefilter reads them: the index each sees, what each requires */
+  readonly filterRules: readonly FilterRule[];
 }
 
 /**
@@ -82,69 +93,136 @@ export function indexRules<R extends IndexableRule>(rules: readonly R[]): RuleIn
     }
   }
 
-  const order = new Map(rules.map((r, i) => [r, i]));
-  const requirements = rules.map(requirementOfRule);
-  const keys = requirements.map(indexKey);
-  const termMatchers = rules.map(termMatcherOf);
-  const inIndex = rules.map((r) => compileIndexPatterns((r.rule as { index?: readonly string[] }).index));
-  // events repeat the same few category and index combinations: each is worked out once
-  const memo = new Map<string, { rules: readonly R[]; index: TermIndex<R> }>();
-  const byCategories = (eventCategories: readonly string[], eventIndex?: string) => {
+  const indexed = rules.map((rule, position) => new IndexedRule(rule, position));
+  const entryOf = new Map(rules.map((r, i) => [r, indexed[i]]));
+  // Events repeat the same few index and category combinations: each is worked out once,
+  // by index, then by categories, so that no key is built per event.
+  const memo = new Map<string | undefined, Map<string, Candidates<R>>>();
+  let memoSize = 0;
+  const byCategories = (eventCategories: readonly string[], eventIndex?: string): Candidates<R> => {
     const categoryKey =
       eventCategories.length === 1 ? eventCategories[0] : [...eventCategories].sort().join("\u0000");
-    const key = eventIndex === undefined ? categoryKey : `${categoryKey}\u0001${eventIndex}`;
-    let found = memo.get(key);
-    if (!found) {
-      const chosen = new Set<R>(anyCategory);
-      for (const c of eventCategories) for (const r of byCategory.get(c) ?? []) chosen.add(r);
-      const sorted = [...chosen]
-        .filter((r) => inIndex[order.get(r)!](eventIndex))
-        .sort((a, b) => order.get(a)! - order.get(b)!);
-      const entries = sorted.map((item) => {
-        const position = order.get(item)!;
-        return { item, position, key: keys[position] };
-      });
-      found = { rules: sorted, index: new TermIndex(entries, rules.length) };
-      // categories and indices come from events: the memo must not grow without bound
-      if (memo.size >= MAX_MEMO) memo.clear();
-      memo.set(key, found);
+    let forIndex = memo.get(eventIndex);
+    let found = forIndex?.get(categoryKey);
+    if (found) return found;
+    const chosen = new Set<R>(anyCategory);
+    for (const c of eventCategories) for (const r of byCategory.get(c) ?? []) chosen.add(r);
+    const entries = [...chosen]
+      .map((r) => entryOf.get(r)!)
+      .filter((e) => e.sees(eventIndex))
+      .sort((a, b) => a.position - b.position);
+    found = {
+      rules: entries.map((e) => e.rule),
+      index: new TermIndex(
+        entries.map((e) => ({
+          item: e,
+          position: e.position,
+          // every event of this group has exactly these categories: keys on them are decided
+          ways: waysGiven(e.ways(), DEFAULT_CATEGORY_FIELD, eventCategories),
+        })),
+        rules.length,
+      ),
+    };
+    // categories and indices come from events: the memo must not grow without bound
+    if (memoSize >= MAX_MEMO) {
+      memo.clear();
+      memoSize = 0;
     }
+    if (!forIndex) {
+      forIndex = new Map();
+      memo.set(eventIndex, forIndex);
+    }
+    forIndex.set(categoryKey, found);
+    memoSize++;
     return found;
   };
   const candidates = (eventCategories: readonly string[]) => byCategories(eventCategories).rules;
   const select = (event: Event, eventCategories: readonly string[], eventIndex: string | undefined) => {
     const chosen: R[] = [];
-    for (const rule of byCategories(eventCategories, eventIndex).index.select(event)) {
-      if (termMatchers[order.get(rule)!](event)) chosen.push(rule);
+    for (const entry of byCategories(eventCategories, eventIndex).index.select(event)) {
+      if (entry.matches(event)) chosen.push(entry.rule);
     }
     return chosen;
   };
+  const requirements: Iterable<Requirement> = {
+    *[Symbol.iterator]() {
+      for (const entry of indexed) yield entry.requirement();
+    },
+  };
 
-  return { byCategory, anyCategory, candidates, select, requirements };
+  return { byCategory, anyCategory, candidates, select, requirements, filterRules: indexed };
+}
+
+interface Candidates<R extends IndexableRule> {
+  rules: readonly R[];
+  index: TermIndex<IndexedRule<R>>;
 }
 
 /**
- * Whether an event matches some term of the rule, as its stream will test it. A term that
- * fails to evaluate lets the event through: the stream then reports the failure.
+ * A rule as the index uses it. What it needs of the query as it executes — the requirement,
+ * its keys, the term test — is worked out the first time an event may need the rule: with a
+ * thousand rules loaded, most never see an event of their index.
  */
-function termMatcherOf(rule: IndexableRule): (event: Event) => boolean {
-  const execution = rule.query.execution();
-  const compiler = execution.compiler();
-  const terms = eventQueriesOf(execution.statement).map((q) => compiler.compileEventQuery(q));
-  return (event) => {
-    try {
-      for (const term of terms) if (term(event)) return true;
-      return false;
-    } catch {
-      return true;
-    }
-  };
-}
+class IndexedRule<R extends IndexableRule> implements FilterRule {
+  readonly everyIndex: boolean;
+  private readonly indexPatterns: IndexMatcher;
+  private compiled?: { requirement: Requirement; ways: IndexKey[][]; matches: (event: Event) => boolean };
 
-/** A rule's requirement, read from the query as it executes (see CompiledRuleQuery.execution). */
-function requirementOfRule(rule: IndexableRule): Requirement {
-  const execution = rule.query.execution();
-  return statementRequirement(execution.compiler(), execution.statement, rule.query.eventCategoryField);
+  constructor(
+    readonly rule: R,
+    readonly position: number,
+  ) {
+    const patterns = (rule.rule as { index?: readonly string[] }).index;
+    this.everyIndex = !patterns?.length;
+    this.indexPatterns = compileIndexPatterns(patterns);
+  }
+
+  sees(index: string | undefined): boolean {
+    return this.indexPatterns(index);
+  }
+
+  requirement(): Requirement {
+    return this.compile().requirement;
+  }
+
+  /** the keys an event needs for the rule, by way it can match (see keyedWays) */
+  ways(): IndexKey[][] {
+    return this.compile().ways;
+  }
+
+  /**
+   * Whether an event matches some term of the rule, as its stream will test it. A term that
+   * fails to evaluate lets the event through: the stream then reports the failure.
+   */
+  matches(event: Event): boolean {
+    return (this.compiled ?? this.compile()).matches(event);
+  }
+
+  private compile(): NonNullable<IndexedRule<R>["compiled"]> {
+    if (this.compiled) return this.compiled;
+    try {
+      const execution = this.rule.query.execution();
+      // one compiler for both: they share its field readers
+      const compiler = execution.compiler();
+      const { eventCategoryField } = this.rule.query;
+      const requirement = statementRequirement(compiler, execution.statement, eventCategoryField);
+      const terms = eventQueriesOf(execution.statement).map((q) => compiler.compileEventQuery(q));
+      const matches = (event: Event) => {
+        try {
+          for (const term of terms) if (term(event)) return true;
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      this.compiled = { requirement, ways: keyedWays(requirement), matches };
+    } catch {
+      // A query that cannot be prepared takes every event: its stream meets the same error
+      // and the engine reports it and disables the rule.
+      this.compiled = { requirement: ALWAYS, ways: [[]], matches: () => true };
+    }
+    return this.compiled;
+  }
 }
 
 /**
@@ -155,9 +233,10 @@ function requirementOfRule(rule: IndexableRule): Requirement {
 function categoriesOf(query: IndexableRule["query"]): Set<string> | undefined {
   if (query.eventCategoryField !== DEFAULT_CATEGORY_FIELD) return undefined;
   const categories = new Set<string>();
-  for (const term of eventQueriesOf(query.execution().statement)) {
-    if (term.category === null) return undefined;
-    categories.add(term.category);
+  for (const category of query.categories ??
+    eventQueriesOf(query.execution().statement).map((q) => q.category)) {
+    if (category === null) return undefined;
+    categories.add(category);
   }
   return categories;
 }

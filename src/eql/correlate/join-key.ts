@@ -71,6 +71,8 @@ export function joinKeysOf(
   dates: DateKeyStyle = "iso",
 ): JoinKey[] {
   if (readers.length === 0) return [EMPTY_KEY];
+  const single = singleKey(event, readers, dates);
+  if (single !== MANY) return single;
   let combos: Array<{ ids: string[]; values: Scalar[] }> = [{ ids: [], values: [] }];
   for (const reader of readers) {
     let parts = partsOf(reader.get(event), reader, dates);
@@ -87,6 +89,33 @@ export function joinKeysOf(
 }
 
 const EMPTY_KEY: JoinKey = { id: "", values: [] };
+const MANY: unique symbol = Symbol("many");
+
+/**
+ * The keys of an event whose key fields hold at most one value each — almost every event —
+ * built without the combinations; MANY when a field holds an array.
+ */
+function singleKey(
+  event: Record<string, unknown>,
+  readers: KeyReader[],
+  dates: DateKeyStyle,
+): JoinKey[] | typeof MANY {
+  const ids: string[] = new Array(readers.length);
+  const values: Scalar[] = new Array(readers.length);
+  for (let i = 0; i < readers.length; i++) {
+    const reader = readers[i];
+    const raw = reader.get(event);
+    if (Array.isArray(raw)) return MANY;
+    const part =
+      raw === undefined || raw === null || typeof raw === "object"
+        ? null
+        : keyPart(raw as string | number | boolean, reader, dates);
+    if (part === null && !reader.optional) return [];
+    ids[i] = (part ?? NULL_PART).id;
+    values[i] = (part ?? NULL_PART).shown;
+  }
+  return [{ id: ids.join("\u0000"), values }];
+}
 
 /** Orders composite keys as Elasticsearch lists them: null first, then by value. */
 export function compareJoinKeys(a: JoinKey, b: JoinKey): number {

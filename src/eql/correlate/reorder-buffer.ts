@@ -7,6 +7,15 @@ import { compareOrder, type OrderKey } from "../ordering.ts";
  */
 export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }> {
   private readonly heap: T[] = [];
+  /**
+   * Whether `heap` is still in arrival order, not yet a heap: until an item must be released
+   * before the end — never, in a batch, whose lateness is unbounded — items are only
+   * appended, and put in order by one sort at the end, which input already almost in order
+   * makes cheap.
+   */
+  private appending = true;
+  /** the oldest timestamp held while appending, to know when one must be released */
+  private oldest: bigint | null = null;
   private newest: bigint | null = null;
   private released: (OrderKey & { timestamp: bigint }) | null = null;
   /** items that arrived after the watermark had passed them (dropped) */
@@ -35,9 +44,16 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
       return;
     }
     if (this.newest === null || item.order.timestamp > this.newest) this.newest = item.order.timestamp;
-    this.heap.push(item);
-    this.up(this.heap.length - 1);
     const watermark = this.watermark!;
+    if (this.appending) {
+      if (this.oldest === null || item.order.timestamp < this.oldest) this.oldest = item.order.timestamp;
+      this.heap.push(item);
+      if (this.oldest > watermark && this.heap.length <= this.capacity) return;
+      this.heapify();
+    } else {
+      this.heap.push(item);
+      this.up(this.heap.length - 1);
+    }
     while (
       this.heap.length &&
       (this.heap[0].order.timestamp <= watermark || this.heap.length > this.capacity)
@@ -49,7 +65,22 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
 
   /** Releases everything: the end of the input. */
   flush(): void {
+    if (this.appending) {
+      const items = this.heap.splice(0).sort((a, b) => compareOrder(a.order, b.order));
+      this.oldest = null;
+      for (const item of items) {
+        this.released = item.order;
+        this.release(item);
+      }
+      return;
+    }
     while (this.heap.length) this.emit();
+  }
+
+  /** From appending to a heap, for good: an item must be released before the end. */
+  private heapify(): void {
+    this.appending = false;
+    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
   }
 
   private emit(): void {

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import test from "node:test";
+import fc from "fast-check";
+import { scalarValues, someValue } from "../../src/eql/field-access.ts";
+
+/**
+ * `someValue` walks flat arrays without a stack and hands the rest to one: whatever the
+ * nesting, it must visit the scalars of a value in the order a plain depth-first walk does,
+ * and stop at the first that passes.
+ */
+
+type Scalar = string | number | boolean;
+
+function depthFirst(raw: unknown, out: Scalar[] = []): Scalar[] {
+  if (Array.isArray(raw)) for (const v of raw) depthFirst(v, out);
+  else if (raw !== undefined && raw !== null && typeof raw !== "object") out.push(raw as Scalar);
+  return out;
+}
+
+const leaf = fc.oneof(
+  fc.string({ maxLength: 2 }),
+  fc.integer(),
+  fc.boolean(),
+  fc.constant(null),
+  fc.constant({}),
+);
+const value = fc.letrec<{ v: unknown }>((tie) => ({
+  v: fc.oneof({ depthSize: "small" }, leaf, fc.array(tie("v"), { maxLength: 4 })),
+})).v;
+
+test("someValue visits the scalars of any value in depth-first order, and stops at the first that passes", () => {
+  fc.assert(
+    fc.property(value, fc.nat(6), (raw, stopAt) => {
+      const expected = depthFirst(raw);
+      assert.deepEqual(scalarValues(raw), expected);
+      const seen: Scalar[] = [];
+      const found = someValue(raw, (v) => {
+        seen.push(v);
+        return seen.length === stopAt;
+      });
+      assert.equal(found, stopAt > 0 && expected.length >= stopAt);
+      assert.deepEqual(seen, expected.slice(0, found ? stopAt : expected.length));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+test("deep nesting is walked without the call stack", () => {
+  let deep: unknown = ["x"];
+  for (let i = 0; i < 100_000; i++) deep = [1, deep];
+  assert.equal(
+    someValue(deep, (v) => v === "x"),
+    true,
+  );
+});
