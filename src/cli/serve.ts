@@ -1,9 +1,10 @@
 import { type Command, Option } from "commander";
+import { NatsConnectError } from "../nats/connect.ts";
 import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
-import { type Durability, openDurability } from "../server/durability.ts";
 import { createLogger } from "../server/logger.ts";
 import { RuleBundleError } from "../server/rule-bundle.ts";
-import { ServeError, startService } from "../server/service.ts";
+import { openServeRoles } from "../server/serve-roles.ts";
+import { ServeError, type ServeExtensions, startService } from "../server/service.ts";
 import { BUNDLED_RULES } from "./scan.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -32,7 +33,8 @@ export function registerServeCommand(program: Command): void {
 
 /**
  * Runs the service until SIGTERM or SIGINT, which drain it (exit 0); SIGHUP reloads the
- * rules. Exit 2 when the settings or the rules are invalid or the address is refused.
+ * rules. Exit 2 when the settings or the rules are invalid or the address is refused; 1 when
+ * NATS (with --nats) cannot be reached.
  */
 export async function runServe(flags: Record<string, unknown>): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -53,12 +55,16 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
   }
   const logger = createLogger(config.logLevel);
   let service: Awaited<ReturnType<typeof startService>>;
-  let durable: Durability | undefined;
+  let extensions: ServeExtensions | undefined;
   try {
-    if (config.dataDir) durable = await openDurability(config, { logger });
-    service = await startService(config, { logger, extensions: durable?.extensions });
+    extensions = await openServeRoles(config, { logger });
+    service = await startService(config, { logger, extensions });
   } catch (error) {
-    await durable?.extensions.close?.().catch(() => {});
+    await extensions?.close?.().catch(() => {});
+    if (error instanceof NatsConnectError) {
+      err(`eqlite serve: ${error.message}`);
+      return 1;
+    }
     if (error instanceof ServeError || error instanceof RuleBundleError) {
       err(`eqlite serve: ${error.message}`);
       return 2;

@@ -1,15 +1,20 @@
 import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { extname } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
+import { DEFAULT_PARTITIONS } from "../nats/partition.ts";
+import { DEFAULT_PUBLISHER } from "../nats/publisher.ts";
+import { DEFAULT_TOPOLOGY } from "../nats/topology.ts";
 import type { AuthConfig } from "./auth.ts";
 
 /**
  * `eqlite serve` settings. Each has one name in the config file (snake_case), a flag and
  * an `EQLITE_*` environment variable; a flag beats the environment, which beats the file,
  * which beats the default. The config file is TOML (`.toml`) or JSON (anything else), one
- * flat table of the names below.
+ * flat table of the names below; the `nats_*` settings may also be written as a `[nats]` table
+ * (`[nats] servers = [...]` is `nats_servers`).
  */
 export interface ServeConfig {
   host: string;
@@ -71,6 +76,42 @@ export interface ServeConfig {
   logRequests: boolean;
   auth: AuthConfig;
   tls?: { cert: string; key: string };
+  /** scale-out: events go to NATS JetStream for `eqlite worker`s, alerts come back from it */
+  nats?: NatsSettings;
+}
+
+/**
+ * `eqlite serve` as an ingest node (and alert sink) of a NATS JetStream deployment. The
+ * partition count and the stream settings must be the same in every role of a deployment.
+ */
+export interface NatsSettings {
+  /** any nodes of the cluster; the client learns the others */
+  servers: string[];
+  /** event partitions (`eqlite.events.<p>`), fixed per deployment */
+  partitions: number;
+  /** stream and bucket replicas when this node creates them: 3 on a 3-node cluster */
+  replicas: number;
+  /** the events stream's disk budget; full means ingest answers 429 (-1: no bound) */
+  eventsMaxBytes: number;
+  /** how long the events stream keeps events */
+  eventsMaxAgeMs: number;
+  /** how long JetStream remembers an event's id to drop a re-sent copy */
+  eventsDuplicateWindowMs: number;
+  alertsDuplicateWindowMs: number;
+  /** events sent to JetStream and not yet acknowledged, at most */
+  publishWindow: number;
+  /** an event not stored within this is given up: the request is answered 503 */
+  publishTimeoutMs: number;
+  /** an attempt not acknowledged within this is sent again (same message id) */
+  ackTimeoutMs: number;
+  /** consume the alerts stream into this node's sinks */
+  alerts: boolean;
+  /** the durable consumer of the alerts stream: nodes sharing a name share the alerts */
+  alertsConsumer: string;
+  /** a NATS credentials file (JWT and NKey seed) */
+  creds?: string;
+  /** a NATS authentication token */
+  token?: string;
 }
 
 /** Webhook request headers: `all` for every webhook, `byUrl` for one (merged over `all`). */
@@ -94,12 +135,12 @@ export interface Setting {
   help: string;
 }
 
-const s = (name: string, kind: Kind, flag: string, help: string, arg?: string): Setting => ({
+const s = (name: string, kind: Kind, flag: string, help: string, arg?: string, env?: string): Setting => ({
   name,
   kind,
   flag,
   arg,
-  env: `EQLITE_${name.toUpperCase()}`,
+  env: env ?? `EQLITE_${name.toUpperCase()}`,
   help,
 });
 
@@ -170,7 +211,90 @@ export const SETTINGS: readonly Setting[] = [
   s("basic_auth", "list", "basic-auth", "accept Basic authentication as user:password, repeatable", "<u:p>"),
   s("tls_cert", "string", "tls-cert", "serve HTTPS with this PEM certificate (chain)", "<file>"),
   s("tls_key", "string", "tls-key", "the PEM private key of --tls-cert", "<file>"),
+  s(
+    "nats_servers",
+    "list",
+    "nats",
+    "publish events to NATS JetStream for eqlite workers instead of running the rules here (comma-separated URLs)",
+    "<urls>",
+    "EQLITE_NATS",
+  ),
+  s(
+    "nats_partitions",
+    "int",
+    "nats-partitions",
+    "event partitions, the same in every role (default 64)",
+    "<n>",
+  ),
+  s(
+    "nats_replicas",
+    "int",
+    "nats-replicas",
+    "replicas of the streams this node creates (3 on 3 nodes)",
+    "<n>",
+  ),
+  s(
+    "nats_events_max_bytes",
+    "int",
+    "nats-events-max-bytes",
+    "the events stream's disk budget (bytes)",
+    "<n>",
+  ),
+  s(
+    "nats_events_max_age_ms",
+    "int",
+    "nats-events-max-age",
+    "how long the events stream keeps events",
+    "<ms>",
+  ),
+  s(
+    "nats_events_duplicate_window_ms",
+    "int",
+    "nats-events-duplicate-window",
+    "how long a re-sent event's id is remembered",
+    "<ms>",
+  ),
+  s(
+    "nats_alerts_duplicate_window_ms",
+    "int",
+    "nats-alerts-duplicate-window",
+    "how long a re-published alert's id is remembered",
+    "<ms>",
+  ),
+  s("nats_publish_window", "int", "nats-publish-window", "events in flight to JetStream at most", "<n>"),
+  s(
+    "nats_publish_timeout_ms",
+    "int",
+    "nats-publish-timeout",
+    "give an event up (HTTP 503) when not stored within this",
+    "<ms>",
+  ),
+  s(
+    "nats_ack_timeout_ms",
+    "int",
+    "nats-ack-timeout",
+    "send an event again when not acknowledged within this",
+    "<ms>",
+  ),
+  s(
+    "nats_alerts",
+    "bool",
+    "nats-alerts",
+    "write the cluster's alerts from the alerts stream to this node's sinks (default on)",
+  ),
+  s(
+    "nats_alerts_consumer",
+    "string",
+    "nats-alerts-consumer",
+    "durable consumer of the alerts stream; nodes sharing it share the alerts (default sink-HOSTNAME)",
+    "<name>",
+  ),
+  s("nats_creds", "string", "nats-creds", "NATS credentials file", "<file>"),
+  s("nats_token", "string", "nats-token", "NATS authentication token", "<token>"),
 ];
+
+/** Tables of the config file whose keys are settings `<table>_<key>`. */
+const SECTIONS = ["nats"];
 
 export const DEFAULTS = {
   host: "127.0.0.1",
@@ -191,6 +315,8 @@ export const DEFAULTS = {
   maxAlerts: 1_000_000,
   alertsFileMaxBytes: 100 * 1024 * 1024,
   alertsFileKeep: 5,
+  natsPartitions: DEFAULT_PARTITIONS,
+  natsReplicas: 1,
 } as const;
 
 /** Settings about durable state: without data_dir there is nothing for them to apply to. */
@@ -227,7 +353,7 @@ export function resolveConfig(sources: ConfigSources): ServeConfig {
   const raw = new Map<string, unknown>();
   const file = sources.file ?? sources.env?.EQLITE_CONFIG;
   if (file) {
-    for (const [key, value] of Object.entries(readConfigFile(file))) {
+    for (const [key, value] of Object.entries(flattenSections(readConfigFile(file), file))) {
       const setting = SETTINGS.find((x) => x.name === key);
       if (!setting)
         throw new ConfigError(
@@ -250,7 +376,7 @@ export function resolveConfig(sources: ConfigSources): ServeConfig {
     raw.set(
       setting.name,
       setting.kind === "list"
-        ? (value as string[])
+        ? (Array.isArray(value) ? value : [value]).map(String)
         : setting.kind === "headers"
           ? headerFlags(value as string[], where)
           : setting.kind === "bool"
@@ -301,6 +427,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     logRequests: bool("log_requests") ?? false,
     auth: { apiKeys: list("api_keys"), tokens: list("tokens"), users: list("basic_auth") },
   };
+  config.nats = natsSettings(raw);
   const cert = str("tls_cert");
   const key = str("tls_key");
   if (cert || key) {
@@ -338,6 +465,91 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
       `webhook_headers names ${redactUrl(url)}, which is not among the webhooks (${config.webhooks.map(redactUrl).join(", ") || "none"})`,
     );
   return config;
+}
+
+const NATS_CONSUMER_NAME = /^[A-Za-z0-9_-]+$/;
+
+/** The `nats_*` settings, checked; undefined without servers (then none of them may be set). */
+function natsSettings(raw: Map<string, unknown>): NatsSettings | undefined {
+  const servers = ((raw.get("nats_servers") as string[] | undefined) ?? [])
+    .flatMap((entry) => entry.split(","))
+    .map((url) => url.trim())
+    .filter((url) => url !== "");
+  if (servers.length === 0) {
+    for (const name of raw.keys())
+      check(
+        !name.startsWith("nats_") || name === "nats_servers",
+        `${name} needs NATS servers (--nats URL, nats_servers or EQLITE_NATS)`,
+      );
+    return undefined;
+  }
+  const int = (k: string) => raw.get(k) as number | undefined;
+  const str = (k: string) => (raw.get(k) as string | undefined) || undefined;
+  const maxBytes = int("nats_events_max_bytes");
+  const nats: NatsSettings = {
+    servers,
+    partitions: int("nats_partitions") ?? DEFAULTS.natsPartitions,
+    replicas: int("nats_replicas") ?? DEFAULTS.natsReplicas,
+    eventsMaxBytes: maxBytes === undefined || maxBytes === 0 ? DEFAULT_TOPOLOGY.eventsMaxBytes : maxBytes,
+    eventsMaxAgeMs: int("nats_events_max_age_ms") ?? DEFAULT_TOPOLOGY.eventsMaxAgeMs,
+    eventsDuplicateWindowMs:
+      int("nats_events_duplicate_window_ms") ?? DEFAULT_TOPOLOGY.eventsDuplicateWindowMs,
+    alertsDuplicateWindowMs:
+      int("nats_alerts_duplicate_window_ms") ?? DEFAULT_TOPOLOGY.alertsDuplicateWindowMs,
+    publishWindow: int("nats_publish_window") ?? DEFAULT_PUBLISHER.window,
+    publishTimeoutMs: int("nats_publish_timeout_ms") ?? DEFAULT_PUBLISHER.deadlineMs,
+    ackTimeoutMs: int("nats_ack_timeout_ms") ?? DEFAULT_PUBLISHER.ackTimeoutMs,
+    alerts: (raw.get("nats_alerts") as boolean | undefined) ?? true,
+    alertsConsumer: str("nats_alerts_consumer") ?? defaultAlertsConsumer(),
+    creds: str("nats_creds"),
+    token: str("nats_token"),
+  };
+  for (const url of servers)
+    check(!/\s/.test(url), `nats_servers: "${url}" is not a NATS URL (nats://host:4222, or host:port)`);
+  check(nats.partitions >= 1 && nats.partitions <= 4096, "nats_partitions must be from 1 to 4096");
+  check(nats.replicas >= 1 && nats.replicas <= 5, "nats_replicas must be from 1 to 5");
+  check(nats.eventsMaxAgeMs > 0, "nats_events_max_age_ms must be positive");
+  check(nats.eventsDuplicateWindowMs > 0, "nats_events_duplicate_window_ms must be positive");
+  check(nats.alertsDuplicateWindowMs > 0, "nats_alerts_duplicate_window_ms must be positive");
+  check(nats.publishWindow >= 1, "nats_publish_window must be at least 1");
+  check(nats.ackTimeoutMs >= 100, "nats_ack_timeout_ms must be at least 100");
+  check(
+    nats.publishTimeoutMs >= nats.ackTimeoutMs,
+    `nats_publish_timeout_ms (${nats.publishTimeoutMs}) must be at least nats_ack_timeout_ms (${nats.ackTimeoutMs})`,
+  );
+  check(
+    NATS_CONSUMER_NAME.test(nats.alertsConsumer),
+    `nats_alerts_consumer "${nats.alertsConsumer}" may hold only letters, digits, - and _`,
+  );
+  return nats;
+}
+
+/** Each node its own alerts consumer by default, so each node's store gets every alert. */
+function defaultAlertsConsumer(): string {
+  return `sink-${hostname().replace(/[^A-Za-z0-9_-]/g, "_")}`;
+}
+
+/** `[nats] servers = [...]` is the setting `nats_servers`; anything else stays as it is. */
+function flattenSections(settings: Record<string, unknown>, file: string): Record<string, unknown> {
+  const flat: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(settings)) {
+    if (!SECTIONS.includes(key) || typeof value !== "object" || value === null || Array.isArray(value)) {
+      flat[key] = value;
+      continue;
+    }
+    for (const [inner, v] of Object.entries(value)) {
+      const name = `${key}_${inner}`;
+      if (!SETTINGS.some((x) => x.name === name))
+        throw new ConfigError(
+          `${file}: unknown setting "${key}.${inner}"${suggest(
+            inner,
+            SETTINGS.filter((x) => x.name.startsWith(`${key}_`)).map((x) => x.name.slice(key.length + 1)),
+          )}`,
+        );
+      flat[name] = v;
+    }
+  }
+  return flat;
 }
 
 /** The config file as a flat object; syntax errors carry the file, line and column. */

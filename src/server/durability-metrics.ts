@@ -6,15 +6,18 @@ import type { WriteAheadLog } from "./wal.ts";
 
 export interface DurabilityView {
   wal: WriteAheadLog;
-  store: AlertStore;
-  storeSink: StoreSink;
-  webhooks: readonly WebhookSink[];
   replayed: number;
   pinned: boolean;
   checkpointAgeMs: number;
 }
 
-/** What /metrics shows of durable state (`--data-dir`): the log, its checkpoint, the store, the webhooks. */
+export interface StoreView {
+  store: AlertStore;
+  storeSink: StoreSink;
+  webhooks: readonly WebhookSink[];
+}
+
+/** What /metrics shows of the write-ahead log (`--data-dir`): its size, its checkpoint, its replay. */
 export function durabilityMetrics(out: PrometheusText, v: DurabilityView): void {
   const wal = v.wal.stats;
   out
@@ -61,7 +64,12 @@ export function durabilityMetrics(out: PrometheusText, v: DurabilityView): void 
       "counter",
       "Events replayed from the log at start.",
       v.replayed,
-    )
+    );
+}
+
+/** What /metrics shows of the alert store and the webhooks (`--data-dir`). */
+export function storeMetrics(out: PrometheusText, v: StoreView): void {
+  out
     .family("eqlite_store_alerts", "gauge", "Alerts in the store.", v.store.countAlerts())
     .family(
       "eqlite_store_duplicate_alerts_total",

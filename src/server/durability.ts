@@ -1,18 +1,14 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { StoreSink } from "../io/sinks/store-sink.ts";
-import { WebhookSink } from "../io/sinks/webhook.ts";
-import { alertsApi } from "./api-routes.ts";
+import { type AlertState, openAlertState } from "./alert-state.ts";
 import { CheckpointPlanner } from "./checkpoint-planner.ts";
 import type { ServeConfig } from "./config.ts";
 import { durabilityMetrics } from "./durability-metrics.ts";
 import { HttpError } from "./es-error.ts";
 import type { IngestBatch } from "./ingest-batch.ts";
 import { orderingFields, ruleHoldings } from "./rule-holdings.ts";
-import { RuleStatsRecorder } from "./rule-stats-recorder.ts";
 import { type RunningPipeline, ServeError, type ServeExtensions } from "./service.ts";
-import { AlertStore } from "./store.ts";
+import type { AlertStore } from "./store.ts";
 import { WalBatchTooLargeError, WalFullError, WriteAheadLog } from "./wal.ts";
 import { replayBatches, type WalItem } from "./wal-replay.ts";
 
@@ -32,7 +28,7 @@ import { replayBatches, type WalItem } from "./wal-replay.ts";
  *   CheckpointPlanner allows (nothing an open sequence, a reorder buffer or an
  *   undelivered alert may still need), trimming the log.
  * - sinks: the store (`DIR/eqlite.db`), then one webhook per URL (dead letters in
- *   `DIR/webhook-dead-letters.ndjson`); the alerts API reads the store.
+ *   `DIR/webhook-dead-letters.ndjson`); the alerts API reads the store (see alert-state.ts).
  * - the rules' counters go to the store every 10 s, and retention runs at start and hourly.
  */
 export interface Durability {
@@ -50,10 +46,9 @@ export interface DurabilityOptions {
 
 /** The checkpoint moves by whole batches: replayed ones are kept small so it can pass them soon. */
 const REPLAY_BATCH = 250;
-const RULE_STATS_EVERY_MS = 10_000;
-const RETENTION_EVERY_MS = 60 * 60 * 1000;
 const MAX_SEGMENT_BYTES = 64 * 1024 * 1024;
-export const DEAD_LETTER_FILE = "webhook-dead-letters.ndjson";
+
+export { DEAD_LETTER_FILE } from "./alert-state.ts";
 
 export async function openDurability(config: ServeConfig, options: DurabilityOptions): Promise<Durability> {
   const { logger } = options;
@@ -72,13 +67,14 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   } catch (error) {
     throw new ServeError(`cannot open the write-ahead log in ${dataDir}: ${(error as Error).message}`);
   }
-  let store: AlertStore;
+  let alertState: AlertState;
   try {
-    store = AlertStore.open(join(dataDir, "eqlite.db"), { now: clock });
+    alertState = openAlertState(config, { logger, clock });
   } catch (error) {
     await wal.close();
-    throw new ServeError(`cannot open the alert store in ${dataDir}: ${(error as Error).message}`);
+    throw error;
   }
+  const store = alertState.store;
   logger.info(
     {
       dataDir,
@@ -91,20 +87,6 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
     "durable state opened: events are acknowledged once written to the write-ahead log",
   );
 
-  const storeSink = new StoreSink(store);
-  const webhooks = config.webhooks.map(
-    (url) =>
-      new WebhookSink({
-        url,
-        name: webhookName(url, config.webhooks),
-        headers: { ...config.webhookHeaders.all, ...config.webhookHeaders.byUrl[url] },
-        deadLetterPath: join(dataDir, DEAD_LETTER_FILE),
-        deliveryLog: store,
-        logger,
-      }),
-  );
-  for (const w of webhooks) logger.info({ sink: w.name }, "alerts are POSTed to a webhook");
-
   const planner = new CheckpointPlanner({
     startSeq: wal.checkpointed,
     allowedLatenessMs: config.allowedLatenessMs,
@@ -112,7 +94,6 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   });
   /** each batch's first seq, to tell the planner when the pipeline is done with it */
   const firstSeqs = new WeakMap<IngestBatch, number>();
-  const recorder = new RuleStatsRecorder(store);
   let running: RunningPipeline | undefined;
   let replayed = 0;
   let checkpointMovedAt = clock();
@@ -162,26 +143,6 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
         ticking = undefined;
       });
   };
-  const recordStats = () => {
-    if (!running) return;
-    try {
-      recorder.record(running.pipeline.detection.ruleStats);
-    } catch (error) {
-      logger.error({ err: error }, "could not record the rules' counters in the store");
-    }
-  };
-  const retain = () => {
-    try {
-      const result = store.applyRetention({
-        maxAgeDays: config.retentionDays > 0 ? config.retentionDays : undefined,
-        maxAlerts: config.maxAlerts > 0 ? config.maxAlerts : undefined,
-      });
-      if (result.deletedByAge + result.deletedByCount > 0)
-        logger.info({ ...result }, "retention: old alerts deleted from the store");
-    } catch (error) {
-      logger.error({ err: error }, "retention failed");
-    }
-  };
 
   const extensions: ServeExtensions = {
     accept: async (batch) => {
@@ -217,26 +178,23 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
         yield batch;
       }
     },
-    sinks: [storeSink, ...webhooks],
-    plugins: [{ plugin: alertsApi, options: { store } }],
+    sinks: alertState.extensions.sinks,
+    plugins: alertState.extensions.plugins,
     attach: (r) => {
       running = r;
       timers.push(setInterval(tick, config.checkpointIntervalMs));
-      timers.push(setInterval(recordStats, RULE_STATS_EVERY_MS));
-      timers.push(setInterval(retain, RETENTION_EVERY_MS));
       for (const t of timers) t.unref();
-      retain();
+      alertState.extensions.attach?.(r);
     },
-    metrics: (out) =>
+    metrics: (out) => {
       durabilityMetrics(out, {
         wal,
-        store,
-        storeSink,
-        webhooks,
         replayed,
         pinned,
         checkpointAgeMs: wal.checkpointed === wal.next ? 0 : clock() - checkpointMovedAt,
-      }),
+      });
+      alertState.extensions.metrics?.(out);
+    },
     close: async () => {
       for (const t of timers) clearInterval(t);
       await ticking;
@@ -245,27 +203,13 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
       } catch (error) {
         logger.error({ err: error }, "the last checkpoint failed; the next start replays more");
       }
-      recordStats();
       logger.info(
         { checkpoint: wal.checkpointed, nextSeq: wal.next, toReplay: wal.next - wal.checkpointed },
         "durable state closed",
       );
       await wal.close();
-      store.close();
+      alertState.close();
     },
   };
   return { extensions, wal, store };
-}
-
-/**
- * A webhook's sink name keys its delivery records, so it must stay the same across
- * restarts, and it shows in logs and metrics, so it must not carry the URL's path or
- * query (chat webhooks hold their token there): the host, and a hash of the URL when two
- * webhooks share a host.
- */
-function webhookName(url: string, all: readonly string[]): string {
-  const host = new URL(url).host;
-  const shared = all.filter((u) => new URL(u).host === host).length > 1;
-  if (!shared) return `webhook:${host}`;
-  return `webhook:${host}#${createHash("sha256").update(url).digest("hex").slice(0, 8)}`;
 }

@@ -1,5 +1,6 @@
 import type { EventOrigin } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
+import type { HttpError } from "./es-error.ts";
 
 /** One event as it entered the service, with where it came from (its index, its `_id`). */
 export interface IngestItem {
@@ -45,3 +46,14 @@ export class IngestBatch {
 export type AcceptStep = (batch: IngestBatch) => Promise<void>;
 
 export const acceptAll: AcceptStep = async () => {};
+
+/**
+ * Where accepted events go when the rules do not run in this process (an ingest node of a NATS
+ * deployment, whose workers run them): `accept` hands a batch over and resolves once it is safe
+ * there; the batch is then done here, never queued for local rules. `refusal` is asked before a
+ * request's body is read: an answer to refuse it with at once (a full publish window), or none.
+ */
+export interface Handoff {
+  accept: AcceptStep;
+  refusal(): HttpError | undefined;
+}

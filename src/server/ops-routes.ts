@@ -5,6 +5,8 @@ export interface Readiness {
   ready: boolean;
   /** why not, for the 503 body */
   reason?: string;
+  /** more for the body: where events go (`evaluation`), the state of a connection */
+  detail?: Record<string, unknown>;
 }
 
 export interface OpsOptions {
@@ -26,7 +28,9 @@ export async function opsRoutes(app: FastifyInstance, options: OpsOptions): Prom
   app.get("/readyz", async (_request, reply) => {
     const r = options.readiness();
     if (!r.ready) reply.code(503);
-    return r.ready ? { status: "ready" } : { status: "not ready", reason: r.reason };
+    return r.ready
+      ? { status: "ready", ...r.detail }
+      : { status: "not ready", reason: r.reason, ...r.detail };
   });
   app.get("/metrics", async (_request, reply) => {
     reply.type(PROMETHEUS_CONTENT_TYPE);

@@ -8,11 +8,12 @@ import { RotatingFileSink } from "../io/sinks/rotating-file.ts";
 import { type AppPlugin, buildApp } from "./app.ts";
 import { hasCredentials, isLoopback } from "./auth.ts";
 import type { ServeConfig } from "./config.ts";
-import { type AcceptStep, acceptAll, type IngestBatch } from "./ingest-batch.ts";
+import { type AcceptStep, acceptAll, type Handoff, type IngestBatch } from "./ingest-batch.ts";
 import { emptyCounters, type IngestContext } from "./ingest-context.ts";
 import { IngestQueue } from "./ingest-queue.ts";
 import { Intake } from "./intake.ts";
 import { createLogger } from "./logger.ts";
+import type { Readiness } from "./ops-routes.ts";
 import { Pipeline } from "./pipeline.ts";
 import type { PrometheusText } from "./prometheus.ts";
 import { RecentIds } from "./recent-ids.ts";
@@ -41,6 +42,15 @@ export interface ServeExtensions {
   attach?: (running: RunningPipeline) => void;
   /** more metric families for /metrics (the log's size, the checkpoint's lag) */
   metrics?: (out: PrometheusText) => void;
+  /**
+   * accepted events are handed elsewhere (NATS JetStream, for eqlite workers) instead of
+   * being run through the rules here; `accept` and `replay` do not apply then
+   */
+  handoff?: Handoff;
+  /** what /readyz says of the extension: not ready (why), and details for the body */
+  readiness?: () => Readiness;
+  /** first step of a shutdown once no request is in flight, before the pipeline drains and the sinks close (a feed of alerts stops here) */
+  stopping?: () => Promise<void>;
 }
 
 /** What an extension may watch of the running service. */
@@ -139,7 +149,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   });
   pipeline.start();
   extensions.attach?.({ pipeline, fanout, queue });
-  if (!extensions.accept)
+  if (!extensions.accept && !extensions.handoff)
     logger.warn(
       "no --data-dir: accepted events and alerts are kept in memory only; a crash loses what was accepted but not yet run through the rules",
     );
@@ -155,7 +165,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   let closing = false;
   let port = config.port;
   const ingest: IngestContext = {
-    intake: new Intake(queue, extensions.accept ?? acceptAll),
+    intake: new Intake(queue, extensions.accept ?? acceptAll, extensions.handoff),
     counters: emptyCounters(),
     recentIds: new RecentIds(100_000),
     defaultIndex: config.defaultIndex,
@@ -185,12 +195,14 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
           clock,
           extra: extensions.metrics,
         }),
-      readiness: () =>
-        closing
-          ? { ready: false, reason: "shutting down" }
-          : queue.isFull()
-            ? { ready: false, reason: "the ingest queue is full" }
-            : { ready: true },
+      readiness: () => {
+        const own = extensions.readiness?.();
+        if (closing) return { ready: false, reason: "shutting down", detail: own?.detail };
+        if (own && !own.ready) return own;
+        if (!extensions.handoff && queue.isFull())
+          return { ready: false, reason: "the ingest queue is full" };
+        return { ready: true, detail: own?.detail };
+      },
     },
     pathPrefix: config.pathPrefix,
     logRequests: config.logRequests,
@@ -282,6 +294,11 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       logger.info("shutting down: no new requests; draining the queue");
       await app.close();
       await reloading;
+      try {
+        await extensions.stopping?.();
+      } catch (error) {
+        logger.error({ err: error }, "stopping an extension failed");
+      }
       await pipeline.drain();
       await fanout.close();
       await extensions.close?.();

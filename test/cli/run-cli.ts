@@ -14,6 +14,7 @@ export function runCli(args: string[], input?: string | Buffer): CliResult {
   const r = spawnSync(process.execPath, ["--import", "tsx", main, ...args], {
     input,
     encoding: "utf8",
+    maxBuffer: 256 * 1024 * 1024,
     env: { ...process.env, NO_COLOR: "1" },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };

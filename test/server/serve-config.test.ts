@@ -98,3 +98,70 @@ test("loopback addresses", () => {
     assert.ok(isLoopback(h), h);
   for (const h of ["0.0.0.0", "::", "10.0.0.1", "eqlite.example", "128.0.0.1"]) assert.ok(!isLoopback(h), h);
 });
+
+test("NATS settings: a [nats] table, EQLITE_NATS and --nats; none of them without servers", (t) => {
+  const dir = tempDir("eqlite-config-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.equal(resolveConfig({}).nats, undefined);
+  const toml = join(dir, "ingest.toml");
+  writeFileSync(
+    toml,
+    `port = 9200
+[nats]
+servers = ["nats://n1:4222", "nats://n2:4222,nats://n3:4222"]
+partitions = 32
+replicas = 3
+events_max_bytes = 10737418240
+alerts = false
+`,
+  );
+  const fromFile = resolveConfig({ file: toml }).nats!;
+  assert.deepEqual(fromFile.servers, ["nats://n1:4222", "nats://n2:4222", "nats://n3:4222"]);
+  assert.equal(fromFile.partitions, 32);
+  assert.equal(fromFile.replicas, 3);
+  assert.equal(fromFile.eventsMaxBytes, 10737418240);
+  assert.equal(fromFile.alerts, false);
+  assert.match(fromFile.alertsConsumer, /^sink-[A-Za-z0-9_-]+$/);
+  assert.equal(fromFile.publishWindow, 2048);
+
+  const fromEnv = resolveConfig({ env: { EQLITE_NATS: "a:4222, b:4222", EQLITE_NATS_PUBLISH_WINDOW: "64" } })
+    .nats!;
+  assert.deepEqual(fromEnv.servers, ["a:4222", "b:4222"]);
+  assert.equal(fromEnv.publishWindow, 64);
+  assert.equal(fromEnv.partitions, 64);
+  const fromFlags = resolveConfig({
+    file: toml,
+    flags: { nats: ["x:4222"], natsAlerts: true, natsAlertsConsumer: "sink-eu" },
+  }).nats!;
+  assert.deepEqual(fromFlags.servers, ["x:4222"]);
+  assert.equal(fromFlags.alerts, true);
+  assert.equal(fromFlags.alertsConsumer, "sink-eu");
+
+  const problem = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message;
+    }
+    assert.fail("no error");
+  };
+  const typo = join(dir, "typo.toml");
+  writeFileSync(typo, `[nats]\nservers = "n1:4222"\npartition = 8\n`);
+  assert.match(
+    problem(() => resolveConfig({ file: typo })),
+    /typo\.toml: unknown setting "nats\.partition".*partitions/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ env: { EQLITE_NATS_PARTITIONS: "8" } })),
+    /^nats_partitions needs NATS servers \(--nats URL/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ flags: { nats: ["n1"], natsAlertsConsumer: "sink.eu" } })),
+    /nats_alerts_consumer "sink\.eu" may hold only letters, digits, - and _/,
+  );
+  assert.match(
+    problem(() => resolveConfig({ flags: { nats: ["n1"], natsPartitions: "0" } })),
+    /nats_partitions must be from 1 to 4096/,
+  );
+});
