@@ -8,8 +8,10 @@ import { registerQueryCommand } from "./query.ts";
 import { registerScanCommand } from "./scan.ts";
 import { registerServeCommand } from "./serve.ts";
 import { registerSimulateCommand } from "./simulate.ts";
+import { registerStatusCommand } from "./status.ts";
 import { registerTestCommand } from "./test-rules.ts";
 import { registerValidateCommand } from "./validate.ts";
+import { registerWorkerCommand } from "./worker.ts";
 
 /** Exit codes of every command: 0 done, 1 findings with --fail-on-alert, 2 bad usage or invalid input. */
 export const EXIT_OK = 0;
@@ -40,6 +42,8 @@ export function buildProgram(): Command {
   registerCoverageCommand(program);
   registerExplainCommand(program);
   registerServeCommand(program);
+  registerStatusCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -29,6 +29,8 @@ export const ALERTS_SUBJECTS = "eqlite.alerts.>";
 export const LEASES_BUCKET = "eqlite-leases";
 export const CHECKPOINTS_BUCKET = "eqlite-checkpoints";
 export const SNAPSHOTS_STORE = "eqlite-snapshots";
+/** Worker heartbeats: one key per live worker, gone one lease TTL after its last beat. */
+export const MEMBERS_BUCKET = "eqlite-members";
 
 export function eventSubject(partition: number): string {
   return `eqlite.events.${partition}`;
@@ -71,6 +73,8 @@ export interface Topology {
   leases: KV;
   checkpoints: KV;
   snapshots: ObjectStore;
+  /** live workers (`MEMBERS_BUCKET`): what each owns and runs, for rebalancing and `eqlite status` */
+  members: KV;
 }
 
 const NANOS_PER_MS = 1_000_000;
@@ -106,7 +110,12 @@ export async function openTopology(
   });
   const checkpoints = await kvm.create(CHECKPOINTS_BUCKET, { history: 1, replicas: options.replicas });
   const snapshots = await new Objm(nc).create(SNAPSHOTS_STORE, { replicas: options.replicas });
-  return { options, js: jetstream(nc, { timeout: 5_000 }), jsm, leases, checkpoints, snapshots };
+  const members = await kvm.create(MEMBERS_BUCKET, {
+    ttl: options.leaseTtlMs,
+    history: 1,
+    replicas: options.replicas,
+  });
+  return { options, js: jetstream(nc, { timeout: 5_000 }), jsm, leases, checkpoints, snapshots, members };
 }
 
 /** Create the stream, or bring an existing one's limits in line with this configuration. */

@@ -49,7 +49,7 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
  * Sequences without maxspan and samples have no reach of their own; Kibana bounds them by
  * the rule's window (`from` to `to`, `now-6m` by default), and so does the checkpoint.
  */
-function windowLength(rule: ExecutableRule): bigint {
+export function windowLength(rule: ExecutableRule): bigint {
   try {
     const run = ruleRun(rule.rule as WindowSettings, SOME_INSTANT);
     return run.to > run.from ? run.to - run.from : DEFAULT_WINDOW_NS;

@@ -1,0 +1,207 @@
+import { readFileSync } from "node:fs";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { NatsConnectError } from "../nats/connect.ts";
+import { createLogger } from "../server/logger.ts";
+import { RuleBundleError } from "../server/rule-bundle.ts";
+import { parsePartitionList } from "../worker/partition-list.ts";
+import { Worker } from "../worker/worker.ts";
+import {
+  defaultWorkerId,
+  settingsProblems,
+  WORKER_DEFAULTS,
+  type WorkerSettings,
+} from "../worker/worker-settings.ts";
+import { BUNDLED_RULES } from "./scan.ts";
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+const whole = (flag: string, min: number) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) < min)
+    throw new InvalidArgumentError(`${flag} takes a whole number >= ${min}`);
+  return Number(value);
+};
+
+interface WorkerFlags {
+  nats?: string;
+  natsCreds?: string;
+  natsToken?: string;
+  rules?: string[];
+  exceptions?: string[];
+  id?: string;
+  partitions: number;
+  replicas: number;
+  leaseTtl: number;
+  checkpointInterval: number;
+  own?: string;
+  allowedLateness: number;
+  idleFlush: number;
+  ingestLag: number;
+  replayLimit: number;
+  snapshotInterval: number;
+  watchRules: boolean;
+  logLevel: string;
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command("worker")
+    .description(
+      "a scale-out worker on NATS JetStream: owns event partitions through leases and runs the rules over them, alerts to the alerts stream",
+    )
+    .option(
+      "--nats <urls>",
+      "NATS server URLs, comma-separated (env EQLITE_NATS; default nats://127.0.0.1:4222)",
+    )
+    .option("--nats-creds <file>", "NATS credentials file (env EQLITE_NATS_CREDS)")
+    .option("--nats-token <token>", "NATS authentication token (env EQLITE_NATS_TOKEN)")
+    .option("--rules <path>", "rule file or directory, repeatable (default: the bundled rules/)", collect)
+    .option("--exceptions <file>", "exceptions for all rules, repeatable", collect)
+    .option("--id <name>", "this worker's name (env EQLITE_WORKER_ID; default hostname-pid)")
+    .option(
+      "--partitions <n>",
+      "event partitions, fixed per deployment",
+      whole("--partitions", 1),
+      WORKER_DEFAULTS.partitions,
+    )
+    .option(
+      "--replicas <n>",
+      "replicas of the streams and buckets this worker creates",
+      whole("--replicas", 1),
+      WORKER_DEFAULTS.replicas,
+    )
+    .option(
+      "--lease-ttl <ms>",
+      "a partition whose owner stops renewing is taken over after this",
+      whole("--lease-ttl", 1000),
+      WORKER_DEFAULTS.leaseTtlMs,
+    )
+    .option(
+      "--checkpoint-interval <ms>",
+      "how often alerts are awaited, messages acknowledged and the checkpoint written",
+      whole("--checkpoint-interval", 10),
+      WORKER_DEFAULTS.checkpointIntervalMs,
+    )
+    .option("--own <partitions>", "static ownership instead of rendezvous: e.g. 0-15,global")
+    .option(
+      "--allowed-lateness <ms>",
+      "how late an event may arrive and still be put in order",
+      whole("--allowed-lateness", 0),
+      WORKER_DEFAULTS.allowedLatenessMs,
+    )
+    .option(
+      "--idle-flush <ms>",
+      "a sequence stream with no event for this long (stream time) releases what it holds",
+      whole("--idle-flush", 1),
+      WORKER_DEFAULTS.idleFlushMs,
+    )
+    .option(
+      "--ingest-lag <ms>",
+      "the longest delay between an event's @timestamp and its storage in the events stream",
+      whole("--ingest-lag", 0),
+      WORKER_DEFAULTS.ingestLagMs,
+    )
+    .option(
+      "--replay-limit <ms>",
+      "rules whose look-back is longer are restored from snapshots instead of replayed",
+      whole("--replay-limit", 0),
+      WORKER_DEFAULTS.replayLimitMs,
+    )
+    .option(
+      "--snapshot-interval <ms>",
+      "how often the long-window rules' held events are snapshotted",
+      whole("--snapshot-interval", 0),
+      WORKER_DEFAULTS.snapshotIntervalMs,
+    )
+    .option("--no-watch-rules", "reload on SIGHUP only, not when the rule files change")
+    .addOption(
+      new Option("--log-level <level>", "log level (env EQLITE_LOG_LEVEL)")
+        .choices(["fatal", "error", "warn", "info", "debug", "trace"])
+        .default(process.env.EQLITE_LOG_LEVEL ?? "info"),
+    )
+    .action(async (flags: WorkerFlags, command: Command) => {
+      command.parent?.setOptionValue("exitCode", await runWorker(flags));
+    });
+}
+
+/**
+ * Runs a worker until SIGTERM or SIGINT, which hand its partitions over (exit 0); SIGHUP
+ * reloads the rules. Exit 2 on invalid settings or rules, 1 when NATS cannot be reached.
+ */
+export async function runWorker(flags: WorkerFlags): Promise<number> {
+  const err = (line: string) => process.stderr.write(`eqlite worker: ${line}\n`);
+  const servers = (flags.nats ?? process.env.EQLITE_NATS ?? WORKER_DEFAULTS.servers.join(","))
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  let settings: WorkerSettings;
+  try {
+    settings = {
+      ...WORKER_DEFAULTS,
+      servers,
+      creds: flags.natsCreds ?? process.env.EQLITE_NATS_CREDS,
+      token: flags.natsToken ?? process.env.EQLITE_NATS_TOKEN,
+      rules: flags.rules?.length ? flags.rules : [BUNDLED_RULES],
+      exceptions: flags.exceptions ?? [],
+      id: flags.id ?? process.env.EQLITE_WORKER_ID ?? defaultWorkerId(),
+      partitions: flags.partitions,
+      replicas: flags.replicas,
+      leaseTtlMs: flags.leaseTtl,
+      checkpointIntervalMs: flags.checkpointInterval,
+      own: flags.own === undefined ? undefined : parsePartitionList(flags.own, flags.partitions),
+      allowedLatenessMs: flags.allowedLateness,
+      idleFlushMs: flags.idleFlush,
+      ingestLagMs: flags.ingestLag,
+      replayLimitMs: flags.replayLimit,
+      snapshotIntervalMs: flags.snapshotInterval,
+      watchRules: flags.watchRules,
+    };
+  } catch (error) {
+    err(`--own: ${(error as Error).message}`);
+    return 2;
+  }
+  const problems = settingsProblems(settings);
+  if (problems.length) {
+    for (const p of problems) err(p);
+    return 2;
+  }
+  const logger = createLogger(flags.logLevel).child({ role: "worker", worker: settings.id });
+  let worker: Worker;
+  try {
+    worker = await Worker.start(settings, logger, packageVersion());
+  } catch (error) {
+    if (error instanceof RuleBundleError || error instanceof RangeError) {
+      err(error.message);
+      return 2;
+    }
+    err(error instanceof NatsConnectError ? error.message : `cannot start: ${(error as Error).message}`);
+    return 1;
+  }
+  await new Promise<void>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      logger.info({ signal }, "stop requested: handing partitions over");
+      process.off("SIGTERM", stop);
+      process.off("SIGINT", stop);
+      process.off("SIGHUP", hangup);
+      worker.close().then(resolve, (error) => {
+        logger.error({ err: error }, "shutdown failed");
+        resolve();
+      });
+    };
+    const hangup = () => {
+      logger.info("SIGHUP: reloading rules");
+      void worker.reload();
+    };
+    process.on("SIGTERM", stop);
+    process.on("SIGINT", stop);
+    process.on("SIGHUP", hangup);
+  });
+  return 0;
+}
+
+function packageVersion(): string {
+  try {
+    return JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version;
+  } catch {
+    return "unknown";
+  }
+}

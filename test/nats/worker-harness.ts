@@ -1,0 +1,360 @@
+/**
+ * What the worker tests share: `eqlite worker` child processes with their logs, a publisher of
+ * events into the events stream (retrying with the same message id, as ingest does), the alerts
+ * stream read back, the `eqlite scan` oracle over the same events, and a wait for every
+ * partition's checkpoint to reach the end of its messages.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { TestContext } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath } from "node:url";
+import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
+import type { NatsConnection } from "@nats-io/transport-node";
+import type { Event } from "../../src/eql/field-access.ts";
+import { encodeEventMessage } from "../../src/nats/event-message.ts";
+import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
+import {
+  ALERTS_STREAM,
+  CHECKPOINTS_BUCKET,
+  EVENTS_STREAM,
+  eventSubject,
+  MEMBERS_BUCKET,
+} from "../../src/nats/topology.ts";
+import { simulate } from "../../src/sim/index.ts";
+import { parseMemberRecord } from "../../src/worker/membership.ts";
+
+const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
+
+/** Publishes sent again after a failure (they may land behind later events). */
+export let publishRetries = 0;
+
+export type LogLine = Record<string, unknown> & { msg?: string };
+
+/** `eqlite worker` as an operator runs it: a child process, its JSON log lines kept. */
+export class WorkerProcess {
+  readonly lines: LogLine[] = [];
+  stderr = "";
+  readonly exited: Promise<number | null>;
+  private constructor(
+    readonly name: string,
+    readonly child: ChildProcess,
+  ) {
+    let partial = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.stderr += text;
+      partial += text;
+      const parts = partial.split("\n");
+      partial = parts.pop() ?? "";
+      for (const line of parts) {
+        try {
+          this.lines.push(JSON.parse(line) as LogLine);
+        } catch {
+          // not a log line (a crash report): kept in stderr
+        }
+      }
+    });
+    this.exited = once(child, "exit").then(([code]) => code as number | null);
+  }
+
+  static start(t: TestContext, name: string, args: string[]): WorkerProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", entry, "worker", "--id", name, ...args], {
+      env: { ...process.env, EQLITE_LOG_LEVEL: "info" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    const worker = new WorkerProcess(name, child);
+    t.after(() => worker.kill());
+    // set EQLITE_TEST_LOGS to a directory to keep every worker's log
+    const keep = process.env.EQLITE_TEST_LOGS;
+    if (keep)
+      void worker.exited.then(() => writeFileSync(join(keep, `${name}-${child.pid}.log`), worker.stderr));
+    return worker;
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  signal(signal: NodeJS.Signals): void {
+    if (this.running) this.child.kill(signal);
+  }
+
+  /** SIGKILL, as a crash; resolves once the process is gone. */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child.kill("SIGCONT");
+    this.child.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** SIGTERM: a clean handover; resolves with the exit code. */
+  async stop(): Promise<number | null> {
+    if (this.running) this.child.kill("SIGTERM");
+    return this.exited;
+  }
+
+  /** Log lines whose message matches. */
+  logs(msg: RegExp): LogLine[] {
+    return this.lines.filter((l) => typeof l.msg === "string" && msg.test(l.msg));
+  }
+
+  async waitFor(msg: RegExp, count = 1, timeoutMs = 30_000, from = 0): Promise<LogLine[]> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.lines.slice(from).filter((l) => typeof l.msg === "string" && msg.test(l.msg));
+      if (found.length >= count) return found;
+      if (!this.running)
+        throw new Error(`worker ${this.name} exited waiting for ${msg}:\n${this.stderr.slice(-3000)}`);
+      if (Date.now() > deadline)
+        throw new Error(
+          `worker ${this.name}: no ${count} × ${msg} in ${timeoutMs} ms:\n${this.stderr.slice(-3000)}`,
+        );
+      await sleep(50);
+    }
+  }
+}
+
+/** Simulated container telemetry with attack stories (so the sequence rules fire). */
+export function simulatedEvents(events: number, seed = 7, hosts = 6): Event[] {
+  return [...simulate({ seed, events, hosts, attackRate: 0.01 })].map((line) => JSON.parse(line) as Event);
+}
+
+/**
+ * A rule whose join key is not host-scoped: kubectl then a download or package tool in the same
+ * Kubernetes namespace, on any node. It runs on the global partition, and finds sequences that
+ * span hosts (the host partitions could not).
+ */
+export function globalRuleToml(options: { maxspan?: string; severity?: string } = {}): string {
+  return `[metadata]
+creation_date = "2026/11/28"
+integration = ["cloud_defend"]
+maturity = "production"
+updated_date = "2026/11/28"
+
+[rule]
+author = ["eqlite tests"]
+description = "kubectl, then a download or package tool, in one namespace."
+from = "now-9m"
+index = ["logs-cloud_defend*"]
+interval = "5m"
+language = "eql"
+license = "Apache-2.0"
+max_signals = 1000
+name = "Namespace Burst: kubectl Then a Download Tool"
+risk_score = 47
+rule_id = "9f3d1d9e-5a7c-4b0e-8f43-0a1b2c3d4e5f"
+severity = "${options.severity ?? "medium"}"
+type = "eql"
+
+query = '''
+sequence by orchestrator.namespace with maxspan=${options.maxspan ?? "30s"}
+  [process where event.type == "start" and process.name == "kubectl"]
+  [process where event.type == "start" and process.name in ("apt", "apt-get", "apk", "yum", "dnf", "pip", "npm", "curl", "wget")]
+'''
+`;
+}
+
+/** A directory of rule files, removed when the test ends. */
+export function ruleDir(t: TestContext, files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-rules-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
+  return dir;
+}
+
+/**
+ * Publishes the events in order, `window` in flight, each retried with its message id until
+ * stored (a retry is stored once). Resolves once every one is acknowledged.
+ */
+export async function publishEvents(
+  nc: NatsConnection,
+  events: readonly Event[],
+  partitions: number,
+  options: { window?: number; ratePerSecond?: number; onProgress?: (published: number) => void } = {},
+): Promise<void> {
+  const js = jetstream(nc, { timeout: 5_000 });
+  const window = options.window ?? 128;
+  const started = Date.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = 0; i < events.length; i++) {
+    const message = encodeEventMessage(events[i], { source: "test", line: i + 1 }, partitions);
+    const sent = (async () => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await js.publish(message.subject, message.body, { msgID: message.msgId, headers: message.headers });
+          return;
+        } catch (error) {
+          if (attempt > 50) throw error;
+          publishRetries++;
+          await sleep(100);
+        }
+      }
+    })();
+    inFlight.add(sent);
+    void sent.finally(() => inFlight.delete(sent));
+    if (inFlight.size >= window) await Promise.race(inFlight);
+    if (options.ratePerSecond) {
+      const due = started + ((i + 1) * 1000) / options.ratePerSecond;
+      if (due > Date.now()) await sleep(due - Date.now());
+    }
+    options.onProgress?.(i + 1);
+  }
+  await Promise.all(inFlight);
+}
+
+export interface StoredAlert {
+  seq: number;
+  msgId: string;
+  alert: Record<string, unknown>;
+}
+
+/** Every message of the alerts stream, in order. */
+export async function readAlerts(nc: NatsConnection): Promise<StoredAlert[]> {
+  const jsm = await jetstreamManager(nc);
+  const total = (await jsm.streams.info(ALERTS_STREAM)).state.messages;
+  const out: StoredAlert[] = [];
+  if (total === 0) return out;
+  const consumer = await jetstream(nc).consumers.get(ALERTS_STREAM, { deliver_policy: DeliverPolicy.All });
+  const messages = await consumer.consume({ max_messages: 1000 });
+  for await (const m of messages) {
+    out.push({
+      seq: m.seq,
+      msgId: m.headers?.get("Nats-Msg-Id") ?? "",
+      alert: m.json<Record<string, unknown>>(),
+    });
+    if (out.length >= total) break;
+  }
+  await messages.close();
+  return out;
+}
+
+export const alertId = (a: Record<string, unknown>): string => a["kibana.alert.uuid"] as string;
+export const describeAlert = (a: Record<string, unknown>): string =>
+  `${a["kibana.alert.rule.name"]} @ ${a["kibana.alert.original_time"]}${a["kibana.alert.building_block_type"] ? " (building block)" : ""}`;
+
+/** `eqlite scan` over the same events: the alerts the workers must have published, once each. */
+export function scanOracle(
+  t: TestContext,
+  events: readonly Event[],
+  rules: string[],
+): Record<string, unknown>[] {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-oracle-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "events.ndjson");
+  writeFileSync(file, events.map((e) => `${JSON.stringify(e)}\n`).join(""));
+  const scan = spawnSync(
+    process.execPath,
+    [
+      "--import",
+      "tsx",
+      entry,
+      "scan",
+      "--format",
+      "ndjson",
+      "-q",
+      ...rules.flatMap((r) => ["--rules", r]),
+      file,
+    ],
+    { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },
+  );
+  assert.equal(scan.status, 0, scan.stderr);
+  return scan.stdout
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The alerts stream holds each expected alert exactly once, and nothing else. */
+export function assertSameAlerts(
+  stored: StoredAlert[],
+  expected: Record<string, unknown>[],
+  context: string,
+): void {
+  const storedIds = stored.map((s) => s.msgId);
+  assert.equal(new Set(storedIds).size, storedIds.length, `an alert is stored once (${context})`);
+  for (const s of stored) assert.equal(s.msgId, alertId(s.alert), "the message id is the alert id");
+  const expectedById = new Map(expected.map((a) => [alertId(a), a]));
+  const storedById = new Map(stored.map((s) => [s.msgId, s.alert]));
+  const missing = [...expectedById.keys()].filter((id) => !storedById.has(id));
+  const extra = [...storedById.keys()].filter((id) => !expectedById.has(id));
+  assert.deepEqual(
+    missing.map((id) => describeAlert(expectedById.get(id)!)),
+    [],
+    `alerts scan finds that the stream lacks (${context})`,
+  );
+  assert.deepEqual(
+    extra.map((id) => describeAlert(storedById.get(id)!)),
+    [],
+    `alerts the stream has that scan does not find (${context})`,
+  );
+  assert.equal(stored.length, expected.length, context);
+}
+
+/**
+ * Waits until every partition's checkpoint has reached the last message of its subject (the
+ * global partition: of the whole stream), twice in a row: then every alert is published.
+ */
+export async function waitCaughtUp(
+  nc: NatsConnection,
+  partitions: number,
+  withGlobal: boolean,
+  timeoutMs = 60_000,
+): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  const checkpoints = await new Kvm(nc).open(CHECKPOINTS_BUCKET);
+  const deadline = Date.now() + timeoutMs;
+  let streak = 0;
+  let caughtUpAt = 0;
+  let holding: string[] = [];
+  let behind: string[] = [];
+  while (Date.now() < deadline) {
+    behind = [];
+    const info = await jsm.streams.info(EVENTS_STREAM, { subjects_filter: "eqlite.events.*" });
+    const lastBySubject = new Map<string, number>();
+    for (let p = 0; p < partitions; p++) {
+      if (!info.state.subjects?.[eventSubject(p)]) continue;
+      const last = await jsm.streams
+        .getMessage(EVENTS_STREAM, { last_by_subj: eventSubject(p) })
+        .catch(() => null);
+      if (last) lastBySubject.set(`p${p}`, last.seq);
+    }
+    if (withGlobal) lastBySubject.set("global", info.state.last_seq);
+    for (const [key, last] of lastBySubject) {
+      const entry = await checkpoints.get(key);
+      const seq = entry?.operation === "PUT" ? (parseRecord<CheckpointRecord>(entry.value)?.seq ?? 0) : 0;
+      if (seq < last) behind.push(`${key} ${seq}/${last}`);
+    }
+    streak = behind.length === 0 ? streak + 1 : 0;
+    caughtUpAt = streak === 1 ? Date.now() : caughtUpAt;
+    // caught up, and no worker holds events for order any more (a sequence's last event waits
+    // for an idle tick): every alert is published
+    if (streak >= 2) {
+      holding = await heldEvents(nc, caughtUpAt);
+      if (holding.length === 0) return;
+      behind = holding;
+    }
+    await sleep(300);
+  }
+  throw new Error(`checkpoints did not reach the end of the stream: ${behind.join(", ")}`);
+}
+
+/** Workers whose engines still hold events for order, or that have not reported since `since`. */
+async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> {
+  const members = await new Kvm(nc).open(MEMBERS_BUCKET);
+  const found: string[] = [];
+  for await (const key of await members.keys()) {
+    const record = parseMemberRecord((await members.get(key))?.value);
+    if (!record) continue;
+    if (record.beatAt <= since) found.push(`${key} has not reported since`);
+    else if ((record.holding?.buffered ?? 0) > 0)
+      found.push(`${key} holds ${record.holding?.buffered} events`);
+  }
+  return found;
+}
