@@ -14,7 +14,6 @@ export interface StoredMessage {
   text: string;
 }
 
-/** Every message of the stream, or of one subject (`filter`), in stream order. */
 /** A cluster that just lost a node takes a while to elect leaders: JetStream calls time out meanwhile. */
 async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
   const giveUpAt = Date.now() + 45_000;
@@ -28,12 +27,14 @@ async function untilAnswered<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
+/** Every message of the stream, or of one subject (`filter`), in stream order. */
 export async function readStream(
   nc: NatsConnection,
   stream: string,
   filter?: string,
 ): Promise<StoredMessage[]> {
-  const jsm = await jetstreamManager(nc);
+  // creating the manager asks for the account's info: a request like any other
+  const jsm = await untilAnswered(() => jetstreamManager(nc));
   const info = await untilAnswered(() =>
     jsm.streams.info(stream, filter ? { subjects_filter: filter } : undefined),
   );
