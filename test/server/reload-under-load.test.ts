@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { runCli } from "../cli/run-cli.ts";
 import { idOf, tempDir } from "./alerts.ts";
 import { attackTraffic, bulkOf, type Shipped } from "./attack-traffic.ts";
+import { scanOracle } from "./scan-oracle.ts";
 import { BUNDLED_RULES, startTestService } from "./serve-helpers.ts";
 
 const EVENTS = 3000;
@@ -94,16 +94,7 @@ test("hot reload under load: no event lost, the unchanged rules' alerts (sequenc
   await service.close(); // drains: every accepted event is run through the rules
 
   const served = sink.alerts.filter((a) => a["kibana.alert.rule.name"] !== "Churning Rule");
-  const file = join(dir, "events.ndjson");
-  // senders interleave batches: scan needs them in the order the service saw them only
-  // within each rule's allowed lateness, and the traffic is in time order anyway
-  writeFileSync(file, traffic.map((s) => `${JSON.stringify(s.event)}\n`).join(""));
-  const scan = runCli(["scan", "--format", "ndjson", "-q", "--rules", BUNDLED_RULES, file]);
-  assert.equal(scan.code, 0, scan.stderr);
-  const expected = scan.stdout
-    .trim()
-    .split("\n")
-    .map((l) => JSON.parse(l));
+  const expected = scanOracle(dir, traffic, BUNDLED_RULES);
   const got = new Set(served.map(idOf));
   assert.equal(got.size, served.length, "each alert delivered once");
   const want = new Set(expected.map(idOf));
