@@ -2,14 +2,17 @@
  * P3: loading and compiling every EQL rule of the detection-rules corpus (target: under
  * one second). The rule files are picked out first (not timed); each run then reads,
  * parses, checks and compiles them with `loadRules`, as `eqlite validate` and `scan` do.
- * The cold run, in a process of its own, is what one command pays; later runs show the
- * warm cost. By default the TypeScript sources are measured through tsx, whose
+ * The cold run, in a process of its own, is what one command pays (then again with the
+ * rule cache that `scan` keeps between runs, filled by a run before); later runs in this
+ * process show the warm cost. By default the TypeScript sources are measured through tsx, whose
  * function-name helpers slow cold code down; `--built` measures `dist/` instead, which is
  * what `bin/eqlite.js` runs (build it first: `npm run build`).
  *
  *   npm run bench:rules [-- --corpus DIR] [--runs N] [--built]
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type * as LoadRulesModule from "../src/rules/load-rules.ts";
@@ -49,6 +52,11 @@ for (let i = 0; i < Number(values.runs); i++) {
 }
 // the first run above warmed the JIT; the cold cost is measured in a process of its own
 const cold = await coldRun();
+// a fresh process again, with the rule cache `scan` keeps: filled by one run, then used
+const cacheDir = mkdtempSync(join(tmpdir(), "eqlite-rule-cache-"));
+await coldRun(cacheDir);
+const cached = await coldRun(cacheDir);
+rmSync(cacheDir, { recursive: true, force: true });
 const warm = [...runs].sort((a, b) => a - b)[Math.floor(runs.length / 2)];
 const whole = await measure(files);
 
@@ -59,6 +67,9 @@ console.log(
 );
 console.log(
   `load+compile, cold process: ${cold.toFixed(0)} ms (${perSecond(summary.compiled, cold)} rules/s)`,
+);
+console.log(
+  `load+compile, cold process, rule cache filled by an earlier run: ${cached.toFixed(0)} ms (${perSecond(summary.compiled, cached)} rules/s)`,
 );
 console.log(
   `load+compile, warm (median of ${runs.length}): ${warm.toFixed(0)} ms (${perSecond(summary.compiled, warm)} rules/s)`,
@@ -81,6 +92,7 @@ writeFileSync(
       compiled: summary.compiled,
       errors: summary.errors,
       cold_ms: cold,
+      cold_cached_ms: cached,
       warm_median_ms: warm,
       warm_runs_ms: runs,
       cold_rules_per_second: perSecond(summary.compiled, cold),
@@ -94,13 +106,14 @@ writeFileSync(
 console.log(`→ ${fileURLToPath(out)}`);
 
 /** One load in a fresh process: what a single `eqlite validate` or `scan` start pays. */
-async function coldRun(): Promise<number> {
+async function coldRun(cacheDir?: string): Promise<number> {
   const { spawnSync } = await import("node:child_process");
   const child = spawnSync(
     process.execPath,
     [
       ...process.execArgv,
       fileURLToPath(new URL("./rules-load-once.ts", import.meta.url)),
+      ...(cacheDir ? ["--cache", cacheDir] : []),
       implementation,
       ...eqlFiles,
     ],
