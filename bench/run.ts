@@ -320,7 +320,9 @@ if ("skipped" in p3) rows.push(["P3", "skipped", "", "", "< 1000 ms", ""]);
 else
   rows.push([
     "P3",
-    p3.ok ? `${p3.coldMs} ms cold, ${p3.coldCachedMs} ms cold with the rule cache, ${p3.warmMedianMs} ms warm (${p3.compiled} rules)` : "failed",
+    p3.ok
+      ? `${p3.coldMs} ms cold, ${p3.coldCachedMs} ms cold with the rule cache, ${p3.warmMedianMs} ms warm (${p3.compiled} rules)`
+      : "failed",
     "–",
     "–",
     "< 1000 ms",
