@@ -103,18 +103,16 @@ export async function openTopology(
     duplicate_window: options.alertsDuplicateWindowMs * NANOS_PER_MS,
   });
   const kvm = new Kvm(nc);
-  const leases = await kvm.create(LEASES_BUCKET, {
-    ttl: options.leaseTtlMs,
-    history: 1,
-    replicas: options.replicas,
-  });
-  const checkpoints = await kvm.create(CHECKPOINTS_BUCKET, { history: 1, replicas: options.replicas });
-  const snapshots = await new Objm(nc).create(SNAPSHOTS_STORE, { replicas: options.replicas });
-  const members = await kvm.create(MEMBERS_BUCKET, {
-    ttl: options.leaseTtlMs,
-    history: 1,
-    replicas: options.replicas,
-  });
+  const leases = await racing(() =>
+    kvm.create(LEASES_BUCKET, { ttl: options.leaseTtlMs, history: 1, replicas: options.replicas }),
+  );
+  const checkpoints = await racing(() =>
+    kvm.create(CHECKPOINTS_BUCKET, { history: 1, replicas: options.replicas }),
+  );
+  const snapshots = await racing(() => new Objm(nc).create(SNAPSHOTS_STORE, { replicas: options.replicas }));
+  const members = await racing(() =>
+    kvm.create(MEMBERS_BUCKET, { ttl: options.leaseTtlMs, history: 1, replicas: options.replicas }),
+  );
   return { options, js: jetstream(nc, { timeout: 5_000 }), jsm, leases, checkpoints, snapshots, members };
 }
 
@@ -127,8 +125,35 @@ async function ensureStream(
     await jsm.streams.info(config.name);
   } catch (error) {
     if (!(error instanceof JetStreamApiError && error.code === JetStreamApiCodes.StreamNotFound)) throw error;
-    await jsm.streams.add(config);
-    return;
+    try {
+      await jsm.streams.add(config);
+      return;
+    } catch (addError) {
+      // another process starting at the same moment may have created it since: then update it
+      if (!(await streamExists(jsm, config.name))) throw addError;
+    }
   }
   await jsm.streams.update(config.name, config);
+}
+
+async function streamExists(jsm: JetStreamManager, name: string): Promise<boolean> {
+  try {
+    await jsm.streams.info(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Creating a bucket or store that a process starting at the same moment creates too can fail
+ * on the race (its stream appears between the check and the add): asked again, it binds to it.
+ */
+async function racing<T>(create: () => Promise<T>): Promise<T> {
+  try {
+    return await create();
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError)) throw error;
+    return await create();
+  }
 }

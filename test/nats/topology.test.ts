@@ -66,3 +66,21 @@ test("openTopology creates the streams and buckets once and is idempotent", {
   await assert.rejects(again.leases.create("p3", "w2"), /wrong last sequence/);
   assert.ok(rev > 0);
 });
+
+test("processes starting at the same moment all open the topology (creation races are settled)", {
+  skip: natsServerMissing,
+}, async (t) => {
+  const cluster = await startNats(t);
+  const connections = await Promise.all(Array.from({ length: 6 }, () => connect({ servers: cluster.urls })));
+  t.after(() => Promise.all(connections.map((nc) => nc.close())));
+  const opened = await Promise.allSettled(
+    connections.map((nc) => openTopology(nc, { partitions: 8, leaseTtlMs: 2_000 })),
+  );
+  const failed = opened.filter((o) => o.status === "rejected") as PromiseRejectedResult[];
+  assert.deepEqual(
+    failed.map((f) => String(f.reason)),
+    [],
+  );
+  const names = await connections[0].request("$JS.API.STREAM.NAMES", "");
+  assert.match(names.string(), new RegExp(EVENTS_STREAM));
+});
