@@ -1,10 +1,6 @@
 import { type Command, Option } from "commander";
-import { NatsConnectError } from "../nats/connect.ts";
 import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
-import { createLogger } from "../server/logger.ts";
-import { RuleBundleError } from "../server/rule-bundle.ts";
-import { openServeRoles } from "../server/serve-roles.ts";
-import { ServeError, type ServeExtensions, startService } from "../server/service.ts";
+import type { ServeExtensions } from "../server/service.ts";
 import { BUNDLED_RULES } from "./scan.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -53,6 +49,20 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     }
     throw error;
   }
+  // loaded here, not with the CLI: the server's modules (HTTP, SQLite, NATS) cost every other command's start
+  const [
+    { NatsConnectError },
+    { createLogger },
+    { RuleBundleError },
+    { openServeRoles },
+    { ServeError, startService },
+  ] = await Promise.all([
+    import("../nats/connect.ts"),
+    import("../server/logger.ts"),
+    import("../server/rule-bundle.ts"),
+    import("../server/serve-roles.ts"),
+    import("../server/service.ts"),
+  ]);
   const logger = createLogger(config.logLevel);
   let service: Awaited<ReturnType<typeof startService>>;
   let extensions: ServeExtensions | undefined;

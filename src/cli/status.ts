@@ -1,7 +1,5 @@
 import type { Command } from "commander";
-import { type ClusterStatus, readClusterStatus } from "../nats/cluster-status.ts";
-import { connectNats, NatsConnectError } from "../nats/connect.ts";
-import { renderStatus } from "../nats/status-table.ts";
+import type { ClusterStatus } from "../nats/cluster-status.ts";
 import { ConfigError, resolveConfig } from "../server/config.ts";
 
 interface StatusFlags {
@@ -65,6 +63,12 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
       return 2;
     }
   }
+  // loaded here, not with the CLI: the NATS client costs every other command's start
+  const [{ readClusterStatus }, { connectNats, NatsConnectError }, { renderStatus }] = await Promise.all([
+    import("../nats/cluster-status.ts"),
+    import("../nats/connect.ts"),
+    import("../nats/status-table.ts"),
+  ]);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
     nc = await connectNats(

@@ -1,10 +1,7 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import { NatsConnectError } from "../nats/connect.ts";
-import { createLogger } from "../server/logger.ts";
-import { RuleBundleError } from "../server/rule-bundle.ts";
 import { parsePartitionList } from "../worker/partition-list.ts";
-import { Worker } from "../worker/worker.ts";
+import type { Worker } from "../worker/worker.ts";
 import {
   defaultWorkerId,
   settingsProblems,
@@ -164,6 +161,13 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     for (const p of problems) err(p);
     return 2;
   }
+  // loaded here, not with the CLI: NATS and the engine cost every other command's start
+  const [{ NatsConnectError }, { createLogger }, { RuleBundleError }, { Worker }] = await Promise.all([
+    import("../nats/connect.ts"),
+    import("../server/logger.ts"),
+    import("../server/rule-bundle.ts"),
+    import("../worker/worker.ts"),
+  ]);
   const logger = createLogger(flags.logLevel).child({ role: "worker", worker: settings.id });
   let worker: Worker;
   try {
