@@ -28,7 +28,6 @@ import {
   readFileSync,
   rmSync,
   statSync,
-  writeFileSync,
   writeSync,
 } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
@@ -36,6 +35,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { simulate } from "../src/sim/index.ts";
+import { markdownTable, writeResults } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -338,36 +338,14 @@ rows.push([
   "flat heap",
   mb(p4.peakRssMB),
 ]);
-const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-console.log(`\n${line(rows[0])}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-for (const r of rows.slice(1)) console.log(line(r));
+console.log(`\n${markdownTable(rows)}`);
 
-const stamp = new Date().toISOString();
-const out = new URL(`results/bench-${stamp.replace(/[:.]/g, "-")}.json`, import.meta.url);
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      benchmark: "bench",
-      date: stamp,
-      command: ["node", ...process.execArgv, ...process.argv.slice(1)].join(" "),
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        totalMemGB: totalmem() / 2 ** 30,
-        node: process.version,
-        platform: process.platform,
-      },
-      eqlite: cliLabel,
-      input: { events: eventCount, seed: Number(values.seed), bytes: inputBytes },
-      results: { P1: p1, P1NoPrefilter: p1Unfiltered, P2: p2, P2FirstScan: p2FirstScan, P3: p3, P4: p4 },
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log(`\n→ ${fileURLToPath(out)}`);
+const out = writeResults("bench", {
+  eqlite: cliLabel,
+  input: { events: eventCount, seed: Number(values.seed), bytes: inputBytes },
+  results: { P1: p1, P1NoPrefilter: p1Unfiltered, P2: p2, P2FirstScan: p2FirstScan, P3: p3, P4: p4 },
+});
+console.log(`\n→ ${out}`);
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 else console.log(`input kept: ${input}`);
 

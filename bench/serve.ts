@@ -46,6 +46,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { simulate } from "../src/sim/index.ts";
+import { summary } from "./percentiles.ts";
+import { markdownTable, writeResults } from "./report.ts";
 
 const { values } = parseArgs({
   options: {
@@ -472,24 +474,6 @@ async function metric(agent: Agent, url: URL, name: string, labels?: string[]): 
     sum += Number(line.slice(line.lastIndexOf(" ") + 1));
   }
   return sum;
-}
-
-// --- statistics ----------------------------------------------------------------------------
-function percentile(sorted: number[], p: number): number | undefined {
-  if (sorted.length === 0) return undefined;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function summary(values: number[]) {
-  const sorted = [...values].sort((a, b) => a - b);
-  return {
-    count: sorted.length,
-    minMs: sorted[0],
-    p50Ms: percentile(sorted, 50),
-    p90Ms: percentile(sorted, 90),
-    p99Ms: percentile(sorted, 99),
-    maxMs: sorted.at(-1),
-  };
 }
 
 // --- 1. throughput -------------------------------------------------------------------------
@@ -927,40 +911,18 @@ async function main() {
       r === half ? "p99 < 1000 ms" : "",
     ]),
   ];
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-  console.log(`\n${line(rows[0])}\n|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`);
-  for (const r of rows.slice(1)) console.log(line(r));
+  console.log(`\n${markdownTable(rows)}`);
 
-  const stamp = new Date().toISOString();
-  const out = new URL(`results/serve-${stamp.replace(/[:.]/g, "-")}.json`, import.meta.url);
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        benchmark: "serve",
-        date: stamp,
-        command: ["node", ...process.execArgv, ...process.argv.slice(1)].join(" "),
-        machine: {
-          cpus: cpus().length,
-          cpuModel: cpus()[0]?.model,
-          totalMemGB: totalmem() / 2 ** 30,
-          node: process.version,
-          platform: process.platform,
-        },
-        eqlite: cliLabel,
-        input: { events: eventCount, seed, attackRate, bytes: fileBytes },
-        throughput: tp,
-        scan: sc,
-        ratio: { serveOverScan: ratio, serveOverScanWithoutStartup: ratioWithoutStartup, target: 0.7 },
-        latency: lat,
-        targets: { ratio: 0.7, p99At50PercentMs: 1000, p99At50PercentMeasuredMs: half.latency.p99Ms },
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  console.log(`\n→ ${fileURLToPath(out)}`);
+  const out = writeResults("serve", {
+    eqlite: cliLabel,
+    input: { events: eventCount, seed, attackRate, bytes: fileBytes },
+    throughput: tp,
+    scan: sc,
+    ratio: { serveOverScan: ratio, serveOverScanWithoutStartup: ratioWithoutStartup, target: 0.7 },
+    latency: lat,
+    targets: { ratio: 0.7, p99At50PercentMs: 1000, p99At50PercentMeasuredMs: half.latency.p99Ms },
+  });
+  console.log(`\n→ ${out}`);
 }
 
 /** How many .ts files of src/ changed after `file` was written (dist/ is stale when any did). */

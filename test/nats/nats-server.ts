@@ -42,6 +42,13 @@ export async function startNats(
   size: 1 | 3 = 1,
   extraConfig: string[] = [],
 ): Promise<NatsCluster> {
+  const cluster = await launchNats(size, extraConfig);
+  t.after(() => cluster.stop());
+  return cluster;
+}
+
+/** As `startNats`, for callers outside a test (the benchmarks): they must `stop()` it themselves. */
+export async function launchNats(size: 1 | 3 = 1, extraConfig: string[] = []): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-nats-"));
   const ports = await freePorts(size * 3);
   const routes = Array.from({ length: size }, (_, i) => `nats-route://127.0.0.1:${ports[i * 3 + 1]}`);
@@ -72,9 +79,13 @@ export async function startNats(
       rmSync(dir, { recursive: true, force: true });
     },
   };
-  t.after(() => cluster.stop());
-  await Promise.all(nodes.map((n) => n.start()));
-  await untilJetStreamReady(cluster.urls);
+  try {
+    await Promise.all(nodes.map((n) => n.start()));
+    await untilJetStreamReady(cluster.urls);
+  } catch (error) {
+    await cluster.stop();
+    throw error;
+  }
   return cluster;
 }
 

@@ -65,12 +65,18 @@ export class WorkerProcess {
   }
 
   static start(t: TestContext, name: string, args: string[]): WorkerProcess {
+    const worker = WorkerProcess.spawn(name, args);
+    t.after(() => worker.kill());
+    return worker;
+  }
+
+  /** As `start`, for callers outside a test (the benchmarks): they must `kill()` it themselves. */
+  static spawn(name: string, args: string[]): WorkerProcess {
     const child = spawn(process.execPath, ["--import", "tsx", entry, "worker", "--id", name, ...args], {
       env: { ...process.env, EQLITE_LOG_LEVEL: "info" },
       stdio: ["ignore", "ignore", "pipe"],
     });
     const worker = new WorkerProcess(name, child);
-    t.after(() => worker.kill());
     // set EQLITE_TEST_LOGS to a directory to keep every worker's log
     const keep = process.env.EQLITE_TEST_LOGS;
     if (keep)
