@@ -180,7 +180,11 @@ export async function readClusterStatus(
 
   const newest = newestConsumers(consumers);
   const now = clock();
-  const ids: PartitionId[] = [...Array.from({ length: partitions }, (_, p) => p), GLOBAL_PARTITION];
+  // `global` is listed where it runs or ran: unowned with the whole stream as lag would read as an alarm
+  const globalKey = partitionKey(GLOBAL_PARTITION);
+  const globalRuns = workers.some((w) => w.rules.globalRules > 0) || seen.has(globalKey);
+  const ids: PartitionId[] = Array.from({ length: partitions }, (_, p): PartitionId => p);
+  if (globalRuns) ids.push(GLOBAL_PARTITION);
   const rows: PartitionStatus[] = [];
   for (const partition of ids) {
     const key = partitionKey(partition);

@@ -40,7 +40,6 @@ test("status of a hand-made deployment: owners, epochs, checkpoints and lag per 
   await lease("p1", "worker-a");
   const epoch2 = await lease("p2", "worker-b");
   await lease("p3", "worker-b");
-  await lease("global", "worker-a");
   const checkpoint = (key: string, record: CheckpointRecord) =>
     topology.checkpoints.put(key, encodeRecord(record));
   // p0: checkpoint at seq 3 and the owner's consumer, which has delivered nothing yet
@@ -54,6 +53,14 @@ test("status of a hand-made deployment: owners, epochs, checkpoints and lag per 
   // p2: a checkpoint with a snapshot, no consumer: lag estimated from the stream
   await checkpoint("p2", { seq: 6, storedAtMs: now, epoch: epoch2, worker: "worker-b", snapshot: "p2/6" });
   // p5: nobody ever read it: lag is every message on its subject
+
+  // before anything ran on it, `global` is not listed: no worker has a rule for it
+  const early = await readClusterStatus(nc, { partitions: 8 });
+  assert.deepEqual(
+    early.rows.map((r) => r.key),
+    ["p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7"],
+  );
+  await lease("global", "worker-a");
 
   const status = await readClusterStatus(nc, { partitions: 8 });
   assert.deepEqual(status.warnings, []);
