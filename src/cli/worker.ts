@@ -12,11 +12,17 @@ import { BUNDLED_RULES } from "./scan.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
-const whole = (flag: string, min: number) => (value: string) => {
-  if (!/^\d+$/.test(value) || Number(value) < min)
-    throw new InvalidArgumentError(`${flag} takes a whole number >= ${min}`);
-  return Number(value);
-};
+const whole =
+  (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string) => {
+    if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max)
+      throw new InvalidArgumentError(
+        max === Number.MAX_SAFE_INTEGER
+          ? `${flag} takes a whole number >= ${min}`
+          : `${flag} takes a whole number from ${min} to ${max}`,
+      );
+    return Number(value);
+  };
 
 interface WorkerFlags {
   nats?: string;
@@ -63,7 +69,8 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       "--replicas <n>",
       "replicas of the streams and buckets this worker creates",
-      whole("--replicas", 1),
+      // JetStream's own bound, as serve's --nats-replicas
+      whole("--replicas", 1, 5),
       WORKER_DEFAULTS.replicas,
     )
     .option(
@@ -112,7 +119,7 @@ export function registerWorkerCommand(program: Command): void {
     .option("--no-watch-rules", "reload on SIGHUP only, not when the rule files change")
     .addOption(
       new Option("--log-level <level>", "log level (env EQLITE_LOG_LEVEL)")
-        .choices(["fatal", "error", "warn", "info", "debug", "trace"])
+        .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
         .default(process.env.EQLITE_LOG_LEVEL ?? "info"),
     )
     .action(async (flags: WorkerFlags, command: Command) => {

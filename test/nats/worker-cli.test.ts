@@ -36,6 +36,9 @@ test("eqlite worker refuses bad settings with exit 2 and names the problem", () 
   const ttl = worker(["--lease-ttl", "2000", "--checkpoint-interval", "5000"]);
   assert.equal(ttl.code, 2);
   assert.match(ttl.stderr, /--checkpoint-interval must be shorter than the lease TTL/);
+  const replicas = worker(["--replicas", "7"]);
+  assert.equal(replicas.code, 2);
+  assert.match(replicas.stderr, /--replicas takes a whole number from 1 to 5/);
   const bad = worker(["--partitions", "zero"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--partitions takes a whole number/);
