@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { ruleToml } from "../rules/fixtures.ts";
 
 const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 
@@ -56,26 +57,8 @@ test("eqlite worker exits 2 on invalid rules and 1 when NATS cannot be reached",
 test("eqlite worker names the sample rules it loads, which do not alert on workers yet", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-worker-sample-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const rule = (id: string, name: string, query: string) => `[metadata]
-creation_date = "2026/09/01"
-maturity = "production"
-updated_date = "2026/09/01"
-
-[rule]
-author = ["eqlite tests"]
-description = "A test rule."
-index = ["logs-*"]
-language = "eql"
-license = "Apache-2.0"
-name = "${name}"
-risk_score = 21
-rule_id = "${id}"
-severity = "low"
-type = "eql"
-query = '''
-${query}
-'''
-`;
+  const rule = (id: string, name: string, query: string) =>
+    ruleToml({ rule: { name: `"${name}"`, rule_id: `"${id}"`, index: '["logs-*"]' }, query });
   writeFileSync(
     join(dir, "sample.toml"),
     rule(

@@ -6,6 +6,7 @@ import { connect } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import { CHECKPOINTS_BUCKET } from "../../src/nats/topology.ts";
+import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 import {
   assertSameAlerts,
@@ -22,29 +23,18 @@ const HOSTS = 6;
 const T0 = Date.UTC(2026, 8, 1, 10, 0, 0);
 
 function longRule(maxspan: string): string {
-  return `[metadata]
-creation_date = "2026/11/28"
-maturity = "production"
-updated_date = "2026/11/28"
-
-[rule]
-author = ["eqlite tests"]
-description = "A probe, then its follow-up within hours on the same host."
-index = ["logs-test*"]
-language = "eql"
-license = "Apache-2.0"
-name = "Slow Two-Step Probe"
-risk_score = 21
-rule_id = "3c1d8f0e-2b7a-4e59-9d13-6f4a0b2c7e91"
-severity = "low"
-type = "eql"
-
-query = '''
-sequence by host.id with maxspan=${maxspan}
+  return ruleToml({
+    rule: {
+      description: '"A probe, then its follow-up within hours on the same host."',
+      index: '["logs-test*"]',
+      from: undefined,
+      name: '"Slow Two-Step Probe"',
+      rule_id: '"3c1d8f0e-2b7a-4e59-9d13-6f4a0b2c7e91"',
+    },
+    query: `sequence by host.id with maxspan=${maxspan}
   [process where process.name == "probe-a"]
-  [process where process.name == "probe-b"]
-'''
-`;
+  [process where process.name == "probe-b"]`,
+  });
 }
 
 function event(host: number, minute: number, name: string, n: number): Event {

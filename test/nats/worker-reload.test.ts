@@ -7,6 +7,7 @@ import { connect } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { MEMBERS_BUCKET } from "../../src/nats/topology.ts";
 import { parseMemberRecord } from "../../src/worker/membership.ts";
+import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 import {
   assertSameAlerts,
@@ -22,43 +23,33 @@ const PARTITIONS = 8;
 const HOSTS = 12;
 const T0 = Date.UTC(2026, 8, 1, 10, 0, 0);
 
-function ruleToml(id: string, name: string, query: string, severity = "low"): string {
-  return `[metadata]
-creation_date = "2026/11/28"
-maturity = "production"
-updated_date = "2026/11/28"
-
-[rule]
-author = ["eqlite tests"]
-description = "${name}."
-index = ["logs-test*"]
-language = "eql"
-license = "Apache-2.0"
-name = "${name}"
-risk_score = 21
-rule_id = "${id}"
-severity = "${severity}"
-type = "eql"
-
-query = '''
-${query}
-'''
-`;
+function testRule(id: string, name: string, query: string, severity = "low"): string {
+  return ruleToml({
+    rule: {
+      description: `"${name}."`,
+      index: '["logs-test*"]',
+      from: undefined,
+      name: `"${name}"`,
+      rule_id: `"${id}"`,
+      severity: `"${severity}"`,
+    },
+    query,
+  });
 }
 
-const SEQUENCE = ruleToml(
+const SEQUENCE = testRule(
   "7e0f4a52-1c3b-4d8e-a9f6-2b5c8d0e1f23",
   "Stage One Then Stage Two",
   'sequence by host.id with maxspan=1h [process where process.name == "stage-one"] [process where process.name == "stage-two"]',
 );
 const single = (severity: string) =>
-  ruleToml(
+  testRule(
     "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d",
     "Stage Two Seen",
     'process where process.name == "stage-two"',
     severity,
   );
-const ADDED = ruleToml(
+const ADDED = testRule(
   "5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a",
   "Stage Three Seen",
   'process where process.name == "stage-three"',

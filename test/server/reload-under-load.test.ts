@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { ruleToml } from "../rules/fixtures.ts";
 import { idOf, tempDir } from "./alerts.ts";
 import { attackTraffic, bulkOf, type Shipped } from "./attack-traffic.ts";
 import { scanOracle } from "./scan-oracle.ts";
@@ -13,27 +14,17 @@ const SENDERS = 4;
 const RELOADS = 8;
 
 function churnRule(generation: number): string {
-  return `[metadata]
-creation_date = "2026/09/01"
-maturity = "production"
-updated_date = "2026/09/01"
-
-[rule]
-author = ["eqlite tests"]
-description = "A rule that changes at every reload (generation ${generation})."
-from = "now-6m"
-index = ["logs-cloud_defend.*"]
-language = "eql"
-license = "Apache-2.0"
-name = "Churning Rule"
-risk_score = 21
-rule_id = "22222222-0000-4000-8000-00000000000${generation % 2}"
-severity = "low"
-type = "eql"
-query = '''
-process where process.name == "never-${generation}"
-'''
-`;
+  return ruleToml({
+    rule: {
+      description: `"A rule that changes at every reload (generation ${generation})."`,
+      from: '"now-6m"',
+      name: '"Churning Rule"',
+      risk_score: "21",
+      rule_id: `"22222222-0000-4000-8000-00000000000${generation % 2}"`,
+      severity: '"low"',
+    },
+    query: `process where process.name == "never-${generation}"`,
+  });
 }
 
 test("hot reload under load: no event lost, the unchanged rules' alerts (sequences across reloads included) equal scan's", async (t) => {
