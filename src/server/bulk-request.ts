@@ -41,6 +41,11 @@ export interface BulkParseOptions {
   urlIndex?: string;
   /** for actions that name no index and a URL without one */
   defaultIndex?: string;
+  /**
+   * Documents longer than this (bytes of their line) fail alone with a 400 item, the rest of
+   * the request going on: where the events go has a message size limit (NATS max_payload).
+   */
+  maxDocumentBytes?: number;
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(["index", "create", "update", "delete"]);
@@ -78,6 +83,12 @@ export function parseBulk(body: Buffer, options: BulkParseOptions = {}): BulkIte
     i++;
     if (action.name === "update") item.error ??= notSupported("update");
     else if (!problem) {
+      const bytes = options.maxDocumentBytes === undefined ? 0 : Buffer.byteLength(source.text);
+      if (options.maxDocumentBytes !== undefined && bytes > options.maxDocumentBytes) {
+        item.error = tooLargeDocument(bytes, options.maxDocumentBytes);
+        items.push(item);
+        continue;
+      }
       const doc = parseDocument(source.text);
       if ("error" in doc) item.error = doc.error;
       else item.event = doc.event;
@@ -200,6 +211,14 @@ function validation(message: string): BulkItemError {
     status: 400,
     type: "action_request_validation_exception",
     reason: `Validation Failed: 1: ${message};`,
+  };
+}
+
+function tooLargeDocument(bytes: number, limit: number): BulkItemError {
+  return {
+    status: 400,
+    type: "illegal_argument_exception",
+    reason: `the document is ${bytes} bytes; eqlite passes on events of at most ${limit} bytes (the NATS server's max_payload, less room for headers)`,
   };
 }
 

@@ -37,7 +37,11 @@ async function handleBulk(
   const started = ctx.clock();
   ctx.intake.checkRoom();
   const body = await readBody(request.body as Readable, request.headers, ctx.maxBodyBytes);
-  const items = parseBulk(body, { urlIndex, defaultIndex: ctx.defaultIndex });
+  const items = parseBulk(body, {
+    urlIndex,
+    defaultIndex: ctx.defaultIndex,
+    maxDocumentBytes: ctx.maxEventBytes?.(),
+  });
   if (items.length === 0)
     throw new HttpError(
       400,

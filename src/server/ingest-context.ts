@@ -30,6 +30,8 @@ export interface IngestContext {
   defaultIndex: string;
   setIngested: boolean;
   maxBodyBytes: number;
+  /** the largest event where events go (a NATS server's max_payload), if they have a limit */
+  maxEventBytes?: () => number | undefined;
   clock: () => number;
   /** `_seq_no` of the next created document, as Elasticsearch numbers them */
   nextSeqNo: number;

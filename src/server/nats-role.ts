@@ -44,6 +44,12 @@ export interface NatsRoleOptions {
 const RETRY_AFTER = { busy: "1", full: "30", unavailable: "5" };
 
 /** Throws NatsConnectError when the cluster cannot be reached or has no usable JetStream. */
+/**
+ * What a message adds to the event's JSON as the request had it: headers (three ids of up to
+ * 512 bytes, the index) and the `event.ingested` stamp.
+ */
+const MESSAGE_HEADROOM_BYTES = 2048;
+
 export async function openNatsRole(settings: NatsSettings, options: NatsRoleOptions): Promise<NatsRole> {
   const { logger } = options;
   const nc = await connectNats(settings, "eqlite-serve");
@@ -142,6 +148,10 @@ export async function openNatsRole(settings: NatsSettings, options: NatsRoleOpti
     handoff: {
       accept,
       refusal: () => (pendingEvents >= options.maxPendingEvents ? tooMany() : undefined),
+      maxEventBytes: () => {
+        const maxPayload = nc.info?.max_payload;
+        return maxPayload ? maxPayload - MESSAGE_HEADROOM_BYTES : undefined;
+      },
     },
     readiness,
     attach: ({ fanout }) => {

@@ -171,6 +171,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     defaultIndex: config.defaultIndex,
     setIngested: config.setIngested,
     maxBodyBytes: config.maxBodyBytes,
+    maxEventBytes: extensions.handoff?.maxEventBytes,
     clock,
     nextSeqNo: 0,
   };

@@ -237,3 +237,35 @@ async function untilTrue(check: () => Promise<boolean>, timeoutMs = 15_000): Pro
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+test("serve --nats: a document over the NATS server's max_payload fails alone as a 400 bulk item; the request's other events are stored", {
+  skip,
+}, async (t) => {
+  const cluster = await startNats(t, 1, ["max_payload: 65536"]);
+  const { service } = await startNatsService(natsConfig(cluster.urls));
+  t.after(() => service.close());
+  const big = event("h-big", 2, { message: "x".repeat(70_000) });
+  const answer = await fetch(`${service.url}/_bulk`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: bulkBody([event("h-1", 1), big, event("h-3", 3)], "logs-test-default"),
+  });
+  assert.equal(answer.status, 200);
+  const body = (await answer.json()) as {
+    errors: boolean;
+    items: Array<{ create: { status: number; error?: { type: string; reason: string } } }>;
+  };
+  assert.equal(body.errors, true);
+  assert.deepEqual(
+    body.items.map((i) => i.create.status),
+    [201, 400, 201],
+  );
+  assert.match(body.items[1].create.error!.reason, /max_payload/);
+  const nc = await connect({ servers: cluster.urls });
+  t.after(() => nc.close());
+  const stored = await readStream(nc, EVENTS_STREAM);
+  assert.deepEqual(
+    stored.map((m) => (JSON.parse(m.text) as { host: { id: string } }).host.id),
+    ["h-1", "h-3"],
+  );
+});
