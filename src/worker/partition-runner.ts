@@ -43,6 +43,7 @@ import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
+import { hostProgress } from "./host-progress.ts";
 import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
 import type { ScopeRules } from "./rule-plan.ts";
@@ -342,7 +343,24 @@ export class PartitionRunner {
     this.checkpoint = claim.record;
     this.checkpointRevision = claim.revision;
     const previous = claim.previous;
-    this.replayUntil = previous?.seq ?? 0;
+    // a global partition that never passed an event starts where the host partitions are (see
+    // host-progress.ts), and says so in its checkpoint at once: a successor must not start over
+    const neverRan = !previous || previous.seq === 0;
+    const hostsAt =
+      neverRan && this.partition === GLOBAL_PARTITION ? await hostProgress(topology.checkpoints) : undefined;
+    if (this.over()) return;
+    if (hostsAt) {
+      const record: CheckpointRecord = { ...hostsAt, epoch: this.epoch, worker: this.ctx.worker };
+      this.checkpointRevision = await topology.checkpoints.update(
+        this.key,
+        encodeRecord(record),
+        this.checkpointRevision,
+      );
+      this.checkpoint = record;
+      if (this.over()) return;
+    }
+    const from = hostsAt ?? previous;
+    this.replayUntil = from?.seq ?? 0;
     this.checkpointedSeq = this.replayUntil;
     this.stats.checkpointSeq = this.replayUntil;
 
@@ -354,7 +372,7 @@ export class PartitionRunner {
 
     const lookbackMs = replayLookbackMs(this.scope.lookbacks, settings, snapshot !== undefined);
     // store times come from whichever node led the stream: a margin covers their clocks' skew
-    let startMs = previous ? previous.storedAtMs - lookbackMs - STORE_CLOCK_MARGIN_MS : undefined;
+    let startMs = from ? from.storedAtMs - lookbackMs - STORE_CLOCK_MARGIN_MS : undefined;
     if (snapshot && startMs !== undefined) startMs = Math.min(startMs, snapshot.storedAtMs);
     const start =
       startMs === undefined
@@ -380,6 +398,9 @@ export class PartitionRunner {
         checkpointSeq: this.replayUntil,
         lookbackMs,
         start: "opt_start_time" in start ? start.opt_start_time : "all",
+        ...(hostsAt && {
+          firstRunFromHosts: { seq: hostsAt.seq, storedAt: new Date(hostsAt.storedAtMs).toISOString() },
+        }),
         snapshot: snapshot ? { seq: snapshot.seq, messages: snapshot.messages.length } : undefined,
         rules: { short: this.scope.short?.rules.length ?? 0, long: this.scope.long?.rules.length ?? 0 },
       },

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
+import { connect } from "@nats-io/transport-node";
+import { ruleToml } from "../rules/fixtures.ts";
+import { natsServerMissing, startNats } from "./nats-server.ts";
+import {
+  alertId,
+  globalRuleToml,
+  publishEvents,
+  readAlerts,
+  ruleDir,
+  scanOracle,
+  simulatedEvents,
+  WorkerProcess,
+  waitCaughtUp,
+} from "./worker-harness.ts";
+
+const PARTITIONS = 4;
+const GLOBAL_RULE = "Namespace Burst: kubectl Then a Download Tool";
+
+test("a global rule added to a running deployment starts where the host partitions are, not at the stream's first event", {
+  skip: natsServerMissing,
+  timeout: 120_000,
+}, async (t) => {
+  const cluster = await startNats(t);
+  const nc = await connect({ servers: cluster.urls });
+  t.after(() => nc.close());
+  const dir = ruleDir(t, { "host.toml": ruleToml() });
+  // look-back of the global rule: its maxspan alone (no lateness, no ingest lag)
+  const args = [
+    ...["--nats", cluster.urls[0], "--partitions", String(PARTITIONS), "--lease-ttl", "2000"],
+    ...["--checkpoint-interval", "200", "--no-watch-rules", "--allowed-lateness", "0", "--ingest-lag", "0"],
+    ...["--rules", dir],
+  ];
+  const worker = WorkerProcess.start(t, "w-global", args);
+  await worker.waitFor(/worker started/);
+
+  const backlog = simulatedEvents(6000, 11);
+  await publishEvents(nc, backlog, PARTITIONS);
+  await waitCaughtUp(nc, PARTITIONS, false);
+  const globalRule = globalRuleToml({ maxspan: "5s" });
+  const globalDir = ruleDir(t, { "global.toml": globalRule });
+  const inBacklog = scanOracle(t, backlog, [globalDir]);
+  assert.ok(inBacklog.length > 0, "the backlog holds sequences the global rule finds");
+
+  writeFileSync(join(dir, "global.toml"), globalRule);
+  worker.signal("SIGHUP");
+  await worker.waitFor(/rules reloaded/);
+  const globalTakeover = () =>
+    worker.lines.find((l) => l.msg === "partition taken over" && l.partition === "global");
+  for (let waited = 0; !globalTakeover(); waited += 100) {
+    assert.ok(waited < 30_000, "the worker takes the global partition after the reload");
+    await sleep(100);
+  }
+  assert.ok(globalTakeover()?.firstRunFromHosts, JSON.stringify(globalTakeover()));
+
+  // an hour later in event time: the global rule's replay of the backlog's end sets its clock
+  const fresh = simulatedEvents(6000, 12).map((e) => ({
+    ...e,
+    "@timestamp": new Date(Date.parse(e["@timestamp"] as string) + 3_600_000).toISOString(),
+  }));
+  await publishEvents(nc, fresh, PARTITIONS);
+  await waitCaughtUp(nc, PARTITIONS, true);
+  const globalAlerts = (await readAlerts(nc))
+    .map((a) => a.alert)
+    .filter((a) => a["kibana.alert.rule.name"] === GLOBAL_RULE);
+  const expected = scanOracle(t, fresh, [globalDir]);
+  assert.ok(expected.length > 0, "the new events hold sequences the global rule finds");
+  assert.deepEqual(
+    globalAlerts.map(alertId).sort(),
+    expected.map(alertId).sort(),
+    "only the new events' alerts",
+  );
+  assert.equal(await worker.stop(), 0, worker.stderr.slice(-2000));
+});
