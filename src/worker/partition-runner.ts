@@ -43,7 +43,6 @@ import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
-import { hostProgress } from "./host-progress.ts";
 import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
 import type { ScopeRules } from "./rule-plan.ts";
@@ -343,14 +342,22 @@ export class PartitionRunner {
     this.checkpoint = claim.record;
     this.checkpointRevision = claim.revision;
     const previous = claim.previous;
-    // a global partition that never passed an event starts where the host partitions are (see
-    // host-progress.ts), and says so in its checkpoint at once: a successor must not start over
-    const neverRan = !previous || previous.seq === 0;
-    const hostsAt =
-      neverRan && this.partition === GLOBAL_PARTITION ? await hostProgress(topology.checkpoints) : undefined;
-    if (this.over()) return;
-    if (hostsAt) {
-      const record: CheckpointRecord = { ...hostsAt, epoch: this.epoch, worker: this.ctx.worker };
+    // A global partition that has never passed an event starts at its first run, less its
+    // look-back, as a rule enabled in Kibana looks back over its window: a global rule added to
+    // a running deployment must not alert on everything the stream still holds. The start is
+    // written at once (seq 0, its store time), so that a successor resumes from it.
+    const firstRun =
+      this.partition === GLOBAL_PARTITION && (previous?.seq ?? 0) === 0
+        ? (previous?.storedAtMs ?? 0) ||
+          Date.now() - replayLookbackMs(this.scope.lookbacks, settings, false) - STORE_CLOCK_MARGIN_MS
+        : undefined;
+    if (firstRun !== undefined && firstRun !== previous?.storedAtMs) {
+      const record: CheckpointRecord = {
+        seq: 0,
+        storedAtMs: firstRun,
+        epoch: this.epoch,
+        worker: this.ctx.worker,
+      };
       this.checkpointRevision = await topology.checkpoints.update(
         this.key,
         encodeRecord(record),
@@ -359,8 +366,7 @@ export class PartitionRunner {
       this.checkpoint = record;
       if (this.over()) return;
     }
-    const from = hostsAt ?? previous;
-    this.replayUntil = from?.seq ?? 0;
+    this.replayUntil = previous?.seq ?? 0;
     this.checkpointedSeq = this.replayUntil;
     this.stats.checkpointSeq = this.replayUntil;
 
@@ -372,7 +378,12 @@ export class PartitionRunner {
 
     const lookbackMs = replayLookbackMs(this.scope.lookbacks, settings, snapshot !== undefined);
     // store times come from whichever node led the stream: a margin covers their clocks' skew
-    let startMs = from ? from.storedAtMs - lookbackMs - STORE_CLOCK_MARGIN_MS : undefined;
+    let startMs =
+      firstRun !== undefined
+        ? firstRun
+        : previous
+          ? previous.storedAtMs - lookbackMs - STORE_CLOCK_MARGIN_MS
+          : undefined;
     if (snapshot && startMs !== undefined) startMs = Math.min(startMs, snapshot.storedAtMs);
     const start =
       startMs === undefined
@@ -398,9 +409,7 @@ export class PartitionRunner {
         checkpointSeq: this.replayUntil,
         lookbackMs,
         start: "opt_start_time" in start ? start.opt_start_time : "all",
-        ...(hostsAt && {
-          firstRunFromHosts: { seq: hostsAt.seq, storedAt: new Date(hostsAt.storedAtMs).toISOString() },
-        }),
+        ...(firstRun !== undefined && { firstRun: true }),
         snapshot: snapshot ? { seq: snapshot.seq, messages: snapshot.messages.length } : undefined,
         rules: { short: this.scope.short?.rules.length ?? 0, long: this.scope.long?.rules.length ?? 0 },
       },

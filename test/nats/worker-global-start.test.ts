@@ -21,7 +21,7 @@ import {
 const PARTITIONS = 4;
 const GLOBAL_RULE = "Namespace Burst: kubectl Then a Download Tool";
 
-test("a global rule added to a running deployment starts where the host partitions are, not at the stream's first event", {
+test("a global rule added to a running deployment starts at its first run less its look-back, not at the stream's first event", {
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
@@ -45,6 +45,8 @@ test("a global rule added to a running deployment starts where the host partitio
   const globalDir = ruleDir(t, { "global.toml": globalRule });
   const inBacklog = scanOracle(t, backlog, [globalDir]);
   assert.ok(inBacklog.length > 0, "the backlog holds sequences the global rule finds");
+  // the backlog's store times fall behind the global look-back (5 s) and the clock margin (5 s)
+  await sleep(11_000);
 
   writeFileSync(join(dir, "global.toml"), globalRule);
   worker.signal("SIGHUP");
@@ -55,9 +57,9 @@ test("a global rule added to a running deployment starts where the host partitio
     assert.ok(waited < 30_000, "the worker takes the global partition after the reload");
     await sleep(100);
   }
-  assert.ok(globalTakeover()?.firstRunFromHosts, JSON.stringify(globalTakeover()));
+  assert.equal(globalTakeover()?.firstRun, true, JSON.stringify(globalTakeover()));
 
-  // an hour later in event time: the global rule's replay of the backlog's end sets its clock
+  // an hour later in event time, as traffic after a pause would be
   const fresh = simulatedEvents(6000, 12).map((e) => ({
     ...e,
     "@timestamp": new Date(Date.parse(e["@timestamp"] as string) + 3_600_000).toISOString(),
