@@ -3,7 +3,7 @@ import type { LineFilter } from "../io/line-filter.ts";
 import { ANY_VALUE, type IndexKey, keyedWays, TermIndex } from "../rules/term-index.ts";
 import type { FilterRule } from "./line-prefilter.ts";
 import { isPlainField, LineScanner } from "./line-scan.ts";
-import { mostSelectiveFirst } from "./most-selective-first.ts";
+import { requirementTest } from "./line-test.ts";
 
 /**
  * The prefilter of a large rule set: the rules asked about a line are those that see its
@@ -108,24 +108,12 @@ function* seenBy(rules: readonly FilterRule[], index: string | undefined): Gener
 }
 
 function compileRequirement(r: Requirement, slotOf: (name: string) => number): RawTest {
-  switch (r.kind) {
-    case "always":
-      return passes;
-    case "never":
-      return fails;
-    case "field": {
-      if (!isPlainField(r.query.field)) return passes;
-      const slot = slotOf(r.query.field);
-      const test = r.query.test;
-      return (scan) => scan.some(slot, test);
-    }
-    case "all":
-      return mostSelectiveFirst(r.of.map((p) => compileRequirement(p, slotOf)));
-    case "some": {
-      const parts = r.of.map((p) => compileRequirement(p, slotOf));
-      return (scan) => parts.some((p) => p(scan));
-    }
-  }
+  return requirementTest<LineScanner>(r, (query) => {
+    if (!isPlainField(query.field)) return undefined;
+    const slot = slotOf(query.field);
+    const test = query.test;
+    return (scan) => scan.some(slot, test);
+  });
 }
 
 const passes: RawTest = () => true;

@@ -1,7 +1,7 @@
 import type { Requirement } from "../eql/requirement.ts";
 import type { LineFilter } from "../io/line-filter.ts";
 import { isPlainField, readArray, readScalar, type Scalar } from "./line-scan.ts";
-import { mostSelectiveFirst } from "./most-selective-first.ts";
+import { requirementTest } from "./line-test.ts";
 
 /**
  * The prefilter of a few rules, for every line alike: each key name a requirement tests is
@@ -60,29 +60,14 @@ const MAX_NAMES = 48;
 type RawTest = (buf: Buffer, start: number, end: number) => boolean;
 
 function compile(r: Requirement, searchFor: (name: string) => KeySearch): RawTest {
-  switch (r.kind) {
-    case "always":
-      return passes;
-    case "never":
-      return fails;
-    case "field": {
-      const name = lastName(r.query.field);
-      if (!isPlainField(name)) return passes;
-      const search = searchFor(name);
-      const test = r.query.test;
-      return (buf, start, end) => search.some(buf, start, end, test);
-    }
-    case "all":
-      return mostSelectiveFirst(r.of.map((p) => compile(p, searchFor)));
-    case "some": {
-      const parts = r.of.map((p) => compile(p, searchFor));
-      return (buf, start, end) => parts.some((p) => p(buf, start, end));
-    }
-  }
+  return requirementTest<Buffer, number, number>(r, (query) => {
+    const name = lastName(query.field);
+    if (!isPlainField(name)) return undefined;
+    const search = searchFor(name);
+    const test = query.test;
+    return (buf, start, end) => search.some(buf, start, end, test);
+  });
 }
-
-const passes: RawTest = () => true;
-const fails: RawTest = () => false;
 
 const lastName = (field: string) => field.slice(field.lastIndexOf(".") + 1);
 
