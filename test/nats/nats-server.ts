@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 const NATS_SERVER = process.env.NATS_SERVER ?? "nats-server";
 
@@ -45,6 +45,18 @@ export async function startNats(
   const cluster = await launchNats(size, extraConfig);
   t.after(() => cluster.stop());
   return cluster;
+}
+
+/** `startNats` and a client connected to it, both closed when the test ends. */
+export async function startNatsConnected(
+  t: TestContext,
+  size: 1 | 3 = 1,
+  extraConfig: string[] = [],
+): Promise<{ cluster: NatsCluster; nc: NatsConnection }> {
+  const cluster = await startNats(t, size, extraConfig);
+  const nc = await connect({ servers: cluster.urls });
+  t.after(() => nc.close());
+  return { cluster, nc };
 }
 
 /** As `startNats`, for callers outside a test (the benchmarks): they must `stop()` it themselves. */

@@ -5,7 +5,7 @@ import { DiscardPolicy, jetstreamManager, StorageType } from "@nats-io/jetstream
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { readPubAck } from "../../src/nats/pub-ack.ts";
 import { PublishError, Publisher, type PublishMessage } from "../../src/nats/publisher.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNats, startNatsConnected } from "./nats-server.ts";
 import { readStream } from "./stream-reader.ts";
 
 const skip = natsServerMissing;
@@ -52,9 +52,7 @@ test("JetStream's answers: stored, a cluster without a leader (retry), a full st
 test("each message is acknowledged once; sent again under its msg id it comes back a duplicate", {
   skip,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { nc } = await startNatsConnected(t);
   await withStream(nc);
   const publisher = new Publisher(nc, { window: 64 });
   t.after(() => publisher.close());
@@ -76,9 +74,7 @@ test("each message is acknowledged once; sent again under its msg id it comes ba
 test("never more than the window in flight; a full window makes senders wait, then refuses them as busy", {
   skip,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { nc } = await startNatsConnected(t);
   await withStream(nc);
   let publisher: Publisher | undefined;
   let mostInFlight = 0;
@@ -126,9 +122,7 @@ test("never more than the window in flight; a full window makes senders wait, th
 test("a full stream (discard new) refuses with a clear error and the rest of the batch is not sent", {
   skip,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { nc } = await startNatsConnected(t);
   const jsm = await withStream(nc, { max_bytes: 4000, discard: DiscardPolicy.New });
   const publisher = new Publisher(nc, { window: 4 });
   t.after(() => publisher.close());

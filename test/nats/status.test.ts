@@ -12,16 +12,14 @@ import {
 import { groupRuns, renderStatus } from "../../src/nats/status-table.ts";
 import { EVENTS_STREAM, eventSubject, openTopology } from "../../src/nats/topology.ts";
 import { runCli } from "../cli/run-cli.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNats, startNatsConnected } from "./nats-server.ts";
 
 const skip = natsServerMissing;
 
 test("status of a hand-made deployment: owners, epochs, checkpoints and lag per partition, grouped by owner", {
   skip,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { cluster, nc } = await startNatsConnected(t);
   const topology = await openTopology(nc, { partitions: 8 });
   const now = Date.now();
   // events: 5 on p0, 3 on p2, 4 on p5

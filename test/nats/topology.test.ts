@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
 import { eventPartition, fnv1a32, hostKey, NO_HOST_KEY, partitionOf } from "../../src/nats/partition.ts";
 import { ALERTS_STREAM, EVENTS_STREAM, eventSubject, openTopology } from "../../src/nats/topology.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNats, startNatsConnected } from "./nats-server.ts";
 
 test("FNV-1a 32 matches the published test vectors", () => {
   assert.equal(fnv1a32(""), 0x811c9dc5);
@@ -49,9 +49,7 @@ test("nats-server's partition() mapping puts a host where eqlite's publisher doe
 test("openTopology creates the streams and buckets once and is idempotent", {
   skip: natsServerMissing,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { nc } = await startNatsConnected(t);
   const first = await openTopology(nc, { partitions: 8, leaseTtlMs: 2_000 });
   const again = await openTopology(nc, { partitions: 8, leaseTtlMs: 2_000 });
   const events = await again.jsm.streams.info(EVENTS_STREAM);

@@ -2,11 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type KV, Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
 import { type LeaseRecord, parseRecord } from "../../src/nats/records.ts";
 import { LEASES_BUCKET } from "../../src/nats/topology.ts";
 import { rendezvousOwner } from "../../src/worker/rendezvous.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
   BUNDLED_RULES,
@@ -68,9 +67,7 @@ test("3-node cluster, 3 workers, kill -9 and restart a worker mid-stream three t
   skip: natsServerMissing,
   timeout: 115_000,
 }, async (t) => {
-  const cluster = await startNats(t, 3);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { cluster, nc } = await startNatsConnected(t, 3);
   const rules = [BUNDLED_RULES, ruleDir(t, { "global_namespace_burst.toml": globalRuleToml() })];
   const args = [
     ...["--nats", cluster.urls.join(","), "--partitions", String(PARTITIONS), "--replicas", "3"],

@@ -3,9 +3,8 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect } from "@nats-io/transport-node";
 import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   alertId,
   globalRuleToml,
@@ -25,9 +24,7 @@ test("a global rule added to a running deployment starts at its first run less i
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
-  const cluster = await startNats(t);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { cluster, nc } = await startNatsConnected(t);
   const dir = ruleDir(t, { "host.toml": ruleToml() });
   // look-back of the global rule: its maxspan alone (no lateness, no ingest lag)
   const args = [

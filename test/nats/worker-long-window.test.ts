@@ -2,12 +2,11 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import { CHECKPOINTS_BUCKET } from "../../src/nats/topology.ts";
 import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
   publishEvents,
@@ -51,9 +50,7 @@ test("a rule with a long window is restored from the snapshot at takeover, not r
   skip: natsServerMissing,
   timeout: 110_000,
 }, async (t) => {
-  const cluster = await startNats(t, 1);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { cluster, nc } = await startNatsConnected(t, 1);
   const rules = ruleDir(t, { "slow_probe.toml": longRule("2h") });
   // a 30 s replay limit makes the 2 h rule "long"; a snapshot at every checkpoint
   const args = (rulesDir: string) => [

@@ -3,12 +3,11 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Kvm } from "@nats-io/kv";
-import { connect } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { MEMBERS_BUCKET } from "../../src/nats/topology.ts";
 import { parseMemberRecord } from "../../src/worker/membership.ts";
 import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNats } from "./nats-server.ts";
+import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
   publishEvents,
@@ -69,9 +68,7 @@ test("a rule reload on every worker keeps the partial sequences of unchanged rul
   skip: natsServerMissing,
   timeout: 110_000,
 }, async (t) => {
-  const cluster = await startNats(t, 1);
-  const nc = await connect({ servers: cluster.urls });
-  t.after(() => nc.close());
+  const { cluster, nc } = await startNatsConnected(t, 1);
   const dir = ruleDir(t, { "sequence.toml": SEQUENCE, "single.toml": single("low") });
   const args = [
     ...["--nats", cluster.urls[0], "--partitions", String(PARTITIONS), "--lease-ttl", "2000"],
