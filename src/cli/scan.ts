@@ -4,11 +4,10 @@ import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
-import { DetectionEngine, type EventOrigin, type RuleStats } from "../engine/detection-engine.ts";
+import { DetectionEngine, type RuleStats } from "../engine/detection-engine.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
-import { eventsThroughWorkers } from "../engine/match-workers.ts";
+import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
-import type { Event } from "../eql/field-access.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -128,7 +127,7 @@ export function registerScanCommand(program: Command): void {
 export async function runScan(
   files: string[],
   options: ScanOptions,
-  events?: AsyncIterable<{ event: Event; origin: EventOrigin; text?: string }>,
+  events?: AsyncIterable<InputEvent>,
 ): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
   const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
@@ -258,8 +257,9 @@ export async function runScan(
               readStats,
             )
           : eventsFrom(paths, readOptions, readStats));
-    for await (const { event, origin, text } of input) {
-      engine.push(event, origin, text);
+    for await (const item of input) {
+      if ("rules" in item) engine.pushSelected(item);
+      else engine.push(item.event, item.origin, item.text);
       if (stop.signal.aborted) break;
     }
   } catch (error) {
@@ -310,7 +310,7 @@ async function* eventsFrom(
   paths: string[],
   options: ReadOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
+): AsyncGenerator<InputEvent> {
   const reader = createEventReader(paths, options);
   for await (const { event, source, line, text } of reader.events) {
     yield { event, origin: { source, line }, text };
@@ -324,7 +324,7 @@ async function* followedEvents(
   options: ReadOptions,
   stats: ReadStats,
   signal: AbortSignal,
-): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
+): AsyncGenerator<InputEvent> {
   for await (const { event, source, line, text } of readEventsFromStream(
     followFile(path, { signal }),
     path,

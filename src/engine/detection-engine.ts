@@ -1,3 +1,5 @@
+import type { SequenceHit } from "../eql/correlate/sequence-hit.ts";
+import { type EventText, parseEventText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
 import { firstScalar } from "../eql/search.ts";
@@ -84,6 +86,17 @@ export interface RuleStats {
   suppressed: number;
   errors: number;
   disabled: boolean;
+}
+
+/** An event as a match worker passes it on: see DetectionEngine.pushSelected. */
+export interface SelectedEvent {
+  origin: EventOrigin;
+  /** the JSON text of the event */
+  text: EventText;
+  /** the rules the rule index selects for the event */
+  rules: readonly ExecutableRule[];
+  /** per rule: its sequence hit, when the worker read it (null: no term matched) */
+  hits: ReadonlyArray<SequenceHit | null | undefined>;
 }
 
 /** One search of a rule: the whole input, or one replayed execution window. */
@@ -238,34 +251,73 @@ export class DetectionEngine {
    * `text`: the JSON the event was parsed from, when the input has it. Sequences then hold
    * the text rather than the event until their stages complete (see QueryStream.push).
    */
-  push(event: Event, origin: EventOrigin, text?: string): void {
+  push(event: Event, origin: EventOrigin, text?: EventText): void {
     this.events++;
     this.current = origin;
+    const index = origin.index ?? eventIndex(event);
+    let tagged: Tagged | undefined;
+    for (const rule of this.select(event, index)) {
+      const state = this.byRule.get(rule)!;
+      if (state.stats.disabled || !state.index(index)) continue;
+      tagged ??= { origin, identity: lazyIdentity(origin) };
+      this.deliver(state, event, tagged, text);
+    }
+  }
+
+  /**
+   * An event a match worker has selected the rules of (the rule index here would select the
+   * same) and, for sequence rules, read the hits of: those sequences take the hit and hold
+   * the text, and the event is parsed from the text only if some rule needs it — an event
+   * rule, a rule with exceptions or replayed runs, a hit the worker could not read.
+   */
+  pushSelected(selected: SelectedEvent): void {
+    const { origin, text, rules, hits } = selected;
+    this.events++;
+    this.current = origin;
+    let event: Event | undefined;
+    const tagged: Tagged = { origin, identity: lazyIdentity(origin) };
+    for (let i = 0; i < rules.length; i++) {
+      const state = this.byRule.get(rules[i])!;
+      if (state.stats.disabled) continue;
+      const hit = hits[i];
+      if (hit !== undefined && !state.keep && !state.runs) {
+        const search = this.search(state, 0);
+        if (search.stream.pushHit) {
+          state.evaluated++;
+          if (this.options.mode === "follow") search.lastPush = this.clock();
+          search.stream.pushHit(hit, tagged, text);
+          continue;
+        }
+      }
+      event ??= parseEventText(text);
+      this.deliver(state, event, tagged, text);
+    }
+  }
+
+  /** The event to one rule: its exceptions, then the search of each run that holds it. */
+  private deliver(state: RuleState, event: Event, tagged: Tagged, text: EventText | undefined): void {
+    try {
+      if (state.keep && !state.keep(event)) {
+        state.stats.excepted++;
+        return;
+      }
+      state.evaluated++;
+      const follow = this.options.mode === "follow";
+      for (const run of this.runsOf(state, event)) {
+        const search = this.search(state, run);
+        if (follow) search.lastPush = this.clock();
+        search.stream.push(event, tagged, text);
+      }
+    } catch (error) {
+      this.fail(state, error);
+    }
+  }
+
+  private select(event: Event, index: string | undefined): readonly ExecutableRule[] {
     const categories = this.categories;
     categories.length = 0;
     someValue(eventCategory(event), this.addCategory);
-    const index = origin.index ?? eventIndex(event);
-    const follow = this.options.mode === "follow";
-    let tagged: Tagged | undefined;
-    for (const rule of this.ruleSet.select(event, categories, index)) {
-      const state = this.byRule.get(rule)!;
-      if (state.stats.disabled || !state.index(index)) continue;
-      try {
-        if (state.keep && !state.keep(event)) {
-          state.stats.excepted++;
-          continue;
-        }
-        state.evaluated++;
-        tagged ??= { origin, identity: lazyIdentity(origin) };
-        for (const run of this.runsOf(state, event)) {
-          const search = this.search(state, run);
-          if (follow) search.lastPush = this.clock();
-          search.stream.push(event, tagged, text);
-        }
-      } catch (error) {
-        this.fail(state, error);
-      }
-    }
+    return this.ruleSet.select(event, categories, index);
   }
 
   /**

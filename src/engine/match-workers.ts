@@ -10,16 +10,18 @@ import {
   readEventsFromStream,
 } from "../io/event-source.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
-import type { EventOrigin } from "./detection-engine.ts";
-import type { BlockRequest, BlockResult, MatchWorkerData, WorkerRule } from "./match-worker.ts";
+import type { EventOrigin, SelectedEvent } from "./detection-engine.ts";
+import type { BlockRequest, BlockResult, Candidate, MatchWorkerData, WorkerRule } from "./match-worker.ts";
 
 /**
  * Batch input through worker threads: the main thread cuts each NDJSON file into blocks of
  * whole lines and hands them out; workers decode, prefilter and match them (see
- * match-worker.ts) and answer with the lines some rule can use; the main thread takes the
- * answers in block order, parses those lines and yields their events, so correlation sees
- * exactly the events, in exactly the order, of a single-threaded read. Inputs that are not
- * NDJSON (a JSON array, pretty-printed objects) are read on the main thread.
+ * match-worker.ts) and answer with the lines some rule can use, the rules selected for each
+ * and the hits of its sequence rules. The main thread takes the answers in block order and
+ * passes each line on as its bytes, its rules and those hits, so correlation sees exactly
+ * the events, in exactly the order, of a single-threaded read, and parses only the events
+ * some rule needs whole. Inputs that are not NDJSON (a JSON array, pretty-printed objects)
+ * are read on the main thread.
  */
 export interface WorkerInputOptions {
   workers: number;
@@ -41,8 +43,8 @@ export async function* eventsThroughWorkers(
   rules: readonly ExecutableRule[],
   options: WorkerInputOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
-  const pool = new WorkerPool(options.workers, {
+): AsyncGenerator<InputEvent> {
+  const pool = new WorkerPool(options.workers, rules, {
     rules: rules.map(workerRule),
     prefilter: options.prefilter,
     maxLineBytes: options.maxLineBytes,
@@ -59,19 +61,30 @@ function workerRule(rule: ExecutableRule): WorkerRule {
     query: rule.query.source.body,
     eventCategoryField: rule.query.eventCategoryField,
     timestampField: rule.query.timestampField,
+    tiebreakerField: rule.query.tiebreakerField,
     index: rule.rule.index as readonly string[] | undefined,
     categories: rule.query.categories,
   };
 }
 
-type Pending = Promise<BlockResult> | BlockResult;
+/**
+ * What the workers pass on: an event some rule can use with the rules selected for it, or,
+ * from an input the main thread read itself (not NDJSON), an event the engine selects for.
+ */
+export type InputEvent = { event: Event; origin: EventOrigin; text?: string } | SelectedEvent;
+
+/** A block handed out, and its bytes: the lines its answer names are read from them. */
+interface Pending {
+  result: Promise<BlockResult> | BlockResult;
+  block?: Buffer;
+}
 
 async function* readSource(
   path: string,
   pool: WorkerPool,
   options: WorkerInputOptions,
   stats: ReadStats,
-): AsyncGenerator<{ event: Event; origin: EventOrigin; text?: string }> {
+): AsyncGenerator<InputEvent> {
   const blockBytes = options.blockBytes ?? DEFAULT_BLOCK;
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
   const chunks = decompress(createReadStream(path, { highWaterMark: DEFAULT_BLOCK }))[Symbol.asyncIterator]();
@@ -119,7 +132,7 @@ async function* readSource(
 
   const queue: Pending[] = [];
   let nextLine = 1;
-  const take = function* (result: BlockResult) {
+  const take = function* ({ result, block }: { result: BlockResult; block?: Buffer }) {
     for (const problem of result.problems) {
       const placed = { ...problem, line: problem.line + nextLine - 1 };
       stats.problems++;
@@ -128,12 +141,16 @@ async function* readSource(
     }
     stats.events += result.events;
     stats.skipped += result.skipped;
-    for (const { line, text } of result.candidates)
+    const texts = heldTexts(result.candidates, block);
+    for (let i = 0; i < result.candidates.length; i++) {
+      const { line, rules, hits } = result.candidates[i];
       yield {
-        event: JSON.parse(text) as Event,
         origin: { source: path, line: line + nextLine - 1 },
-        text,
+        text: texts[i],
+        rules: rules.map((position) => pool.rules[position]),
+        hits,
       };
+    }
     nextLine += result.lines;
   };
 
@@ -156,7 +173,7 @@ async function* readSource(
     if (last < 0) {
       if (buf.length > maxLine) {
         // a line too long to hold: reported in its place, its bytes dropped until it ends
-        queue.push(tooLong(path, maxLine));
+        queue.push({ result: tooLong(path, maxLine) });
         skippingLongLine = true;
         buf = Buffer.alloc(0);
       }
@@ -164,7 +181,8 @@ async function* readSource(
       pendingBytes = buf.length;
       return;
     }
-    queue.push(pool.decode(path, buf.subarray(0, last + 1)));
+    const block = buf.subarray(0, last + 1);
+    queue.push({ result: pool.decode(path, block), block });
     const rest = buf.subarray(last + 1);
     pending = rest.length ? [rest] : [];
     pendingBytes = rest.length;
@@ -173,7 +191,7 @@ async function* readSource(
   try {
     for (;;) {
       if (pendingBytes >= blockBytes || skippingLongLine) cut(false);
-      while (queue.length > pool.size * IN_FLIGHT_PER_WORKER) yield* take(await queue.shift()!);
+      while (queue.length > pool.size * IN_FLIGHT_PER_WORKER) yield* take(await settled(queue.shift()!));
       const next = await chunks.next();
       if (next.done) break;
       stats.bytes += next.value.length;
@@ -183,7 +201,7 @@ async function* readSource(
   } catch (error) {
     if (!(error instanceof CorruptStreamError)) throw error;
     if (pendingBytes > 0) cut(true);
-    while (queue.length > 0) yield* take(await queue.shift()!);
+    while (queue.length > 0) yield* take(await settled(queue.shift()!));
     const placed = { source: path, line: nextLine, reason: error.message };
     stats.problems++;
     if (options.strict) throw new DecodeError(placed);
@@ -191,7 +209,28 @@ async function* readSource(
     return;
   }
   if (pendingBytes > 0) cut(true);
-  while (queue.length > 0) yield* take(await queue.shift()!);
+  while (queue.length > 0) yield* take(await settled(queue.shift()!));
+}
+
+async function settled(pending: Pending): Promise<{ result: BlockResult; block?: Buffer }> {
+  return { result: await pending.result, block: pending.block };
+}
+
+/**
+ * The candidates' texts as the engine holds them: UTF-8 bytes, copied out of the block into
+ * one buffer of their own, so that a held line keeps alive its own bytes and not its block's.
+ */
+function heldTexts(candidates: readonly Candidate[], block: Buffer | undefined): Uint8Array[] {
+  let size = 0;
+  for (const c of candidates) if ("start" in c) size += c.end - c.start;
+  const held = Buffer.allocUnsafeSlow(size);
+  let at = 0;
+  return candidates.map((c) => {
+    if (!("start" in c)) return Buffer.from(c.text, "utf8");
+    const from = at;
+    at += block!.copy(held, at, c.start, c.end);
+    return held.subarray(from, at);
+  });
 }
 
 /** Whether the input opens with a line holding one JSON object (undefined: the line has not ended yet). */
@@ -243,7 +282,12 @@ class WorkerPool {
   private nextId = 0;
   private failure: unknown;
 
-  constructor(size: number, data: MatchWorkerData) {
+  /** `rules`: the rules the workers were given, whose positions their answers name */
+  constructor(
+    size: number,
+    readonly rules: readonly ExecutableRule[],
+    data: MatchWorkerData,
+  ) {
     this.workers = Array.from({ length: Math.max(1, size) }, () => {
       const worker = new Worker(workerEntry(), { workerData: data });
       worker.on("message", (result: BlockResult) => {

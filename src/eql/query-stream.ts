@@ -4,18 +4,18 @@ import type { QueryCompiler } from "./compiler.ts";
 import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
 import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
 import { SampleCollector } from "./correlate/sample-collector.ts";
+import { type SequenceHit, sequenceHitReader } from "./correlate/sequence-hit.ts";
 import {
   SequenceRunner,
   type SequenceRunnerStats,
   sequencePlan,
   type TermHit,
 } from "./correlate/sequence-runner.ts";
-import { compileSequenceTerms, compileTerm } from "./correlate/sequence-search.ts";
+import { compileTerm } from "./correlate/sequence-search.ts";
+import { type EventText, parseEventText } from "./event-text.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
-import { firstScalar } from "./search.ts";
 import type { Source } from "./source.ts";
-import { parseDateValue } from "./value-compare.ts";
 
 export interface QueryStreamOptions extends QueryOptions {
   tiebreakerField?: string;
@@ -66,7 +66,12 @@ export interface QueryStream<Tag = undefined> {
    * until the input ends, and a string costs the garbage collector far less than the object
    * graph JSON.parse made of it.
    */
-  push(event: Event, tag?: Tag, text?: string): void;
+  push(event: Event, tag?: Tag, text?: EventText): void;
+  /**
+   * Sequences only: an event given by its hit, read where it was parsed (see SequenceHit),
+   * and its text, which the sequence holds. The same as `push` of the event.
+   */
+  pushHit?(hit: SequenceHit | null, tag: Tag, text: EventText): void;
   /** The end of the input: releases what waits for order or for time to pass. */
   flush(): void;
   readonly stats: QueryStreamStats;
@@ -112,10 +117,7 @@ export function createQueryStream<Tag = undefined>(
   if (query.kind === "SampleQuery") return sampleStream(query, compiler, options, stats, onMatch, onError);
 
   const plan = sequencePlan(query);
-  const matchTerms = compileSequenceTerms(compiler, query);
-  const timestamp = compiler.fieldGetterByName(options.timestampField ?? "@timestamp");
-  const format = compiler.fieldFormat(options.timestampField ?? "@timestamp");
-  const tiebreaker = options.tiebreakerField ? compiler.fieldGetterByName(options.tiebreakerField) : null;
+  const readHit = sequenceHitReader(compiler, query, options);
   const runner = new SequenceRunner<Held<Tag>>(
     plan,
     (c) => {
@@ -143,42 +145,47 @@ export function createQueryStream<Tag = undefined>(
   let lastWatermark: bigint | null = null;
   let sinceAdvance = 0;
 
+  const admit = (hit: SequenceHit | null, held: Held<Tag>) => {
+    if (!hit) return;
+    if (hit.timestamp === null) {
+      stats.untimed++;
+      return;
+    }
+    const order: OrderKey & { timestamp: bigint } = {
+      timestamp: hit.timestamp,
+      tiebreaker: hit.tiebreaker,
+      arrival: arrival++,
+    };
+    buffer.push({ item: held, order, terms: hit.terms, until: hit.until });
+    stats.late = buffer.late;
+    stats.forced = buffer.forced;
+    stats.buffered = buffer.size;
+    // Expiry and deferred decisions walk state, so they follow the watermark now and then.
+    const watermark = buffer.watermark;
+    if (watermark !== null && watermark !== lastWatermark && ++sinceAdvance >= ADVANCE_EVERY) {
+      lastWatermark = watermark;
+      sinceAdvance = 0;
+      runner.advance(watermark);
+    }
+  };
+
   return {
     stats,
     push(event, tag, text) {
       stats.events++;
-      let hit: ReturnType<typeof matchTerms>;
-      let ts: bigint | null;
+      let hit: SequenceHit | null;
       try {
-        hit = matchTerms(event);
-        if (!hit) return;
-        ts = parseDateValue(firstScalar(timestamp(event)), format);
+        hit = readHit(event);
       } catch (error) {
         stats.errors++;
         onError(error, event);
         return;
       }
-      if (ts === null) {
-        stats.untimed++;
-        return;
-      }
-      const order: OrderKey & { timestamp: bigint } = {
-        timestamp: ts,
-        tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
-        arrival: arrival++,
-      };
-      const item: Held<Tag> = text === undefined ? { event, tag: tag as Tag } : { text, tag: tag as Tag };
-      buffer.push({ item, order, terms: hit.terms, until: hit.until });
-      stats.late = buffer.late;
-      stats.forced = buffer.forced;
-      stats.buffered = buffer.size;
-      // Expiry and deferred decisions walk state, so they follow the watermark now and then.
-      const watermark = buffer.watermark;
-      if (watermark !== null && watermark !== lastWatermark && ++sinceAdvance >= ADVANCE_EVERY) {
-        lastWatermark = watermark;
-        sinceAdvance = 0;
-        runner.advance(watermark);
-      }
+      admit(hit, text === undefined ? { event, tag: tag as Tag } : { text, tag: tag as Tag });
+    },
+    pushHit(hit, tag, text) {
+      stats.events++;
+      admit(hit, { text, tag });
     },
     flush() {
       buffer.flush();
@@ -189,10 +196,9 @@ export function createQueryStream<Tag = undefined>(
 }
 
 /** A sequence event while it waits: the event, or the text it was parsed from. */
-type Held<Tag> = { event: Event; tag: Tag } | { text: string; tag: Tag };
+type Held<Tag> = { event: Event; tag: Tag } | { text: EventText; tag: Tag };
 
-const eventOf = <Tag>(held: Held<Tag>): Event =>
-  "event" in held ? held.event : (JSON.parse(held.text) as Event);
+const eventOf = <Tag>(held: Held<Tag>): Event => ("event" in held ? held.event : parseEventText(held.text));
 
 /** Keys a sample stream holds at most; events with further keys are counted and dropped. */
 const MAX_SAMPLE_KEYS = 100_000;

@@ -235,16 +235,19 @@ const isProblem = (item: SourceEvent | DecodeProblem): item is DecodeProblem =>
   (item as SourceEvent).event === undefined;
 
 /**
- * A block of whole NDJSON lines cut from inside a file (a worker's share): decoded alone,
- * with line numbers from `firstLine`, events keeping their text. The first line gets no
- * special treatment: the caller has seen the file begin as NDJSON.
+ * A block of whole NDJSON lines cut from inside a file (a worker's share), decoded alone with
+ * line numbers from `firstLine`: `visit` gets each event (with its text) or problem in turn,
+ * one line parsed at a time, and where the event's line lies in `buf` — `[start, end)`, or
+ * -1 for a last line without its `\n`, which the decoder joined into a buffer of its own.
+ * The first line gets no special treatment: the caller has seen the file begin as NDJSON.
  */
 export function decodeNdjsonBlock(
   buf: Buffer,
   source: string,
   firstLine: number,
-  options: { lineFilter?: LineFilter; maxLineBytes?: number } = {},
-): { items: (SourceEvent | DecodeProblem)[]; skipped: number; lines: number } {
+  options: { lineFilter?: LineFilter; maxLineBytes?: number },
+  visit: (item: SourceEvent | DecodeProblem, start: number, end: number) => void,
+): { skipped: number; lines: number } {
   const stats = emptyStats();
   const limits: Limits = {
     maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
@@ -252,15 +255,17 @@ export function decodeNdjsonBlock(
   };
   const decoder = new EventDecoder(source, limits, options.lineFilter, stats, {
     keepText: true,
+    lazy: true,
     block: { firstLine },
   });
   decoder.push(buf);
   decoder.end();
-  return {
-    items: decoder.out as (SourceEvent | DecodeProblem)[],
-    skipped: stats.skipped,
-    lines: decoder.nextLine - firstLine,
-  };
+  for (const found of decoder.out) {
+    if (!(found instanceof PendingLine)) visit(found, -1, -1);
+    else if (found.buf !== buf) visit(decoder.decode(found), -1, -1);
+    else visit(decoder.decode(found), found.start, found.end);
+  }
+  return { skipped: stats.skipped, lines: decoder.nextLine - firstLine };
 }
 
 export const isDecodeProblem = isProblem;

@@ -4,9 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
 import fc from "fast-check";
-import { DetectionEngine, type EventOrigin } from "../../src/engine/detection-engine.ts";
-import { eventsThroughWorkers } from "../../src/engine/match-workers.ts";
-import type { Event } from "../../src/eql/field-access.ts";
+import { DetectionEngine } from "../../src/engine/detection-engine.ts";
+import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-workers.ts";
 import { createEventReader, type DecodeProblem, type ReadStats } from "../../src/io/event-source.ts";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
@@ -25,14 +24,17 @@ const ruleSet = buildRuleSet((await loadRules([join(import.meta.dirname, "../../
 const now = new Date("2026-09-01T00:00:00Z");
 const stats = (): ReadStats => ({ events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 });
 
-async function run(input: AsyncIterable<{ event: Event; origin: EventOrigin }>) {
+async function run(input: AsyncIterable<InputEvent>) {
   const alerts: string[] = [];
   const engine = new DetectionEngine(ruleSet, {
     mode: "batch",
     now,
     onAlert: (alert) => alerts.push(alert["kibana.alert.uuid"] as string),
   });
-  for await (const { event, origin } of input) engine.push(event, origin);
+  for await (const item of input) {
+    if ("rules" in item) engine.pushSelected(item);
+    else engine.push(item.event, item.origin, item.text);
+  }
   engine.finish();
   return alerts;
 }
