@@ -6,6 +6,7 @@
  * stays on the main thread, in order; it parses a line again only if some rule needs the
  * event whole (see DetectionEngine.pushSelected).
  */
+import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
 import {
@@ -15,11 +16,14 @@ import {
 } from "../eql/correlate/sequence-hit.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import {
+  DEFAULT_MAX_LINE,
   type DecodeProblem,
   decodeNdjsonBlock,
   isDecodeProblem,
+  lineTooLong,
   type SourceEvent,
 } from "../io/event-source.ts";
+import { readLineRange } from "../io/line-range.ts";
 import { indexRules } from "../rules/rule-set.ts";
 import { eventIndex } from "./index-pattern.ts";
 import { lineFilterOf } from "./line-prefilter.ts";
@@ -41,18 +45,20 @@ export interface MatchWorkerData {
   maxLineBytes?: number;
 }
 
-export interface BlockRequest {
-  id: number;
-  source: string;
-  bytes: Uint8Array;
-}
-
 /**
- * A line some rule can use: where it lies in the block (`[start, end)`), or its text when it
- * is not in the block's bytes as they are (a last line without its `\n`).
+ * A block of lines: bytes cut by the main thread (decompressed input), or a byte range of a
+ * file, whose lines the worker reads itself (see readLineRange).
  */
-export type Candidate = ({ start: number; end: number } | { text: string }) & {
+export type BlockRequest = { id: number; source: string } & (
+  | { bytes: Uint8Array }
+  | { path: string; start: number; end: number }
+);
+
+/** A line some rule can use: its bytes are `held[start, end)` of its block's result. */
+export interface Candidate {
   line: number;
+  start: number;
+  end: number;
   /** positions, in the rules the workers were given, of those the event may match */
   rules: number[];
   /**
@@ -60,7 +66,7 @@ export type Candidate = ({ start: number; end: number } | { text: string }) & {
    * (the main thread then evaluates the event, and reports the failure)
    */
   hits: Array<SequenceHit | null | undefined>;
-};
+}
 
 /** Lines are numbered from 1 within the block; the main thread adds the block's place. */
 export interface BlockResult {
@@ -69,6 +75,8 @@ export interface BlockResult {
   events: number;
   skipped: number;
   candidates: Candidate[];
+  /** the candidates' lines, one after the other: the main thread holds them as they are */
+  held: Uint8Array;
   problems: DecodeProblem[];
 }
 
@@ -115,22 +123,32 @@ function start(data: MatchWorkerData): void {
     return false;
   };
 
+  const maxLineBytes = data.maxLineBytes ?? DEFAULT_MAX_LINE;
+
   parentPort!.on("message", (request: BlockRequest) => {
-    const buf = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
-    const result: BlockResult = {
-      id: request.id,
-      lines: 0,
-      events: 0,
-      skipped: 0,
-      candidates: [],
-      problems: [],
-    };
+    let buf: Buffer;
+    let lastTooLong = false;
+    if ("bytes" in request) {
+      buf = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
+    } else {
+      // opened for each block: a worker holds no file open between blocks
+      const fd = openSync(request.path, "r");
+      try {
+        ({ bytes: buf, lastTooLong } = readLineRange(fd, request.start, request.end, maxLineBytes));
+      } finally {
+        closeSync(fd);
+      }
+    }
+    const candidates: Candidate[] = [];
+    const places: Array<{ text?: string; start: number; end: number }> = [];
+    const problems: DecodeProblem[] = [];
+    let events = 0;
     const visit = (item: SourceEvent | DecodeProblem, start: number, end: number) => {
       if (isDecodeProblem(item)) {
-        result.problems.push(item);
+        problems.push(item);
         return;
       }
-      result.events++;
+      events++;
       categories.length = 0;
       someValue(eventCategory(item.event), addCategory);
       const selected = index.select(item.event, categories, eventIndex(item.event));
@@ -141,21 +159,54 @@ function start(data: MatchWorkerData): void {
         positions[i] = selected[i].position;
         hits[i] = selected[i].hitOf(item.event);
       }
-      // the main thread has the block's bytes: a line in them goes back as where it lies
-      const place = start < 0 ? { text: item.text! } : { start, end };
-      result.candidates.push({ line: item.line, ...place, rules: positions, hits });
+      candidates.push({ line: item.line, start: 0, end: 0, rules: positions, hits });
+      places.push(start < 0 ? { text: item.text!, start, end } : { start, end });
     };
-    const decoded = decodeNdjsonBlock(
-      buf,
-      request.source,
-      1,
-      { lineFilter, maxLineBytes: data.maxLineBytes },
-      visit,
-    );
-    result.lines = decoded.lines;
-    result.skipped = decoded.skipped;
-    parentPort!.postMessage(result);
+    const decoded = decodeNdjsonBlock(buf, request.source, 1, { lineFilter, maxLineBytes }, visit);
+    let lines = decoded.lines;
+    if (lastTooLong) {
+      lines++;
+      problems.push({ source: request.source, line: lines, reason: lineTooLong(maxLineBytes) });
+    }
+    const held = holdLines(buf, candidates, places);
+    const result: BlockResult = {
+      id: request.id,
+      lines,
+      events,
+      skipped: decoded.skipped,
+      candidates,
+      held,
+      problems,
+    };
+    parentPort!.postMessage(result, [held.buffer as ArrayBuffer]);
   });
+}
+
+/**
+ * The candidates' lines copied one after the other into a buffer of their own, which moves
+ * to the main thread: what it holds is these lines, not the blocks they came in.
+ */
+function holdLines(
+  buf: Buffer,
+  candidates: Candidate[],
+  places: ReadonlyArray<{ text?: string; start: number; end: number }>,
+): Uint8Array {
+  let size = 0;
+  const texts = places.map((p) => (p.text === undefined ? undefined : Buffer.from(p.text, "utf8")));
+  places.forEach((p, i) => {
+    size += texts[i]?.length ?? p.end - p.start;
+  });
+  const held = new Uint8Array(size);
+  let at = 0;
+  candidates.forEach((c, i) => {
+    const text = texts[i];
+    c.start = at;
+    if (text) held.set(text, at);
+    else held.set(buf.subarray(places[i].start, places[i].end), at);
+    at += text?.length ?? places[i].end - places[i].start;
+    c.end = at;
+  });
+  return held;
 }
 
 if (parentPort) start(workerData as MatchWorkerData);

@@ -1,17 +1,20 @@
 import { createReadStream } from "node:fs";
+import { open, stat } from "node:fs/promises";
 import { Worker } from "node:worker_threads";
 import type { Event } from "../eql/field-access.ts";
-import { CorruptStreamError, decompress } from "../io/decompress.ts";
+import { type Codec, CorruptStreamError, decompress, detectCodec, MAGIC_BYTES } from "../io/decompress.ts";
 import {
+  DEFAULT_MAX_LINE,
   DecodeError,
   type DecodeProblem,
+  lineTooLong,
   type ReadOptions,
   type ReadStats,
   readEventsFromStream,
 } from "../io/event-source.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 import type { EventOrigin, SelectedEvent } from "./detection-engine.ts";
-import type { BlockRequest, BlockResult, Candidate, MatchWorkerData, WorkerRule } from "./match-worker.ts";
+import type { BlockRequest, BlockResult, MatchWorkerData, WorkerRule } from "./match-worker.ts";
 
 /**
  * Batch input through worker threads: the main thread cuts each NDJSON file into blocks of
@@ -34,7 +37,6 @@ export interface WorkerInputOptions {
 }
 
 const DEFAULT_BLOCK = 1 << 20;
-const DEFAULT_MAX_LINE = 16 << 20;
 /** blocks handed out and not yet taken back, per worker: enough to keep each busy, and a bound */
 const IN_FLIGHT_PER_WORKER = 3;
 
@@ -73,12 +75,6 @@ function workerRule(rule: ExecutableRule): WorkerRule {
  */
 export type InputEvent = { event: Event; origin: EventOrigin; text?: string } | SelectedEvent;
 
-/** A block handed out, and its bytes: the lines its answer names are read from them. */
-interface Pending {
-  result: Promise<BlockResult> | BlockResult;
-  block?: Buffer;
-}
-
 async function* readSource(
   path: string,
   pool: WorkerPool,
@@ -98,13 +94,26 @@ async function* readSource(
       if (next.done) break;
       head.push(next.value);
       headBytes += next.value.length;
-      stats.bytes += next.value.length;
       ndjson = startsAsNdjson(Buffer.concat(head, headBytes), maxLine);
     }
   } catch (error) {
     if (!(error instanceof CorruptStreamError)) throw error;
     ndjson = false;
   }
+  const source = new BlockOrder(path, pool.rules, options, stats);
+  if (ndjson === true && (await codecOf(path)) === "none") {
+    // a plain file: the workers read their ranges of it themselves
+    await chunks.return(undefined);
+    const size = (await stat(path)).size;
+    stats.bytes += size;
+    for (let start = 0; start < size; start += blockBytes) {
+      source.push(pool.range(path, start, Math.min(size, start + blockBytes)));
+      while (source.size > pool.size * IN_FLIGHT_PER_WORKER) yield* source.take();
+    }
+    while (source.size > 0) yield* source.take();
+    return;
+  }
+  stats.bytes += headBytes;
   if (ndjson !== true) {
     // the main thread's reader: every format, with its own reports of what is wrong
     const replay = (async function* () {
@@ -130,30 +139,7 @@ async function* readSource(
     return;
   }
 
-  const queue: Pending[] = [];
-  let nextLine = 1;
-  const take = function* ({ result, block }: { result: BlockResult; block?: Buffer }) {
-    for (const problem of result.problems) {
-      const placed = { ...problem, line: problem.line + nextLine - 1 };
-      stats.problems++;
-      if (options.strict) throw new DecodeError(placed);
-      options.onProblem(placed);
-    }
-    stats.events += result.events;
-    stats.skipped += result.skipped;
-    const texts = heldTexts(result.candidates, block);
-    for (let i = 0; i < result.candidates.length; i++) {
-      const { line, rules, hits } = result.candidates[i];
-      yield {
-        origin: { source: path, line: line + nextLine - 1 },
-        text: texts[i],
-        rules: rules.map((position) => pool.rules[position]),
-        hits,
-      };
-    }
-    nextLine += result.lines;
-  };
-
+  // decompressed NDJSON: the main thread cuts it into blocks of whole lines
   let pending: Buffer[] = head;
   let pendingBytes = headBytes;
   let skippingLongLine = false;
@@ -173,7 +159,7 @@ async function* readSource(
     if (last < 0) {
       if (buf.length > maxLine) {
         // a line too long to hold: reported in its place, its bytes dropped until it ends
-        queue.push({ result: tooLong(path, maxLine) });
+        source.push(tooLong(path, maxLine));
         skippingLongLine = true;
         buf = Buffer.alloc(0);
       }
@@ -181,8 +167,7 @@ async function* readSource(
       pendingBytes = buf.length;
       return;
     }
-    const block = buf.subarray(0, last + 1);
-    queue.push({ result: pool.decode(path, block), block });
+    source.push(pool.decode(path, buf.subarray(0, last + 1)));
     const rest = buf.subarray(last + 1);
     pending = rest.length ? [rest] : [];
     pendingBytes = rest.length;
@@ -191,7 +176,7 @@ async function* readSource(
   try {
     for (;;) {
       if (pendingBytes >= blockBytes || skippingLongLine) cut(false);
-      while (queue.length > pool.size * IN_FLIGHT_PER_WORKER) yield* take(await settled(queue.shift()!));
+      while (source.size > pool.size * IN_FLIGHT_PER_WORKER) yield* source.take();
       const next = await chunks.next();
       if (next.done) break;
       stats.bytes += next.value.length;
@@ -201,36 +186,72 @@ async function* readSource(
   } catch (error) {
     if (!(error instanceof CorruptStreamError)) throw error;
     if (pendingBytes > 0) cut(true);
-    while (queue.length > 0) yield* take(await settled(queue.shift()!));
-    const placed = { source: path, line: nextLine, reason: error.message };
-    stats.problems++;
-    if (options.strict) throw new DecodeError(placed);
-    options.onProblem(placed);
+    while (source.size > 0) yield* source.take();
+    source.problem(error.message);
     return;
   }
   if (pendingBytes > 0) cut(true);
-  while (queue.length > 0) yield* take(await settled(queue.shift()!));
+  while (source.size > 0) yield* source.take();
 }
 
-async function settled(pending: Pending): Promise<{ result: BlockResult; block?: Buffer }> {
-  return { result: await pending.result, block: pending.block };
+async function codecOf(path: string): Promise<Codec> {
+  const file = await open(path);
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(MAGIC_BYTES), 0, MAGIC_BYTES, 0);
+    return detectCodec(buffer.subarray(0, bytesRead));
+  } finally {
+    await file.close();
+  }
 }
 
 /**
- * The candidates' texts as the engine holds them: UTF-8 bytes, copied out of the block into
- * one buffer of their own, so that a held line keeps alive its own bytes and not its block's.
+ * The blocks of one source handed out, answered in the order they were handed out: their
+ * problems reported and their lines passed on, numbered from the source's first line.
  */
-function heldTexts(candidates: readonly Candidate[], block: Buffer | undefined): Uint8Array[] {
-  let size = 0;
-  for (const c of candidates) if ("start" in c) size += c.end - c.start;
-  const held = Buffer.allocUnsafeSlow(size);
-  let at = 0;
-  return candidates.map((c) => {
-    if (!("start" in c)) return Buffer.from(c.text, "utf8");
-    const from = at;
-    at += block!.copy(held, at, c.start, c.end);
-    return held.subarray(from, at);
-  });
+class BlockOrder {
+  private readonly queue: Array<Promise<BlockResult> | BlockResult> = [];
+  private nextLine = 1;
+
+  constructor(
+    private readonly path: string,
+    private readonly rules: readonly ExecutableRule[],
+    private readonly options: WorkerInputOptions,
+    private readonly stats: ReadStats,
+  ) {}
+
+  get size(): number {
+    return this.queue.length;
+  }
+
+  push(result: Promise<BlockResult> | BlockResult): void {
+    this.queue.push(result);
+  }
+
+  /** The first block's answer, once it has come. */
+  async *take(): AsyncGenerator<SelectedEvent> {
+    const result = await this.queue.shift()!;
+    for (const problem of result.problems) this.problem(problem.reason, problem.line);
+    this.stats.events += result.events;
+    this.stats.skipped += result.skipped;
+    const held = Buffer.from(result.held.buffer, result.held.byteOffset, result.held.byteLength);
+    for (const { line, start, end, rules, hits } of result.candidates) {
+      yield {
+        origin: { source: this.path, line: line + this.nextLine - 1 },
+        text: held.subarray(start, end),
+        rules: rules.map((position) => this.rules[position]),
+        hits,
+      };
+    }
+    this.nextLine += result.lines;
+  }
+
+  /** A problem at this line of the block being taken, or after the last block taken. */
+  problem(reason: string, line = 1): void {
+    const placed = { source: this.path, line: line + this.nextLine - 1, reason };
+    this.stats.problems++;
+    if (this.options.strict) throw new DecodeError(placed);
+    this.options.onProblem(placed);
+  }
 }
 
 /** Whether the input opens with a line holding one JSON object (undefined: the line has not ended yet). */
@@ -258,7 +279,8 @@ function tooLong(source: string, maxLine: number): BlockResult {
     events: 0,
     skipped: 0,
     candidates: [],
-    problems: [{ source, line: 1, reason: `line longer than ${maxLine / (1 << 20)} MiB; skipped` }],
+    held: new Uint8Array(0),
+    problems: [{ source, line: 1, reason: lineTooLong(maxLine) }],
   };
 }
 
@@ -307,16 +329,23 @@ class WorkerPool {
     return this.workers.length;
   }
 
+  /** A block of bytes cut by the main thread: a copy the worker owns (its memory moves there). */
   decode(source: string, block: Buffer): Promise<BlockResult> {
-    if (this.failure) return Promise.reject(this.failure);
-    const id = this.nextId++;
-    // a copy the worker owns: its memory moves to the worker instead of being copied again
     const bytes = new Uint8Array(block.length);
     bytes.set(block);
-    const request: BlockRequest = { id, source, bytes };
+    return this.send({ id: this.nextId++, source, bytes }, [bytes.buffer]);
+  }
+
+  /** The lines of a file that start in `[start, end)`, read by the worker. */
+  range(path: string, start: number, end: number): Promise<BlockResult> {
+    return this.send({ id: this.nextId++, source: path, path, start, end }, []);
+  }
+
+  private send(request: BlockRequest, transfer: ArrayBuffer[]): Promise<BlockResult> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise<BlockResult>((resolve, reject) => {
-      this.waiting.set(id, { resolve, reject });
-      this.workers[id % this.workers.length].postMessage(request, [bytes.buffer]);
+      this.waiting.set(request.id, { resolve, reject });
+      this.workers[request.id % this.workers.length].postMessage(request, transfer);
     });
   }
 

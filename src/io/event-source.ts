@@ -89,7 +89,7 @@ export const format = formatProblem;
 
 export const STDIN_NAME = "<stdin>";
 const MiB = 1024 * 1024;
-const DEFAULT_MAX_LINE = 16 * MiB;
+export const DEFAULT_MAX_LINE = 16 * MiB;
 const DEFAULT_MAX_DOCUMENT = 512 * MiB;
 const DEFAULT_HIGH_WATER_MARK = MiB;
 
@@ -519,7 +519,7 @@ class EventDecoder {
   private lineTooLong(line: number): void {
     this.firstLineMayOpenDocument = false;
     this.rejectCandidate();
-    this.problem(line, undefined, tooLarge("line", this.limits.maxLineBytes));
+    this.problem(line, undefined, lineTooLong(this.limits.maxLineBytes));
   }
 
   /** One line, without its `\n` (a trailing `\r` is JSON whitespace). */
@@ -961,6 +961,9 @@ function opensValue(text: string): boolean {
 function hasBom(buf: Buffer): boolean {
   return buf.length >= 3 && buf[0] === BOM[0] && buf[1] === BOM[1] && buf[2] === BOM[2];
 }
+
+/** The problem of a line over the limit, as every reader reports it. */
+export const lineTooLong = (limit: number): string => tooLarge("line", limit);
 
 function tooLarge(what: string, limit: number): string {
   const size = limit % MiB === 0 ? `${limit / MiB} MiB` : `${limit} bytes`;

@@ -1,0 +1,81 @@
+import { readSync } from "node:fs";
+
+/**
+ * The lines of a file that start in a byte range, read by whoever processes them: a file cut
+ * into ranges at fixed offsets is read in parallel without anyone reading it first to find
+ * where its lines end. A line belongs to the range its first byte is in: a range's reader
+ * skips the end of the line it starts inside, and reads past its end to finish its last line.
+ */
+export interface LineRange {
+  /** the whole lines, each ending with `\n` except a file's last */
+  bytes: Buffer;
+  /**
+   * The range's last line is longer than the limit: it is not in `bytes` (which ends at the
+   * line before it) and counts as one line more.
+   */
+  lastTooLong: boolean;
+}
+
+const LF = 0x0a;
+const STEP = 64 * 1024;
+
+/** The lines of the open file `fd` that start in `[start, end)`; none past the end of the file. */
+export function readLineRange(fd: number, start: number, end: number, maxLineBytes: number): LineRange {
+  let first = start;
+  if (start > 0) {
+    // the line holding the byte before `start` ends at the first `\n` from there on
+    const lf = findLf(fd, start - 1, Number.POSITIVE_INFINITY);
+    if (lf < 0) return { bytes: Buffer.alloc(0), lastTooLong: false };
+    first = lf + 1;
+  }
+  if (first >= end) return { bytes: Buffer.alloc(0), lastTooLong: false };
+  const body = readAt(fd, first, end - first);
+  const lastLf = body.lastIndexOf(LF);
+  if (body.length < end - first || lastLf === body.length - 1) return { bytes: body, lastTooLong: false };
+  // the last line goes on past `end`: read on to its `\n`, unless it is too long to hold
+  const lastStart = first + lastLf + 1;
+  const lf = findLf(fd, end, lastStart + maxLineBytes + 1);
+  if (lf === TOO_FAR) return { bytes: body.subarray(0, lastLf + 1), lastTooLong: true };
+  // found before the limit: the line fits (as does a last line the file ends before it)
+  const stop = lf < 0 ? fileEnd(fd, end) : lf + 1;
+  const rest = readAt(fd, end, stop - end);
+  return { bytes: Buffer.concat([body, rest]), lastTooLong: false };
+}
+
+const TOO_FAR = -2;
+
+/** The offset of the first `\n` at or after `from`: -1 at the end of the file, TOO_FAR at `limit`. */
+function findLf(fd: number, from: number, limit: number): number {
+  const chunk = Buffer.allocUnsafe(STEP);
+  for (let at = from; ; ) {
+    if (at >= limit) return TOO_FAR;
+    const n = readSync(fd, chunk, 0, STEP, at);
+    if (n === 0) return -1;
+    const i = chunk.subarray(0, n).indexOf(LF);
+    if (i >= 0) return at + i < limit ? at + i : TOO_FAR;
+    at += n;
+  }
+}
+
+/** Where the file ends, at or after `from`. */
+function fileEnd(fd: number, from: number): number {
+  const chunk = Buffer.allocUnsafe(STEP);
+  let at = from;
+  for (;;) {
+    const n = readSync(fd, chunk, 0, STEP, at);
+    if (n === 0) return at;
+    at += n;
+  }
+}
+
+/** Up to `length` bytes at `position` (fewer at the end of the file). */
+function readAt(fd: number, position: number, length: number): Buffer {
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let filled = 0;
+  while (filled < length) {
+    const n = readSync(fd, bytes, filled, length - filled, position + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === length ? bytes : bytes.subarray(0, filled);
+}
