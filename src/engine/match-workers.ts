@@ -101,10 +101,11 @@ async function* readSource(
     ndjson = false;
   }
   const source = new BlockOrder(path, pool.rules, options, stats);
-  if (ndjson === true && (await codecOf(path)) === "none") {
-    // a plain file: the workers read their ranges of it themselves
+  const file = await stat(path);
+  if (ndjson === true && file.isFile() && (await codecOf(path)) === "none") {
+    // a plain file: the workers read their ranges of it themselves (a pipe is read as it comes)
     await chunks.return(undefined);
-    const size = (await stat(path)).size;
+    const size = file.size;
     stats.bytes += size;
     for (let start = 0; start < size; start += blockBytes) {
       source.push(pool.range(path, start, Math.min(size, start + blockBytes)));

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { DetectionEngine } from "../../src/engine/detection-engine.ts";
 import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-workers.ts";
@@ -116,4 +118,49 @@ test("a file that is not NDJSON is read on the main thread", async () => {
   );
   assert.deepEqual(alerts, expected);
   assert.equal(got.events, 50);
+});
+
+test("a named pipe is read as it comes, not by ranges of its size", async () => {
+  const path = join(dir, "pipe-source.ndjson");
+  input(11, path);
+  const expected = await run(mainThread(path, () => {}, stats()));
+  const fifo = join(dir, "events.fifo");
+  execFileSync("mkfifo", [fifo]);
+  const writer = spawn("sh", ["-c", 'cat "$1" > "$2"', "sh", path, fifo]);
+  const written = new Promise((resolve) => writer.on("close", resolve));
+  const got = stats();
+  const alerts = await run(
+    eventsThroughWorkers([fifo], ruleSet.rules, { workers: 2, prefilter: true, onProblem: () => {} }, got),
+  );
+  assert.equal(await written, 0);
+  assert.ok(expected.length > 0);
+  assert.deepEqual(alerts, expected);
+});
+
+test("a compressed file is cut into blocks by the main thread, with the same alerts and problems", async () => {
+  const path = join(dir, "compressed-source.ndjson");
+  input(12, path);
+  const expectedProblems: string[] = [];
+  const expected = await run(
+    mainThread(path, (p) => expectedProblems.push(`${p.line}: ${p.reason}`), stats()),
+  );
+  const gz = join(dir, "events.ndjson.gz");
+  writeFileSync(gz, gzipSync(readFileSync(path)));
+  const problems: string[] = [];
+  const alerts = await run(
+    eventsThroughWorkers(
+      [gz],
+      ruleSet.rules,
+      {
+        workers: 2,
+        prefilter: true,
+        blockBytes: 4096,
+        onProblem: (p) => problems.push(`${p.line}: ${p.reason}`),
+      },
+      stats(),
+    ),
+  );
+  assert.ok(expected.length > 0);
+  assert.deepEqual(alerts, expected);
+  assert.deepEqual(problems, expectedProblems);
 });
