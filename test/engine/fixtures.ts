@@ -74,3 +74,18 @@ export function execEvent(overrides: Record<string, unknown> = {}): Event {
 
 export const NOW = new Date("2026-03-02T09:45:00.000Z");
 export const LATER = new Date("2026-03-02T09:50:00.000Z");
+
+/** The least an EQL rule in Kibana's export shape needs, numbered `n` (its rule_id and name follow). */
+export function minimalEqlRule(n: number, query: string, extra: Record<string, unknown> = {}) {
+  return {
+    rule_id: `5b0a3c36-2c1e-4f4e-9a55-0d6c1f7e2a${String(n).padStart(2, "0")}`,
+    name: `Rule ${n}`,
+    description: "d",
+    risk_score: 21,
+    severity: "low",
+    type: "eql",
+    language: "eql",
+    query,
+    ...extra,
+  };
+}

@@ -9,6 +9,7 @@ import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-wo
 import { createEventReader, type ReadStats } from "../../src/io/event-source.ts";
 import { loadRuleText } from "../../src/rules/load-rules.ts";
 import { buildRuleSet, type RuleSet } from "../../src/rules/rule-set.ts";
+import { minimalEqlRule } from "./fixtures.ts";
 
 /**
  * Match workers read each sequence rule's hit of an event (the terms it matches, its keys,
@@ -63,19 +64,13 @@ const rule = fc.record({
 function ruleSet(rules: Array<{ query: string; tiebreaker?: string; timestamp?: string }>): RuleSet {
   const text = rules
     .map((r, i) =>
-      JSON.stringify({
-        rule_id: `3f8e2a4c-1b7d-4c9e-8a6f-2d5b0e9c7a${String(i).padStart(2, "0")}`,
-        name: `Sequence ${i}`,
-        description: "d",
-        risk_score: 21,
-        severity: "low",
-        type: "eql",
-        language: "eql",
-        query: r.query,
-        max_signals: 1000,
-        ...(r.tiebreaker ? { tiebreaker_field: r.tiebreaker } : {}),
-        ...(r.timestamp ? { timestamp_field: r.timestamp } : {}),
-      }),
+      JSON.stringify(
+        minimalEqlRule(i, r.query, {
+          max_signals: 1000,
+          ...(r.tiebreaker ? { tiebreaker_field: r.tiebreaker } : {}),
+          ...(r.timestamp ? { timestamp_field: r.timestamp } : {}),
+        }),
+      ),
     )
     .join("\n");
   const loaded = loadRuleText(text, "rules.ndjson");

@@ -3,20 +3,11 @@ import { test } from "node:test";
 import { loadRuleText } from "../../src/rules/load-rules.ts";
 import { ruleNeeds } from "../../src/rules/needed-fields.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
+import { minimalEqlRule } from "../engine/fixtures.ts";
 
 /** One JSON rule with this query (and settings), loaded and compiled. */
 function compiled(query: string, extra: Record<string, unknown> = {}) {
-  const rule = {
-    rule_id: "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d",
-    name: "Needs",
-    description: "d",
-    risk_score: 21,
-    severity: "low",
-    type: "eql",
-    language: "eql",
-    query,
-    ...extra,
-  };
+  const rule = minimalEqlRule(1, query, extra);
   const loaded = loadRuleText(JSON.stringify(rule), "rule.json");
   const [executable] = buildRuleSet(loaded.rules).rules;
   assert.ok(executable, JSON.stringify(loaded.diagnostics));

@@ -2,19 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadRuleText } from "../../src/rules/load-rules.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
+import { minimalEqlRule } from "../engine/fixtures.ts";
 
-const rule = (n: number, query: string, extra: Record<string, unknown> = {}) => ({
-  rule_id: `5b0a3c36-2c1e-4f4e-9a55-0d6c1f7e2a${String(n).padStart(2, "0")}`,
-  name: `Rule ${n}`,
-  description: "d",
-  risk_score: 21,
-  severity: "low",
-  type: "eql",
-  language: "eql",
-  index: ["logs-*"],
-  query,
-  ...extra,
-});
+const rule = (n: number, query: string, extra: Record<string, unknown> = {}) =>
+  minimalEqlRule(n, query, { index: ["logs-*"], ...extra });
 
 const RULES = [
   rule(1, 'process where process.name == "sh"'),
