@@ -281,11 +281,16 @@ export class DetectionEngine {
       if (state.stats.disabled) continue;
       const hit = hits[i];
       if (hit !== undefined && !state.keep && !state.runs) {
-        const search = this.search(state, 0);
-        if (search.stream.pushHit) {
-          state.evaluated++;
-          if (this.options.mode === "follow") search.lastPush = this.clock();
-          search.stream.pushHit(hit, tagged, text);
+        try {
+          const search = this.search(state, 0);
+          if (search.stream.pushHit) {
+            state.evaluated++;
+            if (this.options.mode === "follow") search.lastPush = this.clock();
+            search.stream.pushHit(hit, tagged, text);
+            continue;
+          }
+        } catch (error) {
+          this.fail(state, error);
           continue;
         }
       }

@@ -98,11 +98,16 @@ function start(data: MatchWorkerData): void {
       /** the rule's sequence hit of the event; undefined for other rules and when it cannot be read */
       hitOf(event: Event): SequenceHit | null | undefined {
         if (readHit === undefined) {
-          const { statement, compiler } = prepared();
-          readHit =
-            statement.query.kind === "SequenceQuery"
-              ? sequenceHitReader(compiler(), statement.query, r)
-              : null;
+          try {
+            const { statement, compiler } = prepared();
+            readHit =
+              statement.query.kind === "SequenceQuery"
+                ? sequenceHitReader(compiler(), statement.query, r)
+                : null;
+          } catch {
+            // the main thread prepares the query too, and reports what is wrong with it
+            readHit = null;
+          }
         }
         if (readHit === null) return undefined;
         try {
