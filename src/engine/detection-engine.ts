@@ -104,6 +104,9 @@ interface Search {
   stream: QueryStream<Tagged>;
   /** batch: matches kept until the end, to alert the most recent max_signals */
   pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
+  /** batch: matches so far, and those let go as older than max_signals newer ones */
+  arrivals: number;
+  letGo: number;
   /** follow mode: the clock (ms) when an event last reached the stream, for idle flushes */
   lastPush: number;
 }
@@ -494,6 +497,8 @@ export class DetectionEngine {
     const batch = this.options.mode === "batch";
     const created: Search = {
       pending: [],
+      arrivals: 0,
+      letGo: 0,
       stream: undefined as unknown as QueryStream<Tagged>,
       lastPush: 0,
     };
@@ -519,7 +524,16 @@ export class DetectionEngine {
     if (this.options.mode === "batch") {
       // Sequences arrive in completion order already; single events are put in time order at the end.
       const time = match.kind === "event" ? state.time(match.event) : 0n;
-      search.pending.push({ match, time, arrival: search.pending.length });
+      search.pending.push({ match, time, arrival: search.arrivals++ });
+      // Only the newest max_signals can alert: a noisy rule must not hold every match of a
+      // large input (suppression folds them all, so it keeps them).
+      const limit = state.rule.rule.max_signals ?? 100;
+      if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
+        search.pending.sort(byTimeThenArrival);
+        const older = search.pending.length - limit;
+        search.pending = search.pending.slice(older);
+        search.letGo += older;
+      }
       return;
     }
     if (state.suppression && match.kind === "event") {
@@ -555,7 +569,9 @@ export class DetectionEngine {
     const limit = state.rule.rule.max_signals ?? 100;
     const matches = search.pending;
     search.pending = [];
-    matches.sort((a, b) => (a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival));
+    state.stats.overLimit += search.letGo;
+    search.letGo = 0;
+    matches.sort(byTimeThenArrival);
     if (state.suppression) {
       const s = state.suppression;
       const folded = suppress(
@@ -645,6 +661,12 @@ function timeReader(field: string): (event: Event) => bigint {
 }
 
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
+
+/** Matches beyond twice max_signals before the oldest are let go: a sort every max_signals matches at most. */
+const LET_GO_SLACK = 16;
+
+const byTimeThenArrival = (a: { time: bigint; arrival: number }, b: { time: bigint; arrival: number }) =>
+  a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival;
 
 /** An event's identity, worked out once: the event it is given each time has the same content. */
 function lazyIdentity(origin: EventOrigin): (event: Event) => SourceIdentity {
