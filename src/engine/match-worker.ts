@@ -145,7 +145,10 @@ function start(data: MatchWorkerData): void {
       }
     }
     const candidates: Candidate[] = [];
-    const places: Array<{ text?: string; start: number; end: number }> = [];
+    // the candidates' lines, to be copied one after the other into the buffer that moves to
+    // the main thread: what it holds is these lines, not the blocks they came in
+    const lineBytes: Uint8Array[] = [];
+    let heldBytes = 0;
     const problems: DecodeProblem[] = [];
     let events = 0;
     const visit = (item: SourceEvent | DecodeProblem, start: number, end: number) => {
@@ -164,8 +167,16 @@ function start(data: MatchWorkerData): void {
         positions[i] = selected[i].position;
         hits[i] = selected[i].hitOf(item.event);
       }
-      candidates.push({ line: item.line, start: 0, end: 0, rules: positions, hits });
-      places.push(start < 0 ? { text: item.text!, start, end } : { start, end });
+      const bytes = start < 0 ? Buffer.from(item.text!, "utf8") : buf.subarray(start, end);
+      candidates.push({
+        line: item.line,
+        start: heldBytes,
+        end: heldBytes + bytes.length,
+        rules: positions,
+        hits,
+      });
+      lineBytes.push(bytes);
+      heldBytes += bytes.length;
     };
     const decoded = decodeNdjsonBlock(buf, request.source, 1, { lineFilter, maxLineBytes }, visit);
     let lines = decoded.lines;
@@ -173,7 +184,12 @@ function start(data: MatchWorkerData): void {
       lines++;
       problems.push({ source: request.source, line: lines, reason: lineTooLong(maxLineBytes) });
     }
-    const held = holdLines(buf, candidates, places);
+    const held = new Uint8Array(heldBytes);
+    let at = 0;
+    for (const bytes of lineBytes) {
+      held.set(bytes, at);
+      at += bytes.length;
+    }
     const result: BlockResult = {
       id: request.id,
       lines,
@@ -185,33 +201,6 @@ function start(data: MatchWorkerData): void {
     };
     parentPort!.postMessage(result, [held.buffer as ArrayBuffer]);
   });
-}
-
-/**
- * The candidates' lines copied one after the other into a buffer of their own, which moves
- * to the main thread: what it holds is these lines, not the blocks they came in.
- */
-function holdLines(
-  buf: Buffer,
-  candidates: Candidate[],
-  places: ReadonlyArray<{ text?: string; start: number; end: number }>,
-): Uint8Array {
-  let size = 0;
-  const texts = places.map((p) => (p.text === undefined ? undefined : Buffer.from(p.text, "utf8")));
-  places.forEach((p, i) => {
-    size += texts[i]?.length ?? p.end - p.start;
-  });
-  const held = new Uint8Array(size);
-  let at = 0;
-  candidates.forEach((c, i) => {
-    const text = texts[i];
-    c.start = at;
-    if (text) held.set(text, at);
-    else held.set(buf.subarray(places[i].start, places[i].end), at);
-    at += text?.length ?? places[i].end - places[i].start;
-    c.end = at;
-  });
-  return held;
 }
 
 if (parentPort) start(workerData as MatchWorkerData);

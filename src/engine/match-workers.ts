@@ -17,8 +17,9 @@ import type { EventOrigin, SelectedEvent } from "./detection-engine.ts";
 import type { BlockRequest, BlockResult, MatchWorkerData, WorkerRule } from "./match-worker.ts";
 
 /**
- * Batch input through worker threads: the main thread cuts each NDJSON file into blocks of
- * whole lines and hands them out; workers decode, prefilter and match them (see
+ * Batch input through worker threads: each worker reads ranges of a plain NDJSON file itself
+ * (see readLineRange; a compressed one the main thread cuts into blocks of whole lines and
+ * hands out); workers decode, prefilter and match the lines (see
  * match-worker.ts) and answer with the lines some rule can use, the rules selected for each
  * and the hits of its sequence rules. The main thread takes the answers in block order and
  * passes each line on as its bytes, its rules and those hits, so correlation sees exactly
