@@ -24,7 +24,18 @@ export interface PreparedQuery {
 /** Parses and checks a query; throws EqlError with positions for syntax and semantic problems. */
 export function prepareQuery(text: string | Source, options: QueryOptions = {}): PreparedQuery {
   const source = typeof text === "string" ? makeSource(text) : text;
-  const statement = parse(source);
+  return prepareStatement(parse(source), source, options);
+}
+
+/**
+ * Checks a statement already parsed from `source` under other options (a rule's query is
+ * checked against its catalog, then run without one): the AST is read, never changed.
+ */
+export function prepareStatement(
+  statement: Statement,
+  source: Source,
+  options: QueryOptions = {},
+): PreparedQuery {
   const context = validate(statement, source, {
     schema: options.schema,
     eventCategoryField: options.eventCategoryField ?? "event.category",

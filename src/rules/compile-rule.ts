@@ -1,5 +1,5 @@
 import type { EventQuery } from "../eql/ast.ts";
-import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
+import { type PreparedQuery, prepareQuery, prepareStatement } from "../eql/compile-query.ts";
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
 import { EqlError } from "../eql/error.ts";
 import { printCodeFrame, type Source } from "../eql/source.ts";
@@ -105,7 +105,9 @@ export function compileRule(
       tiebreakerField: rule.tiebreaker_field,
       fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
       categories: eventQueriesOf(prepared.statement).map((q) => q.category),
-      execution: once(() => prepareQuery(location.source, { eventCategoryField, timestampField })),
+      execution: once(() =>
+        prepareStatement(prepared.statement, location.source, { eventCategoryField, timestampField }),
+      ),
     };
   } catch (error) {
     if (!(error instanceof EqlError)) throw error;

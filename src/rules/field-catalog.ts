@@ -62,19 +62,30 @@ export function fieldCatalog(integrations: readonly string[] = []): FieldCatalog
   return catalog;
 }
 
+/** ECS's types, once: every catalog reads them through its integrations' own. */
+let ecsTypes: Map<string, string> | undefined;
+
 function buildCatalog(integrations: readonly string[]): FieldCatalog {
-  const types = new Map<string, string>(Object.entries(ECS_FIELDS));
+  ecsTypes ??= new Map(Object.entries(ECS_FIELDS));
+  const ecs = ecsTypes;
   // an integration's own mapping wins: cloud_defend maps ECS's keyword `orchestrator.resource.label` as flattened
+  const own = new Map<string, string>();
   for (const name of integrations) {
-    for (const [field, type] of Object.entries(INTEGRATIONS[name].fields)) types.set(field, type);
+    for (const [field, type] of Object.entries(INTEGRATIONS[name].fields)) own.set(field, type);
   }
+  const types = { get: (name: string): string | undefined => own.get(name) ?? ecs.get(name) };
   const infos = new Map<string, FieldInfo>();
   const suggestions = new Map<string, string>();
-  let nearby: NearbyNames | undefined;
   // suggestions offer fields a query can compare: no containers, no text
-  const names = [...types]
-    .filter(([, type]) => !CONTAINER_TYPES.has(type) && EQL_TYPES[type] !== "text")
-    .map(([name]) => name);
+  const suggestible = (name: string): boolean => {
+    const type = types.get(name);
+    return type !== undefined && !CONTAINER_TYPES.has(type) && EQL_TYPES[type] !== "text";
+  };
+  let names: string[] | undefined;
+  const fieldNames = (): string[] => {
+    names ??= [...new Set([...ecs.keys(), ...own.keys()])].filter(suggestible);
+    return names;
+  };
 
   const containerOf = (name: string): string | undefined => {
     for (let dot = name.lastIndexOf("."); dot > 0; dot = name.lastIndexOf(".", dot - 1)) {
@@ -100,14 +111,18 @@ function buildCatalog(integrations: readonly string[]): FieldCatalog {
       " + ",
     ),
     field,
-    fieldNames: () => names,
+    fieldNames,
     esType,
     isKnown: (name) => esType(name) !== undefined,
     suggestion: (name) => {
       let hint = suggestions.get(name);
       if (hint === undefined) {
-        nearby ??= new NearbyNames(names);
-        hint = suggest(name, nearby.near(name));
+        const near = [ecsNearby(), ...integrations.map(integrationNearby)].flatMap((part) => part.near(name));
+        const best = Math.min(...near.filter((n) => suggestible(n.name)).map((n) => n.distance));
+        const nearest = new Set(
+          near.filter((n) => n.distance === best && suggestible(n.name)).map((n) => n.name),
+        );
+        hint = suggest(name, nearest);
         suggestions.set(name, hint);
       }
       return hint;
@@ -115,7 +130,11 @@ function buildCatalog(integrations: readonly string[]): FieldCatalog {
   };
 }
 
-function fieldInfo(name: string, esType: string | undefined, types: ReadonlyMap<string, string>): FieldInfo {
+function fieldInfo(
+  name: string,
+  esType: string | undefined,
+  types: { get(name: string): string | undefined },
+): FieldInfo {
   const type = esType === undefined ? undefined : EQL_TYPES[esType];
   // unknown, container and unqueryable types read whatever the event holds, typed per value
   if (type === undefined) return { name, type: "unknown", sourcePath: name };
@@ -133,16 +152,33 @@ function fieldInfo(name: string, esType: string | undefined, types: ReadonlyMap<
   return info;
 }
 
+let ecsNames: NearbyNames | undefined;
+const ecsNearby = (): NearbyNames => {
+  ecsNames ??= new NearbyNames(Object.keys(ECS_FIELDS));
+  return ecsNames;
+};
+const integrationNames = new Map<string, NearbyNames>();
+const integrationNearby = (integration: string): NearbyNames => {
+  let nearby = integrationNames.get(integration);
+  if (!nearby) {
+    nearby = new NearbyNames(Object.keys(INTEGRATIONS[integration].fields));
+    integrationNames.set(integration, nearby);
+  }
+  return nearby;
+};
+
 /**
  * The names worth offering for an unknown field: at most a few edits away. `suggest` alone
  * allows a third of the name's length, which for long dotted ECS names offers unrelated
  * fields and costs an edit distance against thousands of names per unknown field. An edit
  * changes a name's character counts by at most two, so counting characters first rules out
- * almost every name cheaply.
+ * almost every name cheaply. ECS and each integration have one list, shared by every
+ * catalog: a corpus's rules name the same unknown fields under dozens of integration sets.
  */
 class NearbyNames {
   private readonly histograms: Uint8Array;
   private readonly lowerNames: string[];
+  private readonly found = new Map<string, Array<{ name: string; distance: number }>>();
 
   constructor(private readonly names: readonly string[]) {
     this.histograms = new Uint8Array(names.length * BUCKETS);
@@ -152,12 +188,14 @@ class NearbyNames {
     });
   }
 
-  near(name: string): string[] {
+  /** Every name within MAX_EDITS of `name`, with its distance (remembered). */
+  near(name: string): Array<{ name: string; distance: number }> {
+    let out = this.found.get(name);
+    if (out) return out;
+    out = [];
     const lower = name.toLowerCase();
     const own = new Uint8Array(BUCKETS);
     fillHistogram(lower, own, 0);
-    let out: string[] = [];
-    let best = MAX_EDITS;
     for (let i = 0; i < this.names.length; i++) {
       const candidate = this.lowerNames[i];
       if (Math.abs(candidate.length - lower.length) > MAX_EDITS) continue;
@@ -166,15 +204,11 @@ class NearbyNames {
       for (let b = 0; b < BUCKETS && difference <= 2 * MAX_EDITS; b++) {
         difference += Math.abs(this.histograms[base + b] - own[b]);
       }
-      if (difference > 2 * best) continue;
-      // only the nearest names are offered: one close match beats five distant ones
-      const distance = editDistance(lower, candidate, best);
-      if (distance < best) {
-        best = distance;
-        out = [];
-      }
-      if (distance === best) out.push(this.names[i]);
+      if (difference > 2 * MAX_EDITS) continue;
+      const distance = editDistance(lower, candidate, MAX_EDITS);
+      if (distance <= MAX_EDITS) out.push({ name: this.names[i], distance });
     }
+    this.found.set(name, out);
     return out;
   }
 }

@@ -140,19 +140,52 @@ function tomlPath(path: DocumentPath): DocumentPath {
  * exactly; in basic strings an escape shifts the columns after it on its line.
  */
 function querySource(text: string, file: string, query: string): QueryLocation | undefined {
-  const valueOffset = findTomlValue(text, "rule", "query");
+  const quick = soleQueryLine(text);
+  const valueOffset =
+    quick !== undefined && literalAt(text, quick, query) ? quick : findTomlValue(text, "rule", "query");
   if (valueOffset === undefined) return undefined;
-  let offset = valueOffset;
-  const triple = text.startsWith("'''", offset) || text.startsWith('"""', offset);
-  offset += triple ? 3 : 1;
-  if (triple && text.startsWith("\r\n", offset)) offset += 2;
-  else if (triple && text[offset] === "\n") offset += 1;
-  const start: Position = lineColumnAt(text, offset);
+  const start: Position = lineColumnAt(text, contentOffset(text, valueOffset));
   const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
   return {
     source,
     positionOf: (p: Problem) => problemPosition(source, p),
   };
+}
+
+/** Where a string value's content starts: after its delimiter, and the newline TOML drops after `'''`. */
+function contentOffset(text: string, valueOffset: number): number {
+  let offset = valueOffset;
+  const triple = text.startsWith("'''", offset) || text.startsWith('"""', offset);
+  offset += triple ? 3 : 1;
+  if (triple && text.startsWith("\r\n", offset)) offset += 2;
+  else if (triple && text[offset] === "\n") offset += 1;
+  return offset;
+}
+
+const QUERY_LINE = /^query[ \t]*=[ \t]*/gm;
+
+/**
+ * The value offset of the one line that starts with `query =`, if only one does: how
+ * detection-rules writes a rule's query. Scanning every key before it costs more than the
+ * rest of placing the query, since the notes above it are long.
+ */
+function soleQueryLine(text: string): number | undefined {
+  QUERY_LINE.lastIndex = 0;
+  if (!QUERY_LINE.exec(text)) return undefined;
+  const offset = QUERY_LINE.lastIndex;
+  return QUERY_LINE.exec(text) ? undefined : offset;
+}
+
+/**
+ * Whether the literal string at `valueOffset` holds exactly the parsed query: then that
+ * line is `[rule]`'s query (another table's `query`, an osquery transform's, holds other
+ * text). Basic strings, whose escapes change the text, are left to the scanner.
+ */
+function literalAt(text: string, valueOffset: number, query: string): boolean {
+  if (text[valueOffset] !== "'") return false;
+  const delimiter = text.startsWith("'''", valueOffset) ? "'''" : "'";
+  const start = contentOffset(text, valueOffset);
+  return text.startsWith(query, start) && text.startsWith(delimiter, start + query.length);
 }
 
 function lineColumnAt(text: string, offset: number): Position {

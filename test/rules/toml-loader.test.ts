@@ -68,6 +68,30 @@ test("EQL errors point into the file: the query's first line is the line after `
   assert.equal(r.rules[0].query, undefined);
 });
 
+test("the query is placed in [rule] even when a note quotes it or a transform has a query line", () => {
+  const query = 'process where\n  process.name = "bash"';
+  const quoted = `"""\nWritten as:\nquery = '''\n${query}\n'''\n"""`;
+  const osquery = `\n[transform]\n[[transform.osquery]]\nlabel = "x"\nquery = 'SELECT 1'\n`;
+  for (const text of [
+    ruleToml({ query, rule: { note: quoted } }),
+    ruleToml({ query, tail: osquery }),
+    ruleToml({ query: query.replace("process where", "process where true and"), rule: { note: quoted } }),
+    // the only line starting with `query =` is the note's: the real query is indented
+    ruleToml({
+      query: query.replace("process where", "process where true and"),
+      rule: { note: quoted },
+    }).replace(/\nquery = '''(?![\s\S]*\nquery = )/, "\n  query = '''"),
+  ]) {
+    const r = loadToml(text);
+    const [d] = errors(r);
+    const lines = text.split("\n").map((l) => l.trim());
+    const realQueryLine = lines.lastIndexOf("query = '''") + 1;
+    assert.equal(d.code, "eql", text);
+    assert.equal(d.line, realQueryLine + 2, text);
+    assert.equal(d.column, 16);
+  }
+});
+
 test("a query on the same line as its opening quotes keeps its column offset", () => {
   const text = ruleToml({ rule: { query: `'process where process.name = "x"'` } }).replace(
     /query = '''\n[\s\S]*?\n'''\n/,
