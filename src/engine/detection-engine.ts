@@ -95,8 +95,8 @@ export interface SelectedEvent {
   text: EventText;
   /** the rules the rule index selects for the event */
   rules: readonly ExecutableRule[];
-  /** per rule: its sequence hit, when the worker read it (null: no term matched) */
-  hits: ReadonlyArray<SequenceHit | null | undefined>;
+  /** per rule: its sequence hit, when the worker read it */
+  hits: ReadonlyArray<SequenceHit | undefined>;
 }
 
 /** One search of a rule: the whole input, or one replayed execution window. */

@@ -37,6 +37,7 @@ export interface WorkerRule {
   index?: readonly string[];
   /** the category of each term: the rule is prepared only when a line may need it */
   categories: ReadonlyArray<string | null>;
+  shape: "event" | "sequence" | "sample";
 }
 
 export interface MatchWorkerData {
@@ -63,9 +64,10 @@ export interface Candidate {
   rules: number[];
   /**
    * per rule: its sequence hit, or undefined for other rules and hits that could not be read
-   * (the main thread then evaluates the event, and reports the failure)
+   * (the main thread then evaluates the event, and reports the failure); a sequence rule
+   * whose terms the event does not match is not among the rules
    */
-  hits: Array<SequenceHit | null | undefined>;
+  hits: Array<SequenceHit | undefined>;
 }
 
 /** Lines are numbered from 1 within the block; the main thread adds the block's place. */
@@ -94,8 +96,13 @@ function start(data: MatchWorkerData): void {
     return {
       position,
       rule: { index: r.index },
+      // reading a sequence rule's hit tests its terms: the index need not test them first
+      callerTestsTerms: r.shape === "sequence",
       query: { eventCategoryField: r.eventCategoryField, categories: r.categories, execution: prepared },
-      /** the rule's sequence hit of the event; undefined for other rules and when it cannot be read */
+      /**
+       * the rule's sequence hit of the event, null when it matches no term; undefined for
+       * other rules and when it cannot be read
+       */
       hitOf(event: Event): SequenceHit | null | undefined {
         if (readHit === undefined) {
           try {
@@ -161,12 +168,15 @@ function start(data: MatchWorkerData): void {
       someValue(eventCategory(item.event), addCategory);
       const selected = index.select(item.event, categories, eventIndex(item.event));
       if (selected.length === 0) return;
-      const positions = new Array<number>(selected.length);
-      const hits = new Array<SequenceHit | null | undefined>(selected.length);
-      for (let i = 0; i < selected.length; i++) {
-        positions[i] = selected[i].position;
-        hits[i] = selected[i].hitOf(item.event);
+      const positions: number[] = [];
+      const hits: Array<SequenceHit | undefined> = [];
+      for (const rule of selected) {
+        const hit = rule.hitOf(item.event);
+        if (hit === null) continue;
+        positions.push(rule.position);
+        hits.push(hit);
       }
+      if (positions.length === 0) return;
       const bytes = start < 0 ? Buffer.from(item.text!, "utf8") : buf.subarray(start, end);
       candidates.push({
         line: item.line,

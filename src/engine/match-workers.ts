@@ -67,6 +67,7 @@ function workerRule(rule: ExecutableRule): WorkerRule {
     tiebreakerField: rule.query.tiebreakerField,
     index: rule.rule.index as readonly string[] | undefined,
     categories: rule.query.categories,
+    shape: rule.query.shape,
   };
 }
 

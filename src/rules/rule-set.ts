@@ -14,6 +14,11 @@ export type ExecutableRule = LoadedRule & { query: CompiledRuleQuery };
 /** What the rule index reads of a rule: its `index` patterns and its query as it executes. */
 export interface IndexableRule {
   rule: object;
+  /**
+   * The caller tests the event against the rule's terms itself (a match worker reads a
+   * sequence rule's hit, which tests them): `select` leaves that test out for this rule.
+   */
+  callerTestsTerms?: boolean;
   query: {
     eventCategoryField: string;
     execution(): PreparedQuery;
@@ -41,7 +46,8 @@ export interface RuleIndex<R> {
    * The rules this event may match, in load order: its categories' rules whose `index`
    * patterns cover the event's index (undefined: every rule), narrowed by the term index to
    * those whose keyed field values the event has, then to those with a term (or `until`)
-   * the event matches — so a rule's stream sees only events it can use.
+   * the event matches (unless the rule's caller tests that) — so a rule's stream sees only
+   * events it can use.
    */
   select(event: Event, categories: readonly string[], index: string | undefined): readonly R[];
   /**
@@ -140,7 +146,7 @@ export function indexRules<R extends IndexableRule>(rules: readonly R[]): RuleIn
   const select = (event: Event, eventCategories: readonly string[], eventIndex: string | undefined) => {
     const chosen: R[] = [];
     for (const entry of byCategories(eventCategories, eventIndex).index.select(event)) {
-      if (entry.matches(event)) chosen.push(entry.rule);
+      if (entry.rule.callerTestsTerms || entry.matches(event)) chosen.push(entry.rule);
     }
     return chosen;
   };
