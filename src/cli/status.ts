@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { ClusterStatus } from "../nats/cluster-status.ts";
 import { ConfigError, resolveConfig } from "../server/config.ts";
+import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
 
-interface StatusFlags {
+interface StatusFlags extends NatsAccessFlags {
   nats?: string;
   partitions?: string;
   config?: string;
-  natsCreds?: string;
-  natsToken?: string;
   json?: boolean;
   group: boolean;
 }
@@ -15,19 +14,19 @@ interface StatusFlags {
 const DEFAULT_SERVERS = ["nats://127.0.0.1:4222"];
 
 export function registerStatusCommand(program: Command): void {
-  program
-    .command("status")
-    .description(
-      "the state of a NATS deployment: per partition its owner, epoch, checkpoint and lag; the streams, workers and alert sinks",
-    )
-    .option(
-      "--nats <urls>",
-      "NATS server URLs, comma-separated (env EQLITE_NATS; default nats://127.0.0.1:4222)",
-    )
-    .option("--partitions <n>", "the deployment's partition count (default: what the workers say, else 64)")
-    .option("--config <file>", "take the NATS settings from serve's config file ([nats] table)")
-    .option("--nats-creds <file>", "NATS credentials file (env EQLITE_NATS_CREDS)")
-    .option("--nats-token <token>", "NATS authentication token (env EQLITE_NATS_TOKEN)")
+  withNatsAccessFlags(
+    program
+      .command("status")
+      .description(
+        "the state of a NATS deployment: per partition its owner, epoch, checkpoint and lag; the streams, workers and alert sinks",
+      )
+      .option(
+        "--nats <urls>",
+        "NATS server URLs, comma-separated (env EQLITE_NATS; default nats://127.0.0.1:4222)",
+      )
+      .option("--partitions <n>", "the deployment's partition count (default: what the workers say, else 64)")
+      .option("--config <file>", "take the NATS settings from serve's config file ([nats] table)"),
+  )
     .option("--json", "print the status as JSON")
     .option("--no-group", "one row per partition instead of runs with the same owner")
     .action(async (flags: StatusFlags, command: Command) => {
@@ -71,14 +70,7 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
   ]);
   let nc: Awaited<ReturnType<typeof connectNats>>;
   try {
-    nc = await connectNats(
-      {
-        servers,
-        creds: flags.natsCreds ?? process.env.EQLITE_NATS_CREDS ?? fromConfig?.creds,
-        token: flags.natsToken ?? process.env.EQLITE_NATS_TOKEN ?? fromConfig?.token,
-      },
-      "eqlite-status",
-    );
+    nc = await connectNats({ servers, ...natsAccessOf(flags, process.env, fromConfig) }, "eqlite-status");
   } catch (error) {
     if (error instanceof NatsConnectError) {
       err(error.message);

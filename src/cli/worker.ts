@@ -8,6 +8,7 @@ import {
   WORKER_DEFAULTS,
   type WorkerSettings,
 } from "../worker/worker-settings.ts";
+import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
 import { BUNDLED_RULES } from "./scan.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -24,10 +25,8 @@ const whole =
     return Number(value);
   };
 
-interface WorkerFlags {
+interface WorkerFlags extends NatsAccessFlags {
   nats?: string;
-  natsCreds?: string;
-  natsToken?: string;
   rules?: string[];
   exceptions?: string[];
   id?: string;
@@ -46,17 +45,17 @@ interface WorkerFlags {
 }
 
 export function registerWorkerCommand(program: Command): void {
-  program
-    .command("worker")
-    .description(
-      "a scale-out worker on NATS JetStream: owns event partitions through leases and runs the rules over them, alerts to the alerts stream",
-    )
-    .option(
-      "--nats <urls>",
-      "NATS server URLs, comma-separated (env EQLITE_NATS; default nats://127.0.0.1:4222)",
-    )
-    .option("--nats-creds <file>", "NATS credentials file (env EQLITE_NATS_CREDS)")
-    .option("--nats-token <token>", "NATS authentication token (env EQLITE_NATS_TOKEN)")
+  withNatsAccessFlags(
+    program
+      .command("worker")
+      .description(
+        "a scale-out worker on NATS JetStream: owns event partitions through leases and runs the rules over them, alerts to the alerts stream",
+      )
+      .option(
+        "--nats <urls>",
+        "NATS server URLs, comma-separated (env EQLITE_NATS; default nats://127.0.0.1:4222)",
+      ),
+  )
     .option("--rules <path>", "rule file or directory, repeatable (default: the bundled rules/)", collect)
     .option("--exceptions <file>", "exceptions for all rules, repeatable", collect)
     .option("--id <name>", "this worker's name (env EQLITE_WORKER_ID; default hostname-pid)")
@@ -142,8 +141,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     settings = {
       ...WORKER_DEFAULTS,
       servers,
-      creds: flags.natsCreds ?? process.env.EQLITE_NATS_CREDS,
-      token: flags.natsToken ?? process.env.EQLITE_NATS_TOKEN,
+      ...natsAccessOf(flags, process.env),
       rules: flags.rules?.length ? flags.rules : [BUNDLED_RULES],
       exceptions: flags.exceptions ?? [],
       id: flags.id ?? process.env.EQLITE_WORKER_ID ?? defaultWorkerId(),

@@ -1,7 +1,8 @@
 /**
  * A connection to a NATS cluster for a long-running role: it reconnects forever (a cluster
  * restarting node by node must not end an ingest node), authenticates with a credentials file
- * or a token, and a first connection that fails names the servers tried and why.
+ * or a token, over TLS with a private CA and a client certificate when given, and a first
+ * connection that fails names the servers tried and why.
  */
 import { readFileSync } from "node:fs";
 import {
@@ -17,7 +18,19 @@ export interface NatsAccess {
   /** a credentials file (JWT and NKey seed), as `nsc` writes them */
   creds?: string;
   token?: string;
+  /** PEM CA certificates the servers' certificates are checked against (else Node's trusted CAs) */
+  tlsCa?: string;
+  /** PEM client certificate, for servers that verify clients (mutual TLS); needs `tlsKey` */
+  tlsCert?: string;
+  tlsKey?: string;
 }
+
+/** Where each TLS file comes from, in messages: the flag (serve's config keys say the same). */
+const TLS_FILES = {
+  tlsCa: "--nats-tls-ca",
+  tlsCert: "--nats-tls-cert",
+  tlsKey: "--nats-tls-key",
+} as const;
 
 export class NatsConnectError extends Error {
   constructor(message: string) {
@@ -40,6 +53,7 @@ export async function connectNats(access: NatsAccess, name: string): Promise<Nat
     authenticator.push(credsAuthenticator(creds));
   }
   if (access.token) authenticator.push(tokenAuthenticator(access.token));
+  const tls = tlsOptions(access);
   try {
     return await connect({
       servers: access.servers,
@@ -47,10 +61,37 @@ export async function connectNats(access: NatsAccess, name: string): Promise<Nat
       maxReconnectAttempts: -1,
       reconnectTimeWait: 500,
       ...(authenticator.length ? { authenticator } : {}),
+      ...(tls ? { tls } : {}),
     });
   } catch (error) {
     throw new NatsConnectError(
       `cannot connect to NATS at ${access.servers.join(", ")}: ${(error as Error).message ?? error}`,
     );
   }
+}
+
+/**
+ * The client's TLS files, read here so that a missing one is named before any connection.
+ * Any of them makes TLS required: a client given a CA must not fall back to plain text.
+ */
+function tlsOptions(access: NatsAccess): { ca?: string; cert?: string; key?: string } | undefined {
+  if ((access.tlsCert === undefined) !== (access.tlsKey === undefined)) {
+    throw new NatsConnectError(
+      `${TLS_FILES.tlsCert} and ${TLS_FILES.tlsKey} go together: a client certificate needs its private key`,
+    );
+  }
+  const read = (key: keyof typeof TLS_FILES): string | undefined => {
+    const file = access[key];
+    if (file === undefined) return undefined;
+    try {
+      return readFileSync(file, "utf8");
+    } catch (error) {
+      throw new NatsConnectError(`${TLS_FILES[key]}: cannot read ${file}: ${(error as Error).message}`);
+    }
+  };
+  const ca = read("tlsCa");
+  const cert = read("tlsCert");
+  const key = read("tlsKey");
+  if (ca === undefined && cert === undefined) return undefined;
+  return { ...(ca !== undefined && { ca }), ...(cert !== undefined && { cert, key }) };
 }

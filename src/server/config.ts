@@ -112,6 +112,10 @@ export interface NatsSettings {
   creds?: string;
   /** a NATS authentication token */
   token?: string;
+  /** TLS to NATS: see NatsAccess */
+  tlsCa?: string;
+  tlsCert?: string;
+  tlsKey?: string;
 }
 
 /** Webhook request headers: `all` for every webhook, `byUrl` for one (merged over `all`). */
@@ -291,6 +295,21 @@ export const SETTINGS: readonly Setting[] = [
   ),
   s("nats_creds", "string", "nats-creds", "NATS credentials file", "<file>"),
   s("nats_token", "string", "nats-token", "NATS authentication token", "<token>"),
+  s(
+    "nats_tls_ca",
+    "string",
+    "nats-tls-ca",
+    "PEM CA certificates for the NATS servers' certificates; makes TLS required",
+    "<file>",
+  ),
+  s(
+    "nats_tls_cert",
+    "string",
+    "nats-tls-cert",
+    "PEM client certificate for NATS servers that verify clients; needs nats_tls_key",
+    "<file>",
+  ),
+  s("nats_tls_key", "string", "nats-tls-key", "the NATS client certificate's PEM key", "<file>"),
 ];
 
 /** Tables of the config file whose keys are settings `<table>_<key>`. */
@@ -503,6 +522,9 @@ function natsSettings(raw: Map<string, unknown>): NatsSettings | undefined {
     alertsConsumer: str("nats_alerts_consumer") ?? defaultAlertsConsumer(),
     creds: str("nats_creds"),
     token: str("nats_token"),
+    tlsCa: str("nats_tls_ca"),
+    tlsCert: str("nats_tls_cert"),
+    tlsKey: str("nats_tls_key"),
   };
   for (const url of servers)
     check(!/\s/.test(url), `nats_servers: "${url}" is not a NATS URL (nats://host:4222, or host:port)`);

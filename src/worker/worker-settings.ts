@@ -4,16 +4,13 @@
  * live and what a successor replays.
  */
 import { hostname } from "node:os";
+import type { NatsAccess } from "../nats/connect.ts";
 import { DEFAULT_PARTITIONS } from "../nats/partition.ts";
 import type { PartitionId } from "../nats/records.ts";
 import type { RunnerSettings } from "./partition-runner.ts";
 
-export interface WorkerSettings extends RunnerSettings {
-  /** NATS server URLs; any node of the cluster will do, the client learns the others */
-  servers: string[];
-  /** a NATS credentials file (JWT and NKey seed) */
-  creds?: string;
-  token?: string;
+/** `servers`: any node of the cluster will do, the client learns the others */
+export interface WorkerSettings extends RunnerSettings, NatsAccess {
   rules: string[];
   exceptions: string[];
   /** this worker's name: its membership key, and what leases and checkpoints record */

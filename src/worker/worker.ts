@@ -87,10 +87,7 @@ export class Worker {
         "sample rules do not alert on workers yet (they run in scan and serve); these load but raise nothing",
       );
     const plan = planRules(bundle, settings);
-    const nc = await connectNats(
-      { servers: settings.servers, creds: settings.creds, token: settings.token },
-      `eqlite-worker ${settings.id}`,
-    );
+    const nc = await connectNats(settings, `eqlite-worker ${settings.id}`);
     try {
       const requested = {
         partitions: settings.partitions,

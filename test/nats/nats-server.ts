@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { type ConnectionOptions, connect, type NatsConnection } from "@nats-io/transport-node";
 
 const NATS_SERVER = process.env.NATS_SERVER ?? "nats-server";
 
@@ -41,8 +41,9 @@ export async function startNats(
   t: TestContext,
   size: 1 | 3 = 1,
   extraConfig: string[] = [],
+  client: Partial<ConnectionOptions> = {},
 ): Promise<NatsCluster> {
-  const cluster = await launchNats(size, extraConfig);
+  const cluster = await launchNats(size, extraConfig, client);
   t.after(() => cluster.stop());
   return cluster;
 }
@@ -60,7 +61,12 @@ export async function startNatsConnected(
 }
 
 /** As `startNats`, for callers outside a test (the benchmarks): they must `stop()` it themselves. */
-export async function launchNats(size: 1 | 3 = 1, extraConfig: string[] = []): Promise<NatsCluster> {
+/** `client`: how a client must connect (TLS), for the readiness check. */
+export async function launchNats(
+  size: 1 | 3 = 1,
+  extraConfig: string[] = [],
+  client: Partial<ConnectionOptions> = {},
+): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-nats-"));
   const ports = await freePorts(size * 3);
   const routes = Array.from({ length: size }, (_, i) => `nats-route://127.0.0.1:${ports[i * 3 + 1]}`);
@@ -93,7 +99,7 @@ export async function launchNats(size: 1 | 3 = 1, extraConfig: string[] = []): P
   };
   try {
     await Promise.all(nodes.map((n) => n.start()));
-    await untilJetStreamReady(cluster.urls);
+    await untilJetStreamReady(cluster.urls, client);
   } catch (error) {
     await cluster.stop();
     throw error;
@@ -135,8 +141,8 @@ function natsNode(name: string, config: string, url: string, monitorUrl: string)
 }
 
 /** A cluster takes a moment to elect its meta leader; JetStream calls fail until it has one. */
-async function untilJetStreamReady(urls: string[]): Promise<void> {
-  const nc = await connect({ servers: urls });
+async function untilJetStreamReady(urls: string[], client: Partial<ConnectionOptions>): Promise<void> {
+  const nc = await connect({ ...client, servers: urls });
   try {
     for (let attempt = 0; ; attempt++) {
       try {

@@ -113,6 +113,8 @@ partitions = 32
 replicas = 3
 events_max_bytes = 10737418240
 alerts = false
+tls_ca = "/etc/eqlite/nats-ca.pem"
+tls_cert = "/etc/eqlite/ingest.pem"
 `,
   );
   const fromFile = resolveConfig({ file: toml }).nats!;
@@ -123,16 +125,22 @@ alerts = false
   assert.equal(fromFile.alerts, false);
   assert.match(fromFile.alertsConsumer, /^sink-[A-Za-z0-9_-]+$/);
   assert.equal(fromFile.publishWindow, 2048);
+  assert.equal(fromFile.tlsCa, "/etc/eqlite/nats-ca.pem");
+  assert.equal(fromFile.tlsCert, "/etc/eqlite/ingest.pem");
+  assert.equal(fromFile.tlsKey, undefined);
 
-  const fromEnv = resolveConfig({ env: { EQLITE_NATS: "a:4222, b:4222", EQLITE_NATS_PUBLISH_WINDOW: "64" } })
-    .nats!;
+  const fromEnv = resolveConfig({
+    env: { EQLITE_NATS: "a:4222, b:4222", EQLITE_NATS_PUBLISH_WINDOW: "64", EQLITE_NATS_TLS_KEY: "/k.pem" },
+  }).nats!;
+  assert.equal(fromEnv.tlsKey, "/k.pem");
   assert.deepEqual(fromEnv.servers, ["a:4222", "b:4222"]);
   assert.equal(fromEnv.publishWindow, 64);
   assert.equal(fromEnv.partitions, 64);
   const fromFlags = resolveConfig({
     file: toml,
-    flags: { nats: ["x:4222"], natsAlerts: true, natsAlertsConsumer: "sink-eu" },
+    flags: { nats: ["x:4222"], natsAlerts: true, natsAlertsConsumer: "sink-eu", natsTlsCa: "/ca.pem" },
   }).nats!;
+  assert.equal(fromFlags.tlsCa, "/ca.pem");
   assert.deepEqual(fromFlags.servers, ["x:4222"]);
   assert.equal(fromFlags.alerts, true);
   assert.equal(fromFlags.alertsConsumer, "sink-eu");
