@@ -1,17 +1,24 @@
 /**
  * One timed load over the files given, in a fresh process: the cold half of
- * bench/rules-load.ts. Every rule's executable query is compiled inside the timing (it is
- * compiled when first asked, which a scan does at once). With `--cache DIR` the rule cache
- * in DIR is used, and filled for the next run.
+ * bench/rules-load.ts. Every rule's executable query is prepared inside the timing (parsed
+ * and checked, as a scan does at once); its predicates are compiled when an event first
+ * reaches the rule, and with `--predicates` for every rule inside the timing too. With
+ * `--cache DIR` the rule cache in DIR is used, and filled for the next run.
  */
+import type * as EventQueriesModule from "../src/eql/event-queries.ts";
 import type * as LoadRulesModule from "../src/rules/load-rules.ts";
 import type * as RuleCacheModule from "../src/rules/rule-cache.ts";
 
 const args = process.argv.slice(2);
+const predicatesAt = args.indexOf("--predicates");
+const predicates = predicatesAt >= 0 && args.splice(predicatesAt, 1).length > 0;
 const cacheAt = args.indexOf("--cache");
 const cacheDir = cacheAt >= 0 ? args.splice(cacheAt, 2)[1] : undefined;
 const [implementation, ...files] = args;
 const { loadRules } = (await import(implementation)) as typeof LoadRulesModule;
+const { eventQueriesOf } = (await import(
+  implementation.replace(/rules\/load-rules\.(ts|js)$/, "eql/event-queries.$1")
+)) as typeof EventQueriesModule;
 const { RuleCache } = (await import(
   implementation.replace(/load-rules\.(ts|js)$/, "rule-cache.$1")
 )) as typeof RuleCacheModule;
@@ -19,7 +26,12 @@ const { RuleCache } = (await import(
 const started = process.hrtime.bigint();
 const cache = cacheDir === undefined ? undefined : RuleCache.open(cacheDir, "bench");
 const result = await loadRules(files, { cache });
-for (const rule of result.rules) rule.query?.execution();
+for (const rule of result.rules) {
+  const execution = rule.query?.execution();
+  if (!predicates || !execution) continue;
+  const compiler = execution.compiler();
+  for (const query of eventQueriesOf(execution.statement)) compiler.compileEventQuery(query);
+}
 const ms = Number(process.hrtime.bigint() - started) / 1e6;
 cache?.save();
 process.stdout.write(`${ms}\n`);

@@ -3,7 +3,8 @@
  * one second). The rule files are picked out first (not timed); each run then reads,
  * parses, checks and compiles them with `loadRules`, as `eqlite validate` and `scan` do.
  * The cold run, in a process of its own, is what one command pays (then again with the
- * rule cache that `scan` keeps between runs, filled by a run before); later runs in this
+ * rule cache that `scan` keeps between runs, filled by a run before; and with every rule's
+ * predicates compiled, which a scan does only for the rules events reach); later runs in this
  * process show the warm cost. By default the TypeScript sources are measured through tsx, whose
  * function-name helpers slow cold code down; `--built` measures `dist/` instead, which is
  * what `bin/eqlite.js` runs (build it first: `npm run build`).
@@ -52,6 +53,7 @@ for (let i = 0; i < Number(values.runs); i++) {
 }
 // the first run above warmed the JIT; the cold cost is measured in a process of its own
 const cold = await coldRun();
+const coldPredicates = await coldRun(undefined, true);
 // a fresh process again, with the rule cache `scan` keeps: filled by one run, then used
 const cacheDir = mkdtempSync(join(tmpdir(), "eqlite-rule-cache-"));
 await coldRun(cacheDir);
@@ -67,6 +69,9 @@ console.log(
 );
 console.log(
   `load+compile, cold process: ${cold.toFixed(0)} ms (${perSecond(summary.compiled, cold)} rules/s)`,
+);
+console.log(
+  `load+compile, cold process, every rule's predicates compiled too: ${coldPredicates.toFixed(0)} ms`,
 );
 console.log(
   `load+compile, cold process, rule cache filled by an earlier run: ${cached.toFixed(0)} ms (${perSecond(summary.compiled, cached)} rules/s)`,
@@ -92,6 +97,7 @@ writeFileSync(
       compiled: summary.compiled,
       errors: summary.errors,
       cold_ms: cold,
+      cold_with_predicates_ms: coldPredicates,
       cold_cached_ms: cached,
       warm_median_ms: warm,
       warm_runs_ms: runs,
@@ -106,7 +112,7 @@ writeFileSync(
 console.log(`→ ${fileURLToPath(out)}`);
 
 /** One load in a fresh process: what a single `eqlite validate` or `scan` start pays. */
-async function coldRun(cacheDir?: string): Promise<number> {
+async function coldRun(cacheDir?: string, predicates = false): Promise<number> {
   const { spawnSync } = await import("node:child_process");
   const child = spawnSync(
     process.execPath,
@@ -114,6 +120,7 @@ async function coldRun(cacheDir?: string): Promise<number> {
       ...process.execArgv,
       fileURLToPath(new URL("./rules-load-once.ts", import.meta.url)),
       ...(cacheDir ? ["--cache", cacheDir] : []),
+      ...(predicates ? ["--predicates"] : []),
       implementation,
       ...eqlFiles,
     ],

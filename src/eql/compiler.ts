@@ -53,6 +53,58 @@ export class QueryCompiler {
     return (event) => someValue(categoryField(event), isCategory) && condition(event);
   }
 
+  /**
+   * Throws what `compileEventQuery` would throw for `q` — a literal the field's type cannot
+   * hold, a regular expression or a constant that fails, a script that does not compile —
+   * without building the predicate: loading a thousand rules checks each against its catalog
+   * this way, and compiles only those that events reach. It takes the compiler's own steps
+   * up to the point where a step can fail; test/eql/compile-check.test.ts holds it to that.
+   */
+  check(q: EventQuery): void {
+    this.checkCondition(q.condition);
+  }
+
+  private checkCondition(e: Expression): void {
+    switch (e.kind) {
+      case "Logical":
+        this.checkCondition(e.left);
+        this.checkCondition(e.right);
+        return;
+      case "Not":
+        if (this.isScript(e.operand)) this.script(e);
+        else this.checkCondition(e.operand);
+        return;
+      case "Literal":
+      case "Field":
+        // a bare field passes validation only when it is boolean: its `== true` always compiles
+        return;
+      default: {
+        const shape = this.queryShape(e);
+        if (!shape) {
+          this.script(e);
+          return;
+        }
+        const field = shape.field;
+        switch (e.kind) {
+          case "Comparison": {
+            const { literal } = this.comparisonParts(e);
+            if (literal.value !== null) this.comparator(field, literal);
+            return;
+          }
+          case "Match":
+            if (e.op === "regex" && !matchesEverything(e)) this.guard(e, () => compileMatcher(e));
+            return;
+          case "In":
+            this.inListMember(e, field);
+            return;
+          case "FunctionCall":
+            this.functionArgs(e);
+            return;
+        }
+      }
+    }
+  }
+
   /** The raw value reader of a field, through aliases and `null_value`; unknown optional fields read nothing. */
   fieldGetter(f: Field): FieldGetter {
     return this.getterForName(f.name);
@@ -184,8 +236,7 @@ export class QueryCompiler {
   fieldQuery(e: Expression): FieldQuery | null {
     if (e.kind === "Field") {
       if (this.ctx.isAbsentOptional(e)) return null;
-      // A bare boolean field reads as `field == true`.
-      return this.fieldComparison(e, "==", { kind: "Literal", value: true, type: "boolean", loc: e.loc });
+      return this.fieldComparison(e, "==", trueAt(e));
     }
     const shape = this.queryShape(e);
     if (!shape) return null;
@@ -204,11 +255,16 @@ export class QueryCompiler {
   }
 
   private comparison(e: Comparison): FieldQuery {
+    const { field, op, literal } = this.comparisonParts(e);
+    return this.fieldComparison(field, op, literal);
+  }
+
+  /** A comparison of a field with a constant, written field first. */
+  private comparisonParts(e: Comparison): { field: Field; op: Comparison["op"]; literal: Literal } {
     if (this.isField(e.left) && !this.readsField(e.right)) {
-      return this.fieldComparison(e.left, e.op, this.constant(e.right));
+      return { field: e.left, op: e.op, literal: this.constant(e.right) };
     }
-    const flipped = FLIP[e.op];
-    return this.fieldComparison(e.right as Field, flipped, this.constant(e.left));
+    return { field: e.right as Field, op: FLIP[e.op], literal: this.constant(e.left) };
   }
 
   private fieldComparison(field: Field, op: Comparison["op"], literal: Literal): FieldQuery {
@@ -273,6 +329,15 @@ export class QueryCompiler {
 
   private inList(e: In, field: Field): FieldQuery {
     const get = this.fieldGetter(field);
+    const { literals, member } = this.inListMember(e, field);
+    const terms = this.exactTerms(field, literals, e.caseInsensitive);
+    return { field: field.name, get, test: member, negated: e.negated, terms };
+  }
+
+  private inListMember(
+    e: In,
+    field: Field,
+  ): { literals: Literal[]; member: (v: string | number | boolean) => boolean } {
     // Null elements are dropped, as Elasticsearch's terms query drops them.
     const literals = e.values.map((v) => this.constant(v)).filter((l) => l.value !== null);
     const type = this.ctx.typeOf(field);
@@ -289,8 +354,7 @@ export class QueryCompiler {
       );
       member = (v) => comparators.some((c) => c(v) === 0);
     }
-    const terms = this.exactTerms(field, literals, e.caseInsensitive);
-    return { field: field.name, get, test: member, negated: e.negated, terms };
+    return { literals, member };
   }
 
   private comparatorFolded(field: Field, literal: Literal) {
@@ -302,18 +366,24 @@ export class QueryCompiler {
   /** startsWith, endsWith, stringContains and cidrMatch on a field: queries over each value. */
   private functionQuery(e: FunctionCall, field: Field): FieldQuery {
     const get = this.fieldGetter(field);
-    const fn = lookupFunction(e.name)!;
-    const rest = e.args.slice(1).map((a) => this.constant(a).value);
-    const types = e.args.map((a) => this.ctx.typeOf(a));
-    const ci = e.caseInsensitive;
+    const { fn, rest, types, ci } = this.functionArgs(e);
     const args: Scalar[] = [null, ...rest];
-    // One evaluation now, so that an invalid CIDR block fails at compile time with its position.
-    this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
     const test = (v: string | number | boolean) => {
       args[0] = v;
       return fn.evaluate(args, types, ci) === true;
     };
     return { field: field.name, get, test, negated: false };
+  }
+
+  /** The function and its constant arguments after the field, evaluated once. */
+  private functionArgs(e: FunctionCall) {
+    const fn = lookupFunction(e.name)!;
+    const rest = e.args.slice(1).map((a) => this.constant(a).value);
+    const types = e.args.map((a) => this.ctx.typeOf(a));
+    const ci = e.caseInsensitive;
+    // One evaluation now, so that an invalid CIDR block fails at compile time with its position.
+    this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
+    return { fn, rest, types, ci };
   }
 
   /** A script evaluated per event: true, false or null, over every combination of its fields' values. */
@@ -456,6 +526,9 @@ const QUERY_FUNCTIONS: ReadonlySet<string> = new Set([
   "stringcontains",
   "cidrmatch",
 ]);
+
+/** A bare field as a condition reads as `field == true`. */
+const trueAt = (field: Field): Literal => ({ kind: "Literal", value: true, type: "boolean", loc: field.loc });
 
 const FLIP: Record<Comparison["op"], Comparison["op"]> = {
   "==": "==",

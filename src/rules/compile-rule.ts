@@ -26,8 +26,8 @@ export interface CompiledRuleQuery {
   /** the compiler the terms came from: join keys and timestamps read fields through it */
   compiler: QueryCompiler;
   shape: "event" | "sequence" | "sample";
-  /** the event query, or each sequence/sample term followed by `until` */
-  terms: CompiledTerm[];
+  /** the event query, or each sequence/sample term followed by `until` (compiled when first read) */
+  readonly terms: CompiledTerm[];
   eventCategoryField: string;
   timestampField: string;
   tiebreakerField?: string;
@@ -90,21 +90,25 @@ export function compileRule(
     const prepared = prepareQuery(location.source, { schema: catalog, eventCategoryField, timestampField });
     const compiler = prepared.compiler();
     const query = prepared.statement.query;
+    const eventQueries = eventQueriesOf(prepared.statement);
+    // what compiling would refuse, found without compiling: scan and serve run `execution`
+    for (const q of eventQueries) compiler.check(q);
+    const terms = once(() =>
+      eventQueries.map((q) => ({ query: q, category: q.category, predicate: compiler.compileEventQuery(q) })),
+    );
     compiled = {
       source: location.source,
       prepared,
       compiler,
       shape: query.kind === "EventQuery" ? "event" : query.kind === "SequenceQuery" ? "sequence" : "sample",
-      terms: eventQueriesOf(prepared.statement).map((q) => ({
-        query: q,
-        category: q.category,
-        predicate: compiler.compileEventQuery(q),
-      })),
+      get terms() {
+        return terms();
+      },
       eventCategoryField,
       timestampField,
       tiebreakerField: rule.tiebreaker_field,
       fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
-      categories: eventQueriesOf(prepared.statement).map((q) => q.category),
+      categories: eventQueries.map((q) => q.category),
       execution: once(() =>
         prepareStatement(prepared.statement, location.source, { eventCategoryField, timestampField }),
       ),
