@@ -10,6 +10,7 @@ import { eventQueriesOf } from "../../src/eql/event-queries.ts";
 import type { Event } from "../../src/eql/field-access.ts";
 import { meetsRequirement, type Requirement, statementRequirement } from "../../src/eql/requirement.ts";
 import { readEventsFromStream } from "../../src/io/event-source.ts";
+import { conditionOf } from "../eql/condition-arbitrary.ts";
 import { style, write } from "./written-json.ts";
 
 /**
@@ -69,14 +70,7 @@ const leaf: fc.Arbitrary<string> = fc.oneof(
   field,
 );
 
-const condition: fc.Arbitrary<string> = fc.letrec<{ c: string }>((tie) => ({
-  c: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    leaf,
-    fc.tuple(tie("c"), fc.constantFrom("and", "or"), tie("c")).map(([a, op, b]) => `(${a}) ${op} (${b})`),
-    tie("c").map((c) => `not (${c})`),
-  ),
-})).c;
+const condition = conditionOf(leaf);
 
 const query = fc.oneof(
   fc.tuple(fc.constantFrom("process", "any", "file"), condition).map(([cat, c]) => `${cat} where ${c}`),

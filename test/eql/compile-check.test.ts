@@ -5,6 +5,7 @@ import { prepareQuery } from "../../src/eql/compile-query.ts";
 import { EqlError } from "../../src/eql/error.ts";
 import { eventQueriesOf } from "../../src/eql/event-queries.ts";
 import { schemaFromMappings } from "../../src/eql/mapping.ts";
+import { conditionOf } from "./condition-arbitrary.ts";
 
 /**
  * `QueryCompiler.check` stands in for compiling when rules load: it must refuse exactly
@@ -70,14 +71,7 @@ const leaf: fc.Arbitrary<string> = fc.oneof(
   field,
 );
 
-const condition: fc.Arbitrary<string> = fc.letrec<{ c: string }>((tie) => ({
-  c: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    leaf,
-    fc.tuple(tie("c"), fc.constantFrom("and", "or"), tie("c")).map(([a, op, b]) => `(${a}) ${op} (${b})`),
-    tie("c").map((c) => `not (${c})`),
-  ),
-})).c;
+const condition = conditionOf(leaf);
 
 const query = fc.oneof(
   condition.map((c) => `process where ${c}`),

@@ -6,6 +6,7 @@ import { prepareQuery } from "../../src/eql/compile-query.ts";
 import { eventQueriesOf } from "../../src/eql/event-queries.ts";
 import { compileFieldGetter, type Event, someValue } from "../../src/eql/field-access.ts";
 import { indexRules } from "../../src/rules/rule-set.ts";
+import { conditionOf } from "../eql/condition-arbitrary.ts";
 
 /**
  * The rule index narrows the rules an event is tested against — by category, by index, by
@@ -40,13 +41,7 @@ const leaf: fc.Arbitrary<string> = fc.oneof(
   field.map((f) => `not ${f} : "sh"`),
 );
 
-const condition: fc.Arbitrary<string> = fc.letrec<{ c: string }>((tie) => ({
-  c: fc.oneof(
-    { depthSize: "small", withCrossShrink: true },
-    leaf,
-    fc.tuple(tie("c"), fc.constantFrom("and", "or"), tie("c")).map(([a, op, b]) => `(${a}) ${op} (${b})`),
-  ),
-})).c;
+const condition = conditionOf(leaf, { negation: false });
 
 const query = fc.oneof(
   fc.tuple(fc.constantFrom("process", "any", "file"), condition).map(([cat, c]) => `${cat} where ${c}`),
