@@ -41,6 +41,7 @@ interface WorkerFlags extends NatsAccessFlags {
   replayLimit: number;
   snapshotInterval: number;
   watchRules: boolean;
+  metrics?: string;
   logLevel: string;
 }
 
@@ -116,6 +117,10 @@ export function registerWorkerCommand(program: Command): void {
       WORKER_DEFAULTS.snapshotIntervalMs,
     )
     .option("--no-watch-rules", "reload on SIGHUP only, not when the rule files change")
+    .option(
+      "--metrics <[host:]port>",
+      "serve GET /metrics (Prometheus) and /healthz on this address; the host defaults to 127.0.0.1 (env EQLITE_WORKER_METRICS)",
+    )
     .addOption(
       new Option("--log-level <level>", "log level (env EQLITE_LOG_LEVEL)")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -162,17 +167,23 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     return 2;
   }
   const problems = settingsProblems(settings);
+  const metricsAt = flags.metrics ?? process.env.EQLITE_WORKER_METRICS;
+  const listen = metricsAt === undefined ? undefined : listenAddress(metricsAt);
+  if (listen === null)
+    problems.push(`--metrics: "${metricsAt}" is not [host:]port (9464, 0.0.0.0:9464, [::1]:9464)`);
   if (problems.length) {
     for (const p of problems) err(p);
     return 2;
   }
   // loaded here, not with the CLI: NATS and the engine cost every other command's start
-  const [{ NatsConnectError }, { createLogger }, { RuleBundleError }, { Worker }] = await Promise.all([
-    import("../nats/connect.ts"),
-    import("../server/logger.ts"),
-    import("../server/rule-bundle.ts"),
-    import("../worker/worker.ts"),
-  ]);
+  const [{ NatsConnectError }, { createLogger }, { RuleBundleError }, { Worker }, { startOpsServer }] =
+    await Promise.all([
+      import("../nats/connect.ts"),
+      import("../server/logger.ts"),
+      import("../server/rule-bundle.ts"),
+      import("../worker/worker.ts"),
+      import("../worker/ops-server.ts"),
+    ]);
   const logger = createLogger(flags.logLevel).child({ role: "worker", worker: settings.id });
   let worker: Worker;
   try {
@@ -184,6 +195,17 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     }
     err(error instanceof NatsConnectError ? error.message : `cannot start: ${(error as Error).message}`);
     return 1;
+  }
+  let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
+  if (listen) {
+    try {
+      ops = await startOpsServer(listen.host, listen.port, worker);
+    } catch (error) {
+      err(`--metrics: cannot listen on ${metricsAt}: ${(error as Error).message}`);
+      await worker.close();
+      return 1;
+    }
+    logger.info({ url: ops.url }, `metrics at ${ops.url}/metrics, health at ${ops.url}/healthz`);
   }
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
@@ -204,7 +226,15 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     process.on("SIGINT", stop);
     process.on("SIGHUP", hangup);
   });
+  await ops?.close();
   return 0;
+}
+
+/** `9464`, `0.0.0.0:9464`, `[::1]:9464`; null when it is none of these. */
+function listenAddress(text: string): { host: string; port: number } | null {
+  const m = /^(?:(?:\[([^\]]+)\]|([^:[\]]+)):)?(\d{1,5})$/.exec(text.trim());
+  if (!m || Number(m[3]) > 65535) return null;
+  return { host: m[1] ?? m[2] ?? "127.0.0.1", port: Number(m[3]) };
 }
 
 function packageVersion(): string {

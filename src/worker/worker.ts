@@ -27,6 +27,7 @@ import { rendezvousShare } from "./rendezvous.ts";
 import { planRules, type RulePlan, type ScopeRules, summarizePlan } from "./rule-plan.ts";
 import { diffRuleSets } from "./rule-set-hash.ts";
 import { adoptTopologyOptions } from "./topology-options.ts";
+import { workerMetrics } from "./worker-metrics.ts";
 import type { WorkerSettings } from "./worker-settings.ts";
 
 export interface ReloadOutcome {
@@ -61,6 +62,8 @@ export class Worker {
   private closing: Promise<void> | undefined;
   private takeovers = 0;
   private readonly takeoverQueue: Array<() => void> = [];
+  /** the NATS connection is up (it reconnects forever): for /healthz and /metrics */
+  private connected = true;
 
   private constructor(
     private readonly settings: WorkerSettings,
@@ -186,6 +189,7 @@ export class Worker {
     this.beating = setInterval(() => void this.beat(), every);
     void this.beat();
     void this.watchLeases();
+    void this.followConnection();
     if (settings.watchRules) {
       this.watcher = watchRules(
         settings.rules,
@@ -193,6 +197,13 @@ export class Worker {
         () => void this.reload(),
         (path, error) => logger.warn({ path, err: error }, "cannot watch rules for changes; SIGHUP reloads"),
       );
+    }
+  }
+
+  private async followConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (status.type === "disconnect") this.connected = false;
+      else if (status.type === "reconnect") this.connected = true;
     }
   }
 
@@ -264,13 +275,39 @@ export class Worker {
     }
     if (Date.now() - this.lastProgressAt >= PROGRESS_EVERY_MS) {
       this.lastProgressAt = Date.now();
-      let pending = 0;
-      for (const runner of this.runners.values()) pending += runner.stats.pending;
       this.logger.info(
-        { owned: record.owned.length, pending, ...record.counters, alertsPublished: this.publisher.stats },
+        {
+          owned: record.owned.length,
+          pending: this.pending(),
+          ...record.counters,
+          alertsPublished: this.publisher.stats,
+        },
         "progress",
       );
     }
+  }
+
+  /** events delivered to the partition runners and not yet run */
+  private pending(): number {
+    let pending = 0;
+    for (const runner of this.runners.values()) pending += runner.stats.pending;
+    return pending;
+  }
+
+  /** The worker's state for Prometheus (`--metrics`). */
+  metrics(): string {
+    return workerMetrics(this.record(), {
+      pending: this.pending(),
+      publisher: this.publisher.stats,
+      connected: this.connected,
+    });
+  }
+
+  /** Why the worker is not doing its work, for `/healthz`; undefined while it is. */
+  unhealthy(): string | undefined {
+    if (this.closing) return "stopping: handing the partitions over";
+    if (!this.connected) return "not connected to NATS: reconnecting";
+    return undefined;
   }
 
   /** What this worker tells the others and `eqlite status`. */
