@@ -1,17 +1,29 @@
+/** Two rows of the distance table, reused: suggestions compare one name with thousands. */
+let previous = new Int32Array(64);
+let current = new Int32Array(64);
+
 /** Levenshtein distance, bounded: the distance is only needed up to `max`. */
 export function editDistance(a: string, b: string, max = Number.POSITIVE_INFINITY): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  if (previous.length <= b.length) {
+    previous = new Int32Array(b.length + 1);
+    current = new Int32Array(b.length + 1);
+  }
+  for (let j = 0; j <= b.length; j++) previous[j] = j;
   for (let i = 1; i <= a.length; i++) {
-    const current = [i];
+    current[0] = i;
     let rowMin = i;
+    const ca = a.charCodeAt(i - 1);
     for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
-      rowMin = Math.min(rowMin, current[j]);
+      const cost = ca === b.charCodeAt(j - 1) ? 0 : 1;
+      const d = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost);
+      current[j] = d;
+      if (d < rowMin) rowMin = d;
     }
     if (rowMin > max) return max + 1;
+    const row = previous;
     previous = current;
+    current = row;
   }
   return previous[b.length];
 }
