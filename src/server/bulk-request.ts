@@ -215,12 +215,12 @@ function validation(message: string): BulkItemError {
 }
 
 function tooLargeDocument(bytes: number, limit: number): BulkItemError {
-  return {
-    status: 400,
-    type: "illegal_argument_exception",
-    reason: `the document is ${bytes} bytes; eqlite passes on events of at most ${limit} bytes (the NATS server's max_payload, less room for headers)`,
-  };
+  return { status: 400, type: "illegal_argument_exception", reason: tooLargeEvent("document", bytes, limit) };
 }
+
+/** Why an event too large to pass on is refused (a bulk item, an /ingest line): it fails alone. */
+export const tooLargeEvent = (what: string, bytes: number, limit: number): string =>
+  `the ${what} is ${bytes} bytes; eqlite passes on events of at most ${limit} bytes (the NATS server's max_payload, less room for headers)`;
 
 function notSupported(action: string): BulkItemError {
   return {

@@ -52,7 +52,8 @@ export const acceptAll: AcceptStep = async () => {};
  * deployment, whose workers run them): `accept` hands a batch over and resolves once it is safe
  * there; the batch is then done here, never queued for local rules. `refusal` is asked before a
  * request's body is read: an answer to refuse it with at once (a full publish window), or none.
- * A larger event than `maxEventBytes` fails alone, as a bulk item, rather than the request.
+ * A larger event than `maxEventBytes` fails alone (a bulk item, an /ingest line), rather than
+ * the request.
  */
 export interface Handoff {
   accept: AcceptStep;

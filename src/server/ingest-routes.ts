@@ -2,6 +2,7 @@ import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { eventIndex } from "../engine/index-pattern.ts";
 import { type DecodeProblem, readEventsFromStream } from "../io/event-source.ts";
+import { tooLargeEvent } from "./bulk-request.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import type { IngestItem } from "./ingest-batch.ts";
@@ -30,21 +31,29 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
     const source = `ingest ${request.id}`;
     const problems: DecodeProblem[] = [];
     let problemCount = 0;
+    const report = (p: DecodeProblem) => {
+      problemCount++;
+      if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
+    };
     const iso = new Date(started).toISOString();
     const items: IngestItem[] = [];
+    // an event larger than the handoff takes (a NATS message) fails alone, like a bad line
+    const maxEventBytes = ctx.maxEventBytes?.();
     const events = readEventsFromStream(
       (async function* () {
         yield body;
       })(),
       source,
-      {
-        onProblem: (p) => {
-          problemCount++;
-          if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
-        },
-      },
+      { onProblem: report, keepText: maxEventBytes !== undefined },
     );
-    for await (const { event, line } of events) {
+    for await (const { event, line, text } of events) {
+      if (maxEventBytes !== undefined && text !== undefined) {
+        const bytes = Buffer.byteLength(text);
+        if (bytes > maxEventBytes) {
+          report({ source, line, reason: tooLargeEvent("event", bytes, maxEventBytes) });
+          continue;
+        }
+      }
       const index = query.index ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
       if (ctx.setIngested) stampIngested(event, iso);
       items.push({ event, origin: { source, line, index } });

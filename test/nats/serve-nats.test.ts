@@ -238,7 +238,7 @@ async function untilTrue(check: () => Promise<boolean>, timeoutMs = 15_000): Pro
   }
 }
 
-test("serve --nats: a document over the NATS server's max_payload fails alone as a 400 bulk item; the request's other events are stored", {
+test("serve --nats: a document over the NATS server's max_payload fails alone, as a 400 bulk item or an /ingest error line; the request's other events are stored", {
   skip,
 }, async (t) => {
   const cluster = await startNats(t, 1, ["max_payload: 65536"]);
@@ -267,5 +267,29 @@ test("serve --nats: a document over the NATS server's max_payload fails alone as
   assert.deepEqual(
     stored.map((m) => (JSON.parse(m.text) as { host: { id: string } }).host.id),
     ["h-1", "h-3"],
+  );
+
+  // /ingest: the event fails alone, reported at its line like a malformed one
+  const ingest = await fetch(`${service.url}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: [event("h-4", 4), event("h-big2", 5, { message: "y".repeat(70_000) }), event("h-6", 6)]
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  });
+  assert.equal(ingest.status, 200);
+  const answer2 = (await ingest.json()) as {
+    accepted: number;
+    errors: Array<{ line: number; reason: string }>;
+    errors_total: number;
+  };
+  assert.equal(answer2.accepted, 2);
+  assert.equal(answer2.errors_total, 1);
+  assert.equal(answer2.errors[0].line, 2);
+  assert.match(answer2.errors[0].reason, /^the event is \d+ bytes; .*max_payload/);
+  const afterIngest = await readStream(nc, EVENTS_STREAM);
+  assert.deepEqual(
+    afterIngest.map((m) => (JSON.parse(m.text) as { host: { id: string } }).host.id),
+    ["h-1", "h-3", "h-4", "h-6"],
   );
 });
