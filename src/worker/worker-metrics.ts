@@ -23,7 +23,7 @@ export function workerMetrics(
     .family(
       "eqlite_worker_info",
       "gauge",
-      "this worker: its name, eqlite's version and its rule set's hash",
+      "This worker: its name, eqlite's version and its rule set's hash.",
       [
         {
           labels: { worker: record.worker, version: record.version, rules_hash: record.rules.hash },
@@ -31,85 +31,85 @@ export function workerMetrics(
         },
       ],
     )
-    .family("eqlite_worker_start_time_seconds", "gauge", "when the process started", record.since / 1000)
-    .family("eqlite_worker_partitions", "gauge", "the deployment's partition count", record.partitions)
+    .family("eqlite_worker_start_time_seconds", "gauge", "When the process started.", record.since / 1000)
+    .family("eqlite_worker_partitions", "gauge", "The deployment's partition count.", record.partitions)
     .family(
       "eqlite_worker_partitions_owned",
       "gauge",
-      "partitions (global included) this worker runs now",
+      "Partitions (global included) this worker runs now.",
       record.owned.length,
     )
-    .family("eqlite_worker_rules", "gauge", "rules loaded, by where they run", [
+    .family("eqlite_worker_rules", "gauge", "Rules loaded, by where they run.", [
       { labels: { scope: "host" }, value: record.rules.hostRules },
       { labels: { scope: "global" }, value: record.rules.globalRules },
     ])
     .family(
       "eqlite_worker_events_processed_total",
       "counter",
-      "events run through the rules",
+      "Events run through the rules.",
       record.counters.events,
     )
     .family(
       "eqlite_worker_events_bad_total",
       "counter",
-      "event messages that could not be read",
+      "Event messages that could not be read.",
       record.counters.bad,
     )
-    .family("eqlite_worker_alerts_total", "counter", "alerts raised", record.counters.alerts)
+    .family("eqlite_worker_alerts_total", "counter", "Alerts raised.", record.counters.alerts)
     .family(
       "eqlite_worker_alerts_suppressed_total",
       "counter",
-      "alerts folded into an earlier one by alert suppression",
+      "Alerts folded into an earlier one by alert suppression.",
       record.counters.suppressed,
     )
     .family(
       "eqlite_worker_partitions_fenced_total",
       "counter",
-      "partitions lost to a newer owner while this worker ran them",
+      "Partitions lost to a newer owner while this worker ran them.",
       record.counters.fenced,
     )
     .family(
       "eqlite_worker_pending_events",
       "gauge",
-      "events delivered to the partition runners and not yet run",
+      "Events delivered to the partition runners and not yet run.",
       pending,
     )
     .family(
       "eqlite_worker_buffered_events",
       "gauge",
-      "events the engines hold for ordering",
+      "Events the engines hold for ordering.",
       record.holding?.buffered ?? 0,
     )
     .family(
       "eqlite_worker_open_sequences",
       "gauge",
-      "open partial sequences",
+      "Open partial sequences.",
       record.holding?.openSequences ?? 0,
     )
     .family(
       "eqlite_worker_alerts_published_total",
       "counter",
-      "alerts stored in the alerts stream",
+      "Alerts stored in the alerts stream.",
       publisher.published,
     )
     .family(
       "eqlite_worker_alerts_duplicate_total",
       "counter",
-      "alerts the stream already held (a replay's or a retry's)",
+      "Alerts the stream already held (a replay's or a retry's).",
       publisher.duplicates,
     )
     .family(
       "eqlite_worker_alert_publish_retries_total",
       "counter",
-      "alert publish attempts beyond each alert's first",
+      "Alert publish attempts beyond each alert's first.",
       publisher.retries,
     )
     .family(
       "eqlite_worker_alerts_abandoned_total",
       "counter",
-      "alerts given up because the partition that raised them was fenced",
+      "Alerts given up because the partition that raised them was fenced.",
       publisher.abandoned,
     )
-    .family("eqlite_worker_nats_connected", "gauge", "1 while the NATS connection is up", connected ? 1 : 0);
+    .family("eqlite_worker_nats_connected", "gauge", "1 while the NATS connection is up.", connected ? 1 : 0);
   return text.toString();
 }
