@@ -52,7 +52,8 @@ test("eqlite worker --metrics refuses an address it cannot read, with exit 2", (
 
 test("a worker's /metrics counts the events it ran and the alerts it stored; /healthz says it is up", {
   skip: natsServerMissing,
-  timeout: 90_000,
+  // above the sum of the waits below, so that a slow step fails with its own message
+  timeout: 150_000,
 }, async (t) => {
   const { cluster, nc } = await startNatsConnected(t);
   const partitions = 4;
@@ -67,9 +68,9 @@ test("a worker's /metrics counts the events it ran and the alerts it stored; /he
   assert.match(listening.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal((await fetch(`${listening.url}/healthz`)).status, 200);
 
-  const events = simulatedEvents(1_500, 5, 3);
+  const events = simulatedEvents(800, 5, 3);
   await publishEvents(nc, events, partitions);
-  await waitCaughtUp(nc, partitions, started.rules.global > 0);
+  await waitCaughtUp(nc, partitions, started.rules.global > 0, 60_000);
   const alerts = await readAlerts(nc);
   assert.ok(alerts.length > 0, "the simulated attack stories raise alerts");
 
