@@ -61,11 +61,31 @@ export async function startNatsConnected(
 }
 
 /** As `startNats`, for callers outside a test (the benchmarks): they must `stop()` it themselves. */
-/** `client`: how a client must connect (TLS), for the readiness check. */
+/**
+ * `client`: how a client must connect (TLS), for the readiness check. Ports are found free
+ * and then given to nats-server, so a concurrent test can take one in between: a node that
+ * exits at start is tried again on fresh ports.
+ */
 export async function launchNats(
   size: 1 | 3 = 1,
   extraConfig: string[] = [],
   client: Partial<ConnectionOptions> = {},
+): Promise<NatsCluster> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOnce(size, extraConfig, client);
+    } catch (error) {
+      if (attempt >= 3 || !(error instanceof NodeExited)) throw error;
+    }
+  }
+}
+
+class NodeExited extends Error {}
+
+async function launchOnce(
+  size: 1 | 3,
+  extraConfig: string[],
+  client: Partial<ConnectionOptions>,
 ): Promise<NatsCluster> {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-nats-"));
   const ports = await freePorts(size * 3);
@@ -128,10 +148,14 @@ function natsNode(name: string, config: string, url: string, monitorUrl: string)
         log = (log + chunk.toString()).slice(-4000);
       });
       node.process = child;
+      const clientPort = Number(new URL(url).port);
       for (let attempt = 0; attempt < 100; attempt++) {
-        if (child.exitCode !== null) throw new Error(`nats-server ${name} exited: ${log}`);
-        const health = await fetch(`${monitorUrl}/healthz`).catch(() => undefined);
-        if (health) return;
+        if (child.exitCode !== null) throw new NodeExited(`nats-server ${name} exited: ${log}`);
+        // this server's monitor, not whatever else took the port: it names the client port
+        const varz = await fetch(`${monitorUrl}/varz`)
+          .then((r) => (r.ok ? (r.json() as Promise<{ port?: number }>) : undefined))
+          .catch(() => undefined);
+        if (varz?.port === clientPort) return;
         await sleep(100);
       }
       throw new Error(`nats-server ${name} did not answer on ${monitorUrl}: ${log}`);
