@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { NatsAccess } from "../nats/connect.ts";
+import { SETTINGS } from "../server/config.ts";
 
 /**
  * How `worker` and `status` reach a secured cluster: credentials and TLS, each a flag or an
- * environment variable. `serve` takes the same settings from its config table (`nats_creds`,
- * `nats_tls_ca`, ...), under the same flag and variable names.
+ * environment variable. They are serve's `nats_creds`, `nats_token` and `nats_tls_*`
+ * settings, with the same flags, variables and help.
  */
 export interface NatsAccessFlags {
   natsCreds?: string;
@@ -16,34 +17,28 @@ export interface NatsAccessFlags {
 
 type AccessKey = Exclude<keyof NatsAccess, "servers">;
 
-const ACCESS: ReadonlyArray<{ flag: string; option: keyof NatsAccessFlags; key: AccessKey; help: string }> = [
-  { flag: "--nats-creds <file>", option: "natsCreds", key: "creds", help: "NATS credentials file" },
-  { flag: "--nats-token <token>", option: "natsToken", key: "token", help: "NATS authentication token" },
-  {
-    flag: "--nats-tls-ca <file>",
-    option: "natsTlsCa",
-    key: "tlsCa",
-    help: "PEM CA certificates for the NATS servers' certificates; makes TLS required",
-  },
-  {
-    flag: "--nats-tls-cert <file>",
-    option: "natsTlsCert",
-    key: "tlsCert",
-    help: "PEM client certificate for servers that verify clients; needs --nats-tls-key",
-  },
-  {
-    flag: "--nats-tls-key <file>",
-    option: "natsTlsKey",
-    key: "tlsKey",
-    help: "the client certificate's PEM key",
-  },
-];
+/** serve's setting for each connection field */
+const KEY_OF: Readonly<Record<string, AccessKey>> = {
+  nats_creds: "creds",
+  nats_token: "token",
+  nats_tls_ca: "tlsCa",
+  nats_tls_cert: "tlsCert",
+  nats_tls_key: "tlsKey",
+};
 
-/** `EQLITE_NATS_TLS_CA` for `--nats-tls-ca`: the name serve's config table gives it too. */
-const envOf = (flag: string) => `EQLITE_${flag.slice(2).split(" ")[0].replaceAll("-", "_").toUpperCase()}`;
+/** `nats-tls-ca` → `natsTlsCa`, as commander names the option */
+const optionOf = (flag: string) =>
+  flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()) as keyof NatsAccessFlags;
+
+const ACCESS = SETTINGS.filter((s) => Object.hasOwn(KEY_OF, s.name)).map((s) => ({
+  setting: s,
+  key: KEY_OF[s.name],
+  option: optionOf(s.flag),
+}));
 
 export function withNatsAccessFlags(command: Command): Command {
-  for (const { flag, help } of ACCESS) command.option(flag, `${help} (env ${envOf(flag)})`);
+  for (const { setting } of ACCESS)
+    command.option(`--${setting.flag} ${setting.arg}`, `${setting.help} (env ${setting.env})`);
   return command;
 }
 
@@ -54,8 +49,8 @@ export function natsAccessOf(
   fallback: Partial<NatsAccess> = {},
 ): Omit<NatsAccess, "servers"> {
   const access: Omit<NatsAccess, "servers"> = {};
-  for (const { flag, option, key } of ACCESS) {
-    const value = flags[option] ?? env[envOf(flag)] ?? fallback[key];
+  for (const { setting, key, option } of ACCESS) {
+    const value = flags[option] ?? env[setting.env] ?? fallback[key];
     if (value !== undefined) access[key] = value;
   }
   return access;

@@ -117,11 +117,12 @@ function buildCatalog(integrations: readonly string[]): FieldCatalog {
     suggestion: (name) => {
       let hint = suggestions.get(name);
       if (hint === undefined) {
-        const near = [ecsNearby(), ...integrations.map(integrationNearby)].flatMap((part) => part.near(name));
-        const best = Math.min(...near.filter((n) => suggestible(n.name)).map((n) => n.distance));
-        const nearest = new Set(
-          near.filter((n) => n.distance === best && suggestible(n.name)).map((n) => n.name),
-        );
+        const near = [ecsNearby(), ...integrations.map(integrationNearby)]
+          .flatMap((part) => part.near(name))
+          .filter((n) => suggestible(n.name));
+        // only the nearest names are offered: one close match beats five distant ones
+        const best = Math.min(...near.map((n) => n.distance));
+        const nearest = new Set(near.filter((n) => n.distance === best).map((n) => n.name));
         hint = suggest(name, nearest);
         suggestions.set(name, hint);
       }

@@ -306,7 +306,7 @@ export const SETTINGS: readonly Setting[] = [
     "nats_tls_cert",
     "string",
     "nats-tls-cert",
-    "PEM client certificate for NATS servers that verify clients; needs nats_tls_key",
+    "PEM client certificate for NATS servers that verify clients; needs its key",
     "<file>",
   ),
   s("nats_tls_key", "string", "nats-tls-key", "the NATS client certificate's PEM key", "<file>"),
