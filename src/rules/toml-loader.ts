@@ -44,11 +44,7 @@ export function loadTomlRule(text: string, file: string): TomlLoad {
     };
   }
 
-  let positions: PositionMap | undefined;
-  const located = (): PositionMap => {
-    positions ??= locateTomlKeys(text);
-    return positions;
-  };
+  const located = positionsOf(text);
 
   if (!isTable(doc.rule)) {
     const where = doc.rule === undefined ? { line: 1, column: 1 } : located().at(["rule"]);
@@ -71,10 +67,7 @@ export function loadTomlRule(text: string, file: string): TomlLoad {
 
   const diagnostics: Diagnostic[] = [];
   const rule = flattenNewTerms(doc.rule, file, diagnostics, located);
-  const locator: RuleLocator = {
-    at: (path) => located().at(tomlPath(path)),
-    querySource: (query) => querySource(text, file, query),
-  };
+  const locator = tomlLocator(text, file, located);
   const start = ruleHeaderLine(text);
   return {
     documents: [
@@ -87,6 +80,23 @@ export function loadTomlRule(text: string, file: string): TomlLoad {
       },
     ],
     diagnostics,
+  };
+}
+
+/** The key positions of a TOML text, found when first asked: most rules never need them. */
+function positionsOf(text: string): () => PositionMap {
+  let positions: PositionMap | undefined;
+  return () => {
+    positions ??= locateTomlKeys(text);
+    return positions;
+  };
+}
+
+/** Places paths of the API-shaped rule, and its query, in the TOML text they were read from. */
+export function tomlLocator(text: string, file: string, located = positionsOf(text)): RuleLocator {
+  return {
+    at: (path) => located().at(tomlPath(path)),
+    querySource: (query) => querySource(text, file, query),
   };
 }
 
@@ -142,7 +152,7 @@ function tomlPath(path: DocumentPath): DocumentPath {
 function querySource(text: string, file: string, query: string): QueryLocation | undefined {
   const quick = soleQueryLine(text);
   const valueOffset =
-    quick !== undefined && literalAt(text, quick, query) ? quick : findTomlValue(text, "rule", "query");
+    quick !== undefined && verbatimAt(text, quick, query) ? quick : findTomlValue(text, "rule", "query");
   if (valueOffset === undefined) return undefined;
   const start: Position = lineColumnAt(text, contentOffset(text, valueOffset));
   const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
@@ -177,13 +187,15 @@ function soleQueryLine(text: string): number | undefined {
 }
 
 /**
- * Whether the literal string at `valueOffset` holds exactly the parsed query: then that
- * line is `[rule]`'s query (another table's `query`, an osquery transform's, holds other
- * text). Basic strings, whose escapes change the text, are left to the scanner.
+ * Whether the string at `valueOffset` holds exactly the parsed query, written as is: then
+ * that line is `[rule]`'s query (another table's `query`, an osquery transform's, holds other
+ * text). A basic string matches only when the query has no backslash, so no escape sits in
+ * the text; one that has is left to the scanner.
  */
-function literalAt(text: string, valueOffset: number, query: string): boolean {
-  if (text[valueOffset] !== "'") return false;
-  const delimiter = text.startsWith("'''", valueOffset) ? "'''" : "'";
+function verbatimAt(text: string, valueOffset: number, query: string): boolean {
+  const quote = text[valueOffset];
+  if (quote !== "'" && (quote !== '"' || query.includes("\\"))) return false;
+  const delimiter = text.startsWith(quote.repeat(3), valueOffset) ? quote.repeat(3) : quote;
   const start = contentOffset(text, valueOffset);
   return text.startsWith(query, start) && text.startsWith(delimiter, start + query.length);
 }

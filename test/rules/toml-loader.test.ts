@@ -92,6 +92,20 @@ test("the query is placed in [rule] even when a note quotes it or a transform ha
   }
 });
 
+test("a query in a basic string is placed too, with or without escapes in it", () => {
+  const written = (query: string) => ruleToml({ query }).replace(/'''/g, '"""');
+  for (const text of [
+    written('process where\n  process.name = "bash"'),
+    written('process where process.executable : "C:\\\\bin" and\n  process.name = "bash"'),
+  ]) {
+    const r = loadToml(text);
+    const [d] = errors(r);
+    assert.equal(d.code, "eql", text);
+    assert.equal(d.line, lineOf(text, 'process.name = "bash"'), text);
+    assert.equal(d.column, 16, text);
+  }
+});
+
 test("a query on the same line as its opening quotes keeps its column offset", () => {
   const text = ruleToml({ rule: { query: `'process where process.name = "x"'` } }).replace(
     /query = '''\n[\s\S]*?\n'''\n/,
