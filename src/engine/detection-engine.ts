@@ -22,7 +22,7 @@ import {
   suppressionWindowNs,
 } from "./suppression.ts";
 import type { SuppressionInfo } from "./suppression-fields.ts";
-import { compileWindowTime, type RuleRun, type WindowSettings } from "./window.ts";
+import { compileWindowTime, type RuleRun, type WindowSettings, windowLength } from "./window.ts";
 
 /** Where an event came from, carried to its alerts and to error messages. */
 export interface EventOrigin {
@@ -510,6 +510,8 @@ export class DetectionEngine {
         tiebreakerField: query.tiebreakerField,
         allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
         maxBuffered: batch ? BATCH_BUFFER : undefined,
+        // a stream never ends: its samples are those of the rule's window, as each run finds them
+        sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
       },
       (match) => this.matched(state, created, match),
       (error) => this.fail(state, error),

@@ -72,3 +72,20 @@ export function replayRuns(
   }
   return runs.reverse();
 }
+
+/** Any instant will do: a window's length does not depend on when it starts (date rounding aside). */
+const SOME_INSTANT = BigInt(Date.UTC(2026, 0, 15, 12)) * 1_000_000n;
+const DEFAULT_WINDOW_NS = 6n * 60n * 1_000_000_000n;
+
+/**
+ * Sequences without maxspan and samples have no reach of their own; Kibana bounds them by
+ * the rule's window (`from` to `to`, `now-6m` by default), and so does the checkpoint.
+ */
+export function windowLength(settings: WindowSettings): bigint {
+  try {
+    const run = ruleRun(settings, SOME_INSTANT);
+    return run.to > run.from ? run.to - run.from : DEFAULT_WINDOW_NS;
+  } catch {
+    return DEFAULT_WINDOW_NS;
+  }
+}

@@ -4,6 +4,7 @@ import type { QueryCompiler } from "./compiler.ts";
 import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
 import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
 import { SampleCollector } from "./correlate/sample-collector.ts";
+import { SampleWindow } from "./correlate/sample-window.ts";
 import { type SequenceHit, sequenceHitReader } from "./correlate/sequence-hit.ts";
 import {
   SequenceRunner,
@@ -15,7 +16,9 @@ import { compileTerm } from "./correlate/sequence-search.ts";
 import { type EventText, parseEventText } from "./event-text.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
+import { firstScalar } from "./search.ts";
 import type { Source } from "./source.ts";
+import { parseDateValue } from "./value-compare.ts";
 
 export interface QueryStreamOptions extends QueryOptions {
   tiebreakerField?: string;
@@ -29,6 +32,12 @@ export interface QueryStreamOptions extends QueryOptions {
   maxOpenPartials?: number;
   /** samples: how many per key (Elasticsearch's `max_samples_per_key`, default 1) */
   maxSamplesPerKey?: number;
+  /**
+   * samples: report each sample as soon as it exists, over a window of event time this long
+   * (ns) that moves with the newest event, as a scheduled rule does (see SampleWindow).
+   * Without it, samples are reported when the stream is flushed: the whole input is one window.
+   */
+  sampleWindowNs?: bigint;
 }
 
 /** What a stream reports; `tag` is whatever the caller pushed with the event (its file and line, say). */
@@ -205,9 +214,9 @@ const MAX_SAMPLE_KEYS = 100_000;
 
 /**
  * Samples have no order and no end in time: a stream collects, per key, the events each term
- * can use, and a flush (the end of the input, or an idle stream) reports the samples found so
- * far, the same ones the batch search finds. A later flush reports them again, with the ones
- * completed since: the caller's alert ids make the repeats disappear.
+ * can use. Over a moving window (`sampleWindowNs`) a sample is reported when it exists;
+ * otherwise a flush (the end of the input) reports the samples found so far, the same ones the
+ * batch search finds.
  */
 function sampleStream<Tag>(
   query: SampleQuery,
@@ -218,11 +227,59 @@ function sampleStream<Tag>(
   onError: (error: unknown, event: Event) => void,
 ): QueryStream<Tag> {
   const terms = query.terms.map((t) => compileTerm(compiler, t, query.joinKeys));
-  const collector = new SampleCollector<{ event: Event; tag: Tag }>(
-    terms.length,
-    options.maxSamplesPerKey ?? 1,
-    options.maxOpenPartials ?? MAX_SAMPLE_KEYS,
-  );
+  const perKey = options.maxSamplesPerKey ?? 1;
+  const maxKeys = options.maxOpenPartials ?? MAX_SAMPLE_KEYS;
+  const report = (samples: Array<{ key: JoinKey; items: Array<{ event: Event; tag: Tag }> }>) => {
+    for (const { key, items } of samples) {
+      onMatch({
+        kind: "sequence",
+        joinKeys: key.values,
+        events: items.map((i) => i.event),
+        tags: items.map((i) => i.tag),
+      });
+    }
+  };
+  /** each term's join keys for an event the term matches */
+  const eachKey = (event: Event, add: (key: JoinKey, term: number) => void) => {
+    terms.forEach((term, t) => {
+      if (!term.matches(event)) return;
+      for (const key of joinKeysOf(event, term.keys, "epoch_millis")) add(key, t);
+    });
+  };
+
+  if (options.sampleWindowNs !== undefined) {
+    const window = new SampleWindow<{ event: Event; tag: Tag }>(
+      terms.length,
+      perKey,
+      options.sampleWindowNs,
+      maxKeys,
+    );
+    const timestampField = options.timestampField ?? "@timestamp";
+    const timestamp = compiler.fieldGetterByName(timestampField);
+    const format = compiler.fieldFormat(timestampField);
+    stats.samples = window;
+    return {
+      stats,
+      push(event, tag) {
+        stats.events++;
+        try {
+          const time = window.advance(parseDateValue(firstScalar(timestamp(event)), format));
+          if (time === undefined) stats.late++;
+          else {
+            const item = { event, tag: tag as Tag };
+            eachKey(event, (key, t) => window.add(key, t, item, time));
+          }
+          report(window.takeNew());
+        } catch (error) {
+          stats.errors++;
+          onError(error, event);
+        }
+      },
+      flush: () => report(window.takeNew()),
+    };
+  }
+
+  const collector = new SampleCollector<{ event: Event; tag: Tag }>(terms.length, perKey, maxKeys);
   stats.samples = collector;
   return {
     stats,
@@ -230,27 +287,15 @@ function sampleStream<Tag>(
       stats.events++;
       try {
         let item: { event: Event; tag: Tag } | undefined;
-        terms.forEach((term, t) => {
-          if (!term.matches(event)) return;
-          for (const key of joinKeysOf(event, term.keys, "epoch_millis")) {
-            item ??= { event, tag: tag as Tag };
-            collector.add(key, t, item);
-          }
+        eachKey(event, (key, t) => {
+          item ??= { event, tag: tag as Tag };
+          collector.add(key, t, item);
         });
       } catch (error) {
         stats.errors++;
         onError(error, event);
       }
     },
-    flush() {
-      for (const { key, items } of collector.samples()) {
-        onMatch({
-          kind: "sequence",
-          joinKeys: key.values,
-          events: items.map((i) => i.event),
-          tags: items.map((i) => i.tag),
-        });
-      }
-    },
+    flush: () => report(collector.samples()),
   };
 }

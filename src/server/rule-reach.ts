@@ -1,4 +1,4 @@
-import { ruleRun, type WindowSettings } from "../engine/window.ts";
+import { type WindowSettings, windowLength } from "../engine/window.ts";
 import { timeUnitToNanos } from "../eql/timestamp.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 
@@ -23,10 +23,6 @@ export interface RuleReach {
   waitsForTime: boolean;
 }
 
-/** Any instant will do: a window's length does not depend on when it starts (date rounding aside). */
-const SOME_INSTANT = BigInt(Date.UTC(2026, 0, 15, 12)) * 1_000_000n;
-const DEFAULT_WINDOW_NS = 6n * 60n * 1_000_000_000n;
-
 export function ruleReach(rule: ExecutableRule): RuleReach {
   const base = {
     rule_id: rule.rule.rule_id,
@@ -36,24 +32,11 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
   };
   const query = rule.query.prepared.statement.query;
   if (query.kind === "EventQuery") return { ...base, reachNs: 0n };
-  if (query.kind === "SampleQuery") return { ...base, reachNs: windowLength(rule) };
+  if (query.kind === "SampleQuery") return { ...base, reachNs: windowLength(rule.rule as WindowSettings) };
   const missing = query.terms.some((t) => t.missing);
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
-  if (!query.maxspan) return { ...base, reachNs: windowLength(rule) };
+  if (!query.maxspan) return { ...base, reachNs: windowLength(rule.rule as WindowSettings) };
   const span = timeUnitToNanos(query.maxspan.value, query.maxspan.unit);
   // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
   return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };
-}
-
-/**
- * Sequences without maxspan and samples have no reach of their own; Kibana bounds them by
- * the rule's window (`from` to `to`, `now-6m` by default), and so does the checkpoint.
- */
-export function windowLength(rule: ExecutableRule): bigint {
-  try {
-    const run = ruleRun(rule.rule as WindowSettings, SOME_INSTANT);
-    return run.to > run.from ? run.to - run.from : DEFAULT_WINDOW_NS;
-  } catch {
-    return DEFAULT_WINDOW_NS;
-  }
 }

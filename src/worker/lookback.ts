@@ -10,8 +10,9 @@
  * and their held events are snapshotted at checkpoints instead.
  */
 import { type SuppressionConfig, suppressionWindowNs } from "../engine/suppression.ts";
+import { type WindowSettings, windowLength } from "../engine/window.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
-import { ruleReach, windowLength } from "../server/rule-reach.ts";
+import { ruleReach } from "../server/rule-reach.ts";
 
 export interface LookbackSettings {
   allowedLatenessMs: number;
@@ -54,7 +55,7 @@ function reachNs(rule: ExecutableRule): bigint {
   const reach = ruleReach(rule).reachNs;
   const suppression = rule.rule.alert_suppression as SuppressionConfig | undefined;
   if (!suppression || rule.query.prepared.statement.query.kind !== "EventQuery") return reach;
-  return suppressionWindowNs(suppression) ?? windowLength(rule);
+  return suppressionWindowNs(suppression) ?? windowLength(rule.rule as WindowSettings);
 }
 
 /**

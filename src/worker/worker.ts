@@ -82,13 +82,6 @@ export class Worker {
   static async start(settings: WorkerSettings, logger: Logger, version = "unknown"): Promise<Worker> {
     const bundle = await loadRuleBundle(settings.rules, settings.exceptions);
     for (const warning of bundle.warnings) logger.warn({ warning }, "rule warning");
-    const samples = bundle.ruleSet.rules.filter((r) => r.query.shape === "sample");
-    // A sample is reported when its engine finishes, which a worker's never does: say so, not silence.
-    if (samples.length)
-      logger.warn(
-        { rules: samples.map((r) => r.rule.name) },
-        "sample rules do not alert on workers yet (they run in scan and serve); these load but raise nothing",
-      );
     const plan = planRules(bundle, settings);
     const nc = await connectNats(settings, `eqlite-worker ${settings.id}`);
     try {

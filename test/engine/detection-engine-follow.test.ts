@@ -167,3 +167,37 @@ test("reload of a changed rule starts it afresh, keeping its counters", () => {
   e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
   assert.equal(alerts.length, before, "the partial sequence of the old version is gone");
 });
+
+test("a sample rule alerts as its sample completes, over the rule's window, without waiting for the end", () => {
+  const SAMPLE_ID = "aaaaaaaa-0000-4000-8000-000000000004";
+  const sampleRule = rule(
+    SAMPLE_ID,
+    "Download And Shell In One Container",
+    'sample by container.id [process where process.name == "curl"] [process where process.name == "sh"]',
+    'from = "now-2m"',
+  );
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(sampleRule), clock);
+  const at = (minute: number, name: string, container = "c1") => ({
+    ...ev(name),
+    "@timestamp": new Date(Date.UTC(2026, 8, 2, 10, minute)).toISOString(),
+    container: { id: container },
+  });
+  const shells = () => alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  e.push(at(0, "sh"), origin());
+  e.push(at(1, "curl", "c2"), origin());
+  assert.equal(alerts.length, 0);
+  e.push(at(1, "curl"), origin());
+  assert.equal(shells().length, 1, "reported when the sample exists, before any flush");
+  assert.equal(alerts.length, 3, "a shell alert and a building block per event, as for sequences");
+  e.push(at(2, "curl"), origin());
+  assert.equal(shells().length, 1, "the window's first sample is still the same");
+  // the first sh has left the 2-minute window; c2's curl has no sh
+  e.push(at(4, "sh"), origin());
+  assert.equal(shells().length, 2, "the curl still in the window and the new sh are the next sample");
+  e.push(at(60, "sh", "c2"), origin());
+  assert.equal(shells().length, 2, "c2's curl left the window an hour ago");
+  e.finish();
+  assert.equal(shells().length, 2, "finishing reports nothing twice");
+  assert.equal(e.activity()[0].sampleKeys, 1, "only c2, with its new sh, is held");
+});

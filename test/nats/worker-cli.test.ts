@@ -1,12 +1,8 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { ruleToml } from "../rules/fixtures.ts";
 
 const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 
@@ -52,28 +48,4 @@ test("eqlite worker exits 2 on invalid rules and 1 when NATS cannot be reached",
   const unreachable = worker(["--nats", `nats://127.0.0.1:${await closedPort()}`]);
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/);
-});
-
-test("eqlite worker names the sample rules it loads, which do not alert on workers yet", async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), "eqlite-worker-sample-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const rule = (id: string, name: string, query: string) =>
-    ruleToml({ rule: { name: `"${name}"`, rule_id: `"${id}"`, index: '["logs-*"]' }, query });
-  writeFileSync(
-    join(dir, "sample.toml"),
-    rule(
-      "7a0c5a4e-1111-4d3c-9e2f-000000000001",
-      "Two Tools On One Host",
-      'sample by host.id [process where process.name == "a"] [process where process.name == "b"]',
-    ),
-  );
-  writeFileSync(
-    join(dir, "event.toml"),
-    rule("7a0c5a4e-1111-4d3c-9e2f-000000000002", "One Tool", 'process where process.name == "a"'),
-  );
-  const run = worker(["--rules", dir, "--nats", `nats://127.0.0.1:${await closedPort()}`]);
-  assert.equal(run.code, 1);
-  const warning = run.stderr.split("\n").find((l) => l.includes("sample rules do not alert on workers"));
-  assert.ok(warning, run.stderr);
-  assert.deepEqual(JSON.parse(warning).rules, ["Two Tools On One Host"]);
 });

@@ -62,7 +62,7 @@ export class SampleCollector<T> {
 }
 
 /** Distinct-item combinations, one item per term, found by backtracking in input order. */
-function samplesOf<T>(perTerm: T[][], limit: number): T[][] {
+export function samplesOf<T>(perTerm: T[][], limit: number): T[][] {
   const out: T[][] = [];
   const chosen: T[] = [];
   const walk = (t: number): boolean => {
