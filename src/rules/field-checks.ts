@@ -2,7 +2,7 @@ import { problemAt } from "../eql/error.ts";
 import { cidrMatchOnStrings } from "./cidr-match-fields.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
 import type { Severity } from "./diagnostic.ts";
-import type { FieldCatalog } from "./field-catalog.ts";
+import { type FieldCatalog, knownIntegrations } from "./field-catalog.ts";
 import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import { queryFields } from "./query-fields.ts";
 import type { EqlRule } from "./rule-model.ts";
@@ -36,13 +36,15 @@ export function checkRuleFields(
   const unknown: Severity = strict ? "error" : "warning";
   const at = (start: number, end: number) => location.positionOf(problemAt(location.source, start, end, ""));
 
+  const unlisted = unlistedIntegrations(loaded.integrations);
+  const unknownField = (name: string) => unknownFieldMessage(name, catalog, unlisted);
   const reported = new Set<string>();
   for (const field of queryFields(compiled.prepared.statement)) {
     // `?field` says the field may be absent: no schema needs to have it
     if (field.optional || reported.has(field.name) || catalog.isKnown(field.name)) continue;
     reported.add(field.name);
     const { line, column } = at(field.loc.start, field.loc.end);
-    report(line, column, unknown, "unknown-field", unknownFieldMessage(field.name, catalog));
+    report(line, column, unknown, "unknown-field", unknownField(field.name));
   }
 
   // fields named in the settings rather than the query: the engine reads them too
@@ -55,7 +57,7 @@ export function checkRuleFields(
     const name = loaded.rule[key];
     if (name === undefined || catalog.isKnown(name)) continue;
     const { line, column } = locator.at([key]);
-    report(line, column, unknown, "unknown-field", `${key}: ${unknownFieldMessage(name, catalog)}`);
+    report(line, column, unknown, "unknown-field", `${key}: ${unknownField(name)}`);
   }
 
   for (const { field, type } of cidrMatchOnStrings(compiled.prepared.statement, catalog)) {
@@ -70,5 +72,16 @@ export function checkRuleFields(
   }
 }
 
-const unknownFieldMessage = (name: string, catalog: FieldCatalog): string =>
-  `unknown field [${name}], not in ${catalog.description}${catalog.suggestion(name)}`;
+/**
+ * The rule's integrations whose fields eqlite does not ship: a field "unknown" to the catalog
+ * may well be one of theirs, and the message says so, so a reader can tell that from a typo.
+ */
+function unlistedIntegrations(integrations: readonly string[]): string[] {
+  const shipped = new Set(knownIntegrations());
+  return [...new Set(integrations)].filter((name) => !shipped.has(name)).sort();
+}
+
+const unknownFieldMessage = (name: string, catalog: FieldCatalog, unlisted: readonly string[]): string =>
+  `unknown field [${name}], not in ${catalog.description}${
+    unlisted.length > 0 ? ` (no field list ships for ${unlisted.join(", ")})` : ""
+  }${catalog.suggestion(name)}`;

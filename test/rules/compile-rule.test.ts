@@ -93,7 +93,7 @@ test("integration fields are known only to rules of that integration", () => {
     }),
   );
   assert.deepEqual(messages(warnings(withoutIntegration)), [
-    "unknown field [cloud_defend.hook_point], not in ECS 9.4.0",
+    "unknown field [cloud_defend.hook_point], not in ECS 9.4.0 (no field list ships for endpoint)",
   ]);
   // related_integrations names integrations too (Kibana exports have no [metadata])
   const related = loadToml(
