@@ -55,11 +55,15 @@ export type BlockRequest = { id: number; source: string } & (
   | { path: string; start: number; end: number }
 );
 
-/** A line some rule can use: its bytes are `held[start, end)` of its block's result. */
+/**
+ * A line some rule can use: its bytes are `held[start, end)` of its block's result, or, with
+ * `inFile`, bytes `[start, end)` of the file the block was read from.
+ */
 export interface Candidate {
   line: number;
   start: number;
   end: number;
+  inFile?: true;
   /** positions, in the rules the workers were given, of those the event may match */
   rules: number[];
   /**
@@ -140,13 +144,19 @@ function start(data: MatchWorkerData): void {
   parentPort!.on("message", (request: BlockRequest) => {
     let buf: Buffer;
     let lastTooLong = false;
+    // where the block is in its file: its lines are passed on as their places there, not copied
+    let fileOffset: number | undefined;
     if ("bytes" in request) {
       buf = Buffer.from(request.bytes.buffer, request.bytes.byteOffset, request.bytes.byteLength);
     } else {
       // opened for each block: a worker holds no file open between blocks
       const fd = openSync(request.path, "r");
       try {
-        ({ bytes: buf, lastTooLong } = readLineRange(fd, request.start, request.end, maxLineBytes));
+        ({
+          bytes: buf,
+          lastTooLong,
+          offset: fileOffset,
+        } = readLineRange(fd, request.start, request.end, maxLineBytes));
       } finally {
         closeSync(fd);
       }
@@ -177,6 +187,17 @@ function start(data: MatchWorkerData): void {
         hits.push(hit);
       }
       if (positions.length === 0) return;
+      if (fileOffset !== undefined && start >= 0) {
+        candidates.push({
+          line: item.line,
+          start: fileOffset + start,
+          end: fileOffset + end,
+          inFile: true,
+          rules: positions,
+          hits,
+        });
+        return;
+      }
       const bytes = start < 0 ? Buffer.from(item.text!, "utf8") : buf.subarray(start, end);
       candidates.push({
         line: item.line,

@@ -12,6 +12,7 @@ import {
   type ReadStats,
   readEventsFromStream,
 } from "../io/event-source.ts";
+import { StoredLines } from "../io/stored-lines.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 import type { EventOrigin, SelectedEvent } from "./detection-engine.ts";
 import type { BlockRequest, BlockResult, MatchWorkerData, WorkerRule } from "./match-worker.ts";
@@ -102,9 +103,11 @@ async function* readSource(
     if (!(error instanceof CorruptStreamError)) throw error;
     ndjson = false;
   }
-  const source = new BlockOrder(path, pool.rules, options, stats);
   const file = await stat(path);
-  if (ndjson === true && file.isFile() && (await codecOf(path)) === "none") {
+  const plain = ndjson === true && file.isFile() && (await codecOf(path)) === "none";
+  const lines = plain ? new StoredLines(path, file.size, file.mtimeMs) : undefined;
+  const source = new BlockOrder(path, pool.rules, options, stats, lines);
+  if (plain) {
     // a plain file: the workers read their ranges of it themselves (a pipe is read as it comes)
     await chunks.return(undefined);
     const size = file.size;
@@ -220,6 +223,8 @@ class BlockOrder {
     private readonly rules: readonly ExecutableRule[],
     private readonly options: WorkerInputOptions,
     private readonly stats: ReadStats,
+    /** the lines of a plain file, which workers pass on as their places in it */
+    private readonly lines?: StoredLines,
   ) {}
 
   get size(): number {
@@ -237,10 +242,10 @@ class BlockOrder {
     this.stats.events += result.events;
     this.stats.skipped += result.skipped;
     const held = Buffer.from(result.held.buffer, result.held.byteOffset, result.held.byteLength);
-    for (const { line, start, end, rules, hits } of result.candidates) {
+    for (const { line, start, end, inFile, rules, hits } of result.candidates) {
       yield {
         origin: { source: this.path, line: line + this.nextLine - 1 },
-        text: held.subarray(start, end),
+        text: inFile ? this.lines!.line(start, end) : held.subarray(start, end),
         rules: rules.map((position) => this.rules[position]),
         hits,
       };

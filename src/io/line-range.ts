@@ -9,6 +9,8 @@ import { readSync } from "node:fs";
 export interface LineRange {
   /** the whole lines, each ending with `\n` except a file's last */
   bytes: Buffer;
+  /** where in the file `bytes` starts */
+  offset: number;
   /**
    * The range's last line is longer than the limit: it is not in `bytes` (which ends at the
    * line before it) and counts as one line more.
@@ -25,21 +27,22 @@ export function readLineRange(fd: number, start: number, end: number, maxLineByt
   if (start > 0) {
     // the line holding the byte before `start` ends at the first `\n` from there on
     const lf = findLf(fd, start - 1, Number.POSITIVE_INFINITY);
-    if (lf < 0) return { bytes: Buffer.alloc(0), lastTooLong: false };
+    if (lf < 0) return { bytes: Buffer.alloc(0), offset: start, lastTooLong: false };
     first = lf + 1;
   }
-  if (first >= end) return { bytes: Buffer.alloc(0), lastTooLong: false };
+  if (first >= end) return { bytes: Buffer.alloc(0), offset: first, lastTooLong: false };
   const body = readAt(fd, first, end - first);
   const lastLf = body.lastIndexOf(LF);
-  if (body.length < end - first || lastLf === body.length - 1) return { bytes: body, lastTooLong: false };
+  if (body.length < end - first || lastLf === body.length - 1)
+    return { bytes: body, offset: first, lastTooLong: false };
   // the last line goes on past `end`: read on to its `\n`, unless it is too long to hold
   const lastStart = first + lastLf + 1;
   const lf = findLf(fd, end, lastStart + maxLineBytes + 1);
-  if (lf === TOO_FAR) return { bytes: body.subarray(0, lastLf + 1), lastTooLong: true };
+  if (lf === TOO_FAR) return { bytes: body.subarray(0, lastLf + 1), offset: first, lastTooLong: true };
   // found before the limit: the line fits (as does a last line the file ends before it)
   const stop = lf < 0 ? fileEnd(fd, end) : lf + 1;
   const rest = readAt(fd, end, stop - end);
-  return { bytes: Buffer.concat([body, rest]), lastTooLong: false };
+  return { bytes: Buffer.concat([body, rest]), offset: first, lastTooLong: false };
 }
 
 const TOO_FAR = -2;

@@ -38,6 +38,9 @@ test("every line once, in order, from the range it starts in", () => {
         try {
           for (let start = 0; start < bytes.length; start += rangeBytes) {
             const range = readLineRange(fd, start, Math.min(bytes.length, start + rangeBytes), maxLine);
+            // where the lines are in the file, so that they can be read again from there
+            const atOffset = bytes.subarray(range.offset, range.offset + range.bytes.length);
+            assert.ok(atOffset.equals(range.bytes), `offset ${range.offset} of range at ${start}`);
             const text = range.bytes.toString("utf8");
             if (text !== "") {
               const parts = text.split("\n");
