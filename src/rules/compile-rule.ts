@@ -3,7 +3,7 @@ import { type PreparedQuery, prepareQuery, prepareStatement } from "../eql/compi
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
 import { EqlError } from "../eql/error.ts";
 import { printCodeFrame, type Source } from "../eql/source.ts";
-import type { Diagnostic, Severity } from "./diagnostic.ts";
+import { type Diagnostic, lazyMessage, type Severity } from "./diagnostic.ts";
 import { fieldCatalog } from "./field-catalog.ts";
 import { checkRuleFields } from "./field-checks.ts";
 import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
@@ -71,19 +71,21 @@ export function compileRule(
     column: number,
     severity: Severity,
     code: string,
-    message: string,
+    message: string | (() => string),
     frame?: string,
-  ) =>
-    diagnostics.push({
+  ) => {
+    const diagnostic: Diagnostic = {
       file,
       line,
       column,
       severity,
       code,
-      message,
+      message: typeof message === "string" ? message : "",
       rule_id: rule.rule_id,
       ...(frame && { frame }),
-    });
+    };
+    diagnostics.push(typeof message === "string" ? diagnostic : lazyMessage(diagnostic, message));
+  };
 
   let compiled: CompiledRuleQuery;
   try {

@@ -7,12 +7,13 @@ import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import { queryFields } from "./query-fields.ts";
 import type { EqlRule } from "./rule-model.ts";
 
+/** `message` may be worked out when first read (see lazyMessage) */
 export type FieldReport = (
   line: number,
   column: number,
   severity: Severity,
   code: string,
-  message: string,
+  message: string | (() => string),
 ) => void;
 
 /**
@@ -44,7 +45,7 @@ export function checkRuleFields(
     if (field.optional || reported.has(field.name) || catalog.isKnown(field.name)) continue;
     reported.add(field.name);
     const { line, column } = at(field.loc.start, field.loc.end);
-    report(line, column, unknown, "unknown-field", unknownField(field.name));
+    report(line, column, unknown, "unknown-field", () => unknownField(field.name));
   }
 
   // fields named in the settings rather than the query: the engine reads them too
@@ -57,7 +58,7 @@ export function checkRuleFields(
     const name = loaded.rule[key];
     if (name === undefined || catalog.isKnown(name)) continue;
     const { line, column } = locator.at([key]);
-    report(line, column, unknown, "unknown-field", `${key}: ${unknownField(name)}`);
+    report(line, column, unknown, "unknown-field", () => `${key}: ${unknownField(name)}`);
   }
 
   for (const { field, type } of cidrMatchOnStrings(compiled.prepared.statement, catalog)) {
