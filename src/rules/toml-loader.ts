@@ -150,9 +150,7 @@ function tomlPath(path: DocumentPath): DocumentPath {
  * exactly; in basic strings an escape shifts the columns after it on its line.
  */
 function querySource(text: string, file: string, query: string): QueryLocation | undefined {
-  const quick = soleQueryLine(text);
-  const valueOffset =
-    quick !== undefined && verbatimAt(text, quick, query) ? quick : findTomlValue(text, "rule", "query");
+  const valueOffset = verbatimQueryLine(text, query) ?? findTomlValue(text, "rule", "query");
   if (valueOffset === undefined) return undefined;
   const start: Position = lineColumnAt(text, contentOffset(text, valueOffset));
   const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
@@ -175,22 +173,28 @@ function contentOffset(text: string, valueOffset: number): number {
 const QUERY_LINE = /^query[ \t]*=[ \t]*/gm;
 
 /**
- * The value offset of the one line that starts with `query =`, if only one does: how
- * detection-rules writes a rule's query. Scanning every key before it costs more than the
- * rest of placing the query, since the notes above it are long.
+ * The value offset of the one line starting with `query =` whose string holds the parsed query
+ * exactly, if one does: how detection-rules writes a rule's query (another table's `query`, an
+ * osquery transform's, holds other text; a second line holding the same text leaves the
+ * choice to the scanner). Scanning every key before it costs more than the rest of placing
+ * the query, since the notes above it are long.
  */
-function soleQueryLine(text: string): number | undefined {
+function verbatimQueryLine(text: string, query: string): number | undefined {
   QUERY_LINE.lastIndex = 0;
-  if (!QUERY_LINE.exec(text)) return undefined;
-  const offset = QUERY_LINE.lastIndex;
-  return QUERY_LINE.exec(text) ? undefined : offset;
+  let found: number | undefined;
+  while (QUERY_LINE.exec(text)) {
+    const offset = QUERY_LINE.lastIndex;
+    if (!verbatimAt(text, offset, query)) continue;
+    if (found !== undefined) return undefined;
+    found = offset;
+  }
+  return found;
 }
 
 /**
- * Whether the string at `valueOffset` holds exactly the parsed query, written as is: then
- * that line is `[rule]`'s query (another table's `query`, an osquery transform's, holds other
- * text). A basic string matches only when the query has no backslash, so no escape sits in
- * the text; one that has is left to the scanner.
+ * Whether the string at `valueOffset` holds exactly the parsed query, written as is. A basic
+ * string matches only when the query has no backslash, so no escape sits in the text; one
+ * that has is left to the scanner.
  */
 function verbatimAt(text: string, valueOffset: number, query: string): boolean {
   const quote = text[valueOffset];
