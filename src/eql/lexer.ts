@@ -8,13 +8,6 @@ const isIdentStart = (c: number) => isLetter(c) || c === 95 /* _ */ || c === 64;
 const isIdentPart = (c: number) => isLetter(c) || isDigit(c) || c === 95;
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
-const TWO_CHAR: Record<string, TokenKind> = {
-  "==": "==",
-  "!=": "!=",
-  "<=": "<=",
-  ">=": ">=",
-  "![": "![",
-};
 const ONE_CHAR: Record<string, TokenKind> = {
   "<": "<",
   ">": ">",
@@ -100,9 +93,9 @@ export function tokenize(source: Source): Token[] {
     if (c === 33 /* ! */ && body[pos + 1] === ":") {
       throw fail(pos, pos + 2, `'!:' is not an operator; write not (field : "value")`);
     }
-    const two = TWO_CHAR[body.slice(pos, pos + 2)];
+    const two = twoCharOperator(c, body.charCodeAt(pos + 1));
     if (two) {
-      tokens.push({ kind: two, start, end: pos + 2, value: body.slice(pos, pos + 2) });
+      tokens.push({ kind: two, start, end: pos + 2, value: two });
       pos += 2;
       continue;
     }
@@ -118,6 +111,17 @@ export function tokenize(source: Source): Token[] {
     const ch = String.fromCodePoint(body.codePointAt(pos)!);
     throw fail(pos, pos + ch.length, `token recognition error at: '${ch}'`);
   }
+}
+
+/** `==`, `!=`, `<=`, `>=` and `![` by their two character codes. */
+function twoCharOperator(c: number, next: number): TokenKind | undefined {
+  if (next === 61 /* = */) {
+    if (c === 61) return "==";
+    if (c === 33 /* ! */) return "!=";
+    if (c === 60 /* < */) return "<=";
+    if (c === 62 /* > */) return ">=";
+  }
+  return c === 33 && next === 91 /* [ */ ? "![" : undefined;
 }
 
 function skipTrivia(source: Source, start: number): number {
@@ -190,7 +194,8 @@ function readString(source: Source, start: number): Token {
   let value = "";
   let chunkStart = pos;
   while (true) {
-    if (pos >= body.length || body[pos] === "\n" || body[pos] === "\r") {
+    const c = body.charCodeAt(pos);
+    if (pos >= body.length || c === 10 /* \n */ || c === 13 /* \r */) {
       throw syntaxError(
         source,
         start,
@@ -198,12 +203,11 @@ function readString(source: Source, start: number): Token {
         'unterminated string: this \'"\' is never closed (strings cannot span lines; use """...""" for raw text)',
       );
     }
-    const ch = body[pos];
-    if (ch === '"') {
+    if (c === 34 /* " */) {
       value += body.slice(chunkStart, pos);
       return { kind: "string", start, end: pos + 1, value };
     }
-    if (ch === "\\") {
+    if (c === 92 /* \\ */) {
       value += body.slice(chunkStart, pos);
       const [decoded, next] = readEscape(source, pos);
       value += decoded;
