@@ -121,8 +121,10 @@ async function launchOnce(
     await Promise.all(nodes.map((n) => n.start()));
     await untilJetStreamReady(cluster.urls, client);
   } catch (error) {
+    // the client port is bound after the monitor's: a node can answer /varz, then fail to listen
+    const exited = nodes.find((n) => n.process?.exitCode != null);
     await cluster.stop();
-    throw error;
+    throw exited ? new NodeExited(`nats-server ${exited.name} exited at start: ${error}`) : error;
   }
   return cluster;
 }
@@ -166,7 +168,15 @@ function natsNode(name: string, config: string, url: string, monitorUrl: string)
 
 /** A cluster takes a moment to elect its meta leader; JetStream calls fail until it has one. */
 async function untilJetStreamReady(urls: string[], client: Partial<ConnectionOptions>): Promise<void> {
-  const nc = await connect({ ...client, servers: urls });
+  // nats-server starts its monitor before it listens for clients (JetStream starts in between):
+  // the first connection is tried again until the client port answers
+  const nc = await connect({
+    ...client,
+    servers: urls,
+    waitOnFirstConnect: true,
+    reconnectTimeWait: 100,
+    maxReconnectAttempts: 100,
+  });
   try {
     for (let attempt = 0; ; attempt++) {
       try {
