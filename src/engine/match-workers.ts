@@ -105,7 +105,7 @@ async function* readSource(
   }
   const file = await stat(path);
   const plain = ndjson === true && file.isFile() && (await codecOf(path)) === "none";
-  const lines = plain ? new StoredLines(path, file.size, file.mtimeMs) : undefined;
+  const lines = plain ? new StoredLines(path, file) : undefined;
   const source = new BlockOrder(path, pool.rules, options, stats, lines);
   if (plain) {
     // a plain file: the workers read their ranges of it themselves (a pipe is read as it comes)

@@ -5,15 +5,15 @@ import type { StoredText } from "../eql/event-text.ts";
  * The lines of a plain file under scan, held as their place in it rather than their bytes: a
  * batch scan holds every event a sequence term matches until the input ends (to put them in
  * time order), and over millions of events their bytes would not fit in memory; their places
- * do, and the few lines an alert needs are read again. The file must stay as it was: its size
- * and modification time are checked at each read, and a change is an error, never another
- * line taken for the event.
+ * do, and the few lines an alert needs are read again. The file may grow (a log still being
+ * written: the scan reads what it held at the start) but must stay the same file, no shorter:
+ * a file replaced or truncated since is an error at the read, never another line taken for
+ * the event.
  */
 export class StoredLines {
   constructor(
     readonly path: string,
-    private readonly size: number,
-    private readonly mtimeMs: number,
+    private readonly file: { size: number; dev: number; ino: number },
   ) {}
 
   /** The line at `[start, end)` of the file. */
@@ -25,9 +25,9 @@ export class StoredLines {
     const fd = openSync(this.path, "r");
     try {
       const now = fstatSync(fd);
-      if (now.size !== this.size || now.mtimeMs !== this.mtimeMs) {
+      if (now.dev !== this.file.dev || now.ino !== this.file.ino || now.size < this.file.size) {
         throw new Error(
-          `${this.path} changed while it was being scanned: the lines held for sequences cannot be read again`,
+          `${this.path} was replaced or truncated while it was being scanned: the lines held for sequences cannot be read again`,
         );
       }
       const bytes = Buffer.allocUnsafe(end - start);
