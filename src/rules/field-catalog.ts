@@ -38,6 +38,9 @@ const INTEGRATIONS: Readonly<Record<string, IntegrationFields>> = integrationDat
 /** Integrations whose fields the project ships. */
 export const knownIntegrations = (): string[] => Object.keys(INTEGRATIONS);
 
+/** Whether the project ships this integration's fields. */
+export const shipsFieldsOf = (integration: string): boolean => Object.hasOwn(INTEGRATIONS, integration);
+
 /** The type ECS gives a field, if ECS has it. */
 export const ecsFieldType = (name: string): string | undefined =>
   Object.hasOwn(ECS_FIELDS, name) ? ECS_FIELDS[name] : undefined;
@@ -52,7 +55,7 @@ const catalogs = new Map<string, FieldCatalog>();
 
 /** The catalog for a set of integrations (shared: every rule of an integration uses one). */
 export function fieldCatalog(integrations: readonly string[] = []): FieldCatalog {
-  const shipped = [...new Set(integrations)].filter((name) => Object.hasOwn(INTEGRATIONS, name)).sort();
+  const shipped = [...new Set(integrations)].filter(shipsFieldsOf).sort();
   const key = shipped.join(",");
   let catalog = catalogs.get(key);
   if (!catalog) {

@@ -2,7 +2,7 @@ import { problemAt } from "../eql/error.ts";
 import { cidrMatchOnStrings } from "./cidr-match-fields.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
 import type { Severity } from "./diagnostic.ts";
-import { type FieldCatalog, knownIntegrations } from "./field-catalog.ts";
+import { type FieldCatalog, shipsFieldsOf } from "./field-catalog.ts";
 import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import { queryFields } from "./query-fields.ts";
 import type { EqlRule } from "./rule-model.ts";
@@ -37,8 +37,9 @@ export function checkRuleFields(
   const unknown: Severity = strict ? "error" : "warning";
   const at = (start: number, end: number) => location.positionOf(problemAt(location.source, start, end, ""));
 
-  const unlisted = unlistedIntegrations(loaded.integrations);
-  const unknownField = (name: string) => unknownFieldMessage(name, catalog, unlisted);
+  // worked out when a message is read (see lazyMessage)
+  const unknownField = (name: string) =>
+    unknownFieldMessage(name, catalog, unlistedIntegrations(loaded.integrations));
   const reported = new Set<string>();
   for (const field of queryFields(compiled.prepared.statement)) {
     // `?field` says the field may be absent: no schema needs to have it
@@ -78,8 +79,7 @@ export function checkRuleFields(
  * may well be one of theirs, and the message says so, so a reader can tell that from a typo.
  */
 function unlistedIntegrations(integrations: readonly string[]): string[] {
-  const shipped = new Set(knownIntegrations());
-  return [...new Set(integrations)].filter((name) => !shipped.has(name)).sort();
+  return [...new Set(integrations)].filter((name) => !shipsFieldsOf(name)).sort();
 }
 
 const unknownFieldMessage = (name: string, catalog: FieldCatalog, unlisted: readonly string[]): string =>
