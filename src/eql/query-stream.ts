@@ -266,8 +266,11 @@ function sampleStream<Tag>(
           const time = window.advance(parseDateValue(firstScalar(timestamp(event)), format));
           if (time === undefined) stats.late++;
           else {
-            const item = { event, tag: tag as Tag };
-            eachKey(event, (key, t) => window.add(key, t, item, time));
+            let item: { event: Event; tag: Tag } | undefined;
+            eachKey(event, (key, t) => {
+              item ??= { event, tag: tag as Tag };
+              window.add(key, t, item, time);
+            });
           }
           report(window.takeNew());
         } catch (error) {
