@@ -7,6 +7,7 @@ export {
   type QueryOptions,
 } from "./eql/compile-query.ts";
 export type { EventPredicate } from "./eql/compiler.ts";
+export { SpillBudget, type SpillCodec, SpillError, type SpillStats } from "./eql/correlate/spill.ts";
 export { EqlError, type EqlErrorKind, type Problem } from "./eql/error.ts";
 export { type EsMapping, schemaFromMappings } from "./eql/mapping.ts";
 export { parse, parseExpression } from "./eql/parser.ts";
@@ -17,6 +18,7 @@ export {
   type QueryStreamOptions,
   type QueryStreamStats,
   type StreamMatch,
+  type StreamSpill,
 } from "./eql/query-stream.ts";
 export type { FieldInfo, Schema } from "./eql/schema.ts";
 export {

@@ -8,6 +8,7 @@ import { DetectionEngine, type RuleStats } from "../engine/detection-engine.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
+import { SpillBudget, SpillError } from "../eql/correlate/spill.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -30,6 +31,7 @@ import {
   formatSummary,
 } from "../io/sinks/alert-formats.ts";
 import { SarifReport } from "../io/sinks/sarif.ts";
+import { storedLineCodec } from "../io/stored-lines.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
@@ -52,7 +54,15 @@ export interface ScanOptions {
   failOnAlert?: boolean;
   quiet?: boolean;
   ruleCache?: boolean;
+  spillAfter?: number;
+  spillDir?: string;
 }
+
+/**
+ * Sequence events a batch scan holds in memory, over all rules, before it writes them to disk:
+ * about 1 KB each (the event's place or bytes, its join keys and order), so some 250 MB.
+ */
+export const DEFAULT_SPILL_AFTER = 250_000;
 
 /** The rule pack that ships with eqlite: `rules/` beside `src/` and `dist/`. */
 export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
@@ -115,6 +125,19 @@ export function registerScanCommand(program: Command): void {
     .option(
       "--no-rule-cache",
       "load every rule file afresh: without it, TOML rule files unchanged since an earlier scan are taken from a cache ($EQLITE_CACHE_DIR, else $XDG_CACHE_HOME/eqlite or ~/.cache/eqlite)",
+    )
+    .option(
+      "--spill-after <events>",
+      `sequence events held in memory, over all rules, before they are written to disk in sorted runs and merged at the end of the input (default ${DEFAULT_SPILL_AFTER.toLocaleString("en-US")}; a batch holds each such event until the end, to put them in time order)`,
+      (value: string) => {
+        if (!/^[1-9]\d*$/.test(value))
+          throw new InvalidArgumentError("--spill-after takes a whole number from 1");
+        return Number(value);
+      },
+    )
+    .option(
+      "--spill-dir <dir>",
+      "where those runs are written (default: the temporary directory); removed at the end",
     )
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
@@ -190,8 +213,15 @@ export async function runScan(
   if (format === "csv") out.write(CSV_HEADER);
   let alerts = 0;
   const sarif = format === "sarif" ? new SarifReport() : undefined;
+  const spill = options.follow
+    ? undefined
+    : {
+        budget: new SpillBudget(options.spillAfter ?? DEFAULT_SPILL_AFTER, options.spillDir),
+        storedText: storedLineCodec(),
+      };
   const engine = new DetectionEngine(ruleSet, {
     mode: options.follow ? "follow" : "batch",
+    spill,
     allowedLatenessMs: options.allowedLateness,
     now,
     runsFor: windowed
@@ -262,13 +292,17 @@ export async function runScan(
       else engine.push(item.event, item.origin, item.text);
       if (stop.signal.aborted) break;
     }
+    process.off("SIGINT", interrupt);
+    engine.finish();
   } catch (error) {
     progress.stop();
     if (reportInputError(error)) return 2;
-    throw error;
+    if (!(error instanceof SpillError)) throw error;
+    err(`eqlite: ${error.message} (--spill-dir names another place)`);
+    return 2;
+  } finally {
+    spill?.budget.close();
   }
-  process.off("SIGINT", interrupt);
-  engine.finish();
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
   if (sarif) out.write(`${JSON.stringify(sarif, null, 2)}\n`);
@@ -285,6 +319,13 @@ export async function runScan(
         warnings,
       ),
     );
+    const spilled = spill?.budget.stats;
+    if (spilled?.runs) {
+      const mb = (spilled.bytes / 1e6).toFixed(0);
+      err(
+        `  ${spilled.items} sequence events held on disk (${spilled.runs} sorted runs, ${mb} MB): more than --spill-after ${spill!.budget.limit} at once`,
+      );
+    }
   }
   return options.failOnAlert && alerts > 0 ? 1 : 0;
 }

@@ -1,5 +1,6 @@
 import type { SequenceHit } from "../eql/correlate/sequence-hit.ts";
-import { type EventText, parseEventText } from "../eql/event-text.ts";
+import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/spill.ts";
+import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
 import { firstScalar } from "../eql/search.ts";
@@ -53,6 +54,13 @@ export interface EngineOptions {
   clock?: () => number;
   /** follow mode: how late (ms) an event may arrive and still be put in order */
   allowedLatenessMs?: number;
+  /**
+   * batch mode: the sequence events all rules may hold in memory until the end of the input,
+   * and how the rest are written to disk (see spill.ts). Without it, each rule holds up to
+   * five million, then releases the oldest early (counted as forced; an older event after
+   * that is late and dropped).
+   */
+  spill?: { budget: SpillBudget; storedText?: SpillCodec<StoredText> };
   /** the execution time written into alerts; a function for a service, whose alerts are made as it runs */
   now: Date | (() => Date);
   /**
@@ -510,6 +518,7 @@ export class DetectionEngine {
         tiebreakerField: query.tiebreakerField,
         allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
         maxBuffered: batch ? BATCH_BUFFER : undefined,
+        spill: batch && this.options.spill ? { ...this.options.spill, tag: TAGGED_SPILL } : undefined,
         // a stream never ends: its samples are those of the rule's window, as each run finds them
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
       },
@@ -650,6 +659,8 @@ export class DetectionEngine {
   }
 
   private fail(state: RuleState, error: unknown): void {
+    // the disk the batch spills to, not the rule, failed: the whole scan stops
+    if (error instanceof SpillError) throw error;
     state.stats.errors++;
     state.stats.disabled = true;
     this.options.onRuleError?.(state.rule, error, this.current);
@@ -671,6 +682,12 @@ const byTimeThenArrival = (a: { time: bigint; arrival: number }, b: { time: bigi
   a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival;
 
 /** An event's identity, worked out once: the event it is given each time has the same content. */
+/** A tag on disk is its origin: the identity is worked out again, from the event, if it alerts. */
+const TAGGED_SPILL: SpillCodec<Tagged> = {
+  encode: (tagged) => tagged.origin,
+  decode: (origin) => ({ origin: origin as EventOrigin, identity: lazyIdentity(origin as EventOrigin) }),
+};
+
 function lazyIdentity(origin: EventOrigin): (event: Event) => SourceIdentity {
   let identity: SourceIdentity | undefined;
   return (event) => {

@@ -19,6 +19,11 @@ export type EventText = string | Uint8Array | StoredText;
 const utf8 = new TextDecoder();
 
 export function parseEventText(text: EventText): Event {
-  if (typeof text === "string") return JSON.parse(text) as Event;
-  return JSON.parse(utf8.decode(text instanceof Uint8Array ? text : text.read())) as Event;
+  return JSON.parse(eventJson(text)) as Event;
+}
+
+/** The JSON text itself (bytes decoded as UTF-8, malformed sequences replaced). */
+export function eventJson(text: EventText): string {
+  if (typeof text === "string") return text;
+  return utf8.decode(text instanceof Uint8Array ? text : text.read());
 }

@@ -2,7 +2,7 @@ import type { SampleQuery } from "./ast.ts";
 import { type PreparedQuery, prepareQuery, type QueryOptions } from "./compile-query.ts";
 import type { QueryCompiler } from "./compiler.ts";
 import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
-import { ReorderBuffer } from "./correlate/reorder-buffer.ts";
+import { ReorderBuffer, type ReorderSpill } from "./correlate/reorder-buffer.ts";
 import { SampleCollector } from "./correlate/sample-collector.ts";
 import { SampleWindow } from "./correlate/sample-window.ts";
 import { type SequenceHit, sequenceHitReader } from "./correlate/sequence-hit.ts";
@@ -13,14 +13,15 @@ import {
   type TermHit,
 } from "./correlate/sequence-runner.ts";
 import { compileTerm } from "./correlate/sequence-search.ts";
-import { type EventText, parseEventText } from "./event-text.ts";
+import type { SpillBudget, SpillCodec } from "./correlate/spill.ts";
+import { type EventText, eventJson, parseEventText, type StoredText } from "./event-text.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
 import { firstScalar } from "./search.ts";
 import type { Source } from "./source.ts";
 import { parseDateValue } from "./value-compare.ts";
 
-export interface QueryStreamOptions extends QueryOptions {
+export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
   tiebreakerField?: string;
   /** how far behind the newest event an event may arrive and still be put in order (ms) */
   allowedLatenessMs?: number;
@@ -38,6 +39,20 @@ export interface QueryStreamOptions extends QueryOptions {
    * Without it, samples are reported when the stream is flushed: the whole input is one window.
    */
   sampleWindowNs?: bigint;
+  /**
+   * sequences of a batch (unbounded lateness): past the budget, the events held to be put in
+   * order are written to disk in sorted runs and merged at the flush, instead of released early
+   */
+  spill?: StreamSpill<Tag>;
+}
+
+/** How a batch sequence stream writes what it holds to disk (see spill.ts). */
+export interface StreamSpill<Tag> {
+  budget: SpillBudget;
+  /** the tag pushed with an event */
+  tag: SpillCodec<Tag>;
+  /** text kept where it was read; strings and bytes are written as they are */
+  storedText?: SpillCodec<StoredText>;
 }
 
 /** What a stream reports; `tag` is whatever the caller pushed with the event (its file and line, say). */
@@ -97,7 +112,7 @@ const ADVANCE_EVERY = 256;
  */
 export function createQueryStream<Tag = undefined>(
   text: string | Source | PreparedQuery,
-  options: QueryStreamOptions,
+  options: QueryStreamOptions<Tag>,
   onMatch: (match: StreamMatch<Tag>) => void,
   onError: (error: unknown, event: Event) => void = () => {},
 ): QueryStream<Tag> {
@@ -149,6 +164,7 @@ export function createQueryStream<Tag = undefined>(
     BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
     options.maxBuffered ?? 100_000,
     (hit) => runner.push(hit),
+    options.spill && heldSpill(options.spill),
   );
   let arrival = 0;
   let lastWatermark: bigint | null = null;
@@ -209,6 +225,55 @@ type Held<Tag> = { event: Event; tag: Tag } | { text: EventText; tag: Tag };
 
 const eventOf = <Tag>(held: Held<Tag>): Event => ("event" in held ? held.event : parseEventText(held.text));
 
+/**
+ * A held hit as JSON: an event goes as its JSON text (parsed again when a sequence needs it,
+ * as held text is), bytes as their text, text kept where it was read as its place.
+ */
+function heldSpill<Tag>(spill: StreamSpill<Tag>): ReorderSpill<TermHit<Held<Tag>>> {
+  const textOf = (held: Held<Tag>): unknown => {
+    if ("event" in held) return JSON.stringify(held.event);
+    const text = held.text;
+    if (typeof text === "string") return text;
+    if (text instanceof Uint8Array) return eventJson(text);
+    if (!spill.storedText) throw new TypeError("a stored event text cannot be spilled without its codec");
+    return { stored: spill.storedText.encode(text) };
+  };
+  const heldText = (value: unknown): EventText =>
+    typeof value === "string" ? value : spill.storedText!.decode((value as { stored: unknown }).stored);
+  return {
+    budget: spill.budget,
+    codec: {
+      // JSON writes undefined in an array as null: read back as undefined
+      encode: (hit) => [
+        String(hit.order.timestamp),
+        hit.order.tiebreaker,
+        hit.order.arrival,
+        hit.terms,
+        hit.until ?? null,
+        textOf(hit.item),
+        spill.tag.encode(hit.item.tag),
+      ],
+      decode(value) {
+        const [timestamp, tiebreaker, arrival, terms, until, text, tag] = value as [
+          string,
+          OrderKey["tiebreaker"],
+          number,
+          Array<JoinKey[] | null>,
+          JoinKey[] | null,
+          unknown,
+          unknown,
+        ];
+        return {
+          order: { timestamp: BigInt(timestamp), tiebreaker, arrival },
+          terms: terms.map((keys) => keys ?? undefined),
+          until: until ?? undefined,
+          item: { text: heldText(text), tag: spill.tag.decode(tag) },
+        };
+      },
+    },
+  };
+}
+
 /** Keys a sample stream holds at most; events with further keys are counted and dropped. */
 const MAX_SAMPLE_KEYS = 100_000;
 
@@ -221,7 +286,7 @@ const MAX_SAMPLE_KEYS = 100_000;
 function sampleStream<Tag>(
   query: SampleQuery,
   compiler: QueryCompiler,
-  options: QueryStreamOptions,
+  options: QueryStreamOptions<Tag>,
   stats: QueryStreamStats,
   onMatch: (match: StreamMatch<Tag>) => void,
   onError: (error: unknown, event: Event) => void,

@@ -1,4 +1,5 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import type { SpillCodec } from "../eql/correlate/spill.ts";
 import type { StoredText } from "../eql/event-text.ts";
 
 /**
@@ -45,12 +46,37 @@ export class StoredLines {
 
 class StoredLine implements StoredText {
   constructor(
-    private readonly lines: StoredLines,
-    private readonly start: number,
-    private readonly end: number,
+    readonly lines: StoredLines,
+    readonly start: number,
+    readonly end: number,
   ) {}
 
   read(): Uint8Array {
     return this.lines.read(this.start, this.end);
   }
+}
+
+/**
+ * Stored lines as plain values, for a batch that writes what it holds to disk: the file (its
+ * place in this codec's list: the same StoredLines object, with what it checks, reads it back)
+ * and where in it.
+ */
+export function storedLineCodec(): SpillCodec<StoredText> {
+  const files: StoredLines[] = [];
+  const indexOf = new Map<StoredLines, number>();
+  return {
+    encode(text) {
+      if (!(text instanceof StoredLine)) throw new TypeError("only stored lines are written by their place");
+      let index = indexOf.get(text.lines);
+      if (index === undefined) {
+        index = files.push(text.lines) - 1;
+        indexOf.set(text.lines, index);
+      }
+      return [index, text.start, text.end];
+    },
+    decode(value) {
+      const [index, start, end] = value as [number, number, number];
+      return files[index].line(start, end);
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -423,4 +423,49 @@ test("a sample rule alerts each sample like a sequence: building blocks and a sh
   assert.equal(shells.length, 1, r.stdout);
   assert.equal(alerts.length, 3);
   assert.deepEqual(new Set(alerts.map((a) => a["kibana.alert.group.id"])).size, 1);
+});
+
+test("past --spill-after, sequence events go to disk and come back: the same alerts, nothing left behind", () => {
+  // shells and connections in five containers, in no particular order: a batch sorts them all
+  const mixed = Array.from({ length: 80 }, (_, i) => {
+    const t = (i * 37) % 80;
+    const base = ev(t, { container: { id: `c${i % 5}` } });
+    return i % 3 === 0 ? { ...base, event: { category: ["network"] } } : base;
+  });
+  const ndjson = join(dir, "mixed.ndjson");
+  writeFileSync(ndjson, `${mixed.map((e) => JSON.stringify(e)).join("\n")}\n`);
+  const array = join(dir, "mixed.json");
+  writeFileSync(array, JSON.stringify(mixed));
+  const spillDir = mkdtempSync(join(tmpdir(), "eqlite-scan-spill-"));
+  const sequenceAlerts = (out: string) =>
+    alertsOf(out)
+      .filter((a) => a["kibana.alert.rule.name"] === "Shell Then Connection")
+      .map((a) => [a["kibana.alert.uuid"], a["kibana.alert.group.id"], a["kibana.alert.original_time"]]);
+  const scan = (file: string, ...extra: string[]) =>
+    runCli(["scan", "--rules", rules, "--format", "ndjson", "--now", "2026-01-01T00:05:00Z", ...extra, file]);
+  const held = scan(ndjson, "--spill-after", "1000000");
+  assert.equal(held.code, 0, held.stderr);
+  const expected = sequenceAlerts(held.stdout);
+  assert.equal(
+    expected.length,
+    6,
+    "max_signals = 2: the two most recent sequences, a shell and two blocks each",
+  );
+  assert.doesNotMatch(held.stderr, /held on disk/);
+  // the main thread holds text, worker threads places in the file, a JSON array parsed events
+  for (const [file, workers] of [
+    [ndjson, "0"],
+    [ndjson, "2"],
+    [array, "0"],
+  ]) {
+    const spilled = scan(file, "--spill-after", "3", "--spill-dir", spillDir, "--workers", workers);
+    assert.equal(spilled.code, 0, spilled.stderr);
+    assert.deepEqual(sequenceAlerts(spilled.stdout), expected, `${file}, ${workers} workers`);
+    assert.match(spilled.stderr, /\d+ sequence events held on disk \(\d+ sorted runs/);
+    assert.deepEqual(readdirSync(spillDir), [], "the runs are removed at the end");
+  }
+  const notADirectory = join(dir, "rule.toml");
+  const failed = scan(ndjson, "--spill-after", "3", "--spill-dir", notADirectory);
+  assert.equal(failed.code, 2);
+  assert.match(failed.stderr, new RegExp(`eqlite: cannot use ${notADirectory}.*--spill-dir`));
 });

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
+import { SpillBudget } from "../../src/eql/correlate/spill.ts";
 import type { Event } from "../../src/eql/field-access.ts";
 import { createQueryStream, type StreamMatch } from "../../src/eql/query-stream.ts";
 import { eqlSearch } from "../../src/eql/search.ts";
@@ -139,4 +143,80 @@ test("tags pushed with events come back with their matches", () => {
   s.push({ "@timestamp": 2, k: 1, event: { category: "b" } }, "file.ndjson:2");
   s.flush();
   assert.deepEqual(seen, ["file.ndjson:1", null, "file.ndjson:2"]);
+});
+
+test("property: a batch stream that spills past a budget of a few events finds what one without a budget finds, in the same order", () => {
+  const parent = mkdtempSync(join(tmpdir(), "eqlite-spill-stream-"));
+  const run = (query: string, events: Event[], budget?: SpillBudget) => {
+    const found: string[] = [];
+    const s = createQueryStream<string>(
+      query,
+      {
+        tiebreakerField: "id",
+        allowedLatenessMs: Number.MAX_SAFE_INTEGER,
+        spill: budget && { budget, tag: { encode: (tag) => tag, decode: (value) => value as string } },
+      },
+      (m) => {
+        if (m.kind === "sequence") found.push(JSON.stringify([m.joinKeys, m.events, m.tags]));
+      },
+    );
+    for (const [i, e] of events.entries()) s.push(e, `line ${i}`);
+    s.flush();
+    return found;
+  };
+  try {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...QUERIES),
+        // any order at all: a batch puts everything in order at its end
+        fc.array(event, { maxLength: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        (query, raw, limit) => {
+          const events: Event[] = raw.map((r, id) => ({
+            id,
+            "@timestamp": r.ts,
+            event: { category: r.cat },
+            ...(r.k === null ? {} : { k: r.k === "y" ? "__proto__" : r.k }),
+            v: r.v,
+          }));
+          const budget = new SpillBudget(limit, parent);
+          try {
+            assert.deepEqual(run(query, events, budget), run(query, events), query);
+          } finally {
+            budget.close();
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+test("an event that went to disk still ends sequences as an until event", () => {
+  const found = (budget?: SpillBudget) => {
+    let sequences = 0;
+    const s = createQueryStream<string>(
+      "sequence with maxspan=8ms [a where true] by k [b where true] by k until [c where true] by k",
+      {
+        allowedLatenessMs: Number.MAX_SAFE_INTEGER,
+        spill: budget && { budget, tag: { encode: (tag) => tag, decode: (value) => value as string } },
+      },
+      () => sequences++,
+    );
+    s.push({ "@timestamp": 1, k: "x", event: { category: "a" } }, "1");
+    s.push({ "@timestamp": 2, k: "x", event: { category: "c" } }, "2");
+    s.push({ "@timestamp": 3, k: "x", event: { category: "b" } }, "3");
+    s.flush();
+    return sequences;
+  };
+  const budget = new SpillBudget(1);
+  try {
+    assert.equal(found(budget), 0);
+    assert.ok(budget.stats.items >= 2, "the a and c events went to disk");
+  } finally {
+    budget.close();
+  }
+  assert.equal(found(), 0);
 });

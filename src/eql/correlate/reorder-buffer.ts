@@ -1,11 +1,25 @@
 import { compareOrder, type OrderKey } from "../ordering.ts";
+import {
+  mergeSorted,
+  type Run,
+  type RunFile,
+  type Spillable,
+  type SpillBudget,
+  type SpillCodec,
+} from "./spill.ts";
+
+/** Where a buffer released only at the end of its input writes what its budget cannot hold. */
+export interface ReorderSpill<T> {
+  budget: SpillBudget;
+  codec: SpillCodec<T>;
+}
 
 /**
  * A bounded min-heap that turns "almost ordered" input into ordered output: items
  * are released once the watermark (the newest timestamp seen minus the allowed
  * lateness) has passed them. An item older than what was already released is late.
  */
-export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }> {
+export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }> implements Spillable {
   private readonly heap: T[] = [];
   /**
    * Whether `heap` is still in arrival order, not yet a heap: until an item must be released
@@ -22,14 +36,29 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
   late = 0;
   /** releases forced because the buffer was full */
   forced = 0;
+  private runFile: RunFile<T> | undefined;
+  private readonly runs: Run[] = [];
+  private spilled = 0;
 
+  /**
+   * With `spillTo`, nothing is released before flush() (a batch, whose lateness is unbounded):
+   * past the budget, what is held is written to disk in sorted runs instead of released early,
+   * and `capacity` does not apply.
+   */
   constructor(
     private readonly allowedLatenessNs: bigint,
     private readonly capacity: number,
     private readonly release: (item: T) => void,
+    private readonly spillTo?: ReorderSpill<T>,
   ) {}
 
+  /** items held: in memory and on disk */
   get size(): number {
+    return this.heap.length + this.spilled;
+  }
+
+  /** items held in memory */
+  get held(): number {
     return this.heap.length;
   }
 
@@ -44,6 +73,11 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
       return;
     }
     if (this.newest === null || item.order.timestamp > this.newest) this.newest = item.order.timestamp;
+    if (this.spillTo) {
+      this.heap.push(item);
+      this.spillTo.budget.hold(this);
+      return;
+    }
     const watermark = this.watermark!;
     if (this.appending) {
       if (this.oldest === null || item.order.timestamp < this.oldest) this.oldest = item.order.timestamp;
@@ -66,15 +100,42 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
   /** Releases everything: the end of the input. */
   flush(): void {
     if (this.appending) {
-      const items = this.heap.splice(0).sort((a, b) => compareOrder(a.order, b.order));
+      const items = this.heap.splice(0).sort(byOrder);
+      this.spillTo?.budget.let(items.length);
       this.oldest = null;
-      for (const item of items) {
+      const release = (item: T) => {
         this.released = item.order;
         this.release(item);
+      };
+      if (this.runs.length === 0) {
+        for (const item of items) release(item);
+        return;
+      }
+      const file = this.runFile!;
+      try {
+        mergeSorted([...this.runs.map((run) => file.read(run)), items.values()], byOrder, release);
+      } finally {
+        this.runs.length = 0;
+        this.spilled = 0;
+        file.delete();
+        this.runFile = undefined;
       }
       return;
     }
     while (this.heap.length) this.emit();
+  }
+
+  /** Writes what is held in memory to disk as one sorted run (see ReorderSpill). */
+  spill(): void {
+    if (!this.spillTo || this.heap.length === 0) return;
+    // written before it is let go: a write that fails loses nothing
+    this.heap.sort(byOrder);
+    this.runFile ??= this.spillTo.budget.file(this.spillTo.codec);
+    this.runs.push(this.runFile.write(this.heap));
+    const written = this.heap.length;
+    this.heap.length = 0;
+    this.spilled += written;
+    this.spillTo.budget.let(written);
   }
 
   /** From appending to a heap, for good: an item must be released before the end. */
@@ -118,3 +179,5 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
     }
   }
 }
+
+const byOrder = (a: { order: OrderKey }, b: { order: OrderKey }) => compareOrder(a.order, b.order);
