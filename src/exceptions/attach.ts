@@ -20,7 +20,10 @@ export interface RuleExceptionRefs {
 export interface Attachment {
   /** every rule's items, in order: its lists', then those naming it, then those for all rules; no duplicates */
   byRule: Map<string, ExceptionItem[]>;
-  /** one warning per rule that references lists that were not loaded */
+  /**
+   * lists referenced but not loaded: one warning per rule, or, where several rules miss the same
+   * lists, one for them all (a corpus has many rules naming Elastic Defend's `endpoint_list`)
+   */
   diagnostics: Diagnostic[];
 }
 
@@ -38,7 +41,7 @@ export function attachExceptions(
   const known = new Set([...itemsByList.keys(), ...loaded.lists.map((list) => list.list_id)]);
 
   const byRule = new Map<string, ExceptionItem[]>();
-  const diagnostics: Diagnostic[] = [];
+  const missingBy = new Map<string, { lists: string[]; rules: RuleExceptionRefs[] }>();
   for (const rule of rules) {
     const items = new Set<ExceptionItem>(byRule.get(rule.rule_id));
     const missing = new Set<string>();
@@ -49,19 +52,34 @@ export function attachExceptions(
     for (const item of loaded.byRuleId.get(rule.rule_id) ?? []) items.add(item);
     for (const item of loaded.allRules) items.add(item);
     byRule.set(rule.rule_id, [...items]);
-    if (missing.size > 0) diagnostics.push(missingListsWarning(rule, [...missing]));
+    if (missing.size === 0) continue;
+    const lists = [...missing];
+    const key = JSON.stringify(lists);
+    const group = missingBy.get(key);
+    if (group) group.rules.push(rule);
+    else missingBy.set(key, { lists, rules: [rule] });
   }
+  const diagnostics = [...missingBy.values()].map(({ lists, rules }) => missingListsWarning(rules, lists));
   return { byRule, diagnostics };
 }
 
-function missingListsWarning(rule: RuleExceptionRefs, missing: string[]): Diagnostic {
-  const who = rule.name ? `rule "${rule.name}" (${rule.rule_id})` : `rule ${rule.rule_id}`;
+/** Rules named in a warning about many; the count says how many more. */
+const NAMED_RULES = 3;
+
+function missingListsWarning(rules: RuleExceptionRefs[], missing: string[]): Diagnostic {
+  const who = (rule: RuleExceptionRefs) =>
+    rule.name ? `rule "${rule.name}" (${rule.rule_id})` : `rule ${rule.rule_id}`;
   const lists = missing.map((id) => `"${id}"`).join(", ");
-  const message =
+  const notLoaded =
     missing.length === 1
-      ? `${who} uses exception list ${lists}, which was not loaded; its exceptions are not applied`
-      : `${who} uses exception lists ${lists}, which were not loaded; their exceptions are not applied`;
-  const d: Diagnostic = { severity: "warning", message };
-  if (rule.source !== undefined) d.file = rule.source;
-  return d;
+      ? `exception list ${lists}, which was not loaded; its exceptions are not applied`
+      : `exception lists ${lists}, which were not loaded; their exceptions are not applied`;
+  if (rules.length === 1) {
+    const d: Diagnostic = { severity: "warning", message: `${who(rules[0])} uses ${notLoaded}` };
+    if (rules[0].source !== undefined) d.file = rules[0].source;
+    return d;
+  }
+  const named = rules.slice(0, NAMED_RULES).map(who).join(", ");
+  const more = rules.length > NAMED_RULES ? ` and ${rules.length - NAMED_RULES} more` : "";
+  return { severity: "warning", message: `${rules.length} rules use ${notLoaded}: ${named}${more}` };
 }

@@ -60,7 +60,7 @@ test("items reach rules through exceptions_list (by list_id), rules = [...] and 
   assert.deepEqual(ids("r3"), ["everywhere", "a1"]);
 });
 
-test("lists that were not loaded: one warning per rule; a loaded list without items is no problem", () => {
+test("lists that were not loaded: a warning for each rule missing its own; a loaded list without items is no problem", () => {
   const loaded = emptyExceptions();
   loaded.lists.push({ list_id: "empty", name: "E", type: "rule_default", namespace_type: "single" });
   const { byRule, diagnostics } = attachExceptions(
@@ -80,6 +80,26 @@ test("lists that were not loaded: one warning per rule; a loaded list without it
   assert.deepEqual(diagnostics.map(formatDiagnostic), [
     'rules/linux/reverse_shell.toml: warning: rule "Reverse shell" (r1) uses exception lists "endpoint_list", "gone", which were not loaded; their exceptions are not applied',
     'warning: rule r2 uses exception list "endpoint_list", which was not loaded; its exceptions are not applied',
+  ]);
+});
+
+test("rules missing the same lists share one warning, naming a few and counting the rest", () => {
+  const rules = ["a", "b", "c", "d", "e"].map((id) => ({
+    rule_id: id,
+    name: `Rule ${id.toUpperCase()}`,
+    exceptions_list: [ref("endpoint_list")],
+  }));
+  const { diagnostics } = attachExceptions(
+    [...rules, { rule_id: "f", exceptions_list: [ref("endpoint_list"), ref("gone")] }],
+    emptyExceptions(),
+  );
+  assert.deepEqual(diagnostics.map(formatDiagnostic), [
+    'warning: 5 rules use exception list "endpoint_list", which was not loaded; its exceptions are not applied: rule "Rule A" (a), rule "Rule B" (b), rule "Rule C" (c) and 2 more',
+    'warning: rule f uses exception lists "endpoint_list", "gone", which were not loaded; their exceptions are not applied',
+  ]);
+  const two = attachExceptions(rules.slice(0, 2), emptyExceptions()).diagnostics;
+  assert.deepEqual(two.map(formatDiagnostic), [
+    'warning: 2 rules use exception list "endpoint_list", which was not loaded; its exceptions are not applied: rule "Rule A" (a), rule "Rule B" (b)',
   ]);
 });
 
