@@ -22,7 +22,8 @@ const GLOBAL_RULE = "Namespace Burst: kubectl Then a Download Tool";
 
 test("a global rule added to a running deployment starts at its first run less its look-back, not at the stream's first event", {
   skip: natsServerMissing,
-  timeout: 120_000,
+  // above the sum of its waits' own deadlines, so that a slow step fails naming itself
+  timeout: 300_000,
 }, async (t) => {
   const { cluster, nc } = await startNatsConnected(t);
   const dir = ruleDir(t, { "host.toml": ruleToml() });

@@ -100,10 +100,23 @@ export class WorkerProcess {
     await this.exited;
   }
 
-  /** SIGTERM: a clean handover; resolves with the exit code. */
-  async stop(): Promise<number | null> {
+  /**
+   * SIGTERM: a clean handover; resolves with the exit code. A worker still running after
+   * `timeoutMs` is killed and the wait fails with its log, rather than the test timing out
+   * without saying where.
+   */
+  async stop(timeoutMs = 30_000): Promise<number | null> {
     if (this.running) this.child.kill("SIGTERM");
-    return this.exited;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), timeoutMs);
+    });
+    const code = await Promise.race([this.exited, late]).finally(() => clearTimeout(timer));
+    if (code !== "late") return code;
+    await this.kill();
+    throw new Error(
+      `worker ${this.name} still ran ${timeoutMs} ms after SIGTERM:\n${this.stderr.slice(-3000)}`,
+    );
   }
 
   /** Log lines whose message matches. */
@@ -222,21 +235,32 @@ export interface StoredAlert {
 }
 
 /** Every message of the alerts stream, in order. */
-export async function readAlerts(nc: NatsConnection): Promise<StoredAlert[]> {
+export async function readAlerts(nc: NatsConnection, timeoutMs = 30_000): Promise<StoredAlert[]> {
   const jsm = await jetstreamManager(nc);
   const total = (await jsm.streams.info(ALERTS_STREAM)).state.messages;
   const out: StoredAlert[] = [];
   if (total === 0) return out;
   const consumer = await jetstream(nc).consumers.get(ALERTS_STREAM, { deliver_policy: DeliverPolicy.All });
   const messages = await consumer.consume({ max_messages: 1000 });
-  for await (const m of messages) {
-    out.push({
-      seq: m.seq,
-      msgId: m.headers?.get("Nats-Msg-Id") ?? "",
-      alert: m.json<Record<string, unknown>>(),
-    });
-    if (out.length >= total) break;
+  // the stream said `total`; fewer arriving must fail here, naming the count, not hang the test
+  let late = false;
+  const timer = setTimeout(() => {
+    late = true;
+    void messages.close();
+  }, timeoutMs);
+  try {
+    for await (const m of messages) {
+      out.push({
+        seq: m.seq,
+        msgId: m.headers?.get("Nats-Msg-Id") ?? "",
+        alert: m.json<Record<string, unknown>>(),
+      });
+      if (out.length >= total) break;
+    }
+  } finally {
+    clearTimeout(timer);
   }
+  if (late) throw new Error(`read ${out.length} of the ${total} stored alerts in ${timeoutMs} ms`);
   await messages.close();
   return out;
 }
