@@ -264,6 +264,13 @@ export async function runScan(
     if (!files.length || files.includes("-")) process.stdin.destroy();
   };
   if (options.follow) process.once("SIGINT", interrupt);
+  // a batch stopped by a signal still removes its runs from disk, then dies of the signal
+  const dieRemovingRuns = (signal: NodeJS.Signals) => {
+    spill?.budget.close();
+    process.kill(process.pid, signal);
+  };
+  const deadly = options.follow ? [] : (["SIGINT", "SIGTERM", "SIGHUP"] as const);
+  for (const signal of deadly) process.once(signal, dieRemovingRuns);
   try {
     const paths = files.length ? files : ["-"];
     if (options.follow && paths.length > 1) {
@@ -302,6 +309,7 @@ export async function runScan(
     return 2;
   } finally {
     spill?.budget.close();
+    for (const signal of deadly) process.off(signal, dieRemovingRuns);
   }
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));

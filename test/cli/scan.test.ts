@@ -469,3 +469,30 @@ test("past --spill-after, sequence events go to disk and come back: the same ale
   assert.equal(failed.code, 2);
   assert.match(failed.stderr, new RegExp(`eqlite: cannot use ${notADirectory}.*--spill-dir`));
 });
+
+test("a batch scan stopped by a signal removes the runs it spilled, and dies of the signal", async () => {
+  const { spawn } = await import("node:child_process");
+  const spillDir = mkdtempSync(join(tmpdir(), "eqlite-scan-signal-"));
+  const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    const child = spawn(process.execPath, [
+      ...["--import", "tsx", entry, "scan", "--rules", rules, "-q"],
+      ...["--spill-after", "2", "--spill-dir", spillDir, "-"],
+    ]);
+    let stderr = "";
+    child.stderr.on("data", (d) => {
+      stderr += d;
+    });
+    // stdin stays open: the scan holds what it read, past its budget, until told to stop
+    child.stdin.write(`${Array.from({ length: 20 }, (_, i) => JSON.stringify(ev(i))).join("\n")}\n`);
+    const runs = () => readdirSync(spillDir).flatMap((d) => readdirSync(join(spillDir, d)));
+    for (let i = 0; i < 200 && runs().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(runs().length > 0, `a run was written before the signal: ${stderr}`);
+    const exited = new Promise<[number | null, string | null]>((r) =>
+      child.on("close", (code, sig) => r([code, sig])),
+    );
+    child.kill(signal);
+    assert.deepEqual(await exited, [null, signal]);
+    assert.deepEqual(readdirSync(spillDir), [], `${signal}: the spill directory is gone`);
+  }
+});
