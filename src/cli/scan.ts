@@ -128,7 +128,7 @@ export function registerScanCommand(program: Command): void {
     )
     .option(
       "--spill-after <events>",
-      `sequence events held in memory, over all rules, before they are written to disk in sorted runs and merged at the end of the input (default ${DEFAULT_SPILL_AFTER.toLocaleString("en-US")}; a batch holds each such event until the end, to put them in time order)`,
+      `sequence events held in memory, over all rules, before they are written to disk in sorted runs and merged at the end of the input (default ${DEFAULT_SPILL_AFTER}; a batch holds each such event until the end, to put them in time order)`,
       (value: string) => {
         if (!/^[1-9]\d*$/.test(value))
           throw new InvalidArgumentError("--spill-after takes a whole number from 1");
