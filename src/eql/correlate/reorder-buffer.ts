@@ -1,4 +1,5 @@
 import { compareOrder, type OrderKey } from "../ordering.ts";
+import { MinHeap } from "./min-heap.ts";
 import {
   mergeSorted,
   type Run,
@@ -20,15 +21,15 @@ export interface ReorderSpill<T> {
  * lateness) has passed them. An item older than what was already released is late.
  */
 export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }> implements Spillable {
-  private readonly heap: T[] = [];
   /**
-   * Whether `heap` is still in arrival order, not yet a heap: until an item must be released
-   * before the end — never, in a batch, whose lateness is unbounded — items are only
-   * appended, and put in order by one sort at the end, which input already almost in order
-   * makes cheap.
+   * Items in arrival order, until one must be released before the end — never, in a batch,
+   * whose lateness is unbounded: they are put in order by one sort at the end, which input
+   * already almost in order makes cheap.
    */
-  private appending = true;
-  /** the oldest timestamp held while appending, to know when one must be released */
+  private pending: T[] = [];
+  /** From the first item released before the end on, for good: every item held, in order. */
+  private heap: MinHeap<T> | undefined;
+  /** the oldest timestamp pending, to know when one must be released */
   private oldest: bigint | null = null;
   private newest: bigint | null = null;
   private released: (OrderKey & { timestamp: bigint }) | null = null;
@@ -54,12 +55,12 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
 
   /** items held: in memory and on disk */
   get size(): number {
-    return this.heap.length + this.spilled;
+    return this.held + this.spilled;
   }
 
   /** items held in memory */
   get held(): number {
-    return this.heap.length;
+    return this.pending.length + (this.heap?.size ?? 0);
   }
 
   /** The time before which no more events are expected. */
@@ -74,109 +75,68 @@ export class ReorderBuffer<T extends { order: OrderKey & { timestamp: bigint } }
     }
     if (this.newest === null || item.order.timestamp > this.newest) this.newest = item.order.timestamp;
     if (this.spillTo) {
-      this.heap.push(item);
+      this.pending.push(item);
       this.spillTo.budget.hold(this);
       return;
     }
     const watermark = this.watermark!;
-    if (this.appending) {
+    let heap = this.heap;
+    if (heap) heap.push(item);
+    else {
       if (this.oldest === null || item.order.timestamp < this.oldest) this.oldest = item.order.timestamp;
-      this.heap.push(item);
-      if (this.oldest > watermark && this.heap.length <= this.capacity) return;
-      this.heapify();
-    } else {
-      this.heap.push(item);
-      this.up(this.heap.length - 1);
+      this.pending.push(item);
+      if (this.oldest > watermark && this.pending.length <= this.capacity) return;
+      heap = this.heap = new MinHeap(byOrder, this.pending);
+      this.pending = [];
     }
-    while (
-      this.heap.length &&
-      (this.heap[0].order.timestamp <= watermark || this.heap.length > this.capacity)
-    ) {
-      if (this.heap[0].order.timestamp > watermark) this.forced++;
-      this.emit();
+    while (heap.size && (heap.peek()!.order.timestamp <= watermark || heap.size > this.capacity)) {
+      if (heap.peek()!.order.timestamp > watermark) this.forced++;
+      this.emit(heap.pop()!);
     }
   }
 
   /** Releases everything: the end of the input. */
   flush(): void {
-    if (this.appending) {
-      const items = this.heap.splice(0).sort(byOrder);
-      this.spillTo?.budget.let(items.length);
-      this.oldest = null;
-      const release = (item: T) => {
-        this.released = item.order;
-        this.release(item);
-      };
-      if (this.runs.length === 0) {
-        for (const item of items) release(item);
-        return;
-      }
-      const file = this.runFile!;
-      try {
-        mergeSorted([...this.runs.map((run) => file.read(run)), items.values()], byOrder, release);
-      } finally {
-        this.runs.length = 0;
-        this.spilled = 0;
-        file.delete();
-        this.runFile = undefined;
-      }
+    if (this.heap) {
+      while (this.heap.size) this.emit(this.heap.pop()!);
       return;
     }
-    while (this.heap.length) this.emit();
+    const items = this.pending.splice(0).sort(byOrder);
+    this.spillTo?.budget.let(items.length);
+    this.oldest = null;
+    if (this.runs.length === 0) {
+      for (const item of items) this.emit(item);
+      return;
+    }
+    const file = this.runFile!;
+    try {
+      mergeSorted([...this.runs.map((run) => file.read(run)), items.values()], byOrder, (item) =>
+        this.emit(item),
+      );
+    } finally {
+      this.runs.length = 0;
+      this.spilled = 0;
+      file.delete();
+      this.runFile = undefined;
+    }
   }
 
   /** Writes what is held in memory to disk as one sorted run (see ReorderSpill). */
   spill(): void {
-    if (!this.spillTo || this.heap.length === 0) return;
+    if (!this.spillTo || this.pending.length === 0) return;
     // written before it is let go: a write that fails loses nothing
-    this.heap.sort(byOrder);
+    this.pending.sort(byOrder);
     this.runFile ??= this.spillTo.budget.file(this.spillTo.codec);
-    this.runs.push(this.runFile.write(this.heap));
-    const written = this.heap.length;
-    this.heap.length = 0;
+    this.runs.push(this.runFile.write(this.pending));
+    const written = this.pending.length;
+    this.pending = [];
     this.spilled += written;
     this.spillTo.budget.let(written);
   }
 
-  /** From appending to a heap, for good: an item must be released before the end. */
-  private heapify(): void {
-    this.appending = false;
-    for (let i = (this.heap.length >> 1) - 1; i >= 0; i--) this.down(i);
-  }
-
-  private emit(): void {
-    const top = this.heap[0];
-    const last = this.heap.pop()!;
-    if (this.heap.length) {
-      this.heap[0] = last;
-      this.down(0);
-    }
-    this.released = top.order;
-    this.release(top);
-  }
-
-  private up(i: number): void {
-    const h = this.heap;
-    while (i > 0) {
-      const parent = (i - 1) >> 1;
-      if (compareOrder(h[i].order, h[parent].order) >= 0) return;
-      [h[i], h[parent]] = [h[parent], h[i]];
-      i = parent;
-    }
-  }
-
-  private down(i: number): void {
-    const h = this.heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && compareOrder(h[l].order, h[m].order) < 0) m = l;
-      if (r < h.length && compareOrder(h[r].order, h[m].order) < 0) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m], h[i]];
-      i = m;
-    }
+  private emit(item: T): void {
+    this.released = item.order;
+    this.release(item);
   }
 }
 

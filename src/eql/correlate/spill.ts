@@ -1,6 +1,7 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MinHeap } from "./min-heap.ts";
 
 /**
  * Sorted runs on disk, for a batch that holds more than memory allows. A batch scan holds every
@@ -184,39 +185,17 @@ export function mergeSorted<T>(
   compare: (a: T, b: T) => number,
   release: (item: T) => void,
 ): void {
-  const heads: Array<{ item: T; source: number }> = [];
-  const before = (a: { item: T; source: number }, b: { item: T; source: number }) => {
-    const c = compare(a.item, b.item);
-    return c < 0 || (c === 0 && a.source < b.source);
-  };
-  const down = (i: number) => {
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < heads.length && before(heads[l], heads[m])) m = l;
-      if (r < heads.length && before(heads[r], heads[m])) m = r;
-      if (m === i) return;
-      [heads[i], heads[m]] = [heads[m], heads[i]];
-      i = m;
-    }
-  };
+  const heads = new MinHeap<{ item: T; source: number }>(
+    (a, b) => compare(a.item, b.item) || a.source - b.source,
+  );
   sources.forEach((s, source) => {
     const next = s.next();
     if (!next.done) heads.push({ item: next.value, source });
   });
-  for (let i = (heads.length >> 1) - 1; i >= 0; i--) down(i);
-  while (heads.length) {
-    const top = heads[0];
-    release(top.item);
-    const next = sources[top.source].next();
-    if (next.done) {
-      const last = heads.pop()!;
-      if (heads.length === 0) break;
-      heads[0] = last;
-    } else {
-      top.item = next.value;
-    }
-    down(0);
+  for (let head = heads.peek(); head; head = heads.peek()) {
+    release(head.item);
+    const next = sources[head.source].next();
+    if (next.done) heads.pop();
+    else heads.replaceTop({ item: next.value, source: head.source });
   }
 }
