@@ -681,13 +681,13 @@ const LET_GO_SLACK = 16;
 const byTimeThenArrival = (a: { time: bigint; arrival: number }, b: { time: bigint; arrival: number }) =>
   a.time < b.time ? -1 : a.time > b.time ? 1 : a.arrival - b.arrival;
 
-/** An event's identity, worked out once: the event it is given each time has the same content. */
 /** A tag on disk is its origin: the identity is worked out again, from the event, if it alerts. */
 const TAGGED_SPILL: SpillCodec<Tagged> = {
   encode: (tagged) => tagged.origin,
   decode: (origin) => ({ origin: origin as EventOrigin, identity: lazyIdentity(origin as EventOrigin) }),
 };
 
+/** An event's identity, worked out once: the event it is given each time has the same content. */
 function lazyIdentity(origin: EventOrigin): (event: Event) => SourceIdentity {
   let identity: SourceIdentity | undefined;
   return (event) => {
