@@ -327,11 +327,11 @@ export async function runScan(
         warnings,
       ),
     );
-    const spilled = spill?.budget.stats;
-    if (spilled?.runs) {
-      const mb = (spilled.bytes / 1e6).toFixed(0);
+    const budget = spill?.budget;
+    if (budget?.stats.runs) {
+      const { items, runs, bytes } = budget.stats;
       err(
-        `  ${spilled.items} sequence events held on disk (${spilled.runs} sorted runs, ${mb} MB): more than --spill-after ${spill!.budget.limit} at once`,
+        `  ${items} sequence events held on disk (${runs} sorted runs, ${(bytes / 1e6).toFixed(0)} MB): more than --spill-after ${budget.limit} at once`,
       );
     }
   }
