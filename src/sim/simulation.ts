@@ -4,10 +4,11 @@
  * events, and attack stories are injected at scheduled points. Scenes produce events ahead of time
  * into a heap; `next()` hands them out in timestamp order.
  */
+
+import { MinHeap } from "../eql/correlate/min-heap.ts";
 import { bootHost } from "./boot.ts";
 import { IsoClock, parseStart } from "./clock.ts";
 import { type Cluster, createCluster } from "./cluster.ts";
-import { EventHeap } from "./heap.ts";
 import { Rng } from "./random.ts";
 import { Renderer } from "./render.ts";
 import { type PendingEvent, Scene, type SceneSink } from "./scene.ts";
@@ -77,7 +78,8 @@ export class Simulation implements SceneSink {
   readonly kindNames: readonly string[];
   readonly start: number;
 
-  private readonly heap = new EventHeap();
+  /** pending events by time, then by creation order (stable) */
+  private readonly heap = new MinHeap<PendingEvent>((a, b) => a.t - b.t || a.seq - b.seq);
   private readonly limit: number;
   /** events per millisecond of simulated time */
   private readonly density: number;
