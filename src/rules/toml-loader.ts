@@ -1,10 +1,11 @@
-import { parse as parseToml, TomlError } from "smol-toml";
+import { TomlError } from "smol-toml";
 import { type Problem, problemPosition } from "../eql/error.ts";
 import { METADATA } from "./checks/context.ts";
 import type { Diagnostic, Position } from "./diagnostic.ts";
 import type { QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import type { DocumentPath, PositionMap } from "./position-map.ts";
 import type { RuleDocument } from "./rule-document.ts";
+import { parseTomlDocument } from "./toml-parse.ts";
 import { findTomlValue, locateTomlKeys } from "./toml-positions.ts";
 
 export interface TomlLoad {
@@ -23,7 +24,7 @@ const isTable = (v: unknown): v is Record<string, unknown> =>
 export function loadTomlRule(text: string, file: string): TomlLoad {
   let doc: Record<string, unknown>;
   try {
-    doc = parseToml(text) as Record<string, unknown>;
+    doc = parseTomlDocument(text);
   } catch (error) {
     // anything the parser throws (a TomlError, or a RangeError on absurd nesting) is this file's problem
     const toml = error instanceof TomlError ? error : undefined;
@@ -170,25 +171,37 @@ function contentOffset(text: string, valueOffset: number): number {
   return offset;
 }
 
-const QUERY_LINE = /^query[ \t]*=[ \t]*/gm;
-
 /**
  * The value offset of the one line starting with `query =` whose string holds the parsed query
  * exactly, if one does: how detection-rules writes a rule's query (another table's `query`, an
  * osquery transform's, holds other text; a second line holding the same text leaves the
  * choice to the scanner). Scanning every key before it costs more than the rest of placing
- * the query, since the notes above it are long.
+ * the query, since the notes above it are long (and so does a multi-line regular expression).
  */
 function verbatimQueryLine(text: string, query: string): number | undefined {
-  QUERY_LINE.lastIndex = 0;
   let found: number | undefined;
-  while (QUERY_LINE.exec(text)) {
-    const offset = QUERY_LINE.lastIndex;
-    if (!verbatimAt(text, offset, query)) continue;
+  for (let at = text.indexOf("query"); at >= 0; at = text.indexOf("query", at + 1)) {
+    if (at > 0 && text.charCodeAt(at - 1) !== LF) continue;
+    const offset = afterAssignment(text, at + "query".length);
+    if (offset === undefined || !verbatimAt(text, offset, query)) continue;
     if (found !== undefined) return undefined;
     found = offset;
   }
   return found;
+}
+
+const LF = 10;
+const EQUALS = 61;
+const isBlank = (c: number) => c === 32 || c === 9;
+
+/** The offset after `[ \t]*=[ \t]*` at `offset`, if that is what is written there. */
+function afterAssignment(text: string, offset: number): number | undefined {
+  let i = offset;
+  while (isBlank(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== EQUALS) return undefined;
+  i++;
+  while (isBlank(text.charCodeAt(i))) i++;
+  return i;
 }
 
 /**
