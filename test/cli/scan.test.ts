@@ -496,3 +496,29 @@ test("a batch scan stopped by a signal removes the runs it spilled, and dies of 
     assert.deepEqual(readdirSync(spillDir), [], `${signal}: the spill directory is gone`);
   }
 });
+
+test("runs left by a scan killed outright are removed by the next scan that spills in the same place", async () => {
+  const { spawn } = await import("node:child_process");
+  const spillDir = mkdtempSync(join(tmpdir(), "eqlite-scan-killed-"));
+  const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+  const events = `${Array.from({ length: 20 }, (_, i) => JSON.stringify(ev(i))).join("\n")}\n`;
+  const child = spawn(process.execPath, [
+    ...["--import", "tsx", entry, "scan", "--rules", rules, "-q"],
+    ...["--spill-after", "2", "--spill-dir", spillDir, "-"],
+  ]);
+  child.stdin.write(events);
+  const runs = () => readdirSync(spillDir).flatMap((d) => readdirSync(join(spillDir, d)));
+  for (let i = 0; i < 200 && runs().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.ok(runs().length > 0, "a run was written before the kill");
+  const exited = new Promise((r) => child.on("close", (_code, signal) => r(signal)));
+  child.kill("SIGKILL");
+  assert.equal(await exited, "SIGKILL");
+  const [left] = readdirSync(spillDir);
+  assert.match(left, new RegExp(`^eqlite-spill-.+-${child.pid}-`), "SIGKILL leaves the runs behind");
+
+  const file = join(dir, "twenty.ndjson");
+  writeFileSync(file, events);
+  const next = runCli(["scan", "--rules", rules, "-q", "--spill-after", "2", "--spill-dir", spillDir, file]);
+  assert.equal(next.code, 0, next.stderr);
+  assert.deepEqual(readdirSync(spillDir), [], "the next spilling scan removed them, and its own");
+});

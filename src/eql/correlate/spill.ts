@@ -1,7 +1,8 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from "node:fs";
+import { closeSync, openSync, readSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MinHeap } from "./min-heap.ts";
+import { makeSpillDirectory } from "./spill-directory.ts";
 
 /**
  * Sorted runs on disk, for a batch that holds more than memory allows. A batch scan holds every
@@ -58,7 +59,8 @@ const CHUNK_ITEMS = 512;
 
 /**
  * The items all holders of one batch may keep in memory, and where the rest go: a directory
- * of its own under `parent`, made at the first spill and removed by close().
+ * of its own under `parent`, made at the first spill and removed by close() (or by a later
+ * batch, when this process is killed before it can).
  */
 export class SpillBudget {
   /** items held in memory now, by every holder */
@@ -102,7 +104,7 @@ export class SpillBudget {
   /** A file for one holder's runs. */
   file<T>(codec: SpillCodec<T>): RunFile<T> {
     try {
-      this.dir ??= mkdtempSync(join(this.parent, "eqlite-spill-"));
+      this.dir ??= makeSpillDirectory(this.parent);
     } catch (error) {
       throw new SpillError(this.parent, error);
     }
