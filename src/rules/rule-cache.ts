@@ -117,16 +117,28 @@ interface SavedFile {
 
 type Path = Array<string | number>;
 
-function nullPrototypePaths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
-  if (value === null || typeof value !== "object") return out;
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      nullPrototypePaths(v, [...path, i], out);
-    });
-    return out;
-  }
-  if (Object.getPrototypeOf(value) === null) out.push(path);
-  for (const [k, v] of Object.entries(value)) nullPrototypePaths(v, [...path, k], out);
+/** Where the objects without a prototype are: one walk, one path copied per such object. */
+function nullPrototypePaths(root: unknown): Path[] {
+  const out: Path[] = [];
+  const path: Path = [];
+  const visit = (value: unknown): void => {
+    if (value === null || typeof value !== "object") return;
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        path.push(i);
+        visit(value[i]);
+        path.pop();
+      }
+      return;
+    }
+    if (Object.getPrototypeOf(value) === null) out.push([...path]);
+    for (const key of Object.keys(value)) {
+      path.push(key);
+      visit((value as Record<string, unknown>)[key]);
+      path.pop();
+    }
+  };
+  visit(root);
   return out;
 }
 

@@ -40,6 +40,14 @@ const ODD_RULES: Record<string, string> = {
     rule: { rule_id: `"${id(6)}"` },
     query: 'sequence by host.id with maxspan=1m [process where process.name == "sh"] [file where true]',
   }),
+  // TOML tables are objects without a prototype, which the cache's structured clone does not keep
+  "tables.toml": ruleToml({
+    rule: {
+      rule_id: `"${id(8)}"`,
+      meta: '{ from_kibana = { nested = "x" } }',
+      custom_setting: "{ a = { b = 1 } }",
+    },
+  }),
   "not-toml.toml": "[rule\nbroken",
   "kql.toml": ruleToml({
     rule: { rule_id: `"${id(7)}"`, type: '"query"', language: '"kuery"' },
