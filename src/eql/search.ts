@@ -7,6 +7,7 @@ import { searchSequences } from "./correlate/sequence-search.ts";
 import { type Event, type FieldGetter, someValue } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
+import { mergeSelections, type ResultWindow, resultWindow, WindowSelection } from "./result-window.ts";
 import type { Schema } from "./schema.ts";
 import type { Scalar } from "./types.ts";
 import { parseDateValue } from "./value-compare.ts";
@@ -119,9 +120,15 @@ export async function eqlSearch(
   const query = prepared.statement.query;
   const took = () => Date.now() - started;
   if (query.kind === "EventQuery") {
-    const { hits, failures } = await searchEvents(search, (compiler) => compiler.compileEventQuery(query));
-    const events = applyLimits(hits, prepared.statement.pipes, req.size, req.result_position).map(toHit);
-    return respond(took(), hits.length, { events }, failures);
+    const { pipes } = prepared.statement;
+    const window = resultWindow(pipes, req.size, req.result_position);
+    const { hits, total, failures } = await searchEvents(
+      search,
+      (compiler) => compiler.compileEventQuery(query),
+      window,
+    );
+    const events = applyLimits(hits, pipes, req.size, req.result_position).map(toHit);
+    return respond(took(), total, { events }, failures);
   }
   const { sequences, total, failures } =
     query.kind === "SequenceQuery"
@@ -151,28 +158,33 @@ export function toHit(c: Candidate): EqlHit {
 }
 
 /**
- * Filters every index with its own compiled predicate and sorts the matches. An
- * index whose evaluation fails is dropped whole and reported, as a failed shard is.
+ * Filters every index with its own compiled predicate and sorts the matches, keeping only
+ * those in `window` (every match when none is given) and counting the rest. An index whose
+ * evaluation fails is dropped whole and reported, as a failed shard is.
  */
 export async function searchEvents(
   search: SearchInput,
   compile: (compiler: QueryCompiler) => EventPredicate,
-): Promise<{ hits: Candidate[]; failures: ShardFailure[] }> {
-  const hits: Candidate[] = [];
+  window: ResultWindow = { count: Number.POSITIVE_INFINITY, from: "head" },
+): Promise<{ hits: Candidate[]; total: number; failures: ShardFailure[] }> {
+  // one selection per index: a failed index takes back its matches, and what they pushed out
+  const selections: Array<WindowSelection<Candidate>> = [];
   const failures = await eachIndex(
     search,
     (index) => {
       const matches = compile(index.compiler);
       const order = orderKeyReader(index.compiler, search.request);
+      const selection = new WindowSelection<Candidate>(window, compareOrder);
+      selections.push(selection);
       return (event, arrival, position) => {
         if (matches(event))
-          hits.push({ ...order(event, arrival), index: index.name, id: String(position), event });
+          selection.offer({ ...order(event, arrival), index: index.name, id: String(position), event });
       };
     },
-    lengthRollback(hits),
+    { mark: () => selections.length - 1, reset: (to) => void selections.splice(to) },
   );
-  hits.sort(compareOrder);
-  return { hits, failures };
+  const total = selections.reduce((sum, s) => sum + s.seen, 0);
+  return { hits: mergeSelections(selections, window, compareOrder), total, failures };
 }
 
 /**

@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import fc from "fast-check";
+import type { Pipe } from "../../src/eql/ast.ts";
+import type { EsMapping } from "../../src/eql/mapping.ts";
+import { mergeSelections, resultWindow, WindowSelection } from "../../src/eql/result-window.ts";
+import { applyLimits, type EqlIndex, eqlSearch } from "../../src/eql/search.ts";
+
+const byNumber = (a: number, b: number) => a - b;
+const windowArb = fc.record({
+  count: fc.nat({ max: 12 }),
+  from: fc.constantFrom("head" as const, "tail" as const),
+});
+
+test("property: a selection keeps the first or last N of what it was offered, in order, and counts all", () => {
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 60 }), windowArb, (items, window) => {
+      const selection = new WindowSelection(window, byNumber);
+      for (const item of items) selection.offer(item);
+      const sorted = [...items].sort(byNumber);
+      const expected =
+        window.from === "head"
+          ? sorted.slice(0, window.count)
+          : sorted.slice(Math.max(0, sorted.length - window.count));
+      assert.deepEqual(selection.sorted(), expected);
+      assert.equal(selection.seen, items.length);
+    }),
+  );
+});
+
+test("property: merged selections keep what one selection over everything would", () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 20 }), { maxLength: 4 }),
+      windowArb,
+      (parts, window) => {
+        const selections = parts.map((part) => {
+          const s = new WindowSelection(window, byNumber);
+          for (const item of part) s.offer(item);
+          return s;
+        });
+        const whole = new WindowSelection(window, byNumber);
+        for (const item of parts.flat()) whole.offer(item);
+        assert.deepEqual(mergeSelections(selections, window, byNumber), whole.sorted());
+      },
+    ),
+  );
+});
+
+const pipeArb = fc.record({
+  name: fc.constantFrom("head" as const, "tail" as const),
+  count: fc.nat({ max: 8 }),
+});
+
+test("the window is the first limit's: a pipe's, else size in the result position", () => {
+  const pipe = (name: "head" | "tail", count: number): Pipe => ({ name, count, loc: { start: 0, end: 0 } });
+  assert.deepEqual(resultWindow([], 10, "tail"), { count: 10, from: "tail" });
+  assert.deepEqual(resultWindow([pipe("head", 3), pipe("tail", 1)], 10, "tail"), { count: 3, from: "head" });
+});
+
+/** Reading `boom` fails: a runtime field computed by a script eqlite cannot run. */
+const FAILING: EsMapping = {
+  properties: { x: { type: "long" }, "@timestamp": { type: "date" } },
+  runtime: { boom: { type: "keyword", script: { source: "emit('a')" } } },
+} as EsMapping;
+const PLAIN: EsMapping = { properties: { x: { type: "long" }, "@timestamp": { type: "date" } } } as EsMapping;
+
+test("property: an event search returns what sorting every match and applying the limits returns, and counts every match", async () => {
+  const event = fc.record({ t: fc.integer({ min: 0, max: 9 }), x: fc.integer({ min: 0, max: 9 }) });
+  const index = fc.record({ events: fc.array(event, { maxLength: 25 }), failing: fc.boolean() });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(index, { minLength: 1, maxLength: 3 }),
+      fc.array(pipeArb, { maxLength: 2 }),
+      fc.nat({ max: 8 }),
+      fc.constantFrom("head" as const, "tail" as const),
+      async (spec, pipes, size, position) => {
+        const indices = (): EqlIndex[] =>
+          spec.map(({ events, failing }, k) => ({
+            name: `i${k}`,
+            mapping: failing ? FAILING : PLAIN,
+            events: events.map(({ t, x }, n) => ({ "@timestamp": t * 1000, x, n })),
+          }));
+        // x >= 5 reads `boom`, which fails the index (after it may have matched events before)
+        const condition = 'any where x < 3 or (x >= 5 and ?boom == "a")';
+        const piped = `${condition}${pipes.map((p) => ` | ${p.name} ${p.count}`).join("")}`;
+        const all = await eqlSearch(indices(), { query: condition, size: 10_000 });
+        const expected = applyLimits(all.hits.events ?? [], pipes as Pipe[], size, position);
+        const got = await eqlSearch(indices(), { query: piped, size, result_position: position });
+        assert.deepEqual(got.hits.events, expected);
+        assert.equal(got.hits.total.value, all.hits.total.value);
+        assert.deepEqual(got.shard_failures, all.shard_failures);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});
+
+test("a failed index takes back its matches, and the window is that of the indices that did not fail", async () => {
+  const indices = (): EqlIndex[] => [
+    { name: "kept", mapping: PLAIN, events: [{ "@timestamp": 1000, x: 1 }] },
+    // later matches than `kept`'s, then an event whose evaluation fails
+    {
+      name: "failed",
+      mapping: FAILING,
+      events: [
+        { "@timestamp": 5000, x: 1 },
+        { "@timestamp": 6000, x: 2 },
+        { "@timestamp": 7000, x: 6 },
+      ],
+    },
+  ];
+  const r = await eqlSearch(indices(), {
+    query: 'any where x < 3 or (x >= 5 and ?boom == "a") | tail 1',
+    size: 1,
+  });
+  assert.deepEqual(
+    r.hits.events?.map((h) => [h._index, h._source["@timestamp"]]),
+    [["kept", 1000]],
+  );
+  assert.equal(r.hits.total.value, 1);
+  assert.deepEqual(
+    r.shard_failures?.map((f) => f.index),
+    ["failed"],
+  );
+});
