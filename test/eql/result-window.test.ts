@@ -124,3 +124,31 @@ test("a failed index takes back its matches, and the window is that of the indic
     ["failed"],
   );
 });
+
+test("property: a sequence search returns what sorting every completed sequence and applying the limits returns", async () => {
+  const event = fc.record({
+    t: fc.integer({ min: 0, max: 6 }),
+    x: fc.integer({ min: 0, max: 5 }),
+    h: fc.constantFrom("a", "b"),
+  });
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(event, { maxLength: 30 }),
+      fc.array(pipeArb, { maxLength: 2 }),
+      fc.nat({ max: 6 }),
+      fc.constantFrom("head" as const, "tail" as const),
+      async (raw, pipes, size, position) => {
+        // equal timestamps and keys: the order among ties is part of what is compared
+        const events = raw.map(({ t, x, h }, n) => ({ "@timestamp": t * 1000, x, h, n }));
+        const query = "sequence by h [any where x < 3] [any where x >= 2]";
+        const piped = `${query}${pipes.map((p) => ` | ${p.name} ${p.count}`).join("")}`;
+        const all = await eqlSearch(events, { query, size: 10_000 });
+        const expected = applyLimits(all.hits.sequences ?? [], pipes as Pipe[], size, position);
+        const got = await eqlSearch(events, { query: piped, size, result_position: position });
+        assert.deepEqual(got.hits.sequences, expected);
+        assert.equal(got.hits.total.value, all.hits.total.value);
+      },
+    ),
+    { numRuns: 200 },
+  );
+});

@@ -2,6 +2,7 @@ import type { Field, SequenceQuery, SequenceTerm } from "../ast.ts";
 import type { EventPredicate, QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
 import { compareOrder } from "../ordering.ts";
+import { resultWindow, WindowSelection } from "../result-window.ts";
 import {
   applyLimits,
   type Candidate,
@@ -57,19 +58,23 @@ export async function searchSequences(
     return { sequences: [], total: 0, failures };
   }
   const plan = sequencePlan(query);
-  const completed: CompletedSequence<Candidate>[] = [];
-  const runner = new SequenceRunner<Candidate>(plan, (c) => completed.push(c));
+  const { pipes } = search.statement;
+  const { size, result_position: position } = search.request;
+  // only the sequences the limits may return are kept, every one counted; ties keep completion order
+  type Numbered = { sequence: CompletedSequence<Candidate>; n: number };
+  const completed = new WindowSelection<Numbered>(
+    resultWindow(pipes, size, position),
+    (a, b) => byCompletion(a.sequence, b.sequence) || a.n - b.n,
+  );
+  const runner = new SequenceRunner<Candidate>(plan, (sequence) =>
+    completed.offer({ sequence, n: completed.seen }),
+  );
   for (const hit of hits)
     runner.push({ item: hit.candidate, order: hit.candidate, terms: hit.terms, until: hit.until });
   runner.finish();
-  completed.sort(byCompletion);
 
-  const limited = applyLimits(
-    completed,
-    search.statement.pipes,
-    search.request.size,
-    search.request.result_position,
-  );
+  const sorted = completed.sorted().map((c) => c.sequence);
+  const limited = applyLimits(sorted, pipes, size, position);
   const keyed = query.joinKeys.length + (query.terms[0]?.joinKeys.length ?? 0) > 0;
   const sequences = limited.map((c): EqlSequence => {
     let next = 0;
@@ -78,7 +83,7 @@ export async function searchSequences(
     );
     return keyed ? { join_keys: c.key.values, events } : { events };
   });
-  return { sequences, total: completed.length, failures };
+  return { sequences, total: completed.seen, failures };
 }
 
 /** Elasticsearch lists sequences in the order they completed: by last event, then by key. */
