@@ -127,15 +127,17 @@ function multilineString(
   const delimiter = quote === Ch.DoubleQuote ? '"""' : "'''";
   let escaped = false;
   let from = bodyStart;
+  let close = text.indexOf(delimiter, from);
   for (;;) {
-    const close = text.indexOf(delimiter, from);
     if (close < 0) return undefined;
     if (quote === Ch.DoubleQuote) {
       const backslash = text.indexOf("\\", from);
       if (backslash >= 0 && backslash < close) {
-        // an escape may hide a quote of the delimiter: step over it and look again
+        // an escape may hide a quote of the delimiter: step over it, and look for the delimiter
+        // again only past it (looking again after every escape would be quadratic)
         escaped = true;
         from = backslash + 2;
+        if (from > close) close = text.indexOf(delimiter, from);
         continue;
       }
     }
