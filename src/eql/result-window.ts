@@ -2,7 +2,23 @@ import type { Pipe } from "./ast.ts";
 import { MinHeap } from "./correlate/min-heap.ts";
 
 /**
- * Where an event query's results can come from in the sorted matches: `| head N` and
+ * What a search returns of its sorted matches (or sequences): `| head N` and `| tail N` apply
+ * in order; then `size` keeps the first or last, in the direction of the first pipe, else of
+ * `result_position`.
+ */
+export function applyLimits<T>(items: T[], pipes: Pipe[], size: number, position: "head" | "tail"): T[] {
+  let out = items;
+  for (const pipe of pipes) out = take(out, pipe.count, pipe.name);
+  return take(out, size, pipes.length ? pipes[0].name : position);
+}
+
+function take<T>(items: T[], n: number, from: "head" | "tail"): T[] {
+  if (items.length <= n) return items;
+  return from === "head" ? items.slice(0, n) : items.slice(items.length - n);
+}
+
+/**
+ * Where a search's results can come from in its sorted matches (or sequences): `| head N` and
  * `| tail N` each keep a prefix or a suffix of what the one before kept, and `size` a prefix
  * or suffix of the last, so every result is among the first (head) or last (tail) `count`
  * matches, those the first limit keeps.
@@ -62,7 +78,5 @@ export function mergeSelections<T>(
   window: ResultWindow,
   compare: (a: T, b: T) => number,
 ): T[] {
-  const all = selections.flatMap((s) => s.sorted()).sort(compare);
-  if (all.length <= window.count) return all;
-  return window.from === "head" ? all.slice(0, window.count) : all.slice(all.length - window.count);
+  return take(selections.flatMap((s) => s.sorted()).sort(compare), window.count, window.from);
 }

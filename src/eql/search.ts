@@ -1,4 +1,4 @@
-import type { Pipe, Statement } from "./ast.ts";
+import type { Statement } from "./ast.ts";
 import { prepareQuery } from "./compile-query.ts";
 import type { EventPredicate } from "./compiler.ts";
 import { FieldEvaluationError, type QueryCompiler } from "./compiler.ts";
@@ -7,7 +7,13 @@ import { searchSequences } from "./correlate/sequence-search.ts";
 import { type Event, type FieldGetter, someValue } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
-import { mergeSelections, type ResultWindow, resultWindow, WindowSelection } from "./result-window.ts";
+import {
+  applyLimits,
+  mergeSelections,
+  type ResultWindow,
+  resultWindow,
+  WindowSelection,
+} from "./result-window.ts";
 import type { Schema } from "./schema.ts";
 import type { Scalar } from "./types.ts";
 import { parseDateValue } from "./value-compare.ts";
@@ -167,7 +173,7 @@ export async function searchEvents(
   compile: (compiler: QueryCompiler) => EventPredicate,
   window: ResultWindow = { count: Number.POSITIVE_INFINITY, from: "head" },
 ): Promise<{ hits: Candidate[]; total: number; failures: ShardFailure[] }> {
-  // one selection per index: a failed index takes back its matches, and what they pushed out
+  // one selection per index: a failed index's matches go with it, and cannot have pushed out another's
   const selections: Array<WindowSelection<Candidate>> = [];
   const failures = await eachIndex(
     search,
@@ -270,21 +276,6 @@ export function firstScalar(raw: unknown): Scalar {
     return true;
   });
   return first;
-}
-
-/**
- * `| head N` and `| tail N` apply in order; then `size` keeps the first or last
- * matches, in the direction of the first pipe, else of `result_position`.
- */
-export function applyLimits<T>(items: T[], pipes: Pipe[], size: number, position: "head" | "tail"): T[] {
-  let out = items;
-  for (const pipe of pipes) out = take(out, pipe.count, pipe.name);
-  return take(out, size, pipes.length ? pipes[0].name : position);
-}
-
-function take<T>(items: T[], n: number, from: "head" | "tail"): T[] {
-  if (items.length <= n) return items;
-  return from === "head" ? items.slice(0, n) : items.slice(items.length - n);
 }
 
 function normalizeRequest(request: EqlSearchRequest): SearchInput["request"] {

@@ -3,8 +3,8 @@ import { test } from "node:test";
 import fc from "fast-check";
 import type { Pipe } from "../../src/eql/ast.ts";
 import type { EsMapping } from "../../src/eql/mapping.ts";
-import { mergeSelections, resultWindow, WindowSelection } from "../../src/eql/result-window.ts";
-import { applyLimits, type EqlIndex, eqlSearch } from "../../src/eql/search.ts";
+import { applyLimits, mergeSelections, resultWindow, WindowSelection } from "../../src/eql/result-window.ts";
+import { type EqlIndex, eqlSearch } from "../../src/eql/search.ts";
 
 const byNumber = (a: number, b: number) => a - b;
 const windowArb = fc.record({

@@ -2,9 +2,8 @@ import type { Field, SequenceQuery, SequenceTerm } from "../ast.ts";
 import type { EventPredicate, QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
 import { compareOrder } from "../ordering.ts";
-import { resultWindow, WindowSelection } from "../result-window.ts";
+import { applyLimits, resultWindow, WindowSelection } from "../result-window.ts";
 import {
-  applyLimits,
   type Candidate,
   type EqlSequence,
   eachIndex,
