@@ -25,6 +25,7 @@ export {
   type EqlHit,
   type EqlIndex,
   type EqlMissingHit,
+  type EqlSearchOptions,
   type EqlSearchRequest,
   type EqlSearchResponse,
   type EqlSequence,

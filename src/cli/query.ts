@@ -1,11 +1,18 @@
 import { basename } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
 import { parse } from "../eql/parser.ts";
 import { type EqlIndex, type EqlSearchResponse, eqlSearch } from "../eql/search.ts";
 import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
 import { reportInputError } from "./input-errors.ts";
+import {
+  addSpillOptions,
+  DEFAULT_SPILL_AFTER,
+  removeRunsOnSignals,
+  reportSpillError,
+} from "./spill-options.ts";
 
 interface QueryOptions {
   mapping?: string;
@@ -17,6 +24,8 @@ interface QueryOptions {
   maxSamplesPerKey: number;
   format: "ndjson" | "es";
   strict?: boolean;
+  spillAfter?: number;
+  spillDir?: string;
 }
 
 const nonNegativeInteger = (name: string) => (value: string) => {
@@ -25,7 +34,7 @@ const nonNegativeInteger = (name: string) => (value: string) => {
 };
 
 export function registerQueryCommand(program: Command): void {
-  program
+  const queryCommand = program
     .command("query")
     .description("run an EQL query over JSON events (NDJSON, JSON arrays, gzip, zstd) and print the matches")
     .argument("<query>", "the EQL query, e.g. 'process where process.name : \"bash\"'")
@@ -51,11 +60,13 @@ export function registerQueryCommand(program: Command): void {
         .choices(["ndjson", "es"])
         .default("ndjson"),
     )
-    .option("--strict", "a malformed input line is an error instead of being reported and skipped")
-    .action(async (query: string, files: string[], options: QueryOptions, command: Command) => {
+    .option("--strict", "a malformed input line is an error instead of being reported and skipped");
+  addSpillOptions(queryCommand, "sequence queries: events a stage matches,").action(
+    async (query: string, files: string[], options: QueryOptions, command: Command) => {
       const code = await runQuery(query, files, options);
       command.parent?.setOptionValue("exitCode", code);
-    });
+    },
+  );
 }
 
 export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
@@ -82,23 +93,34 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     events: eventsOf(path, { strict: options.strict, onProblem }),
   }));
   let response: EqlSearchResponse;
+  // events read from JSON, which a sequence query writes to disk past the budget
+  const spill = new SpillBudget(options.spillAfter ?? DEFAULT_SPILL_AFTER, options.spillDir);
+  const restoreSignals = removeRunsOnSignals(spill);
   try {
-    response = await eqlSearch(indices, {
-      query,
-      size: options.size,
-      result_position: options.resultPosition,
-      timestamp_field: options.timestampField,
-      tiebreaker_field: options.tiebreakerField,
-      event_category_field: options.eventCategoryField,
-      max_samples_per_key: options.maxSamplesPerKey,
-    });
+    response = await eqlSearch(
+      indices,
+      {
+        query,
+        size: options.size,
+        result_position: options.resultPosition,
+        timestamp_field: options.timestampField,
+        tiebreaker_field: options.tiebreakerField,
+        event_category_field: options.eventCategoryField,
+        max_samples_per_key: options.maxSamplesPerKey,
+      },
+      { spill },
+    );
   } catch (error) {
     if (error instanceof EqlError) {
       process.stderr.write(`${error.pretty()}\n`);
       return 2;
     }
     if (reportInputError(error)) return 2;
+    if (reportSpillError(error, (line) => process.stderr.write(`${line}\n`))) return 2;
     throw error;
+  } finally {
+    spill.close();
+    restoreSignals();
   }
   writeResponse(response, options.format);
   const shown = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;

@@ -8,7 +8,7 @@ import { DetectionEngine, type RuleStats } from "../engine/detection-engine.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
-import { SpillBudget, SpillError } from "../eql/correlate/spill.ts";
+import { SpillBudget } from "../eql/correlate/spill.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -37,6 +37,12 @@ import { loadRules } from "../rules/load-rules.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { reportInputError } from "./input-errors.ts";
+import {
+  addSpillOptions,
+  DEFAULT_SPILL_AFTER,
+  removeRunsOnSignals,
+  reportSpillError,
+} from "./spill-options.ts";
 
 export interface ScanOptions {
   rules?: string[];
@@ -58,12 +64,6 @@ export interface ScanOptions {
   spillDir?: string;
 }
 
-/**
- * Sequence events a batch scan holds in memory, over all rules, before it writes them to disk:
- * about 1 KB each (the event's place or bytes, its join keys and order), so some 250 MB.
- */
-export const DEFAULT_SPILL_AFTER = 250_000;
-
 /** The rule pack that ships with eqlite: `rules/` beside `src/` and `dist/`. */
 export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
 
@@ -75,7 +75,7 @@ const milliseconds = (value: string) => {
 };
 
 export function registerScanCommand(program: Command): void {
-  program
+  const scan = program
     .command("scan")
     .description("run detection rules over events and write Kibana-shaped alerts")
     .argument("[files...]", "event files (NDJSON, JSON, .gz, .zst); '-' or none reads stdin")
@@ -125,20 +125,8 @@ export function registerScanCommand(program: Command): void {
     .option(
       "--no-rule-cache",
       "load every rule file afresh: without it, TOML rule files unchanged since an earlier scan are taken from a cache ($EQLITE_CACHE_DIR, else $XDG_CACHE_HOME/eqlite or ~/.cache/eqlite)",
-    )
-    .option(
-      "--spill-after <events>",
-      `sequence events held in memory, over all rules, before they are written to disk in sorted runs and merged at the end of the input (default ${DEFAULT_SPILL_AFTER}; a batch holds each such event until the end, to put them in time order)`,
-      (value: string) => {
-        if (!/^[1-9]\d*$/.test(value))
-          throw new InvalidArgumentError("--spill-after takes a whole number from 1");
-        return Number(value);
-      },
-    )
-    .option(
-      "--spill-dir <dir>",
-      "where those runs are written (default: the temporary directory); removed at the end",
-    )
+    );
+  addSpillOptions(scan, "sequence events, over all rules,")
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
     .action(async (files: string[], options: ScanOptions, command: Command) => {
@@ -264,13 +252,7 @@ export async function runScan(
     if (!files.length || files.includes("-")) process.stdin.destroy();
   };
   if (options.follow) process.once("SIGINT", interrupt);
-  // a batch stopped by a signal still removes its runs from disk, then dies of the signal
-  const dieRemovingRuns = (signal: NodeJS.Signals) => {
-    spill?.budget.close();
-    process.kill(process.pid, signal);
-  };
-  const deadly = options.follow ? [] : (["SIGINT", "SIGTERM", "SIGHUP"] as const);
-  for (const signal of deadly) process.once(signal, dieRemovingRuns);
+  const restoreSignals = spill ? removeRunsOnSignals(spill.budget) : () => {};
   try {
     const paths = files.length ? files : ["-"];
     if (options.follow && paths.length > 1) {
@@ -304,12 +286,11 @@ export async function runScan(
   } catch (error) {
     progress.stop();
     if (reportInputError(error)) return 2;
-    if (!(error instanceof SpillError)) throw error;
-    err(`eqlite: ${error.message} (--spill-dir names another place)`);
-    return 2;
+    if (reportSpillError(error, err)) return 2;
+    throw error;
   } finally {
     spill?.budget.close();
-    for (const signal of deadly) process.off(signal, dieRemovingRuns);
+    restoreSignals();
   }
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));

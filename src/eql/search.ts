@@ -4,6 +4,7 @@ import type { EventPredicate } from "./compiler.ts";
 import { FieldEvaluationError, type QueryCompiler } from "./compiler.ts";
 import { searchSamples } from "./correlate/sample-search.ts";
 import { searchSequences } from "./correlate/sequence-search.ts";
+import { type SpillBudget, SpillError } from "./correlate/spill.ts";
 import { type Event, type FieldGetter, someValue } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
@@ -89,6 +90,16 @@ export interface SearchInput {
     EqlSearchRequest;
 }
 
+/** How a search runs, beyond what Elasticsearch's request says. */
+export interface EqlSearchOptions {
+  /**
+   * Sequence queries: past this budget, the events held to be put in time order are written to
+   * disk in sorted runs (see spill.ts) and merged when the input ends; the caller closes the
+   * budget, which removes them. The events must be JSON values, as events read from JSON are.
+   */
+  spill?: SpillBudget;
+}
+
 /**
  * Runs an EQL query over events the way Elasticsearch's `_eql/search` does and
  * answers in the same shape. `input` is either indices (each with an optional
@@ -97,6 +108,7 @@ export interface SearchInput {
 export async function eqlSearch(
   input: EqlIndex[] | Iterable<Event> | AsyncIterable<Event>,
   request: EqlSearchRequest,
+  options: EqlSearchOptions = {},
 ): Promise<EqlSearchResponse> {
   const started = Date.now();
   const req = normalizeRequest(request);
@@ -138,7 +150,7 @@ export async function eqlSearch(
   }
   const { sequences, total, failures } =
     query.kind === "SequenceQuery"
-      ? await searchSequences(search, query)
+      ? await searchSequences(search, query, options.spill)
       : await searchSamples(search, query);
   return respond(took(), total, { sequences }, failures);
 }
@@ -219,6 +231,8 @@ export async function eachIndex(
       try {
         visit(event, arrival++, position++);
       } catch (error) {
+        // a disk that cannot take the spilled events fails the search, not the index
+        if (error instanceof SpillError) throw error;
         failures.push(shardFailure(index.name, error));
         if (rollback && mark !== undefined) rollback.reset(mark);
         break;
@@ -230,14 +244,6 @@ export async function eachIndex(
   }
   return failures;
 }
-
-/** Undo for an array that an index appends to: cut it back to where the index started. */
-export const lengthRollback = (list: unknown[]) => ({
-  mark: () => list.length,
-  reset: (to: number) => {
-    list.length = to;
-  },
-});
 
 export function shardFailure(index: string, error: unknown): ShardFailure {
   if (error instanceof FieldEvaluationError || error instanceof Error) {

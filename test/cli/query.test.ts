@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -153,4 +153,48 @@ test("--tiebreaker-field orders events with equal timestamps", () => {
     .split("\n")
     .map((l) => JSON.parse(l).k);
   assert.deepEqual(tied, ["a", "b"]);
+});
+
+test("a sequence query past --spill-after writes its events to --spill-dir and prints the same sequences", () => {
+  // shells and connections on three hosts, out of time order, in two files
+  const mixed = Array.from({ length: 60 }, (_, i) => {
+    const t = (i * 37) % 60;
+    const shell = i % 3 !== 0;
+    return JSON.stringify({
+      "@timestamp": new Date(Date.UTC(2026, 0, 1, 0, 0, t)).toISOString(),
+      event: { category: shell ? "process" : "network" },
+      host: { id: `h${i % 4}` },
+      ...(shell ? { process: { name: "sh" } } : { destination: { port: 4444 } }),
+    });
+  });
+  const first = join(dir, "mixed-1.ndjson");
+  const second = join(dir, "mixed-2.ndjson");
+  writeFileSync(first, `${mixed.slice(0, 30).join("\n")}\n`);
+  writeFileSync(second, `${mixed.slice(30).join("\n")}\n`);
+  const query =
+    'sequence by host.id with maxspan=10s [process where process.name == "sh"] [network where destination.port == 4444]';
+  const held = runCli(["query", query, "--size", "100", first, second]);
+  assert.equal(held.code, 0, held.stderr);
+  assert.ok(held.stdout.trim().split("\n").length > 5, held.stdout);
+  const spillDir = mkdtempSync(join(tmpdir(), "eqlite-query-spill-"));
+  const spilled = runCli([
+    "query",
+    query,
+    "--size",
+    "100",
+    "--spill-after",
+    "3",
+    "--spill-dir",
+    spillDir,
+    first,
+    second,
+  ]);
+  assert.equal(spilled.code, 0, spilled.stderr);
+  assert.equal(spilled.stdout, held.stdout);
+  assert.deepEqual(readdirSync(spillDir), [], "the runs are removed at the end");
+
+  const notADirectory = events;
+  const failed = runCli(["query", query, "--spill-after", "3", "--spill-dir", notADirectory, first]);
+  assert.equal(failed.code, 2);
+  assert.match(failed.stderr, new RegExp(`eqlite: cannot use ${notADirectory}.*--spill-dir`));
 });

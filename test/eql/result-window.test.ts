@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
 import type { Pipe } from "../../src/eql/ast.ts";
+import { SpillBudget } from "../../src/eql/correlate/spill.ts";
 import type { EsMapping } from "../../src/eql/mapping.ts";
 import { applyLimits, mergeSelections, resultWindow, WindowSelection } from "../../src/eql/result-window.ts";
 import { type EqlIndex, eqlSearch } from "../../src/eql/search.ts";
@@ -60,10 +64,12 @@ test("the window is the first limit's: a pipe's, else size in the result positio
 
 /** Reading `boom` fails: a runtime field computed by a script eqlite cannot run. */
 const FAILING: EsMapping = {
-  properties: { x: { type: "long" }, "@timestamp": { type: "date" } },
+  properties: { x: { type: "long" }, h: { type: "keyword" }, "@timestamp": { type: "date" } },
   runtime: { boom: { type: "keyword", script: { source: "emit('a')" } } },
 } as EsMapping;
-const PLAIN: EsMapping = { properties: { x: { type: "long" }, "@timestamp": { type: "date" } } } as EsMapping;
+const PLAIN: EsMapping = {
+  properties: { x: { type: "long" }, h: { type: "keyword" }, "@timestamp": { type: "date" } },
+} as EsMapping;
 
 test("property: an event search returns what sorting every match and applying the limits returns, and counts every match", async () => {
   const event = fc.record({ t: fc.integer({ min: 0, max: 9 }), x: fc.integer({ min: 0, max: 9 }) });
@@ -151,4 +157,94 @@ test("property: a sequence search returns what sorting every completed sequence 
     ),
     { numRuns: 200 },
   );
+});
+
+test("property: a sequence search that spills to disk answers exactly as one that holds everything, and leaves nothing there", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "eqlite-search-spill-"));
+  let spilledRuns = 0;
+  const event = fc.record({
+    t: fc.integer({ min: 0, max: 6 }),
+    x: fc.integer({ min: 0, max: 9 }),
+    h: fc.constantFrom("a", "b", "é\u0000"),
+  });
+  const index = fc.record({ events: fc.array(event, { maxLength: 20 }), failing: fc.boolean() });
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(index, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.constantFrom(
+          "sequence by h [any where x < 3] [any where x >= 2 and x < 5]",
+          'sequence by h [any where x < 3] [any where x >= 5 and ?boom == "a"]',
+          "sequence with maxspan=2s [any where x < 4] [any where x > 2] until [any where x == 9]",
+        ),
+        fc.boolean(),
+        async (spec, budget, query, partial) => {
+          const indices = (): EqlIndex[] =>
+            spec.map(({ events, failing }, k) => ({
+              name: `i${k}`,
+              mapping: failing ? FAILING : PLAIN,
+              events: events.map(({ t, x, h }, n) => ({ "@timestamp": t * 1000, x, h, n })),
+            }));
+          const request = { query, size: 100, allow_partial_sequence_results: partial };
+          const held = await eqlSearch(indices(), request);
+          const spill = new SpillBudget(budget, parent);
+          try {
+            const spilled = await eqlSearch(indices(), request, { spill });
+            assert.deepEqual({ ...spilled, took: 0 }, { ...held, took: 0 });
+            if (spill.stats.items > 0) spilledRuns++;
+            // a failed index is dropped whole, whether its events were held or written out
+            const failed = new Set(held.shard_failures?.map((f) => f.index));
+            const used = held.hits.sequences?.flatMap((q) => q.events.map((e) => e._index)) ?? [];
+            assert.ok(!used.some((name) => failed.has(name)), "no event of a failed index");
+          } finally {
+            spill.close();
+          }
+          assert.deepEqual(readdirSync(parent), []);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    assert.ok(spilledRuns > 50, `${spilledRuns} of 150 searches spilled`);
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+test("events written to disk keep what a sequence needs of them: until, and the index they came from", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "eqlite-search-spill-"));
+  const search = async (indices: EqlIndex[], query: string) => {
+    const spill = new SpillBudget(1, parent);
+    try {
+      const spilled = await eqlSearch(indices, { query, allow_partial_sequence_results: true }, { spill });
+      assert.ok(spill.stats.items > 0, "the search spilled");
+      return spilled;
+    } finally {
+      spill.close();
+    }
+  };
+  try {
+    // an until event between the stages ends the sequence
+    const cut = await search(
+      [{ name: "e", events: [1, 2, 3].map((t, n) => ({ "@timestamp": t * 1000, x: [0, 9, 3][n] })) }],
+      "sequence [any where x < 3] [any where x == 3] until [any where x == 9]",
+    );
+    assert.equal(cut.hits.total.value, 0);
+    // the second index fails after its events were written out: none of them may complete a sequence
+    const events = (xs: number[], from: number) => xs.map((x, n) => ({ "@timestamp": (from + n) * 1000, x }));
+    const partial = await search(
+      [
+        { name: "kept", mapping: PLAIN, events: events([0], 1) },
+        { name: "failed", mapping: FAILING, events: events([1, 4, 4, 6], 2) },
+      ],
+      'sequence [any where x < 3] [any where x == 4 or (x >= 5 and ?boom == "a")]',
+    );
+    assert.deepEqual(
+      partial.shard_failures?.map((f) => f.index),
+      ["failed"],
+    );
+    assert.equal(partial.hits.total.value, 0);
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
 });

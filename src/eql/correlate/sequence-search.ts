@@ -1,21 +1,22 @@
 import type { Field, SequenceQuery, SequenceTerm } from "../ast.ts";
 import type { EventPredicate, QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
-import { compareOrder } from "../ordering.ts";
+import { compareOrder, type OrderKey } from "../ordering.ts";
 import { applyLimits, resultWindow, WindowSelection } from "../result-window.ts";
 import {
   type Candidate,
   type EqlSequence,
   eachIndex,
-  lengthRollback,
   orderKeyReader,
   type SearchInput,
   type ShardFailure,
   toHit,
 } from "../search.ts";
 import { compareJoinKeys, type JoinKey, joinKeysOf, type KeyReader } from "./join-key.ts";
+import { ReorderBuffer } from "./reorder-buffer.ts";
 import type { CompletedSequence } from "./sequence-matcher.ts";
-import { SequenceRunner, sequencePlan } from "./sequence-runner.ts";
+import { SequenceRunner, sequencePlan, type TermHit } from "./sequence-runner.ts";
+import type { SpillBudget, SpillCodec } from "./spill.ts";
 
 /** A query of a sequence or sample compiled for one index: its predicate and how to read its keys. */
 export interface CompiledTerm {
@@ -36,26 +37,26 @@ export function compileTerm(compiler: QueryCompiler, term: SequenceTerm, sharedK
   };
 }
 
-/** Per event: the keys it has for each term it matches (undefined where it does not match). */
-interface TermHits {
+/** A candidate event of the search, and the place of its index in the input's list. */
+interface SearchHit {
   candidate: Candidate & { timestamp: bigint };
-  terms: Array<JoinKey[] | undefined>;
-  until?: JoinKey[];
+  indexNumber: number;
 }
 
+/** A batch's lateness: nothing is released before the end of the input. */
+const BATCH_LATENESS_NS = BigInt(Number.MAX_SAFE_INTEGER) * 1_000_000n;
+
 /**
- * Runs a sequence query over the search input: the events matching some term,
- * sorted, through the same SequenceRunner a stream uses; results in completion
- * order (by last event, then key), then head/tail/size.
+ * Runs a sequence query over the search input: the events matching some term, put in
+ * order (past `spill`'s budget, through sorted runs on disk) and run through the same
+ * SequenceRunner a stream uses; results in completion order (by last event, then key), then
+ * head/tail/size.
  */
 export async function searchSequences(
   search: SearchInput,
   query: SequenceQuery,
+  spill?: SpillBudget,
 ): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[] }> {
-  const { hits, failures } = await collectTermHits(search, query);
-  if (failures.length && !search.request.allow_partial_sequence_results) {
-    return { sequences: [], total: 0, failures };
-  }
   const plan = sequencePlan(query);
   const { pipes } = search.statement;
   const { size, result_position: position } = search.request;
@@ -68,8 +69,21 @@ export async function searchSequences(
   const runner = new SequenceRunner<Candidate>(plan, (sequence) =>
     completed.offer({ sequence, n: completed.seen }),
   );
-  for (const hit of hits)
-    runner.push({ item: hit.candidate, order: hit.candidate, terms: hit.terms, until: hit.until });
+  // an index that fails is dropped whole: its events, held or on disk, are passed over when released
+  const failed = new Set<number>();
+  const ordered = new ReorderBuffer<TermHit<SearchHit>>(
+    BATCH_LATENESS_NS,
+    Number.POSITIVE_INFINITY,
+    (hit) => {
+      if (!failed.has(hit.item.indexNumber)) runner.push({ ...hit, item: hit.item.candidate });
+    },
+    spill && { budget: spill, codec: SEARCH_HIT_CODEC },
+  );
+  const failures = await collectTermHits(search, query, ordered, failed);
+  if (failures.length && !search.request.allow_partial_sequence_results) {
+    return { sequences: [], total: 0, failures };
+  }
+  ordered.flush();
   runner.finish();
 
   const sorted = completed.sorted().map((c) => c.sequence);
@@ -113,15 +127,21 @@ export function compileSequenceTerms(compiler: QueryCompiler, query: SequenceQue
   };
 }
 
-/** Every event that matches some term (or until), with its keys per term, sorted; failing indices dropped. */
+/**
+ * Gives `ordered` every event that matches some term (or until), with its keys per term and
+ * the index it came from; an index whose evaluation fails is added to `failed`.
+ */
 async function collectTermHits(
   search: SearchInput,
   query: SequenceQuery,
-): Promise<{ hits: TermHits[]; failures: ShardFailure[] }> {
-  const hits: TermHits[] = [];
-  const failures = await eachIndex(
+  ordered: ReorderBuffer<TermHit<SearchHit>>,
+  failed: Set<number>,
+): Promise<ShardFailure[]> {
+  let current = -1;
+  return eachIndex(
     search,
     (index) => {
+      const indexNumber = ++current;
       const match = compileSequenceTerms(index.compiler, query);
       const order = orderKeyReader(index.compiler, search.request);
       return (event, arrival, position) => {
@@ -130,15 +150,60 @@ async function collectTermHits(
         const key = order(event, arrival);
         // Sequences need a time: events without one cannot take part.
         if (key.timestamp === null) return;
-        hits.push({
-          candidate: { ...key, timestamp: key.timestamp, index: index.name, id: String(position), event },
+        const candidate = {
+          ...key,
+          timestamp: key.timestamp,
+          index: index.name,
+          id: String(position),
+          event,
+        };
+        ordered.push({
+          item: { candidate, indexNumber },
+          order: candidate,
           terms: hit.terms,
           until: hit.until,
         });
       };
     },
-    lengthRollback(hits),
+    { mark: () => current, reset: (indexNumber) => void failed.add(indexNumber) },
   );
-  hits.sort((a, b) => compareOrder(a.candidate, b.candidate));
-  return { hits, failures };
 }
+
+/**
+ * A held event as JSON, to spill: a search that spills takes events that are JSON values (read
+ * from JSON text), which come back the same.
+ */
+const SEARCH_HIT_CODEC: SpillCodec<TermHit<SearchHit>> = {
+  // JSON writes undefined in an array as null: read back as undefined
+  encode: ({ item: { candidate, indexNumber }, terms, until }) => [
+    String(candidate.timestamp),
+    candidate.tiebreaker,
+    candidate.arrival,
+    terms,
+    until ?? null,
+    indexNumber,
+    candidate.index,
+    candidate.id,
+    candidate.event,
+  ],
+  decode(value) {
+    const [timestamp, tiebreaker, arrival, terms, until, indexNumber, index, id, event] = value as [
+      string,
+      OrderKey["tiebreaker"],
+      number,
+      Array<JoinKey[] | null>,
+      JoinKey[] | null,
+      number,
+      string,
+      string,
+      Event,
+    ];
+    const candidate = { timestamp: BigInt(timestamp), tiebreaker, arrival, index, id, event };
+    return {
+      item: { candidate, indexNumber },
+      order: candidate,
+      terms: terms.map((keys) => keys ?? undefined),
+      until: until ?? undefined,
+    };
+  },
+};
