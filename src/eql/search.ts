@@ -186,42 +186,43 @@ export async function searchEvents(
   window: ResultWindow = { count: Number.POSITIVE_INFINITY, from: "head" },
 ): Promise<{ hits: Candidate[]; total: number; failures: ShardFailure[] }> {
   // one selection per index: a failed index's matches go with it, and cannot have pushed out another's
-  const selections: Array<WindowSelection<Candidate>> = [];
+  const selections = new Map<number, WindowSelection<Candidate>>();
   const failures = await eachIndex(
     search,
-    (index) => {
+    (index, indexNumber) => {
       const matches = compile(index.compiler);
       const order = orderKeyReader(index.compiler, search.request);
       const selection = new WindowSelection<Candidate>(window, compareOrder);
-      selections.push(selection);
+      selections.set(indexNumber, selection);
       return (event, arrival, position) => {
         if (matches(event))
           selection.offer({ ...order(event, arrival), index: index.name, id: String(position), event });
       };
     },
-    { mark: () => selections.length - 1, reset: (to) => void selections.splice(to) },
+    (indexNumber) => selections.delete(indexNumber),
   );
-  const total = selections.reduce((sum, s) => sum + s.seen, 0);
-  return { hits: mergeSelections(selections, window, compareOrder), total, failures };
+  const kept = [...selections.values()];
+  const total = kept.reduce((sum, s) => sum + s.seen, 0);
+  return { hits: mergeSelections(kept, window, compareOrder), total, failures };
 }
 
 /**
- * Feeds every event of every index, in input order, to a visitor made per index.
- * An index whose evaluation fails is dropped whole — what it had contributed is
- * taken back — and reported, as Elasticsearch reports a failed shard.
+ * Feeds every event of every index, in input order, to a visitor made per index (given its
+ * place in the list). An index whose evaluation fails is dropped whole — `dropIndex` takes
+ * back what it had contributed — and reported, as Elasticsearch reports a failed shard.
  */
 export async function eachIndex(
   search: SearchInput,
   visitorFor: (
     index: SearchInput["indices"][number],
+    indexNumber: number,
   ) => (event: Event, arrival: number, position: number) => void,
-  rollback?: { mark(): number; reset(to: number): void },
+  dropIndex?: (indexNumber: number) => void,
 ): Promise<ShardFailure[]> {
   const failures: ShardFailure[] = [];
   let arrival = 0;
-  for (const index of search.indices) {
-    const visit = visitorFor(index);
-    const mark = rollback?.mark();
+  for (const [indexNumber, index] of search.indices.entries()) {
+    const visit = visitorFor(index, indexNumber);
     let position = 0;
     // Reading errors (a bad file, --strict) propagate; evaluation errors fail the index.
     for await (const event of index.events) {
@@ -234,7 +235,7 @@ export async function eachIndex(
         // a disk that cannot take the spilled events fails the search, not the index
         if (error instanceof SpillError) throw error;
         failures.push(shardFailure(index.name, error));
-        if (rollback && mark !== undefined) rollback.reset(mark);
+        dropIndex?.(indexNumber);
         break;
       }
     }

@@ -16,9 +16,12 @@ export async function searchSamples(
 ): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[] }> {
   const perKey = search.request.max_samples_per_key ?? 1;
   const collector = new SampleCollector<Candidate>(query.terms.length, perKey, undefined, true);
+  // where each index's contributions start, to take them back if it fails
+  const marks: number[] = [];
   const failures = await eachIndex(
     search,
-    (index) => {
+    (index, indexNumber) => {
+      marks[indexNumber] = collector.mark();
       const terms = query.terms.map((t) => compileTerm(index.compiler, t, query.joinKeys));
       const order = orderKeyReader(index.compiler, search.request);
       return (event, arrival, position) => {
@@ -32,10 +35,7 @@ export async function searchSamples(
         });
       };
     },
-    {
-      mark: () => collector.mark(),
-      reset: (to) => collector.reset(to),
-    },
+    (indexNumber) => collector.reset(marks[indexNumber]),
   );
   const samples: EqlSequence[] = collector
     .samples()

@@ -137,11 +137,9 @@ async function collectTermHits(
   ordered: ReorderBuffer<TermHit<SearchHit>>,
   failed: Set<number>,
 ): Promise<ShardFailure[]> {
-  let current = -1;
   return eachIndex(
     search,
-    (index) => {
-      const indexNumber = ++current;
+    (index, indexNumber) => {
       const match = compileSequenceTerms(index.compiler, query);
       const order = orderKeyReader(index.compiler, search.request);
       return (event, arrival, position) => {
@@ -165,7 +163,7 @@ async function collectTermHits(
         });
       };
     },
-    { mark: () => current, reset: (indexNumber) => void failed.add(indexNumber) },
+    (indexNumber) => failed.add(indexNumber),
   );
 }
 
