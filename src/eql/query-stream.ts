@@ -14,6 +14,7 @@ import {
 } from "./correlate/sequence-runner.ts";
 import { compileTerm } from "./correlate/sequence-search.ts";
 import type { SpillBudget, SpillCodec } from "./correlate/spill.ts";
+import { termHitCodec } from "./correlate/term-hit-codec.ts";
 import { type EventText, eventJson, parseEventText, type StoredText } from "./event-text.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
@@ -242,35 +243,13 @@ function heldSpill<Tag>(spill: StreamSpill<Tag>): ReorderSpill<TermHit<Held<Tag>
     typeof value === "string" ? value : spill.storedText!.decode((value as { stored: unknown }).stored);
   return {
     budget: spill.budget,
-    codec: {
-      // JSON writes undefined in an array as null: read back as undefined
-      encode: (hit) => [
-        String(hit.order.timestamp),
-        hit.order.tiebreaker,
-        hit.order.arrival,
-        hit.terms,
-        hit.until ?? null,
-        textOf(hit.item),
-        spill.tag.encode(hit.item.tag),
-      ],
+    codec: termHitCodec<Held<Tag>>({
+      encode: (held) => [textOf(held), spill.tag.encode(held.tag)],
       decode(value) {
-        const [timestamp, tiebreaker, arrival, terms, until, text, tag] = value as [
-          string,
-          OrderKey["tiebreaker"],
-          number,
-          Array<JoinKey[] | null>,
-          JoinKey[] | null,
-          unknown,
-          unknown,
-        ];
-        return {
-          order: { timestamp: BigInt(timestamp), tiebreaker, arrival },
-          terms: terms.map((keys) => keys ?? undefined),
-          until: until ?? undefined,
-          item: { text: heldText(text), tag: spill.tag.decode(tag) },
-        };
+        const [text, tag] = value as [unknown, unknown];
+        return { text: heldText(text), tag: spill.tag.decode(tag) };
       },
-    },
+    }),
   };
 }
 

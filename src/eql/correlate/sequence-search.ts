@@ -1,7 +1,7 @@
 import type { Field, SequenceQuery, SequenceTerm } from "../ast.ts";
 import type { EventPredicate, QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
-import { compareOrder, type OrderKey } from "../ordering.ts";
+import { compareOrder } from "../ordering.ts";
 import { applyLimits, resultWindow, WindowSelection } from "../result-window.ts";
 import {
   type Candidate,
@@ -16,7 +16,8 @@ import { compareJoinKeys, type JoinKey, joinKeysOf, type KeyReader } from "./joi
 import { ReorderBuffer } from "./reorder-buffer.ts";
 import type { CompletedSequence } from "./sequence-matcher.ts";
 import { SequenceRunner, sequencePlan, type TermHit } from "./sequence-runner.ts";
-import type { SpillBudget, SpillCodec } from "./spill.ts";
+import type { SpillBudget } from "./spill.ts";
+import { termHitCodec } from "./term-hit-codec.ts";
 
 /** A query of a sequence or sample compiled for one index: its predicate and how to read its keys. */
 export interface CompiledTerm {
@@ -168,40 +169,13 @@ async function collectTermHits(
 }
 
 /**
- * A held event as JSON, to spill: a search that spills takes events that are JSON values (read
- * from JSON text), which come back the same.
+ * A held candidate as JSON, to spill: a search that spills takes events that are JSON values
+ * (read from JSON text), which come back the same.
  */
-const SEARCH_HIT_CODEC: SpillCodec<TermHit<SearchHit>> = {
-  // JSON writes undefined in an array as null: read back as undefined
-  encode: ({ item: { candidate, indexNumber }, terms, until }) => [
-    String(candidate.timestamp),
-    candidate.tiebreaker,
-    candidate.arrival,
-    terms,
-    until ?? null,
-    indexNumber,
-    candidate.index,
-    candidate.id,
-    candidate.event,
-  ],
-  decode(value) {
-    const [timestamp, tiebreaker, arrival, terms, until, indexNumber, index, id, event] = value as [
-      string,
-      OrderKey["tiebreaker"],
-      number,
-      Array<JoinKey[] | null>,
-      JoinKey[] | null,
-      number,
-      string,
-      string,
-      Event,
-    ];
-    const candidate = { timestamp: BigInt(timestamp), tiebreaker, arrival, index, id, event };
-    return {
-      item: { candidate, indexNumber },
-      order: candidate,
-      terms: terms.map((keys) => keys ?? undefined),
-      until: until ?? undefined,
-    };
+const SEARCH_HIT_CODEC = termHitCodec<SearchHit>({
+  encode: ({ candidate, indexNumber }) => [indexNumber, candidate.index, candidate.id, candidate.event],
+  decode(value, order) {
+    const [indexNumber, index, id, event] = value as [number, string, string, Event];
+    return { candidate: { ...order, index, id, event }, indexNumber };
   },
-};
+});
