@@ -236,6 +236,12 @@ export async function runScan(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
       );
     },
+    onAlertError: (rule, error, origins) => {
+      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
+      err(
+        `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
+      );
+    },
   });
 
   let problems = 0;
@@ -397,11 +403,12 @@ export function scanSummary(
       `  ${skipped} more lines left unparsed: no loaded rule can match them (--no-prefilter parses all)`,
     );
   for (const s of stats
-    .filter((x) => x.alerts || x.overLimit || x.errors)
+    .filter((x) => x.alerts || x.overLimit || x.alertErrors || x.errors)
     .sort((a, b) => b.alerts - a.alerts)) {
     const extra = [
       s.suppressed && `${s.suppressed} matches suppressed into earlier alerts`,
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
+      s.alertErrors && `${s.alertErrors} matches whose alert could not be built`,
       s.excepted && `${s.excepted} events excepted`,
       s.disabled && "disabled after an error",
     ].filter(Boolean);

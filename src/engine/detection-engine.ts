@@ -77,6 +77,12 @@ export interface EngineOptions {
   onAlert: (alert: AlertDocument, rule: ExecutableRule, origins: EventOrigin[]) => void;
   /** a rule that failed at run time; it is disabled and the others go on */
   onRuleError?: (rule: ExecutableRule, error: unknown, origin: EventOrigin | undefined) => void;
+  /**
+   * A match whose alert could not be built (an event nesting deeper than its JSON can be
+   * written): the match is counted in `alertErrors`, not alerted, and the rule goes on.
+   * `origins`: the match's events, as for onAlert.
+   */
+  onAlertError?: (rule: ExecutableRule, error: unknown, origins: EventOrigin[]) => void;
 }
 
 export interface RuleStats {
@@ -87,6 +93,8 @@ export interface RuleStats {
   alerts: number;
   /** matches beyond max_signals: counted, not alerted */
   overLimit: number;
+  /** matches whose alert could not be built (see EngineOptions.onAlertError) */
+  alertErrors: number;
   /** events an exception removed before the rule saw them */
   excepted: number;
   duplicates: number;
@@ -439,6 +447,7 @@ export class DetectionEngine {
       matches: 0,
       alerts: 0,
       overLimit: 0,
+      alertErrors: 0,
       excepted: 0,
       duplicates: 0,
       suppressed: 0,
@@ -575,6 +584,16 @@ export class DetectionEngine {
     this.alert(state, match);
   }
 
+  /** Counts and reports a match whose alert could not be built; the rule goes on. */
+  private alertFailed(state: RuleState, match: StreamMatch<Tagged>, error: unknown): void {
+    state.stats.alertErrors++;
+    const origins =
+      match.kind === "event"
+        ? [match.tag.origin]
+        : match.tags.filter((t): t is Tagged => t !== null).map((t) => t.origin);
+    this.options.onAlertError?.(state.rule, error, origins);
+  }
+
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
   private alertMostRecent(state: RuleState, search: Search): void {
     const limit = state.rule.rule.max_signals ?? 100;
@@ -622,16 +641,21 @@ export class DetectionEngine {
     const options = { now: typeof now === "function" ? now() : now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
-      this.emit(state, buildEventAlert(state.params, match.event, match.tag.identity(match.event), options), [
-        match.tag.origin,
-      ]);
+      const alert = this.built(state, match, () =>
+        buildEventAlert(state.params, match.event, match.tag.identity(match.event), options),
+      );
+      if (alert) this.emit(state, alert, [match.tag.origin]);
       return;
     }
-    const members = match.events.map((event, i) =>
-      event ? { event, source: match.tags[i]!.identity(event) } : null,
-    );
-    if (members.some((m) => m && descendsFromRule(m.event, state.uuid))) return;
-    const { buildingBlocks, shell } = buildSequenceAlerts(state.params, members, options);
+    if (match.events.some((event) => event && descendsFromRule(event, state.uuid))) return;
+    const built = this.built(state, match, () => {
+      const members = match.events.map((event, i) =>
+        event ? { event, source: match.tags[i]!.identity(event) } : null,
+      );
+      return buildSequenceAlerts(state.params, members, options);
+    });
+    if (!built) return;
+    const { buildingBlocks, shell } = built;
     if (this.seen.has(shell["kibana.alert.uuid"] as string)) {
       state.stats.duplicates++;
       return;
@@ -641,6 +665,19 @@ export class DetectionEngine {
       this.emit(state, block, [origins[i]], false);
     });
     this.emit(state, shell, origins);
+  }
+
+  /**
+   * An alert that cannot be built (an event nested deeper than JSON can be written) costs
+   * that alert only: one hostile event must not disable the rule and lose every later match.
+   */
+  private built<T>(state: RuleState, match: StreamMatch<Tagged>, build: () => T): T | undefined {
+    try {
+      return build();
+    } catch (error) {
+      this.alertFailed(state, match, error);
+      return undefined;
+    }
   }
 
   private emit(state: RuleState, alert: AlertDocument, origins: EventOrigin[], counts = true): void {

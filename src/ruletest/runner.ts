@@ -18,7 +18,7 @@ export interface CaseOutcome {
   alertedEvents: number[];
   /** each sequence found, as the indexes of its events in order (-1: not one of the case's events) */
   sequences: number[][];
-  /** a run-time rule error, if the rule failed */
+  /** a run-time error: the rule failed, or an alert could not be built */
   error?: string;
 }
 
@@ -137,7 +137,13 @@ export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
   if (!rule.query) return { alerts: 0, alertedEvents: [], sequences: [], error: notRunnable(rule) };
   const ids = new Map<string, number>();
   testCase.events.forEach((e, i) => {
-    const id = sourceIdentity(e).id;
+    let id: string;
+    try {
+      id = sourceIdentity(e).id;
+    } catch {
+      // too deep to hash: no alert can name it either (the engine reports why)
+      return;
+    }
     if (!ids.has(id)) ids.set(id, i);
   });
   const alerts: Record<string, unknown>[] = [];
@@ -148,6 +154,11 @@ export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
     onAlert: (alert) => alerts.push(alert as Record<string, unknown>),
     onRuleError: (_rule, e) => {
       error ??= e instanceof Error ? e.message : String(e);
+    },
+    onAlertError: (_rule, e, origins) => {
+      // lines count from 1, a case's events from 0
+      const events = origins.map((o) => o.line - 1).join(", ");
+      error ??= `the alert of event ${events} could not be built: ${e instanceof Error ? e.message : String(e)}`;
     },
   });
   testCase.events.forEach((e, i) => {

@@ -77,6 +77,12 @@ export class Pipeline {
           "rule failed and is disabled",
         );
       },
+      onAlertError: (rule, error, origins) => {
+        logger.warn(
+          { rule_id: rule.rule.rule_id, rule: rule.rule.name, origins, err: error },
+          "alert could not be built: counted, not alerted",
+        );
+      },
     });
   }
 

@@ -9,6 +9,7 @@ const COUNTERS = [
   "matches",
   "alerts",
   "overLimit",
+  "alertErrors",
   "excepted",
   "duplicates",
   "suppressed",

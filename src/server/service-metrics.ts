@@ -166,6 +166,12 @@ function ruleMetrics(out: PrometheusText, engine: DetectionEngine): void {
       per((s) => s.overLimit),
     )
     .family(
+      "eqlite_rule_alert_errors_total",
+      "counter",
+      "Matches whose alert could not be built (an event nested too deep): counted, not alerted; the rule goes on.",
+      per((s) => s.alertErrors),
+    )
+    .family(
       "eqlite_rule_suppressed_total",
       "counter",
       "Matches folded by alert_suppression.",

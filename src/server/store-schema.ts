@@ -61,6 +61,10 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX alerts_by_host ON alerts (host_name, time);
   CREATE INDEX alerts_by_status ON alerts (status, time);
   `,
+  // 3: matches whose alert could not be built (counted; the rule goes on)
+  `
+  ALTER TABLE rule_stats ADD COLUMN alert_errors INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -92,6 +92,8 @@ export interface RuleSummary {
   matches: number;
   alerts: number;
   over_limit: number;
+  /** matches whose alert could not be built */
+  alert_errors: number;
   excepted: number;
   duplicates: number;
   suppressed: number;
@@ -334,14 +336,15 @@ export class AlertStore {
    */
   addRuleCounters(deltas: readonly RuleStats[]): void {
     const upsert = this.statement(
-      `INSERT INTO rule_stats (rule_id, name, severity, matches, alerts, over_limit, excepted, duplicates,
-                               suppressed, errors, disabled, updated_at)
-       VALUES (@rule_id, @name, @severity, @matches, @alerts, @overLimit, @excepted, @duplicates,
-               @suppressed, @errors, @disabled, @now)
+      `INSERT INTO rule_stats (rule_id, name, severity, matches, alerts, over_limit, alert_errors, excepted,
+                               duplicates, suppressed, errors, disabled, updated_at)
+       VALUES (@rule_id, @name, @severity, @matches, @alerts, @overLimit, @alertErrors, @excepted,
+               @duplicates, @suppressed, @errors, @disabled, @now)
        ON CONFLICT (rule_id) DO UPDATE SET
          name = excluded.name, severity = excluded.severity,
          matches = matches + excluded.matches, alerts = alerts + excluded.alerts,
-         over_limit = over_limit + excluded.over_limit, excepted = excepted + excluded.excepted,
+         over_limit = over_limit + excluded.over_limit, alert_errors = alert_errors + excluded.alert_errors,
+         excepted = excepted + excluded.excepted,
          duplicates = duplicates + excluded.duplicates, suppressed = suppressed + excluded.suppressed,
          errors = errors + excluded.errors, disabled = excluded.disabled, updated_at = excluded.updated_at`,
     );
@@ -361,6 +364,7 @@ export class AlertStore {
       matches: number;
       alerts: number;
       over_limit: number;
+      alert_errors: number;
       excepted: number;
       duplicates: number;
       suppressed: number;
@@ -403,6 +407,7 @@ export class AlertStore {
           matches: 0,
           alerts: 0,
           over_limit: 0,
+          alert_errors: 0,
           excepted: 0,
           duplicates: 0,
           suppressed: 0,

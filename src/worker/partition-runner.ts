@@ -801,6 +801,17 @@ export class PartitionRunner {
           "rule failed and is disabled",
         );
       },
+      onAlertError: (rule, error, origins) => {
+        this.log.warn(
+          {
+            rule_id: rule.rule.rule_id,
+            rule: rule.rule.name,
+            seqs: origins.map((o) => o.line),
+            err: errorText(error),
+          },
+          "alert could not be built: counted, not alerted",
+        );
+      },
     });
   }
 

@@ -403,6 +403,29 @@ test("a rule that fails at run time is reported with where, disabled, and the ot
   assert.equal(alertsOf(r.stdout).length, 2, "the good rule still alerts");
 });
 
+test("an event too deep for its alert is reported where it is and counted; the rule goes on", () => {
+  let deep: unknown = "bottom";
+  for (let i = 0; i < 1005; i++) deep = { nested: deep };
+  const deepInput = join(dir, "deep.ndjson");
+  writeFileSync(deepInput, [ev(1), ev(2, { labels: deep }), ev(3)].map((e) => JSON.stringify(e)).join("\n"));
+  const rule = join(dir, "roomy.toml");
+  writeFileSync(rule, RULE.replace("max_signals = 2", "max_signals = 10"));
+  for (const workers of ["0", "2"]) {
+    const r = runCli(["scan", "--rules", rule, "--workers", workers, deepInput]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      /deep\.ndjson:2: rule "Interactive Shell In Container" \(11111111-2222-4333-8444-555555555555\) matched, but the alert could not be built \(counted, not alerted; the rule goes on\): value nests deeper than 1000 levels/,
+    );
+    assert.match(r.stderr, /Interactive Shell In Container \(1 matches whose alert could not be built\)/);
+    assert.doesNotMatch(r.stderr, /disabled/);
+    assert.deepEqual(
+      alertsOf(r.stdout).map((a) => (a["process"] as { pid: number }).pid),
+      [1, 3],
+    );
+  }
+});
+
 test("a sample rule alerts each sample like a sequence: building blocks and a shell alert", () => {
   const sampleRule = RULE.replace(
     "11111111-2222-4333-8444-555555555555",

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { exitCodeOf, formatReport, runRuleTests } from "../../src/ruletest/runner.ts";
+import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { exitCodeOf, formatReport, runCase, runRuleTests } from "../../src/ruletest/runner.ts";
 
 const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 
@@ -164,4 +165,27 @@ test("a test file whose rule cannot be found is invalid", async () => {
   const report = await runRuleTests([dir]);
   assert.equal(exitCodeOf(report), 2);
   assert.match(report.diagnostics[0].message, /no rule file orphan\.toml/);
+});
+
+test("an event too deep for its alert fails the case with the reason, and the others still alert", () => {
+  const [shell] = loadRuleText(
+    rule("11111111-0000-4000-8000-000000000001", "Shell", 'process where process.name == "sh"'),
+    "shell.toml",
+  ).rules;
+  let deep: unknown = "bottom";
+  for (let i = 0; i < 1005; i++) deep = { nested: deep };
+  const sh = (extra: Record<string, unknown> = {}) => ({
+    event: { category: ["process"], type: ["start"] },
+    process: { name: "sh" },
+    ...extra,
+  });
+  const outcome = runCase(shell, {
+    name: "deep",
+    line: 1,
+    expect: "alert",
+    events: [sh({ labels: deep }), sh({ host: { name: "h2" } })],
+  });
+  assert.equal(outcome.alerts, 1);
+  assert.deepEqual(outcome.alertedEvents, [1]);
+  assert.equal(outcome.error, "the alert of event 0 could not be built: value nests deeper than 1000 levels");
 });

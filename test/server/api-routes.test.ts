@@ -160,6 +160,7 @@ test("GET /api/rules lists each rule's counters and stored alerts", async (t) =>
       matches: 4,
       alerts: 1,
       overLimit: 0,
+      alertErrors: 1,
       excepted: 2,
       duplicates: 0,
       suppressed: 0,
@@ -177,6 +178,7 @@ test("GET /api/rules lists each rule's counters and stored alerts", async (t) =>
   const other = rules.find((r) => r.rule_id === "r2")!;
   assert.equal(other.matches, 4);
   assert.equal(other.excepted, 2);
+  assert.equal(other.alert_errors, 1);
   assert.deepEqual(other.stored, { total: 1, open: 1, acknowledged: 0, closed: 0 });
 });
 

@@ -288,6 +288,32 @@ test("/metrics and /readyz report the service", async (t) => {
   assert.equal(ready.status, 200);
 });
 
+test("an event too deep for its alert is counted and logged; the rule goes on alerting", async (t) => {
+  const { service, sink } = await startTestService();
+  t.after(() => service.close());
+  let deep: unknown = "bottom";
+  for (let i = 0; i < 1005; i++) deep = { nested: deep };
+  const hostile = interactiveExec({ labels: deep });
+  const later = { ...interactiveExec(), process: { ...(interactiveExec().process as object), pid: 4343 } };
+  const r = await fetch(`${service.url}/${CLOUD_DEFEND_PROCESS}/_bulk?refresh=wait_for`, {
+    method: "POST",
+    body: `{"create":{}}\n${JSON.stringify(hostile)}\n{"create":{}}\n${JSON.stringify(later)}\n`,
+  });
+  assert.equal(r.status, 200);
+  await sink.waitFor(() => sink.alerts.length === 1, 2000);
+  assert.equal((sink.alerts[0]["process"] as { pid: number }).pid, 4343);
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  const labels = `{rule_id="${INTERACTIVE_RULE_ID}",rule="Interactive Shell Started by kubectl exec in a Container"}`;
+  for (const line of [
+    `eqlite_rule_alert_errors_total${labels} 1`,
+    `eqlite_rule_alerts_total${labels} 1`,
+    `eqlite_rule_errors_total${labels} 0`,
+    `eqlite_rule_disabled${labels} 0`,
+  ]) {
+    assert.ok(metrics.includes(line), `missing: ${line}`);
+  }
+});
+
 test("a failing sink is retried and counted while the others go on", async (t) => {
   const failing = {
     name: "broken",

@@ -186,6 +186,7 @@ const stats = (over: Partial<RuleStats> = {}): RuleStats => ({
   matches: 0,
   alerts: 0,
   overLimit: 0,
+  alertErrors: 0,
   excepted: 0,
   duplicates: 0,
   suppressed: 0,
@@ -207,10 +208,11 @@ test("rule counters add up across engine restarts; summaries join the stored ale
   live.alerts = 3;
   recorder.record([live]);
   live.matches = 7;
+  live.alertErrors = 1;
   recorder.record([live]);
   // A new process: the engine counts from zero again, and the store keeps adding.
   const restarted = new RuleStatsRecorder(store);
-  restarted.record([{ ...live, matches: 2, alerts: 1 }]);
+  restarted.record([{ ...live, matches: 2, alerts: 1, alertErrors: 2 }]);
 
   const [a1, a2] = [eventAlert({ pid: 1 }), eventAlert({ pid: 2 })];
   store.insertAlerts([a1, a2, ...sequenceAlerts()]);
@@ -220,6 +222,7 @@ test("rule counters add up across engine restarts; summaries join the stored ale
   const shell = summaries.find((s) => s.rule_id === live.rule_id)!;
   assert.equal(shell.matches, 9);
   assert.equal(shell.alerts, 4);
+  assert.equal(shell.alert_errors, 3);
   assert.deepEqual(shell.stored, { total: 2, open: 1, acknowledged: 0, closed: 1 });
   assert.equal(shell.last_alert_time, "2026-03-02T09:41:07.250Z");
   // A rule with stored alerts and no counters yet is listed too; building blocks are not counted.
@@ -256,6 +259,27 @@ test("migration: a database at schema 1 is brought up to date in place, its aler
   const db = new Database(path, { readonly: true });
   assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
   db.close();
+});
+
+test("migration: rule counters of a schema 2 database are kept, and alert errors count from zero", async (t) => {
+  const path = join(await tempDir(t), "v2.db");
+  const old = new Database(path);
+  migrate(old, 2);
+  old
+    .prepare(
+      `INSERT INTO rule_stats (rule_id, name, severity, matches, alerts, errors, updated_at)
+       VALUES ('r1', 'Rule One', 'high', 7, 3, 1, 0)`,
+    )
+    .run();
+  old.close();
+
+  const store = AlertStore.open(path);
+  t.after(() => store.close());
+  const before = store.ruleSummaries().find((s) => s.rule_id === "r1")!;
+  assert.deepEqual([before.matches, before.alerts, before.errors, before.alert_errors], [7, 3, 1, 0]);
+  store.addRuleCounters([stats({ matches: 2, alertErrors: 2 })]);
+  const after = store.ruleSummaries().find((s) => s.rule_id === "r1")!;
+  assert.deepEqual([after.matches, after.alert_errors], [9, 2]);
 });
 
 test("a database from a newer eqlite is refused, not misread", async (t) => {
