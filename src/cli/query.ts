@@ -4,7 +4,13 @@ import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
 import { parse } from "../eql/parser.ts";
-import { type EqlIndex, type EqlSearchResponse, eqlSearch } from "../eql/search.ts";
+import {
+  type EqlHit,
+  type EqlIndex,
+  type EqlMissingHit,
+  type EqlSearchResponse,
+  eqlSearch,
+} from "../eql/search.ts";
 import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
 import { reportInputError } from "./input-errors.ts";
 import {
@@ -122,11 +128,13 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     spill.close();
     restoreSignals();
   }
-  writeResponse(response, options.format);
-  const shown = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
-  if (response.hits.total.value > shown && options.format === "ndjson") {
+  const leftOut = writeResponse(response, options.format);
+  const returned = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
+  const total = response.hits.total.value;
+  if (total > returned - leftOut && options.format === "ndjson") {
+    const why = [leftOut && `${leftOut} left out above`, total > returned && "use --size to see more"];
     process.stderr.write(
-      `eqlite: showing ${shown} of ${response.hits.total.value} matches (use --size to see more)\n`,
+      `eqlite: showing ${returned - leftOut} of ${total} matches (${why.filter(Boolean).join("; ")})\n`,
     );
   }
   if (problems)
@@ -138,13 +146,50 @@ async function* eventsOf(path: string, options: { strict?: boolean; onProblem: (
   for await (const { event } of readEvents([path], options)) yield event;
 }
 
-function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): void {
+/**
+ * Writes the matches. An event can be valid JSON and nest deeper than JSON.stringify can go
+ * (a few thousand levels): its hit, or the sequence holding it, is left out and said, and the
+ * rest is written. Returns how many were left out.
+ */
+function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): number {
+  const { events = [], sequences = [] } = response.hits;
+  let leftOut = 0;
+  const writable = (value: unknown, what: string): string | undefined => {
+    try {
+      return JSON.stringify(value, null, format === "es" ? 2 : undefined);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      leftOut++;
+      process.stderr.write(`eqlite: ${what} nests too deep to be written as JSON: left out\n`);
+      return undefined;
+    }
+  };
+  const hitName = (hit: EqlHit | EqlMissingHit) => `${hit._index} _id ${hit._id}`;
+  const eventTexts = events.map((hit) => writable(hit._source, `the event ${hitName(hit)}`));
+  const sequenceTexts = sequences.map((sequence) =>
+    writable(
+      sequence,
+      `the sequence of ${sequence.events
+        .filter((e) => !("missing" in e))
+        .map(hitName)
+        .join(", ")}`,
+    ),
+  );
   if (format === "es") {
-    process.stdout.write(`${JSON.stringify(response, null, 2)}\n`);
-    return;
+    const kept = {
+      ...response,
+      hits: {
+        ...response.hits,
+        ...(response.hits.events && { events: events.filter((_, i) => eventTexts[i] !== undefined) }),
+        ...(response.hits.sequences && {
+          sequences: sequences.filter((_, i) => sequenceTexts[i] !== undefined),
+        }),
+      },
+    };
+    process.stdout.write(`${JSON.stringify(kept, null, 2)}\n`);
+    return leftOut;
   }
-  const lines: string[] = [];
-  for (const hit of response.hits.events ?? []) lines.push(JSON.stringify(hit._source));
-  for (const sequence of response.hits.sequences ?? []) lines.push(JSON.stringify(sequence));
+  const lines = [...eventTexts, ...sequenceTexts].filter((text) => text !== undefined);
   if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
+  return leftOut;
 }

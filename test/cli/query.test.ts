@@ -198,3 +198,35 @@ test("a sequence query past --spill-after writes its events to --spill-dir and p
   assert.equal(failed.code, 2);
   assert.match(failed.stderr, new RegExp(`eqlite: cannot use ${notADirectory}.*--spill-dir`));
 });
+
+test("an event nesting deeper than JSON can be written is left out and said; the rest is written", () => {
+  const depth = 20_000;
+  const hostile = `{"@timestamp":"2026-01-01T00:00:02Z","event":{"category":"process"},"process":{"name":"sh"},"labels":${"[".repeat(depth)}${"]".repeat(depth)}}`;
+  const input = join(dir, "deep.ndjson");
+  writeFileSync(input, [lines[0], hostile, lines[1]].join("\n") + "\n");
+  const r = runCli(["query", "process where true", input]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    r.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).process.name),
+    ["sh", "bash"],
+  );
+  assert.match(r.stderr, /the event deep\.ndjson _id 1 nests too deep to be written as JSON: left out/);
+  assert.match(r.stderr, /showing 2 of 3 matches \(1 left out above\)/);
+
+  const es = runCli(["query", "--format", "es", "process where true", input]);
+  assert.equal(es.code, 0, es.stderr);
+  const response = JSON.parse(es.stdout);
+  assert.equal(response.hits.total.value, 3);
+  assert.deepEqual(
+    response.hits.events.map((h: { _id: string }) => h._id),
+    ["2", "0"],
+  );
+
+  const sequence = runCli(["query", "sequence [process where true] [process where true]", input]);
+  assert.equal(sequence.code, 0, sequence.stderr);
+  assert.equal(sequence.stdout.trim(), "");
+  assert.match(sequence.stderr, /the sequence of deep\.ndjson _id 2, deep\.ndjson _id 1 nests too deep/);
+});
