@@ -18,6 +18,43 @@ export class JsonDepthError extends RangeError {
   }
 }
 
+/**
+ * Whether some value inside `value` sits more than MAX_JSON_DEPTH levels down (the value
+ * itself at level 0), where the walkers here stop. Iterative: the value may be as deep as
+ * JSON.parse goes. A service refuses such documents at the door, as Elasticsearch refuses
+ * documents past its depth limit, rather than take events it could never alert on.
+ */
+export function nestsTooDeep(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const containers: object[] = [value];
+  const levels: number[] = [0];
+  while (containers.length > 0) {
+    const container = containers.pop() as Record<string, unknown>;
+    const level = levels.pop()!;
+    // a container at the limit holds values one level past it: too deep unless it is empty
+    if (Array.isArray(container)) {
+      if (container.length > 0 && level >= MAX_JSON_DEPTH) return true;
+      for (let i = 0; i < container.length; i++) {
+        const child = container[i];
+        if (child !== null && typeof child === "object") {
+          containers.push(child);
+          levels.push(level + 1);
+        }
+      }
+      continue;
+    }
+    for (const key in container) {
+      if (level >= MAX_JSON_DEPTH) return true;
+      const child = container[key];
+      if (child !== null && typeof child === "object") {
+        containers.push(child);
+        levels.push(level + 1);
+      }
+    }
+  }
+  return false;
+}
+
 export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

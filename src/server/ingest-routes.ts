@@ -1,8 +1,9 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { eventIndex } from "../engine/index-pattern.ts";
+import { nestsTooDeep } from "../engine/json-tree.ts";
 import { type DecodeProblem, readEventsFromStream } from "../io/event-source.ts";
-import { tooLargeEvent } from "./bulk-request.ts";
+import { tooDeepReason, tooLargeEvent } from "./bulk-request.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import type { IngestItem } from "./ingest-batch.ts";
@@ -53,6 +54,10 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
           report({ source, line, reason: tooLargeEvent("event", bytes, maxEventBytes) });
           continue;
         }
+      }
+      if (nestsTooDeep(event)) {
+        report({ source, line, reason: tooDeepReason("event") });
+        continue;
       }
       const index = query.index ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
       if (ctx.setIngested) stampIngested(event, iso);

@@ -288,27 +288,49 @@ test("/metrics and /readyz report the service", async (t) => {
   assert.equal(ready.status, 200);
 });
 
-test("an event too deep for its alert is counted and logged; the rule goes on alerting", async (t) => {
-  const { service, sink } = await startTestService();
+test("a document nesting past what an alert can hold fails alone, as a bulk item and as an /ingest line", async (t) => {
+  // with a write-ahead log: such a document used to fail the whole request (503), which a
+  // shipper retries for ever
+  const { service, sink } = await startTestService({ dataDir: tempDir("eqlite-deep-") });
   t.after(() => service.close());
-  let deep: unknown = "bottom";
-  for (let i = 0; i < 1005; i++) deep = { nested: deep };
-  const hostile = interactiveExec({ labels: deep });
+  const hostile = `${JSON.stringify(interactiveExec()).slice(0, -1)},"labels":${"[".repeat(5000)}${"]".repeat(5000)}}`;
   const later = { ...interactiveExec(), process: { ...(interactiveExec().process as object), pid: 4343 } };
   const r = await fetch(`${service.url}/${CLOUD_DEFEND_PROCESS}/_bulk?refresh=wait_for`, {
     method: "POST",
-    body: `{"create":{}}\n${JSON.stringify(hostile)}\n{"create":{}}\n${JSON.stringify(later)}\n`,
+    body: `{"create":{}}\n${hostile}\n{"create":{}}\n${JSON.stringify(later)}\n`,
   });
   assert.equal(r.status, 200);
+  const answer = (await r.json()) as {
+    errors: boolean;
+    items: Array<{ create: { status: number; error?: { type: string; reason: string } } }>;
+  };
+  assert.equal(answer.errors, true);
+  assert.equal(answer.items[0].create.status, 400);
+  assert.equal(answer.items[0].create.error?.type, "document_parsing_exception");
+  assert.match(answer.items[0].create.error?.reason ?? "", /nests deeper than 1000 levels/);
+  assert.equal(answer.items[1].create.status, 201);
   await sink.waitFor(() => sink.alerts.length === 1, 2000);
   assert.equal((sink.alerts[0]["process"] as { pid: number }).pid, 4343);
+
+  const ingest = await fetch(`${service.url}/ingest`, {
+    method: "POST",
+    body: `${hostile}\n${JSON.stringify({ ...later, "@timestamp": new Date().toISOString() })}\n`,
+  });
+  assert.equal(ingest.status, 200);
+  const ingested = (await ingest.json()) as {
+    accepted: number;
+    errors_total: number;
+    errors: Array<{ line: number; reason: string }>;
+  };
+  assert.equal(ingested.accepted, 1);
+  assert.equal(ingested.errors_total, 1);
+  assert.equal(ingested.errors[0].line, 1);
+  assert.match(ingested.errors[0].reason, /the event nests deeper than 1000 levels/);
+
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
-  const labels = `{rule_id="${INTERACTIVE_RULE_ID}",rule="Interactive Shell Started by kubectl exec in a Container"}`;
   for (const line of [
-    `eqlite_rule_alert_errors_total${labels} 1`,
-    `eqlite_rule_alerts_total${labels} 1`,
-    `eqlite_rule_errors_total${labels} 0`,
-    `eqlite_rule_disabled${labels} 0`,
+    'eqlite_events_bad_total{endpoint="bulk"} 1',
+    'eqlite_events_bad_total{endpoint="ingest"} 1',
   ]) {
     assert.ok(metrics.includes(line), `missing: ${line}`);
   }
