@@ -587,11 +587,7 @@ export class DetectionEngine {
   /** Counts and reports a match whose alert could not be built; the rule goes on. */
   private alertFailed(state: RuleState, match: StreamMatch<Tagged>, error: unknown): void {
     state.stats.alertErrors++;
-    const origins =
-      match.kind === "event"
-        ? [match.tag.origin]
-        : match.tags.filter((t): t is Tagged => t !== null).map((t) => t.origin);
-    this.options.onAlertError?.(state.rule, error, origins);
+    this.options.onAlertError?.(state.rule, error, originsOf(match));
   }
 
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
@@ -660,7 +656,7 @@ export class DetectionEngine {
       state.stats.duplicates++;
       return;
     }
-    const origins = match.tags.filter((t): t is Tagged => t !== null).map((t) => t.origin);
+    const origins = originsOf(match);
     buildingBlocks.forEach((block, i) => {
       this.emit(state, block, [origins[i]], false);
     });
@@ -702,6 +698,12 @@ export class DetectionEngine {
     state.stats.disabled = true;
     this.options.onRuleError?.(state.rule, error, this.current);
   }
+}
+
+/** Where a match's events were read, in order (a sequence's missing events have none). */
+function originsOf(match: StreamMatch<Tagged>): EventOrigin[] {
+  if (match.kind === "event") return [match.tag.origin];
+  return match.tags.filter((t): t is Tagged => t !== null).map((t) => t.origin);
 }
 
 /** An event's time for ordering its alerts; events without one sort first. */
