@@ -29,6 +29,8 @@ export {
   type EqlSearchRequest,
   type EqlSearchResponse,
   type EqlSequence,
+  EVENT_TEXT,
+  type EventWithText,
   eqlSearch,
   type ShardFailure,
 } from "./eql/search.ts";

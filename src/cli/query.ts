@@ -9,6 +9,8 @@ import {
   type EqlIndex,
   type EqlMissingHit,
   type EqlSearchResponse,
+  EVENT_TEXT,
+  type EventWithText,
   eqlSearch,
 } from "../eql/search.ts";
 import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
@@ -77,9 +79,10 @@ export function registerQueryCommand(program: Command): void {
 
 export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
   const paths = files.length ? files : ["-"];
+  let sequence: boolean;
   try {
     // Syntax first, before any input is read: a typo should not wait for a large file.
-    parse(query);
+    sequence = parse(query).query.kind === "SequenceQuery";
   } catch (error) {
     if (error instanceof EqlError) {
       process.stderr.write(`${error.pretty()}\n`);
@@ -96,7 +99,7 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   const indices: EqlIndex[] = paths.map((path) => ({
     name: path === "-" ? "stdin" : basename(path),
     mapping,
-    events: eventsOf(path, { strict: options.strict, onProblem }),
+    events: eventsOf(path, { strict: options.strict, onProblem, keepText: sequence }),
   }));
   let response: EqlSearchResponse;
   // events read from JSON, which a sequence query writes to disk past the budget
@@ -142,8 +145,15 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   return 0;
 }
 
-async function* eventsOf(path: string, options: { strict?: boolean; onProblem: (p: DecodeProblem) => void }) {
-  for await (const { event } of readEvents([path], options)) yield event;
+/** The events of a file; with `keepText`, each carries the text it was read from (see EVENT_TEXT). */
+async function* eventsOf(
+  path: string,
+  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void; keepText: boolean },
+) {
+  for await (const { event, text } of readEvents([path], options)) {
+    if (text !== undefined) (event as EventWithText)[EVENT_TEXT] = text;
+    yield event;
+  }
 }
 
 /**

@@ -73,11 +73,22 @@ export interface EqlSearchResponse {
   shard_failures?: ShardFailure[];
 }
 
+/**
+ * An event read from JSON text may carry that text under this key (`eqlite query` sets it for
+ * sequence queries). A sequence search then holds the text, rather than the parsed event,
+ * several times its size, for every event it keeps until the input ends, and writes the text
+ * as it is when it spills; the event is parsed again only if it is returned.
+ */
+export const EVENT_TEXT: unique symbol = Symbol("eqlite event text");
+
+export type EventWithText = Event & { [EVENT_TEXT]?: string };
+
 /** One event of the search input with its place in EQL's order. */
 export interface Candidate extends OrderKey {
   index: string;
   id: string;
-  event: Event;
+  /** the event, or the JSON text it was read from (see EVENT_TEXT) */
+  event: Event | string;
 }
 
 /** What the event, sequence and sample searches share: the indices, compiled per index. */
@@ -172,7 +183,7 @@ function respond(
 }
 
 export function toHit(c: Candidate): EqlHit {
-  return { _index: c.index, _id: c.id, _source: c.event };
+  return { _index: c.index, _id: c.id, _source: typeof c.event === "string" ? JSON.parse(c.event) : c.event };
 }
 
 /**

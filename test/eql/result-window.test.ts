@@ -8,7 +8,7 @@ import type { Pipe } from "../../src/eql/ast.ts";
 import { SpillBudget } from "../../src/eql/correlate/spill.ts";
 import type { EsMapping } from "../../src/eql/mapping.ts";
 import { applyLimits, mergeSelections, resultWindow, WindowSelection } from "../../src/eql/result-window.ts";
-import { type EqlIndex, eqlSearch } from "../../src/eql/search.ts";
+import { type EqlIndex, EVENT_TEXT, type EventWithText, eqlSearch } from "../../src/eql/search.ts";
 
 const byNumber = (a: number, b: number) => a - b;
 const windowArb = fc.record({
@@ -179,18 +179,24 @@ test("property: a sequence search that spills to disk answers exactly as one tha
           "sequence with maxspan=2s [any where x < 4] [any where x > 2] until [any where x == 9]",
         ),
         fc.boolean(),
-        async (spec, budget, query, partial) => {
-          const indices = (): EqlIndex[] =>
+        fc.boolean(),
+        async (spec, budget, query, partial, withText) => {
+          // events carrying the text they were read from are held (and spilled) as that text
+          const indices = (text = false): EqlIndex[] =>
             spec.map(({ events, failing }, k) => ({
               name: `i${k}`,
               mapping: failing ? FAILING : PLAIN,
-              events: events.map(({ t, x, h }, n) => ({ "@timestamp": t * 1000, x, h, n })),
+              events: events.map(({ t, x, h }, n) => {
+                const event: EventWithText = { "@timestamp": t * 1000, x, h, n };
+                if (text) event[EVENT_TEXT] = ` ${JSON.stringify(event)}\r`;
+                return event;
+              }),
             }));
           const request = { query, size: 100, allow_partial_sequence_results: partial };
           const held = await eqlSearch(indices(), request);
           const spill = new SpillBudget(budget, parent);
           try {
-            const spilled = await eqlSearch(indices(), request, { spill });
+            const spilled = await eqlSearch(indices(withText), request, { spill });
             assert.deepEqual({ ...spilled, took: 0 }, { ...held, took: 0 });
             if (spill.stats.items > 0) spilledRuns++;
             // a failed index is dropped whole, whether its events were held or written out

@@ -6,6 +6,8 @@ import { applyLimits, resultWindow, WindowSelection } from "../result-window.ts"
 import {
   type Candidate,
   type EqlSequence,
+  EVENT_TEXT,
+  type EventWithText,
   eachIndex,
   orderKeyReader,
   type SearchInput,
@@ -154,7 +156,7 @@ async function collectTermHits(
           timestamp: key.timestamp,
           index: index.name,
           id: String(position),
-          event,
+          event: (event as EventWithText)[EVENT_TEXT] ?? event,
         };
         ordered.push({
           item: { candidate, indexNumber },
@@ -170,12 +172,12 @@ async function collectTermHits(
 
 /**
  * A held candidate as JSON, to spill: a search that spills takes events that are JSON values
- * (read from JSON text), which come back the same.
+ * (read from JSON text), which come back the same; an event held as its text stays text.
  */
 const SEARCH_HIT_CODEC = termHitCodec<SearchHit>({
   encode: ({ candidate, indexNumber }) => [indexNumber, candidate.index, candidate.id, candidate.event],
   decode(value, order) {
-    const [indexNumber, index, id, event] = value as [number, string, string, Event];
+    const [indexNumber, index, id, event] = value as [number, string, string, Event | string];
     return { candidate: { ...order, index, id, event }, indexNumber };
   },
 });
