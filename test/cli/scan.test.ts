@@ -420,7 +420,7 @@ test("an event too deep for its alert is reported where it is and counted; the r
     assert.match(r.stderr, /Interactive Shell In Container \(1 matches whose alert could not be built\)/);
     assert.doesNotMatch(r.stderr, /disabled/);
     assert.deepEqual(
-      alertsOf(r.stdout).map((a) => (a["process"] as { pid: number }).pid),
+      alertsOf(r.stdout).map((a) => (a.process as { pid: number }).pid),
       [1, 3],
     );
   }

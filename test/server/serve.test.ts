@@ -310,7 +310,7 @@ test("a document nesting past what an alert can hold fails alone, as a bulk item
   assert.match(answer.items[0].create.error?.reason ?? "", /nests deeper than 1000 levels/);
   assert.equal(answer.items[1].create.status, 201);
   await sink.waitFor(() => sink.alerts.length === 1, 2000);
-  assert.equal((sink.alerts[0]["process"] as { pid: number }).pid, 4343);
+  assert.equal((sink.alerts[0].process as { pid: number }).pid, 4343);
 
   const ingest = await fetch(`${service.url}/ingest`, {
     method: "POST",
