@@ -9,6 +9,7 @@ import {
   type EqlIndex,
   type EqlMissingHit,
   type EqlSearchResponse,
+  type EqlSequence,
   EVENT_TEXT,
   type EventWithText,
   eqlSearch,
@@ -166,7 +167,7 @@ function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): nu
   let leftOut = 0;
   const writable = (value: unknown, what: string): string | undefined => {
     try {
-      return JSON.stringify(value, null, format === "es" ? 2 : undefined);
+      return JSON.stringify(value);
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       leftOut++;
@@ -175,31 +176,37 @@ function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): nu
     }
   };
   const hitName = (hit: EqlHit | EqlMissingHit) => `${hit._index} _id ${hit._id}`;
-  const eventTexts = events.map((hit) => writable(hit._source, `the event ${hitName(hit)}`));
-  const sequenceTexts = sequences.map((sequence) =>
+  const eventText = (hit: EqlHit) => writable(hit._source, `the event ${hitName(hit)}`);
+  const sequenceText = (sequence: EqlSequence) =>
     writable(
       sequence,
       `the sequence of ${sequence.events
         .filter((e) => !("missing" in e))
         .map(hitName)
         .join(", ")}`,
-    ),
-  );
+    );
   if (format === "es") {
-    const kept = {
-      ...response,
-      hits: {
+    let body: string;
+    try {
+      body = JSON.stringify(response, null, 2);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      // some hit nests too deep: only then is each one written on its own, to find which
+      const hits = {
         ...response.hits,
-        ...(response.hits.events && { events: events.filter((_, i) => eventTexts[i] !== undefined) }),
+        ...(response.hits.events && { events: events.filter((hit) => eventText(hit) !== undefined) }),
         ...(response.hits.sequences && {
-          sequences: sequences.filter((_, i) => sequenceTexts[i] !== undefined),
+          sequences: sequences.filter((sequence) => sequenceText(sequence) !== undefined),
         }),
-      },
-    };
-    process.stdout.write(`${JSON.stringify(kept, null, 2)}\n`);
+      };
+      body = JSON.stringify({ ...response, hits }, null, 2);
+    }
+    process.stdout.write(`${body}\n`);
     return leftOut;
   }
-  const lines = [...eventTexts, ...sequenceTexts].filter((text) => text !== undefined);
+  const lines = [...events.map(eventText), ...sequences.map(sequenceText)].filter(
+    (text) => text !== undefined,
+  );
   if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
   return leftOut;
 }

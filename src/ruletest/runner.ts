@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { DetectionEngine } from "../engine/detection-engine.ts";
+import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
@@ -140,9 +141,10 @@ export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
     let id: string;
     try {
       id = sourceIdentity(e).id;
-    } catch {
+    } catch (error) {
       // too deep to hash: no alert can name it either (the engine reports why)
-      return;
+      if (error instanceof JsonDepthError) return;
+      throw error;
     }
     if (!ids.has(id)) ids.set(id, i);
   });
