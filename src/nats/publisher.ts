@@ -25,6 +25,7 @@ import {
   type Status,
   type Subscription,
 } from "@nats-io/transport-node";
+import { DEFAULT_PUBLISHER } from "./defaults.ts";
 import { type PubAckOutcome, readPubAck } from "./pub-ack.ts";
 
 export interface PublishMessage {
@@ -68,14 +69,6 @@ export interface PublisherOptions {
   /** the clock (ms); tests move it */
   clock?: () => number;
 }
-
-export const DEFAULT_PUBLISHER = {
-  window: 2048,
-  ackTimeoutMs: 5_000,
-  deadlineMs: 30_000,
-  roomWaitMs: 5_000,
-  retryDelayMs: 100,
-} as const;
 
 const MAX_RETRY_DELAY_MS = 2_000;
 const MSG_ID_HEADER = "Nats-Msg-Id";

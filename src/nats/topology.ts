@@ -20,7 +20,7 @@ import {
 import { type KV, Kvm } from "@nats-io/kv";
 import { type ObjectStore, Objm } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
-import { DEFAULT_PARTITIONS } from "./partition.ts";
+import { DEFAULT_TOPOLOGY, type TopologyOptions } from "./defaults.ts";
 
 export const EVENTS_STREAM = "EQLITE_EVENTS";
 export const EVENTS_SUBJECTS = "eqlite.events.*";
@@ -40,31 +40,6 @@ export function eventSubject(partition: number): string {
 export function alertSubject(ruleId: string): string {
   return `eqlite.alerts.${ruleId.replace(/[^A-Za-z0-9_-]/g, "_") || "_"}`;
 }
-
-export interface TopologyOptions {
-  partitions: number;
-  /** Stream and bucket replicas: 1 for one server, 3 for a 3-node cluster. */
-  replicas: number;
-  /** How long events stay: at least the longest look-back plus a takeover and an outage budget. */
-  eventsMaxAgeMs: number;
-  /** The disk budget of the events stream; full means publishers are refused (back-pressure). */
-  eventsMaxBytes: number;
-  /** Long enough to cover publish retries; every remembered id costs the server ~280 bytes. */
-  eventsDuplicateWindowMs: number;
-  alertsDuplicateWindowMs: number;
-  /** A lease not renewed within this time expires and its partition can be taken over. */
-  leaseTtlMs: number;
-}
-
-export const DEFAULT_TOPOLOGY: TopologyOptions = {
-  partitions: DEFAULT_PARTITIONS,
-  replicas: 1,
-  eventsMaxAgeMs: 24 * 3_600_000,
-  eventsMaxBytes: -1,
-  eventsDuplicateWindowMs: 120_000,
-  alertsDuplicateWindowMs: 30 * 60_000,
-  leaseTtlMs: 10_000,
-};
 
 export interface Topology {
   options: TopologyOptions;

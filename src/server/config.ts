@@ -4,9 +4,8 @@ import { extname } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
+import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
 import { DEFAULT_PARTITIONS } from "../nats/partition.ts";
-import { DEFAULT_PUBLISHER } from "../nats/publisher.ts";
-import { DEFAULT_TOPOLOGY } from "../nats/topology.ts";
 import type { AuthConfig } from "./auth.ts";
 
 /**

@@ -11,7 +11,8 @@ import {
   type JetStreamManager,
   type StreamInfo,
 } from "@nats-io/jetstream";
-import { ALERTS_STREAM, EVENTS_STREAM, type TopologyOptions } from "../nats/topology.ts";
+import type { TopologyOptions } from "../nats/defaults.ts";
+import { ALERTS_STREAM, EVENTS_STREAM } from "../nats/topology.ts";
 
 const NANOS_PER_MS = 1_000_000;
 
