@@ -13,7 +13,8 @@ export {
   sortDiagnostics,
 } from "./diagnostic.ts";
 export { ECS_VERSION, type FieldCatalog, fieldCatalog, knownIntegrations } from "./field-catalog.ts";
-export { type LoadOptions, type LoadResult, loadRules, loadRuleText } from "./load-rules.ts";
+export { loadRuleText } from "./load-rule-text.ts";
+export { type LoadOptions, type LoadResult, loadRules } from "./load-rules.ts";
 export { type LoadSummary, summarize } from "./load-summary.ts";
 export type { LoadedRule, RejectedRule, RuleFormat, RuleOrigin } from "./loaded-rule.ts";
 export type { RuleMetadata, RuleTransform } from "./metadata-model.ts";

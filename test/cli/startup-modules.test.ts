@@ -20,21 +20,24 @@ export async function resolve(specifier, context, next) {
 const REGISTER = `import { register } from "node:module"; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(MODULE_LOG_HOOK)}`)});`;
 
 /** The npm packages a command loads (a command start pays for every module it loads). */
-function packagesLoaded(args: string[]): Set<string> {
+function packagesLoaded(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): { packages: Set<string>; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-modules-"));
   const log = join(dir, "modules.txt");
   try {
     const r = spawnSync(
       process.execPath,
       ["--import", "tsx", "--import", `data:text/javascript,${encodeURIComponent(REGISTER)}`, entry, ...args],
-      { encoding: "utf8", env: { ...process.env, EQLITE_TEST_MODULE_LOG: log } },
+      { encoding: "utf8", env: { ...process.env, ...env, EQLITE_TEST_MODULE_LOG: log } },
     );
     assert.equal(r.status, 0, r.stderr);
     const names = readFileSync(log, "utf8")
       .split("\n")
       .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
       .filter((name) => name !== undefined);
-    return new Set(names);
+    return { packages: new Set(names), stdout: r.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -45,9 +48,29 @@ const SERVICE_PACKAGES = /^(@nats-io\/|fastify$|pino$|better-sqlite3$)/;
 
 test("a command that needs no service loads none of the service's packages", () => {
   for (const args of [["--version"], ["scan", "--format", "summary", events]]) {
-    const loaded = packagesLoaded(args);
+    const loaded = packagesLoaded(args).packages;
     assert.ok(loaded.has("commander"), `the module log works: ${[...loaded].join(", ")}`);
     const service = [...loaded].filter((name) => SERVICE_PACKAGES.test(name));
     assert.deepEqual(service, [], `eqlite ${args.join(" ")} loaded ${service.join(", ")}`);
+  }
+});
+
+test("a scan whose rules are all in the rule cache does not load the rule schemas, and alerts the same", () => {
+  const cacheDir = mkdtempSync(join(tmpdir(), "eqlite-cache-"));
+  try {
+    const args = ["scan", "--format", "ndjson", events];
+    const first = packagesLoaded(args, { EQLITE_CACHE_DIR: cacheDir });
+    assert.ok(first.packages.has("zod"), "a cold load checks every rule");
+    const cached = packagesLoaded(args, { EQLITE_CACHE_DIR: cacheDir });
+    assert.ok(!cached.packages.has("zod"), `loaded: ${[...cached.packages].join(", ")}`);
+    const alertIds = (stdout: string) =>
+      stdout
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line)["kibana.alert.uuid"] as string);
+    assert.ok(alertIds(first.stdout).length > 0, "the example events alert");
+    assert.deepEqual(alertIds(cached.stdout), alertIds(first.stdout));
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
   }
 });

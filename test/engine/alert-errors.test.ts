@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { DetectionEngine, type EventOrigin, type RuleStats } from "../../src/engine/detection-engine.ts";
 import { MAX_JSON_DEPTH } from "../../src/engine/json-tree.ts";
 import type { Event } from "../../src/eql/field-access.ts";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "./fixtures.ts";
 

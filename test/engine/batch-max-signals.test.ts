@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import { DetectionEngine } from "../../src/engine/detection-engine.ts";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "./fixtures.ts";
 

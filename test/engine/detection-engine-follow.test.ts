@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { AlertDocument } from "../../src/engine/alert.ts";
 import { DetectionEngine, type EngineOptions } from "../../src/engine/detection-engine.ts";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet, type RuleSet } from "../../src/rules/rule-set.ts";
 
 // Follow mode as `serve` runs it: max_signals per rule interval, hot reload, idle flush, index origins.

@@ -3,7 +3,7 @@ import { test } from "node:test";
 import { FieldPresence } from "../../src/engine/field-presence.ts";
 import { SampleCheck } from "../../src/engine/sample-check.ts";
 import type { Event } from "../../src/eql/field-access.ts";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 
 test("a field is present whether written with dotted keys, nested, mixed, or inside an array of objects", () => {

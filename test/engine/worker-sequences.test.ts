@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { DetectionEngine, type RuleStats } from "../../src/engine/detection-engine.ts";
 import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-workers.ts";
 import { createEventReader, type ReadStats } from "../../src/io/event-source.ts";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet, type RuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "./fixtures.ts";
 

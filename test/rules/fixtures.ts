@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Diagnostic } from "../../src/rules/diagnostic.ts";
-import { type LoadResult, loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
+import type { LoadResult } from "../../src/rules/load-rules.ts";
 
 /** `../shared` beside the project, when this checkout has it. */
 export const SHARED = fileURLToPath(new URL("../../../shared", import.meta.url));

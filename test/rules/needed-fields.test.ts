@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { ruleNeeds } from "../../src/rules/needed-fields.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "../engine/fixtures.ts";

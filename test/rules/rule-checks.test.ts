@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Diagnostic } from "../../src/rules/diagnostic.ts";
-import { type LoadResult, loadRuleText } from "../../src/rules/load-rules.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
+import type { LoadResult } from "../../src/rules/load-rules.ts";
 import { errors, loadToml, messages, ruleToml, warnings } from "./fixtures.ts";
 
 /** A rule in the Kibana API shape, valid unless a test breaks it. */
