@@ -1,5 +1,6 @@
 import { basename } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Statement } from "../eql/ast.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
@@ -80,10 +81,10 @@ export function registerQueryCommand(program: Command): void {
 
 export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
   const paths = files.length ? files : ["-"];
-  let sequence: boolean;
+  let kind: Statement["query"]["kind"];
   try {
     // Syntax first, before any input is read: a typo should not wait for a large file.
-    sequence = parse(query).query.kind === "SequenceQuery";
+    kind = parse(query).query.kind;
   } catch (error) {
     if (error instanceof EqlError) {
       process.stderr.write(`${error.pretty()}\n`);
@@ -100,7 +101,8 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   const indices: EqlIndex[] = paths.map((path) => ({
     name: path === "-" ? "stdin" : basename(path),
     mapping,
-    events: eventsOf(path, { strict: options.strict, onProblem, keepText: sequence }),
+    // what a sequence or sample search holds until the input ends is held as text
+    events: eventsOf(path, { strict: options.strict, onProblem, keepText: kind !== "EventQuery" }),
   }));
   let response: EqlSearchResponse;
   // events read from JSON, which a sequence query writes to disk past the budget

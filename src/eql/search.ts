@@ -75,13 +75,17 @@ export interface EqlSearchResponse {
 
 /**
  * An event read from JSON text may carry that text under this key (`eqlite query` sets it for
- * sequence queries). A sequence search then holds the text, rather than the parsed event,
- * several times its size, for every event it keeps until the input ends, and writes the text
- * as it is when it spills; the event is parsed again only if it is returned.
+ * sequence and sample queries). A sequence or sample search then holds the text, rather than
+ * the parsed event, several times its size, for every event it keeps until the input ends, and
+ * a sequence search writes the text as it is when it spills; the event is parsed again only if
+ * it is returned.
  */
 export const EVENT_TEXT: unique symbol = Symbol("eqlite event text");
 
 export type EventWithText = Event & { [EVENT_TEXT]?: string };
+
+/** What a search keeps of an event it may return: its text when it carries it (EVENT_TEXT). */
+export const heldEvent = (event: Event): Event | string => (event as EventWithText)[EVENT_TEXT] ?? event;
 
 /** One event of the search input with its place in EQL's order. */
 export interface Candidate extends OrderKey {

@@ -1,6 +1,6 @@
 import type { SampleQuery } from "../ast.ts";
 import type { Candidate, EqlSequence, SearchInput, ShardFailure } from "../search.ts";
-import { eachIndex, orderKeyReader, toHit } from "../search.ts";
+import { eachIndex, heldEvent, orderKeyReader, toHit } from "../search.ts";
 import { joinKeysOf } from "./join-key.ts";
 import { SampleCollector } from "./sample-collector.ts";
 import { compileTerm } from "./sequence-search.ts";
@@ -29,7 +29,12 @@ export async function searchSamples(
         terms.forEach((term, t) => {
           if (!term.matches(event)) return;
           for (const key of joinKeysOf(event, term.keys, "epoch_millis")) {
-            candidate ??= { ...order(event, arrival), index: index.name, id: String(position), event };
+            candidate ??= {
+              ...order(event, arrival),
+              index: index.name,
+              id: String(position),
+              event: heldEvent(event),
+            };
             collector.add(key, t, candidate);
           }
         });

@@ -6,9 +6,8 @@ import { applyLimits, resultWindow, WindowSelection } from "../result-window.ts"
 import {
   type Candidate,
   type EqlSequence,
-  EVENT_TEXT,
-  type EventWithText,
   eachIndex,
+  heldEvent,
   orderKeyReader,
   type SearchInput,
   type ShardFailure,
@@ -156,7 +155,7 @@ async function collectTermHits(
           timestamp: key.timestamp,
           index: index.name,
           id: String(position),
-          event: (event as EventWithText)[EVENT_TEXT] ?? event,
+          event: heldEvent(event),
         };
         ordered.push({
           item: { candidate, indexNumber },
