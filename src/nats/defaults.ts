@@ -1,6 +1,7 @@
 /**
- * What a cluster and a publisher get unless configured otherwise. Apart from the modules that
- * use them, so that reading a configuration (every command does) does not load the NATS client.
+ * What a cluster and a publisher get unless configured otherwise. Kept apart from the client
+ * code that uses them: reading a configuration (every command does) must not load the NATS
+ * client.
  */
 import { DEFAULT_PARTITIONS } from "./partition.ts";
 

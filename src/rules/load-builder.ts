@@ -28,7 +28,7 @@ function loaderFor(
 export const isToml = (file: string) => loaderFor(file) === loadTomlRule;
 
 /** The BOM editors on Windows write is not part of the text. */
-export const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 /**
  * Checks one rule document (rule-document.ts). Passed in: loading only cached rules does not
