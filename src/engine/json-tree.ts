@@ -55,6 +55,13 @@ export function nestsTooDeep(value: unknown): boolean {
   return false;
 }
 
+/**
+ * `nestsTooDeep` for a value parsed from `text`: nesting that deep takes at least twice as
+ * many characters, so a short document needs no walk (without its text, the value is walked).
+ */
+export const parsedNestsTooDeep = (text: string | undefined, value: unknown): boolean =>
+  (text === undefined || text.length > 2 * MAX_JSON_DEPTH) && nestsTooDeep(value);
+
 export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -1,4 +1,4 @@
-import { isPlainObject, MAX_JSON_DEPTH, nestsTooDeep } from "../engine/json-tree.ts";
+import { isPlainObject, MAX_JSON_DEPTH, parsedNestsTooDeep } from "../engine/json-tree.ts";
 import type { Event } from "../eql/field-access.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 
@@ -203,8 +203,7 @@ export function parseDocument(text: string): { event: Event } | { error: BulkIte
       },
     };
   }
-  // nesting that deep takes at least twice as many characters: short documents need no walk
-  if (text.length > 2 * MAX_JSON_DEPTH && nestsTooDeep(value)) {
+  if (parsedNestsTooDeep(text, value)) {
     return { error: { status: 400, type: "document_parsing_exception", reason: tooDeepReason("document") } };
   }
   return { event: value };

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { eventIndex } from "../engine/index-pattern.ts";
-import { nestsTooDeep } from "../engine/json-tree.ts";
+import { parsedNestsTooDeep } from "../engine/json-tree.ts";
 import { type DecodeProblem, readEventsFromStream } from "../io/event-source.ts";
 import { tooDeepReason, tooLargeEvent } from "./bulk-request.ts";
 import { HttpError } from "./es-error.ts";
@@ -45,7 +45,8 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
         yield body;
       })(),
       source,
-      { onProblem: report, keepText: maxEventBytes !== undefined },
+      // each line's text comes with its event: its length bounds the nesting and the handoff's size
+      { onProblem: report, keepText: true },
     );
     for await (const { event, line, text } of events) {
       if (maxEventBytes !== undefined && text !== undefined) {
@@ -55,7 +56,7 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
           continue;
         }
       }
-      if (nestsTooDeep(event)) {
+      if (parsedNestsTooDeep(text, event)) {
         report({ source, line, reason: tooDeepReason("event") });
         continue;
       }

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { canonicalJson, cloneJson, MAX_JSON_DEPTH, nestsTooDeep } from "../../src/engine/json-tree.ts";
+import {
+  canonicalJson,
+  cloneJson,
+  MAX_JSON_DEPTH,
+  nestsTooDeep,
+  parsedNestsTooDeep,
+} from "../../src/engine/json-tree.ts";
 
 /** `leaf` wrapped `depth` times, each wrapper an object or an array as `shapes` says. */
 function nest(depth: number, shapes: boolean[], leaf: unknown): unknown {
@@ -40,6 +46,24 @@ test("nestsTooDeep refuses exactly what the alert builder's walkers cannot go th
     ),
     { numRuns: 300 },
   );
+});
+
+test("parsedNestsTooDeep skips the walk only for texts too short to nest that deep", () => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: MAX_JSON_DEPTH - 3, max: MAX_JSON_DEPTH + 3 }),
+      // arrays only, around a one-character leaf: the shortest text for each depth
+      fc.array(fc.boolean(), { minLength: 1, maxLength: 4 }),
+      fc.constantFrom<unknown>(1, [], {}, [1], "x"),
+      fc.boolean(),
+      (depth, shapes, leaf, compact) => {
+        const value = nest(depth, compact ? [false] : shapes, leaf);
+        assert.equal(parsedNestsTooDeep(JSON.stringify(value), value), nestsTooDeep(value));
+      },
+    ),
+    { numRuns: 300 },
+  );
+  assert.equal(parsedNestsTooDeep(undefined, nest(MAX_JSON_DEPTH + 1, [false], 1)), true, "no text: walked");
 });
 
 test("nestsTooDeep walks any depth JSON.parse can read, without recursion", () => {
