@@ -3,11 +3,13 @@ import { type ArgumentKind, lookupFunction } from "../functions.ts";
 import { type EqlType, isIntegralType, isNumericType, isStringType } from "../types.ts";
 import { ordinal, shortOrdinal, type ValidationContext } from "./context.ts";
 
+const isBoolean = (t: EqlType) => t === "boolean";
+
 const accepts: Record<ArgumentKind, (t: EqlType) => boolean> = {
   string: isStringType,
   numeric: isNumericType,
   integer: isIntegralType,
-  boolean: (t) => t === "boolean",
+  boolean: isBoolean,
   ip: (t) => t === "ip" || isStringType(t),
   any: () => true,
 };
@@ -15,35 +17,28 @@ const accepts: Record<ArgumentKind, (t: EqlType) => boolean> = {
 /** Types that are decided per value or that match anything pass every check. */
 const isOpen = (t: EqlType) => t === "unknown" || t === "null";
 
-/** Operands and arguments have the types their operator or function needs. */
+/**
+ * Operands and arguments have the types their operator or function needs. Runs on every node
+ * of every query a load checks: nothing is allocated unless a problem is reported.
+ */
 export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void {
-  const bad = (i: number, arg: Expression, wanted: string, suffix = "") =>
-    ctx.report(
-      arg.loc,
-      `${ordinal(i)} argument of [${ctx.text(e.loc)}] must be [${wanted}], found value [${ctx.text(arg.loc)}] type [${ctx.typeOf(arg)}]${suffix}`,
-    );
   switch (e.kind) {
     case "FunctionCall": {
       const fn = lookupFunction(e.name);
       if (!fn) return;
-      e.args.forEach((arg, i) => {
+      for (let i = 0; i < e.args.length; i++) {
         const kind = fn.argumentKinds[Math.min(i, fn.argumentKinds.length - 1)];
-        const t = ctx.typeOf(arg);
-        if (!isOpen(t) && !accepts[kind](t)) bad(i, arg, kind);
-      });
+        expectArgument(ctx, e, i, e.args[i], kind, accepts[kind]);
+      }
       return;
     }
     case "Arithmetic":
-      [e.left, e.right].forEach((arg, i) => {
-        const t = ctx.typeOf(arg);
-        if (!isOpen(t) && !isNumericType(t)) bad(i, arg, "numeric");
-      });
+      expectArgument(ctx, e, 0, e.left, "numeric", isNumericType);
+      expectArgument(ctx, e, 1, e.right, "numeric", isNumericType);
       return;
-    case "Negate": {
-      const t = ctx.typeOf(e.operand);
-      if (!isOpen(t) && !isNumericType(t)) bad(0, e.operand, "numeric");
+    case "Negate":
+      expectArgument(ctx, e, 0, e.operand, "numeric", isNumericType);
       return;
-    }
     case "Match": {
       const t = ctx.typeOf(e.subject);
       if (!isOpen(t) && !isStringType(t)) {
@@ -53,16 +48,17 @@ export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void 
             `first argument of [:] must be [string], found value [${ctx.text(e.subject.loc)}] type [${t}]; consider using [==] instead`,
           );
         } else {
-          bad(0, e.subject, "string");
+          reportArgument(ctx, e, 0, e.subject, "string");
         }
       }
-      for (const p of e.patterns) if (p.type !== "keyword") bad(1, p, "string");
+      for (const p of e.patterns) if (p.type !== "keyword") reportArgument(ctx, e, 1, p, "string");
       return;
     }
     case "In": {
       const t = ctx.typeOf(e.subject);
       if (isOpen(t)) return;
-      e.values.forEach((v, i) => {
+      for (let i = 0; i < e.values.length; i++) {
+        const v = e.values[i];
         const vt = ctx.typeOf(v);
         if (!isOpen(vt) && !compatible(t, vt)) {
           ctx.report(
@@ -70,7 +66,7 @@ export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void 
             `${shortOrdinal(i + 1)} argument of [${ctx.text(e.loc)}] must be [${t}], found value [${ctx.text(v.loc)}] type [${vt}]`,
           );
         }
-      });
+      }
       return;
     }
     case "Not": {
@@ -84,14 +80,38 @@ export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void 
       return;
     }
     case "Logical":
-      [e.left, e.right].forEach((arg, i) => {
-        const t = ctx.typeOf(arg);
-        if (!isOpen(t) && t !== "boolean") bad(i, arg, "boolean");
-      });
+      expectArgument(ctx, e, 0, e.left, "boolean", isBoolean);
+      expectArgument(ctx, e, 1, e.right, "boolean", isBoolean);
       return;
     default:
       return;
   }
+}
+
+/** Reports the `i`th argument of `call` unless its type is open or `accepted`. */
+function expectArgument(
+  ctx: ValidationContext,
+  call: Expression,
+  i: number,
+  arg: Expression,
+  wanted: string,
+  accepted: (t: EqlType) => boolean,
+): void {
+  const t = ctx.typeOf(arg);
+  if (!isOpen(t) && !accepted(t)) reportArgument(ctx, call, i, arg, wanted);
+}
+
+function reportArgument(
+  ctx: ValidationContext,
+  call: Expression,
+  i: number,
+  arg: Expression,
+  wanted: string,
+): void {
+  ctx.report(
+    arg.loc,
+    `${ordinal(i)} argument of [${ctx.text(call.loc)}] must be [${wanted}], found value [${ctx.text(arg.loc)}] type [${ctx.typeOf(arg)}]`,
+  );
 }
 
 function family(t: EqlType): string {

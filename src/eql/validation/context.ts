@@ -19,7 +19,7 @@ export interface ValidationContext {
   typeOf(e: Expression): EqlType;
   fieldInfo(f: Field): FieldInfo | undefined;
   /** `?field` that the schema does not know: a null constant */
-  isAbsentOptional(f: Field): boolean;
+  isAbsentOptional: (f: Field) => boolean;
   text(loc: Loc): string;
   report(loc: Loc, message: string): void;
   problems: Problem[];
