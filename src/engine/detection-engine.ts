@@ -584,12 +584,6 @@ export class DetectionEngine {
     this.alert(state, match);
   }
 
-  /** Counts and reports a match whose alert could not be built; the rule goes on. */
-  private alertFailed(state: RuleState, match: StreamMatch<Tagged>, error: unknown): void {
-    state.stats.alertErrors++;
-    this.options.onAlertError?.(state.rule, error, originsOf(match));
-  }
-
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
   private alertMostRecent(state: RuleState, search: Search): void {
     const limit = state.rule.rule.max_signals ?? 100;
@@ -671,7 +665,8 @@ export class DetectionEngine {
     try {
       return build();
     } catch (error) {
-      this.alertFailed(state, match, error);
+      state.stats.alertErrors++;
+      this.options.onAlertError?.(state.rule, error, originsOf(match));
       return undefined;
     }
   }

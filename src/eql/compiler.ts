@@ -183,7 +183,7 @@ export class QueryCompiler {
   }
 
   private readsField(e: Expression): boolean {
-    return referencesField(e, (f) => this.ctx.isAbsentOptional(f));
+    return referencesField(e, this.ctx.isAbsentOptional);
   }
 
   private isField(e: Expression): e is Field {

@@ -5,7 +5,7 @@ import type { ValidationContext } from "./context.ts";
  * Whether an expression reads a field. An optional field the schema does not know is
  * a null constant, as Elasticsearch folds it, so `?x == ?y` compares two nulls.
  */
-export function referencesField(e: Expression, isAbsent: (f: Field) => boolean = () => false): boolean {
+export function referencesField(e: Expression, isAbsent: (f: Field) => boolean): boolean {
   switch (e.kind) {
     case "Field":
       return !isAbsent(e);
