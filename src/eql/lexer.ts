@@ -5,7 +5,6 @@ import { KEYWORDS, type Token, type TokenKind } from "./token.ts";
 const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 const isDigit = (c: number) => c >= 48 && c <= 57;
 const isIdentStart = (c: number) => isLetter(c) || c === 95 /* _ */ || c === 64; /* @ */
-const isIdentPart = (c: number) => isLetter(c) || isDigit(c) || c === 95;
 const isHex = (c: number) => isDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
 const ONE_CHAR: Record<string, TokenKind> = {
@@ -28,6 +27,12 @@ const ONE_CHAR: Record<string, TokenKind> = {
   "?": "?",
 };
 
+// Sticky patterns scan runs of characters natively: a query is read once, mostly while the
+// lexer is still cold, and a loop per character is what costs then.
+const IDENT_REST = /[A-Za-z0-9_]*/y;
+const SPACES = /[ \t\n\r]*/y;
+const STRING_CHUNK = /[^"\\\n\r]*/y;
+
 /** Splits a query into tokens; comments and whitespace are dropped. */
 export function tokenize(source: Source): Token[] {
   const body = source.body;
@@ -45,8 +50,9 @@ export function tokenize(source: Source): Token[] {
     const c = body.charCodeAt(pos);
 
     if (isIdentStart(c)) {
-      pos++;
-      while (pos < body.length && isIdentPart(body.charCodeAt(pos))) pos++;
+      IDENT_REST.lastIndex = pos + 1;
+      IDENT_REST.test(body);
+      pos = IDENT_REST.lastIndex;
       const name = body.slice(start, pos);
       if (body.charCodeAt(pos) === 126 /* ~ */) {
         pos++;
@@ -130,7 +136,9 @@ function skipTrivia(source: Source, start: number): number {
   while (pos < body.length) {
     const c = body.charCodeAt(pos);
     if (c === 32 || c === 9 || c === 10 || c === 13) {
-      pos++;
+      SPACES.lastIndex = pos + 1;
+      SPACES.test(body);
+      pos = SPACES.lastIndex;
     } else if (c === 47 && body.charCodeAt(pos + 1) === 47) {
       while (pos < body.length && body.charCodeAt(pos) !== 10 && body.charCodeAt(pos) !== 13) pos++;
     } else if (c === 47 && body.charCodeAt(pos + 1) === 42) {
@@ -194,6 +202,9 @@ function readString(source: Source, start: number): Token {
   let value = "";
   let chunkStart = pos;
   while (true) {
+    STRING_CHUNK.lastIndex = pos;
+    STRING_CHUNK.test(body);
+    pos = STRING_CHUNK.lastIndex;
     const c = body.charCodeAt(pos);
     if (pos >= body.length || c === 10 /* \n */ || c === 13 /* \r */) {
       throw syntaxError(

@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import fc from "fast-check";
 import { EqlError } from "../../src/eql/error.ts";
 import { tokenize } from "../../src/eql/lexer.ts";
 import { makeSource } from "../../src/eql/source.ts";
+import { KEYWORDS } from "../../src/eql/token.ts";
 
 const kinds = (q: string) => tokenize(makeSource(q)).map((t) => t.kind);
 const values = (q: string) => tokenize(makeSource(q)).map((t) => t.value);
@@ -107,4 +109,34 @@ test("positions count lines and columns across CRLF", () => {
   const e = lexError("process where\r\n  x == 'a'");
   assert.equal(e.line, 2);
   assert.equal(e.column, 9);
+});
+
+test("property: names, plain strings and the space between them are read whole, however long and mixed", () => {
+  // what a query is mostly made of, joined by any run of spaces, tabs and line ends; the
+  // lexer skips runs with patterns, so runs of every length and mix are what could go wrong
+  const name = fc.stringMatching(/^[A-Za-z_@][A-Za-z0-9_]{0,40}$/).filter((n) => !KEYWORDS.has(n));
+  const plain = fc.stringMatching(/^[^"\\\n\r]{0,60}$/);
+  const piece = fc.oneof(
+    name.map((n) => ({ text: n, kind: "identifier", value: n })),
+    plain.map((s) => ({ text: `"${s}"`, kind: "string", value: s })),
+    fc.constantFrom("==", "(", ")", ",", ".").map((op) => ({ text: op, kind: op, value: op })),
+  );
+  const space = fc.stringMatching(/^[ \t\r\n]{1,8}$/);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(piece, space), { maxLength: 30 }), (pieces) => {
+      const query = pieces.map(([p, s]) => p.text + s).join("");
+      const tokens = tokenize(makeSource(query));
+      assert.deepEqual(
+        tokens.map((t) => [t.kind, t.value]),
+        [...pieces.map(([p]) => [p.kind, p.value]), ["<EOF>", ""]],
+      );
+      let at = 0;
+      pieces.forEach(([p, s], k) => {
+        assert.equal(tokens[k].start, at);
+        assert.equal(tokens[k].end, at + p.text.length);
+        at += p.text.length + s.length;
+      });
+    }),
+    { numRuns: 300 },
+  );
 });
