@@ -2,7 +2,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { EventOrigin } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
 import type { AlertFormat } from "../io/sinks/alert-formats.ts";
-import { SIMULATION_DEFAULTS, simulate } from "../sim/index.ts";
+import { SIMULATION_DEFAULTS } from "../sim/defaults.ts";
 import { BUNDLED_RULES, runScan } from "./scan.ts";
 
 interface DemoOptions {
@@ -59,6 +59,8 @@ async function* simulatedEvents(
   events: number,
   seed: number,
 ): AsyncGenerator<{ event: Event; origin: EventOrigin }> {
+  // the generator is loaded only by the commands that run it
+  const { simulate } = await import("../sim/index.ts");
   let line = 0;
   for (const text of simulate({ events, seed, attackRate: 0.002 })) {
     line++;

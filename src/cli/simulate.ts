@@ -4,15 +4,13 @@ import { setImmediate, setTimeout as sleep } from "node:timers/promises";
 import { type Command, InvalidArgumentError } from "commander";
 import { ChunkWriter } from "../sim/chunk-writer.ts";
 import {
-  createSimulation,
   SIMULATION_DEFAULTS,
-  type Simulation,
-  type SimulationStats,
   STORY_NAMES,
   type StoryName,
   WORKLOAD_KINDS,
   type WorkloadKind,
-} from "../sim/index.ts";
+} from "../sim/defaults.ts";
+import type { Simulation, SimulationStats } from "../sim/index.ts";
 
 interface SimulateOptions {
   seed: number;
@@ -145,6 +143,7 @@ type Output = NodeJS.WritableStream & { writableNeedDrain?: boolean };
 
 export async function runSimulate(options: SimulateOptions): Promise<number> {
   const paced = options.rate !== undefined;
+  const { createSimulation } = await import("../sim/index.ts");
   const sim = createSimulation({
     seed: options.seed,
     events: options.events ?? (paced ? 0 : SIMULATION_DEFAULTS.events),

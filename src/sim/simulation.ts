@@ -9,6 +9,7 @@ import { MinHeap } from "../eql/correlate/min-heap.ts";
 import { bootHost } from "./boot.ts";
 import { IsoClock, parseStart } from "./clock.ts";
 import { type Cluster, createCluster } from "./cluster.ts";
+import { SIMULATION_DEFAULTS } from "./defaults.ts";
 import { Rng } from "./random.ts";
 import { Renderer } from "./render.ts";
 import { type PendingEvent, Scene, type SceneSink } from "./scene.ts";
@@ -37,16 +38,6 @@ export interface SimulationOptions {
   /** the share of fork+exec pairs the sensor reports as one document */
   squishRate?: number;
 }
-
-export const SIMULATION_DEFAULTS = {
-  seed: 1,
-  events: 10000,
-  hosts: 6,
-  attackRate: 0.001,
-  start: "2026-09-01T08:00:00.000Z",
-  eventsPerHostPerSecond: 50,
-  squishRate: 0.05,
-} as const;
 
 /** Episodes of a whole run (before time scaling) fit in this window; shorter runs are compressed. */
 const NOMINAL_WINDOW_MS = 600_000;

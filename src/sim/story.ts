@@ -1,16 +1,11 @@
 /** An injected attack story: how it plays out, and where (recorded in its ground truth). */
 import type { Cluster } from "./cluster.ts";
+import type { StoryName } from "./defaults.ts";
 import type { SimContainer } from "./pod.ts";
 import type { Scene } from "./scene.ts";
 import type { StoryRun } from "./truth.ts";
 
-export type StoryName =
-  | "interactive-exec"
-  | "noninteractive-exec"
-  | "reverse-shell"
-  | "sa-token-theft"
-  | "package-install"
-  | "host-escape";
+export type { StoryName };
 
 export interface Story {
   name: StoryName;

@@ -1,8 +1,9 @@
 /** A kind of background activity and how one episode of it plays out. */
 import type { Cluster } from "./cluster.ts";
+import type { WorkloadKind } from "./defaults.ts";
 import type { Scene } from "./scene.ts";
 
-export type WorkloadKind = "probe" | "web" | "worker" | "database" | "cron" | "build" | "node" | "debug";
+export type { WorkloadKind };
 
 export interface Workload {
   kind: WorkloadKind;

@@ -23,7 +23,7 @@ const REGISTER = `import { register } from "node:module"; register(${JSON.string
 function packagesLoaded(
   args: string[],
   env: NodeJS.ProcessEnv = {},
-): { packages: Set<string>; stdout: string } {
+): { packages: Set<string>; modules: string[]; stdout: string } {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-modules-"));
   const log = join(dir, "modules.txt");
   try {
@@ -33,11 +33,11 @@ function packagesLoaded(
       { encoding: "utf8", env: { ...process.env, ...env, EQLITE_TEST_MODULE_LOG: log } },
     );
     assert.equal(r.status, 0, r.stderr);
-    const names = readFileSync(log, "utf8")
-      .split("\n")
+    const modules = readFileSync(log, "utf8").split("\n");
+    const names = modules
       .map((url) => /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url)?.[1])
       .filter((name) => name !== undefined);
-    return { packages: new Set(names), stdout: r.stdout };
+    return { packages: new Set(names), modules, stdout: r.stdout };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -46,13 +46,25 @@ function packagesLoaded(
 /** What only serve, worker and status use: the HTTP server, its logger, the store, the NATS client. */
 const SERVICE_PACKAGES = /^(@nats-io\/|fastify$|pino$|better-sqlite3$)/;
 
-test("a command that needs no service loads none of the service's packages", () => {
+/**
+ * The event generator: only simulate and demo run it. Its defaults and story names (for the
+ * options) and the buffer simulate writes through are one small module each.
+ */
+const SIMULATOR = /\/src\/sim\/(?!defaults\.ts$|chunk-writer\.ts$)/;
+
+test("a command that needs no service loads none of the service's packages, nor the simulator", () => {
   for (const args of [["--version"], ["scan", "--format", "summary", events]]) {
-    const loaded = packagesLoaded(args).packages;
-    assert.ok(loaded.has("commander"), `the module log works: ${[...loaded].join(", ")}`);
-    const service = [...loaded].filter((name) => SERVICE_PACKAGES.test(name));
+    const { packages, modules } = packagesLoaded(args);
+    assert.ok(packages.has("commander"), `the module log works: ${[...packages].join(", ")}`);
+    const service = [...packages].filter((name) => SERVICE_PACKAGES.test(name));
     assert.deepEqual(service, [], `eqlite ${args.join(" ")} loaded ${service.join(", ")}`);
+    const simulator = modules.filter((url) => SIMULATOR.test(url));
+    assert.deepEqual(simulator, [], `eqlite ${args.join(" ")} loaded the simulator`);
   }
+  assert.ok(
+    packagesLoaded(["simulate", "--events", "1"]).modules.some((url) => SIMULATOR.test(url)),
+    "the module log sees the simulator where it is used",
+  );
 });
 
 test("a scan whose rules are all in the rule cache does not load the rule schemas, and alerts the same", () => {

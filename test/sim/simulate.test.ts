@@ -9,8 +9,10 @@ import { compileEventQuery } from "../../src/index.ts";
 import {
   createSimulation,
   type SimulationOptions,
+  STORIES,
   STORY_NAMES,
   simulate,
+  WORKLOAD_KINDS,
   WORKLOADS,
 } from "../../src/sim/index.ts";
 import { Rng } from "../../src/sim/random.ts";
@@ -25,6 +27,17 @@ const processEvents = events.filter((e) => !isFile(e));
 const fileEvents = events.filter(isFile);
 
 // ---- the PRNG ----------------------------------------------------------------------------------
+
+test("the names the command line offers (sim/defaults.ts) are those of the stories and workloads defined", () => {
+  assert.deepEqual(
+    STORIES.map((s) => s.name),
+    [...STORY_NAMES],
+  );
+  assert.deepEqual(
+    WORKLOADS.map((w) => w.kind),
+    [...WORKLOAD_KINDS],
+  );
+});
 
 test("the PRNG: same seed, same sequence; values in range and roughly uniform", () => {
   const draw = (rng: Rng) => Array.from({ length: 50 }, () => rng.u32());

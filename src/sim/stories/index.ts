@@ -1,4 +1,4 @@
-import type { Story, StoryName } from "../story.ts";
+import type { Story } from "../story.ts";
 import { hostEscape } from "./host-escape.ts";
 import { interactiveExec } from "./interactive-exec.ts";
 import { noninteractiveExec } from "./noninteractive-exec.ts";
@@ -14,5 +14,3 @@ export const STORIES: readonly Story[] = [
   packageInstall,
   hostEscape,
 ];
-
-export const STORY_NAMES: readonly StoryName[] = STORIES.map((s) => s.name);

@@ -1,4 +1,4 @@
-import type { Workload, WorkloadKind } from "../workload.ts";
+import type { Workload } from "../workload.ts";
 import { buildWorkload } from "./build.ts";
 import { cronWorkload } from "./cron.ts";
 import { databaseWorkload } from "./database.ts";
@@ -18,5 +18,3 @@ export const WORKLOADS: readonly Workload[] = [
   nodeWorkload,
   debugWorkload,
 ];
-
-export const WORKLOAD_KINDS: readonly WorkloadKind[] = WORKLOADS.map((w) => w.kind);
