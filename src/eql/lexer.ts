@@ -218,15 +218,12 @@ function readString(source: Source, start: number): Token {
       value += body.slice(chunkStart, pos);
       return { kind: "string", start, end: pos + 1, value };
     }
-    if (c === 92 /* \\ */) {
-      value += body.slice(chunkStart, pos);
-      const [decoded, next] = readEscape(source, pos);
-      value += decoded;
-      pos = next;
-      chunkStart = pos;
-      continue;
-    }
-    pos++;
+    // a backslash: the chunk stops only at the characters handled above and here
+    value += body.slice(chunkStart, pos);
+    const [decoded, next] = readEscape(source, pos);
+    value += decoded;
+    pos = next;
+    chunkStart = pos;
   }
 }
 
