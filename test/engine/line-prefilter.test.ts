@@ -10,7 +10,7 @@ import { eventQueriesOf } from "../../src/eql/event-queries.ts";
 import type { Event } from "../../src/eql/field-access.ts";
 import { meetsRequirement, type Requirement, statementRequirement } from "../../src/eql/requirement.ts";
 import { readEventsFromStream } from "../../src/io/event-source.ts";
-import { conditionOf } from "../eql/condition-arbitrary.ts";
+import { event, query } from "./prefilter-arbitrary.ts";
 import { style, write } from "./written-json.ts";
 
 /**
@@ -19,99 +19,6 @@ import { style, write } from "./written-json.ts";
  * every line whose event a query matches is accepted — on one line, and through the reader
  * with chunk boundaries anywhere.
  */
-
-const FIELDS = ["process.name", "process.args", "process.interactive", "event.type", "user.id", "a.b.c", "x"];
-const WORDS = [
-  "bash",
-  "BASH",
-  "sh",
-  "start",
-  "5",
-  "true",
-  'a"b',
-  "é",
-  "K",
-  "kubectl exec",
-  "/bin/sh",
-  "c:\\x",
-];
-
-const eqlString = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
-const word = fc.constantFrom(...WORDS);
-const field = fc.constantFrom(...FIELDS);
-const pattern = fc.oneof(
-  word,
-  word.map((w) => `*${w.slice(1)}`),
-  word.map((w) => `${w.slice(0, 2)}*`),
-  word.map((w) => `*${w.slice(1, 3)}*`),
-  word.map((w) => `${w.slice(0, 1)}?${w.slice(2)}`),
-);
-
-const leaf: fc.Arbitrary<string> = fc.oneof(
-  fc
-    .tuple(field, fc.constantFrom("==", "!=", ":", "like~", "like"), pattern)
-    .map(([f, op, v]) => `${f} ${op} ${eqlString(v)}`),
-  fc
-    .tuple(field, fc.constantFrom("in", "in~", "not in", ":"), fc.array(word, { minLength: 1, maxLength: 3 }))
-    .map(([f, op, vs]) => `${f} ${op} (${vs.map(eqlString).join(", ")})`),
-  fc
-    .tuple(
-      field,
-      fc.constantFrom("==", "!=", "<", ">="),
-      fc.constantFrom("5", "0", "-1", "1.5", "true", "false", "null"),
-    )
-    .map(([f, op, v]) => `${f} ${op} ${v}`),
-  fc
-    .tuple(field, fc.constantFrom("startsWith", "startsWith~", "endsWith", "stringContains~"), word)
-    .map(([f, fn, v]) => `${fn}(${f}, ${eqlString(v)})`),
-  fc.tuple(field, fc.constantFrom('"b.*"', '"[a-z]+"', '".*sh"')).map(([f, re]) => `${f} regex~ ${re}`),
-  field.map((f) => `${f} : "*"`),
-  field.map((f) => `length(${f}) > 2`),
-  field,
-);
-
-const condition = conditionOf(leaf);
-
-const query = fc.oneof(
-  fc.tuple(fc.constantFrom("process", "any", "file"), condition).map(([cat, c]) => `${cat} where ${c}`),
-  fc
-    .tuple(condition, condition)
-    .map(
-      ([a, b]) => `sequence by user.id [process where ${a}] [any where ${b}] until [file where x == "sh"]`,
-    ),
-);
-
-// -- events, and the ways to write them -----------------------------------------------------
-
-const scalar = fc.oneof(word, fc.constantFrom(5, 0, -1, 1.5, 1e21, true, false, null));
-const value: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: scalar },
-  { weight: 1, arbitrary: fc.array(scalar, { maxLength: 3 }) },
-  { weight: 1, arbitrary: fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }) },
-);
-
-/** A random event: some of the vocabulary's fields, some under arrays of objects. */
-const event = fc
-  .tuple(
-    fc.subarray(FIELDS),
-    fc.array(value, { minLength: FIELDS.length, maxLength: FIELDS.length }),
-    fc.constantFrom("process", "file", "network", ["process", "file"]),
-    fc.boolean(),
-  )
-  .map(([fields, values, category, inArray]) => {
-    const e: Record<string, unknown> = { event: { category } };
-    fields.forEach((f, i) => {
-      const parts = f.split(".");
-      let o = e;
-      for (const p of parts.slice(0, -1)) {
-        if (typeof o[p] !== "object" || o[p] === null || Array.isArray(o[p])) o[p] = {};
-        o = o[p] as Record<string, unknown>;
-      }
-      o[parts[parts.length - 1]] = values[i];
-    });
-    if (inArray && e.process) e.process = [e.process];
-    return e;
-  });
 
 /** Where the event's data stream goes, if it has one: whole, dotted, below the top, twice. */
 const DATA_STREAMS: Array<Record<string, unknown>> = [

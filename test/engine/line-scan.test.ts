@@ -6,6 +6,7 @@ import { LineScanner } from "../../src/engine/line-scan.ts";
 import { compileFieldGetter, type Event, scalarValues } from "../../src/eql/field-access.ts";
 import { ANY_VALUE } from "../../src/rules/term-index.ts";
 import { simulate } from "../../src/sim/index.ts";
+import { setField } from "./prefilter-arbitrary.ts";
 import { style, write } from "./written-json.ts";
 
 /**
@@ -64,13 +65,7 @@ const event = fc
   .map(([fields, values, stream, where, inArray]) => {
     const e: Record<string, unknown> = {};
     fields.forEach((f, i) => {
-      const parts = f.split(".");
-      let o = e;
-      for (const p of parts.slice(0, -1)) {
-        if (typeof o[p] !== "object" || o[p] === null || Array.isArray(o[p])) o[p] = {};
-        o = o[p] as Record<string, unknown>;
-      }
-      o[parts[parts.length - 1]] = values[i];
+      setField(e, f, values[i]);
     });
     if (stream !== undefined) {
       if (where === "whole") e.data_stream = stream;

@@ -6,6 +6,7 @@ import { prepareQuery } from "../../src/eql/compile-query.ts";
 import { eventQueriesOf } from "../../src/eql/event-queries.ts";
 import { compileFieldGetter, type Event, someValue } from "../../src/eql/field-access.ts";
 import { indexRules } from "../../src/rules/rule-set.ts";
+import { setField } from "../engine/prefilter-arbitrary.ts";
 import { conditionOf } from "../eql/condition-arbitrary.ts";
 
 /**
@@ -74,13 +75,7 @@ const event = fc
         e[f] = values[i];
         return;
       }
-      const parts = f.split(".");
-      let o = e;
-      for (const p of parts.slice(0, -1)) {
-        if (typeof o[p] !== "object" || o[p] === null || Array.isArray(o[p])) o[p] = {};
-        o = o[p] as Record<string, unknown>;
-      }
-      o[parts[parts.length - 1]] = values[i];
+      setField(e, f, values[i]);
     });
     return e;
   });
