@@ -1,21 +1,27 @@
 import { basename } from "node:path";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { buildLineFilter } from "../engine/line-prefilter.ts";
 import type { Statement } from "../eql/ast.ts";
+import { prepareQuery } from "../eql/compile-query.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
 import { parse } from "../eql/parser.ts";
+import { statementRequirement } from "../eql/requirement.ts";
 import {
   type EqlHit,
   type EqlIndex,
   type EqlMissingHit,
   type EqlSearchResponse,
   type EqlSequence,
+  EVENT_POSITION,
   EVENT_TEXT,
+  type EventWithPosition,
   type EventWithText,
   eqlSearch,
 } from "../eql/search.ts";
 import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
+import type { LineFilter } from "../io/line-filter.ts";
 import { reportInputError } from "./input-errors.ts";
 import {
   addSpillOptions,
@@ -34,6 +40,7 @@ interface QueryOptions {
   maxSamplesPerKey: number;
   format: "ndjson" | "es";
   strict?: boolean;
+  prefilter?: boolean;
   spillAfter?: number;
   spillDir?: string;
 }
@@ -70,7 +77,14 @@ export function registerQueryCommand(program: Command): void {
         .choices(["ndjson", "es"])
         .default("ndjson"),
     )
-    .option("--strict", "a malformed input line is an error instead of being reported and skipped");
+    .option(
+      "--strict",
+      "a malformed input line is an error instead of being reported and skipped (parses every line)",
+    )
+    .option(
+      "--no-prefilter",
+      "parse every line: without it, lines the query cannot match are skipped unparsed (never with --mapping)",
+    );
   addSpillOptions(queryCommand, "sequence queries: events a stage matches,").action(
     async (query: string, files: string[], options: QueryOptions, command: Command) => {
       const code = await runQuery(query, files, options);
@@ -93,6 +107,12 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     throw error;
   }
   const mapping = options.mapping ? ((await readJsonDocument(options.mapping)) as EsMapping) : undefined;
+  // --strict promises that every malformed line stops the query; a mapping may alias a field or
+  // give it a null_value, which the raw text does not show
+  const lineFilter =
+    options.prefilter === false || options.strict || mapping !== undefined
+      ? undefined
+      : queryLineFilter(query, options);
   let problems = 0;
   const onProblem = (p: DecodeProblem) => {
     problems++;
@@ -102,7 +122,12 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     name: path === "-" ? "stdin" : basename(path),
     mapping,
     // what a sequence or sample search holds until the input ends is held as text
-    events: eventsOf(path, { strict: options.strict, onProblem, keepText: kind !== "EventQuery" }),
+    events: eventsOf(path, {
+      strict: options.strict,
+      onProblem,
+      keepText: kind !== "EventQuery",
+      lineFilter,
+    }),
   }));
   let response: EqlSearchResponse;
   // events read from JSON, which a sequence query writes to disk past the budget
@@ -148,13 +173,43 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   return 0;
 }
 
-/** The events of a file; with `keepText`, each carries the text it was read from (see EVENT_TEXT). */
-async function* eventsOf(
+/**
+ * The prefilter of a query (line-prefilter.ts): what an event must hold for some term of it to
+ * match, searched for in each line's text. Undefined when every line may match, or when the query
+ * does not check (the search reports that).
+ */
+export function queryLineFilter(query: string, options: QueryOptions): LineFilter | undefined {
+  try {
+    const { eventCategoryField, timestampField } = options;
+    const prepared = prepareQuery(query, { eventCategoryField, timestampField });
+    return buildLineFilter([
+      statementRequirement(prepared.compiler(), prepared.statement, eventCategoryField),
+    ]);
+  } catch (error) {
+    if (error instanceof EqlError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * The events of a file; with `keepText`, each carries the text it was read from (see
+ * EVENT_TEXT). Behind a line filter, each carries its position in the file (EVENT_POSITION),
+ * counting the lines skipped before it, so that hit ids do not depend on the filter.
+ */
+export async function* eventsOf(
   path: string,
-  options: { strict?: boolean; onProblem: (p: DecodeProblem) => void; keepText: boolean },
+  options: {
+    strict?: boolean;
+    onProblem: (p: DecodeProblem) => void;
+    keepText: boolean;
+    lineFilter?: LineFilter;
+  },
 ) {
-  for await (const { event, text } of readEvents([path], options)) {
+  let position = 0;
+  for await (const { event, text, skippedBefore } of readEvents([path], options)) {
     if (text !== undefined) (event as EventWithText)[EVENT_TEXT] = text;
+    if (skippedBefore !== undefined) (event as EventWithPosition)[EVENT_POSITION] = position + skippedBefore;
+    position++;
     yield event;
   }
 }

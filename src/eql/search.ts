@@ -84,6 +84,15 @@ export const EVENT_TEXT: unique symbol = Symbol("eqlite event text");
 
 export type EventWithText = Event & { [EVENT_TEXT]?: string };
 
+/**
+ * An event may carry its position in its index under this key, when events before it were
+ * left out unread (`eqlite query` skips lines no term can match, see line-prefilter.ts): a
+ * hit's `_id` is that position, as if every event had been read.
+ */
+export const EVENT_POSITION: unique symbol = Symbol("eqlite event position");
+
+export type EventWithPosition = Event & { [EVENT_POSITION]?: number };
+
 /** What a search keeps of an event it may return: its text when it carries it (EVENT_TEXT). */
 export const heldEvent = (event: Event): Event | string => (event as EventWithText)[EVENT_TEXT] ?? event;
 
@@ -244,6 +253,7 @@ export async function eachIndex(
       if (event === null || typeof event !== "object" || Array.isArray(event)) {
         throw new TypeError(`index [${index.name}]: event #${position + 1} is not a JSON object`);
       }
+      position = (event as EventWithPosition)[EVENT_POSITION] ?? position;
       try {
         visit(event, arrival++, position++);
       } catch (error) {

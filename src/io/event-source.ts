@@ -20,6 +20,11 @@ export interface SourceEvent {
   line: number;
   /** the JSON text the event was parsed from (a line, or a multi-line record), when asked for */
   text?: string;
+  /**
+   * With a line filter: the lines of this source it skipped before this event, which a reader
+   * numbering events (`eqlite query`'s hit ids) counts as events.
+   */
+  skippedBefore?: number;
 }
 
 export interface DecodeProblem {
@@ -313,6 +318,8 @@ class PendingLine {
     readonly start: number,
     readonly end: number,
     readonly line: number,
+    /** with a line filter: the lines of the source it skipped before this one */
+    readonly skippedBefore: number | undefined,
   ) {}
 }
 
@@ -385,6 +392,12 @@ class EventDecoder {
 
   private readonly keepText: boolean;
   private readonly lazy: boolean;
+  /** lines of this source the line filter skipped so far */
+  private skippedLines = 0;
+
+  private skippedBefore(): number | undefined {
+    return this.lineFilter === undefined ? undefined : this.skippedLines;
+  }
 
   /** the line the next byte belongs to */
   get nextLine(): number {
@@ -536,11 +549,12 @@ class EventDecoder {
       !this.lineFilter.accepts(buf, start, end)
     ) {
       this.stats!.skipped++;
+      this.skippedLines++;
       return;
     }
     if (this.lazy && this.candidate === undefined && !this.firstLineMayOpenDocument) {
       // past the first line nothing a line holds changes how the next ones are read
-      this.out.push(new PendingLine(buf, start, end, line));
+      this.out.push(new PendingLine(buf, start, end, line, this.skippedBefore()));
       return;
     }
     const text = buf.toString("utf8", start, end);
@@ -571,9 +585,11 @@ class EventDecoder {
         line: pending.line,
         reason: `expected a JSON object, got ${describe(value)}`,
       };
-    return this.keepText
+    const event: SourceEvent = this.keepText
       ? { event: value, source: this.source, line: pending.line, text }
       : { event: value, source: this.source, line: pending.line };
+    if (pending.skippedBefore !== undefined) event.skippedBefore = pending.skippedBefore;
+    return event;
   }
 
   private onBadLine(text: string, line: number, error: unknown): void {
@@ -860,13 +876,14 @@ class EventDecoder {
   // -- output -----------------------------------------------------------------------------------
 
   private emit(value: unknown, line: number, column: number | undefined, text: string): void {
-    if (isObject(value))
-      this.out.push(
-        this.keepText
-          ? { event: value, source: this.source, line, text }
-          : { event: value, source: this.source, line },
-      );
-    else this.problem(line, column, `expected a JSON object, got ${describe(value)}`);
+    if (isObject(value)) {
+      const event: SourceEvent = this.keepText
+        ? { event: value, source: this.source, line, text }
+        : { event: value, source: this.source, line };
+      const skippedBefore = this.skippedBefore();
+      if (skippedBefore !== undefined) event.skippedBefore = skippedBefore;
+      this.out.push(event);
+    } else this.problem(line, column, `expected a JSON object, got ${describe(value)}`);
   }
 
   private problem(line: number, column: number | undefined, reason: string): void {
