@@ -48,7 +48,9 @@ function event(host: number, minute: number, name: string, n: number): Event {
 
 test("a rule with a long window is restored from the snapshot at takeover, not replayed; another rule set ignores the snapshot", {
   skip: natsServerMissing,
-  timeout: 110_000,
+  // above the sum of its waits' own deadlines (about 340 s), so that a slow step fails naming
+  // itself: once, in a full run, the whole test hit 110 s, where it takes 17 s alone
+  timeout: 360_000,
 }, async (t) => {
   const { cluster, nc } = await startNatsConnected(t, 1);
   const rules = ruleDir(t, { "slow_probe.toml": longRule("2h") });
