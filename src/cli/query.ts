@@ -178,7 +178,10 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
  * match, searched for in each line's text. Undefined when every line may match, or when the query
  * does not check (the search reports that).
  */
-export function queryLineFilter(query: string, options: QueryOptions): LineFilter | undefined {
+export function queryLineFilter(
+  query: string,
+  options: Pick<QueryOptions, "eventCategoryField" | "timestampField">,
+): LineFilter | undefined {
   try {
     const { eventCategoryField, timestampField } = options;
     const prepared = prepareQuery(query, { eventCategoryField, timestampField });

@@ -585,11 +585,7 @@ class EventDecoder {
         line: pending.line,
         reason: `expected a JSON object, got ${describe(value)}`,
       };
-    const event: SourceEvent = this.keepText
-      ? { event: value, source: this.source, line: pending.line, text }
-      : { event: value, source: this.source, line: pending.line };
-    if (pending.skippedBefore !== undefined) event.skippedBefore = pending.skippedBefore;
-    return event;
+    return this.sourceEvent(value, pending.line, text, pending.skippedBefore);
   }
 
   private onBadLine(text: string, line: number, error: unknown): void {
@@ -876,14 +872,22 @@ class EventDecoder {
   // -- output -----------------------------------------------------------------------------------
 
   private emit(value: unknown, line: number, column: number | undefined, text: string): void {
-    if (isObject(value)) {
-      const event: SourceEvent = this.keepText
-        ? { event: value, source: this.source, line, text }
-        : { event: value, source: this.source, line };
-      const skippedBefore = this.skippedBefore();
-      if (skippedBefore !== undefined) event.skippedBefore = skippedBefore;
-      this.out.push(event);
-    } else this.problem(line, column, `expected a JSON object, got ${describe(value)}`);
+    if (isObject(value)) this.out.push(this.sourceEvent(value, line, text, this.skippedBefore()));
+    else this.problem(line, column, `expected a JSON object, got ${describe(value)}`);
+  }
+
+  /** An event as the reader hands it on: with its text when asked for, and what the filter skipped before it. */
+  private sourceEvent(
+    value: Record<string, unknown>,
+    line: number,
+    text: string,
+    skippedBefore: number | undefined,
+  ): SourceEvent {
+    const event: SourceEvent = this.keepText
+      ? { event: value, source: this.source, line, text }
+      : { event: value, source: this.source, line };
+    if (skippedBefore !== undefined) event.skippedBefore = skippedBefore;
+    return event;
   }
 
   private problem(line: number, column: number | undefined, reason: string): void {
