@@ -37,6 +37,7 @@ import { loadRules } from "../rules/load-rules.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { reportInputError } from "./input-errors.ts";
+import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
 import {
   addSpillOptions,
   DEFAULT_SPILL_AFTER,
@@ -44,7 +45,7 @@ import {
   reportSpillError,
 } from "./spill-options.ts";
 
-export interface ScanOptions {
+export interface ScanOptions extends KibanaFlags {
   rules?: string[];
   exceptions?: string[];
   format?: AlertFormat | "sarif";
@@ -126,6 +127,7 @@ export function registerScanCommand(program: Command): void {
       "--no-rule-cache",
       "load every rule file afresh: without it, TOML rule files unchanged since an earlier scan are taken from a cache ($EQLITE_CACHE_DIR, else $XDG_CACHE_HOME/eqlite or ~/.cache/eqlite)",
     );
+  withKibanaFlags(scan, "flags");
   addSpillOptions(scan, "sequence events, over all rules,")
     .option("--fail-on-alert", "exit 1 when there is any alert")
     .option("-q, --quiet", "no summary on stderr")
@@ -212,6 +214,7 @@ export async function runScan(
     spill,
     allowedLatenessMs: options.allowedLateness,
     now,
+    kibana: kibanaTargetOf(options),
     runsFor: windowed
       ? (rule) => {
           const settings = rule.rule as WindowSettings;

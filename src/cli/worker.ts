@@ -8,6 +8,7 @@ import {
   WORKER_DEFAULTS,
   type WorkerSettings,
 } from "../worker/worker-settings.ts";
+import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
 import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
 import { BUNDLED_RULES } from "./scan.ts";
 
@@ -25,7 +26,7 @@ const whole =
     return Number(value);
   };
 
-interface WorkerFlags extends NatsAccessFlags {
+interface WorkerFlags extends NatsAccessFlags, KibanaFlags {
   nats?: string;
   rules?: string[];
   exceptions?: string[];
@@ -46,7 +47,7 @@ interface WorkerFlags extends NatsAccessFlags {
 }
 
 export function registerWorkerCommand(program: Command): void {
-  withNatsAccessFlags(
+  const command = withNatsAccessFlags(
     program
       .command("worker")
       .description(
@@ -120,7 +121,8 @@ export function registerWorkerCommand(program: Command): void {
     .option(
       "--metrics <[host:]port>",
       "serve GET /metrics (Prometheus) and /healthz on this address; the host defaults to 127.0.0.1 (env EQLITE_WORKER_METRICS)",
-    )
+    );
+  withKibanaFlags(command, "flags and environment")
     .addOption(
       new Option("--log-level <level>", "log level (env EQLITE_LOG_LEVEL)")
         .choices(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
@@ -141,6 +143,13 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+  let kibana: WorkerSettings["kibana"];
+  try {
+    kibana = kibanaTargetOf(flags, process.env);
+  } catch (error) {
+    err((error as Error).message);
+    return 2;
+  }
   let settings: WorkerSettings;
   try {
     settings = {
@@ -161,6 +170,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
       replayLimitMs: flags.replayLimit,
       snapshotIntervalMs: flags.snapshotInterval,
       watchRules: flags.watchRules,
+      kibana,
     };
   } catch (error) {
     err(`--own: ${(error as Error).message}`);

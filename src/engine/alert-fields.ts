@@ -1,4 +1,6 @@
+import { DEFAULT_SPACE_ID } from "./alert-id.ts";
 import { type AlertRule, NON_PARAMETER_KEYS, ruleTypeOf } from "./alert-rule.ts";
+import { alertDetailsUrl, type KibanaTarget } from "./alert-url.ts";
 import { type Ancestor, depthBelow } from "./ancestors.ts";
 import { cloneJson, flattenInto, isPlainObject, type JsonObject, setOwn } from "./json-tree.ts";
 import type { AlertOverrides } from "./overrides.ts";
@@ -13,11 +15,9 @@ import { type SuppressionInfo, suppressionFields } from "./suppression-fields.ts
  * on its own.
  */
 
-export interface AlertOptions {
+export interface AlertOptions extends KibanaTarget {
   /** the execution time: `@timestamp`, `kibana.alert.start`, `last_detected`, the intended time */
   now: Date;
-  /** Kibana space; part of single-event alert ids. Default "default". */
-  spaceId?: string;
   /** `kibana.alert.rule.indices`, the indices searched; default the rule's `index` patterns */
   indices?: string[];
   /** set for a manual (backfill) run: the time the run stands for; the execution type becomes "manual" */
@@ -50,7 +50,7 @@ export function writeAlertFields(doc: JsonObject, input: AlertFieldsInput, optio
   };
 
   set("@timestamp", now);
-  set("kibana.space_ids", [options.spaceId ?? "default"]);
+  set("kibana.space_ids", [options.spaceId ?? DEFAULT_SPACE_ID]);
   set("event.kind", "signal");
   set("kibana.alert.original_time", input.originalTime);
   set("kibana.alert.rule.consumer", "siem");
@@ -98,6 +98,8 @@ export function writeAlertFields(doc: JsonObject, input: AlertFieldsInput, optio
   set("kibana.alert.rule.uuid", input.ruleUuid);
   set("kibana.alert.rule.version", rule.version);
   set("kibana.alert.uuid", input.uuid);
+  if (options.kibanaUrl)
+    set("kibana.alert.url", alertDetailsUrl(options.kibanaUrl, options.spaceId, input.uuid, now));
   set("kibana.alert.workflow_tags", []);
   set("kibana.alert.workflow_assignee_ids", []);
   if (isPlainObject(rule.meta)) flattenInto(doc, "kibana.alert.rule.meta", rule.meta);

@@ -8,6 +8,7 @@ import { parseDateValue } from "../eql/value-compare.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
 import { type AlertRule, ruleUuid } from "./alert-rule.ts";
+import type { KibanaTarget } from "./alert-url.ts";
 import { descendsFromRule } from "./ancestors.ts";
 import { parseDuration } from "./date-math.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
@@ -63,6 +64,8 @@ export interface EngineOptions {
   spill?: { budget: SpillBudget; storedText?: SpillCodec<StoredText> };
   /** the execution time written into alerts; a function for a service, whose alerts are made as it runs */
   now: Date | (() => Date);
+  /** the Kibana space the alerts are for (default "default") and Kibana's URL, for alert links */
+  kibana?: KibanaTarget;
   /**
    * Replayed rule executions (`--from/--to`, `--now`): each run sees only the
    * events whose window time (timestamp_override, falling back to @timestamp) is
@@ -461,7 +464,7 @@ export class DetectionEngine {
     const suppression =
       config && query.shape === "event"
         ? {
-            group: compileSuppressionGroup(config, ruleUuid(params)),
+            group: compileSuppressionGroup(config, ruleUuid(params), this.options.kibana?.spaceId),
             window: suppressionWindowNs(config),
             time: compileWindowTime(rule.rule as WindowSettings),
             open: new Map<string, bigint>(),
@@ -628,7 +631,7 @@ export class DetectionEngine {
 
   private alert(state: RuleState, match: StreamMatch<Tagged>, suppression?: SuppressionInfo): void {
     const now = this.options.now;
-    const options = { now: typeof now === "function" ? now() : now, suppression };
+    const options = { ...this.options.kibana, now: typeof now === "function" ? now() : now, suppression };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
       const alert = this.built(state, match, () =>

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { compileFieldGetter, type Event, scalarValues } from "../eql/field-access.ts";
+import { DEFAULT_SPACE_ID } from "./alert-id.ts";
 import { canonicalJson } from "./json-tree.ts";
 
 /** A rule's `alert_suppression`, as Kibana defines it. */
@@ -29,7 +30,7 @@ export function suppressionWindowNs(config: SuppressionConfig): bigint | null {
 export function compileSuppressionGroup(
   config: SuppressionConfig,
   ruleUuid: string,
-  spaceId = "default",
+  spaceId = DEFAULT_SPACE_ID,
 ): (event: Event) => SuppressionGroup | null {
   const getters = config.group_by.map((field) => ({ field, get: compileFieldGetter(field) }));
   const suppressMissing = (config.missing_fields_strategy ?? "suppress") === "suppress";

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { extname } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
+import { type KibanaTarget, kibanaBaseUrl, spaceIdProblem } from "../engine/alert-url.ts";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
@@ -49,6 +50,8 @@ export interface ServeConfig {
   /** alerts as NDJSON to stdout; by default only when there is no `output` */
   stdout?: boolean;
   allowedLatenessMs: number;
+  /** the Kibana space the alerts are for, and Kibana's URL for their links */
+  kibana: KibanaTarget;
   /** a sequence stream with no event for this long releases what it holds (alerts leave) */
   idleFlushMs: number;
   /** largest request body, decompressed */
@@ -195,6 +198,20 @@ export const SETTINGS: readonly Setting[] = [
     "allowed-lateness",
     "how late (ms) an event may arrive and be ordered",
     "<ms>",
+  ),
+  s(
+    "space_id",
+    "string",
+    "space",
+    "the Kibana space the alerts are for: part of their ids and kibana.space_ids (default: default)",
+    "<id>",
+  ),
+  s(
+    "kibana_url",
+    "string",
+    "kibana-url",
+    "Kibana's public URL (its server.publicBaseUrl): each alert gets kibana.alert.url, its page there",
+    "<url>",
   ),
   s("idle_flush_ms", "int", "idle-flush", "release a sequence's held events after this many idle ms", "<ms>"),
   s("max_body_bytes", "int", "max-body-bytes", "largest request body, decompressed (default 100 MiB)", "<n>"),
@@ -430,6 +447,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     output: str("output") || undefined,
     stdout: bool("stdout"),
     allowedLatenessMs: int("allowed_lateness_ms") ?? DEFAULTS.allowedLatenessMs,
+    kibana: kibanaSettings(str("space_id"), str("kibana_url")),
     idleFlushMs: int("idle_flush_ms") ?? DEFAULTS.idleFlushMs,
     maxBodyBytes: int("max_body_bytes") ?? DEFAULTS.maxBodyBytes,
     queueEvents: int("queue_events") ?? DEFAULTS.queueEvents,
@@ -483,6 +501,21 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
       `webhook_headers names ${redactUrl(url)}, which is not among the webhooks (${config.webhooks.map(redactUrl).join(", ") || "none"})`,
     );
   return config;
+}
+
+/** `space_id` and `kibana_url`, checked; the URL as alert links start with it. */
+function kibanaSettings(spaceId: string | undefined, kibanaUrl: string | undefined): KibanaTarget {
+  const problem = spaceId ? spaceIdProblem(spaceId) : undefined;
+  if (problem) throw new ConfigError(`space_id: ${problem}`);
+  const target: KibanaTarget = spaceId ? { spaceId } : {};
+  if (kibanaUrl) {
+    try {
+      target.kibanaUrl = kibanaBaseUrl(kibanaUrl);
+    } catch (error) {
+      throw new ConfigError(`kibana_url: ${(error as Error).message}`);
+    }
+  }
+  return target;
 }
 
 const NATS_CONSUMER_NAME = /^[A-Za-z0-9_-]+$/;

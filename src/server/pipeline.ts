@@ -1,6 +1,7 @@
 import { setImmediate as yieldToIo } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
+import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine, type ReloadSummary } from "../engine/detection-engine.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
@@ -17,6 +18,7 @@ export interface PipelineOptions {
   logger: Logger;
   allowedLatenessMs: number;
   idleFlushMs: number;
+  kibana?: KibanaTarget;
   /** after a batch's alerts reached every sink (the write-ahead log's checkpoint) */
   onProcessed?: (batch: IngestBatch) => void | Promise<void>;
   clock?: () => number;
@@ -67,6 +69,7 @@ export class Pipeline {
       allowedLatenessMs: options.allowedLatenessMs,
       now: () => new Date(this.clock()),
       clock: this.clock,
+      kibana: options.kibana,
       exceptionsFor: options.bundle.exceptionsFor,
       onAlert: (alert) => {
         this.pending.push(alert);

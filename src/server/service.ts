@@ -144,6 +144,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     logger,
     allowedLatenessMs: config.allowedLatenessMs,
     idleFlushMs: config.idleFlushMs,
+    kibana: config.kibana,
     onProcessed: extensions.onProcessed,
     clock,
   });

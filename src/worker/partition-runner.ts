@@ -25,6 +25,7 @@ import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@na
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
+import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
 import { encodeAlertMessage } from "../nats/alert-message.ts";
@@ -49,6 +50,8 @@ import type { ScopeRules } from "./rule-plan.ts";
 import { decodeSnapshot, encodeSnapshot, type HeldMessage, type Snapshot, snapshotName } from "./snapshot.ts";
 
 export interface RunnerSettings extends LookbackSettings {
+  /** the Kibana space the alerts are for, and Kibana's URL for their links */
+  kibana?: KibanaTarget;
   /** a rule's stream with no event for this long (stream time) releases what it holds */
   idleFlushMs: number;
   checkpointIntervalMs: number;
@@ -789,6 +792,7 @@ export class PartitionRunner {
     return new DetectionEngine(rules, {
       mode: "follow",
       allowedLatenessMs: this.ctx.settings.allowedLatenessMs,
+      kibana: this.ctx.settings.kibana,
       clock: () => this.clockMs,
       now: () => new Date(),
       exceptionsFor: this.scope.exceptionsFor,

@@ -96,6 +96,39 @@ test("alerts are Kibana-shaped, ids are stable across runs, and max_signals keep
   );
 });
 
+test("--space and --kibana-url: alerts of that space, each linked to its page in Kibana; bad values exit 2", () => {
+  const args = ["scan", "--rules", rules, "--format", "ndjson", "--now", "2026-01-01T00:05:00Z", input];
+  const plain = alertsOf(runCli(args).stdout);
+  const run = runCli([...args, "--space", "soc", "--kibana-url", "https://kibana.example.com:5601/"]);
+  assert.equal(run.code, 0, run.stderr);
+  const alerts = alertsOf(run.stdout);
+  assert.equal(alerts.length, plain.length);
+  assert.ok(
+    alerts.some((a) => a["kibana.alert.building_block_type"] === "default"),
+    "sequence alerts too",
+  );
+  for (const a of alerts) {
+    assert.deepEqual(a["kibana.space_ids"], ["soc"]);
+    assert.equal(
+      a["kibana.alert.url"],
+      `https://kibana.example.com:5601/s/soc/app/security/alerts/redirect/${a["kibana.alert.uuid"]}?index=.alerts-security.alerts-soc&timestamp=2026-01-01T00:05:00.000Z`,
+    );
+  }
+  for (const a of plain) assert.equal(Object.hasOwn(a, "kibana.alert.url"), false);
+  const space = runCli([...args, "--space", "SOC"]);
+  assert.equal(space.code, 2);
+  assert.match(
+    space.stderr,
+    /--space <id>' argument 'SOC' is invalid\. space id "SOC" may hold only lowercase/,
+  );
+  const url = runCli([...args, "--kibana-url", "kibana:5601"]);
+  assert.equal(url.code, 2);
+  assert.match(
+    url.stderr,
+    /--kibana-url <url>' argument 'kibana:5601' is invalid\. the Kibana URL must be http or https/,
+  );
+});
+
 test("sequences give building blocks and a shell joined by group id; batch and --follow agree", () => {
   const batch = runCli(["scan", "--rules", rules, "--format", "ndjson", input]);
   assert.equal(batch.code, 0, batch.stderr);

@@ -274,6 +274,8 @@ export function scanOracle(
   t: TestContext,
   events: readonly Event[],
   rules: string[],
+  /** more of scan's flags, as the workers were given them (`--space`, `--kibana-url`) */
+  flags: string[] = [],
 ): Record<string, unknown>[] {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-oracle-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -290,6 +292,7 @@ export function scanOracle(
       "ndjson",
       "-q",
       ...rules.flatMap((r) => ["--rules", r]),
+      ...flags,
       file,
     ],
     { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },

@@ -14,6 +14,7 @@ import {
 } from "./worker-harness.ts";
 
 const PARTITIONS = 4;
+const kibana = ["--space", "soc", "--kibana-url", "https://kibana.example.com/"];
 
 /** Per host, a shell started and a file written: a sample, whatever their order. */
 const sampleRule = ruleToml({
@@ -36,7 +37,7 @@ updated_date = "2026/11/29"
   [file where event.action == "creation"]`,
 });
 
-test("a sample rule alerts on workers, with the alerts scan finds over the same window", {
+test("a sample rule alerts on workers, with the alerts scan finds over the same window, in the workers' Kibana space", {
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
@@ -45,15 +46,24 @@ test("a sample rule alerts on workers, with the alerts scan finds over the same 
   const args = [
     ...["--nats", cluster.urls[0], "--partitions", String(PARTITIONS), "--lease-ttl", "2000"],
     ...["--checkpoint-interval", "200", "--no-watch-rules", "--rules", dir],
+    ...kibana,
   ];
   const worker = WorkerProcess.start(t, "w-sample", args);
   await worker.waitFor(/worker started/);
   const events = simulatedEvents(3000, 21);
-  const expected = scanOracle(t, events, [dir]);
+  const expected = scanOracle(t, events, [dir], kibana);
   const shells = expected.filter((a) => a["kibana.alert.building_block_type"] === undefined);
   assert.ok(shells.length >= 2, `scan finds samples on several hosts (${shells.length})`);
   await publishEvents(nc, events, PARTITIONS);
   await waitCaughtUp(nc, PARTITIONS, false);
-  assertSameAlerts(await readAlerts(nc), expected, "sample rule on workers");
+  const stored = await readAlerts(nc);
+  assertSameAlerts(stored, expected, "sample rule on workers");
+  for (const { alert } of stored) {
+    assert.deepEqual(alert["kibana.space_ids"], ["soc"]);
+    assert.equal(
+      alert["kibana.alert.url"],
+      `https://kibana.example.com/s/soc/app/security/alerts/redirect/${alert["kibana.alert.uuid"]}?index=.alerts-security.alerts-soc&timestamp=${alert["@timestamp"]}`,
+    );
+  }
   assert.equal(await worker.stop(), 0, worker.stderr.slice(-2000));
 });

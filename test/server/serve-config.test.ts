@@ -93,6 +93,32 @@ test("settings problems name where they come from", (t) => {
   );
 });
 
+test("space_id and kibana_url: the file, EQLITE_SPACE_ID and EQLITE_KIBANA_URL, --space and --kibana-url; checked", (t) => {
+  const dir = tempDir("eqlite-config-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  assert.deepEqual(resolveConfig({}).kibana, {});
+  const toml = join(dir, "serve.toml");
+  writeFileSync(toml, 'space_id = "soc"\nkibana_url = "https://kibana.example.com/"\n');
+  assert.deepEqual(resolveConfig({ file: toml }).kibana, {
+    spaceId: "soc",
+    kibanaUrl: "https://kibana.example.com",
+  });
+  const env = { EQLITE_CONFIG: toml, EQLITE_SPACE_ID: "soc-eu", EQLITE_KIBANA_URL: "http://10.0.0.5:5601" };
+  assert.deepEqual(resolveConfig({ env }).kibana, { spaceId: "soc-eu", kibanaUrl: "http://10.0.0.5:5601" });
+  assert.deepEqual(resolveConfig({ env, flags: { space: "blue" } }).kibana, {
+    spaceId: "blue",
+    kibanaUrl: "http://10.0.0.5:5601",
+  });
+  assert.throws(() => resolveConfig({ flags: { space: "Blue Team" } }), {
+    name: "ConfigError",
+    message: /^space_id: space id "Blue Team" may hold only lowercase letters/,
+  });
+  assert.throws(() => resolveConfig({ env: { EQLITE_KIBANA_URL: "https://kibana.example.com/?x=1" } }), {
+    name: "ConfigError",
+    message: /^kibana_url: the Kibana URL must not have a query or a fragment/,
+  });
+});
+
 test("loopback addresses", () => {
   for (const h of ["127.0.0.1", "127.8.9.10", "localhost", "::1", "[::1]", "::ffff:127.0.0.1"])
     assert.ok(isLoopback(h), h);

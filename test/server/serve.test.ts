@@ -88,6 +88,26 @@ test("a single-event rule's alert leaves within a second of its event", async (t
   assert.ok(Date.now() - sent < 1000);
 });
 
+test("serve's alerts are of its Kibana space and link to their page there", async (t) => {
+  const { service, sink } = await startTestService({
+    kibana: { spaceId: "soc", kibanaUrl: "https://kibana.example.com" },
+  });
+  t.after(() => service.close());
+  const r = await fetch(`${service.url}/${CLOUD_DEFEND_PROCESS}/_bulk`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: `{"create":{}}\n${JSON.stringify(interactiveExec())}\n`,
+  });
+  assert.equal(r.status, 200);
+  await sink.waitFor(() => sink.alerts.length === 1);
+  const [alert] = sink.alerts;
+  assert.deepEqual(alert["kibana.space_ids"], ["soc"]);
+  assert.equal(
+    alert["kibana.alert.url"],
+    `https://kibana.example.com/s/soc/app/security/alerts/redirect/${alert["kibana.alert.uuid"]}?index=.alerts-security.alerts-soc&timestamp=${alert["@timestamp"]}`,
+  );
+});
+
 test("a sequence completed by the last event to arrive alerts within a second (idle flush)", async (t) => {
   const { service, sink } = await startTestService({ idleFlushMs: 300 });
   t.after(() => service.close());

@@ -1,0 +1,60 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { type KibanaTarget, kibanaBaseUrl, spaceIdProblem } from "../engine/alert-url.ts";
+import { SETTINGS } from "../server/config.ts";
+
+/**
+ * `--space` and `--kibana-url`, as scan and worker take them: serve's `space_id` and
+ * `kibana_url` settings, with the same flags and help.
+ */
+export interface KibanaFlags {
+  space?: string;
+  kibanaUrl?: string;
+}
+
+const settingOf = (name: string) => SETTINGS.find((s) => s.name === name)!;
+const SPACE = settingOf("space_id");
+const KIBANA_URL = settingOf("kibana_url");
+
+function checkedSpace(value: string): string {
+  const problem = spaceIdProblem(value);
+  if (problem) throw new TypeError(problem);
+  return value;
+}
+
+/** `whence` for the environment: `EQLITE_SPACE_ID` and `EQLITE_KIBANA_URL` take over when the flags are absent. */
+export function withKibanaFlags(command: Command, whence: "flags" | "flags and environment"): Command {
+  const env = (setting: typeof SPACE) => (whence === "flags" ? "" : ` (env ${setting.env})`);
+  const parsed = (check: (value: string) => string) => (value: string) => {
+    try {
+      return check(value);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
+  return command
+    .option(`--${SPACE.flag} ${SPACE.arg}`, `${SPACE.help}${env(SPACE)}`, parsed(checkedSpace))
+    .option(
+      `--${KIBANA_URL.flag} ${KIBANA_URL.arg}`,
+      `${KIBANA_URL.help}${env(KIBANA_URL)}`,
+      parsed(kibanaBaseUrl),
+    );
+}
+
+/**
+ * The target the flags name, over the environment when given one. Throws a TypeError naming
+ * the variable when one holds something the flag would refuse.
+ */
+export function kibanaTargetOf(flags: KibanaFlags, env: NodeJS.ProcessEnv = {}): KibanaTarget {
+  const fromEnv = (setting: typeof SPACE, check: (value: string) => string) => {
+    const value = env[setting.env];
+    if (!value) return undefined;
+    try {
+      return check(value);
+    } catch (error) {
+      throw new TypeError(`${setting.env}: ${(error as Error).message}`);
+    }
+  };
+  const spaceId = flags.space ?? fromEnv(SPACE, checkedSpace);
+  const kibanaUrl = flags.kibanaUrl ?? fromEnv(KIBANA_URL, kibanaBaseUrl);
+  return { ...(spaceId && { spaceId }), ...(kibanaUrl && { kibanaUrl }) };
+}
