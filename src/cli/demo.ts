@@ -3,7 +3,8 @@ import type { EventOrigin } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
 import type { AlertFormat } from "../io/sinks/alert-formats.ts";
 import { SIMULATION_DEFAULTS } from "../sim/defaults.ts";
-import { BUNDLED_RULES, runScan } from "./scan.ts";
+import { BUNDLED_RULES } from "./bundled-rules.ts";
+import { runScan } from "./scan.ts";
 
 interface DemoOptions {
   events: number;

@@ -5,8 +5,8 @@ import { type DecodeProblem, formatProblem, readEvents } from "../io/event-sourc
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
+import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
-import { BUNDLED_RULES } from "./scan.ts";
 
 interface ExplainOptions {
   rule: string;

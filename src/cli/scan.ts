@@ -1,6 +1,5 @@
 import { createWriteStream, existsSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { fileURLToPath } from "node:url";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
@@ -36,6 +35,7 @@ import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
+import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
 import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
 import {
@@ -64,9 +64,6 @@ export interface ScanOptions extends KibanaFlags {
   spillAfter?: number;
   spillDir?: string;
 }
-
-/** The rule pack that ships with eqlite: `rules/` beside `src/` and `dist/`. */
-export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 const milliseconds = (value: string) => {

@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
 import type { ServeExtensions } from "../server/service.ts";
-import { BUNDLED_RULES } from "./scan.ts";
+import { BUNDLED_RULES } from "./bundled-rules.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

@@ -8,9 +8,9 @@ import {
   WORKER_DEFAULTS,
   type WorkerSettings,
 } from "../worker/worker-settings.ts";
+import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
 import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
-import { BUNDLED_RULES } from "./scan.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

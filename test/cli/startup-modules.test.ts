@@ -67,6 +67,35 @@ test("a command that needs no service loads none of the service's packages, nor 
   );
 });
 
+/** eqlite's own modules a command loaded, as paths below src/. */
+const ownModules = (modules: string[]) =>
+  modules.map((url) => /\/src\/(.+\.ts)$/.exec(url)?.[1]).filter((path) => path !== undefined);
+
+test("a command loads only its own code: --version none, serve and status not scan's engine", () => {
+  const version = packagesLoaded(["--version"]);
+  assert.match(version.stdout, /^\d+\.\d+\.\d+/);
+  assert.deepEqual(
+    ownModules(version.modules).sort(),
+    ["cli/entry.ts", "cli/main.ts", "eql/regex-safety.ts"],
+    "--version loads no command",
+  );
+  for (const command of ["serve", "status", "worker", "simulate"]) {
+    const own = ownModules(packagesLoaded([command, "--help"]).modules);
+    assert.ok(
+      own.includes(`cli/${command === "test" ? "test-rules" : command}.ts`),
+      `${command}: the log sees it`,
+    );
+    // the rule loader, the EQL parser, the detection engine, scan itself
+    const engine = own.filter((path) =>
+      /^rules\/|^eql\/parser\.ts$|^engine\/detection-engine\.ts$|^cli\/scan\.ts$/.test(path),
+    );
+    assert.deepEqual(engine, [], `${command} --help loaded scan's code`);
+  }
+  const help = ownModules(packagesLoaded(["--help"]).modules);
+  for (const command of ["scan", "query", "serve", "worker", "status", "simulate", "validate", "explain"])
+    assert.ok(help.includes(`cli/${command}.ts`), `--help lists ${command}, so it loads it`);
+});
+
 test("a scan whose rules are all in the rule cache does not load the rule schemas, and alerts the same", () => {
   const cacheDir = mkdtempSync(join(tmpdir(), "eqlite-cache-"));
   try {

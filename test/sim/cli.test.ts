@@ -83,7 +83,7 @@ describe("eqlite simulate", { concurrency: true }, () => {
   });
 
   it("rejects bad options with the valid choices", async () => {
-    const program = buildProgram();
+    const program = await buildProgram();
     let errors = "";
     const capture = (command: Command) => {
       command.configureOutput({
