@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { type KibanaTarget, kibanaBaseUrl, spaceIdProblem } from "../engine/alert-url.ts";
+import { checkedSpaceId, type KibanaTarget, kibanaBaseUrl } from "../engine/alert-url.ts";
 import { SETTINGS } from "../server/config.ts";
 
 /**
@@ -15,13 +15,10 @@ const settingOf = (name: string) => SETTINGS.find((s) => s.name === name)!;
 const SPACE = settingOf("space_id");
 const KIBANA_URL = settingOf("kibana_url");
 
-function checkedSpace(value: string): string {
-  const problem = spaceIdProblem(value);
-  if (problem) throw new TypeError(problem);
-  return value;
-}
-
-/** `whence` for the environment: `EQLITE_SPACE_ID` and `EQLITE_KIBANA_URL` take over when the flags are absent. */
+/**
+ * Adds the two flags, each checked as it is parsed. `whence`: whether the command also reads
+ * `EQLITE_SPACE_ID` and `EQLITE_KIBANA_URL` (worker, as serve does; a scan reads no variables).
+ */
 export function withKibanaFlags(command: Command, whence: "flags" | "flags and environment"): Command {
   const env = (setting: typeof SPACE) => (whence === "flags" ? "" : ` (env ${setting.env})`);
   const parsed = (check: (value: string) => string) => (value: string) => {
@@ -32,7 +29,7 @@ export function withKibanaFlags(command: Command, whence: "flags" | "flags and e
     }
   };
   return command
-    .option(`--${SPACE.flag} ${SPACE.arg}`, `${SPACE.help}${env(SPACE)}`, parsed(checkedSpace))
+    .option(`--${SPACE.flag} ${SPACE.arg}`, `${SPACE.help}${env(SPACE)}`, parsed(checkedSpaceId))
     .option(
       `--${KIBANA_URL.flag} ${KIBANA_URL.arg}`,
       `${KIBANA_URL.help}${env(KIBANA_URL)}`,
@@ -54,7 +51,7 @@ export function kibanaTargetOf(flags: KibanaFlags, env: NodeJS.ProcessEnv = {}):
       throw new TypeError(`${setting.env}: ${(error as Error).message}`);
     }
   };
-  const spaceId = flags.space ?? fromEnv(SPACE, checkedSpace);
+  const spaceId = flags.space ?? fromEnv(SPACE, checkedSpaceId);
   const kibanaUrl = flags.kibanaUrl ?? fromEnv(KIBANA_URL, kibanaBaseUrl);
   return { ...(spaceId && { spaceId }), ...(kibanaUrl && { kibanaUrl }) };
 }

@@ -15,11 +15,13 @@ export interface KibanaTarget {
 /** Kibana's rule for space ids: lowercase letters, digits, `_` and `-`. */
 const SPACE_ID = /^[a-z0-9_-]+$/;
 
-/** A problem with a space id, or undefined when Kibana would take it. */
-export function spaceIdProblem(id: string): string | undefined {
-  return SPACE_ID.test(id)
-    ? undefined
-    : `space id "${id}" may hold only lowercase letters, digits, "_" and "-" (as Kibana's space ids do)`;
+/** The space id, if Kibana would take it; else a TypeError naming the problem. */
+export function checkedSpaceId(id: string): string {
+  if (!SPACE_ID.test(id))
+    throw new TypeError(
+      `space id "${id}" may hold only lowercase letters, digits, "_" and "-" (as Kibana's space ids do)`,
+    );
+  return id;
 }
 
 /**

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { extname } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { type KibanaTarget, kibanaBaseUrl, spaceIdProblem } from "../engine/alert-url.ts";
+import { checkedSpaceId, type KibanaTarget, kibanaBaseUrl } from "../engine/alert-url.ts";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
@@ -505,16 +505,18 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
 
 /** `space_id` and `kibana_url`, checked; the URL as alert links start with it. */
 function kibanaSettings(spaceId: string | undefined, kibanaUrl: string | undefined): KibanaTarget {
-  const problem = spaceId ? spaceIdProblem(spaceId) : undefined;
-  if (problem) throw new ConfigError(`space_id: ${problem}`);
-  const target: KibanaTarget = spaceId ? { spaceId } : {};
-  if (kibanaUrl) {
+  const checked = (name: string, value: string | undefined, check: (value: string) => string) => {
     try {
-      target.kibanaUrl = kibanaBaseUrl(kibanaUrl);
+      return value ? check(value) : undefined;
     } catch (error) {
-      throw new ConfigError(`kibana_url: ${(error as Error).message}`);
+      throw new ConfigError(`${name}: ${(error as Error).message}`);
     }
-  }
+  };
+  const target: KibanaTarget = {};
+  const space = checked("space_id", spaceId, checkedSpaceId);
+  const url = checked("kibana_url", kibanaUrl, kibanaBaseUrl);
+  if (space) target.spaceId = space;
+  if (url) target.kibanaUrl = url;
   return target;
 }
 
