@@ -42,6 +42,18 @@ export function durabilityMetrics(out: PrometheusText, v: DurabilityView): void 
       wal.syncs,
     )
     .family(
+      "eqlite_wal_failed_appends_total",
+      "counter",
+      "Batches the write-ahead log refused because it could not be written (answered 503).",
+      wal.failedAppends,
+    )
+    .family(
+      "eqlite_wal_broken",
+      "gauge",
+      "1 when the write-ahead log can take no more writes until eqlite is restarted (see /readyz).",
+      v.wal.broken ? 1 : 0,
+    )
+    .family(
       "eqlite_wal_checkpoint_lag_events",
       "gauge",
       "Events after the checkpoint: what a restart would run through the rules again.",

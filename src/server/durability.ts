@@ -9,7 +9,7 @@ import type { IngestBatch } from "./ingest-batch.ts";
 import { orderingFields, ruleHoldings } from "./rule-holdings.ts";
 import { type RunningPipeline, ServeError, type ServeExtensions } from "./service.ts";
 import type { AlertStore } from "./store.ts";
-import { WalBatchTooLargeError, WalFullError, WriteAheadLog } from "./wal.ts";
+import { WalBatchTooLargeError, WalError, WalFullError, WriteAheadLog } from "./wal.ts";
 import { replayBatches, type WalItem } from "./wal-replay.ts";
 
 /**
@@ -98,6 +98,8 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   let replayed = 0;
   let checkpointMovedAt = clock();
   let pinned = false;
+  /** appends refused since the log last failed to take one (undefined while it takes them) */
+  let refusedSinceFailure: number | undefined;
   const timers: NodeJS.Timeout[] = [];
   let ticking: Promise<void> | undefined;
 
@@ -161,7 +163,20 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
           throw new HttpError(413, "content_too_long_exception", `eqlite: ${error.message}`, {
             connection: "close",
           });
+        if (error instanceof WalError) {
+          // once per outage, not per refused request: a full disk refuses every one
+          if (refusedSinceFailure === undefined)
+            logger.error(
+              { err: error },
+              "the write-ahead log cannot be written: ingest answers 503 until it can",
+            );
+          refusedSinceFailure = (refusedSinceFailure ?? 0) + 1;
+        }
         throw error;
+      }
+      if (refusedSinceFailure !== undefined) {
+        logger.warn({ refused: refusedSinceFailure }, "the write-ahead log is written again");
+        refusedSinceFailure = undefined;
       }
       track(batch, range.firstSeq, range.lastSeq);
     },
@@ -178,6 +193,13 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
         yield batch;
       }
     },
+    readiness: () =>
+      wal.broken
+        ? {
+            ready: false,
+            reason: `the write-ahead log cannot be written until eqlite is restarted: ${wal.broken.message}`,
+          }
+        : { ready: true },
     sinks: alertState.extensions.sinks,
     plugins: alertState.extensions.plugins,
     attach: (r) => {

@@ -96,6 +96,8 @@ export interface WalStats {
   /** fdatasync calls for appends: fewer than appends when group commit shared them */
   syncs: number;
   deletedSegments: number;
+  /** appends refused because the log could not be written (a failed write, or a broken segment) */
+  failedAppends: number;
 }
 
 export class WalError extends Error {
@@ -189,7 +191,7 @@ export class WriteAheadLog {
   private closed = false;
   /** problems are listed in `recovery` only while opening; later ones go to onProblem alone */
   private opening = true;
-  private counters = { appends: 0, events: 0, syncs: 0, deletedSegments: 0 };
+  private counters = { appends: 0, events: 0, syncs: 0, deletedSegments: 0, failedAppends: 0 };
 
   private constructor(options: WalOptions) {
     this.dir = options.dir;
@@ -228,6 +230,14 @@ export class WriteAheadLog {
     };
   }
 
+  /**
+   * Why no append can succeed any more (a segment that could not be started, or cut back after
+   * a failed write), until the log is opened again; null while appends may succeed.
+   */
+  get broken(): WalError | null {
+    return this.failure;
+  }
+
   /** The seq the next appended event will get; `nextSeq - 1` is the last acknowledged one. */
   get next(): number {
     return this.nextSeq;
@@ -242,7 +252,10 @@ export class WriteAheadLog {
   append(batch: readonly unknown[]): Promise<SeqRange> {
     if (this.closed)
       return Promise.reject(new WalError(`the write-ahead log in ${this.dir} is closed`, "WAL_CLOSED"));
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure) {
+      this.counters.failedAppends++;
+      return Promise.reject(this.failure);
+    }
     if (!Array.isArray(batch) || batch.length === 0)
       return Promise.reject(new TypeError("a WAL batch is a non-empty array of events"));
     let payload: Buffer;
@@ -461,10 +474,15 @@ export class WriteAheadLog {
     }
   }
 
+  private refuse(group: PendingAppend[], error: WalError): void {
+    this.counters.failedAppends += group.length;
+    for (const p of group) p.reject(error);
+  }
+
   private async commitGroup(group: PendingAppend[], bytes: number): Promise<void> {
     if (this.failure) {
       this.queuedBytes -= bytes;
-      for (const p of group) p.reject(this.failure);
+      this.refuse(group, this.failure);
       return;
     }
     let active = this.segments[this.segments.length - 1];
@@ -480,7 +498,7 @@ export class WriteAheadLog {
           { cause: error },
         );
         this.queuedBytes -= bytes;
-        for (const p of group) p.reject(this.failure);
+        this.refuse(group, this.failure);
         return;
       }
     }
@@ -514,7 +532,7 @@ export class WriteAheadLog {
           );
         });
       this.queuedBytes -= bytes;
-      for (const p of group) p.reject(failed);
+      this.refuse(group, failed);
       return;
     }
     active.size = start + bytes;

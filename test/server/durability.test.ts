@@ -4,14 +4,16 @@ import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { resolveConfig, type ServeConfig } from "../../src/server/config.ts";
 import { openDurability } from "../../src/server/durability.ts";
+import { createLogger } from "../../src/server/logger.ts";
 import { startService } from "../../src/server/service.ts";
+import type { WriteAheadLog } from "../../src/server/wal.ts";
 import { tempDir } from "./alerts.ts";
 import { CaptureSink, CLOUD_DEFEND_PROCESS, interactiveExec, quiet, testConfig } from "./serve-helpers.ts";
 
 /** A service with durable state in `dataDir`, as `serve --data-dir` runs it. */
-async function startDurable(t: TestContext, overrides: Partial<ServeConfig>) {
+async function startDurable(t: TestContext, overrides: Partial<ServeConfig>, logger = quiet()) {
   const config = testConfig({ checkpointIntervalMs: 20, ...overrides });
-  const durable = await openDurability(config, { logger: quiet() });
+  const durable = await openDurability(config, { logger });
   const sink = new CaptureSink();
   const service = await startService(config, {
     logger: quiet(),
@@ -114,6 +116,58 @@ test("a full write-ahead log answers 429, a batch larger than a log segment 413"
   for (let i = 0; i < 10 && status === 200; i++)
     status = (await bulk(service.url, padded(4, 40 * 1024), "")).status;
   assert.equal(status, 429);
+});
+
+/** Makes the log's next `count` fdatasync calls fail as a failing disk would. */
+function failSyncs(wal: WriteAheadLog, count: number): void {
+  const handle = (wal as unknown as { handle: { datasync: () => Promise<void> } }).handle;
+  const datasync = handle.datasync.bind(handle);
+  let left = count;
+  handle.datasync = () =>
+    left-- > 0
+      ? Promise.reject(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" }))
+      : datasync();
+}
+
+test("a write-ahead log that cannot be written: 503, said once in the log and in /metrics; broken for good, /readyz says so", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  const lines: Array<{ level: number; msg: string; refused?: number }> = [];
+  const logger = createLogger("info", { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const { service, durable } = await startDurable(t, { dataDir }, logger);
+  const said = (msg: RegExp) => lines.filter((l) => msg.test(l.msg));
+  const metric = async (name: string) =>
+    Number(
+      new RegExp(`^${name} (\\S+)$`, "m").exec(await (await fetch(`${service.url}/metrics`)).text())?.[1],
+    );
+  const ready = async () => (await fetch(`${service.url}/readyz`)).status;
+
+  // a failed write, cut back cleanly: that batch is refused, the next ones are taken
+  failSyncs(durable.wal, 1);
+  const failed = await bulk(service.url, [exec("ls", "/bin/ls", 1)], "");
+  assert.equal(failed.status, 503);
+  assert.match(await failed.text(), /could not write 1 batch\(es\) to .*EIO/);
+  assert.equal(await ready(), 200, "a failed write that was cut back leaves the log usable");
+  assert.equal((await bulk(service.url, [exec("ls", "/bin/ls", 2)], "")).status, 200);
+  assert.equal(said(/cannot be written/).length, 1);
+  assert.equal(said(/cannot be written/)[0].level, 50, "at error level");
+  assert.deepEqual(
+    said(/is written again/).map((l) => l.refused),
+    [1],
+  );
+
+  // a failed write that cannot be cut back either: every later batch is refused, said once
+  failSyncs(durable.wal, 2);
+  for (let i = 0; i < 3; i++)
+    assert.equal((await bulk(service.url, [exec("ls", "/bin/ls", 3 + i)], "")).status, 503);
+  assert.equal(said(/cannot be written/).length, 2, "once more for the second outage, not per request");
+  assert.equal(await metric("eqlite_wal_failed_appends_total"), 4);
+  assert.equal(await metric("eqlite_wal_broken"), 1);
+  const readiness = await fetch(`${service.url}/readyz`);
+  assert.equal(readiness.status, 503);
+  assert.match(
+    await readiness.text(),
+    /the write-ahead log cannot be written until eqlite is restarted: .* unknown state/,
+  );
 });
 
 test("durable settings need a data dir, and webhook headers are checked where they are written", async (t) => {
