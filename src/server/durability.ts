@@ -4,7 +4,7 @@ import { type AlertState, openAlertState } from "./alert-state.ts";
 import { CheckpointPlanner } from "./checkpoint-planner.ts";
 import type { ServeConfig } from "./config.ts";
 import { durabilityMetrics } from "./durability-metrics.ts";
-import { HttpError } from "./es-error.ts";
+import { HttpError, RETRY_AFTER } from "./es-error.ts";
 import type { IngestBatch } from "./ingest-batch.ts";
 import { orderingFields, ruleHoldings } from "./rule-holdings.ts";
 import { type RunningPipeline, ServeError, type ServeExtensions } from "./service.ts";
@@ -158,6 +158,7 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
             429,
             "es_rejected_execution_exception",
             `eqlite: ${error.message}; retry later`,
+            { "retry-after": RETRY_AFTER.logFull },
           );
         if (error instanceof WalBatchTooLargeError)
           throw new HttpError(413, "content_too_long_exception", `eqlite: ${error.message}`, {

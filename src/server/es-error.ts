@@ -34,10 +34,17 @@ export class HttpError extends Error {
   }
 }
 
+/**
+ * Seconds a shipper is asked to wait before sending a refused request again: a queue drains in
+ * moments, a full write-ahead log only at the next checkpoint that frees a segment.
+ */
+export const RETRY_AFTER = { queueFull: "1", logFull: "5" } as const;
+
 /** The whole request is refused because the ingest queue is full: shippers back off and retry. */
 export const queueFull = (capacity: number) =>
   new HttpError(
     429,
     "es_rejected_execution_exception",
     `eqlite ingest queue full (${capacity} events waiting for the rules); retry later`,
+    { "retry-after": RETRY_AFTER.queueFull },
   );

@@ -232,6 +232,7 @@ test("a full queue refuses the whole request with an ES-shaped 429; a refused _i
   assert.equal((await send([interactiveExec(), interactiveExec({ a: 1 })])).statusCode, 200);
   const refused = await send([interactiveExec({ a: 2 }), interactiveExec({ a: 3 })], ["dup-1", "dup-2"]);
   assert.equal(refused.statusCode, 429);
+  assert.equal(refused.headers["retry-after"], "1", "shippers are told when to try again");
   assert.equal(refused.headers["x-elastic-product"], "Elasticsearch");
   assert.deepEqual(refused.json().error.type, "es_rejected_execution_exception");
   assert.match(refused.json().error.reason, /queue full/);
