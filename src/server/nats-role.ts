@@ -18,6 +18,7 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import { AlertFeed } from "../nats/alert-feed.ts";
 import { connectNats, NatsConnectError } from "../nats/connect.ts";
+import { logConnectionChanges } from "../nats/connection-log.ts";
 import { encodeEventMessage } from "../nats/event-message.ts";
 import { PublishError, Publisher } from "../nats/publisher.ts";
 import { EVENTS_STREAM, openTopology } from "../nats/topology.ts";
@@ -53,6 +54,7 @@ const MESSAGE_HEADROOM_BYTES = 2048;
 export async function openNatsRole(settings: NatsSettings, options: NatsRoleOptions): Promise<NatsRole> {
   const { logger } = options;
   const nc = await connectNats(settings, "eqlite-serve");
+  void logConnectionChanges(nc, logger);
   let topology: Awaited<ReturnType<typeof openTopology>>;
   try {
     topology = await openTopology(nc, {

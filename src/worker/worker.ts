@@ -13,6 +13,7 @@ import { type KvWatchEntry, KvWatchInclude } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { connectNats } from "../nats/connect.ts";
+import { logConnectionChanges } from "../nats/connection-log.ts";
 import { GLOBAL_PARTITION, type PartitionId, parsePartitionKey, partitionKey } from "../nats/records.ts";
 import { openTopology, type Topology } from "../nats/topology.ts";
 import { loadRuleBundle, RuleBundleError } from "../server/rule-bundle.ts";
@@ -84,6 +85,7 @@ export class Worker {
     for (const warning of bundle.warnings) logger.warn({ warning }, "rule warning");
     const plan = planRules(bundle, settings);
     const nc = await connectNats(settings, `eqlite-worker ${settings.id}`);
+    void logConnectionChanges(nc, logger);
     try {
       const requested = {
         partitions: settings.partitions,

@@ -8,9 +8,10 @@ import { DOCUMENT_ID_HEADER, INDEX_HEADER } from "../../src/nats/event-message.t
 import { partitionOf } from "../../src/nats/partition.ts";
 import { ALERTS_STREAM, alertSubject, EVENTS_STREAM, eventSubject } from "../../src/nats/topology.ts";
 import { type NatsSettings, resolveConfig, type ServeConfig } from "../../src/server/config.ts";
+import { createLogger } from "../../src/server/logger.ts";
 import { openServeRoles } from "../../src/server/serve-roles.ts";
 import { startService } from "../../src/server/service.ts";
-import { BUNDLED_RULES, bulkBody, CaptureSink, quiet, tempDir } from "../server/serve-helpers.ts";
+import { BUNDLED_RULES, bulkBody, CaptureSink, tempDir } from "../server/serve-helpers.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 import { readStream } from "./stream-reader.ts";
 
@@ -34,11 +35,12 @@ function natsConfig(urls: string[], nats: Partial<NatsSettings> = {}, overrides:
 
 /** serve as `eqlite serve --nats` composes it, alerts captured from its stdout sink. */
 async function startNatsService(config: ServeConfig) {
-  const logger = quiet();
+  const logs: Array<{ level: number; msg: string }> = [];
+  const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line)) });
   const extensions = await openServeRoles(config, { logger });
   const sink = new CaptureSink();
   const service = await startService(config, { logger, extensions, stdoutSink: sink });
-  return { service, sink };
+  return { service, sink, logs };
 }
 
 /** What the tests read of an answer: a bulk or ingest result, or an Elasticsearch-shaped error. */
@@ -141,7 +143,7 @@ test("serve --nats: a full events stream answers 429 with Retry-After; a NATS ou
   skip,
 }, async (t) => {
   const cluster = await startNats(t);
-  const { service } = await startNatsService(
+  const { service, logs } = await startNatsService(
     natsConfig(cluster.urls, {
       eventsMaxBytes: 3000,
       publishTimeoutMs: 1500,
@@ -171,6 +173,11 @@ test("serve --nats: a full events stream answers 429 with Retry-After; a NATS ou
   const metrics = await (await fetch(`${service.url}/metrics`)).text();
   assert.match(metrics, /^eqlite_nats_publish_failures_total\{reason="timeout"\} 1$/m);
   assert.match(metrics, /^eqlite_nats_connected 0$/m);
+  assert.deepEqual(
+    logs.filter((l) => /^NATS connection/.test(l.msg)).map((l) => [l.level, l.msg]),
+    [[40, "NATS connection lost; reconnecting"]],
+    "the log says the connection is gone",
+  );
 });
 
 test("serve --nats as the alert sink: alerts from the alerts stream reach the store once each, then /api/alerts", {
