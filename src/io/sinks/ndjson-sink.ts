@@ -11,42 +11,61 @@ import type { AlertSink } from "./alert-sink.ts";
  */
 export class NdjsonSink implements AlertSink {
   private failure: Error | undefined;
+  private stream: Writable;
 
   constructor(
     readonly name: string,
-    private readonly stream: Writable,
+    open: () => Writable,
     /** stdout belongs to the process: closing the sink must not end it */
     private readonly ownsStream: boolean,
+    /**
+     * A file is opened again after a failure (a full disk that was freed, a file removed by
+     * hand): without it, the first failure would fail every later write until a restart.
+     */
+    private readonly reopen?: () => Writable,
   ) {
-    // An error after a write resolved (EPIPE, a full disk) fails the next write.
-    stream.on("error", (error) => {
-      this.failure = error;
-    });
+    this.stream = this.watched(open());
   }
 
   static toStdout(): NdjsonSink {
-    return new NdjsonSink("stdout", process.stdout, false);
+    return new NdjsonSink("stdout", () => process.stdout, false);
   }
 
   static toFile(path: string): NdjsonSink {
-    return new NdjsonSink(`file:${path}`, createWriteStream(path, { flags: "a" }), true);
+    const open = () => createWriteStream(path, { flags: "a" });
+    return new NdjsonSink(`file:${path}`, open, true, open);
+  }
+
+  /** An error after a write resolved (EPIPE, a full disk) fails the next write. */
+  private watched(stream: Writable): Writable {
+    stream.on("error", (error) => {
+      if (stream === this.stream) this.failure = error;
+    });
+    return stream;
   }
 
   write(alerts: readonly AlertDocument[]): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.failure || (this.reopen && this.stream.destroyed)) {
+      // the failed write was retried or dropped by the fanout; the next one gets a fresh stream
+      if (!this.reopen) return Promise.reject(this.failure);
+      this.stream.destroy();
+      this.stream = this.watched(this.reopen());
+      this.failure = undefined;
+    }
     if (alerts.length === 0) return Promise.resolve();
     let text = "";
     for (const alert of alerts) text += formatNdjson(alert);
+    const stream = this.stream;
     return new Promise((resolve, reject) => {
       const onError = (error: Error) => reject(error);
-      this.stream.once("error", onError);
+      stream.once("error", onError);
       const done = (error?: Error | null) => {
-        this.stream.off("error", onError);
+        stream.off("error", onError);
         if (error) reject(error);
         else resolve();
       };
       // the callback runs once the bytes are handed to the OS (or the write failed)
-      this.stream.write(text, done);
+      stream.write(text, done);
     });
   }
 

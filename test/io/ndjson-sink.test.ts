@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Writable } from "node:stream";
+import { test } from "node:test";
+import { NdjsonSink } from "../../src/io/sinks/ndjson-sink.ts";
+
+const alert = (n: number) => ({ "kibana.alert.uuid": `a${n}` });
+
+/** The sink's stream, failing as a full disk makes a file stream fail. */
+const failStream = (sink: NdjsonSink) =>
+  (sink as unknown as { stream: Writable }).stream.destroy(
+    Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" }),
+  );
+
+test("a file sink whose stream failed opens the file again for the next write: nothing after the failure is lost", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ndjson-sink-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "alerts.ndjson");
+  const sink = NdjsonSink.toFile(path);
+  await sink.write([alert(1)]);
+  failStream(sink);
+  await sink.write([alert(2), alert(3)]);
+  await sink.close();
+  assert.deepEqual(
+    readFileSync(path, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line)["kibana.alert.uuid"]),
+    ["a1", "a2", "a3"],
+  );
+});
+
+test("stdout, which the sink cannot open again, fails every write after its stream failed", async () => {
+  const written: string[] = [];
+  const stream = new Writable({
+    write(chunk, _encoding, callback) {
+      written.push(String(chunk));
+      callback();
+    },
+  });
+  const sink = new NdjsonSink("stdout", () => stream, false);
+  await sink.write([alert(1)]);
+  stream.destroy(Object.assign(new Error("EPIPE: broken pipe, write"), { code: "EPIPE" }));
+  await new Promise((resolve) => stream.on("close", resolve));
+  await assert.rejects(sink.write([alert(2)]), /EPIPE/);
+  await assert.rejects(sink.write([alert(3)]), /EPIPE/);
+  assert.equal(written.join(""), '{"kibana.alert.uuid":"a1"}\n');
+});
