@@ -201,6 +201,10 @@ export async function publishEvents(
   const js = jetstream(nc, { timeout: 5_000 });
   const window = options.window ?? 128;
   const started = Date.now();
+  // a stalled JetStream fails the test here, saying so, rather than at the test's own limit
+  const deadline =
+    started + (options.ratePerSecond ? (events.length / options.ratePerSecond) * 1000 : 0) + 60_000;
+  let stored = 0;
   const inFlight = new Set<Promise<void>>();
   for (let i = 0; i < events.length; i++) {
     const message = encodeEventMessage(events[i], { source: "test", line: i + 1 }, partitions);
@@ -208,9 +212,13 @@ export async function publishEvents(
       for (let attempt = 0; ; attempt++) {
         try {
           await js.publish(message.subject, message.body, { msgID: message.msgId, headers: message.headers });
+          stored++;
           return;
         } catch (error) {
-          if (attempt > 50) throw error;
+          if (Date.now() > deadline)
+            throw new Error(
+              `publishing stalled: ${stored} of ${events.length} events stored after ${Date.now() - started} ms (last error: ${(error as Error).message})`,
+            );
           publishRetries++;
           await sleep(100);
         }
@@ -295,7 +303,13 @@ export function scanOracle(
       ...flags,
       file,
     ],
-    { encoding: "utf8", maxBuffer: 512 * 1024 * 1024 },
+    // a scan that stalls fails the test here, saying so, rather than at the test's own limit
+    { encoding: "utf8", maxBuffer: 512 * 1024 * 1024, timeout: 120_000 },
+  );
+  assert.equal(
+    scan.error,
+    undefined,
+    `eqlite scan, the oracle, did not finish: ${scan.error} ${scan.stderr}`,
   );
   assert.equal(scan.status, 0, scan.stderr);
   return scan.stdout
