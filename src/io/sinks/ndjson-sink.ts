@@ -36,7 +36,7 @@ export class NdjsonSink implements AlertSink {
     return new NdjsonSink(`file:${path}`, open, true, open);
   }
 
-  /** An error after a write resolved (EPIPE, a full disk) fails the next write. */
+  /** An error after a write resolved (EPIPE, a full disk) is kept: the next write reopens a file, or fails. */
   private watched(stream: Writable): Writable {
     stream.on("error", (error) => {
       if (stream === this.stream) this.failure = error;
