@@ -59,7 +59,7 @@ export function workerMetrics(
     .family(
       "eqlite_worker_alerts_suppressed_total",
       "counter",
-      "Alerts folded into an earlier one by alert suppression.",
+      "Alerts raised again while replaying events up to a taken-over checkpoint: published before, not again.",
       record.counters.suppressed,
     )
     .family(
