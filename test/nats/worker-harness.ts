@@ -209,7 +209,7 @@ export async function publishEvents(
   for (let i = 0; i < events.length; i++) {
     const message = encodeEventMessage(events[i], { source: "test", line: i + 1 }, partitions);
     const sent = (async () => {
-      for (let attempt = 0; ; attempt++) {
+      for (;;) {
         try {
           await js.publish(message.subject, message.body, { msgID: message.msgId, headers: message.headers });
           stored++;
