@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { checkedSpaceId, type KibanaTarget, kibanaBaseUrl } from "../engine/alert-url.ts";
+import { checkedSpaceId, type KibanaTarget, kibanaBaseUrl, kibanaTarget } from "../engine/alert-url.ts";
 import { SETTINGS } from "../server/config.ts";
 
 /**
@@ -39,19 +39,11 @@ export function withKibanaFlags(command: Command, whence: "flags" | "flags and e
 
 /**
  * The target the flags name, over the environment when given one. Throws a TypeError naming
- * the variable when one holds something the flag would refuse.
+ * the variable when one holds something the flag would refuse (the flags were checked as parsed).
  */
 export function kibanaTargetOf(flags: KibanaFlags, env: NodeJS.ProcessEnv = {}): KibanaTarget {
-  const fromEnv = (setting: typeof SPACE, check: (value: string) => string) => {
-    const value = env[setting.env];
-    if (!value) return undefined;
-    try {
-      return check(value);
-    } catch (error) {
-      throw new TypeError(`${setting.env}: ${(error as Error).message}`);
-    }
-  };
-  const spaceId = flags.space ?? fromEnv(SPACE, checkedSpaceId);
-  const kibanaUrl = flags.kibanaUrl ?? fromEnv(KIBANA_URL, kibanaBaseUrl);
-  return { ...(spaceId && { spaceId }), ...(kibanaUrl && { kibanaUrl }) };
+  return kibanaTarget(
+    { spaceId: flags.space ?? env[SPACE.env], kibanaUrl: flags.kibanaUrl ?? env[KIBANA_URL.env] },
+    (field, message) => new TypeError(`${(field === "spaceId" ? SPACE : KIBANA_URL).env}: ${message}`),
+  );
 }

@@ -44,6 +44,29 @@ export function kibanaBaseUrl(text: string): string {
 }
 
 /**
+ * A space id and a Kibana URL as given (either may be absent or empty), checked, the URL as
+ * alert links start with it. `failed` makes the error for the one that is wrong, named as its
+ * caller names it (a setting, a variable).
+ */
+export function kibanaTarget(
+  given: KibanaTarget,
+  failed: (field: keyof KibanaTarget, message: string) => Error,
+): KibanaTarget {
+  const target: KibanaTarget = {};
+  const checks = { spaceId: checkedSpaceId, kibanaUrl: kibanaBaseUrl };
+  for (const field of ["spaceId", "kibanaUrl"] as const) {
+    const value = given[field];
+    if (!value) continue;
+    try {
+      target[field] = checks[field](value);
+    } catch (error) {
+      throw failed(field, (error as Error).message);
+    }
+  }
+  return target;
+}
+
+/**
  * `kibana.alert.url`: the security app's redirect to the alert's details, as Kibana builds it
  * (the space in the path unless it is the default one; the alerts index of the space and the
  * alert's `@timestamp` in the query, written as they are, as Kibana writes them).

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { extname } from "node:path";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { checkedSpaceId, type KibanaTarget, kibanaBaseUrl } from "../engine/alert-url.ts";
+import { type KibanaTarget, kibanaTarget } from "../engine/alert-url.ts";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
@@ -447,7 +447,10 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     output: str("output") || undefined,
     stdout: bool("stdout"),
     allowedLatenessMs: int("allowed_lateness_ms") ?? DEFAULTS.allowedLatenessMs,
-    kibana: kibanaSettings(str("space_id"), str("kibana_url")),
+    kibana: kibanaTarget(
+      { spaceId: str("space_id"), kibanaUrl: str("kibana_url") },
+      (field, message) => new ConfigError(`${field === "spaceId" ? "space_id" : "kibana_url"}: ${message}`),
+    ),
     idleFlushMs: int("idle_flush_ms") ?? DEFAULTS.idleFlushMs,
     maxBodyBytes: int("max_body_bytes") ?? DEFAULTS.maxBodyBytes,
     queueEvents: int("queue_events") ?? DEFAULTS.queueEvents,
@@ -501,23 +504,6 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
       `webhook_headers names ${redactUrl(url)}, which is not among the webhooks (${config.webhooks.map(redactUrl).join(", ") || "none"})`,
     );
   return config;
-}
-
-/** `space_id` and `kibana_url`, checked; the URL as alert links start with it. */
-function kibanaSettings(spaceId: string | undefined, kibanaUrl: string | undefined): KibanaTarget {
-  const checked = (name: string, value: string | undefined, check: (value: string) => string) => {
-    try {
-      return value ? check(value) : undefined;
-    } catch (error) {
-      throw new ConfigError(`${name}: ${(error as Error).message}`);
-    }
-  };
-  const target: KibanaTarget = {};
-  const space = checked("space_id", spaceId, checkedSpaceId);
-  const url = checked("kibana_url", kibanaUrl, kibanaBaseUrl);
-  if (space) target.spaceId = space;
-  if (url) target.kibanaUrl = url;
-  return target;
 }
 
 const NATS_CONSUMER_NAME = /^[A-Za-z0-9_-]+$/;
