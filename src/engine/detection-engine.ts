@@ -107,6 +107,24 @@ export interface RuleStats {
   disabled: boolean;
 }
 
+/** A rule's statistics before its first event. */
+export function freshRuleStats(rule: Pick<RuleStats, "rule_id" | "name" | "severity">): RuleStats {
+  return {
+    rule_id: rule.rule_id,
+    name: rule.name,
+    severity: rule.severity,
+    matches: 0,
+    alerts: 0,
+    overLimit: 0,
+    alertErrors: 0,
+    excepted: 0,
+    duplicates: 0,
+    suppressed: 0,
+    errors: 0,
+    disabled: false,
+  };
+}
+
 /** An event as a match worker passes it on: see DetectionEngine.pushSelected. */
 export interface SelectedEvent {
   origin: EventOrigin;
@@ -443,20 +461,7 @@ export class DetectionEngine {
   private stateFor(rule: ExecutableRule): RuleState {
     const params = rule.rule as unknown as AlertRule;
     const query = rule.query;
-    const stats: RuleStats = {
-      rule_id: rule.rule.rule_id,
-      name: rule.rule.name,
-      severity: rule.rule.severity,
-      matches: 0,
-      alerts: 0,
-      overLimit: 0,
-      alertErrors: 0,
-      excepted: 0,
-      duplicates: 0,
-      suppressed: 0,
-      errors: 0,
-      disabled: false,
-    };
+    const stats = freshRuleStats(rule.rule);
     const runs = this.options.runsFor?.(rule);
     let key: string | undefined;
     let holdsForTime: boolean | undefined;

@@ -5,7 +5,8 @@ export interface RuleCounterSink {
   addRuleCounters(deltas: readonly RuleStats[]): void;
 }
 
-const COUNTERS = [
+/** The counters of RuleStats (the rest names the rule or is a state). */
+export const RULE_COUNTERS = [
   "matches",
   "alerts",
   "overLimit",
@@ -39,8 +40,8 @@ export class RuleStatsRecorder {
 export function ruleStatsDelta(previous: RuleStats | undefined, current: RuleStats): RuleStats {
   const delta = { ...current };
   if (!previous) return delta;
-  const restarted = COUNTERS.some((key) => current[key] < previous[key]);
+  const restarted = RULE_COUNTERS.some((key) => current[key] < previous[key]);
   if (restarted) return delta;
-  for (const key of COUNTERS) delta[key] = current[key] - previous[key];
+  for (const key of RULE_COUNTERS) delta[key] = current[key] - previous[key];
   return delta;
 }

@@ -18,8 +18,9 @@ import { Pipeline } from "./pipeline.ts";
 import type { PrometheusText } from "./prometheus.ts";
 import { RecentIds } from "./recent-ids.ts";
 import { loadRuleBundle, RuleBundleError } from "./rule-bundle.ts";
+import type { ReloadCounters } from "./rule-metrics.ts";
 import { type RulesWatcher, watchRules } from "./rules-watcher.ts";
-import { type ReloadCounters, renderMetrics } from "./service-metrics.ts";
+import { renderMetrics } from "./service-metrics.ts";
 import { SinkFanout } from "./sink-fanout.ts";
 
 /**

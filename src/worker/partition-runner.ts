@@ -47,6 +47,7 @@ import { HeldEvents, reachesRules } from "./held-events.ts";
 import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
 import type { ScopeRules } from "./rule-plan.ts";
+import type { RuleTally } from "./rule-tallies.ts";
 import { decodeSnapshot, encodeSnapshot, type HeldMessage, type Snapshot, snapshotName } from "./snapshot.ts";
 
 export interface RunnerSettings extends LookbackSettings {
@@ -146,6 +147,7 @@ export class PartitionRunner {
   private resolveTakenOver!: () => void;
   private phase: "starting" | "running" | "stopping" | "ended" = "starting";
   private fencedBy: string | undefined;
+  private finalRules: RuleTally | undefined;
 
   private scope: ScopeRules;
   private short: DetectionEngine | undefined;
@@ -310,6 +312,19 @@ export class PartitionRunner {
     return { openSequences, buffered };
   }
 
+  /**
+   * The engines' per-rule statistics, for metrics; once the runner has ended, what they were
+   * when it ended (a fenced or failed runner drops its engines).
+   */
+  get rules(): RuleTally {
+    if (this.finalRules) return this.finalRules;
+    const engines = [this.short, this.long].filter((e) => e !== undefined);
+    return {
+      stats: engines.flatMap((e) => e.ruleStats.map((s) => ({ ...s }))),
+      activity: engines.flatMap((e) => e.activity()),
+    };
+  }
+
   /** Whether a clean handover was asked for (or the runner has ended). */
   get stopping(): boolean {
     return this.phase === "stopping" || this.phase === "ended";
@@ -327,6 +342,7 @@ export class PartitionRunner {
   private finish(end: RunnerEnd): void {
     if (this.over()) return;
     this.phase = "ended";
+    this.finalRules = this.rules;
     if (this.timer) clearInterval(this.timer);
     this.messages?.stop();
     if (end.kind !== "stopped") {

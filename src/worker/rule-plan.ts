@@ -98,6 +98,13 @@ export interface PlanSummary {
   globalLookbackMs: number;
 }
 
+/** Every rule of the plan, host rules first. */
+export function planRuleList(plan: RulePlan): ExecutableRule[] {
+  return [plan.host.short, plan.host.long, plan.global.short, plan.global.long].flatMap(
+    (set) => set?.rules ?? [],
+  );
+}
+
 export function summarizePlan(plan: RulePlan): PlanSummary {
   const global = plan.decisions
     .filter((d) => d.scope === "global")

@@ -1,13 +1,20 @@
 import { PrometheusText } from "../server/prometheus.ts";
+import { type ReloadCounters, reloadMetrics, ruleMetrics } from "../server/rule-metrics.ts";
 import type { AlertPublisherStats } from "./alert-publisher.ts";
 import type { MemberRecord } from "./membership.ts";
+import type { RuleTally } from "./rule-tallies.ts";
 
 /** What the membership record does not say. */
 export interface WorkerLiveState {
-  /** events delivered to the partition runners and not yet run */
-  pending: number;
+  /** per owned partition: events stored and not yet delivered, as of its last delivered message */
+  pending: ReadonlyArray<{ partition: string; events: number }>;
   publisher: AlertPublisherStats;
   connected: boolean;
+  /** partitions this worker stopped running, by how */
+  partitionEnds: { stopped: number; failed: number };
+  reloads: ReloadCounters;
+  /** the running rules, summed over the partitions */
+  rules: RuleTally;
 }
 
 /**
@@ -17,7 +24,7 @@ export interface WorkerLiveState {
  */
 export function workerMetrics(
   record: MemberRecord,
-  { pending, publisher, connected }: WorkerLiveState,
+  { pending, publisher, connected, partitionEnds, reloads, rules }: WorkerLiveState,
 ): string {
   const text = new PrometheusText()
     .family(
@@ -69,10 +76,28 @@ export function workerMetrics(
       record.counters.fenced,
     )
     .family(
+      "eqlite_worker_partitions_handed_over_total",
+      "counter",
+      "Partitions this worker handed over cleanly (checkpointed) to another.",
+      partitionEnds.stopped,
+    )
+    .family(
+      "eqlite_worker_partitions_failed_total",
+      "counter",
+      "Partitions that failed here (taking over or consuming); each is tried again after 5 s.",
+      partitionEnds.failed,
+    )
+    .family(
       "eqlite_worker_pending_events",
       "gauge",
-      "Events delivered to the partition runners and not yet run.",
-      pending,
+      "The lag: events stored for the owned partitions and not yet delivered to this worker, as of each one's last delivered message.",
+      pending.reduce((sum, p) => sum + p.events, 0),
+    )
+    .family(
+      "eqlite_worker_partition_pending_events",
+      "gauge",
+      "The lag of each owned partition: events stored and not yet delivered, as of its last delivered message.",
+      pending.map((p) => ({ labels: { partition: p.partition }, value: p.events })),
     )
     .family(
       "eqlite_worker_buffered_events",
@@ -111,5 +136,7 @@ export function workerMetrics(
       publisher.abandoned,
     )
     .family("eqlite_worker_nats_connected", "gauge", "1 while the NATS connection is up.", connected ? 1 : 0);
+  ruleMetrics(text, rules.stats, rules.activity);
+  reloadMetrics(text, reloads);
   return text.toString();
 }

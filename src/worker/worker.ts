@@ -17,6 +17,7 @@ import { logConnectionChanges } from "../nats/connection-log.ts";
 import { GLOBAL_PARTITION, type PartitionId, parsePartitionKey, partitionKey } from "../nats/records.ts";
 import { openTopology, type Topology } from "../nats/topology.ts";
 import { loadRuleBundle, RuleBundleError } from "../server/rule-bundle.ts";
+import type { ReloadCounters } from "../server/rule-metrics.ts";
 import { type RulesWatcher, watchRules } from "../server/rules-watcher.ts";
 import { AlertPublisher } from "./alert-publisher.ts";
 import { errorText } from "./compare-and-set.ts";
@@ -25,8 +26,9 @@ import { type MemberRecord, Membership } from "./membership.ts";
 import { allPartitions, comparePartitions, formatPartitionList } from "./partition-list.ts";
 import { PartitionRunner } from "./partition-runner.ts";
 import { rendezvousShare } from "./rendezvous.ts";
-import { planRules, type RulePlan, type ScopeRules, summarizePlan } from "./rule-plan.ts";
+import { planRuleList, planRules, type RulePlan, type ScopeRules, summarizePlan } from "./rule-plan.ts";
 import { diffRuleSets } from "./rule-set-hash.ts";
+import { RuleTallies } from "./rule-tallies.ts";
 import { adoptTopologyOptions } from "./topology-options.ts";
 import { workerMetrics } from "./worker-metrics.ts";
 import type { WorkerSettings } from "./worker-settings.ts";
@@ -51,6 +53,8 @@ export class Worker {
   private readonly endings = new Set<Promise<void>>();
   private readonly counters = { fenced: 0, stopped: 0, failed: 0 };
   private readonly totals = { events: 0, alerts: 0, suppressed: 0, bad: 0 };
+  private readonly ruleTallies = new RuleTallies();
+  private readonly reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: Date.now() };
   private readonly since = Date.now();
   private lastProgressAt = Date.now();
   private ticking: Promise<void> | undefined;
@@ -282,7 +286,7 @@ export class Worker {
     }
   }
 
-  /** events delivered to the partition runners and not yet run */
+  /** events stored for the owned partitions and not yet delivered, as of each one's last message */
   private pending(): number {
     let pending = 0;
     for (const runner of this.runners.values()) pending += runner.stats.pending;
@@ -291,10 +295,17 @@ export class Worker {
 
   /** The worker's state for Prometheus (`--metrics`). */
   metrics(): string {
+    const runners = [...this.runners.values()];
     return workerMetrics(this.record(), {
-      pending: this.pending(),
+      pending: runners.map((r) => ({ partition: r.key, events: r.stats.pending })),
       publisher: this.publisher.stats,
       connected: this.connected,
+      partitionEnds: this.counters,
+      reloads: this.reloads,
+      rules: this.ruleTallies.tally(
+        planRuleList(this.plan),
+        runners.map((r) => r.rules),
+      ),
     });
   }
 
@@ -418,6 +429,7 @@ export class Worker {
   ): Promise<void> {
     if (this.runners.get(lease.key) === runner) this.runners.delete(lease.key);
     for (const k of ["events", "alerts", "suppressed", "bad"] as const) this.totals[k] += runner.stats[k];
+    this.ruleTallies.retire(runner.rules);
     const stats = { ...runner.stats };
     if (end.kind === "stopped") {
       this.counters.stopped++;
@@ -484,16 +496,10 @@ export class Worker {
       const bundle = await loadRuleBundle(this.settings.rules, this.settings.exceptions);
       plan = planRules(bundle, this.settings);
       before = this.plan;
-      const diff = diffRuleSets(
-        [
-          ...(before.host.short?.rules ?? []),
-          ...(before.host.long?.rules ?? []),
-          ...(before.global.short?.rules ?? []),
-          ...(before.global.long?.rules ?? []),
-        ],
-        bundle.ruleSet.rules,
-      );
+      const diff = diffRuleSets(planRuleList(before), bundle.ruleSet.rules);
       this.plan = plan;
+      this.reloads.ok++;
+      this.reloads.loadedAt = Date.now();
       for (const runner of this.runners.values()) runner.reload(this.scopeOf(runner.partition));
       const summary = summarizePlan(plan);
       this.logger.info(
@@ -511,6 +517,7 @@ export class Worker {
       );
     } catch (error) {
       const reason = error instanceof RuleBundleError ? error.message : errorText(error);
+      this.reloads.rejected++;
       this.logger.error(
         { problems: error instanceof RuleBundleError ? error.problems : undefined },
         `rule reload refused, the running rules are kept: ${reason}`,

@@ -405,3 +405,18 @@ async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> 
   }
   return found;
 }
+
+/** A worker's /metrics text. */
+export async function scrape(url: string): Promise<string> {
+  const answer = await fetch(`${url}/metrics`);
+  assert.equal(answer.status, 200);
+  return answer.text();
+}
+
+/** One per-rule family of Prometheus text: value by rule_id. */
+export function perRule(text: string, name: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(new RegExp(`^${name}\\{rule_id="([^"]+)",rule="[^\\n]*"\\} (\\S+)$`, "gm")))
+    out.set(m[1], Number(m[2]));
+  return out;
+}

@@ -10,10 +10,12 @@ import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
+  perRule,
   publishEvents,
   readAlerts,
   ruleDir,
   scanOracle,
+  scrape,
   WorkerProcess,
   waitCaughtUp,
 } from "./worker-harness.ts";
@@ -72,10 +74,13 @@ test("a rule reload on every worker keeps the partial sequences of unchanged rul
   const dir = ruleDir(t, { "sequence.toml": SEQUENCE, "single.toml": single("low") });
   const args = [
     ...["--nats", cluster.urls[0], "--partitions", String(PARTITIONS), "--lease-ttl", "2000"],
-    ...["--checkpoint-interval", "200", "--no-watch-rules", "--rules", dir],
+    ...["--checkpoint-interval", "200", "--no-watch-rules", "--rules", dir, "--metrics", "127.0.0.1:0"],
   ];
   const workers = [WorkerProcess.start(t, "w-a", args), WorkerProcess.start(t, "w-b", args)];
   await Promise.all(workers.map((w) => w.waitFor(/worker started/)));
+  const metricsUrls = await Promise.all(
+    workers.map(async (w) => (await w.waitFor(/^metrics at /))[0].url as string),
+  );
   const members = await new Kvm(nc).open(MEMBERS_BUCKET);
   const records = async () =>
     Promise.all(workers.map(async (w) => parseMemberRecord((await members.get(w.name))?.value)));
@@ -124,5 +129,32 @@ test("a rule reload on every worker keeps the partial sequences of unchanged rul
     HOSTS * 3,
   );
   assertSameAlerts(await readAlerts(nc), expected, "after a reload on every worker");
+
+  // the workers' rule metrics, summed: every rule alerted once per host, the changed one included
+  const fleet = async (family: string) => {
+    const sum = new Map<string, number>();
+    for (const url of metricsUrls)
+      for (const [rule, n] of perRule(await scrape(url), family)) sum.set(rule, (sum.get(rule) ?? 0) + n);
+    return sum;
+  };
+  assert.deepEqual(
+    await fleet("eqlite_rule_alerts_total"),
+    new Map([
+      ["7e0f4a52-1c3b-4d8e-a9f6-2b5c8d0e1f23", HOSTS],
+      ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d", HOSTS],
+      ["5d4c3b2a-1f0e-4d9c-8b7a-6f5e4d3c2b1a", HOSTS],
+    ]),
+  );
+
+  // a rule set that does not load is refused, counted, and the running rules keep running
+  writeFileSync(join(dir, "broken.toml"), "[rule\nname = ");
+  for (const w of workers) w.signal("SIGHUP");
+  await Promise.all(workers.map((w) => w.waitFor(/rule reload refused/)));
+  for (const url of metricsUrls) {
+    const text = await scrape(url);
+    assert.match(text, /^eqlite_rule_reloads_total\{result="ok"\} 1$/m);
+    assert.match(text, /^eqlite_rule_reloads_total\{result="rejected"\} 1$/m);
+    assert.equal(perRule(text, "eqlite_rule_alerts_total").size, 3);
+  }
   for (const w of workers) assert.equal(await w.stop(), 0, w.stderr.slice(-2000));
 });
