@@ -194,13 +194,20 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
         yield batch;
       }
     },
-    readiness: () =>
-      wal.broken
-        ? {
-            ready: false,
-            reason: `the write-ahead log cannot be written until eqlite is restarted: ${wal.broken.message}`,
-          }
-        : { ready: true },
+    readiness: () => {
+      if (wal.broken)
+        return {
+          ready: false,
+          reason: `the write-ahead log cannot be written until eqlite is restarted: ${wal.broken.message}`,
+        };
+      if (wal.full)
+        return {
+          ready: false,
+          reason:
+            "the write-ahead log is full: its checkpoint is behind (the rules or a sink are slower than the input)",
+        };
+      return { ready: true };
+    },
     sinks: alertState.extensions.sinks,
     plugins: alertState.extensions.plugins,
     attach: (r) => {

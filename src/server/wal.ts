@@ -183,6 +183,8 @@ export class WriteAheadLog {
   private checkpointSeq = 1;
   private diskBytes = 0;
   private queuedBytes = 0;
+  /** the size of the last batch refused because the log was full; cleared by an append */
+  private refusedBytes: number | undefined;
   private queue: PendingAppend[] = [];
   private committing: Promise<void> | null = null;
   private checkpointChain: Promise<void> = Promise.resolve();
@@ -238,6 +240,18 @@ export class WriteAheadLog {
     return this.failure;
   }
 
+  /**
+   * Whether the log is full: the last batch it refused as too big for what is left would still
+   * not fit, and none has been appended since. Checkpoints that free segments end it without any
+   * new append, so a load balancer that stops sending while it is full does not keep it full.
+   */
+  get full(): boolean {
+    return (
+      this.refusedBytes !== undefined &&
+      this.diskBytes + this.queuedBytes + this.refusedBytes + SEGMENT_HEADER_BYTES > this.maxBytes
+    );
+  }
+
   /** The seq the next appended event will get; `nextSeq - 1` is the last acknowledged one. */
   get next(): number {
     return this.nextSeq;
@@ -269,8 +283,11 @@ export class WriteAheadLog {
       return Promise.reject(new WalBatchTooLargeError(bytes, this.segmentBytes - SEGMENT_HEADER_BYTES));
     const used = this.diskBytes + this.queuedBytes;
     // Counting a segment header too: the batch may be the first of a new segment.
-    if (used + bytes + SEGMENT_HEADER_BYTES > this.maxBytes)
+    if (used + bytes + SEGMENT_HEADER_BYTES > this.maxBytes) {
+      this.refusedBytes = bytes;
       return Promise.reject(new WalFullError(used, bytes, this.maxBytes, this.checkpointSeq, this.nextSeq));
+    }
+    this.refusedBytes = undefined;
     this.queuedBytes += bytes;
     return new Promise((resolve, reject) => {
       this.queue.push({ payload, count: batch.length, bytes, resolve, reject });

@@ -119,6 +119,12 @@ test("a full write-ahead log answers 429, a batch larger than a log segment 413"
   }
   assert.equal(refused?.status, 429);
   assert.equal(refused?.headers.get("retry-after"), "5");
+  const ready = await fetch(`${service.url}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.match(
+    ((await ready.json()) as { reason: string }).reason,
+    /^the write-ahead log is full: its checkpoint is behind/,
+  );
 });
 
 /** Makes the log's next `count` fdatasync calls fail as a failing disk would. */

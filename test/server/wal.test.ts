@@ -139,6 +139,7 @@ test("bounded: a full log refuses appends until a checkpoint frees segments", as
   const big = batchOf(4, "x"); // ~150 bytes a record
   let accepted = 0;
   let full: unknown;
+  assert.equal(wal.full, false);
   while (!full) {
     try {
       await wal.append(big);
@@ -151,8 +152,14 @@ test("bounded: a full log refuses appends until a checkpoint frees segments", as
   assert.equal(full.code, "WAL_FULL");
   assert.match(full.message, /write-ahead log is full: \d+ of 900 bytes used.*checkpoint at seq 1/);
   assert.ok(wal.stats.bytes <= 900);
+  assert.equal(wal.full, true, "the refused batch does not fit");
+  await assert.rejects(wal.append(big), WalFullError);
+  assert.equal(wal.full, true);
+  // freed by the checkpoint alone, before anything is appended again
   await wal.checkpoint(wal.next);
+  assert.equal(wal.full, false);
   await wal.append(big);
+  assert.equal(wal.full, false);
   assert.ok(accepted >= 4);
 
   await assert.rejects(
