@@ -34,6 +34,7 @@ import {
   parseRecord,
   partitionKey,
 } from "./records.ts";
+import { deploymentWarnings } from "./status-warnings.ts";
 import {
   ALERTS_STREAM,
   CHECKPOINTS_BUCKET,
@@ -229,6 +230,7 @@ export async function readClusterStatus(
     }
     rows.push(row);
   }
+  warnings.push(...deploymentWarnings(rows, workers));
   return {
     at: now,
     server: nc.getServer(),

@@ -61,7 +61,10 @@ test("status of a hand-made deployment: owners, epochs, checkpoints and lag per 
   await lease("global", "worker-a");
 
   const status = await readClusterStatus(nc, { partitions: 8 });
-  assert.deepEqual(status.warnings, []);
+  // p5 has events and no owner; p4, p6 and p7 have none
+  assert.deepEqual(status.warnings, [
+    `events wait in 1 partition (p5: 4 events) that no worker owns: look for "partition failed" or "taking the lease failed" in the workers' logs`,
+  ]);
   assert.equal(status.events?.messages, 12);
   assert.equal(status.events?.lastSeq, 12);
   assert.equal(status.rows.length, 9);
@@ -108,6 +111,7 @@ test("status of a hand-made deployment: owners, epochs, checkpoints and lag per 
   const text = runCli(["status", "--nats", cluster.urls[0], "--partitions", "8"]);
   assert.equal(text.code, 0, text.stderr);
   assert.match(text.stdout, /\n4-7 +\(unowned\)/);
+  assert.match(text.stdout, /\nwarning: events wait in 1 partition \(p5: 4 events\) that no worker owns/);
 });
 
 test("status before any worker ran: every partition unowned; on an empty server, says nothing has started", {
@@ -130,6 +134,11 @@ test("status before any worker ran: every partition unowned; on an empty server,
   assert.match(
     status.warnings.join("\n"),
     /p9 has a lease or a checkpoint, but the deployment is read as 4 partitions/,
+  );
+  // p9's lease is not one of the four partitions: nothing runs p1's event
+  assert.match(
+    status.warnings.join("\n"),
+    /events wait in 1 partition \(p1: 1 event\) and no worker is running/,
   );
 
   const unreachable = runCli(["status", "--nats", "nats://127.0.0.1:1"]);
