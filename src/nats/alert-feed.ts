@@ -41,6 +41,8 @@ export interface AlertFeedOptions {
   redeliverDelayMs?: number;
   /** a consumer nobody read for this long is deleted by the server */
   inactiveThresholdMs?: number;
+  /** after a failed start, the first wait before the next try; each wait doubles, up to a minute */
+  startRetryMs?: number;
 }
 
 export interface AlertFeedStats {
@@ -64,7 +66,9 @@ const DEFAULTS = {
   ackWaitMs: 120_000,
   redeliverDelayMs: 10_000,
   inactiveThresholdMs: 7 * 24 * 3_600_000,
+  startRetryMs: 1_000,
 };
+const MAX_START_RETRY_MS = 60_000;
 const ALERT_ID = "kibana.alert.uuid";
 /** dotted or nested, as the store reads it */
 const alertId = compileFieldGetter(ALERT_ID);
@@ -82,6 +86,8 @@ export class AlertFeed {
   private running: Promise<void> | undefined;
   private stopping = false;
   private readonly handedOver = new Set<Promise<void>>();
+  /** ends the wait between two start attempts when the feed is stopped */
+  private wakeUp: (() => void) | undefined;
   private readonly settings: Required<Omit<AlertFeedOptions, "logger" | "deliver" | "consumer">>;
 
   constructor(
@@ -94,11 +100,48 @@ export class AlertFeed {
       ackWaitMs: options.ackWaitMs ?? DEFAULTS.ackWaitMs,
       redeliverDelayMs: options.redeliverDelayMs ?? DEFAULTS.redeliverDelayMs,
       inactiveThresholdMs: options.inactiveThresholdMs ?? DEFAULTS.inactiveThresholdMs,
+      startRetryMs: options.startRetryMs ?? DEFAULTS.startRetryMs,
     };
   }
 
   get consumer(): string {
     return this.options.consumer;
+  }
+
+  /** Whether the feed reads the stream: false before it started, and while it tries again. */
+  get reading(): boolean {
+    return this.running !== undefined && !this.stopping;
+  }
+
+  /**
+   * Starts, and keeps trying while it cannot (no alerts stream or no leader yet, NATS away, a
+   * permission missing): each failure is logged, the waits double up to a minute, and `stop`
+   * ends the tries. Resolves once reading (true), or when stopped first (false).
+   */
+  async keepStarting(): Promise<boolean> {
+    let waitMs = this.settings.startRetryMs;
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.start();
+        return true;
+      } catch (error) {
+        if (this.stopping) break;
+        this.options.logger.error(
+          { err: error, consumer: this.options.consumer, attempt, retryInMs: waitMs },
+          "NATS alerts: cannot read the alerts stream; no cluster alert reaches this node's sinks until it can",
+        );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, waitMs);
+          this.wakeUp = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wakeUp = undefined;
+        waitMs = Math.min(2 * waitMs, MAX_START_RETRY_MS);
+      }
+    }
+    return false;
   }
 
   /** Creates the durable consumer if it is missing, then reads from it until `stop`. */
@@ -116,6 +159,7 @@ export class AlertFeed {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.wakeUp?.();
     await this.messages?.close();
     await this.running;
     await Promise.all(this.handedOver);

@@ -8,7 +8,7 @@ export interface NatsView {
   /** events accepted over HTTP and waiting for JetStream's acknowledgement */
   pendingEvents: number;
   /** absent when this node does not consume the alerts stream */
-  feed?: { consumer: string; stats: AlertFeedStats };
+  feed?: { consumer: string; stats: AlertFeedStats; reading: boolean };
 }
 
 /** What /metrics shows of an ingest node of a NATS deployment: its publisher, and its alerts consumer. */
@@ -66,6 +66,12 @@ export function natsMetrics(out: PrometheusText, v: NatsView): void {
   const f = v.feed.stats;
   const consumer = { consumer: v.feed.consumer };
   out
+    .family(
+      "eqlite_nats_alert_feed_reading",
+      "gauge",
+      "1 while this node reads the alerts stream; 0 before it could start (it keeps trying, see the log).",
+      [{ labels: consumer, value: v.feed.reading ? 1 : 0 }],
+    )
     .family(
       "eqlite_nats_alerts_received_total",
       "counter",

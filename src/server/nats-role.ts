@@ -159,25 +159,20 @@ export async function openNatsRole(settings: NatsSettings, options: NatsRoleOpti
     attach: ({ fanout }) => {
       if (!feed) return;
       deliver = async (alerts) => (await fanout.publish(alerts)).dropped.length === 0;
-      feed.start().then(
-        () =>
+      void feed.keepStarting().then((reading) => {
+        if (reading)
           logger.info(
             { consumer: feed.consumer },
             "NATS alerts: the cluster's alerts are written to this node's sinks",
-          ),
-        (error) =>
-          logger.error(
-            { err: error, consumer: feed.consumer },
-            "NATS alerts: cannot read the alerts stream; no cluster alert reaches this node's sinks",
-          ),
-      );
+          );
+      });
     },
     metrics: (out) =>
       natsMetrics(out, {
         connected: publisher.stats.connected,
         publisher: publisher.stats,
         pendingEvents,
-        feed: feed && { consumer: feed.consumer, stats: feed.stats },
+        feed: feed && { consumer: feed.consumer, stats: feed.stats, reading: feed.reading },
       }),
     stopping: async () => {
       await feed?.stop();
