@@ -1,10 +1,10 @@
 /** The process entry: run the command line, report crashes, set the exit code. */
 import { EXIT_USAGE, main } from "./main.ts";
+import { stdoutClosed } from "./stdout-closed.ts";
 
-// `eqlite ... | head` closes the pipe early; that is the reader's choice, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
-  if (error.code === "EPIPE") process.exit(0);
-  throw error;
+  if (error.code === "EPIPE") stdoutClosed();
+  else throw error;
 });
 
 try {

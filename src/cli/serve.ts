@@ -2,6 +2,7 @@ import { type Command, Option } from "commander";
 import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
 import type { ServeExtensions } from "../server/service.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
+import { onStdoutClosed } from "./stdout-closed.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -81,8 +82,12 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     }
     throw error;
   }
+  let exitCode = 0;
+  let stopping = false;
   await new Promise<void>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
       logger.info({ signal }, "stop requested");
       process.off("SIGTERM", stop);
       process.off("SIGINT", stop);
@@ -99,6 +104,15 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
     process.on("SIGHUP", hangup);
+    if (config.stdout ?? !config.output)
+      onStdoutClosed(() => {
+        if (stopping) return;
+        logger.error(
+          "stdout was closed by its reader: the alerts written there have nowhere to go; stopping (exit 1)",
+        );
+        exitCode = 1;
+        stop("SIGPIPE");
+      });
   });
-  return 0;
+  return exitCode;
 }

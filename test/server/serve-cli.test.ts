@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { runCli } from "../cli/run-cli.ts";
-import { CLOUD_DEFEND_PROCESS, interactiveExec, tempDir } from "./serve-helpers.ts";
+import { bulkBody, CLOUD_DEFEND_PROCESS, interactiveExec, tempDir } from "./serve-helpers.ts";
+import { ServeProcess } from "./serve-process.ts";
 
 const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+const EXAMPLE_EVENTS = fileURLToPath(new URL("../../examples/container-events.ndjson", import.meta.url));
 
 test("eqlite serve: events in over HTTP, alerts out on stdout and to --output; SIGHUP reloads; SIGTERM drains and exits 0", async (t) => {
   const dir = tempDir("eqlite-serve-cli-");
@@ -126,4 +129,45 @@ test("eqlite serve refuses a non-loopback address without credentials, and bad s
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /rules not found/);
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("eqlite serve whose stdout reader goes away says so, drops what it cannot write, stops cleanly and exits 1", async (t) => {
+  const serve = await ServeProcess.start(["--no-watch-rules"]);
+  t.after(() => serve.stop("SIGKILL"));
+  serve.child.stdout?.destroy();
+  const exited = once(serve.child, "exit");
+  const answer = await fetch(`${serve.url}/_bulk`, {
+    method: "POST",
+    headers: { "content-type": "application/x-ndjson" },
+    body: bulkBody([interactiveExec({ "@timestamp": new Date().toISOString() })]),
+  });
+  assert.equal(answer.status, 200);
+  const [code] = await exited;
+  assert.equal(code, 1, serve.stderr);
+  const lines = serve.stderr
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { level: number; msg: string; alerts?: number });
+  const messages = lines.map((l) => l.msg);
+  assert.ok(
+    messages.includes(
+      "stdout was closed by its reader: the alerts written there have nowhere to go; stopping (exit 1)",
+    ),
+    messages.join("\n"),
+  );
+  assert.equal(lines.find((l) => l.msg === "alert sink write failed; alerts dropped")?.alerts, 1);
+  assert.ok(messages.includes("eqlite serve stopped"), "a clean stop, not an abrupt exit");
+});
+
+test("eqlite scan whose stdout reader goes away (| head) exits 0 at once: the reader's choice", async () => {
+  const child = spawn(process.execPath, ["--import", "tsx", entry, "scan", EXAMPLE_EVENTS], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout.destroy();
+  let stderr = "";
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const [code] = await once(child, "exit");
+  assert.equal(code, 0, stderr);
 });
