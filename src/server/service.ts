@@ -61,6 +61,9 @@ export interface RunningPipeline {
   queue: IngestQueue;
 }
 
+/** How often a replay says how far it has come. */
+const REPLAY_PROGRESS_MS = 10_000;
+
 export interface ServiceOptions {
   logger?: Logger;
   extensions?: ServeExtensions;
@@ -157,9 +160,18 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     );
   if (extensions.replay) {
     let replayed = 0;
+    let saidAt = clock();
     for await (const batch of extensions.replay()) {
       await queue.put(batch);
       replayed += batch.items.length;
+      // a long replay keeps the port closed: say how far it has come
+      if (clock() - saidAt >= REPLAY_PROGRESS_MS) {
+        saidAt = clock();
+        logger.info(
+          { events: replayed },
+          "replaying events accepted before the last stop; the port opens when it is done",
+        );
+      }
     }
     if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
   }

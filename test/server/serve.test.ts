@@ -4,6 +4,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { Client } from "@elastic/elasticsearch";
+import { IngestBatch } from "../../src/server/ingest-batch.ts";
+import { createLogger } from "../../src/server/logger.ts";
 import { ServeError, startService } from "../../src/server/service.ts";
 import {
   CaptureSink,
@@ -459,3 +461,37 @@ function opensslAvailable(): boolean {
     return false;
   }
 }
+
+test("a long replay before the port opens says how far it has come", async (t) => {
+  const logs: Array<{ msg: string; events?: number }> = [];
+  const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line)) });
+  // every reading of the clock (the pipeline's too) is 4 s later: a line every batch or two
+  let now = Date.UTC(2026, 8, 1);
+  const replay = async function* () {
+    for (let b = 0; b < 9; b++)
+      yield new IngestBatch(
+        [0, 1].map((i) => ({
+          event: interactiveExec({ n: 2 * b + i }),
+          origin: { source: "replay", line: 2 * b + i + 1 },
+        })),
+        "replay",
+      );
+  };
+  const { service } = await startTestService(
+    {},
+    { logger, clock: () => (now += 4_000), extensions: { replay } },
+  );
+  t.after(() => service.close());
+  const progress = logs.filter((l) => l.msg.startsWith("replaying events accepted before the last stop"));
+  assert.ok(progress.length >= 2, JSON.stringify(logs.map((l) => l.msg)));
+  const counts = progress.map((l) => l.events ?? 0);
+  assert.deepEqual(
+    counts,
+    [...counts].sort((a, b) => a - b),
+  );
+  assert.ok(
+    counts.every((n) => n > 0 && n <= 18 && n % 2 === 0),
+    String(counts),
+  );
+  assert.equal(logs.find((l) => l.msg === "replayed events accepted before the last stop")?.events, 18);
+});
