@@ -555,7 +555,7 @@ export class DetectionEngine {
       search.pending.push({ match, time, arrival: search.arrivals++ });
       // Only the newest max_signals can alert: a noisy rule must not hold every match of a
       // large input (suppression folds them all, so it keeps them).
-      const limit = state.rule.rule.max_signals ?? 100;
+      const limit = maxSignals(state.rule);
       if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
         search.pending.sort(byTimeThenArrival);
         const older = search.pending.length - limit;
@@ -578,7 +578,7 @@ export class DetectionEngine {
         s.open.set(group.instanceId, time);
       }
     }
-    const limit = state.rule.rule.max_signals ?? 100;
+    const limit = maxSignals(state.rule);
     const window = state.window;
     const index = Math.floor(this.clock() / window.length);
     if (index !== window.index) {
@@ -594,7 +594,7 @@ export class DetectionEngine {
 
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
   private alertMostRecent(state: RuleState, search: Search): void {
-    const limit = state.rule.rule.max_signals ?? 100;
+    const limit = maxSignals(state.rule);
     const matches = search.pending;
     search.pending = [];
     state.stats.overLimit += search.letGo;
@@ -743,8 +743,13 @@ function ruleKey(rule: ExecutableRule): string {
   return `${rule.rule.rule_id}\u0000${canonicalJson(rule.rule)}`;
 }
 
+/** The most matches a rule alerts in one `interval` (Kibana's default: 100). */
+export function maxSignals(rule: ExecutableRule): number {
+  return rule.rule.max_signals ?? 100;
+}
+
 /** The rule's `interval` in ms: Kibana runs it that often, each run alerting at most max_signals. */
-function intervalMs(rule: ExecutableRule): number {
+export function intervalMs(rule: ExecutableRule): number {
   try {
     const ms = Number(parseDuration(rule.rule.interval ?? "5m") / 1_000_000n);
     return ms > 0 ? ms : 300_000;

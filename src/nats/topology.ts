@@ -31,6 +31,10 @@ export const CHECKPOINTS_BUCKET = "eqlite-checkpoints";
 export const SNAPSHOTS_STORE = "eqlite-snapshots";
 /** Worker heartbeats: one key per live worker, gone one lease TTL after its last beat. */
 export const MEMBERS_BUCKET = "eqlite-members";
+/** The matches each rule alerted per `interval` window, for `max_signals` across partitions. */
+export const SIGNALS_BUCKET = "eqlite-signals";
+/** A window's record is kept this long after its last write: longer than any rule's interval. */
+const SIGNALS_TTL_MS = 7 * 24 * 3_600_000;
 
 export function eventSubject(partition: number): string {
   return `eqlite.events.${partition}`;
@@ -50,6 +54,8 @@ export interface Topology {
   snapshots: ObjectStore;
   /** live workers (`MEMBERS_BUCKET`): what each owns and runs, for rebalancing and `eqlite status` */
   members: KV;
+  /** `SIGNALS_BUCKET`: see signal-ledger.ts */
+  signals: KV;
 }
 
 const NANOS_PER_MS = 1_000_000;
@@ -88,7 +94,19 @@ export async function openTopology(
   const members = await racing(() =>
     kvm.create(MEMBERS_BUCKET, { ttl: options.leaseTtlMs, history: 1, replicas: options.replicas }),
   );
-  return { options, js: jetstream(nc, { timeout: 5_000 }), jsm, leases, checkpoints, snapshots, members };
+  const signals = await racing(() =>
+    kvm.create(SIGNALS_BUCKET, { ttl: SIGNALS_TTL_MS, history: 1, replicas: options.replicas }),
+  );
+  return {
+    options,
+    js: jetstream(nc, { timeout: 5_000 }),
+    jsm,
+    leases,
+    checkpoints,
+    snapshots,
+    members,
+    signals,
+  };
 }
 
 /** Create the stream, or bring an existing one's limits in line with this configuration. */

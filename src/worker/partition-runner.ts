@@ -26,7 +26,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
-import { DetectionEngine } from "../engine/detection-engine.ts";
+import { DetectionEngine, intervalMs, maxSignals } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
 import { encodeAlertMessage } from "../nats/alert-message.ts";
 import { decodeEventMessage } from "../nats/event-message.ts";
@@ -39,7 +39,7 @@ import {
   partitionKey,
 } from "../nats/records.ts";
 import { EVENTS_STREAM, EVENTS_SUBJECTS, eventSubject, type Topology } from "../nats/topology.ts";
-import type { RuleSet } from "../rules/rule-set.ts";
+import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
@@ -48,6 +48,7 @@ import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
 import type { ScopeRules } from "./rule-plan.ts";
 import type { RuleTally } from "./rule-tallies.ts";
+import type { SignalLedger } from "./signal-ledger.ts";
 import { decodeSnapshot, encodeSnapshot, type HeldMessage, type Snapshot, snapshotName } from "./snapshot.ts";
 
 export interface RunnerSettings extends LookbackSettings {
@@ -70,6 +71,8 @@ export interface RunnerSettings extends LookbackSettings {
 export interface RunnerContext {
   worker: string;
   topology: Topology;
+  /** the fleet-wide max_signals */
+  ledger: SignalLedger;
   settings: RunnerSettings;
   publisher: AlertPublisher;
   logger: Logger;
@@ -148,6 +151,9 @@ export class PartitionRunner {
   private phase: "starting" | "running" | "stopping" | "ended" = "starting";
   private fencedBy: string | undefined;
   private finalRules: RuleTally | undefined;
+  private rulesById: Map<string, ExecutableRule> | undefined;
+  /** per rule: matches the fleet-wide max_signals refused (each engine counted them as alerts) */
+  private readonly overLimit = new Map<string, number>();
 
   private scope: ScopeRules;
   private short: DetectionEngine | undefined;
@@ -281,6 +287,7 @@ export class PartitionRunner {
     if (this.over()) return;
     const longChanged = scope.longHash !== this.scope.longHash;
     this.scope = scope;
+    this.rulesById = undefined;
     this.short = this.swap(this.short, scope.short);
     this.long = this.swap(this.long, scope.long);
     if (longChanged) {
@@ -319,10 +326,13 @@ export class PartitionRunner {
   get rules(): RuleTally {
     if (this.finalRules) return this.finalRules;
     const engines = [this.short, this.long].filter((e) => e !== undefined);
-    return {
-      stats: engines.flatMap((e) => e.ruleStats.map((s) => ({ ...s }))),
-      activity: engines.flatMap((e) => e.activity()),
-    };
+    const stats = engines.flatMap((e) => e.ruleStats.map((s) => ({ ...s })));
+    for (const s of stats) {
+      const refused = this.overLimit.get(s.rule_id) ?? 0;
+      s.alerts -= refused;
+      s.overLimit += refused;
+    }
+    return { stats, activity: engines.flatMap((e) => e.activity()) };
   }
 
   /** Whether a clean handover was asked for (or the runner has ended). */
@@ -658,19 +668,64 @@ export class PartitionRunner {
       return;
     }
     const publisher = this.ctx.publisher;
-    for (const alert of alerts) {
-      if (publisher.full) await publisher.room();
+    for (const match of alertsByMatch(alerts)) {
+      const admitted = await this.admit(match);
       if (this.over()) return;
-      let message: ReturnType<typeof encodeAlertMessage>;
-      try {
-        message = encodeAlertMessage(alert);
-      } catch (error) {
-        this.log.error({ seq, err: errorText(error) }, "an alert could not be encoded; dropped");
-        continue;
+      if (!admitted) continue;
+      for (const alert of match) {
+        if (publisher.full) await publisher.room();
+        if (this.over()) return;
+        let message: ReturnType<typeof encodeAlertMessage>;
+        try {
+          message = encodeAlertMessage(alert);
+        } catch (error) {
+          this.log.error({ seq, err: errorText(error) }, "an alert could not be encoded; dropped");
+          continue;
+        }
+        this.unsettled.push(publisher.send(message, () => this.over()));
+        this.stats.alerts++;
       }
-      this.unsettled.push(publisher.send(message, () => this.over()));
-      this.stats.alerts++;
     }
+  }
+
+  /**
+   * A match's place under its rule's `max_signals` in this `interval` window of the stream's
+   * clock, across every partition (signal-ledger.ts). NATS not answering holds the partition
+   * here, retried, as a full alert publisher does; a fence ends the wait.
+   */
+  private async admit(match: readonly AlertDocument[]): Promise<boolean> {
+    const alert = match[match.length - 1];
+    const ruleId = alert["kibana.alert.rule.rule_id"] as string;
+    const rule = this.ruleById().get(ruleId);
+    if (!rule) return true;
+    const window = Math.floor(this.clockMs / intervalMs(rule));
+    const matchId = alert["kibana.alert.uuid"] as string;
+    let delay = 100;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const admitted = await this.ctx.ledger.admit(ruleId, window, matchId, maxSignals(rule));
+        if (!admitted) this.overLimit.set(ruleId, (this.overLimit.get(ruleId) ?? 0) + 1);
+        return admitted;
+      } catch (error) {
+        if (this.over()) return false;
+        if (attempt === 1 || attempt % 20 === 0)
+          this.log.warn(
+            { rule_id: ruleId, attempt, err: errorText(error) },
+            "the max_signals ledger could not be read or written; retrying",
+          );
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(2_000, 2 * delay);
+      }
+    }
+  }
+
+  private ruleById(): Map<string, ExecutableRule> {
+    if (!this.rulesById) {
+      this.rulesById = new Map();
+      for (const set of [this.scope.short, this.scope.long])
+        for (const rule of set?.rules ?? []) this.rulesById.set(rule.rule.rule_id, rule);
+    }
+    return this.rulesById;
   }
 
   private checkpointNow(final: boolean): Promise<void> {
@@ -846,4 +901,18 @@ export class PartitionRunner {
     engine.reload(rules, { exceptionsFor: this.scope.exceptionsFor });
     return engine;
   }
+}
+
+/** A run of emitted alerts by match: a sequence's building blocks come before its shell. */
+function alertsByMatch(alerts: readonly AlertDocument[]): AlertDocument[][] {
+  const matches: AlertDocument[][] = [];
+  let blocks: AlertDocument[] = [];
+  for (const alert of alerts) {
+    blocks.push(alert);
+    if (alert["kibana.alert.building_block_type"] === undefined) {
+      matches.push(blocks);
+      blocks = [];
+    }
+  }
+  return matches;
 }

@@ -29,6 +29,7 @@ import { rendezvousShare } from "./rendezvous.ts";
 import { planRuleList, planRules, type RulePlan, type ScopeRules, summarizePlan } from "./rule-plan.ts";
 import { diffRuleSets } from "./rule-set-hash.ts";
 import { RuleTallies } from "./rule-tallies.ts";
+import { kvSignalLedger, type SignalLedger } from "./signal-ledger.ts";
 import { adoptTopologyOptions } from "./topology-options.ts";
 import { workerMetrics } from "./worker-metrics.ts";
 import type { WorkerSettings } from "./worker-settings.ts";
@@ -54,6 +55,7 @@ export class Worker {
   private readonly counters = { fenced: 0, stopped: 0, failed: 0 };
   private readonly totals = { events: 0, alerts: 0, suppressed: 0, bad: 0 };
   private readonly ruleTallies = new RuleTallies();
+  private readonly ledger: SignalLedger;
   private readonly reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: Date.now() };
   private readonly since = Date.now();
   private lastProgressAt = Date.now();
@@ -81,7 +83,9 @@ export class Worker {
     private readonly membership: Membership,
     private readonly publisher: AlertPublisher,
     private readonly version: string,
-  ) {}
+  ) {
+    this.ledger = kvSignalLedger(topology.signals);
+  }
 
   /** Loads the rules, connects, and starts taking partitions; rejects on invalid rules (RuleBundleError). */
   static async start(settings: WorkerSettings, logger: Logger, version = "unknown"): Promise<Worker> {
@@ -404,6 +408,7 @@ export class Worker {
     const runner = new PartitionRunner(lease.partition, lease.epoch, this.scopeOf(lease.partition), {
       worker: this.settings.id,
       topology: this.topology,
+      ledger: this.ledger,
       settings: this.settings,
       publisher: this.publisher,
       logger: this.logger,
