@@ -23,28 +23,54 @@ export function ledgerKey(ruleId: string, window: number): string {
   return `${createHash("sha256").update(ruleId).digest("hex").slice(0, 32)}.${window}`;
 }
 
+/** Windows remembered by one worker; more and the memory starts afresh (it only saves round trips). */
+const REMEMBERED_WINDOWS = 4_096;
+
+/**
+ * Each worker remembers the windows it read or wrote: a write then needs no read first (one round
+ * trip), and a window it saw full refuses at once. A window only grows, to its limit, so what a
+ * worker saw full stays full; a stale revision fails the compare-and-set and is read again.
+ */
 export function kvSignalLedger(kv: KV): SignalLedger {
+  const seen = new Map<string, { revision: number; admitted: string[] }>();
   return {
     async admit(ruleId, window, matchId, limit) {
       const key = ledgerKey(ruleId, window);
+      let known = seen.get(key);
       for (;;) {
-        const entry = await kv.get(key);
-        const live = entry?.operation === "PUT";
-        const admitted = live ? admittedIds(entry.string()) : [];
-        if (admitted.includes(matchId)) return true;
-        if (admitted.length >= limit) return false;
-        const value = JSON.stringify([...admitted, matchId]);
+        if (!known) {
+          const entry = await kv.get(key);
+          known =
+            entry?.operation === "PUT"
+              ? { revision: entry.revision, admitted: admittedIds(entry.string()) }
+              : { revision: 0, admitted: [] };
+        }
+        if (known.admitted.includes(matchId)) return true;
+        if (known.admitted.length >= limit) {
+          remember(seen, key, known);
+          return false;
+        }
+        const admitted = [...known.admitted, matchId];
         try {
-          if (live) await kv.update(key, value, entry.revision);
-          else await kv.create(key, value);
+          const value = JSON.stringify(admitted);
+          // revision 0: no live record (none yet, or expired): create fails if one appeared since
+          const revision =
+            known.revision === 0 ? await kv.create(key, value) : await kv.update(key, value, known.revision);
+          remember(seen, key, { revision, admitted });
           return true;
         } catch (error) {
           // another partition wrote the window first: read it again
           if (!isCompareAndSetFailure(error)) throw error;
+          known = undefined;
         }
       }
     },
   };
+}
+
+function remember<T>(seen: Map<string, T>, key: string, value: T): void {
+  if (seen.size >= REMEMBERED_WINDOWS && !seen.has(key)) seen.clear();
+  seen.set(key, value);
 }
 
 /** What a window holds; anything else (written by hand, or by another version) starts afresh. */

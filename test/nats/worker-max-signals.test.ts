@@ -2,7 +2,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { Event } from "../../src/eql/field-access.ts";
+import { GLOBAL_PARTITION, partitionKey } from "../../src/nats/records.ts";
 import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
+import { allPartitions } from "../../src/worker/partition-list.ts";
+import { rendezvousShare } from "../../src/worker/rendezvous.ts";
 import { kvSignalLedger, ledgerKey } from "../../src/worker/signal-ledger.ts";
 import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
@@ -42,6 +45,39 @@ test("the max_signals ledger: the first `limit` matches of a window, however man
   await topology.signals.put(ledgerKey(ruleId, 9), "garbage");
   assert.equal(await ledger.admit(ruleId, 9, "match-0", 1), true);
   assert.equal(await ledger.admit(ruleId, 9, "match-1", 1), false);
+});
+
+test("two workers' ledgers on one window: each remembers what it saw, and a compare-and-set that fails is read again", {
+  skip,
+}, async (t) => {
+  const { nc } = await startNatsConnected(t);
+  const topology = await openTopology(nc, { partitions: 4 });
+  let reads = 0;
+  const counted = new Proxy(topology.signals, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== "get") return typeof value === "function" ? value.bind(target) : value;
+      return (...args: Parameters<typeof target.get>) => {
+        reads++;
+        return target.get(...args);
+      };
+    },
+  });
+  const a = kvSignalLedger(counted);
+  const b = kvSignalLedger(topology.signals);
+  assert.equal(await a.admit("rule", 1, "a1", 3), true);
+  assert.equal(reads, 1, "a window never seen is read once");
+  assert.equal(await b.admit("rule", 1, "b1", 3), true);
+  // a's revision is stale now: its write fails, it reads again and gets the last place
+  assert.equal(await a.admit("rule", 1, "a2", 3), true);
+  assert.equal(reads, 2);
+  assert.equal(await b.admit("rule", 1, "b2", 3), false);
+  // a wrote the window full itself: refused without asking again, an admitted match let through
+  assert.equal(await a.admit("rule", 1, "a3", 3), false);
+  assert.equal(await a.admit("rule", 1, "a1", 3), true);
+  assert.equal(reads, 2);
+  const stored = await topology.signals.get(ledgerKey("rule", 1));
+  assert.deepEqual(JSON.parse(stored?.string() ?? "[]"), ["a1", "b1", "a2"]);
 });
 
 const PARTITIONS = 8;
@@ -90,6 +126,21 @@ test("workers hold a rule to max_signals per interval across every partition, an
       return (await w.waitFor(/^metrics at /))[0].url as string;
     }),
   );
+
+  // every partition with its final owner first: a handover after the events would replay them,
+  // and a replay counts its matches again
+  const keys = allPartitions(PARTITIONS)
+    .filter((p) => p !== GLOBAL_PARTITION)
+    .map(partitionKey);
+  for (const w of workers) {
+    const share = rendezvousShare(w.name, keys, ["w-a", "w-b"]).length;
+    for (let i = 0; ; i++) {
+      const held = w.logs(/partition taken over/).length - w.logs(/partition handed over/).length;
+      if (held === share) break;
+      assert.ok(i < 600, `${w.name} holds ${held} partitions, not its ${share}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 
   const events = Array.from({ length: HOSTS }, (_, h) => noisy(h));
   await publishEvents(nc, events, PARTITIONS);
