@@ -406,9 +406,9 @@ async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> 
   return found;
 }
 
-/** A worker's /metrics text. */
+/** A worker's /metrics text; a worker that does not answer fails the wait, saying so. */
 export async function scrape(url: string): Promise<string> {
-  const answer = await fetch(`${url}/metrics`);
+  const answer = await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) });
   assert.equal(answer.status, 200);
   return answer.text();
 }

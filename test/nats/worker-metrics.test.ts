@@ -58,7 +58,7 @@ test("eqlite worker --metrics refuses an address it cannot read, with exit 2", (
 test("a worker's /metrics counts the events it ran and each rule's alerts, across a handover; /healthz says it is up", {
   skip: natsServerMissing,
   // above the sum of the waits below, so that a slow step fails with its own message
-  timeout: 150_000,
+  timeout: 360_000,
 }, async (t) => {
   const { cluster, nc } = await startNatsConnected(t);
   const partitions = 4;
@@ -71,7 +71,10 @@ test("a worker's /metrics counts the events it ran and each rule's alerts, acros
   }>;
   const [listening] = (await worker.waitFor(/^metrics at /)) as Array<{ url: string }>;
   assert.match(listening.url, /^http:\/\/127\.0\.0\.1:\d+$/);
-  assert.equal((await fetch(`${listening.url}/healthz`)).status, 200);
+  assert.equal(
+    (await fetch(`${listening.url}/healthz`, { signal: AbortSignal.timeout(10_000) })).status,
+    200,
+  );
 
   const events = simulatedEvents(800, 5, 3);
   await publishEvents(nc, events, partitions);
