@@ -1,5 +1,5 @@
 import { type Command, Option } from "commander";
-import { ConfigError, resolveConfig, SETTINGS } from "../server/config.ts";
+import { ConfigError, resolveConfig, SETTINGS, writesToStdout } from "../server/config.ts";
 import type { ServeExtensions } from "../server/service.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { onStdoutClosed } from "./stdout-closed.ts";
@@ -104,7 +104,7 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     process.on("SIGTERM", stop);
     process.on("SIGINT", stop);
     process.on("SIGHUP", hangup);
-    if (config.stdout ?? !config.output)
+    if (writesToStdout(config))
       onStdoutClosed(() => {
         if (stopping) return;
         logger.error(

@@ -7,7 +7,7 @@ import { NdjsonSink } from "../io/sinks/ndjson-sink.ts";
 import { RotatingFileSink } from "../io/sinks/rotating-file.ts";
 import { type AppPlugin, buildApp } from "./app.ts";
 import { hasCredentials, isLoopback } from "./auth.ts";
-import type { ServeConfig } from "./config.ts";
+import { type ServeConfig, writesToStdout } from "./config.ts";
 import { type AcceptStep, acceptAll, type Handoff, type IngestBatch } from "./ingest-batch.ts";
 import { emptyCounters, type IngestContext } from "./ingest-context.ts";
 import { IngestQueue } from "./ingest-queue.ts";
@@ -123,7 +123,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   for (const w of bundle.warnings) logger.debug({ warning: w }, "rule warning");
 
   const sinks: AlertSink[] = [];
-  if (config.stdout ?? !config.output) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
+  if (writesToStdout(config)) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
   if (config.output) sinks.push(NdjsonSink.toFile(config.output));
   if (config.alertsFile)
     sinks.push(
