@@ -10,6 +10,7 @@ import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "pino";
 import type { AlertMessage } from "../nats/alert-message.ts";
 import { errorText } from "./compare-and-set.ts";
+import { retryUntilDone } from "./retry.ts";
 
 export interface AlertPublisherStats {
   published: number;
@@ -19,8 +20,6 @@ export interface AlertPublisherStats {
   /** given up because the partition that made them was fenced */
   abandoned: number;
 }
-
-const MAX_RETRY_DELAY_MS = 2_000;
 
 export class AlertPublisher {
   readonly stats: AlertPublisherStats = { published: 0, duplicates: 0, retries: 0, abandoned: 0 };
@@ -57,31 +56,31 @@ export class AlertPublisher {
   }
 
   private async attempt(message: AlertMessage, abandon: () => boolean): Promise<boolean> {
-    let delay = 100;
-    for (let tries = 0; ; tries++) {
-      if (abandon()) {
-        this.stats.abandoned++;
-        return false;
-      }
-      try {
-        const ack = await this.js.publish(message.subject, message.body, {
+    const ack = await retryUntilDone(
+      () =>
+        this.js.publish(message.subject, message.body, {
           msgID: message.msgId,
           headers: message.headers,
           timeout: this.timeoutMs,
-        });
-        if (ack.duplicate) this.stats.duplicates++;
-        else this.stats.published++;
-        return true;
-      } catch (error) {
-        this.stats.retries++;
-        if (tries === 0 || tries % 20 === 0)
-          this.logger.warn(
-            { alert: message.msgId, attempt: tries + 1, err: errorText(error) },
-            "publishing an alert failed; retrying",
-          );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(MAX_RETRY_DELAY_MS, delay * 2);
-      }
+        }),
+      {
+        abandoned: abandon,
+        failed: (error, attempt, loud) => {
+          this.stats.retries++;
+          if (loud)
+            this.logger.warn(
+              { alert: message.msgId, attempt, err: errorText(error) },
+              "publishing an alert failed; retrying",
+            );
+        },
+      },
+    );
+    if (!ack) {
+      this.stats.abandoned++;
+      return false;
     }
+    if (ack.duplicate) this.stats.duplicates++;
+    else this.stats.published++;
+    return true;
   }
 }

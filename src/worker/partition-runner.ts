@@ -46,6 +46,7 @@ import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
 import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
+import { retryUntilDone } from "./retry.ts";
 import type { ScopeRules } from "./rule-plan.ts";
 import type { RuleTally } from "./rule-tallies.ts";
 import type { SignalLedger } from "./signal-ledger.ts";
@@ -700,23 +701,21 @@ export class PartitionRunner {
     if (!rule) return true;
     const window = Math.floor(this.clockMs / intervalMs(rule));
     const matchId = alert["kibana.alert.uuid"] as string;
-    let delay = 100;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const admitted = await this.ctx.ledger.admit(ruleId, window, matchId, maxSignals(rule));
-        if (!admitted) this.overLimit.set(ruleId, (this.overLimit.get(ruleId) ?? 0) + 1);
-        return admitted;
-      } catch (error) {
-        if (this.over()) return false;
-        if (attempt === 1 || attempt % 20 === 0)
-          this.log.warn(
-            { rule_id: ruleId, attempt, err: errorText(error) },
-            "the max_signals ledger could not be read or written; retrying",
-          );
-        await new Promise((resolve) => setTimeout(resolve, delay));
-        delay = Math.min(2_000, 2 * delay);
-      }
-    }
+    const admitted = await retryUntilDone(
+      () => this.ctx.ledger.admit(ruleId, window, matchId, maxSignals(rule)),
+      {
+        abandoned: () => this.over(),
+        failed: (error, attempt, loud) => {
+          if (loud)
+            this.log.warn(
+              { rule_id: ruleId, attempt, err: errorText(error) },
+              "the max_signals ledger could not be read or written; retrying",
+            );
+        },
+      },
+    );
+    if (admitted === false) this.overLimit.set(ruleId, (this.overLimit.get(ruleId) ?? 0) + 1);
+    return admitted === true;
   }
 
   private ruleById(): Map<string, ExecutableRule> {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
-import type { RuleStats } from "../../src/engine/detection-engine.ts";
+import { freshRuleStats, type RuleStats } from "../../src/engine/detection-engine.ts";
 import { RuleStatsRecorder, ruleStatsDelta } from "../../src/server/rule-stats-recorder.ts";
 import { AlertStore, MAX_PAGE_SIZE } from "../../src/server/store.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION, SchemaVersionError } from "../../src/server/store-schema.ts";
@@ -180,18 +180,7 @@ test("deliveries per sink and named checkpoints", (t) => {
 });
 
 const stats = (over: Partial<RuleStats> = {}): RuleStats => ({
-  rule_id: "r1",
-  name: "Rule One",
-  severity: "high",
-  matches: 0,
-  alerts: 0,
-  overLimit: 0,
-  alertErrors: 0,
-  excepted: 0,
-  duplicates: 0,
-  suppressed: 0,
-  errors: 0,
-  disabled: false,
+  ...freshRuleStats({ rule_id: "r1", name: "Rule One", severity: "high" }),
   ...over,
 });
 
