@@ -58,6 +58,8 @@ export interface AlertFeedStats {
   invalid: number;
   /** alerts in the stream not yet delivered to this consumer, as of the last one received */
   pending: number;
+  /** times reading ended without `stop` (the client gave up on the consumer) and was started again */
+  restarts: number;
 }
 
 const NS_PER_MS = 1_000_000;
@@ -81,9 +83,12 @@ export class AlertFeed {
     retried: 0,
     invalid: 0,
     pending: 0,
+    restarts: 0,
   };
   private messages: ConsumerMessages | undefined;
   private running: Promise<void> | undefined;
+  /** between a read loop's start and its end */
+  private live = false;
   private stopping = false;
   private readonly handedOver = new Set<Promise<void>>();
   /** ends the wait between two start attempts when the feed is stopped */
@@ -110,7 +115,7 @@ export class AlertFeed {
 
   /** Whether the feed reads the stream: false before it started, and while it tries again. */
   get reading(): boolean {
-    return this.running !== undefined && !this.stopping;
+    return this.live && !this.stopping;
   }
 
   /**
@@ -123,7 +128,7 @@ export class AlertFeed {
     for (let attempt = 1; !this.stopping; attempt++) {
       try {
         await this.start();
-        return true;
+        return this.reading;
       } catch (error) {
         if (this.stopping) break;
         this.options.logger.error(
@@ -144,13 +149,28 @@ export class AlertFeed {
     return false;
   }
 
-  /** Creates the durable consumer if it is missing, then reads from it until `stop`. */
+  /**
+   * Creates the durable consumer if it is missing, then reads from it until `stop`. Should the
+   * reading end before (the client ends it on a request the server refuses, a subscription
+   * not permitted, the connection closed), it is logged and started again as `keepStarting` does.
+   */
   async start(): Promise<void> {
     await this.ensureConsumer();
     const consumer = await this.js.consumers.get(ALERTS_STREAM, this.options.consumer);
-    this.messages = await consumer.consume({ max_messages: Math.min(256, this.settings.maxAckPending) });
-    void this.watch(this.messages);
-    this.running = this.read(this.messages);
+    const messages = await consumer.consume({ max_messages: Math.min(256, this.settings.maxAckPending) });
+    if (this.stopping) {
+      // stopped while starting: nothing may read after stop returned (not awaited: the close
+      // completes only once the messages are iterated, and these never will be)
+      void messages.close();
+      return;
+    }
+    this.messages = messages;
+    this.live = true;
+    void this.watch(messages);
+    this.running = this.read(messages).then(
+      () => this.readingEnded(undefined),
+      (error: unknown) => this.readingEnded(error),
+    );
   }
 
   /**
@@ -174,6 +194,21 @@ export class AlertFeed {
       }
       this.receive(m);
     }
+  }
+
+  private async readingEnded(error: unknown): Promise<void> {
+    this.live = false;
+    if (this.stopping) return;
+    this.stats.restarts++;
+    this.options.logger.error(
+      { err: error, consumer: this.options.consumer },
+      "NATS alerts: reading the alerts stream ended unasked; starting again (no cluster alert reaches this node's sinks meanwhile)",
+    );
+    if (await this.keepStarting())
+      this.options.logger.info(
+        { consumer: this.options.consumer },
+        "NATS alerts: reading the alerts stream again",
+      );
   }
 
   private receive(m: JsMsg): void {

@@ -69,8 +69,14 @@ export function natsMetrics(out: PrometheusText, v: NatsView): void {
     .family(
       "eqlite_nats_alert_feed_reading",
       "gauge",
-      "1 while this node reads the alerts stream; 0 before it could start (it keeps trying, see the log).",
+      "1 while this node reads the alerts stream; 0 before it could start, or after reading ended, while it tries again (see the log).",
       [{ labels: consumer, value: v.feed.reading ? 1 : 0 }],
+    )
+    .family(
+      "eqlite_nats_alert_feed_restarts_total",
+      "counter",
+      "Times reading the alerts stream ended without being asked to (the client gave up on the consumer) and was started again.",
+      [{ labels: consumer, value: f.restarts }],
     )
     .family(
       "eqlite_nats_alerts_received_total",
