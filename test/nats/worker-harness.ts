@@ -413,6 +413,13 @@ export async function scrape(url: string): Promise<string> {
   return answer.text();
 }
 
+/** The value of a metric without labels in Prometheus text; fails when it is missing. */
+export function metricValue(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  assert.ok(line, `${name} not in:\n${text}`);
+  return Number(line.slice(name.length + 1));
+}
+
 /** One per-rule family of Prometheus text: value by rule_id. */
 export function perRule(text: string, name: string): Map<string, number> {
   const out = new Map<string, number>();

@@ -9,6 +9,7 @@ import { rendezvousShare } from "../../src/worker/rendezvous.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   BUNDLED_RULES,
+  metricValue,
   perRule,
   publishEvents,
   readAlerts,
@@ -19,12 +20,6 @@ import {
 } from "./worker-harness.ts";
 
 /** One sample's value from Prometheus text, by its name and label text. */
-function sample(text: string, name: string): number {
-  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
-  assert.ok(line, `${name} not in:\n${text}`);
-  return Number(line.slice(name.length + 1));
-}
-
 test("the ops server: /metrics in Prometheus text, /healthz 200 or 503 with the reason, nothing else", async (t) => {
   let problem: string | undefined;
   const ops = await startOpsServer("127.0.0.1", 0, {
@@ -85,17 +80,17 @@ test("a worker's /metrics counts the events it ran and each rule's alerts, acros
   const text = await scrape(listening.url);
   // every event runs on its host partition, and again on global when global rules run
   assert.equal(
-    sample(text, "eqlite_worker_events_processed_total"),
+    metricValue(text, "eqlite_worker_events_processed_total"),
     events.length * (started.rules.global > 0 ? 2 : 1),
   );
-  assert.equal(sample(text, "eqlite_worker_alerts_published_total"), alerts.length);
+  assert.equal(metricValue(text, "eqlite_worker_alerts_published_total"), alerts.length);
   assert.equal(
-    sample(text, "eqlite_worker_partitions_owned"),
+    metricValue(text, "eqlite_worker_partitions_owned"),
     partitions + (started.rules.global > 0 ? 1 : 0),
   );
-  assert.equal(sample(text, "eqlite_worker_nats_connected"), 1);
+  assert.equal(metricValue(text, "eqlite_worker_nats_connected"), 1);
   assert.match(text, /^eqlite_worker_info\{worker="w1",version="[^"]+",rules_hash="[0-9a-f]+"\} 1$/m);
-  assert.equal(sample(text, "eqlite_worker_pending_events"), 0, "caught up");
+  assert.equal(metricValue(text, "eqlite_worker_pending_events"), 0, "caught up");
   assert.equal(
     text.match(/^eqlite_worker_partition_pending_events\{partition="[^"]+"\} 0$/gm)?.length,
     partitions + (started.rules.global > 0 ? 1 : 0),
@@ -111,7 +106,7 @@ test("a worker's /metrics counts the events it ran and each rule's alerts, acros
   const ruleAlerts = perRule(text, "eqlite_rule_alerts_total");
   assert.equal(ruleAlerts.size, started.rules.total, "one series per rule");
   assert.deepEqual(new Map([...ruleAlerts].filter(([, n]) => n > 0)), stored);
-  assert.equal(sample(text, "eqlite_rules"), started.rules.total);
+  assert.equal(metricValue(text, "eqlite_rules"), started.rules.total);
   assert.ok([...perRule(text, "eqlite_rule_evaluations_total").values()].some((n) => n > 0));
   assert.deepEqual(new Set(perRule(text, "eqlite_rule_disabled").values()), new Set([0]));
 
@@ -128,9 +123,12 @@ test("a worker's /metrics counts the events it ran and each rule's alerts, acros
   await second.waitFor(/partition taken over/, share.length, 45_000);
   await worker.waitFor(/partition handed over/, share.length, 30_000);
   const after = await scrape(listening.url);
-  assert.equal(sample(after, "eqlite_worker_partitions_handed_over_total"), share.length);
-  assert.equal(sample(after, "eqlite_worker_partitions_failed_total"), 0);
-  assert.ok(sample(after, "eqlite_worker_partitions_owned") < sample(text, "eqlite_worker_partitions_owned"));
+  assert.equal(metricValue(after, "eqlite_worker_partitions_handed_over_total"), share.length);
+  assert.equal(metricValue(after, "eqlite_worker_partitions_failed_total"), 0);
+  assert.ok(
+    metricValue(after, "eqlite_worker_partitions_owned") <
+      metricValue(text, "eqlite_worker_partitions_owned"),
+  );
   assert.deepEqual(perRule(after, "eqlite_rule_alerts_total"), ruleAlerts);
   assert.deepEqual(
     perRule(after, "eqlite_rule_evaluations_total"),
