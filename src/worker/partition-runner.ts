@@ -147,6 +147,8 @@ export class PartitionRunner {
   readonly ended: Promise<RunnerEnd>;
   /** resolves once the takeover is done (consuming) or has failed */
   readonly takenOver: Promise<void>;
+  /** whether the takeover finished (a partition may be handed over while it is taken over) */
+  tookOver = false;
   private resolveEnd!: (end: RunnerEnd) => void;
   private resolveTakenOver!: () => void;
   private phase: "starting" | "running" | "stopping" | "ended" = "starting";
@@ -445,6 +447,7 @@ export class PartitionRunner {
       },
       "partition taken over",
     );
+    this.tookOver = true;
   }
 
   /** The former owner's snapshot, when it was taken for these long rules and can be read. */

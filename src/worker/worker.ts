@@ -439,7 +439,16 @@ export class Worker {
     if (end.kind === "stopped") {
       this.counters.stopped++;
       await this.keeper.release(lease.partition);
-      this.logger.info({ partition: lease.key, epoch: lease.epoch, stats }, "partition handed over");
+      this.logger.info(
+        // handed over before its takeover finished: no "partition taken over" line came before
+        {
+          partition: lease.key,
+          epoch: lease.epoch,
+          stats,
+          ...(!runner.tookOver && { beforeTakeover: true }),
+        },
+        "partition handed over",
+      );
     } else if (end.kind === "fenced") {
       this.counters.fenced++;
       await this.keeper.settle(lease.partition);

@@ -129,20 +129,25 @@ test("workers hold a rule to max_signals per interval across every partition, an
   );
 
   // every partition with its final owner first: a handover after the events would replay them,
-  // and a replay counts its matches again. Owned as the worker counts it (its log cannot say: a
-  // partition handed over while it was still being taken over logs no takeover)
+  // and a replay counts its matches again. Owned as the worker counts it, and as its log tells
+  // it once every takeover finished: a partition handed over while still being taken over
+  // (workers starting together) says so, since no takeover line came before it
   const keys = allPartitions(PARTITIONS)
     .filter((p) => p !== GLOBAL_PARTITION)
     .map(partitionKey);
   const shares = workers.map((w) => rendezvousShare(w.name, keys, ["w-a", "w-b"]).length);
-  const owned = async () =>
-    Promise.all(urls.map(async (url) => metricValue(await scrape(url), "eqlite_worker_partitions_owned")));
+  const ownedByLog = (w: WorkerProcess) =>
+    w.logs(/partition taken over/).length -
+    w.logs(/partition handed over/).filter((l) => l.beforeTakeover !== true).length;
   for (let i = 0; ; i++) {
-    const now = await owned();
-    if (now.every((n, k) => n === shares[k])) break;
+    const owned = await Promise.all(
+      urls.map(async (url) => metricValue(await scrape(url), "eqlite_worker_partitions_owned")),
+    );
+    const logged = workers.map(ownedByLog);
+    if (shares.every((share, k) => owned[k] === share && logged[k] === share)) break;
     assert.ok(
       i < 600,
-      `the workers own ${now.join(" and ")} partitions, not ${shares.join(" and ")}, after a minute:\n` +
+      `the workers own ${owned.join(" and ")} partitions (${logged.join(" and ")} by their logs), not ${shares.join(" and ")}, after a minute:\n` +
         workers.map((w) => `${w.name}'s log ends:\n${w.stderr.slice(-2000)}`).join("\n"),
     );
     await new Promise((resolve) => setTimeout(resolve, 100));
