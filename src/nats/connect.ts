@@ -12,6 +12,7 @@ import {
   type NatsConnection,
   tokenAuthenticator,
 } from "@nats-io/transport-node";
+import { tlsRefusal } from "./tls-refusal.ts";
 
 export interface NatsAccess {
   servers: string[];
@@ -54,6 +55,12 @@ export async function connectNats(access: NatsAccess, name: string): Promise<Nat
   }
   if (access.token) authenticator.push(tokenAuthenticator(access.token));
   const tls = tlsOptions(access);
+  const failed = (reason: string) =>
+    new NatsConnectError(`cannot connect to NATS at ${access.servers.join(", ")}: ${reason}`);
+  // a server refusing the client's certificate is seen at once by a handshake of our own, where
+  // the client would wait out its connection timeout and say only "timeout" (tls-refusal.ts)
+  const refusal = tls && (await tlsRefusal(access.servers, tls));
+  if (refusal) throw failed(`the server refused this client's TLS (${refusal})${certificateHint(access)}`);
   try {
     return await connect({
       servers: access.servers,
@@ -64,11 +71,15 @@ export async function connectNats(access: NatsAccess, name: string): Promise<Nat
       ...(tls ? { tls } : {}),
     });
   } catch (error) {
-    throw new NatsConnectError(
-      `cannot connect to NATS at ${access.servers.join(", ")}: ${(error as Error).message ?? error}`,
-    );
+    throw failed(String((error as Error).message ?? error));
   }
 }
+
+/** What to give when the server wants a client certificate and none was. */
+const certificateHint = (access: NatsAccess): string =>
+  access.tlsCert === undefined
+    ? `; if it verifies clients, give a client certificate (${TLS_FILES.tlsCert} and ${TLS_FILES.tlsKey})`
+    : "";
 
 /**
  * The client's TLS files, read here so that a missing one is named before any connection.

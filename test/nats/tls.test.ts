@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { connectNats, type NatsAccess, NatsConnectError } from "../../src/nats/connect.ts";
+import { alertOf } from "../../src/nats/tls-refusal.ts";
 import { runCli } from "../cli/run-cli.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 
@@ -18,6 +19,9 @@ interface Certificates {
   serverKey: string;
   clientCert: string;
   clientKey: string;
+  /** a client certificate of its own making, which the CA never signed */
+  strangerCert: string;
+  strangerKey: string;
 }
 
 /**
@@ -65,6 +69,19 @@ function makeCertificates(): Certificates {
   };
   sign("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n");
   sign("client", "extendedKeyUsage=clientAuth\n");
+  openssl(
+    "req",
+    "-x509",
+    ...ecKey,
+    "-keyout",
+    "stranger.key",
+    "-out",
+    "stranger.pem",
+    "-days",
+    "2",
+    "-subj",
+    "/CN=stranger",
+  );
   return {
     dir,
     ca: at("ca.pem"),
@@ -72,6 +89,8 @@ function makeCertificates(): Certificates {
     serverKey: at("server.key"),
     clientCert: at("client.pem"),
     clientKey: at("client.key"),
+    strangerCert: at("stranger.pem"),
+    strangerKey: at("stranger.key"),
   };
 }
 
@@ -104,8 +123,26 @@ test("NATS over mutual TLS: the CA and client certificate connect; without eithe
   assert.equal(reply.json<{ error?: unknown }>().error, undefined);
   await nc.close();
 
-  // the server verifies clients: a CA alone is not enough
-  await assert.rejects(connectNats({ servers, tlsCa: certs.ca }, "tls-test"), NatsConnectError);
+  // the server verifies clients: a CA alone is not enough, and the server's alert says why
+  // (the NATS client alone would wait out its 20 s timeout and say "timeout")
+  await assert.rejects(
+    connectNats({ servers, tlsCa: certs.ca }, "tls-test"),
+    (error: Error) =>
+      error instanceof NatsConnectError &&
+      /the server refused this client's TLS \(its TLS alert: (bad certificate|certificate required)\); if it verifies clients, give a client certificate \(--nats-tls-cert and --nats-tls-key\)$/.test(
+        error.message,
+      ),
+  );
+  // a client certificate the server's CA did not sign
+  await assert.rejects(
+    connectNats(
+      { servers, tlsCa: certs.ca, tlsCert: certs.strangerCert, tlsKey: certs.strangerKey },
+      "tls-test",
+    ),
+    (error: Error) =>
+      error instanceof NatsConnectError &&
+      /the server refused this client's TLS \(its TLS alert: [a-z ]+\)$/.test(error.message),
+  );
   // Node's trusted CAs do not know this server's
   await assert.rejects(
     connectNats({ servers, tlsCert: certs.clientCert, tlsKey: certs.clientKey }, "tls-test"),
@@ -129,7 +166,10 @@ test("NATS over mutual TLS: the CA and client certificate connect; without eithe
   assert.ok(JSON.parse(status.stdout).partitions > 0);
   const withoutCert = runCli(["status", "--nats", servers.join(","), "--nats-tls-ca", certs.ca]);
   assert.equal(withoutCert.code, 1);
-  assert.match(withoutCert.stderr, /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+/);
+  assert.match(
+    withoutCert.stderr,
+    /cannot connect to NATS at nats:\/\/127\.0\.0\.1:\d+: the server refused this client's TLS \(its TLS alert: /,
+  );
 });
 
 test("TLS files are checked before connecting: a certificate needs its key, a missing file is named", async () => {
@@ -148,4 +188,18 @@ test("TLS files are checked before connecting: a certificate needs its key, a mi
       error instanceof NatsConnectError &&
       /^--nats-tls-ca: cannot read \/nowhere\/ca\.pem: ENOENT/.test(error.message),
   );
+});
+
+test("a TLS refusal is read from OpenSSL's message as the server's alert", () => {
+  assert.equal(
+    alertOf(
+      "80DC63572A7F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n",
+    ),
+    "its TLS alert: bad certificate",
+  );
+  assert.equal(
+    alertOf("error:0A00045C:SSL routines::tlsv13 alert certificate required"),
+    "its TLS alert: certificate required",
+  );
+  assert.equal(alertOf("socket hang up\nmore"), "socket hang up");
 });
