@@ -20,10 +20,13 @@ const PROBE_MS = 5_000;
 /** an INFO line is a few hundred bytes; more without a line end is not a NATS server */
 const MAX_LINE_BYTES = 64 * 1024;
 /**
- * Sent once the handshake is done: a server that took the certificate answers (PONG, or an
- * error about authorization, which is not ours to judge); one that did not sends its alert.
+ * Under TLS 1.3, after the client's side of the handshake: a server that took the certificate
+ * sends a session ticket, one that did not its alert. A server that sends neither within this is
+ * taken to accept (the NATS client finds out, as it would without this probe). Nothing is sent:
+ * a word of NATS protocol without the client's credentials would be an authentication error in
+ * the server's log.
  */
-const HELLO = 'CONNECT {"verbose":false,"pedantic":false,"tls_required":true}\r\nPING\r\n';
+const VERDICT_MS = 1_000;
 
 /**
  * The refusal when every server refuses this client's TLS; undefined as soon as one takes it,
@@ -66,16 +69,17 @@ function probe(server: string, tls: ClientTls): Promise<string | undefined> {
   if (!address) return Promise.resolve(undefined);
   return new Promise((resolve) => {
     const sockets: Socket[] = [];
+    const timers: NodeJS.Timeout[] = [];
     let settled = false;
     const done = (refusal: string | undefined) => {
       // destroying a socket can emit its close at once, which calls this again
       if (settled) return;
       settled = true;
       resolve(refusal);
-      clearTimeout(timer);
+      for (const timer of timers) clearTimeout(timer);
       for (const socket of sockets) socket.destroy();
     };
-    const timer = setTimeout(() => done(undefined), PROBE_MS);
+    timers.push(setTimeout(() => done(undefined), PROBE_MS));
     const tcp = connectTcp(address.port, address.host);
     sockets.push(tcp);
     tcp.on("error", () => done(undefined));
@@ -102,9 +106,13 @@ function probe(server: string, tls: ClientTls): Promise<string | undefined> {
       sockets.push(secure);
       secure.on("error", (error: Error) => done(alertOf(error.message)));
       secure.on("close", () => done(undefined));
-      secure.on("secureConnect", () => secure.write(HELLO));
-      // any answer means the handshake was taken
-      secure.on("data", () => done(undefined));
+      // emitted from inside OpenSSL's callback: destroying the socket there crashes the process
+      secure.on("session", () => setImmediate(() => done(undefined)));
+      secure.on("secureConnect", () => {
+        // before 1.3 the server checked the certificate within the handshake
+        if (secure.getProtocol() !== "TLSv1.3") return done(undefined);
+        timers.push(setTimeout(() => done(undefined), VERDICT_MS));
+      });
     });
   });
 }
