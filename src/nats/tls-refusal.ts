@@ -16,7 +16,7 @@ export interface ClientTls {
 
 const DEFAULT_PORT = 4222;
 /** a server that does not answer within this is left to the NATS client's own timeout */
-const PROBE_MS = 5_000;
+const PROBE_MS = 2_000;
 /** an INFO line is a few hundred bytes; more without a line end is not a NATS server */
 const MAX_LINE_BYTES = 64 * 1024;
 /**
