@@ -58,10 +58,16 @@ function hostPort(server: string): { host: string; port: number } | undefined {
   }
 }
 
-/** What OpenSSL's message says the server's alert was: `…:sslv3 alert bad certificate:…`. */
-export function alertOf(message: string): string {
-  const alert = /\balert ([a-z ]+?)(?::|$)/m.exec(message)?.[1];
-  return alert ? `its TLS alert: ${alert}` : (message.split("\n")[0] ?? message);
+/**
+ * The server's alert in a TLS error (`…:sslv3 alert bad certificate:…`, code
+ * ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE), or undefined for an error of the client's own: a server
+ * certificate this client does not trust, or a name it does not match, is the NATS client's to
+ * report (it checks the name its own way, and says so at once).
+ */
+export function serverAlert(error: Error & { code?: string }): string | undefined {
+  if (!/_ALERT_/.test(error.code ?? "") && !/\balert\b/.test(error.message)) return undefined;
+  const alert = /\balert ([a-z ]+?)(?::|$)/m.exec(error.message)?.[1];
+  return `its TLS alert: ${alert ?? error.message.split("\n")[0]}`;
 }
 
 function probe(server: string, tls: ClientTls): Promise<string | undefined> {
@@ -104,7 +110,7 @@ function probe(server: string, tls: ClientTls): Promise<string | undefined> {
         ...(/^[\d.]+$|:/.test(address.host) ? {} : { servername: address.host }),
       });
       sockets.push(secure);
-      secure.on("error", (error: Error) => done(alertOf(error.message)));
+      secure.on("error", (error: Error) => done(serverAlert(error)));
       secure.on("close", () => done(undefined));
       // emitted from inside OpenSSL's callback: destroying the socket there crashes the process
       secure.on("session", () => setImmediate(() => done(undefined)));

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { connectNats, type NatsAccess, NatsConnectError } from "../../src/nats/connect.ts";
-import { alertOf } from "../../src/nats/tls-refusal.ts";
+import { serverAlert } from "../../src/nats/tls-refusal.ts";
 import { runCli } from "../cli/run-cli.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 
@@ -190,16 +190,33 @@ test("TLS files are checked before connecting: a certificate needs its key, a mi
   );
 });
 
-test("a TLS refusal is read from OpenSSL's message as the server's alert", () => {
+test("a TLS refusal is the server's alert, read from OpenSSL's error; the client's own errors are not one", () => {
+  const error = (message: string, code?: string) => Object.assign(new Error(message), { code });
   assert.equal(
-    alertOf(
-      "80DC63572A7F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n",
+    serverAlert(
+      error(
+        "80DC63572A7F0000:error:0A000412:SSL routines:ssl3_read_bytes:sslv3 alert bad certificate:../deps/openssl/openssl/ssl/record/rec_layer_s3.c:1601:SSL alert number 42\n",
+        "ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE",
+      ),
     ),
     "its TLS alert: bad certificate",
   );
   assert.equal(
-    alertOf("error:0A00045C:SSL routines::tlsv13 alert certificate required"),
+    serverAlert(error("error:0A00045C:SSL routines::tlsv13 alert certificate required")),
     "its TLS alert: certificate required",
   );
-  assert.equal(alertOf("socket hang up\nmore"), "socket hang up");
+  assert.equal(
+    serverAlert(
+      error(
+        "Hostname/IP does not match certificate's altnames: IP: 10.0.0.1 is not in the cert's list: 127.0.0.1",
+        "ERR_TLS_CERT_ALTNAME_INVALID",
+      ),
+    ),
+    undefined,
+  );
+  assert.equal(
+    serverAlert(error("unable to verify the first certificate", "UNABLE_TO_VERIFY_LEAF_SIGNATURE")),
+    undefined,
+  );
+  assert.equal(serverAlert(error("socket hang up", "ECONNRESET")), undefined);
 });
