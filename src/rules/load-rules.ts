@@ -2,10 +2,10 @@ import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
 import type { CompileOptions } from "./compile-rule.ts";
 import type { Diagnostic } from "./diagnostic.ts";
-import { type AcceptDocument, isToml, LoadBuilder } from "./load-builder.ts";
+import { isToml, LoadBuilder } from "./load-builder.ts";
 import type { LoadedRule, RejectedRule } from "./loaded-rule.ts";
 import type { ExportSummary } from "./ndjson-loader.ts";
-import type { RuleCache } from "./rule-cache.ts";
+import type { CachedFile, RuleCache } from "./rule-cache.ts";
 import { findRuleFiles } from "./walk-paths.ts";
 
 export interface LoadOptions extends CompileOptions {
@@ -43,10 +43,8 @@ export interface LoadResult {
 export async function loadRules(paths: readonly string[], options: LoadOptions = {}): Promise<LoadResult> {
   const found = await findRuleFiles(paths);
   const builder = new LoadBuilder(options);
-  // the rule schemas (zod and the checks: a sixth of a second to load) are loaded only when a
-  // file is not in the rule cache
-  let accept: AcceptDocument | undefined;
   builder.diagnostics.push(...found.diagnostics);
+  const read: Array<{ file: string; stat: BigIntStats; load: { readonly cached?: CachedFile } }> = [];
   for (const file of found.files) {
     let text: string;
     let stat: BigIntStats;
@@ -56,7 +54,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
       const size = Number(stat.size);
       if (size > limit) {
         const message = `the file is ${size} bytes, more than the ${limit} bytes a rule file may have; skipped`;
-        builder.diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "io", message });
+        builder.addUnreadable(file, { file, line: 1, column: 1, severity: "error", code: "io", message });
         continue;
       }
       const cached = isToml(file) ? options.cache?.get(file, stat) : undefined;
@@ -67,19 +65,19 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
       // rule files are small and many: a synchronous read is ten times faster than fs/promises here
       text = readFileSync(file, "utf8");
     } catch (error) {
-      builder.diagnostics.push({
-        file,
-        line: 1,
-        column: 1,
-        severity: "error",
-        code: "io",
-        message: (error as Error).message,
-      });
+      const message = (error as Error).message;
+      builder.addUnreadable(file, { file, line: 1, column: 1, severity: "error", code: "io", message });
       continue;
     }
-    accept ??= (await import("./rule-document.ts")).acceptRuleDocument;
-    const entry = builder.addFile(text, file, accept);
-    if (entry && isToml(file)) options.cache?.put(file, stat, entry);
+    read.push({ file, stat, load: builder.addFile(text, file) });
+  }
+  if (read.length > 0) {
+    // the rule schemas (zod and the checks: a sixth of a second to load) are loaded only when a
+    // file is not in the rule cache
+    builder.settle((await import("./rule-document.ts")).acceptRuleDocument);
+  }
+  for (const { file, stat, load } of read) {
+    if (load.cached && isToml(file)) options.cache?.put(file, stat, load.cached);
   }
   return builder.finish(found.files, found.skipped);
 }
