@@ -12,7 +12,7 @@ import {
   type NatsConnection,
   tokenAuthenticator,
 } from "@nats-io/transport-node";
-import { tlsRefusal } from "./tls-refusal.ts";
+import { type ClientTls, tlsRefusal } from "./tls-refusal.ts";
 
 export interface NatsAccess {
   servers: string[];
@@ -85,7 +85,7 @@ const certificateHint = (access: NatsAccess): string =>
  * The client's TLS files, read here so that a missing one is named before any connection.
  * Any of them makes TLS required: a client given a CA must not fall back to plain text.
  */
-function tlsOptions(access: NatsAccess): { ca?: string; cert?: string; key?: string } | undefined {
+function tlsOptions(access: NatsAccess): ClientTls | undefined {
   if ((access.tlsCert === undefined) !== (access.tlsKey === undefined)) {
     throw new NatsConnectError(
       `${TLS_FILES.tlsCert} and ${TLS_FILES.tlsKey} go together: a client certificate needs its private key`,

@@ -36,6 +36,11 @@ const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice
  */
 export type AcceptDocument = (doc: RuleDocument, diagnostics: Diagnostic[]) => DocumentOutcome;
 
+/** A file being loaded: once settled, what the rule cache keeps of it (unless loading it failed). */
+export interface LoadingFile {
+  readonly cached?: CachedFile;
+}
+
 /**
  * One file's part of a load, kept in file order: its diagnostics, rules and rejected rules. A
  * file read from text passes through the stages (parsed, then its documents checked, then
@@ -70,8 +75,9 @@ export class LoadBuilder {
 
   constructor(private readonly options: LoadOptions) {}
 
-  /** A file that could not be read: its diagnostic, in its place among the files. */
-  addUnreadable(file: string, diagnostic: Diagnostic): void {
+  /** A file that could not be read: said, in its place among the files. */
+  addUnreadable(file: string, message: string): void {
+    const diagnostic: Diagnostic = { file, line: 1, column: 1, severity: "error", code: "io", message };
     this.files.push({ file, diagnostics: [diagnostic], rules: [], rejected: [], failed: true });
   }
 
@@ -79,7 +85,7 @@ export class LoadBuilder {
    * Parses a file's text (the first stage); `settle` checks and compiles it. Returns a handle
    * whose `cached` is what the rule cache keeps of the file once settled.
    */
-  addFile(text: string, file: string): { readonly cached?: CachedFile } {
+  addFile(text: string, file: string): LoadingFile {
     const entry: FileLoad = { file, diagnostics: [], rules: [], rejected: [] };
     this.files.push(entry);
     this.guard(entry, () => {

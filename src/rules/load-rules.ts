@@ -2,10 +2,10 @@ import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
 import type { CompileOptions } from "./compile-rule.ts";
 import type { Diagnostic } from "./diagnostic.ts";
-import { isToml, LoadBuilder } from "./load-builder.ts";
+import { isToml, LoadBuilder, type LoadingFile } from "./load-builder.ts";
 import type { LoadedRule, RejectedRule } from "./loaded-rule.ts";
 import type { ExportSummary } from "./ndjson-loader.ts";
-import type { CachedFile, RuleCache } from "./rule-cache.ts";
+import type { RuleCache } from "./rule-cache.ts";
 import { findRuleFiles } from "./walk-paths.ts";
 
 export interface LoadOptions extends CompileOptions {
@@ -44,7 +44,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
   const found = await findRuleFiles(paths);
   const builder = new LoadBuilder(options);
   builder.diagnostics.push(...found.diagnostics);
-  const read: Array<{ file: string; stat: BigIntStats; load: { readonly cached?: CachedFile } }> = [];
+  const read: Array<{ file: string; stat: BigIntStats; load: LoadingFile }> = [];
   for (const file of found.files) {
     let text: string;
     let stat: BigIntStats;
@@ -54,7 +54,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
       const size = Number(stat.size);
       if (size > limit) {
         const message = `the file is ${size} bytes, more than the ${limit} bytes a rule file may have; skipped`;
-        builder.addUnreadable(file, { file, line: 1, column: 1, severity: "error", code: "io", message });
+        builder.addUnreadable(file, message);
         continue;
       }
       const cached = isToml(file) ? options.cache?.get(file, stat) : undefined;
@@ -65,8 +65,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
       // rule files are small and many: a synchronous read is ten times faster than fs/promises here
       text = readFileSync(file, "utf8");
     } catch (error) {
-      const message = (error as Error).message;
-      builder.addUnreadable(file, { file, line: 1, column: 1, severity: "error", code: "io", message });
+      builder.addUnreadable(file, (error as Error).message);
       continue;
     }
     read.push({ file, stat, load: builder.addFile(text, file) });

@@ -383,12 +383,12 @@ export interface ConfigSources {
   defaultRules?: string[];
 }
 
-/** Settings from the file, the environment and the flags, checked: every problem names where it came from. */
 /** Whether alerts go to stdout: asked for, or by default when they go to no file. */
 export function writesToStdout(config: Pick<ServeConfig, "stdout" | "output">): boolean {
   return config.stdout ?? !config.output;
 }
 
+/** Settings from the file, the environment and the flags, checked: every problem names where it came from. */
 export function resolveConfig(sources: ConfigSources): ServeConfig {
   const raw = new Map<string, unknown>();
   const file = sources.file ?? sources.env?.EQLITE_CONFIG;
