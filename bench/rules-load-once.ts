@@ -1,12 +1,13 @@
 /**
  * One timed load over the files given, in a fresh process: the cold half of
- * bench/rules-load.ts. Every rule's executable query is prepared inside the timing (parsed
+ * bench/rules-load.ts. The files are loaded as the commands load them when they start
+ * (`loadRulesAtStart`). Every rule's executable query is prepared inside the timing (parsed
  * and checked, as a scan does at once); its predicates are compiled when an event first
  * reaches the rule, and with `--predicates` for every rule inside the timing too. With
  * `--cache DIR` the rule cache in DIR is used, and filled for the next run.
  */
 import type * as EventQueriesModule from "../src/eql/event-queries.ts";
-import type * as LoadRulesModule from "../src/rules/load-rules.ts";
+import type * as LoadAtStartModule from "../src/rules/load-at-start.ts";
 import type * as RuleCacheModule from "../src/rules/rule-cache.ts";
 
 const args = process.argv.slice(2);
@@ -15,7 +16,9 @@ const predicates = predicatesAt >= 0 && args.splice(predicatesAt, 1).length > 0;
 const cacheAt = args.indexOf("--cache");
 const cacheDir = cacheAt >= 0 ? args.splice(cacheAt, 2)[1] : undefined;
 const [implementation, ...files] = args;
-const { loadRules } = (await import(implementation)) as typeof LoadRulesModule;
+const { loadRulesAtStart } = (await import(
+  implementation.replace(/load-rules\.(ts|js)$/, "load-at-start.$1")
+)) as typeof LoadAtStartModule;
 const { eventQueriesOf } = (await import(
   implementation.replace(/rules\/load-rules\.(ts|js)$/, "eql/event-queries.$1")
 )) as typeof EventQueriesModule;
@@ -28,7 +31,7 @@ if (cacheDir === undefined) await import(implementation.replace(/load-rules\.(ts
 
 const started = process.hrtime.bigint();
 const cache = cacheDir === undefined ? undefined : RuleCache.open(cacheDir, "bench");
-const result = await loadRules(files, { cache });
+const result = await loadRulesAtStart(files, { cache });
 for (const rule of result.rules) {
   const execution = rule.query?.execution();
   if (!predicates || !execution) continue;

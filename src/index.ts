@@ -50,6 +50,7 @@ export {
   type LoadResult as RuleLoadResult,
   type LoadSummary as RuleLoadSummary,
   loadRules,
+  loadRulesAtStart,
   loadRuleText,
   type Rule,
   type RuleSet,

@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
-import { loadRules } from "../rules/load-rules.ts";
+import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { runRuleTests } from "../ruletest/runner.ts";
 
 export interface CoverageCliOptions {
@@ -48,7 +48,7 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
     }
   }
   if (!options.tested) tested = await rulesWithTests(paths);
-  const result = await loadRules(paths);
+  const result = await loadRulesAtStart(paths);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   if (errors || result.rejected.length)
     process.stderr.write(

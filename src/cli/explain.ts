@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
 import { type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
-import { loadRules } from "../rules/load-rules.ts";
+import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
@@ -42,7 +42,7 @@ export function registerExplainCommand(program: Command): void {
 
 async function findRule(spec: string, rulePaths: string[]): Promise<LoadedRule | string> {
   const isFile = existsSync(spec) && statSync(spec).isFile();
-  const loaded = await loadRules(isFile ? [spec] : rulePaths);
+  const loaded = await loadRulesAtStart(isFile ? [spec] : rulePaths);
   let candidates = loaded.rules;
   if (!isFile) candidates = candidates.filter((r) => r.rule.rule_id === spec || r.rule.name === spec);
   if (candidates.length === 0) {

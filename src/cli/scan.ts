@@ -32,7 +32,7 @@ import {
 import { SarifReport } from "../io/sinks/sarif.ts";
 import { storedLineCodec } from "../io/stored-lines.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
-import { loadRules } from "../rules/load-rules.ts";
+import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
@@ -169,7 +169,7 @@ export async function runScan(
   const windowed = replay !== undefined || options.now !== undefined;
 
   const ruleCache = options.ruleCache === false ? undefined : RuleCache.open(defaultCacheDir(), "scan");
-  const loaded = await loadRules(rulePaths, { cache: ruleCache });
+  const loaded = await loadRulesAtStart(rulePaths, { cache: ruleCache });
   // saved before anything else reads the rules: the cache holds them as loading left them
   ruleCache?.save();
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");

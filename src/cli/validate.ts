@@ -2,7 +2,8 @@ import { type Command, Option } from "commander";
 import { SampleCheck, type SampleReport } from "../engine/sample-check.ts";
 import { type DecodeProblem, formatProblem, readEvents, STDIN_NAME } from "../io/event-source.ts";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "../rules/diagnostic.ts";
-import { type LoadResult, loadRules } from "../rules/load-rules.ts";
+import { loadRulesAtStart } from "../rules/load-at-start.ts";
+import type { LoadResult } from "../rules/load-rules.ts";
 import { type LoadSummary, summarize } from "../rules/load-summary.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { reportInputError } from "./input-errors.ts";
@@ -57,7 +58,7 @@ export function registerValidateCommand(program: Command): void {
  * exits 2.
  */
 export async function runValidate(paths: string[], options: ValidateOptions): Promise<number> {
-  const result = await loadRules(paths, { strict: options.strict });
+  const result = await loadRulesAtStart(paths, { strict: options.strict });
   const diagnostics = sortDiagnostics(result.diagnostics, result.files);
   const summary = summarize(result);
   let sample: SampleResult | undefined;

@@ -13,6 +13,7 @@ export {
   sortDiagnostics,
 } from "./diagnostic.ts";
 export { ECS_VERSION, type FieldCatalog, fieldCatalog, knownIntegrations } from "./field-catalog.ts";
+export { loadRulesAtStart } from "./load-at-start.ts";
 export { loadRuleText } from "./load-rule-text.ts";
 export { type LoadOptions, type LoadResult, loadRules } from "./load-rules.ts";
 export { type LoadSummary, summarize } from "./load-summary.ts";
