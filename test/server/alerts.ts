@@ -55,9 +55,19 @@ export function sequenceAlerts(host = "node-b.cluster.test"): AlertDocument[] {
 
 export const idOf = (alert: AlertDocument): string => alert["kibana.alert.uuid"] as string;
 
-/** A fresh directory under the system's temp dir, removed when the test ends. */
+/**
+ * A fresh directory under the system's temp dir, removed when the test ends. node:test runs a
+ * test's `after` hooks in the order they were added, so a service started on the directory is
+ * still running while it is removed, and may write into it meanwhile (a checkpoint): the removal
+ * is retried, and never throws, since a hook that throws skips the later ones, that service's
+ * close among them, and its test file then never ends.
+ */
 export async function tempDir(t: TestContext, prefix = "eqlite-test-"): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), prefix));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  t.after(() =>
+    rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 }).catch((error: Error) =>
+      process.emitWarning(`test directory ${dir} not removed: ${error.message}`),
+    ),
+  );
   return dir;
 }
