@@ -27,9 +27,8 @@ const tree = () =>
 test("loads what loadRules loads, with TurboFan's inlining off during the load and on again after it", async () => {
   const { dir, cleanup } = tree();
   try {
-    let flagsDuringLoad: string[] = [];
     const loading = loadRulesAtStart([dir]);
-    flagsDuringLoad = [...flags];
+    const flagsDuringLoad = [...flags];
     const atStart = await loading;
     assert.deepEqual(flagsDuringLoad, ["--no-turbo-inlining"]);
     assert.deepEqual(flags, ["--no-turbo-inlining", "--turbo-inlining"]);
