@@ -1,8 +1,8 @@
 /**
  * P3: loading and compiling every EQL rule of the detection-rules corpus (target: under
  * one second). The rule files are picked out first (not timed); each run then reads,
- * parses, checks and compiles them with `loadRules`, as `eqlite validate` and `scan` do.
- * The cold run (the median of three), in a process of its own, is what one command pays;
+ * parses, checks and compiles them. The cold run (the median of three), in a process of its
+ * own and with `loadRulesAtStart` as `eqlite validate` and `scan` load, is what one command pays;
  * then again with the rule cache that `scan` keeps between runs, filled by a run before, and
  * with every rule's predicates compiled, which a scan does only for the rules events reach.
  * Later runs in this process show the warm cost. By default the TypeScript sources are measured through tsx, whose
