@@ -21,8 +21,20 @@ export interface LineRange {
 const LF = 0x0a;
 const STEP = 64 * 1024;
 
+/**
+ * Bytes read past a range's end in the same read: the range's last line nearly always ends
+ * within them, so it is read whole without a second read and a copy of the range.
+ */
+const OVERREAD = 64 * 1024;
+
 /** The lines of the open file `fd` that start in `[start, end)`; none past the end of the file. */
-export function readLineRange(fd: number, start: number, end: number, maxLineBytes: number): LineRange {
+export function readLineRange(
+  fd: number,
+  start: number,
+  end: number,
+  maxLineBytes: number,
+  overread = OVERREAD,
+): LineRange {
   let first = start;
   if (start > 0) {
     // the line holding the byte before `start` ends at the first `\n` from there on
@@ -31,16 +43,27 @@ export function readLineRange(fd: number, start: number, end: number, maxLineByt
     first = lf + 1;
   }
   if (first >= end) return { bytes: Buffer.alloc(0), offset: first, lastTooLong: false };
-  const body = readAt(fd, first, end - first);
-  const lastLf = body.lastIndexOf(LF);
-  if (body.length < end - first || lastLf === body.length - 1)
-    return { bytes: body, offset: first, lastTooLong: false };
-  // the last line goes on past `end`: read on to its `\n`, unless it is too long to hold
-  const lastStart = first + lastLf + 1;
-  const lf = findLf(fd, end, lastStart + maxLineBytes + 1);
-  if (lf === TOO_FAR) return { bytes: body.subarray(0, lastLf + 1), offset: first, lastTooLong: true };
-  // found before the limit: the line fits (as does a last line the file ends before it)
-  const stop = lf < 0 ? fileEnd(fd, end) : lf + 1;
+  const length = end - first;
+  const bytes = readAt(fd, first, length + overread);
+  const atEof = bytes.length < length + overread;
+  // the range's last line holds its last byte and ends at the first `\n` from there
+  const lastByte = Math.min(length, bytes.length) - 1;
+  const lf = bytes.indexOf(LF, lastByte);
+  if (lf === lastByte || (lf < 0 && atEof && bytes.length <= length))
+    return { bytes: bytes.subarray(0, lf < 0 ? bytes.length : lf + 1), offset: first, lastTooLong: false };
+  const lastStart = lastByte > 0 ? bytes.lastIndexOf(LF, lastByte - 1) + 1 : 0;
+  if (lf >= 0 || atEof) {
+    // the last line goes on past `end` and ends in what was read
+    const lineEnd = lf < 0 ? bytes.length : lf;
+    if (lineEnd - lastStart > maxLineBytes)
+      return { bytes: bytes.subarray(0, lastStart), offset: first, lastTooLong: true };
+    return { bytes: bytes.subarray(0, lf < 0 ? bytes.length : lf + 1), offset: first, lastTooLong: false };
+  }
+  // it goes on past what was read: read on to its `\n`, unless it is too long to hold
+  const body = bytes.subarray(0, length);
+  const stopAt = findLf(fd, end, first + lastStart + maxLineBytes + 1);
+  if (stopAt === TOO_FAR) return { bytes: body.subarray(0, lastStart), offset: first, lastTooLong: true };
+  const stop = stopAt < 0 ? fileEnd(fd, end) : stopAt + 1;
   const rest = readAt(fd, end, stop - end);
   return { bytes: Buffer.concat([body, rest]), offset: first, lastTooLong: false };
 }

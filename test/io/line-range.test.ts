@@ -9,7 +9,8 @@ import { readLineRange } from "../../src/io/line-range.ts";
 /**
  * A file cut into ranges at any offsets, each read by itself: every line comes out exactly
  * once, in order, whole — from the range its first byte is in — and a line over the limit
- * is left out and counted where it stands.
+ * is left out and counted where it stands; whether a range's last line ends within the
+ * bytes read past its end, after them, or at the end of the file.
  */
 
 const dir = mkdtempSync(join(tmpdir(), "eqlite-line-range-"));
@@ -28,7 +29,8 @@ test("every line once, in order, from the range it starts in", () => {
       fc.boolean(),
       fc.integer({ min: 1, max: 40 }),
       fc.integer({ min: 8, max: 100 }),
-      (lines, finalNewline, rangeBytes, maxLine) => {
+      fc.integer({ min: 0, max: 50 }),
+      (lines, finalNewline, rangeBytes, maxLine, overread) => {
         const text = lines.join("\n") + (finalNewline && lines.length > 0 ? "\n" : "");
         const bytes = Buffer.from(text, "utf8");
         const path = join(dir, "lines.ndjson");
@@ -37,10 +39,32 @@ test("every line once, in order, from the range it starts in", () => {
         const got: string[] = [];
         try {
           for (let start = 0; start < bytes.length; start += rangeBytes) {
-            const range = readLineRange(fd, start, Math.min(bytes.length, start + rangeBytes), maxLine);
+            const range = readLineRange(
+              fd,
+              start,
+              Math.min(bytes.length, start + rangeBytes),
+              maxLine,
+              overread,
+            );
             // where the lines are in the file, so that they can be read again from there
             const atOffset = bytes.subarray(range.offset, range.offset + range.bytes.length);
             assert.ok(atOffset.equals(range.bytes), `offset ${range.offset} of range at ${start}`);
+            const rangeEnd = range.offset + range.bytes.length;
+            // whole lines: each ends with its newline, but for the file's last
+            if (range.bytes.length > 0 && rangeEnd < bytes.length)
+              assert.equal(range.bytes[range.bytes.length - 1], 0x0a, `range at ${start} ends mid-line`);
+            // a line read on past the range's end is one that fits
+            if (rangeEnd > start + rangeBytes) {
+              const body = range.bytes.subarray(
+                0,
+                range.bytes.length - (range.bytes.at(-1) === 0x0a ? 1 : 0),
+              );
+              const lastLine = body.subarray(body.lastIndexOf(0x0a) + 1);
+              assert.ok(
+                lastLine.length <= maxLine,
+                `range at ${start} read on through a line over the limit`,
+              );
+            }
             const text = range.bytes.toString("utf8");
             if (text !== "") {
               const parts = text.split("\n");
@@ -62,6 +86,6 @@ test("every line once, in order, from the range it starts in", () => {
         });
       },
     ),
-    { numRuns: 300 },
+    { numRuns: 500 },
   );
 });
