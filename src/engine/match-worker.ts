@@ -130,6 +130,9 @@ function start(data: MatchWorkerData): void {
     };
   });
   const index = indexRules(rules);
+  // Which blocks a worker gets depends on timing, so a prefilter that judges its first lines
+  // (see indexed-filter.ts) may choose differently from one run to the next: that changes how
+  // fast a scan is, never what it finds, as the prefilter is sound.
   const lineFilter = data.prefilter ? lineFilterOf(index.filterRules) : undefined;
   const eventCategory = compileFieldGetter("event.category");
 

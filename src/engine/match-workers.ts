@@ -39,8 +39,11 @@ export interface WorkerInputOptions {
 }
 
 const DEFAULT_BLOCK = 1 << 20;
-/** blocks handed out and not yet taken back, per worker: enough to keep each busy, and a bound */
-const IN_FLIGHT_PER_WORKER = 3;
+/**
+ * Blocks handed out and not yet taken back, per worker: enough to keep each busy while the
+ * main thread waits on the oldest block (answers are taken in order), and a bound.
+ */
+const IN_FLIGHT_PER_WORKER = 6;
 
 export async function* eventsThroughWorkers(
   paths: readonly string[],
@@ -305,10 +308,15 @@ function workerEntry(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
-/** Workers taking blocks in turn; each answer resolves the promise its block was given. */
+/** Workers each sent a block when least busy; each answer resolves the promise its block was given. */
 class WorkerPool {
   private readonly workers: Worker[];
-  private readonly waiting = new Map<number, { resolve(r: BlockResult): void; reject(e: unknown): void }>();
+  /** blocks each worker has been sent and not yet answered */
+  private readonly outstanding: number[];
+  private readonly waiting = new Map<
+    number,
+    { worker: number; resolve(r: BlockResult): void; reject(e: unknown): void }
+  >();
   private nextId = 0;
   private failure: unknown;
 
@@ -318,12 +326,15 @@ class WorkerPool {
     readonly rules: readonly ExecutableRule[],
     data: MatchWorkerData,
   ) {
-    this.workers = Array.from({ length: Math.max(1, size) }, () => {
+    this.outstanding = Array.from({ length: Math.max(1, size) }, () => 0);
+    this.workers = this.outstanding.map(() => {
       const worker = new Worker(workerEntry(), { workerData: data });
       worker.on("message", (result: BlockResult) => {
         const waiter = this.waiting.get(result.id);
+        if (waiter === undefined) return;
         this.waiting.delete(result.id);
-        waiter?.resolve(result);
+        this.outstanding[waiter.worker]--;
+        waiter.resolve(result);
       });
       worker.on("error", (error) => this.fail(error));
       worker.on("exit", (code) => {
@@ -351,9 +362,13 @@ class WorkerPool {
 
   private send(request: BlockRequest, transfer: ArrayBuffer[]): Promise<BlockResult> {
     if (this.failure) return Promise.reject(this.failure);
+    // to the least busy worker: blocks differ in cost, and one slow block must not leave a
+    // worker with a backlog while the other has nothing to do
+    const worker = this.outstanding.indexOf(Math.min(...this.outstanding));
+    this.outstanding[worker]++;
     return new Promise<BlockResult>((resolve, reject) => {
-      this.waiting.set(request.id, { resolve, reject });
-      this.workers[request.id % this.workers.length].postMessage(request, transfer);
+      this.waiting.set(request.id, { worker, resolve, reject });
+      this.workers[worker].postMessage(request, transfer);
     });
   }
 
