@@ -207,13 +207,24 @@ export interface RuleActivity {
   sampleKeys: number;
 }
 
-interface Tagged {
-  origin: EventOrigin;
+/**
+ * What the engine tags each event with: where it came from. A batch holds one for every
+ * sequence event until the end of its input, so it is one small object.
+ */
+class Tagged {
+  private source: SourceIdentity | undefined;
+
+  constructor(readonly origin: EventOrigin) {}
+
   /**
-   * The source identity of the tagged event, hashed only for events that alert. It takes the
-   * event rather than holding it: a sequence may hold the event's text instead (see push).
+   * The source identity of the tagged event, hashed only for events that alert, and once: every
+   * event it is given is the tagged one. It takes the event rather than holding it: a sequence
+   * may hold the event's text instead (see push).
    */
-  identity: (event: Event) => SourceIdentity;
+  identity(event: Event): SourceIdentity {
+    this.source ??= sourceIdentity(event, { index: this.origin.index, id: this.origin.id });
+    return this.source;
+  }
 }
 
 const eventCategory = compileFieldGetter("event.category");
@@ -299,7 +310,7 @@ export class DetectionEngine {
     for (const rule of this.select(event, index)) {
       const state = this.byRule.get(rule)!;
       if (state.stats.disabled || !state.index(index)) continue;
-      tagged ??= { origin, identity: lazyIdentity(origin) };
+      tagged ??= new Tagged(origin);
       this.deliver(state, event, tagged, text);
     }
   }
@@ -315,7 +326,7 @@ export class DetectionEngine {
     this.events++;
     this.current = origin;
     let event: Event | undefined;
-    const tagged: Tagged = { origin, identity: lazyIdentity(origin) };
+    const tagged = new Tagged(origin);
     for (let i = 0; i < rules.length; i++) {
       const state = this.byRule.get(rules[i])!;
       if (state.stats.disabled) continue;
@@ -726,17 +737,8 @@ const byTimeThenArrival = (a: { time: bigint; arrival: number }, b: { time: bigi
 /** A tag on disk is its origin: the identity is worked out again, from the event, if it alerts. */
 const TAGGED_SPILL: SpillCodec<Tagged> = {
   encode: (tagged) => tagged.origin,
-  decode: (origin) => ({ origin: origin as EventOrigin, identity: lazyIdentity(origin as EventOrigin) }),
+  decode: (origin) => new Tagged(origin as EventOrigin),
 };
-
-/** An event's identity, worked out once: the event it is given each time has the same content. */
-function lazyIdentity(origin: EventOrigin): (event: Event) => SourceIdentity {
-  let identity: SourceIdentity | undefined;
-  return (event) => {
-    identity ??= sourceIdentity(event, { index: origin.index, id: origin.id });
-    return identity;
-  };
-}
 
 /** Two loads of the same rule text give the same key; any change to the rule gives another. */
 function ruleKey(rule: ExecutableRule): string {
