@@ -120,6 +120,7 @@ async function launchOnce(
   try {
     await Promise.all(nodes.map((n) => n.start()));
     await untilJetStreamReady(cluster.urls, client);
+    if (size > 1) await untilLeaderKnown(nodes);
   } catch (error) {
     // the client port is bound after the monitor's: a node can answer /varz, then fail to listen
     const exited = nodes.find((n) => n.process?.exitCode != null);
@@ -191,6 +192,36 @@ async function untilJetStreamReady(urls: string[], client: Partial<ConnectionOpt
   } finally {
     await nc.close();
   }
+}
+
+/**
+ * A cluster's JetStream calls go to its meta leader through whichever node a client is on: a
+ * client of a node that does not know the leader yet (or an election still going on) waits
+ * out its request timeout. Ready when every node is healthy and names the same leader, twice
+ * in a row.
+ */
+async function untilLeaderKnown(nodes: NatsNode[]): Promise<void> {
+  const leaderOf = async (node: NatsNode): Promise<string | undefined> => {
+    try {
+      const health = await fetch(`${node.monitorUrl}/healthz`);
+      if (!health.ok) return undefined;
+      const jsz = (await (await fetch(`${node.monitorUrl}/jsz`)).json()) as {
+        meta_cluster?: { leader?: string };
+      };
+      return jsz.meta_cluster?.leader || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  let agreed = 0;
+  for (let attempt = 0; attempt < 120; attempt++) {
+    const leaders = await Promise.all(nodes.map(leaderOf));
+    const same = leaders[0] !== undefined && leaders.every((l) => l === leaders[0]);
+    agreed = same ? agreed + 1 : 0;
+    if (agreed === 2) return;
+    await sleep(250);
+  }
+  throw new Error("the NATS cluster's nodes did not agree on a JetStream meta leader within 30 s");
 }
 
 async function freePorts(count: number): Promise<number[]> {
