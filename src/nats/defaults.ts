@@ -37,3 +37,9 @@ export const DEFAULT_PUBLISHER = {
   roomWaitMs: 5_000,
   retryDelayMs: 100,
 } as const;
+
+/**
+ * How long a starting node waits for JetStream to answer its set-up (a leader election, nodes
+ * still starting) before it gives up and exits.
+ */
+export const ELECTION_WAIT_MS = 60_000;

@@ -12,8 +12,14 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KvWatchEntry, KvWatchInclude } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { connectNats } from "../nats/connect.ts";
+import { connectNats, NatsConnectError } from "../nats/connect.ts";
 import { logConnectionChanges } from "../nats/connection-log.ts";
+import {
+  awaitsLeader,
+  noLeaderMessage,
+  retryWhileElecting,
+  startupElectionWait,
+} from "../nats/election-wait.ts";
 import { GLOBAL_PARTITION, type PartitionId, parsePartitionKey, partitionKey } from "../nats/records.ts";
 import { openTopology, type Topology } from "../nats/topology.ts";
 import { loadRuleBundle, RuleBundleError } from "../server/rule-bundle.ts";
@@ -100,9 +106,9 @@ export class Worker {
         replicas: settings.replicas,
         leaseTtlMs: settings.leaseTtlMs,
       };
-      const topology = await openTopology(
-        nc,
-        await adoptTopologyOptions(await jetstreamManager(nc), requested),
+      const topology = await retryWhileElecting(
+        async () => openTopology(nc, await adoptTopologyOptions(await jetstreamManager(nc), requested)),
+        startupElectionWait(logger),
       );
       // the bucket's TTL is what expires leases: whoever created it decided
       const ttlMs = (await topology.leases.status()).ttl || settings.leaseTtlMs;
@@ -132,7 +138,12 @@ export class Worker {
       worker.begin();
       return worker;
     } catch (error) {
+      const server = nc.getServer();
       await nc.close().catch(() => undefined);
+      if (awaitsLeader(error))
+        throw new NatsConnectError(
+          `cannot set up JetStream on ${server}: ${noLeaderMessage(settings.replicas)}`,
+        );
       throw error;
     }
   }

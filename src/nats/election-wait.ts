@@ -1,0 +1,63 @@
+import { JetStreamApiError } from "@nats-io/jetstream";
+import { TimeoutError } from "@nats-io/transport-node";
+import type { Logger } from "pino";
+import { ELECTION_WAIT_MS } from "./defaults.ts";
+
+/** JetStream's own answer when its cluster has no meta leader: "temporarily unavailable". */
+const CLUSTER_NOT_AVAILABLE = 10008;
+
+export interface ElectionWait {
+  /** how long to keep trying, from the first call */
+  deadlineMs: number;
+  /** told of each attempt that failed for want of a leader, before the next */
+  onRetry?: (error: Error, elapsedMs: number) => void;
+  /** the pause between attempts */
+  pauseMs?: number;
+}
+
+/**
+ * Runs `call` — setting up JetStream as a node starts — again while the cluster cannot answer.
+ * A request that times out, or JetStream saying it is temporarily unavailable, is what a
+ * client sees during a meta-leader election or while fewer nodes are up than the replicas
+ * need, as when a cluster and its eqlite nodes restart together: the node waits that out
+ * instead of exiting. Anything else (no JetStream, a refusal, a bad setting) fails at once, and
+ * so does an attempt that fails past the deadline.
+ */
+export async function retryWhileElecting<T>(call: () => Promise<T>, wait: ElectionWait): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    try {
+      return await call();
+    } catch (error) {
+      const elapsed = Date.now() - started;
+      if (!awaitsLeader(error) || elapsed >= wait.deadlineMs) throw error;
+      wait.onRetry?.(error as Error, elapsed);
+      await new Promise((resolve) => setTimeout(resolve, wait.pauseMs ?? 1000));
+    }
+  }
+}
+
+/** Whether `error` is how JetStream fails while its cluster has no leader. */
+export function awaitsLeader(error: unknown): boolean {
+  return (
+    error instanceof TimeoutError ||
+    (error instanceof JetStreamApiError && error.code === CLUSTER_NOT_AVAILABLE)
+  );
+}
+
+/** How a node waits at start (`serve --nats`, `worker`): up to ELECTION_WAIT_MS, saying so each time. */
+export function startupElectionWait(logger: Logger): ElectionWait {
+  return {
+    deadlineMs: ELECTION_WAIT_MS,
+    onRetry: (error, elapsedMs) =>
+      logger.warn(
+        { err: error, waitedMs: elapsedMs },
+        "JetStream did not answer the set-up (a leader election, or fewer nodes up than the replicas need); trying again",
+      ),
+  };
+}
+
+/** What a node that gave up waiting says: the wait's length and the usual causes. */
+export function noLeaderMessage(replicas: number): string {
+  return `JetStream did not answer for ${ELECTION_WAIT_MS / 1000} s: is a leader elected, with enough nodes up for ${replicas} replica${replicas === 1 ? "" : "s"}?`;
+}
