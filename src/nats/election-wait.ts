@@ -51,7 +51,7 @@ export function startupElectionWait(logger: Logger): ElectionWait {
     deadlineMs: ELECTION_WAIT_MS,
     onRetry: (error, elapsedMs) =>
       logger.warn(
-        { err: error, waitedMs: elapsedMs },
+        { reason: error.message, waitedMs: elapsedMs },
         "JetStream did not answer the set-up (a leader election, or fewer nodes up than the replicas need); trying again",
       ),
   };
