@@ -3,8 +3,13 @@ import { TimeoutError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import { ELECTION_WAIT_MS } from "./defaults.ts";
 
-/** JetStream's own answer when its cluster has no meta leader: "temporarily unavailable". */
+/**
+ * JetStream's own answers while its cluster comes together: "temporarily unavailable" (no meta
+ * leader yet) and "no suitable peers for placement" (a leader, but not yet enough of the nodes
+ * the replicas need back).
+ */
 const CLUSTER_NOT_AVAILABLE = 10008;
+const NO_PEERS_FOR_PLACEMENT = 10005;
 
 export interface ElectionWait {
   /** how long to keep trying, from the first call */
@@ -17,11 +22,11 @@ export interface ElectionWait {
 
 /**
  * Runs `call` — setting up JetStream as a node starts — again while the cluster cannot answer.
- * A request that times out, or JetStream saying it is temporarily unavailable, is what a
- * client sees during a meta-leader election or while fewer nodes are up than the replicas
- * need, as when a cluster and its eqlite nodes restart together: the node waits that out
- * instead of exiting. Anything else (no JetStream, a refusal, a bad setting) fails at once, and
- * so does an attempt that fails past the deadline.
+ * A request that times out, or JetStream saying it is temporarily unavailable or has no peers
+ * to place the replicas on, is what a client sees during a meta-leader election or while fewer
+ * nodes are up than the replicas need, as when a cluster and its eqlite nodes restart together:
+ * the node waits that out instead of exiting. Anything else (no JetStream, a refusal, a bad
+ * setting) fails at once, and so does an attempt that fails past the deadline.
  */
 export async function retryWhileElecting<T>(call: () => Promise<T>, wait: ElectionWait): Promise<T> {
   const started = Date.now();
@@ -37,11 +42,12 @@ export async function retryWhileElecting<T>(call: () => Promise<T>, wait: Electi
   }
 }
 
-/** Whether `error` is how JetStream fails while its cluster has no leader. */
+/** Whether `error` is how JetStream fails while its cluster has no leader, or too few nodes back. */
 export function awaitsLeader(error: unknown): boolean {
   return (
     error instanceof TimeoutError ||
-    (error instanceof JetStreamApiError && error.code === CLUSTER_NOT_AVAILABLE)
+    (error instanceof JetStreamApiError &&
+      (error.code === CLUSTER_NOT_AVAILABLE || error.code === NO_PEERS_FOR_PLACEMENT))
   );
 }
 

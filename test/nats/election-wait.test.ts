@@ -19,9 +19,15 @@ const unavailable = () =>
     description: "JetStream system temporarily unavailable",
   });
 
-test("what counts as waiting for a leader: a timeout, JetStream temporarily unavailable; nothing else", () => {
+test("what counts as waiting for a leader: a timeout, JetStream unavailable or without peers for the replicas; nothing else", () => {
   assert.equal(awaitsLeader(new TimeoutError()), true);
   assert.equal(awaitsLeader(unavailable()), true);
+  assert.equal(
+    awaitsLeader(
+      new JetStreamApiError({ code: 500, err_code: 10005, description: "no suitable peers for placement" }),
+    ),
+    true,
+  );
   assert.equal(
     awaitsLeader(new JetStreamApiError({ code: 404, err_code: 10059, description: "stream not found" })),
     false,
