@@ -9,6 +9,7 @@ import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
   BUNDLED_RULES,
+  bucketKeys,
   globalRuleToml,
   publishEvents,
   publishRetries,
@@ -33,7 +34,7 @@ interface Held {
 /** Who holds each lease now, by partition key. */
 async function leaseHolders(leases: KV): Promise<Map<string, Held>> {
   const holders = new Map<string, Held>();
-  for await (const key of await leases.keys()) {
+  for (const key of await bucketKeys(leases, "the leases bucket")) {
     const entry = await leases.get(key);
     if (entry?.operation !== "PUT") continue;
     const record = parseRecord<LeaseRecord>(entry.value);

@@ -14,7 +14,7 @@ import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { Kvm } from "@nats-io/kv";
+import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { encodeEventMessage } from "../../src/nats/event-message.ts";
@@ -396,7 +396,7 @@ export async function waitCaughtUp(
 async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> {
   const members = await new Kvm(nc).open(MEMBERS_BUCKET);
   const found: string[] = [];
-  for await (const key of await members.keys()) {
+  for (const key of await bucketKeys(members, "the members bucket")) {
     const record = parseMemberRecord((await members.get(key))?.value);
     if (!record) continue;
     if (record.beatAt <= since) found.push(`${key} has not reported since`);
@@ -404,6 +404,31 @@ async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> 
       found.push(`${key} holds ${record.holding?.buffered} events`);
   }
   return found;
+}
+
+/**
+ * A bucket's keys. Listing them has no deadline of its own (a consumer the client feeds until
+ * it has them all): a stalled listing fails here, naming the bucket, rather than at the test's
+ * own limit without saying where.
+ */
+export async function bucketKeys(bucket: KV, what: string, timeoutMs = 30_000): Promise<string[]> {
+  const keys: string[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`listing ${what} stalled after ${keys.length} keys in ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  const listing = (async () => {
+    for await (const key of await bucket.keys()) keys.push(key);
+    return keys;
+  })();
+  try {
+    return await Promise.race([listing, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** A worker's /metrics text; a worker that does not answer fails the wait, saying so. */

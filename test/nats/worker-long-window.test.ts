@@ -9,6 +9,7 @@ import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
+  bucketKeys,
   publishEvents,
   readAlerts,
   ruleDir,
@@ -76,7 +77,7 @@ test("a rule with a long window is restored from the snapshot at takeover, not r
   await waitCaughtUp(nc, PARTITIONS, false);
   const checkpoints = await new Kvm(nc).open(CHECKPOINTS_BUCKET);
   const withSnapshot: CheckpointRecord[] = [];
-  for await (const key of await checkpoints.keys()) {
+  for (const key of await bucketKeys(checkpoints, "the checkpoints bucket")) {
     const record = parseRecord<CheckpointRecord>((await checkpoints.get(key))?.value);
     if (record?.snapshot) withSnapshot.push(record);
   }
