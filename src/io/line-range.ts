@@ -49,13 +49,12 @@ export function readLineRange(
   // the range's last line holds its last byte and ends at the first `\n` from there
   const lastByte = Math.min(length, bytes.length) - 1;
   const lf = bytes.indexOf(LF, lastByte);
-  if (lf === lastByte || (lf < 0 && atEof && bytes.length <= length))
-    return { bytes: bytes.subarray(0, lf < 0 ? bytes.length : lf + 1), offset: first, lastTooLong: false };
   const lastStart = lastByte > 0 ? bytes.lastIndexOf(LF, lastByte - 1) + 1 : 0;
   if (lf >= 0 || atEof) {
-    // the last line goes on past `end` and ends in what was read
+    // the last line ends in what was read; one that goes on past `end` is kept only if it fits
     const lineEnd = lf < 0 ? bytes.length : lf;
-    if (lineEnd - lastStart > maxLineBytes)
+    const pastEnd = lf < 0 ? bytes.length > length : lf > lastByte;
+    if (pastEnd && lineEnd - lastStart > maxLineBytes)
       return { bytes: bytes.subarray(0, lastStart), offset: first, lastTooLong: true };
     return { bytes: bytes.subarray(0, lf < 0 ? bytes.length : lf + 1), offset: first, lastTooLong: false };
   }
