@@ -1,6 +1,7 @@
 import { JetStreamApiError } from "@nats-io/jetstream";
-import { TimeoutError } from "@nats-io/transport-node";
+import { type NatsConnection, TimeoutError } from "@nats-io/transport-node";
 import type { Logger } from "pino";
+import { NatsConnectError } from "./connect.ts";
 import { ELECTION_WAIT_MS } from "./defaults.ts";
 
 /**
@@ -51,19 +52,30 @@ export function awaitsLeader(error: unknown): boolean {
   );
 }
 
-/** How a node waits at start (`serve --nats`, `worker`): up to ELECTION_WAIT_MS, saying so each time. */
-export function startupElectionWait(logger: Logger): ElectionWait {
-  return {
-    deadlineMs: ELECTION_WAIT_MS,
-    onRetry: (error, elapsedMs) =>
-      logger.warn(
-        { reason: error.message, waitedMs: elapsedMs },
-        "JetStream did not answer the set-up (a leader election, or fewer nodes up than the replicas need); trying again",
-      ),
-  };
-}
-
-/** What a node that gave up waiting says: the wait's length and the usual causes. */
-export function noLeaderMessage(replicas: number): string {
-  return `JetStream did not answer for ${ELECTION_WAIT_MS / 1000} s: is a leader elected, with enough nodes up for ${replicas} replica${replicas === 1 ? "" : "s"}?`;
+/**
+ * How a node sets up JetStream as it starts (`serve --nats`, `worker`): `call` is tried again
+ * for up to ELECTION_WAIT_MS while the cluster has no leader, with a warning each time; a node
+ * that gives up says what to check, as a NatsConnectError.
+ */
+export async function setUpAtStart<T>(
+  nc: NatsConnection,
+  replicas: number,
+  logger: Logger,
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await retryWhileElecting(call, {
+      deadlineMs: ELECTION_WAIT_MS,
+      onRetry: (error, elapsedMs) =>
+        logger.warn(
+          { reason: error.message, waitedMs: elapsedMs },
+          "JetStream did not answer the set-up (a leader election, or fewer nodes up than the replicas need); trying again",
+        ),
+    });
+  } catch (error) {
+    if (!awaitsLeader(error)) throw error;
+    throw new NatsConnectError(
+      `cannot set up JetStream on ${nc.getServer()}: it did not answer for ${ELECTION_WAIT_MS / 1000} s: is a leader elected, with enough nodes up for ${replicas} replica${replicas === 1 ? "" : "s"}?`,
+    );
+  }
 }

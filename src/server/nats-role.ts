@@ -19,12 +19,7 @@ import type { AlertDocument } from "../engine/alert.ts";
 import { AlertFeed } from "../nats/alert-feed.ts";
 import { connectNats, NatsConnectError } from "../nats/connect.ts";
 import { logConnectionChanges } from "../nats/connection-log.ts";
-import {
-  awaitsLeader,
-  noLeaderMessage,
-  retryWhileElecting,
-  startupElectionWait,
-} from "../nats/election-wait.ts";
+import { setUpAtStart } from "../nats/election-wait.ts";
 import { encodeEventMessage } from "../nats/event-message.ts";
 import { PublishError, Publisher } from "../nats/publisher.ts";
 import { EVENTS_STREAM, openTopology } from "../nats/topology.ts";
@@ -63,24 +58,21 @@ export async function openNatsRole(settings: NatsSettings, options: NatsRoleOpti
   void logConnectionChanges(nc, logger);
   let topology: Awaited<ReturnType<typeof openTopology>>;
   try {
-    topology = await retryWhileElecting(
-      () =>
-        openTopology(nc, {
-          partitions: settings.partitions,
-          replicas: settings.replicas,
-          eventsMaxAgeMs: settings.eventsMaxAgeMs,
-          eventsMaxBytes: settings.eventsMaxBytes,
-          eventsDuplicateWindowMs: settings.eventsDuplicateWindowMs,
-          alertsDuplicateWindowMs: settings.alertsDuplicateWindowMs,
-        }),
-      startupElectionWait(logger),
+    topology = await setUpAtStart(nc, settings.replicas, logger, () =>
+      openTopology(nc, {
+        partitions: settings.partitions,
+        replicas: settings.replicas,
+        eventsMaxAgeMs: settings.eventsMaxAgeMs,
+        eventsMaxBytes: settings.eventsMaxBytes,
+        eventsDuplicateWindowMs: settings.eventsDuplicateWindowMs,
+        alertsDuplicateWindowMs: settings.alertsDuplicateWindowMs,
+      }),
     );
   } catch (error) {
     await nc.close().catch(() => {});
+    if (error instanceof NatsConnectError) throw error;
     throw new NatsConnectError(
-      awaitsLeader(error)
-        ? `cannot set up the JetStream streams on ${nc.getServer()}: ${noLeaderMessage(settings.replicas)}`
-        : `cannot set up the JetStream streams on ${nc.getServer()}: ${(error as Error).message} (is JetStream enabled, with ${settings.replicas} node${settings.replicas === 1 ? "" : "s"} for ${settings.replicas} replica${settings.replicas === 1 ? "" : "s"}?)`,
+      `cannot set up the JetStream streams on ${nc.getServer()}: ${(error as Error).message} (is JetStream enabled, with ${settings.replicas} node${settings.replicas === 1 ? "" : "s"} for ${settings.replicas} replica${settings.replicas === 1 ? "" : "s"}?)`,
     );
   }
   const publisher = new Publisher(nc, {

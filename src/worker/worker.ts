@@ -12,14 +12,9 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { type KvWatchEntry, KvWatchInclude } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "pino";
-import { connectNats, NatsConnectError } from "../nats/connect.ts";
+import { connectNats } from "../nats/connect.ts";
 import { logConnectionChanges } from "../nats/connection-log.ts";
-import {
-  awaitsLeader,
-  noLeaderMessage,
-  retryWhileElecting,
-  startupElectionWait,
-} from "../nats/election-wait.ts";
+import { setUpAtStart } from "../nats/election-wait.ts";
 import { GLOBAL_PARTITION, type PartitionId, parsePartitionKey, partitionKey } from "../nats/records.ts";
 import { openTopology, type Topology } from "../nats/topology.ts";
 import { loadRuleBundle, RuleBundleError } from "../server/rule-bundle.ts";
@@ -106,9 +101,8 @@ export class Worker {
         replicas: settings.replicas,
         leaseTtlMs: settings.leaseTtlMs,
       };
-      const topology = await retryWhileElecting(
-        async () => openTopology(nc, await adoptTopologyOptions(await jetstreamManager(nc), requested)),
-        startupElectionWait(logger),
+      const topology = await setUpAtStart(nc, settings.replicas, logger, async () =>
+        openTopology(nc, await adoptTopologyOptions(await jetstreamManager(nc), requested)),
       );
       // the bucket's TTL is what expires leases: whoever created it decided
       const ttlMs = (await topology.leases.status()).ttl || settings.leaseTtlMs;
@@ -138,12 +132,7 @@ export class Worker {
       worker.begin();
       return worker;
     } catch (error) {
-      const server = nc.getServer();
       await nc.close().catch(() => undefined);
-      if (awaitsLeader(error))
-        throw new NatsConnectError(
-          `cannot set up JetStream on ${server}: ${noLeaderMessage(settings.replicas)}`,
-        );
       throw error;
     }
   }

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { connect, TimeoutError } from "@nats-io/transport-node";
-import { awaitsLeader, retryWhileElecting } from "../../src/nats/election-wait.ts";
+import { awaitsLeader, retryWhileElecting, setUpAtStart } from "../../src/nats/election-wait.ts";
 import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 
@@ -88,6 +88,30 @@ test("any other failure ends it at once, and a leaderless cluster past the deadl
   );
   assert.ok(calls > 1, `tried ${calls} times`);
   assert.ok(Date.now() - started >= 60, "gave up before the deadline");
+});
+
+test("a starting node's set-up: a warning for each wait, with its reason, and other failures as they were", async () => {
+  const warnings: Array<{ fields: Record<string, unknown>; msg: string }> = [];
+  const logger = { warn: (fields: Record<string, unknown>, msg: string) => warnings.push({ fields, msg }) };
+  const nc = { getServer: () => "nats://127.0.0.1:4222" };
+  let calls = 0;
+  const answer = await setUpAtStart(nc as never, 3, logger as never, async () => {
+    if (calls++ === 0) throw new TimeoutError();
+    return "topology";
+  });
+  assert.equal(answer, "topology");
+  assert.equal(warnings.length, 1);
+  assert.equal(warnings[0].fields.reason, "timeout");
+  assert.match(warnings[0].msg, /JetStream did not answer the set-up .* trying again/);
+
+  const refused = new Error("permissions violation");
+  await assert.rejects(
+    setUpAtStart(nc as never, 3, logger as never, async () => {
+      throw refused;
+    }),
+    (error) => error === refused,
+  );
+  assert.equal(warnings.length, 1);
 });
 
 test("a real cluster: started with one node of three up, the set-up waits until the others come back", {
