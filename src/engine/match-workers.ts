@@ -316,8 +316,6 @@ function workerEntry(): URL {
 /** Workers each sent a block when least busy; each answer resolves the promise its block was given. */
 class WorkerPool {
   private readonly workers: Worker[];
-  /** blocks each worker has been sent and not yet answered */
-  private readonly outstanding: number[];
   private readonly waiting = new Map<
     number,
     { worker: number; resolve(r: BlockResult): void; reject(e: unknown): void }
@@ -331,15 +329,12 @@ class WorkerPool {
     readonly rules: readonly ExecutableRule[],
     data: MatchWorkerData,
   ) {
-    this.outstanding = Array.from({ length: Math.max(1, size) }, () => 0);
-    this.workers = this.outstanding.map(() => {
+    this.workers = Array.from({ length: Math.max(1, size) }, () => {
       const worker = new Worker(workerEntry(), { workerData: data });
       worker.on("message", (result: BlockResult) => {
         const waiter = this.waiting.get(result.id);
-        if (waiter === undefined) return;
         this.waiting.delete(result.id);
-        this.outstanding[waiter.worker]--;
-        waiter.resolve(result);
+        waiter?.resolve(result);
       });
       worker.on("error", (error) => this.fail(error));
       worker.on("exit", (code) => {
@@ -367,14 +362,21 @@ class WorkerPool {
 
   private send(request: BlockRequest, transfer: ArrayBuffer[]): Promise<BlockResult> {
     if (this.failure) return Promise.reject(this.failure);
-    // to the least busy worker: blocks differ in cost, and one slow block must not leave a
-    // worker with a backlog while the other has nothing to do
-    const worker = this.outstanding.indexOf(Math.min(...this.outstanding));
-    this.outstanding[worker]++;
+    const worker = this.leastBusy();
     return new Promise<BlockResult>((resolve, reject) => {
       this.waiting.set(request.id, { worker, resolve, reject });
       this.workers[worker].postMessage(request, transfer);
     });
+  }
+
+  /**
+   * The worker with the fewest blocks sent and not yet answered: blocks differ in cost, and one
+   * slow block must not leave a worker with a backlog while another has nothing to do.
+   */
+  private leastBusy(): number {
+    const blocks = this.workers.map(() => 0);
+    for (const { worker } of this.waiting.values()) blocks[worker]++;
+    return blocks.indexOf(Math.min(...blocks));
   }
 
   private fail(error: unknown): void {
