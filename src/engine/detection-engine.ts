@@ -3,14 +3,13 @@ import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/
 import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
-import { firstScalar } from "../eql/search.ts";
-import { parseDateValue } from "../eql/value-compare.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
 import { type AlertRule, ruleUuid } from "./alert-rule.ts";
 import type { KibanaTarget } from "./alert-url.ts";
 import { descendsFromRule } from "./ancestors.ts";
 import { parseDuration } from "./date-math.ts";
+import { type EventHit, isEventHit, matchTime } from "./event-hit.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
 import { canonicalJson } from "./json-tree.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
@@ -132,20 +131,34 @@ export interface SelectedEvent {
   text: EventText;
   /** the rules the rule index selects for the event */
   rules: readonly ExecutableRule[];
-  /** per rule: its sequence hit, when the worker read it */
-  hits: ReadonlyArray<SequenceHit | undefined>;
+  /** per rule: its sequence or event hit, when the worker read it */
+  hits: ReadonlyArray<SequenceHit | EventHit | undefined>;
 }
 
 /** One search of a rule: the whole input, or one replayed execution window. */
 interface Search {
   stream: QueryStream<Tagged>;
   /** batch: matches kept until the end, to alert the most recent max_signals */
-  pending: Array<{ match: StreamMatch<Tagged>; time: bigint; arrival: number }>;
+  pending: PendingMatch[];
   /** batch: matches so far, and those let go as older than max_signals newer ones */
   arrivals: number;
   letGo: number;
   /** follow mode: the clock (ms) when an event last reached the stream, for idle flushes */
   lastPush: number;
+}
+
+/**
+ * A batch's match, kept until the end of the input: the match, or — when a match worker
+ * read the event's hit — the event's text, parsed only if the match alerts.
+ */
+type PendingMatch = { time: bigint; arrival: number } & (
+  | { match: StreamMatch<Tagged> }
+  | { text: EventText; tag: Tagged }
+);
+
+function matchOf(pending: PendingMatch): StreamMatch<Tagged> {
+  if ("match" in pending) return pending.match;
+  return { kind: "event", event: parseEventText(pending.text), tag: pending.tag };
 }
 
 interface RuleState {
@@ -317,9 +330,10 @@ export class DetectionEngine {
 
   /**
    * An event a match worker has selected the rules of (the rule index here would select the
-   * same) and, for sequence rules, read the hits of: those sequences take the hit and hold
-   * the text, and the event is parsed from the text only if some rule needs it — an event
-   * rule, a rule with exceptions or replayed runs, a hit the worker could not read.
+   * same) and read the hits of: sequences take the hit and hold the text; a batch holds a
+   * single-event rule's match as the text and its time, to parse it only if it alerts. The
+   * event is parsed now only if some rule needs it — a sample rule, a rule with exceptions,
+   * suppression or replayed runs, a follow scan's event rule, a hit the worker could not read.
    */
   pushSelected(selected: SelectedEvent): void {
     const { origin, text, rules, hits } = selected;
@@ -334,7 +348,15 @@ export class DetectionEngine {
       if (hit !== undefined && !state.keep && !state.runs) {
         try {
           const search = this.search(state, 0);
-          if (search.stream.pushHit) {
+          if (isEventHit(hit)) {
+            // suppression groups, and follow mode's alerts as they come, need the event now
+            if (this.options.mode === "batch" && !state.suppression) {
+              state.evaluated++;
+              state.stats.matches++;
+              this.hold(state, search, { time: hit.time, arrival: search.arrivals++, text, tag: tagged });
+              continue;
+            }
+          } else if (search.stream.pushHit) {
             state.evaluated++;
             if (this.options.mode === "follow") search.lastPush = this.clock();
             search.stream.pushHit(hit, tagged, text);
@@ -497,7 +519,7 @@ export class DetectionEngine {
       params,
       uuid: ruleUuid(params),
       index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
-      time: timeReader(query.timestampField),
+      time: matchTime(query.timestampField),
       keep: this.options.exceptionsFor?.(rule),
       runs,
       windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
@@ -563,16 +585,7 @@ export class DetectionEngine {
     if (this.options.mode === "batch") {
       // Sequences arrive in completion order already; single events are put in time order at the end.
       const time = match.kind === "event" ? state.time(match.event) : 0n;
-      search.pending.push({ match, time, arrival: search.arrivals++ });
-      // Only the newest max_signals can alert: a noisy rule must not hold every match of a
-      // large input (suppression folds them all, so it keeps them).
-      const limit = maxSignals(state.rule);
-      if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
-        search.pending.sort(byTimeThenArrival);
-        const older = search.pending.length - limit;
-        search.pending = search.pending.slice(older);
-        search.letGo += older;
-      }
+      this.hold(state, search, { match, time, arrival: search.arrivals++ });
       return;
     }
     if (state.suppression && match.kind === "event") {
@@ -603,6 +616,20 @@ export class DetectionEngine {
     this.alert(state, match);
   }
 
+  /** A batch's match, held until the end of the input. */
+  private hold(state: RuleState, search: Search, pending: PendingMatch): void {
+    search.pending.push(pending);
+    // Only the newest max_signals can alert: a noisy rule must not hold every match of a
+    // large input (suppression folds them all, so it keeps them).
+    const limit = maxSignals(state.rule);
+    if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
+      search.pending.sort(byTimeThenArrival);
+      const older = search.pending.length - limit;
+      search.pending = search.pending.slice(older);
+      search.letGo += older;
+    }
+  }
+
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
   private alertMostRecent(state: RuleState, search: Search): void {
     const limit = maxSignals(state.rule);
@@ -615,8 +642,9 @@ export class DetectionEngine {
       const s = state.suppression;
       const folded = suppress(
         matches.map((m) => {
-          const event = (m.match as { event: Event }).event;
-          return { item: m.match, time: s.time(event) ?? m.time, group: s.group(event) };
+          const match = matchOf(m);
+          const event = (match as { event: Event }).event;
+          return { item: match, time: s.time(event) ?? m.time, group: s.group(event) };
         }),
         s.window,
       );
@@ -642,7 +670,7 @@ export class DetectionEngine {
     }
     const from = Math.max(0, matches.length - limit);
     state.stats.overLimit += from;
-    for (let i = from; i < matches.length; i++) this.alert(state, matches[i].match);
+    for (let i = from; i < matches.length; i++) this.alert(state, matchOf(matches[i]));
   }
 
   private alert(state: RuleState, match: StreamMatch<Tagged>, suppression?: SuppressionInfo): void {
@@ -721,11 +749,6 @@ function originsOf(match: StreamMatch<Tagged>): EventOrigin[] {
 }
 
 /** An event's time for ordering its alerts; events without one sort first. */
-function timeReader(field: string): (event: Event) => bigint {
-  const get = compileFieldGetter(field);
-  return (event) => parseDateValue(firstScalar(get(event))) ?? -(2n ** 62n);
-}
-
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
 
 /** Matches beyond twice max_signals before the oldest are let go: a sort every max_signals matches at most. */

@@ -2,18 +2,14 @@
  * A match worker: decodes blocks of NDJSON lines and sends back only the lines some rule
  * can use — those the prefilter lets through, that parse, and that the rule index selects
  * (index patterns, categories, keyed terms, a matching term) — each with the rules selected
- * and, for the sequence rules among them, the event's hit (see SequenceHit). Correlation
- * stays on the main thread, in order; it parses a line again only if some rule needs the
- * event whole (see DetectionEngine.pushSelected).
+ * and, for the sequence and single-event rules among them, the event's hit (see SequenceHit
+ * and EventHit). Correlation stays on the main thread, in order; it parses a line again
+ * only if some rule needs the event whole (see DetectionEngine.pushSelected).
  */
 import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
-import {
-  type SequenceHit,
-  type SequenceHitReader,
-  sequenceHitReader,
-} from "../eql/correlate/sequence-hit.ts";
+import { type SequenceHit, sequenceHitReader } from "../eql/correlate/sequence-hit.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import {
   DEFAULT_MAX_LINE,
@@ -25,6 +21,7 @@ import {
 } from "../io/event-source.ts";
 import { readLineRange } from "../io/line-range.ts";
 import { indexRules } from "../rules/rule-set.ts";
+import { type EventHit, eventHitReader } from "./event-hit.ts";
 import { eventIndex } from "./index-pattern.ts";
 import { lineFilterOf } from "./line-prefilter.ts";
 
@@ -39,6 +36,9 @@ export interface WorkerRule {
   categories: ReadonlyArray<string | null>;
   shape: "event" | "sequence" | "sample";
 }
+
+/** What a worker reads of an event for a rule, so that the main thread need not parse it. */
+export type RuleHit = SequenceHit | EventHit;
 
 export interface MatchWorkerData {
   rules: WorkerRule[];
@@ -67,11 +67,11 @@ export interface Candidate {
   /** positions, in the rules the workers were given, of those the event may match */
   rules: number[];
   /**
-   * per rule: its sequence hit, or undefined for other rules and hits that could not be read
-   * (the main thread then evaluates the event, and reports the failure); a sequence rule
-   * whose terms the event does not match is not among the rules
+   * per rule: its sequence or event hit, or undefined for sample rules and hits that could
+   * not be read (the main thread then evaluates the event, and reports the failure); a rule
+   * the event does not match is not among the rules
    */
-  hits: Array<SequenceHit | undefined>;
+  hits: Array<RuleHit | undefined>;
 }
 
 /** Lines are numbered from 1 within the block; the main thread adds the block's place. */
@@ -89,7 +89,7 @@ export interface BlockResult {
 function start(data: MatchWorkerData): void {
   const rules = data.rules.map((r, position) => {
     let execution: PreparedQuery | undefined;
-    let readHit: SequenceHitReader | null | undefined;
+    let readHit: ((event: Event) => RuleHit | null) | null | undefined;
     const prepared = () => {
       execution ??= prepareQuery(r.query, {
         eventCategoryField: r.eventCategoryField,
@@ -100,21 +100,24 @@ function start(data: MatchWorkerData): void {
     return {
       position,
       rule: { index: r.index },
-      // reading a sequence rule's hit tests its terms: the index need not test them first
-      callerTestsTerms: r.shape === "sequence",
+      // reading a rule's hit tests its terms: the index need not test them first
+      callerTestsTerms: r.shape !== "sample",
       query: { eventCategoryField: r.eventCategoryField, categories: r.categories, execution: prepared },
       /**
-       * the rule's sequence hit of the event, null when it matches no term; undefined for
-       * other rules and when it cannot be read
+       * the rule's hit of the event, null when it matches no term; undefined for sample
+       * rules and when it cannot be read
        */
-      hitOf(event: Event): SequenceHit | null | undefined {
+      hitOf(event: Event): RuleHit | null | undefined {
         if (readHit === undefined) {
           try {
             const { statement, compiler } = prepared();
+            const { query } = statement;
             readHit =
-              statement.query.kind === "SequenceQuery"
-                ? sequenceHitReader(compiler(), statement.query, r)
-                : null;
+              query.kind === "SequenceQuery"
+                ? sequenceHitReader(compiler(), query, r)
+                : query.kind === "EventQuery"
+                  ? eventHitReader(compiler(), query, r.timestampField)
+                  : null;
           } catch {
             // the main thread prepares the query too, and reports what is wrong with it
             readHit = null;
@@ -182,7 +185,7 @@ function start(data: MatchWorkerData): void {
       const selected = index.select(item.event, categories, eventIndex(item.event));
       if (selected.length === 0) return;
       const positions: number[] = [];
-      const hits: Array<SequenceHit | undefined> = [];
+      const hits: Array<RuleHit | undefined> = [];
       for (const rule of selected) {
         const hit = rule.hitOf(item.event);
         if (hit === null) continue;

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
+import { gzipSync } from "node:zlib";
 import fc from "fast-check";
 import { DetectionEngine } from "../../src/engine/detection-engine.ts";
+import { eventsThroughWorkers } from "../../src/engine/match-workers.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "./fixtures.ts";
@@ -58,4 +63,105 @@ test("batch: the most recent max_signals matches alert, the rest are counted", (
     ),
     { numRuns: 200 },
   );
+});
+
+/**
+ * Through match workers, a batch holds a single-event rule's matches as their text and the
+ * time the worker read, and parses only those that alert: the same matches must alert, chosen
+ * by the rule's own timestamp field (an event without one sorts first), as when the engine
+ * parses every event itself — from a plain file (whose lines are read again where they lie)
+ * and from a compressed one (whose lines the workers send back).
+ */
+test("batch through match workers: the newest max_signals by the rule's timestamp field alert, as on one thread", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-max-signals-"));
+  try {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 5 }),
+        fc.array(
+          fc.record({
+            second: fc.integer({ min: 0, max: 30 }),
+            created: fc.option(fc.integer({ min: 0, max: 30 })),
+            matches: fc.boolean(),
+          }),
+          { minLength: 1, maxLength: 150 },
+        ),
+        fc.integer({ min: 256, max: 4096 }),
+        fc.boolean(),
+        async (maxSignals, events, blockBytes, compressed) => {
+          const set = buildRuleSet(
+            loadRuleText(
+              JSON.stringify(
+                minimalEqlRule(1, 'process where process.name == "sh"', {
+                  max_signals: maxSignals,
+                  timestamp_field: "event.created",
+                }),
+              ),
+              "rule.ndjson",
+            ).rules,
+          );
+          const at = (second: number) => new Date(Date.UTC(2026, 8, 1, 10, 0, second)).toISOString();
+          const lines = events.map((e, i) =>
+            JSON.stringify({
+              "@timestamp": at(e.second),
+              event: {
+                category: ["process"],
+                sequence: i,
+                ...(e.created === null ? {} : { created: at(e.created) }),
+              },
+              process: { name: e.matches ? "sh" : "bash" },
+            }),
+          );
+          const path = join(dir, compressed ? "events.ndjson.gz" : "events.ndjson");
+          const text = `${lines.join("\n")}\n`;
+          writeFileSync(path, compressed ? gzipSync(text) : text);
+
+          const scan = async (throughWorkers: boolean) => {
+            const alerted: number[] = [];
+            const engine = new DetectionEngine(set, {
+              mode: "batch",
+              now: new Date("2026-09-01T12:00:00Z"),
+              onAlert: (alert) => alerted.push(alert["kibana.alert.original_event.sequence"] as number),
+            });
+            if (throughWorkers) {
+              const stats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
+              const input = eventsThroughWorkers(
+                [path],
+                set.rules,
+                { workers: 2, prefilter: true, blockBytes, onProblem: () => {} },
+                stats,
+              );
+              for await (const item of input) {
+                assert.ok("rules" in item, "a file of NDJSON lines goes through the workers");
+                engine.pushSelected(item);
+              }
+            } else {
+              for (const [i, line] of lines.entries())
+                engine.push(JSON.parse(line), { source: path, line: i + 1 });
+            }
+            engine.finish();
+            const [{ matches, overLimit }] = engine.ruleStats;
+            return { alerted, matches, overLimit };
+          };
+
+          const untimed = -1;
+          const matching = events
+            .map((e, i) => ({ time: e.created ?? untimed, i, matches: e.matches }))
+            .filter((e) => e.matches)
+            .sort((a, b) => a.time - b.time || a.i - b.i);
+          const expected = matching.slice(Math.max(0, matching.length - maxSignals)).map((e) => e.i);
+          const onOneThread = await scan(false);
+          assert.deepEqual(onOneThread, {
+            alerted: expected,
+            matches: matching.length,
+            overLimit: matching.length - expected.length,
+          });
+          assert.deepEqual(await scan(true), onOneThread);
+        },
+      ),
+      { numRuns: 12 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
