@@ -62,10 +62,14 @@ export async function setUpAtStart<T>(
   replicas: number,
   logger: Logger,
   call: () => Promise<T>,
+  { deadlineMs = ELECTION_WAIT_MS, pauseMs }: Omit<ElectionWait, "onRetry"> = {
+    deadlineMs: ELECTION_WAIT_MS,
+  },
 ): Promise<T> {
   try {
     return await retryWhileElecting(call, {
-      deadlineMs: ELECTION_WAIT_MS,
+      deadlineMs,
+      pauseMs,
       onRetry: (error, elapsedMs) =>
         logger.warn(
           { reason: error.message, waitedMs: elapsedMs },
@@ -75,7 +79,7 @@ export async function setUpAtStart<T>(
   } catch (error) {
     if (!awaitsLeader(error)) throw error;
     throw new NatsConnectError(
-      `cannot set up JetStream on ${nc.getServer()}: it did not answer for ${ELECTION_WAIT_MS / 1000} s: is a leader elected, with enough nodes up for ${replicas} replica${replicas === 1 ? "" : "s"}?`,
+      `cannot set up JetStream on ${nc.getServer()}: it did not answer for ${deadlineMs / 1000} s: is a leader elected, with enough nodes up for ${replicas} replica${replicas === 1 ? "" : "s"}?`,
     );
   }
 }

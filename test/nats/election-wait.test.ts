@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { JetStreamApiError } from "@nats-io/jetstream";
 import { connect, TimeoutError } from "@nats-io/transport-node";
+import { NatsConnectError } from "../../src/nats/connect.ts";
 import { awaitsLeader, retryWhileElecting, setUpAtStart } from "../../src/nats/election-wait.ts";
 import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
@@ -112,6 +113,33 @@ test("a starting node's set-up: a warning for each wait, with its reason, and ot
     (error) => error === refused,
   );
   assert.equal(warnings.length, 1);
+});
+
+test("a starting node that gives up waiting says which server did not answer, and what to check", {
+  timeout: 10_000,
+}, async () => {
+  const warnings: string[] = [];
+  const logger = { warn: (_fields: unknown, msg: string) => warnings.push(msg) };
+  const nc = { getServer: () => "nats://10.0.0.7:4222" };
+  let calls = 0;
+  await assert.rejects(
+    setUpAtStart(
+      nc as never,
+      3,
+      logger as never,
+      async () => {
+        calls++;
+        throw unavailable();
+      },
+      { deadlineMs: 1500, pauseMs: 100 },
+    ),
+    (error) =>
+      error instanceof NatsConnectError &&
+      error.message ===
+        "cannot set up JetStream on nats://10.0.0.7:4222: it did not answer for 1.5 s: is a leader elected, with enough nodes up for 3 replicas?",
+  );
+  assert.ok(calls > 1, `tried ${calls} times`);
+  assert.equal(warnings.length, calls - 1, "a warning before each attempt after the first");
 });
 
 test("a real cluster: started with one node of three up, the set-up waits until the others come back", {
