@@ -1,4 +1,4 @@
-import type { SequenceHit } from "../eql/correlate/sequence-hit.ts";
+import type { PackedSequenceHit, SequenceHit } from "../eql/correlate/sequence-hit.ts";
 import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/spill.ts";
 import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
@@ -132,7 +132,7 @@ export interface SelectedEvent {
   /** the rules the rule index selects for the event */
   rules: readonly ExecutableRule[];
   /** per rule: its sequence or event hit, when the worker read it */
-  hits: ReadonlyArray<SequenceHit | EventHit | undefined>;
+  hits: ReadonlyArray<SequenceHit | PackedSequenceHit | EventHit | undefined>;
 }
 
 /** One search of a rule: the whole input, or one replayed execution window. */

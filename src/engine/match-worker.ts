@@ -9,7 +9,12 @@
 import { closeSync, openSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
-import { type SequenceHit, sequenceHitReader } from "../eql/correlate/sequence-hit.ts";
+import {
+  type PackedSequenceHit,
+  packSequenceHit,
+  type SequenceHitReader,
+  sequenceHitReader,
+} from "../eql/correlate/sequence-hit.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import {
   DEFAULT_MAX_LINE,
@@ -38,7 +43,7 @@ export interface WorkerRule {
 }
 
 /** What a worker reads of an event for a rule, so that the main thread need not parse it. */
-export type RuleHit = SequenceHit | EventHit;
+export type RuleHit = PackedSequenceHit | EventHit;
 
 export interface MatchWorkerData {
   rules: WorkerRule[];
@@ -114,7 +119,7 @@ function start(data: MatchWorkerData): void {
             const { query } = statement;
             readHit =
               query.kind === "SequenceQuery"
-                ? sequenceHitReader(compiler(), query, r)
+                ? packedHitReader(sequenceHitReader(compiler(), query, r))
                 : query.kind === "EventQuery"
                   ? eventHitReader(compiler(), query, r.timestampField)
                   : null;
@@ -238,6 +243,14 @@ function start(data: MatchWorkerData): void {
     };
     parentPort!.postMessage(result, [held.buffer as ArrayBuffer]);
   });
+}
+
+/** Sequence hits as they are sent: their keys as text (see PackedSequenceHit). */
+function packedHitReader(read: SequenceHitReader): (event: Event) => PackedSequenceHit | null {
+  return (event) => {
+    const hit = read(event);
+    return hit && packSequenceHit(hit);
+  };
 }
 
 if (parentPort) start(workerData as MatchWorkerData);

@@ -5,16 +5,11 @@ import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
 import { ReorderBuffer, type ReorderSpill } from "./correlate/reorder-buffer.ts";
 import { SampleCollector } from "./correlate/sample-collector.ts";
 import { SampleWindow } from "./correlate/sample-window.ts";
-import { type SequenceHit, sequenceHitReader } from "./correlate/sequence-hit.ts";
-import {
-  SequenceRunner,
-  type SequenceRunnerStats,
-  sequencePlan,
-  type TermHit,
-} from "./correlate/sequence-runner.ts";
+import { type PackedSequenceHit, type SequenceHit, sequenceHitReader } from "./correlate/sequence-hit.ts";
+import { SequenceRunner, type SequenceRunnerStats, sequencePlan } from "./correlate/sequence-runner.ts";
 import { compileTerm } from "./correlate/sequence-search.ts";
 import type { SpillBudget, SpillCodec } from "./correlate/spill.ts";
-import { termHitCodec } from "./correlate/term-hit-codec.ts";
+import { type HeldTermHit, termHitCodec, unpackTermHit } from "./correlate/term-hit-codec.ts";
 import { type EventText, eventJson, parseEventText, type StoredText } from "./event-text.ts";
 import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
@@ -96,7 +91,7 @@ export interface QueryStream<Tag = undefined> {
    * Sequences only: an event given by its hit, read where it was parsed (see SequenceHit),
    * and its text, which the sequence holds. The same as `push` of the event.
    */
-  pushHit?(hit: SequenceHit | null, tag: Tag, text: EventText): void;
+  pushHit?(hit: SequenceHit | PackedSequenceHit | null, tag: Tag, text: EventText): void;
   /** The end of the input: releases what waits for order or for time to pass. */
   flush(): void;
   readonly stats: QueryStreamStats;
@@ -161,17 +156,17 @@ export function createQueryStream<Tag = undefined>(
     },
   );
   stats.sequences = runner.stats;
-  const buffer = new ReorderBuffer<TermHit<Held<Tag>>>(
+  const buffer = new ReorderBuffer<HeldTermHit<Held<Tag>>>(
     BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
     options.maxBuffered ?? 100_000,
-    (hit) => runner.push(hit),
+    (hit) => runner.push(unpackTermHit(hit)),
     options.spill && heldSpill(options.spill),
   );
   let arrival = 0;
   let lastWatermark: bigint | null = null;
   let sinceAdvance = 0;
 
-  const admit = (hit: SequenceHit | null, held: Held<Tag>) => {
+  const admit = (hit: SequenceHit | PackedSequenceHit | null, held: Held<Tag>) => {
     if (!hit) return;
     if (hit.timestamp === null) {
       stats.untimed++;
@@ -182,7 +177,11 @@ export function createQueryStream<Tag = undefined>(
       tiebreaker: hit.tiebreaker,
       arrival: arrival++,
     };
-    buffer.push({ item: held, order, terms: hit.terms, until: hit.until });
+    buffer.push(
+      "keys" in hit
+        ? { item: held, order, keys: hit.keys }
+        : { item: held, order, terms: hit.terms, until: hit.until },
+    );
     stats.late = buffer.late;
     stats.forced = buffer.forced;
     stats.buffered = buffer.size;
@@ -230,7 +229,7 @@ const eventOf = <Tag>(held: Held<Tag>): Event => ("event" in held ? held.event :
  * A held hit as JSON: an event goes as its JSON text (parsed again when a sequence needs it,
  * as held text is), bytes as their text, text kept where it was read as its place.
  */
-function heldSpill<Tag>(spill: StreamSpill<Tag>): ReorderSpill<TermHit<Held<Tag>>> {
+function heldSpill<Tag>(spill: StreamSpill<Tag>): ReorderSpill<HeldTermHit<Held<Tag>>> {
   const textOf = (held: Held<Tag>): unknown => {
     if ("event" in held) return JSON.stringify(held.event);
     const text = held.text;

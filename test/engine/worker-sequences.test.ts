@@ -6,7 +6,9 @@ import test from "node:test";
 import fc from "fast-check";
 import { DetectionEngine, type RuleStats } from "../../src/engine/detection-engine.ts";
 import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-workers.ts";
+import { SpillBudget } from "../../src/eql/correlate/spill.ts";
 import { createEventReader, type ReadStats } from "../../src/io/event-source.ts";
+import { storedLineCodec } from "../../src/io/stored-lines.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { buildRuleSet, type RuleSet } from "../../src/rules/rule-set.ts";
 import { minimalEqlRule } from "./fixtures.ts";
@@ -118,18 +120,25 @@ interface Outcome {
   stats: Array<Pick<RuleStats, "matches" | "alerts" | "errors">>;
 }
 
-async function run(rules: RuleSet, input: AsyncIterable<InputEvent>): Promise<Outcome> {
+/** `spillAfter`: held sequence events past this many are written to disk, and read back at the end. */
+async function run(rules: RuleSet, input: AsyncIterable<InputEvent>, spillAfter?: number): Promise<Outcome> {
   const alerts: string[] = [];
+  const budget = spillAfter === undefined ? undefined : new SpillBudget(spillAfter, dir);
   const engine = new DetectionEngine(rules, {
     mode: "batch",
     now: new Date("2026-09-01T09:00:00Z"),
     onAlert: (alert) => alerts.push(JSON.stringify(alert)),
+    spill: budget && { budget, storedText: storedLineCodec() },
   });
-  for await (const item of input) {
-    if ("rules" in item) engine.pushSelected(item);
-    else engine.push(item.event, item.origin, item.text);
+  try {
+    for await (const item of input) {
+      if ("rules" in item) engine.pushSelected(item);
+      else engine.push(item.event, item.origin, item.text);
+    }
+    engine.finish();
+  } finally {
+    budget?.close();
   }
-  engine.finish();
   return {
     alerts,
     stats: engine.ruleStats.map(({ matches, alerts, errors }) => ({ matches, alerts, errors })),
@@ -144,6 +153,11 @@ async function* mainThread(path: string) {
 
 const stats = (): ReadStats => ({ events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 });
 
+/**
+ * The workers send each hit's keys as JSON text, which the main thread holds as it is, writes
+ * to disk as it is when it holds too many, and reads only when the event is released: with or
+ * without writing to disk, the sequences must find what they find fed the events themselves.
+ */
 test("sequences fed by the workers' hits alert as when fed the events", async () => {
   let alerted = 0;
   await fc.assert(
@@ -152,7 +166,8 @@ test("sequences fed by the workers' hits alert as when fed the events", async ()
       fc.array(event, { minLength: 10, maxLength: 150 }),
       fc.integer({ min: 300, max: 5000 }),
       fc.integer({ min: 1, max: 2 }),
-      async (rules, events, blockBytes, workers) => {
+      fc.option(fc.integer({ min: 1, max: 40 })),
+      async (rules, events, blockBytes, workers, spillAfter) => {
         const set = ruleSet(rules);
         const path = join(dir, "events.ndjson");
         writeFileSync(path, `${events.map(line).join("\n")}\n`);
@@ -165,6 +180,7 @@ test("sequences fed by the workers' hits alert as when fed the events", async ()
             { workers, prefilter: true, blockBytes, onProblem: () => {} },
             stats(),
           ),
+          spillAfter ?? undefined,
         );
         assert.deepEqual(got.stats, expected.stats);
         assert.deepEqual(got.alerts, expected.alerts);

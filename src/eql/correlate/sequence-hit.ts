@@ -44,3 +44,31 @@ export function sequenceHitReader(
     };
   };
 }
+
+/**
+ * A hit as a match worker sends it: its keys as one JSON text. A batch holds every hit until
+ * its input ends; as objects, the keys of one hit are a score of small objects and strings,
+ * which the main thread's collector copies each time it moves them, while a string is one
+ * object, and text is also what a worker writes faster than the structured clone copies a
+ * graph. The keys are read back when the event is released to its sequences.
+ */
+export interface PackedSequenceHit {
+  /** JSON of `[terms, until]`, a term the event does not match (and no `until`) as null */
+  keys: string;
+  timestamp: bigint | null;
+  tiebreaker: Scalar;
+}
+
+export function packSequenceHit(hit: SequenceHit): PackedSequenceHit {
+  return {
+    keys: JSON.stringify([hit.terms, hit.until ?? null]),
+    timestamp: hit.timestamp,
+    tiebreaker: hit.tiebreaker,
+  };
+}
+
+/** The keys of a packed hit, as the hit had them. */
+export function unpackKeys(keys: string): Pick<SequenceHit, "terms" | "until"> {
+  const [terms, until] = JSON.parse(keys) as [Array<JoinKey[] | null>, JoinKey[] | null];
+  return { terms: terms.map((k) => k ?? undefined), until: until ?? undefined };
+}

@@ -16,9 +16,9 @@ import {
 import { compareJoinKeys, type JoinKey, joinKeysOf, type KeyReader } from "./join-key.ts";
 import { ReorderBuffer } from "./reorder-buffer.ts";
 import type { CompletedSequence } from "./sequence-matcher.ts";
-import { SequenceRunner, sequencePlan, type TermHit } from "./sequence-runner.ts";
+import { SequenceRunner, sequencePlan } from "./sequence-runner.ts";
 import type { SpillBudget } from "./spill.ts";
-import { termHitCodec } from "./term-hit-codec.ts";
+import { type HeldTermHit, termHitCodec, unpackTermHit } from "./term-hit-codec.ts";
 
 /** A query of a sequence or sample compiled for one index: its predicate and how to read its keys. */
 export interface CompiledTerm {
@@ -73,11 +73,13 @@ export async function searchSequences(
   );
   // an index that fails is dropped whole: its events, held or on disk, are passed over when released
   const failed = new Set<number>();
-  const ordered = new ReorderBuffer<TermHit<SearchHit>>(
+  const ordered = new ReorderBuffer<HeldTermHit<SearchHit>>(
     BATCH_LATENESS_NS,
     Number.POSITIVE_INFINITY,
-    (hit) => {
-      if (!failed.has(hit.item.indexNumber)) runner.push({ ...hit, item: hit.item.candidate });
+    (held) => {
+      if (failed.has(held.item.indexNumber)) return;
+      const hit = unpackTermHit(held);
+      runner.push({ ...hit, item: hit.item.candidate });
     },
     spill && { budget: spill, codec: SEARCH_HIT_CODEC },
   );
@@ -136,7 +138,7 @@ export function compileSequenceTerms(compiler: QueryCompiler, query: SequenceQue
 async function collectTermHits(
   search: SearchInput,
   query: SequenceQuery,
-  ordered: ReorderBuffer<TermHit<SearchHit>>,
+  ordered: ReorderBuffer<HeldTermHit<SearchHit>>,
   failed: Set<number>,
 ): Promise<ShardFailure[]> {
   return eachIndex(
