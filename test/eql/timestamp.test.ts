@@ -239,7 +239,12 @@ test("ISO strings round-trip through parse and format, matching a Date-based ora
         BigInt(oracle.getTime() - (r.offsetMinutes ?? 0) * 60_000) * MS +
         BigInt(r.fraction.padEnd(9, "0") || "0");
       assert.equal(ns, expected, text);
-      assert.equal(parseTimestamp(formatTimestamp(ns!, "ns")), ns, text);
+      // An offset can move year 0000 or 9999 out of four digits: such a year prints signed, as
+      // Java prints it, and event data is read with four-digit years only.
+      const formatted = formatTimestamp(ns!, "ns");
+      if (r.year === 0 || r.year === 9999) assert.match(formatted, /^(?:\d{4}|-\d{4}|\+\d{5})-/, text);
+      if (/^\d{4}-/.test(formatted)) assert.equal(parseTimestamp(formatted), ns, text);
+      else assert.ok(r.year === 0 || r.year === 9999, `${text} printed as ${formatted}`);
     }),
   );
 });
