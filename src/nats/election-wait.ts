@@ -62,9 +62,7 @@ export async function setUpAtStart<T>(
   replicas: number,
   logger: Logger,
   call: () => Promise<T>,
-  { deadlineMs = ELECTION_WAIT_MS, pauseMs }: Omit<ElectionWait, "onRetry"> = {
-    deadlineMs: ELECTION_WAIT_MS,
-  },
+  { deadlineMs = ELECTION_WAIT_MS, pauseMs }: Partial<Omit<ElectionWait, "onRetry">> = {},
 ): Promise<T> {
   try {
     return await retryWhileElecting(call, {
