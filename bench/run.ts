@@ -4,8 +4,10 @@
  *
  * - Input: simulated cloud_defend events (src/sim), written once to a temp file.
  * - Floor: bench/floor.mjs, a child process that reads the file, splits lines and
- *   `JSON.parse`s each one. It is run right before P1 and right before P2, and each ratio is
- *   taken against the floor run next to it (the machine may be shared and noisy).
+ *   `JSON.parse`s each one. Each of P1 and P2 is measured in `--pairs` pairs (3 by default):
+ *   the floor, then eqlite right after it; a pair's ratio is taken against its own floor, and
+ *   the target's ratio is the median pair's (the lower middle one for an even count). The machine is shared and noisy: a neighbour
+ *   busy during one run of a single pair moved the ratio by a third.
  * - P1 / P2: the real CLI (`eqlite scan -q --format summary`), wall time of the child process,
  *   startup included, as for the floor. eqlite keeps loaded rule files in a cache (see
  *   `eqlite scan --help`, --no-rule-cache): the bench gives it a cache of its own, empty at
@@ -17,7 +19,7 @@
  * eqlite runs from dist/ when it exists (as bin/eqlite.js does), else from src/ through tsx;
  * `--src` forces src/.
  *
- *   npm run bench [-- --events N] [--seed N] [--memory-events N] [--src] [--keep]
+ *   npm run bench [-- --events N] [--seed N] [--memory-events N] [--pairs N] [--src] [--keep]
  */
 import { spawnSync } from "node:child_process";
 import {
@@ -42,11 +44,15 @@ const { values } = parseArgs({
     events: { type: "string", default: "200000" },
     seed: { type: "string", default: "1" },
     "memory-events": { type: "string", default: "2000000" },
+    pairs: { type: "string", default: "3" },
     keep: { type: "boolean", default: false },
     src: { type: "boolean", default: false },
   },
 });
 const eventCount = Number(values.events);
+const pairs = Number(values.pairs);
+if (!Number.isInteger(pairs) || pairs < 1)
+  throw new Error(`--pairs must be a whole number ≥ 1, not ${values.pairs}`);
 const root = fileURLToPath(new URL("..", import.meta.url));
 const shared = join(root, "..", "shared");
 const at = (p: string) => join(root, p);
@@ -69,7 +75,7 @@ interface Child {
 }
 
 /** Runs `node ARGS` in a child process: wall time, and peak RSS when /usr/bin/time exists. */
-function runNode(args: string[]): Child {
+function runNode(args: string[], cacheDir = ruleCache): Child {
   const rssFile = join(work, `rss-${Math.random().toString(36).slice(2)}`);
   const [cmd, argv] = timeBin
     ? [timeBin, ["-f", "%M", "-o", rssFile, process.execPath, ...args]]
@@ -79,7 +85,7 @@ function runNode(args: string[]): Child {
     cwd: root,
     encoding: "utf8",
     maxBuffer: 64 << 20,
-    env: { ...process.env, EQLITE_CACHE_DIR: ruleCache },
+    env: { ...process.env, EQLITE_CACHE_DIR: cacheDir },
   });
   const ms = Number(process.hrtime.bigint() - started) / 1e6;
   let peakRssMB: number | undefined;
@@ -157,33 +163,54 @@ function floor(): Throughput & { parseMs?: number } {
   return { ...throughput(c), parseMs: reported.ms };
 }
 
-interface ScanResult {
-  target: string;
-  command: string;
+/** One floor run and the eqlite run right after it. */
+interface Pair {
   floor: Throughput & { parseMs?: number };
   eqlite?: Throughput;
   ratio?: number;
+}
+
+interface ScanResult extends Pair {
+  target: string;
+  command: string;
   targetRatio: number;
+  /** every pair measured, in order; the fields above are the median pair's */
+  pairs: Pair[];
   summary?: string;
   error?: string;
 }
 
-function scan(target: string, rules: string, targetRatio: number, extra: string[] = []): ScanResult {
-  const fl = floor();
+/**
+ * `eqlite scan` against the floor, in `count` pairs. With `freshCache`, every eqlite run starts
+ * with an empty rule cache of its own (a first scan); otherwise they share the bench's.
+ */
+function scan(
+  target: string,
+  rules: string,
+  targetRatio: number,
+  {
+    extra = [],
+    count = pairs,
+    freshCache = false,
+  }: { extra?: string[]; count?: number; freshCache?: boolean } = {},
+): ScanResult {
   const args = [...cli, "scan", "-q", "--format", "summary", ...extra, "--rules", rules, input];
   const command = `${cliLabel} scan -q --format summary ${extra.map((a) => `${a} `).join("")}--rules ${rules} <input>`;
-  const c = runNode(args);
-  if (!c.ok) return { target, command, floor: fl, targetRatio, error: firstError(c) };
-  const eq = throughput(c);
-  return {
-    target,
-    command,
-    floor: fl,
-    eqlite: eq,
-    ratio: eq.eventsPerSecond / fl.eventsPerSecond,
-    targetRatio,
-    summary: c.stdout.trim(),
-  };
+  const measured: Pair[] = [];
+  let summary: string | undefined;
+  for (let i = 0; i < count; i++) {
+    const fl = floor();
+    // the first pair fills the bench's cache for the scans after it (no corpus file is in it yet)
+    const cacheDir =
+      freshCache && i > 0 ? join(work, `rule-cache-${target.replace(/\W+/g, "-")}-${i}`) : ruleCache;
+    const c = runNode(args, cacheDir);
+    if (!c.ok) return { target, command, floor: fl, targetRatio, pairs: measured, error: firstError(c) };
+    const eq = throughput(c);
+    measured.push({ floor: fl, eqlite: eq, ratio: eq.eventsPerSecond / fl.eventsPerSecond });
+    summary = c.stdout.trim();
+  }
+  const median = [...measured].sort((a, b) => (a.ratio ?? 0) - (b.ratio ?? 0))[Math.floor((count - 1) / 2)];
+  return { target, command, ...median, targetRatio, pairs: measured, summary };
 }
 
 // --- P1 ------------------------------------------------------------------------------
@@ -195,7 +222,7 @@ const p1 = scan("P1", seedRule, 2);
 report(p1);
 // Not a target: what the prefilter is worth, every line parsed and matched.
 console.log("\nP1 with --no-prefilter (for comparison)");
-const p1Unfiltered = scan("P1 --no-prefilter", seedRule, 2, ["--no-prefilter"]);
+const p1Unfiltered = scan("P1 --no-prefilter", seedRule, 2, { extra: ["--no-prefilter"], count: 1 });
 report(p1Unfiltered);
 
 // --- P2 ------------------------------------------------------------------------------
@@ -204,7 +231,7 @@ let p2: ScanResult | { target: "P2"; skipped: string };
 let p2FirstScan: ScanResult | undefined;
 if (existsSync(corpus)) {
   console.log(`\nP2, first scan of the corpus: the rule cache is empty and filled (for comparison)`);
-  p2FirstScan = scan("P2 first scan", corpus, 0.5);
+  p2FirstScan = scan("P2 first scan", corpus, 0.5, { freshCache: true });
   report(p2FirstScan);
   console.log(`\nP2: every rule of ${corpus}`);
   p2 = scan("P2", corpus, 0.5);
@@ -301,7 +328,14 @@ process.stdout.write(
 
 // --- table ---------------------------------------------------------------------------
 const rows: string[][] = [
-  ["target", "eqlite", "floor", "ratio", "target ratio", "peak RSS (eqlite / floor)"],
+  [
+    "target",
+    "eqlite (median pair)",
+    "floor (same pair)",
+    "ratio (range over pairs)",
+    "target ratio",
+    "peak RSS (eqlite / floor)",
+  ],
 ];
 for (const r of [p1, ...(p2FirstScan ? [p2FirstScan] : []), p2]) {
   if ("skipped" in r) {
@@ -312,7 +346,7 @@ for (const r of [p1, ...(p2FirstScan ? [p2FirstScan] : []), p2]) {
     r.target,
     r.eqlite ? `${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}` : "failed",
     `${k(r.floor.eventsPerSecond)}, ${mbs(r.floor.mbPerSecond)}`,
-    r.ratio === undefined ? "–" : `${r.ratio.toFixed(2)}×`,
+    r.ratio === undefined ? "–" : `${r.ratio.toFixed(2)}×${pairRange(r)}`,
     `≥ ${r.targetRatio}×`,
     `${mb(r.eqlite?.peakRssMB)} / ${mb(r.floor.peakRssMB)}`,
   ]);
@@ -350,17 +384,32 @@ console.log(`\n→ ${out}`);
 if (!values.keep) rmSync(work, { recursive: true, force: true });
 else console.log(`input kept: ${input}`);
 
+/** The spread of a target's pair ratios, when it had more than one pair. */
+function pairRange(r: ScanResult): string {
+  if (r.pairs.length < 2) return "";
+  const ratios = r.pairs.map((p) => p.ratio ?? 0);
+  return ` (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
+
 function report(r: ScanResult) {
-  const f = r.floor;
-  console.log(
-    `  floor : ${(f.ms / 1000).toFixed(2)} s wall (${((f.parseMs ?? 0) / 1000).toFixed(2)} s in the loop), ${k(f.eventsPerSecond)}, ${mbs(f.mbPerSecond)}, peak RSS ${mb(f.peakRssMB)}`,
-  );
+  r.pairs.forEach((pair, i) => {
+    const f = pair.floor;
+    const e = pair.eqlite;
+    const label = r.pairs.length > 1 ? `  pair ${i + 1}: ` : "  ";
+    console.log(
+      `${label}floor ${(f.ms / 1000).toFixed(2)} s wall (${((f.parseMs ?? 0) / 1000).toFixed(2)} s in the loop), ${k(f.eventsPerSecond)}, peak RSS ${mb(f.peakRssMB)}` +
+        (e
+          ? `; eqlite ${(e.ms / 1000).toFixed(2)} s wall, ${k(e.eventsPerSecond)}, peak RSS ${mb(e.peakRssMB)}; ratio ${pair.ratio?.toFixed(2)}×`
+          : ""),
+    );
+  });
   if (!r.eqlite) {
-    console.log(`  eqlite: failed: ${r.error}`);
+    console.log(`  floor: ${(r.floor.ms / 1000).toFixed(2)} s wall; eqlite: failed: ${r.error}`);
     return;
   }
+  const ratios = r.pairs.map((p) => p.ratio ?? 0);
   console.log(
-    `  eqlite: ${(r.eqlite.ms / 1000).toFixed(2)} s wall, ${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}, peak RSS ${mb(r.eqlite.peakRssMB)}; ratio ${r.ratio?.toFixed(2)}× (target ≥ ${r.targetRatio}×)`,
+    `  ${r.pairs.length > 1 ? "median pair" : "result"}: eqlite ${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}; floor ${k(r.floor.eventsPerSecond)}, ${mbs(r.floor.mbPerSecond)}; ratio ${r.ratio?.toFixed(2)}× (target ≥ ${r.targetRatio}×${r.pairs.length > 1 ? `; pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : ""})`,
   );
   if (r.summary) for (const l of r.summary.split("\n").slice(0, 5)) console.log(`    ${l}`);
 }
