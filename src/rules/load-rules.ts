@@ -50,7 +50,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
     let stat: BigIntStats;
     try {
       const limit = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-      stat = statSync(file, { bigint: true });
+      stat = found.named.get(file) ?? statSync(file, { bigint: true });
       const size = Number(stat.size);
       if (size > limit) {
         const message = `the file is ${size} bytes, more than the ${limit} bytes a rule file may have; skipped`;

@@ -1,4 +1,4 @@
-import { readdirSync, type Stats, statSync } from "node:fs";
+import { type BigIntStats, readdirSync, statSync } from "node:fs";
 import { extname, join } from "node:path";
 import type { Diagnostic } from "./diagnostic.ts";
 
@@ -11,6 +11,8 @@ const isRuleTestFile = (name: string) => name.toLowerCase().endsWith(".test.toml
 
 export interface RuleFiles {
   files: string[];
+  /** what a file named among the paths was found to be: its reader need not ask again */
+  named: Map<string, BigIntStats>;
   /** files seen while walking that are not rule files (READMEs, licences, ...) */
   skipped: string[];
   diagnostics: Diagnostic[];
@@ -21,12 +23,12 @@ export interface RuleFiles {
  * and diagnostics are reproducible), hidden directories and node_modules left out.
  */
 export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles> {
-  const out: RuleFiles = { files: [], skipped: [], diagnostics: [] };
+  const out: RuleFiles = { files: [], named: new Map(), skipped: [], diagnostics: [] };
   for (const path of paths) {
-    let info: Stats;
+    let info: BigIntStats;
     try {
       // synchronous: a thousand small stats and directory reads are far faster so
-      info = statSync(path);
+      info = statSync(path, { bigint: true });
     } catch (error) {
       const reason =
         (error as NodeJS.ErrnoException).code === "ENOENT"
@@ -43,8 +45,10 @@ export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles
       continue;
     }
     if (info.isDirectory()) walk(path, out);
-    else if (NAMED.has(extname(path).toLowerCase())) out.files.push(path);
-    else {
+    else if (NAMED.has(extname(path).toLowerCase())) {
+      out.files.push(path);
+      out.named.set(path, info);
+    } else {
       out.diagnostics.push({
         file: path,
         line: 1,
