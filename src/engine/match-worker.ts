@@ -24,7 +24,7 @@ import {
   lineTooLong,
   type SourceEvent,
 } from "../io/event-source.ts";
-import { readLineRange } from "../io/line-range.ts";
+import { rangeScratch, readLineRange } from "../io/line-range.ts";
 import { indexRules } from "../rules/rule-set.ts";
 import { type EventHit, eventHitReader } from "./event-hit.ts";
 import { eventIndex } from "./index-pattern.ts";
@@ -151,6 +151,9 @@ function start(data: MatchWorkerData): void {
   };
 
   const maxLineBytes = data.maxLineBytes ?? DEFAULT_MAX_LINE;
+  // every range is read into the same memory: a block is done with before the next is read,
+  // and what leaves the worker (the candidates' places, or their lines in `held`) is copied out
+  const scratch = rangeScratch();
 
   parentPort!.on("message", (request: BlockRequest) => {
     let buf: Buffer;
@@ -167,7 +170,7 @@ function start(data: MatchWorkerData): void {
           bytes: buf,
           lastTooLong,
           offset: fileOffset,
-        } = readLineRange(fd, request.start, request.end, maxLineBytes));
+        } = readLineRange(fd, request.start, request.end, maxLineBytes, undefined, scratch));
       } finally {
         closeSync(fd);
       }

@@ -4,13 +4,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import test from "node:test";
 import fc from "fast-check";
-import { readLineRange } from "../../src/io/line-range.ts";
+import { rangeScratch, readLineRange } from "../../src/io/line-range.ts";
 
 /**
  * A file cut into ranges at any offsets, each read by itself: every line comes out exactly
  * once, in order, whole — from the range its first byte is in — and a line over the limit
  * is left out and counted where it stands; whether a range's last line ends within the
- * bytes read past its end, after them, or at the end of the file.
+ * bytes read past its end, after them, or at the end of the file; and whether each range is read
+ * into fresh memory or into the memory the range before it was read into.
  */
 
 const dir = mkdtempSync(join(tmpdir(), "eqlite-line-range-"));
@@ -30,13 +31,16 @@ test("every line once, in order, from the range it starts in", () => {
       fc.integer({ min: 1, max: 40 }),
       fc.integer({ min: 8, max: 100 }),
       fc.integer({ min: 0, max: 50 }),
-      (lines, finalNewline, rangeBytes, maxLine, overread) => {
+      // ranges read into fresh memory each, or all into one that a range grows when it needs more
+      fc.boolean(),
+      (lines, finalNewline, rangeBytes, maxLine, overread, reuse) => {
         const text = lines.join("\n") + (finalNewline && lines.length > 0 ? "\n" : "");
         const bytes = Buffer.from(text, "utf8");
         const path = join(dir, "lines.ndjson");
         writeFileSync(path, bytes);
         const fd = openSync(path, "r");
         const got: string[] = [];
+        const scratch = reuse ? rangeScratch() : undefined;
         try {
           for (let start = 0; start < bytes.length; start += rangeBytes) {
             const range = readLineRange(
@@ -45,6 +49,7 @@ test("every line once, in order, from the range it starts in", () => {
               Math.min(bytes.length, start + rangeBytes),
               maxLine,
               overread,
+              scratch,
             );
             // where the lines are in the file, so that they can be read again from there
             const atOffset = bytes.subarray(range.offset, range.offset + range.bytes.length);
