@@ -25,7 +25,7 @@ const { eventQueriesOf } = (await import(
 const { RuleCache } = (await import(
   implementation.replace(/load-rules\.(ts|js)$/, "rule-cache.$1")
 )) as typeof RuleCacheModule;
-// module loading is start-up, not load time (README: Performance): the rule schemas, which
+// module loading is start-up, not load time (docs/performance.md): the rule schemas, which
 // loadRules imports only for a file the cache does not hold, are loaded before the timing too
 if (cacheDir === undefined) await import(implementation.replace(/load-rules\.(ts|js)$/, "rule-document.$1"));
 
