@@ -53,7 +53,7 @@ export function sequenceHitReader(
  * graph. The keys are read back when the event is released to its sequences.
  */
 export interface PackedSequenceHit {
-  /** JSON of `[terms, until]`, a term the event does not match (and no `until`) as null */
+  /** JSON of `[terms, until]`, a term the event does not match (and no `until`) as null, a key of strings as its id (see PackedKey) */
   keys: string;
   timestamp: bigint | null;
   tiebreaker: Scalar;
@@ -61,7 +61,7 @@ export interface PackedSequenceHit {
 
 export function packSequenceHit(hit: SequenceHit): PackedSequenceHit {
   return {
-    keys: JSON.stringify([hit.terms, hit.until ?? null]),
+    keys: JSON.stringify([hit.terms.map(packKeys), packKeys(hit.until)]),
     timestamp: hit.timestamp,
     tiebreaker: hit.tiebreaker,
   };
@@ -69,6 +69,42 @@ export function packSequenceHit(hit: SequenceHit): PackedSequenceHit {
 
 /** The keys of a packed hit, as the hit had them. */
 export function unpackKeys(keys: string): Pick<SequenceHit, "terms" | "until"> {
-  const [terms, until] = JSON.parse(keys) as [Array<JoinKey[] | null>, JoinKey[] | null];
-  return { terms: terms.map((k) => k ?? undefined), until: until ?? undefined };
+  const [terms, until] = JSON.parse(keys) as [Array<PackedKey[] | null>, PackedKey[] | null];
+  return { terms: terms.map(unpackTermKeys), until: unpackTermKeys(until) };
 }
+
+/**
+ * A key as it is packed: almost every key is made of strings (`process.entity_id`, `host.id`),
+ * and then its id, each value behind an `s`, says all its values too; written alone, it halves
+ * the text a batch holds for every candidate until its input ends.
+ */
+type PackedKey = string | JoinKey;
+
+const packKeys = (keys: JoinKey[] | undefined): PackedKey[] | null =>
+  keys === undefined ? null : keys.map((key) => (isStringKey(key) ? key.id : key));
+
+const unpackTermKeys = (keys: PackedKey[] | null): JoinKey[] | undefined =>
+  keys === null ? undefined : keys.map((key) => (typeof key === "string" ? stringKey(key) : key));
+
+const SEPARATOR = 0;
+const STRING = 0x73; // "s"
+
+/** A key whose id is each value, a string, behind an `s`, joined by NULs (see join-key.ts). */
+function isStringKey({ id, values }: JoinKey): boolean {
+  if (values.length === 0) return false;
+  let at = 0;
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (typeof value !== "string") return false;
+    if (i > 0 && id.charCodeAt(at++) !== SEPARATOR) return false;
+    if (id.charCodeAt(at) !== STRING || !id.startsWith(value, at + 1)) return false;
+    at += 1 + value.length;
+  }
+  // a value holding the separator would read back as more values than it was
+  return at === id.length && values.every((value) => !(value as string).includes("\u0000"));
+}
+
+const stringKey = (id: string): JoinKey => ({
+  id,
+  values: id.split("\u0000").map((part) => part.slice(1)),
+});
