@@ -47,7 +47,8 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
       exhausted = true;
       break;
     }
-    head.push(r.value);
+    // a piece too short to tell the codec is copied: a reader may read the next into its memory
+    head.push(headBytes + r.value.length < MAGIC_BYTES ? Buffer.from(r.value) : r.value);
     headBytes += r.value.length;
   }
   const first = head.length === 1 ? head[0] : Buffer.concat(head, headBytes);

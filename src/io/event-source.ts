@@ -9,6 +9,7 @@
  */
 import { createReadStream } from "node:fs";
 import { CorruptStreamError, decompress, readAll } from "./decompress.ts";
+import { fileChunks } from "./file-chunks.ts";
 import { explainJsonError, lineColumnAt } from "./json-error.ts";
 import type { LineFilter } from "./line-filter.ts";
 
@@ -102,8 +103,7 @@ export function createEventReader(paths: string[], options: ReadOptions = {}): E
   const stats = emptyStats();
   const sources = paths.map((path) => ({
     name: path === "-" ? STDIN_NAME : path,
-    open: () =>
-      path === "-" ? process.stdin : createReadStream(path, { highWaterMark: highWaterMark(options) }),
+    open: () => (path === "-" ? process.stdin : fileChunks(path, highWaterMark(options))),
   }));
   return { events: decodeSources(sources, options, stats), stats };
 }
@@ -515,7 +515,8 @@ class EventDecoder {
       this.skippingLine = true;
       this.lineTooLong(this.line);
     } else {
-      this.carry.push(piece);
+      // a copy: the chunk's memory may be read over by the next one (see fileChunks)
+      this.carry.push(Buffer.from(piece));
     }
   }
 
@@ -772,7 +773,8 @@ class EventDecoder {
   private keepPiece(piece: Buffer): void {
     this.recordBytes += piece.length;
     if (this.recordBytes <= this.limits.maxDocumentBytes) {
-      this.pieces.push(piece);
+      // a copy: the chunk's memory may be read over by the next one (see fileChunks)
+      this.pieces.push(Buffer.from(piece));
     } else if (this.recordIsCandidate) {
       this.fallBackToNdjson(piece);
     } else {

@@ -48,10 +48,13 @@ async function collect(paths: string[], options: ReadOptions = {}): Promise<Coll
   return { events, problems, stats: reader.stats };
 }
 
-async function collectStream(chunks: (string | Buffer)[], options: ReadOptions = {}): Promise<Collected> {
+async function collectStream(
+  chunks: (string | Buffer)[] | AsyncIterable<Buffer>,
+  options: ReadOptions = {},
+): Promise<Collected> {
   const problems: DecodeProblem[] = [];
   const events: SourceEvent[] = [];
-  const stream = Readable.from(chunks, { objectMode: true });
+  const stream = Symbol.asyncIterator in chunks ? chunks : Readable.from(chunks, { objectMode: true });
   for await (const e of readEventsFromStream(stream, "<stdin>", {
     ...options,
     onProblem: (p) => problems.push(p),
@@ -280,15 +283,33 @@ test("any chunking of any format gives the same events and lines", () => {
           chunks.push(bytes.subarray(at, at + size));
           at += size;
         }
-        const { events: got, problems } = await collectStream(chunks);
-        assert.deepEqual(problems, []);
-        assert.deepEqual(bodies(got), expected);
-        assert.deepEqual(lines(got), starts);
+        // fresh memory for every chunk; one piece of memory that each chunk overwrites, read over
+        // with garbage once the decoder asks for the next; and a file read in chunks of one size
+        const file = await fixture(bytes);
+        for (const { events: got, problems } of [
+          await collectStream(chunks),
+          await collectStream(inOneBuffer(chunks)),
+          await collect([file], { highWaterMark: cuts[0] }),
+        ]) {
+          assert.deepEqual(problems, []);
+          assert.deepEqual(bodies(got), expected);
+          assert.deepEqual(lines(got), starts);
+        }
       },
     ),
     { numRuns: 300 },
   );
 });
+
+/** The chunks, each copied into the same memory, which is spoiled before the next is copied in. */
+async function* inOneBuffer(chunks: Buffer[]): AsyncGenerator<Buffer> {
+  const memory = Buffer.alloc(Math.max(1, ...chunks.map((c) => c.length)));
+  for (const chunk of chunks) {
+    chunk.copy(memory);
+    yield memory.subarray(0, chunk.length);
+    memory.fill("}");
+  }
+}
 
 /** Serialises events in a layout and says on which line each one starts. */
 function render(events: unknown[], layout: string): { text: string; starts: number[] } {
