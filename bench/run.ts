@@ -6,8 +6,9 @@
  * - Floor: bench/floor.mjs, a child process that reads the file, splits lines and
  *   `JSON.parse`s each one. Each of P1 and P2 is measured in `--pairs` pairs (3 by default):
  *   the floor, then eqlite right after it; a pair's ratio is taken against its own floor, and
- *   the target's ratio is the median pair's (the lower middle one for an even count). The machine is shared and noisy: a neighbour
- *   busy during one run of a single pair moved the ratio by a third.
+ *   the target's ratio is the median pair's (the lower middle one for an even count). The
+ *   machine is shared and noisy: a neighbour busy during one run moved a single pair's ratio
+ *   by a third.
  * - P1 / P2: the real CLI (`eqlite scan -q --format summary`), wall time of the child process,
  *   startup included, as for the floor. eqlite keeps loaded rule files in a cache (see
  *   `eqlite scan --help`, --no-rule-cache): the bench gives it a cache of its own, empty at

@@ -170,7 +170,7 @@ function start(data: MatchWorkerData): void {
           bytes: buf,
           lastTooLong,
           offset: fileOffset,
-        } = readLineRange(fd, request.start, request.end, maxLineBytes, undefined, scratch));
+        } = readLineRange(fd, request.start, request.end, maxLineBytes, { scratch }));
       } finally {
         closeSync(fd);
       }

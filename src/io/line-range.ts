@@ -41,15 +41,15 @@ export const rangeScratch = (): RangeScratch => ({ buffer: Buffer.alloc(0) });
 
 /**
  * The lines of the open file `fd` that start in `[start, end)`; none past the end of the file.
- * With `scratch`, the bytes are read into it (see RangeScratch) where they fit.
+ * With `scratch`, the bytes are read into it (see RangeScratch) where they fit; `overread` is
+ * for tests of where a range's last line ends.
  */
 export function readLineRange(
   fd: number,
   start: number,
   end: number,
   maxLineBytes: number,
-  overread = OVERREAD,
-  scratch?: RangeScratch,
+  { overread = OVERREAD, scratch }: { overread?: number; scratch?: RangeScratch } = {},
 ): LineRange {
   let first = start;
   if (start > 0) {

@@ -43,14 +43,10 @@ test("every line once, in order, from the range it starts in", () => {
         const scratch = reuse ? rangeScratch() : undefined;
         try {
           for (let start = 0; start < bytes.length; start += rangeBytes) {
-            const range = readLineRange(
-              fd,
-              start,
-              Math.min(bytes.length, start + rangeBytes),
-              maxLine,
+            const range = readLineRange(fd, start, Math.min(bytes.length, start + rangeBytes), maxLine, {
               overread,
               scratch,
-            );
+            });
             // where the lines are in the file, so that they can be read again from there
             const atOffset = bytes.subarray(range.offset, range.offset + range.bytes.length);
             assert.ok(atOffset.equals(range.bytes), `offset ${range.offset} of range at ${start}`);

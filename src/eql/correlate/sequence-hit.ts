@@ -53,7 +53,10 @@ export function sequenceHitReader(
  * graph. The keys are read back when the event is released to its sequences.
  */
 export interface PackedSequenceHit {
-  /** JSON of `[terms, until]`, a term the event does not match (and no `until`) as null, a key of strings as its id (see PackedKey) */
+  /**
+   * JSON of `[terms, until]`: a term the event does not match (and no `until`) as null, a key
+   * of strings as its id (see PackedKey)
+   */
   keys: string;
   timestamp: bigint | null;
   tiebreaker: Scalar;
