@@ -4,7 +4,8 @@
  * writing, so the live members are the bucket's keys. The record is also what `eqlite status`
  * shows: the partitions owned, the rule set's hash, and how its rules were split.
  */
-import { type KV, KvWatchInclude } from "@nats-io/kv";
+import type { KV } from "@nats-io/kv";
+import { watchBucket } from "../nats/bucket-watch.ts";
 import type { PlanSummary } from "./rule-plan.ts";
 
 export interface MemberRecord {
@@ -49,25 +50,42 @@ export class Membership {
   }
 
   /**
-   * Follows the bucket: the members listed once, then a watch of the changes, instead of a
-   * listing per rebalance. An expired key leaves no trace in a watch (the bucket just drops
-   * it), so a member counts as live for one TTL after its last beat was seen, as the bucket
-   * would keep it. Resolves once the current members are known.
+   * Follows the bucket through one watch: each member's last record, then every change. It
+   * resolves once the members of the moment are known (see watchBucket; should that never be
+   * seen — the record expired meanwhile — one TTL is the limit). A listing of the keys first
+   * left a starting worker waiting while the others beat. An expired key leaves no trace in a
+   * watch (the bucket just drops it), so a member counts as live for one TTL after its last
+   * beat was seen, as the bucket would keep it.
    */
   async follow(onChange: () => void, onError: (error: unknown) => void): Promise<void> {
-    const keys = await this.members.keys();
-    for await (const key of keys) if (WORKER_ID.test(key)) this.seen.set(key, this.clock());
-    const entries = await this.members.watch({ include: KvWatchInclude.UpdatesOnly });
-    this.watching = entries;
+    const watch = await watchBucket(this.members);
+    this.watching = watch.entries;
+    let known = false;
+    let settle!: () => void;
+    const current = new Promise<void>((resolve) => {
+      settle = resolve;
+    });
+    const wait = setTimeout(settle, this.ttlMs);
+    const ready = () => {
+      known = true;
+      clearTimeout(wait);
+      settle();
+    };
+    if (watch.empty) ready();
     void (async () => {
-      for await (const entry of entries) {
-        if (!WORKER_ID.test(entry.key)) continue;
-        const known = this.seen.has(entry.key);
-        if (entry.operation === "PUT") this.seen.set(entry.key, this.clock());
-        else this.seen.delete(entry.key);
-        if (known !== (entry.operation === "PUT")) onChange();
+      for await (const entry of watch.entries) {
+        if (WORKER_ID.test(entry.key)) {
+          const was = this.seen.has(entry.key);
+          if (entry.operation === "PUT") this.seen.set(entry.key, this.clock());
+          else this.seen.delete(entry.key);
+          if (known && was !== (entry.operation === "PUT")) onChange();
+        }
+        if (!known && watch.caughtUp(entry)) ready();
       }
-    })().catch(onError);
+    })()
+      .catch(onError)
+      .finally(ready);
+    await current;
   }
 
   stop(): void {

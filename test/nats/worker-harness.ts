@@ -17,6 +17,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
+import { watchBucket } from "../../src/nats/bucket-watch.ts";
 import { encodeEventMessage } from "../../src/nats/event-message.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import {
@@ -407,27 +408,33 @@ async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> 
 }
 
 /**
- * A bucket's keys. Listing them has no deadline of its own (a consumer the client feeds until
- * it has them all): a stalled listing fails here, naming the bucket, rather than at the test's
- * own limit without saying where.
+ * A bucket's keys, as they stand (see watchBucket). A stalled read fails here, naming the
+ * bucket, rather than at the test's own limit without saying where.
  */
 export async function bucketKeys(bucket: KV, what: string, timeoutMs = 30_000): Promise<string[]> {
-  const keys: string[] = [];
+  const keys = new Set<string>();
+  const watch = await watchBucket(bucket);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new Error(`listing ${what} stalled after ${keys.length} keys in ${timeoutMs} ms`)),
+      () => reject(new Error(`listing ${what} stalled after ${keys.size} keys in ${timeoutMs} ms`)),
       timeoutMs,
     );
   });
   const listing = (async () => {
-    for await (const key of await bucket.keys()) keys.push(key);
-    return keys;
+    if (watch.empty) return [];
+    for await (const entry of watch.entries) {
+      if (entry.operation === "PUT") keys.add(entry.key);
+      else keys.delete(entry.key);
+      if (watch.caughtUp(entry)) break;
+    }
+    return [...keys];
   })();
   try {
     return await Promise.race([listing, late]);
   } finally {
     clearTimeout(timer);
+    watch.entries.stop();
   }
 }
 
