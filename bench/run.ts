@@ -408,9 +408,8 @@ function report(r: ScanResult) {
     console.log(`  floor: ${(r.floor.ms / 1000).toFixed(2)} s wall; eqlite: failed: ${r.error}`);
     return;
   }
-  const ratios = r.pairs.map((p) => p.ratio ?? 0);
   console.log(
-    `  ${r.pairs.length > 1 ? "median pair" : "result"}: eqlite ${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}; floor ${k(r.floor.eventsPerSecond)}, ${mbs(r.floor.mbPerSecond)}; ratio ${r.ratio?.toFixed(2)}× (target ≥ ${r.targetRatio}×${r.pairs.length > 1 ? `; pairs ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×` : ""})`,
+    `  ${r.pairs.length > 1 ? "median pair" : "result"}: eqlite ${k(r.eqlite.eventsPerSecond)}, ${mbs(r.eqlite.mbPerSecond)}; floor ${k(r.floor.eventsPerSecond)}, ${mbs(r.floor.mbPerSecond)}; ratio ${r.ratio?.toFixed(2)}×${pairRange(r)} (target ≥ ${r.targetRatio}×)`,
   );
   if (r.summary) for (const l of r.summary.split("\n").slice(0, 5)) console.log(`    ${l}`);
 }

@@ -65,12 +65,12 @@ export class Membership {
     const current = new Promise<void>((resolve) => {
       settle = resolve;
     });
-    const wait = setTimeout(settle, this.ttlMs);
     const ready = () => {
       known = true;
       clearTimeout(wait);
       settle();
     };
+    const wait = setTimeout(ready, this.ttlMs);
     if (watch.empty) ready();
     void (async () => {
       for await (const entry of watch.entries) {

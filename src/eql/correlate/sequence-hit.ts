@@ -98,13 +98,13 @@ function isStringKey({ id, values }: JoinKey): boolean {
   let at = 0;
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
-    if (typeof value !== "string") return false;
+    // a value holding the separator would read back as more values than it was
+    if (typeof value !== "string" || value.includes("\u0000")) return false;
     if (i > 0 && id.charCodeAt(at++) !== SEPARATOR) return false;
     if (id.charCodeAt(at) !== STRING || !id.startsWith(value, at + 1)) return false;
     at += 1 + value.length;
   }
-  // a value holding the separator would read back as more values than it was
-  return at === id.length && values.every((value) => !(value as string).includes("\u0000"));
+  return at === id.length;
 }
 
 const stringKey = (id: string): JoinKey => ({
