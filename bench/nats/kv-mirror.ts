@@ -4,7 +4,8 @@
  * benchmark's requests off the two cores the workers are measured on, and dates a change to
  * when it happened rather than to the next poll.
  */
-import { type KV, KvWatchInclude } from "@nats-io/kv";
+import type { KV, KvEntry } from "@nats-io/kv";
+import { isPut, watchBucket } from "../../src/nats/bucket-read.ts";
 import { parseRecord } from "../../src/nats/records.ts";
 
 export interface Mirrored<T> {
@@ -22,14 +23,18 @@ export class KvMirror<T> {
   private constructor(private readonly stopWatch: () => void) {}
 
   static async open<T>(kv: KV): Promise<KvMirror<T>> {
-    const watch = await kv.watch({ include: KvWatchInclude.LastValue });
+    const watch = await watchBucket(kv);
     const mirror = new KvMirror<T>(() => watch.stop());
+    const take = (entry: KvEntry) => {
+      const record = isPut(entry) ? parseRecord<T>(entry.value) : undefined;
+      // a clean handover deletes its lease; an expired one (bucket TTL) just stops being renewed
+      if (record === undefined) mirror.entries.delete(entry.key);
+      else mirror.entries.set(entry.key, { record, revision: entry.revision, seenAt: Date.now() });
+    };
+    for (const entry of watch.current) take(entry);
     void (async () => {
-      for await (const entry of watch) {
-        const record = entry.operation === "PUT" ? parseRecord<T>(entry.value) : undefined;
-        // a clean handover deletes its lease; an expired one (bucket TTL) just stops being renewed
-        if (record === undefined) mirror.entries.delete(entry.key);
-        else mirror.entries.set(entry.key, { record, revision: entry.revision, seenAt: Date.now() });
+      for await (const entry of watch.changes) {
+        take(entry);
         for (const wake of [...mirror.waiters]) wake();
       }
     })();

@@ -24,6 +24,7 @@ import {
 import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type MemberRecord, parseMemberRecord } from "../worker/membership.ts";
+import { isPut, readBucket } from "./bucket-read.ts";
 import { DEFAULT_PARTITIONS } from "./partition.ts";
 import {
   type CheckpointRecord,
@@ -150,11 +151,11 @@ export async function readClusterStatus(
       `no stream ${EVENTS_STREAM} yet: no ingest node (eqlite serve --nats) or worker has started on this cluster`,
     );
   const kvm = new Kvm(nc);
-  const leases = await attempt("reading the leases", () => readBucket(jsm, kvm, LEASES_BUCKET));
+  const leases = await attempt("reading the leases", () => liveRecords(jsm, kvm, LEASES_BUCKET));
   const checkpoints = await attempt("reading the checkpoints", () =>
-    readBucket(jsm, kvm, CHECKPOINTS_BUCKET),
+    liveRecords(jsm, kvm, CHECKPOINTS_BUCKET),
   );
-  const memberEntries = await attempt("reading the workers", () => readBucket(jsm, kvm, MEMBERS_BUCKET));
+  const memberEntries = await attempt("reading the workers", () => liveRecords(jsm, kvm, MEMBERS_BUCKET));
   const workers = [...(memberEntries?.values() ?? [])]
     .map((e) => parseMemberRecord(e.value))
     .filter((m): m is MemberRecord => m !== undefined)
@@ -250,7 +251,7 @@ export async function readClusterStatus(
 }
 
 /** Every live key of a bucket with its entry; undefined when the bucket does not exist. */
-async function readBucket(
+async function liveRecords(
   jsm: JetStreamManager,
   kvm: Kvm,
   bucket: string,
@@ -263,10 +264,7 @@ async function readBucket(
   }
   const kv: KV = await kvm.open(bucket);
   const entries = new Map<string, KvEntry>();
-  for await (const key of await kv.keys()) {
-    const entry = await kv.get(key);
-    if (entry && entry.operation === "PUT") entries.set(key, entry);
-  }
+  for (const record of await readBucket(kv)) if (isPut(record)) entries.set(record.key, record);
   return entries;
 }
 

@@ -5,7 +5,7 @@
  * shows: the partitions owned, the rule set's hash, and how its rules were split.
  */
 import type { KV } from "@nats-io/kv";
-import { watchBucket } from "../nats/bucket-watch.ts";
+import { isPut, watchBucket } from "../nats/bucket-read.ts";
 import type { PlanSummary } from "./rule-plan.ts";
 
 export interface MemberRecord {
@@ -50,42 +50,25 @@ export class Membership {
   }
 
   /**
-   * Follows the bucket through one watch: each member's last record, then every change. It
-   * resolves once the members of the moment are known (see watchBucket; should that never be
-   * seen — the record expired meanwhile — one TTL is the limit). A listing of the keys first
-   * left a starting worker waiting while the others beat. An expired key leaves no trace in a
-   * watch (the bucket just drops it), so a member counts as live for one TTL after its last
-   * beat was seen, as the bucket would keep it.
+   * Reads the members, then follows their changes (see watchBucket); resolves once they are
+   * known. A listing of the keys first left a starting worker waiting while the others beat. An
+   * expired key leaves no trace in a watch (the bucket just drops it), so a member counts as
+   * live for one TTL after its last beat was seen, as the bucket would keep it.
    */
   async follow(onChange: () => void, onError: (error: unknown) => void): Promise<void> {
     const watch = await watchBucket(this.members);
-    this.watching = watch.entries;
-    let known = false;
-    let settle!: () => void;
-    const current = new Promise<void>((resolve) => {
-      settle = resolve;
-    });
-    const ready = () => {
-      known = true;
-      clearTimeout(wait);
-      settle();
-    };
-    const wait = setTimeout(ready, this.ttlMs);
-    if (watch.empty) ready();
+    this.watching = watch;
+    for (const record of watch.current)
+      if (WORKER_ID.test(record.key) && isPut(record)) this.seen.set(record.key, this.clock());
     void (async () => {
-      for await (const entry of watch.entries) {
-        if (WORKER_ID.test(entry.key)) {
-          const was = this.seen.has(entry.key);
-          if (entry.operation === "PUT") this.seen.set(entry.key, this.clock());
-          else this.seen.delete(entry.key);
-          if (known && was !== (entry.operation === "PUT")) onChange();
-        }
-        if (!known && watch.caughtUp(entry)) ready();
+      for await (const entry of watch.changes) {
+        if (!WORKER_ID.test(entry.key)) continue;
+        const was = this.seen.has(entry.key);
+        if (isPut(entry)) this.seen.set(entry.key, this.clock());
+        else this.seen.delete(entry.key);
+        if (was !== isPut(entry)) onChange();
       }
-    })()
-      .catch(onError)
-      .finally(ready);
-    await current;
+    })().catch(onError);
   }
 
   stop(): void {

@@ -17,7 +17,7 @@ import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
-import { watchBucket } from "../../src/nats/bucket-watch.ts";
+import { isPut, readBucket } from "../../src/nats/bucket-read.ts";
 import { encodeEventMessage } from "../../src/nats/event-message.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import {
@@ -408,33 +408,19 @@ async function heldEvents(nc: NatsConnection, since: number): Promise<string[]> 
 }
 
 /**
- * A bucket's keys, as they stand (see watchBucket). A stalled read fails here, naming the
+ * A bucket's keys, as they stand (see readBucket). A stalled read fails here, naming the
  * bucket, rather than at the test's own limit without saying where.
  */
 export async function bucketKeys(bucket: KV, what: string, timeoutMs = 30_000): Promise<string[]> {
-  const keys = new Set<string>();
-  const watch = await watchBucket(bucket);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`listing ${what} stalled after ${keys.size} keys in ${timeoutMs} ms`)),
-      timeoutMs,
-    );
+    timer = setTimeout(() => reject(new Error(`listing ${what} stalled for ${timeoutMs} ms`)), timeoutMs);
   });
-  const listing = (async () => {
-    if (watch.empty) return [];
-    for await (const entry of watch.entries) {
-      if (entry.operation === "PUT") keys.add(entry.key);
-      else keys.delete(entry.key);
-      if (watch.caughtUp(entry)) break;
-    }
-    return [...keys];
-  })();
   try {
-    return await Promise.race([listing, late]);
+    const records = await Promise.race([readBucket(bucket), late]);
+    return records.filter(isPut).map((record) => record.key);
   } finally {
     clearTimeout(timer);
-    watch.entries.stop();
   }
 }
 
