@@ -17,7 +17,11 @@ import { loadTomlRule } from "./toml-loader.ts";
 /** The format a file is read as, from its extension; TOML unless it says JSON. */
 function loaderFor(
   file: string,
-): (text: string, file: string) => Pick<JsonLoad, "documents" | "diagnostics" | "exceptions" | "summary"> {
+): (
+  text: string,
+  file: string,
+  reread?: () => string,
+) => Pick<JsonLoad, "documents" | "diagnostics" | "exceptions" | "summary"> {
   const ext = extname(file).toLowerCase();
   if (ext === ".ndjson" || ext === ".jsonl") return loadKibanaExport;
   if (ext === ".json") return loadJsonRules;
@@ -54,7 +58,7 @@ interface FileLoad {
   /** parsed, not yet checked */
   documents?: RuleDocument[];
   /** checked, not yet compiled */
-  accepted?: Array<{ doc: RuleDocument; outcome: DocumentOutcome }>;
+  accepted?: Array<{ locator: RuleLocator; outcome: DocumentOutcome }>;
   /** what the rule cache keeps of it, once loaded; undefined when loading it failed */
   cached?: CachedFile;
   failed?: boolean;
@@ -83,13 +87,16 @@ export class LoadBuilder {
 
   /**
    * Parses a file's text (the first stage); `settle` checks and compiles it. Returns a handle
-   * whose `cached` is what the rule cache keeps of the file once settled.
+   * whose `cached` is what the rule cache keeps of the file once settled. `onDisk`: the text is
+   * the file's, which can be read again for a position, so its rules need not hold the text
+   * (a text from elsewhere, an upload say, stays with its rules).
    */
-  addFile(text: string, file: string): LoadingFile {
+  addFile(text: string, file: string, { onDisk = false } = {}): LoadingFile {
     const entry: FileLoad = { file, diagnostics: [], rules: [], rejected: [] };
     this.files.push(entry);
+    const reread = onDisk ? rereader(file) : undefined;
     this.guard(entry, () => {
-      const load = loaderFor(file)(withoutBom(text), file);
+      const load = loaderFor(file)(withoutBom(text), file, reread);
       entry.diagnostics.push(...load.diagnostics);
       if (load.exceptions) mergeExceptions(this.exceptions, load.exceptions);
       if (load.summary) this.summaries.push(load.summary);
@@ -123,19 +130,24 @@ export class LoadBuilder {
       this.guard(entry, () => {
         const documents = entry.documents ?? [];
         entry.documents = undefined;
-        entry.accepted = documents.map((doc) => ({ doc, outcome: accept(doc, entry.diagnostics) }));
+        entry.accepted = documents.map((doc) => ({
+          locator: doc.locator,
+          outcome: accept(doc, entry.diagnostics),
+        }));
       });
     }
     for (const entry of pending) {
       this.guard(entry, () => {
-        const saved = (entry.accepted ?? []).map(({ doc, outcome }) => this.compile(entry, doc, outcome));
+        const saved = (entry.accepted ?? []).map(({ locator, outcome }) =>
+          this.compile(entry, locator, outcome),
+        );
         entry.accepted = undefined;
         entry.cached = { diagnostics: [...entry.diagnostics], documents: saved };
       });
     }
   }
 
-  private compile(entry: FileLoad, doc: RuleDocument, outcome: DocumentOutcome): CachedDocument {
+  private compile(entry: FileLoad, locator: RuleLocator, outcome: DocumentOutcome): CachedDocument {
     if (outcome.rejected) {
       entry.rejected.push(outcome.rejected);
       return { rejected: outcome.rejected };
@@ -145,13 +157,13 @@ export class LoadBuilder {
     if (loaded.rule.type === "eql") {
       loaded.query = compileRule(
         loaded as LoadedRule & { rule: EqlRule },
-        doc.locator,
+        locator,
         entry.diagnostics,
         this.options,
       );
       if (loaded.query) saved.query = savedQuery(loaded.query);
     }
-    entry.rules.push({ loaded, locator: doc.locator });
+    entry.rules.push({ loaded, locator });
     return saved;
   }
 
@@ -195,6 +207,20 @@ export class LoadBuilder {
 }
 
 /**
+ * Reads a rule file's text again, for a position; empty when it cannot be read now. Made
+ * here, away from `addFile`'s closures: made among them, it would keep the text alive.
+ */
+function rereader(file: string): () => string {
+  return () => {
+    try {
+      return withoutBom(readFileSync(file, "utf8"));
+    } catch {
+      return "";
+    }
+  };
+}
+
+/**
  * The locator of the `k`th rule of a cached TOML file: the file is read and parsed again the
  * first time a position is asked (a diagnostic across files, rarely).
  */
@@ -203,7 +229,7 @@ function rereadLocator(file: string, k: number): RuleLocator {
   const real = (): RuleLocator | undefined => {
     if (locator) return locator;
     try {
-      locator = loadTomlRule(withoutBom(readFileSync(file, "utf8")), file).documents[k]?.locator;
+      locator = loadTomlRule(rereader(file)(), file).documents[k]?.locator;
     } catch {
       locator = undefined;
     }

@@ -68,7 +68,7 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
       builder.addUnreadable(file, (error as Error).message);
       continue;
     }
-    read.push({ file, stat, load: builder.addFile(text, file) });
+    read.push({ file, stat, load: builder.addFile(text, file, { onDisk: true }) });
   }
   if (read.length > 0) {
     // the rule schemas (zod and the checks: a sixth of a second to load) are loaded only when a

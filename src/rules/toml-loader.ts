@@ -20,8 +20,9 @@ const isTable = (v: unknown): v is Record<string, unknown> =>
  * Reads a detection-rules TOML file: `[metadata]`, `[rule]` (with `[[rule.threat]]` and
  * every other sub-table) and `[transform]`. Syntax errors carry smol-toml's line and
  * column; everything else is left to the rule checks, with positions found in the text.
+ * With `reread` (the file can be read again) the rule's locator does not hold the text.
  */
-export function loadTomlRule(text: string, file: string): TomlLoad {
+export function loadTomlRule(text: string, file: string, reread?: () => string): TomlLoad {
   let doc: Record<string, unknown>;
   try {
     doc = parseTomlDocument(text);
@@ -68,7 +69,7 @@ export function loadTomlRule(text: string, file: string): TomlLoad {
 
   const diagnostics: Diagnostic[] = [];
   const rule = flattenNewTerms(doc.rule, file, diagnostics, located);
-  const locator = tomlLocator(text, file, located);
+  const locator = reread ? detachedLocator(text, file, rule, reread) : tomlLocator(text, file, located);
   const start = ruleHeaderLine(text);
   return {
     documents: [
@@ -98,6 +99,30 @@ export function tomlLocator(text: string, file: string, located = positionsOf(te
   return {
     at: (path) => located().at(tomlPath(path)),
     querySource: (query) => querySource(text, file, query),
+  };
+}
+
+/**
+ * A locator that does not hold the file's text, so the text is garbage as soon as the file is
+ * parsed. The query's place is found now; any other place (a diagnostic, rarely) in the text
+ * read again.
+ */
+function detachedLocator(
+  text: string,
+  file: string,
+  rule: Record<string, unknown>,
+  reread: () => string,
+): RuleLocator {
+  const query = rule.type === "eql" && typeof rule.query === "string" ? rule.query : undefined;
+  const queryLocation = query === undefined ? undefined : querySource(text, file, query);
+  let again: RuleLocator | undefined;
+  const whole = (): RuleLocator => {
+    again ??= tomlLocator(reread(), file);
+    return again;
+  };
+  return {
+    at: (path) => whole().at(path),
+    querySource: (q) => (q === query ? queryLocation : whole().querySource(q)),
   };
 }
 

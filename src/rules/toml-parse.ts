@@ -26,10 +26,12 @@ export function parseTomlDocument(text: string, minLength = SET_ASIDE_MIN_LENGTH
 const SET_ASIDE_MIN_LENGTH = 256;
 
 /**
- * Unguessable (a private-use character and 64 random bits, new in every process), so a rule
- * file cannot hold a token of its own; one holding that character is parsed as written anyway.
+ * Unguessable (a rare character and 64 random bits, new in every process), so a rule file
+ * cannot hold a token of its own; one holding that character is parsed as written anyway. The
+ * character is Latin-1 (`ÿ`): V8 keeps a text of Latin-1 characters one byte a character, and
+ * one character above that would double the text and every value sliced from it.
  */
-const TOKEN_START = 0xe000;
+const TOKEN_START = 0xff;
 const TOKEN = `${String.fromCharCode(TOKEN_START)}eqlite-${randomBytes(8).toString("hex")}-`;
 
 interface SetAside {
@@ -90,7 +92,7 @@ export function setAsideLongStrings(text: string, minLength: number): SetAside |
     const { bodyStart, bodyEnd, end, escaped } = string;
     if (bodyEnd - bodyStart >= minLength && !escaped && allowedInMultiline(text.slice(bodyStart, bodyEnd))) {
       pieces.push(text.slice(copied, start), `'${TOKEN}${strings.length}'`);
-      strings.push(text.slice(bodyStart, bodyEnd));
+      strings.push(detached(text.slice(bodyStart, bodyEnd)));
       copied = end;
     }
     i = end;
@@ -99,6 +101,12 @@ export function setAsideLongStrings(text: string, minLength: number): SetAside |
   pieces.push(text.slice(copied));
   return { text: pieces.join(""), strings };
 }
+
+/**
+ * A copy of a slice that does not keep the whole text alive: V8 makes a long slice a view of
+ * its parent, so a rule's note would hold its file's text for as long as the rule is loaded.
+ */
+const detached = (slice: string): string => ` ${slice}`.slice(1);
 
 /** The offset after a one-line string's closing quote; -1 when the line or text ends first. */
 function endOfLineString(text: string, start: number, quote: number): number {

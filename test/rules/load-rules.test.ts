@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { getHeapSnapshot } from "node:v8";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { summarize } from "../../src/rules/load-summary.ts";
 import { errors, lineOf, messages, ruleToml, tempTree, warnings } from "./fixtures.ts";
@@ -150,3 +153,55 @@ test("a byte-order mark is ignored, and a file over the size limit is skipped wi
     tree.cleanup();
   }
 });
+
+test("loaded rules do not hold their files' text; a place outside the query is found by reading the file again", async () => {
+  const marker = randomUUID();
+  const { tree, note } = writeRuleWithNote(marker);
+  try {
+    const r = await loadRules([tree.dir]);
+    assert.equal(r.rules[0].rule.note, note);
+    // timestamp_override is placed through the locator, the query's unknown field through the query's place
+    const [fieldLine, overrideLine] = linesIn(
+      join(tree.dir, "rule.toml"),
+      "no_such.field ==",
+      "timestamp_override =",
+    );
+    assert.deepEqual(
+      warnings(r).map((d) => [d.line, d.column, d.message.split(/[:,]/)[0]]),
+      [
+        [fieldLine, 15, "unknown field [no_such.field]"],
+        [overrideLine, 1, "timestamp_override"],
+      ],
+    );
+    // the note as written in the file (the text around it) is only in the file's text
+    const inPlace = (strings: string[]) => strings.some((s) => s.includes(`note = """\n${marker}`));
+    assert.equal(inPlace(await heapStrings()), false, "a file's text is still held after loading");
+    // the same search finds a text that something does hold
+    const held = readFileSync(join(tree.dir, "rule.toml"), "utf8");
+    assert.equal(inPlace(await heapStrings()), true);
+    assert.ok(held.length > 0 && r.rules.length === 1);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+/** Writes a rule whose note (long enough to be set aside before parsing) starts with the marker. */
+function writeRuleWithNote(marker: string): { tree: ReturnType<typeof tempTree>; note: string } {
+  const note = `${marker}\n${"Look at the parent process and the user. ".repeat(12)}`;
+  const rule = ruleToml({
+    rule: { note: `"""\n${note}"""`, timestamp_override: '"event.ingested_at"' },
+    query: 'process where no_such.field == "x"',
+  });
+  return { tree: tempTree({ "rule.toml": rule }), note };
+}
+
+/** The lines of a file holding each needle (the file's text is not kept). */
+const linesIn = (file: string, ...needles: string[]): number[] =>
+  needles.map((needle) => lineOf(readFileSync(file, "utf8"), needle));
+
+/** Every string in a heap snapshot of this process (taking one collects the garbage first). */
+async function heapStrings(): Promise<string[]> {
+  const chunks: string[] = [];
+  for await (const chunk of getHeapSnapshot()) chunks.push(chunk.toString());
+  return (JSON.parse(chunks.join("")) as { strings: string[] }).strings;
+}
