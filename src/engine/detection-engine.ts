@@ -525,7 +525,7 @@ export class DetectionEngine {
       windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
       searches: new Map(),
       window: { length: intervalMs(rule), index: -1, alerts: 0 },
-      // read from the query only when asked (follow mode): a cached rule's query is checked lazily
+      // read from the query only when asked (follow mode): a cached rule's query is parsed when first read
       get holdsForTime() {
         holdsForTime ??= endsWithMissingEvent(query);
         return holdsForTime;
@@ -785,6 +785,6 @@ export function intervalMs(rule: ExecutableRule): number {
 
 /** `sequence ... ![...]` at the end: a match is final only once maxspan has passed in event time. */
 function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
-  const q = query.prepared.statement.query;
+  const q = query.statement.query;
   return q.kind === "SequenceQuery" && q.terms.length > 0 && q.terms[q.terms.length - 1].missing;
 }

@@ -235,7 +235,7 @@ export function explainerForQuery(text: string, options: QueryOptions = {}): Exp
 /** An explainer for a loaded rule's compiled query (`LoadedRule.query`). */
 export function explainerForRule(query: CompiledRuleQuery): Explainer {
   return new Explainer({
-    statement: query.prepared.statement,
+    statement: query.statement,
     compiler: query.compiler,
     eventCategoryField: query.eventCategoryField,
   });

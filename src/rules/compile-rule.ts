@@ -1,5 +1,5 @@
-import type { EventQuery } from "../eql/ast.ts";
-import { type PreparedQuery, prepareQuery, prepareStatement } from "../eql/compile-query.ts";
+import type { EventQuery, Statement } from "../eql/ast.ts";
+import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
 import { EqlError } from "../eql/error.ts";
 import { printCodeFrame, type Source } from "../eql/source.ts";
@@ -9,6 +9,8 @@ import { checkRuleFields } from "./field-checks.ts";
 import type { LoadedRule, QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import { eventQueriesOf, queryFields } from "./query-fields.ts";
 import type { EqlRule } from "./rule-model.ts";
+import { ruleQuery } from "./rule-query.ts";
+import type { SavedQuery } from "./saved-query.ts";
 
 /** One event query of a rule, ready to test events: the whole query, or one sequence/sample term. */
 export interface CompiledTerm {
@@ -22,9 +24,12 @@ export interface CompiledTerm {
 export interface CompiledRuleQuery {
   /** the query's text, placed in its rule file */
   source: Source;
-  prepared: PreparedQuery;
+  /** the query's tree, shared by `prepared` and `execution` */
+  readonly statement: Statement;
+  /** the query checked against the catalog of the rule's integrations (made again when read) */
+  readonly prepared: PreparedQuery;
   /** the compiler the terms came from: join keys and timestamps read fields through it */
-  compiler: QueryCompiler;
+  readonly compiler: QueryCompiler;
   shape: "event" | "sequence" | "sample";
   /** the event query, or each sequence/sample term followed by `until` (compiled when first read) */
   readonly terms: CompiledTerm[];
@@ -91,30 +96,21 @@ export function compileRule(
   try {
     const prepared = prepareQuery(location.source, { schema: catalog, eventCategoryField, timestampField });
     const compiler = prepared.compiler();
-    const query = prepared.statement.query;
-    const eventQueries = eventQueriesOf(prepared.statement);
+    const { statement } = prepared;
+    const eventQueries = eventQueriesOf(statement);
     // what compiling would refuse, found without compiling: scan and serve run `execution`
     for (const q of eventQueries) compiler.check(q);
-    const terms = once(() =>
-      eventQueries.map((q) => ({ query: q, category: q.category, predicate: compiler.compileEventQuery(q) })),
-    );
-    compiled = {
+    const { kind } = statement.query;
+    const saved: SavedQuery = {
       source: location.source,
-      prepared,
-      compiler,
-      shape: query.kind === "EventQuery" ? "event" : query.kind === "SequenceQuery" ? "sequence" : "sample",
-      get terms() {
-        return terms();
-      },
+      shape: kind === "EventQuery" ? "event" : kind === "SequenceQuery" ? "sequence" : "sample",
       eventCategoryField,
       timestampField,
       tiebreakerField: rule.tiebreaker_field,
-      fields: [...new Set(queryFields(prepared.statement).map((f) => f.name))],
+      fields: [...new Set(queryFields(statement).map((f) => f.name))],
       categories: eventQueries.map((q) => q.category),
-      execution: once(() =>
-        prepareStatement(prepared.statement, location.source, { eventCategoryField, timestampField }),
-      ),
     };
+    compiled = ruleQuery(saved, loaded.integrations, statement);
   } catch (error) {
     if (!(error instanceof EqlError)) throw error;
     for (const problem of error.problems) {
@@ -146,12 +142,4 @@ export function compileRule(
 function unplacedQuery(query: string, file: string, locator: RuleLocator): QueryLocation {
   const at = locator.at(["query"]);
   return { source: { body: query, name: file }, positionOf: () => at };
-}
-
-function once<T>(make: () => T): () => T {
-  let value: T | undefined;
-  return () => {
-    value ??= make();
-    return value;
-  };
 }

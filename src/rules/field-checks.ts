@@ -41,7 +41,7 @@ export function checkRuleFields(
   const unknownField = (name: string) =>
     unknownFieldMessage(name, catalog, unlistedIntegrations(loaded.integrations));
   const reported = new Set<string>();
-  for (const field of queryFields(compiled.prepared.statement)) {
+  for (const field of queryFields(compiled.statement)) {
     // `?field` says the field may be absent: no schema needs to have it
     if (field.optional || reported.has(field.name) || catalog.isKnown(field.name)) continue;
     reported.add(field.name);
@@ -62,7 +62,7 @@ export function checkRuleFields(
     report(line, column, unknown, "unknown-field", () => `${key}: ${unknownField(name)}`);
   }
 
-  for (const { field, type } of cidrMatchOnStrings(compiled.prepared.statement, catalog)) {
+  for (const { field, type } of cidrMatchOnStrings(compiled.statement, catalog)) {
     const { line, column } = at(field.loc.start, field.loc.end);
     report(
       line,

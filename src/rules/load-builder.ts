@@ -9,8 +9,9 @@ import { type ExportSummary, type JsonLoad, loadJsonRules, loadKibanaExport } fr
 import type { CachedDocument, CachedFile } from "./rule-cache.ts";
 import type { DocumentOutcome, RuleDocument } from "./rule-document.ts";
 import type { EqlRule } from "./rule-model.ts";
+import { ruleQuery } from "./rule-query.ts";
 import { checkDuplicateRuleIds, checkExceptionReferences } from "./rule-references.ts";
-import { restoredQuery, savedQuery } from "./saved-query.ts";
+import { savedQuery } from "./saved-query.ts";
 import { checkThreatNames } from "./threat-catalog.ts";
 import { loadTomlRule } from "./toml-loader.ts";
 
@@ -117,7 +118,7 @@ export class LoadBuilder {
         return;
       }
       const loaded: LoadedRule = { ...doc.loaded };
-      if (doc.query) loaded.query = restoredQuery(doc.query, loaded.integrations);
+      if (doc.query) loaded.query = ruleQuery(doc.query, loaded.integrations);
       entry.rules.push({ loaded, locator: rereadLocator(file, k) });
     });
     this.files.push(entry);

@@ -25,7 +25,7 @@ export interface RuleNeeds {
  */
 export function ruleNeeds(rule: ExecutableRule): RuleNeeds {
   const { query } = rule;
-  const statement = query.prepared.statement;
+  const statement = query.statement;
   const optionalTerms = termsNotNeeded(statement);
   const inOptionalTerm = (f: Field) => optionalTerms.some((t) => within(f.loc, t.loc));
   const fields = queryFields(statement)

@@ -30,7 +30,7 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
     hiddenState: false,
     waitsForTime: false,
   };
-  const query = rule.query.prepared.statement.query;
+  const query = rule.query.statement.query;
   if (query.kind === "EventQuery") return { ...base, reachNs: 0n };
   if (query.kind === "SampleQuery") return { ...base, reachNs: windowLength(rule.rule as WindowSettings) };
   const missing = query.terms.some((t) => t.missing);

@@ -54,7 +54,7 @@ export function ruleLookback(rule: ExecutableRule, settings: LookbackSettings): 
 function reachNs(rule: ExecutableRule): bigint {
   const reach = ruleReach(rule).reachNs;
   const suppression = rule.rule.alert_suppression as SuppressionConfig | undefined;
-  if (!suppression || rule.query.prepared.statement.query.kind !== "EventQuery") return reach;
+  if (!suppression || rule.query.statement.query.kind !== "EventQuery") return reach;
   return suppressionWindowNs(suppression) ?? windowLength(rule.rule as WindowSettings);
 }
 

@@ -54,7 +54,7 @@ export function isHostScopedField(name: string): boolean {
 
 export function ruleScope(rule: ExecutableRule): ScopeDecision {
   const base = { rule_id: rule.rule.rule_id, name: rule.rule.name };
-  const query = rule.query.prepared.statement.query;
+  const query = rule.query.statement.query;
   if (query.kind === "EventQuery") {
     const suppression = rule.rule.alert_suppression as { group_by?: unknown } | undefined;
     if (!suppression) return { ...base, scope: "host", reason: "single event" };

@@ -26,6 +26,20 @@ test("an eql rule compiles once: its terms, categories and fields are kept on th
   );
 });
 
+test("a compiled query keeps one tree: the checked view and the executed one are made from it when read", () => {
+  const r = loadToml(ruleToml({ query: 'process where process.pid > 1 and process.name == "sh"' }));
+  const query = r.rules[0].query!;
+  const { statement } = query;
+  assert.equal(query.execution().statement, statement);
+  assert.equal(query.prepared.statement, statement);
+  assert.equal(query.prepared, query.prepared, "made once");
+  const condition = statement.query.kind === "EventQuery" ? statement.query.condition : undefined;
+  assert.ok(condition?.kind === "Logical" && condition.left.kind === "Comparison");
+  // the checked view knows the catalog's types, the executed one types a field by its value
+  assert.equal(query.prepared.context.typeOf(condition.left.left), "long");
+  assert.equal(query.execution().context.typeOf(condition.left.left), "unknown");
+});
+
 test("sequences compile each term and `until`; join keys count as fields", () => {
   const r = loadToml(
     ruleToml({
