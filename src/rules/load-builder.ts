@@ -13,7 +13,7 @@ import { ruleQuery } from "./rule-query.ts";
 import { checkDuplicateRuleIds, checkExceptionReferences } from "./rule-references.ts";
 import { savedQuery } from "./saved-query.ts";
 import { checkThreatNames } from "./threat-catalog.ts";
-import { loadTomlRule } from "./toml-loader.ts";
+import { loadTomlRule, rereadingLocator } from "./toml-loader.ts";
 
 /** The format a file is read as, from its extension; TOML unless it says JSON. */
 function loaderFor(
@@ -112,14 +112,14 @@ export class LoadBuilder {
    */
   addCached(cached: CachedFile, file: string): void {
     const entry: FileLoad = { file, diagnostics: [...cached.diagnostics], rules: [], rejected: [] };
-    cached.documents.forEach((doc, k) => {
+    cached.documents.forEach((doc) => {
       if ("rejected" in doc) {
         entry.rejected.push(doc.rejected);
         return;
       }
       const loaded: LoadedRule = { ...doc.loaded };
       if (doc.query) loaded.query = ruleQuery(doc.query, loaded.integrations);
-      entry.rules.push({ loaded, locator: rereadLocator(file, k) });
+      entry.rules.push({ loaded, locator: rereadingLocator(file, rereader(file)) });
     });
     this.files.push(entry);
   }
@@ -218,26 +218,5 @@ function rereader(file: string): () => string {
     } catch {
       return "";
     }
-  };
-}
-
-/**
- * The locator of the `k`th rule of a cached TOML file: the file is read and parsed again the
- * first time a position is asked (a diagnostic across files, rarely).
- */
-function rereadLocator(file: string, k: number): RuleLocator {
-  let locator: RuleLocator | undefined;
-  const real = (): RuleLocator | undefined => {
-    if (locator) return locator;
-    try {
-      locator = loadTomlRule(rereader(file)(), file).documents[k]?.locator;
-    } catch {
-      locator = undefined;
-    }
-    return locator;
-  };
-  return {
-    at: (path) => real()?.at(path) ?? { line: 1, column: 1 },
-    querySource: (query) => real()?.querySource(query),
   };
 }

@@ -29,7 +29,7 @@ export function ruleQuery(
   let checked: { prepared: PreparedQuery; compiler: QueryCompiler } | undefined;
   const check = () => {
     if (checked) return checked;
-    const schema = fieldCatalog([...integrations]);
+    const schema = fieldCatalog(integrations);
     const prepared = prepareStatement(parsed(), source, { schema, eventCategoryField, timestampField });
     checked = { prepared, compiler: prepared.compiler() };
     return checked;
@@ -48,8 +48,9 @@ export function ruleQuery(
       return check().compiler;
     },
     get terms() {
+      if (terms) return terms;
       const { compiler } = check();
-      terms ??= eventQueriesOf(parsed()).map((query) => ({
+      terms = eventQueriesOf(parsed()).map((query) => ({
         query,
         category: query.category,
         predicate: compiler.compileEventQuery(query),

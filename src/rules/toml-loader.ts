@@ -104,8 +104,7 @@ export function tomlLocator(text: string, file: string, located = positionsOf(te
 
 /**
  * A locator that does not hold the file's text, so the text is garbage as soon as the file is
- * parsed. The query's place is found now; any other place (a diagnostic, rarely) in the text
- * read again.
+ * parsed. The query's place is found now; any other place in the text read again.
  */
 function detachedLocator(
   text: string,
@@ -115,14 +114,23 @@ function detachedLocator(
 ): RuleLocator {
   const query = rule.type === "eql" && typeof rule.query === "string" ? rule.query : undefined;
   const queryLocation = query === undefined ? undefined : querySource(text, file, query);
-  let again: RuleLocator | undefined;
+  const elsewhere = rereadingLocator(file, reread);
+  return {
+    at: elsewhere.at,
+    querySource: (q) => (q === query ? queryLocation : elsewhere.querySource(q)),
+  };
+}
+
+/** Places paths in a TOML file's text read again the first time one is asked (a diagnostic, rarely). */
+export function rereadingLocator(file: string, reread: () => string): RuleLocator {
+  let located: RuleLocator | undefined;
   const whole = (): RuleLocator => {
-    again ??= tomlLocator(reread(), file);
-    return again;
+    located ??= tomlLocator(reread(), file);
+    return located;
   };
   return {
     at: (path) => whole().at(path),
-    querySource: (q) => (q === query ? queryLocation : whole().querySource(q)),
+    querySource: (query) => whole().querySource(query),
   };
 }
 
