@@ -1,4 +1,5 @@
 import type {
+  ArithmeticOp,
   ComparisonOp,
   EventQuery,
   Expression,
@@ -26,7 +27,6 @@ export const MAX_SAMPLE_QUERIES = 5;
 export const MAX_RUNS = 100;
 
 const TIME_UNITS: readonly TimeUnit[] = ["ms", "s", "m", "h", "d"];
-const COMPARISON_OPS: ReadonlySet<TokenKind> = new Set(["==", "!=", "<", "<=", ">", ">="]);
 const MATCH_OPS: ReadonlySet<TokenKind> = new Set([":", "like", "like~", "regex", "regex~"]);
 const UNSUPPORTED_PIPES: ReadonlySet<string> = new Set(["count", "filter", "sort", "unique", "unique_count"]);
 const INT_MAX = 2 ** 31 - 1;
@@ -84,7 +84,7 @@ class Parser {
       );
     }
     if (t.kind === "=") throw this.assignmentError(t);
-    if (COMPARISON_OPS.has(t.kind)) {
+    if (binaryLevel(t.kind) === Level.Comparison) {
       throw this.error(
         t,
         `mismatched input ${describeToken(t, this.source.body)}: comparisons cannot be chained; combine them with 'and'`,
@@ -410,80 +410,65 @@ class Parser {
   // ---- expressions ------------------------------------------------------------
 
   parseExpression(): Expression {
-    return this.parseOr();
+    return this.parseBinary(Level.Or);
   }
 
-  private parseOr(): Expression {
-    let left = this.parseAnd();
-    while (this.peek().kind === "or") {
+  /**
+   * Operators by precedence climbing: a value, then each operator binding at least as tight
+   * as `minLevel`, its right side parsed one level tighter (all are left-associative). One
+   * call per operator rather than one per level for every value: most of a rule's query is
+   * values, parsed while the parser is still cold.
+   */
+  private parseBinary(minLevel: Level): Expression {
+    let left = minLevel <= Level.Not ? this.parseNot() : this.parseUnary();
+    for (;;) {
+      const op = this.peek();
+      const level = binaryLevel(op.kind);
+      if (level < minLevel) {
+        if (op.kind === "=" && minLevel <= Level.Comparison) throw this.assignmentError(op);
+        return left;
+      }
       this.next();
-      const right = this.parseAnd();
-      left = { kind: "Logical", op: "or", left, right, loc: span(left.loc, right.loc) };
+      if (level === Level.Comparison) {
+        left = this.comparison(left, op);
+        continue;
+      }
+      const right = this.parseBinary(level + 1);
+      left =
+        level === Level.Or || level === Level.And
+          ? { kind: "Logical", op: op.kind as "or" | "and", left, right, loc: span(left.loc, right.loc) }
+          : { kind: "Arithmetic", op: op.kind as ArithmeticOp, left, right, loc: span(left.loc, right.loc) };
     }
-    return left;
   }
 
-  private parseAnd(): Expression {
-    let left = this.parseNot();
-    while (this.peek().kind === "and") {
-      this.next();
-      const right = this.parseNot();
-      left = { kind: "Logical", op: "and", left, right, loc: span(left.loc, right.loc) };
-    }
-    return left;
-  }
-
+  /** `not` binds looser than comparisons: `not a == b` negates the comparison. */
   private parseNot(): Expression {
     const t = this.peek();
     if (t.kind === "not") {
       this.next();
-      const operand = this.parseNot();
+      const operand = this.parseBinary(Level.Not);
       return { kind: "Not", operand, loc: { start: t.start, end: operand.loc.end } };
     }
-    if (t.kind === "identifier" && this.peek(1).kind === "of") {
+    if (t.kind === "identifier" && this.peekAfter().kind === "of") {
       throw this.errorAt(
-        { start: t.start, end: this.peek(1).end },
+        { start: t.start, end: this.peekAfter().end },
         "Process relationships are not supported",
       );
     }
-    return this.parseComparison();
+    return this.parseUnary();
   }
 
-  private parseComparison(): Expression {
-    const left = this.parseAdditive();
-    const op = this.peek();
-    if (op.kind === "=") throw this.assignmentError(op);
-    if (!COMPARISON_OPS.has(op.kind)) return left;
-    this.next();
-    const right = this.parseAdditive();
+  /** A comparison's right side, after its operator; comparisons do not chain. */
+  private comparison(left: Expression, op: Token): Expression {
+    const right = this.parseBinary(Level.Additive);
     const after = this.peek();
-    if (COMPARISON_OPS.has(after.kind) || after.kind === "=") {
+    if (binaryLevel(after.kind) === Level.Comparison || after.kind === "=") {
       throw this.error(
         after,
         `mismatched input ${describeToken(after, this.source.body)}: comparisons cannot be chained; write 'a < b and b < c'`,
       );
     }
     return { kind: "Comparison", op: op.kind as ComparisonOp, left, right, loc: span(left.loc, right.loc) };
-  }
-
-  private parseAdditive(): Expression {
-    let left = this.parseMultiplicative();
-    while (this.peek().kind === "+" || this.peek().kind === "-") {
-      const op = this.next().kind as "+" | "-";
-      const right = this.parseMultiplicative();
-      left = { kind: "Arithmetic", op, left, right, loc: span(left.loc, right.loc) };
-    }
-    return left;
-  }
-
-  private parseMultiplicative(): Expression {
-    let left = this.parseUnary();
-    while (this.peek().kind === "*" || this.peek().kind === "/" || this.peek().kind === "%") {
-      const op = this.next().kind as "*" | "/" | "%";
-      const right = this.parseUnary();
-      left = { kind: "Arithmetic", op, left, right, loc: span(left.loc, right.loc) };
-    }
-    return left;
   }
 
   private parseUnary(): Expression {
@@ -504,7 +489,7 @@ class Parser {
       return this.parseInList(subject, false, t.kind === "in~");
     }
     if (t.kind === "not") {
-      const next = this.peek(1);
+      const next = this.peekAfter();
       if (next.kind === "in" || next.kind === "in~") {
         this.next();
         this.next();
@@ -600,7 +585,7 @@ class Parser {
       }
       case "identifier":
       case "tildeIdentifier":
-        if (this.peek(1).kind === "(") return this.parseFunctionCall();
+        if (this.peekAfter().kind === "(") return this.parseFunctionCall();
         if (t.kind === "tildeIdentifier") {
           throw this.error(
             t,
@@ -631,18 +616,22 @@ class Parser {
 
   private tryLiteral(): Literal | null {
     const t = this.peek();
-    const loc = { start: t.start, end: t.end };
     switch (t.kind) {
       case "string":
         this.next();
-        return { kind: "Literal", value: t.value, type: "keyword", loc };
+        return { kind: "Literal", value: t.value, type: "keyword", loc: { start: t.start, end: t.end } };
       case "true":
       case "false":
         this.next();
-        return { kind: "Literal", value: t.kind === "true", type: "boolean", loc };
+        return {
+          kind: "Literal",
+          value: t.kind === "true",
+          type: "boolean",
+          loc: { start: t.start, end: t.end },
+        };
       case "null":
         this.next();
-        return { kind: "Literal", value: null, type: "null", loc };
+        return { kind: "Literal", value: null, type: "null", loc: { start: t.start, end: t.end } };
       case "integer":
         this.next();
         return this.integerLiteral(t);
@@ -650,7 +639,7 @@ class Parser {
         this.next();
         const value = Number(t.value);
         if (!Number.isFinite(value)) throw this.error(t, `Number [${t.value}] is too large`);
-        return { kind: "Literal", value, type: "double", loc };
+        return { kind: "Literal", value, type: "double", loc: { start: t.start, end: t.end } };
       }
       default:
         return null;
@@ -697,7 +686,7 @@ class Parser {
         this.next();
         parts.push(this.fieldPart());
         end = this.tokens[this.index - 1].end;
-      } else if (t.kind === "[" && this.peek(1).kind === "integer") {
+      } else if (t.kind === "[" && this.peekAfter().kind === "integer") {
         let close = this.index + 1;
         while (this.tokens[close].kind === "integer") close++;
         throw this.errorAt(
@@ -725,8 +714,13 @@ class Parser {
 
   // ---- token helpers ------------------------------------------------------------
 
-  private peek(ahead = 0): Token {
-    return this.tokens[Math.min(this.index + ahead, this.tokens.length - 1)];
+  /** `next` stops at the end-of-input token, so the token at `index` always exists. */
+  private peek(): Token {
+    return this.tokens[this.index];
+  }
+
+  private peekAfter(): Token {
+    return this.tokens[Math.min(this.index + 1, this.tokens.length - 1)];
   }
 
   private next(): Token {
@@ -786,3 +780,39 @@ class Parser {
 }
 
 const span = (a: Loc, b: Loc): Loc => ({ start: a.start, end: b.end });
+
+/** How tightly an operator binds; `not` is a prefix between `and` and the comparisons. */
+enum Level {
+  None = 0,
+  Or,
+  And,
+  Not,
+  Comparison,
+  Additive,
+  Multiplicative,
+}
+
+function binaryLevel(kind: TokenKind): Level {
+  switch (kind) {
+    case "or":
+      return Level.Or;
+    case "and":
+      return Level.And;
+    case "==":
+    case "!=":
+    case "<":
+    case "<=":
+    case ">":
+    case ">=":
+      return Level.Comparison;
+    case "+":
+    case "-":
+      return Level.Additive;
+    case "*":
+    case "/":
+    case "%":
+      return Level.Multiplicative;
+    default:
+      return Level.None;
+  }
+}

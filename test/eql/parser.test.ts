@@ -50,6 +50,13 @@ test("precedence: or < and < not < comparison < additive < multiplicative < unar
   assert.equal(shape(parseExpression("not x == 1")), "(not (x == 1))");
   assert.equal(shape(parseExpression("a + b * c == d - e / f")), "((a + (b * c)) == (d - (e / f)))");
   assert.equal(shape(parseExpression("a - b - c")), "((a - b) - c)");
+  assert.equal(shape(parseExpression("a or b or c and d")), "((a or b) or (c and d))");
+  assert.equal(shape(parseExpression("a * b % c / d")), "(((a * b) % c) / d)");
+  assert.equal(
+    shape(parseExpression("not not a * 2 < b and c or d")),
+    "(((not (not ((a * 2) < b))) and c) or d)",
+  );
+  assert.equal(shape(parseExpression("a == b or c != d + e")), "((a == b) or (c != (d + e)))");
   assert.equal(shape(parseExpression("-a * b")), "((- a) * b)");
   assert.equal(shape(parseExpression("a + b in (1, 2)")), "(a + (b in 1|2))");
   assert.equal(shape(parseExpression("a == b in (1)")), "(a == (b in 1))");
@@ -95,6 +102,10 @@ test("= is not a comparison operator", () => {
     "process where serial_event_id = 1",
     "'=' is not a comparison operator; use '==' (case-sensitive) or ':' (case-insensitive)",
   );
+  for (const query of ["process where a and b + 1 = c", "process where not a = 1", "process where (a = 1)"]) {
+    rejects(query, "'=' is not a comparison operator");
+  }
+  rejects("process where a == b = c", "comparisons cannot be chained");
 });
 
 test("brackets: the error says where the unclosed one opened", () => {
