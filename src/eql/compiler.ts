@@ -12,7 +12,7 @@ import { lookupFunction } from "./functions.ts";
 import { compileMatcher, matchesEverything } from "./matcher.ts";
 import type { Schema } from "./schema.ts";
 import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
-import type { Source } from "./source.ts";
+import { quote, type Source } from "./source.ts";
 import { type EqlType, isStringType, type Scalar } from "./types.ts";
 import type { ValidationContext } from "./validation/context.ts";
 import { referencesField } from "./validation/field-comparisons.ts";
@@ -451,7 +451,7 @@ export class QueryCompiler {
   }
 
   private text(e: Expression): string {
-    return this.source.body.slice(e.loc.start, e.loc.end);
+    return quote(this.source, e.loc.start, e.loc.end);
   }
 
   private error(e: Expression, message: string): EqlError {

@@ -16,8 +16,10 @@ import type {
   TimeUnit,
 } from "./ast.ts";
 import { type EqlError, syntaxError } from "./error.ts";
+import { eventQueriesOf } from "./event-queries.ts";
 import { tokenize } from "./lexer.ts";
-import { makeSource, type Source } from "./source.ts";
+import { MAX_NESTING, tooDeepMessage, tooDeepNode } from "./nesting.ts";
+import { makeSource, quote, type Source } from "./source.ts";
 import { suggest } from "./suggest.ts";
 import { describeToken, KEYWORDS, type Token, type TokenKind } from "./token.ts";
 
@@ -44,6 +46,7 @@ export function parseExpression(text: string | Source): Expression {
   const parser = new Parser(source);
   const expression = parser.parseExpression();
   parser.expectEnd("expression");
+  parser.checkNesting(expression);
   return expression;
 }
 
@@ -51,6 +54,8 @@ class Parser {
   private readonly source: Source;
   private readonly tokens: Token[];
   private index = 0;
+  /** how many sub-expressions the parser is inside (see nesting.ts) */
+  private nesting = 0;
 
   constructor(source: Source) {
     this.source = source;
@@ -71,7 +76,9 @@ class Parser {
     }
     this.expectEnd(query.kind === "EventQuery" ? "condition" : "query");
     const end = pipes.length ? pipes[pipes.length - 1].loc.end : query.loc.end;
-    return { kind: "Statement", query, pipes, loc: { start: query.loc.start, end } };
+    const statement: Statement = { kind: "Statement", query, pipes, loc: { start: query.loc.start, end } };
+    for (const q of eventQueriesOf(statement)) this.checkNesting(q.condition);
+    return statement;
   }
 
   expectEnd(after: string): void {
@@ -401,7 +408,7 @@ class Parser {
     }
     const arg = args[0];
     if (arg.kind !== "Literal" || (arg.type !== "integer" && arg.type !== "long")) {
-      const shown = this.source.body.slice(arg.loc.start, arg.loc.end);
+      const shown = this.text(arg.loc);
       throw this.errorAt(arg.loc, `Pipe [${name.value}] expects a positive integer but found [${shown}]`);
     }
     return { name: name.value, count: arg.value as number, loc };
@@ -420,12 +427,14 @@ class Parser {
    * values, parsed while the parser is still cold.
    */
   private parseBinary(minLevel: Level): Expression {
+    this.enter();
     let left = minLevel <= Level.Not ? this.parseNot() : this.parseUnary();
     for (;;) {
       const op = this.peek();
       const level = binaryLevel(op.kind);
       if (level < minLevel) {
         if (op.kind === "=" && minLevel <= Level.Comparison) throw this.assignmentError(op);
+        this.nesting--;
         return left;
       }
       this.next();
@@ -475,7 +484,9 @@ class Parser {
     const t = this.peek();
     if (t.kind === "-" || t.kind === "+") {
       this.next();
+      this.enter();
       const operand = this.parseUnary();
+      this.nesting--;
       return { kind: "Negate", op: t.kind, operand, loc: { start: t.start, end: operand.loc.end } };
     }
     return this.parsePredicate(this.parsePrimary());
@@ -712,6 +723,23 @@ class Parser {
     throw this.error(t, `expected a field name but found ${describeToken(t, this.source.body)}`);
   }
 
+  // ---- nesting ------------------------------------------------------------------
+
+  /** One level deeper; refused past MAX_NESTING, before the stack runs out. */
+  private enter(): void {
+    if (++this.nesting > MAX_NESTING) throw this.error(this.peek(), tooDeepMessage());
+  }
+
+  /**
+   * A chain of operators is parsed in a loop, but its tree leans one level deeper per operator.
+   * A tree has fewer nodes than its query has tokens, so only long queries need looking at.
+   */
+  checkNesting(condition: Expression): void {
+    if (this.tokens.length <= MAX_NESTING) return;
+    const deep = tooDeepNode(condition);
+    if (deep) throw this.errorAt({ start: deep.start, end: deep.start + 1 }, tooDeepMessage());
+  }
+
   // ---- token helpers ------------------------------------------------------------
 
   /** `next` stops at the end-of-input token, so the token at `index` always exists. */
@@ -762,7 +790,7 @@ class Parser {
   }
 
   private text(x: Token | Loc): string {
-    return this.source.body.slice(x.start, x.end);
+    return quote(this.source, x.start, x.end);
   }
 
   private location(offset: number) {

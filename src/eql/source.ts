@@ -30,6 +30,19 @@ export function getLocation(source: Source, offset: number): SourceLocation {
   return { line, column: offset - lineStart + 1 };
 }
 
+/** Longer quotes of a query in messages keep their two ends: a message names its place, not a copy of the query. */
+const QUOTE_LIMIT = 160;
+
+/** The text of a span of the query, as a message quotes it. */
+export function quote(source: Source, start: number, end: number): string {
+  if (end - start <= QUOTE_LIMIT) return source.body.slice(start, end);
+  const half = QUOTE_LIMIT / 2;
+  return `${source.body.slice(start, start + half)}…${source.body.slice(end - half, end)}`;
+}
+
+/** A frame shows at most this much of a line: around the caret, with `…` where it is cut. */
+const FRAME_WIDTH = 160;
+
 /**
  * The lines around a location with a caret under the problem:
  *
@@ -42,15 +55,26 @@ export function printCodeFrame(source: Source, offset: number, length = 1): stri
   const first = Math.max(1, line - 1);
   const last = Math.min(lines.length, line + 1);
   const width = String(last + (source.lineOffset ?? 1) - 1).length;
+  // every line of the frame is cut the same way, so that the caret stays under its column
+  const from = Math.max(0, column - 1 - FRAME_WIDTH / 2);
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const shown = String(n + (source.lineOffset ?? 1) - 1).padStart(width);
-    const text = lines[n - 1].replace(/\t/g, " ");
+    const whole = lines[n - 1].replace(/\t/g, " ");
+    const text = window(whole, from);
     out.push(`${shown} | ${text}`.trimEnd());
     if (n === line) {
-      const caretLength = Math.max(1, Math.min(length, text.length - column + 1));
-      out.push(`${" ".repeat(width)} | ${" ".repeat(column - 1)}${"^".repeat(caretLength)}`);
+      const caretColumn = column - from + (from > 0 ? 1 : 0);
+      const caretLength = Math.max(1, Math.min(length, text.length - caretColumn + 1));
+      out.push(`${" ".repeat(width)} | ${" ".repeat(caretColumn - 1)}${"^".repeat(caretLength)}`);
     }
   }
   return out.join("\n");
+}
+
+/** FRAME_WIDTH characters of a line from `from`, marked `…` where cut. */
+function window(line: string, from: number): string {
+  if (line.length <= FRAME_WIDTH && from === 0) return line;
+  const shown = line.slice(from, from + FRAME_WIDTH);
+  return `${from > 0 ? "…" : ""}${shown}${from + FRAME_WIDTH < line.length ? "…" : ""}`;
 }

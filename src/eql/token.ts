@@ -1,3 +1,5 @@
+import { quote } from "./source.ts";
+
 /** Token kinds of the EQL lexer. Keywords are lower-case only, as in Elasticsearch. */
 export type TokenKind =
   | "<EOF>"
@@ -89,5 +91,5 @@ export const KEYWORDS: ReadonlySet<string> = new Set([
 /** How a token is named in "expected ..." messages. */
 export function describeToken(t: Token, body: string): string {
   if (t.kind === "<EOF>") return "end of query";
-  return `'${body.slice(t.start, t.end)}'`;
+  return `'${quote({ body }, t.start, t.end)}'`;
 }

@@ -2,7 +2,7 @@ import type { Expression, Field, FunctionCall, Loc } from "../ast.ts";
 import { type Problem, problemAt } from "../error.ts";
 import { lookupFunction } from "../functions.ts";
 import type { FieldInfo, Schema } from "../schema.ts";
-import type { Source } from "../source.ts";
+import { quote, type Source } from "../source.ts";
 import type { EqlType } from "../types.ts";
 
 export interface AnalysisOptions {
@@ -45,7 +45,7 @@ export function createContext(source: Source, options: AnalysisOptions): Validat
     typeOf,
     fieldInfo,
     isAbsentOptional: (f) => f.optional && options.schema !== undefined && !fieldInfo(f),
-    text: (loc) => source.body.slice(loc.start, loc.end),
+    text: (loc) => quote(source, loc.start, loc.end),
     report: (loc, message) => problems.push(problemAt(source, loc.start, loc.end, message)),
     problems,
   };
