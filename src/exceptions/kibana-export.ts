@@ -5,6 +5,7 @@
  * connectors and the export summary that share the file are skipped here; rules
  * are the rule loader's. A line that cannot be read is reported and costs only itself.
  */
+import { nestsTooDeep, tooDeepDocumentMessage } from "../io/json-depth.ts";
 import { explainJsonError } from "../io/json-error.ts";
 import { decodeItem, decodeList, isRaw, own, type Raw } from "./decode.ts";
 import { emptyExceptions, type LoadedExceptions, type LoadOptions } from "./loaded.ts";
@@ -25,6 +26,12 @@ export function loadKibanaExport(text: string, file: string, options: LoadOption
       const d = diagnosticAt("error", at, `${reason}; line skipped`);
       if (offset !== undefined) d.column = offset + 1;
       loaded.diagnostics.push(d);
+      continue;
+    }
+    if (nestsTooDeep(value)) {
+      loaded.diagnostics.push(
+        diagnosticAt("error", at, `${tooDeepDocumentMessage("the line")}; line skipped`),
+      );
       continue;
     }
     if (!isRaw(value)) {

@@ -1,5 +1,6 @@
 import { loadKibanaExport as loadExportedExceptions } from "../exceptions/kibana-export.ts";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
+import { nestsTooDeep, tooDeepDocumentMessage } from "../io/json-depth.ts";
 import { explainJsonError } from "../io/json-error.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { jsonRuleLocator } from "./json-locator.ts";
@@ -72,7 +73,17 @@ export function loadKibanaExport(text: string, file: string): JsonLoad {
       handled.add(n + 1);
       continue;
     }
-    if (!isObject(value)) {
+    if (nestsTooDeep(value)) {
+      out.diagnostics.push({
+        file,
+        line: n + 1,
+        column: 1,
+        severity: "error",
+        code: "too-deep",
+        message: `${tooDeepDocumentMessage("the line")}; line skipped`,
+      });
+      handled.add(n + 1);
+    } else if (!isObject(value)) {
       out.diagnostics.push({
         file,
         line: n + 1,
@@ -161,6 +172,17 @@ export function loadJsonRules(text: string, file: string): JsonLoad {
       severity: "error",
       code: "json-syntax",
       message: reason,
+    });
+    return out;
+  }
+  if (nestsTooDeep(value)) {
+    out.diagnostics.push({
+      file,
+      line: 1,
+      column: 1,
+      severity: "error",
+      code: "too-deep",
+      message: tooDeepDocumentMessage("the file"),
     });
     return out;
   }

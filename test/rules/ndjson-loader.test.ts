@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { MAX_DOCUMENT_DEPTH } from "../../src/io/json-depth.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { errors, messages, warnings } from "./fixtures.ts";
 
@@ -103,6 +104,49 @@ test("a malformed line is reported at its line and column and the other lines st
       [4, 1, "schema"],
     ],
   );
+});
+
+test("a line nesting deeper than a document may is skipped and said; the other lines load", () => {
+  const nested = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
+  const deep = (over: Record<string, unknown>, levels: number) =>
+    `${JSON.stringify(over).slice(0, -1)}, "meta": {"deep": ${nested(levels)}}}`;
+  const tooDeep = MAX_DOCUMENT_DEPTH - 1;
+  // far deeper than any stack: the passes over a document recurse
+  const text = ndjson(
+    deep(RULE, 100_000),
+    deep({ ...ITEM, item_id: "item-2" }, tooDeep),
+    KQL_RULE,
+    LIST,
+    ITEM,
+  );
+  const r = loadRuleText(text, "export.ndjson");
+  assert.deepEqual(
+    errors(r).map((d) => [d.line, d.column, d.code, d.message]),
+    [1, 2].map((line) => [
+      line,
+      1,
+      "too-deep",
+      `the line nests more than ${MAX_DOCUMENT_DEPTH} levels deep (a rule or an exception nests a few); line skipped`,
+    ]),
+  );
+  assert.deepEqual(
+    r.rules.map((x) => x.origin.line),
+    [3],
+  );
+  assert.deepEqual(
+    r.exceptions.items.map((i) => i.item_id),
+    ["item-1"],
+  );
+  // at the limit a rule loads, and is placed as any other
+  const atLimit = loadRuleText(ndjson(deep(RULE, tooDeep - 1)), "export.ndjson");
+  assert.deepEqual(errors(atLimit), []);
+  assert.equal(atLimit.rules.length, 1);
+  const file = loadRuleText(`[${deep(RULE, tooDeep)}]`, "rules.json");
+  assert.deepEqual(
+    errors(file).map((d) => [d.line, d.code]),
+    [[1, "too-deep"]],
+  );
+  assert.equal(file.rules.length, 0);
 });
 
 test("the summary is compared with what the file holds", () => {
