@@ -22,12 +22,14 @@
  * Elasticsearch) is spelled out as `[aA]`-style classes.
  */
 
+import { quote } from "./source.ts";
+
 export class LuceneRegexError extends Error {
   readonly offset: number;
   readonly reason: string;
 
   constructor(pattern: string, offset: number, reason: string) {
-    super(`invalid regex [${pattern}] at offset ${offset}: ${reason}`);
+    super(`invalid regex [${quote({ body: pattern }, 0, pattern.length)}] at offset ${offset}: ${reason}`);
     this.name = "LuceneRegexError";
     this.offset = offset;
     this.reason = reason;
@@ -105,8 +107,16 @@ function literalText(node: RegexNode): string | null {
 // union `|`, intersection `&`, concatenation, repeat `? * + {}`, complement `~`,
 // then atoms. Characters are code points, as in Lucene.
 
+/**
+ * How deep groups and complements may nest. The parser, the translation and V8's own regex
+ * compiler all recurse, on top of a query that may itself nest (nesting.ts); real patterns
+ * nest a handful of groups.
+ */
+export const MAX_REGEX_NESTING = 250;
+
 class LuceneRegexParser {
   private pos = 0;
+  private nesting = 0;
 
   constructor(private readonly pattern: string) {}
 
@@ -176,7 +186,10 @@ class LuceneRegexParser {
   private parseComplement(): RegexNode {
     if (!this.peekAny("~")) return this.parseCharClass();
     const offset = this.pos++;
-    return { kind: "complement", operand: this.parseComplement(), offset };
+    this.enter(offset);
+    const operand = this.parseComplement();
+    this.nesting--;
+    return { kind: "complement", operand, offset };
   }
 
   private parseCharClass(): RegexNode {
@@ -230,9 +243,17 @@ class LuceneRegexParser {
     const start = this.pos++;
     if (this.eat(")")) return EMPTY;
     if (!this.more()) throw this.error(start, "unbalanced parenthesis");
+    this.enter(start);
     const inner = this.parseUnion();
+    this.nesting--;
     if (!this.eat(")")) throw this.error(start, "unbalanced parenthesis");
     return inner;
+  }
+
+  private enter(offset: number): void {
+    if (++this.nesting > MAX_REGEX_NESTING) {
+      throw this.error(offset, `groups and complements nest more than ${MAX_REGEX_NESTING} deep`);
+    }
   }
 
   private parseInterval(): RegexNode {

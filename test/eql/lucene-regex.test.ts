@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
-import { LuceneRegexError, luceneRegexIsLiteral, translateLuceneRegex } from "../../src/eql/lucene-regex.ts";
+import {
+  LuceneRegexError,
+  luceneRegexIsLiteral,
+  MAX_REGEX_NESTING,
+  translateLuceneRegex,
+} from "../../src/eql/lucene-regex.ts";
 
 const matcher = (pattern: string, caseInsensitive = false) => {
   const re = translateLuceneRegex(pattern, { caseInsensitive });
@@ -392,5 +397,19 @@ test("property: literal patterns match exactly their literal text", () => {
         assert.equal(matches(pattern, text + "a"), false);
       },
     ),
+  );
+});
+
+test(`groups and complements nest ${MAX_REGEX_NESTING} deep at most; deeper is a syntax error, not a stack overflow`, () => {
+  const groups = (n: number) => `${"(".repeat(n)}a${")".repeat(n)}`;
+  assertMatches(groups(MAX_REGEX_NESTING), ["a"], ["b"]);
+  assertMatches(`${"~".repeat(MAX_REGEX_NESTING - 1)}a`, ["b"], ["a"]);
+  assertRejected(groups(MAX_REGEX_NESTING + 1), MAX_REGEX_NESTING, /nest more than 250 deep/);
+  assertRejected(groups(100_000), MAX_REGEX_NESTING, /nest more than 250 deep/);
+  assertRejected(`${"~".repeat(100_000)}a`, MAX_REGEX_NESTING, /nest more than 250 deep/);
+  // the message quotes a long pattern by its two ends
+  assert.throws(
+    () => translateLuceneRegex(groups(100_000), { caseInsensitive: false }),
+    (e: Error) => e.message.length < 400,
   );
 });

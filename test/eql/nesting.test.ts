@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { compileEventQuery } from "../../src/eql/compile-query.ts";
 import { EqlError } from "../../src/eql/error.ts";
+import { MAX_REGEX_NESTING } from "../../src/eql/lucene-regex.ts";
 import { MAX_NESTING } from "../../src/eql/nesting.ts";
 import { parse, parseExpression } from "../../src/eql/parser.ts";
 import { print } from "../../src/eql/printer.ts";
@@ -100,4 +101,10 @@ test("a code frame shows a window of a long line around the problem, the caret u
     printCodeFrame(makeSource("process where b = 1"), 16),
     "1 | process where b = 1\n  |                 ^",
   );
+});
+
+test("the deepest query holding the deepest regex still compiles and runs", () => {
+  const regex = `${"(".repeat(MAX_REGEX_NESTING)}a${")".repeat(MAX_REGEX_NESTING)}`;
+  const query = `process where ${"not ".repeat(MAX_NESTING - 2)}process.name regex "${regex}"`;
+  assert.equal(compileEventQuery(query)(event), MAX_NESTING % 2 === 0);
 });
