@@ -9,8 +9,7 @@ import type { Expression, Loc } from "./ast.ts";
  */
 export const MAX_NESTING = 1000;
 
-export const tooDeepMessage = (): string =>
-  `the query nests more than ${MAX_NESTING} levels deep (brackets, 'not', signs and function calls, and each operator of a chain of 'and', 'or' or arithmetic count one level); split it into several rules, or write a list of values as 'field in (...)'`;
+export const TOO_DEEP = `the query nests more than ${MAX_NESTING} levels deep (brackets, 'not', signs and function calls, and each operator of a chain of 'and', 'or' or arithmetic count one level); split it into several rules, or write a list of values as 'field in (...)'`;
 
 /**
  * The first node of a condition below MAX_NESTING levels, if any. Without recursion: the

@@ -18,7 +18,7 @@ import type {
 import { type EqlError, syntaxError } from "./error.ts";
 import { eventQueriesOf } from "./event-queries.ts";
 import { tokenize } from "./lexer.ts";
-import { MAX_NESTING, tooDeepMessage, tooDeepNode } from "./nesting.ts";
+import { MAX_NESTING, TOO_DEEP, tooDeepNode } from "./nesting.ts";
 import { makeSource, quote, type Source } from "./source.ts";
 import { suggest } from "./suggest.ts";
 import { describeToken, KEYWORDS, type Token, type TokenKind } from "./token.ts";
@@ -727,7 +727,7 @@ class Parser {
 
   /** One level deeper; refused past MAX_NESTING, before the stack runs out. */
   private enter(): void {
-    if (++this.nesting > MAX_NESTING) throw this.error(this.peek(), tooDeepMessage());
+    if (++this.nesting > MAX_NESTING) throw this.error(this.peek(), TOO_DEEP);
   }
 
   /**
@@ -737,7 +737,7 @@ class Parser {
   checkNesting(condition: Expression): void {
     if (this.tokens.length <= MAX_NESTING) return;
     const deep = tooDeepNode(condition);
-    if (deep) throw this.errorAt({ start: deep.start, end: deep.start + 1 }, tooDeepMessage());
+    if (deep) throw this.errorAt({ start: deep.start, end: deep.start + 1 }, TOO_DEEP);
   }
 
   // ---- token helpers ------------------------------------------------------------
