@@ -1,5 +1,6 @@
 import { TomlError } from "smol-toml";
 import { type Problem, problemPosition } from "../eql/error.ts";
+import { makeSource, printCodeFrame } from "../eql/source.ts";
 import { METADATA } from "./checks/context.ts";
 import type { Diagnostic, Position } from "./diagnostic.ts";
 import type { QueryLocation, RuleLocator } from "./loaded-rule.ts";
@@ -40,7 +41,7 @@ export function loadTomlRule(text: string, file: string, reread?: () => string):
           severity: "error",
           code: "toml-syntax",
           message: `invalid TOML: ${message}`,
-          ...(toml?.codeblock && { frame: toml.codeblock.trimEnd() }),
+          ...(toml && { frame: printCodeFrame(makeSource(text), offsetOf(text, toml.line, toml.column)) }),
         },
       ],
     };
@@ -132,6 +133,21 @@ export function rereadingLocator(file: string, reread: () => string): RuleLocato
     at: (path) => whole().at(path),
     querySource: (query) => whole().querySource(query),
   };
+}
+
+/**
+ * The offset of smol-toml's line and column (TOML ends lines at `\n`). The frame is drawn
+ * here rather than taken from smol-toml, which shows whole lines: a rule file may be one line
+ * of megabytes.
+ */
+function offsetOf(text: string, line: number, column: number): number {
+  let start = 0;
+  for (let n = 1; n < line; n++) {
+    const next = text.indexOf("\n", start);
+    if (next < 0) break;
+    start = next + 1;
+  }
+  return Math.min(start + column - 1, text.length);
 }
 
 /** The API's flat `new_terms_fields` / `history_window_start` are a `[rule.new_terms]` table in TOML. */

@@ -46,7 +46,16 @@ test("invalid TOML is reported at smol-toml's line and column, with a code frame
   const [d] = r.diagnostics;
   assert.deepEqual([d.line, d.column, d.severity, d.code], [3, 14, "error", "toml-syntax"]);
   assert.match(d.message, /^invalid TOML: /);
-  assert.match(d.frame ?? "", /risk_score/);
+  assert.equal(d.frame, '2 | name = "x"\n3 | risk_score =\n  |              ^\n4 |');
+});
+
+test("a TOML error on a line of megabytes shows a window of it around the caret", () => {
+  const text = `[rule]\nnote = """${'"" '.repeat(1_000_000)}\n`;
+  const [d] = loadToml(text).diagnostics;
+  assert.equal(d.code, "toml-syntax");
+  const frame = d.frame ?? "";
+  assert.ok(frame.length < 600, `${frame.length} characters`);
+  assert.match(frame, /^1 \| \[rule\]\n2 \| note = """""/);
 });
 
 test("a TOML file without [rule] is skipped with a warning", () => {
