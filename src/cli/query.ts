@@ -20,7 +20,13 @@ import {
   type EventWithText,
   eqlSearch,
 } from "../eql/search.ts";
-import { type DecodeProblem, formatProblem, readEvents, readJsonDocument } from "../io/event-source.ts";
+import {
+  DecodeError,
+  type DecodeProblem,
+  formatProblem,
+  readEvents,
+  readJsonDocument,
+} from "../io/event-source.ts";
 import type { LineFilter } from "../io/line-filter.ts";
 import { reportInputError } from "./input-errors.ts";
 import {
@@ -106,7 +112,17 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     }
     throw error;
   }
-  const mapping = options.mapping ? ((await readJsonDocument(options.mapping)) as EsMapping) : undefined;
+  let mapping: EsMapping | undefined;
+  try {
+    mapping = options.mapping ? ((await readJsonDocument(options.mapping)) as EsMapping) : undefined;
+  } catch (error) {
+    if (error instanceof DecodeError) {
+      process.stderr.write(`${formatProblem(error.problem)}\neqlite: the --mapping file cannot be used\n`);
+      return 2;
+    }
+    if (reportInputError(error)) return 2;
+    throw error;
+  }
   // --strict promises that every malformed line stops the query; a mapping may alias a field or
   // give it a null_value, which the raw text does not show
   const lineFilter =

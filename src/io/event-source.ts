@@ -10,6 +10,7 @@
 import { createReadStream } from "node:fs";
 import { CorruptStreamError, decompress, readAll } from "./decompress.ts";
 import { fileChunks } from "./file-chunks.ts";
+import { nestsTooDeep, tooDeepDocumentMessage } from "./json-depth.ts";
 import { explainJsonError, lineColumnAt } from "./json-error.ts";
 import type { LineFilter } from "./line-filter.ts";
 
@@ -141,11 +142,16 @@ export async function readJsonDocument(path: string, options: ReadOptions = {}):
     throw new DecodeError({ source: name, line: 1, reason: tooLarge("JSON document", max) });
   const start = hasBom(bytes) ? 3 : 0;
   const text = bytes.toString("utf8", start);
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (error) {
     throw new DecodeError(jsonProblem(name, text, error, 1, 1));
   }
+  if (nestsTooDeep(value)) {
+    throw new DecodeError({ source: name, line: 1, reason: tooDeepDocumentMessage("the document") });
+  }
+  return value;
 }
 
 interface NamedSource {

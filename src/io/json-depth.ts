@@ -19,4 +19,4 @@ export function nestsTooDeep(value: unknown, limit = MAX_DOCUMENT_DEPTH): boolea
 }
 
 export const tooDeepDocumentMessage = (what: string): string =>
-  `${what} nests more than ${MAX_DOCUMENT_DEPTH} levels deep (a rule or an exception nests a few)`;
+  `${what} nests more than ${MAX_DOCUMENT_DEPTH} levels deep`;

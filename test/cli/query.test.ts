@@ -132,6 +132,24 @@ test("--mapping gives field types: ip equality and aliases work as in Elasticsea
   assert.match(unknown.stderr, /Unknown column \[nope\]/);
 });
 
+test("a --mapping that cannot be used is said in one line, without a stack trace", () => {
+  const malformed = join(dir, "malformed-mapping.json");
+  writeFileSync(malformed, '{"properties": {');
+  const deep = join(dir, "deep-mapping.json");
+  const levels = 100_000;
+  writeFileSync(deep, `${'{"properties": {"a": '.repeat(levels)}{}${"}}".repeat(levels)}`);
+  for (const [mapping, problem] of [
+    [malformed, /malformed-mapping\.json:1:\d+: invalid JSON/],
+    [deep, /deep-mapping\.json:1: the document nests more than 1000 levels deep/],
+    [join(dir, "no-mapping.json"), /cannot read input: .*no-mapping\.json/],
+  ] as const) {
+    const r = runCli(["query", "--mapping", mapping, "process where true", events]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, problem);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  }
+});
+
 test("--tiebreaker-field orders events with equal timestamps", () => {
   const data = join(dir, "ties.ndjson");
   writeFileSync(

@@ -126,7 +126,7 @@ test("a line nesting deeper than a document may is skipped and said; the other l
       line,
       1,
       "too-deep",
-      `the line nests more than ${MAX_DOCUMENT_DEPTH} levels deep (a rule or an exception nests a few); line skipped`,
+      `the line nests more than ${MAX_DOCUMENT_DEPTH} levels deep; line skipped`,
     ]),
   );
   assert.deepEqual(
