@@ -1,5 +1,6 @@
-import { createWriteStream, existsSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, openSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { finished } from "node:stream/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { parseDateMath } from "../engine/date-math.ts";
@@ -195,7 +196,21 @@ export async function runScan(
 
   const format: AlertFormat | "sarif" =
     options.format ?? (options.output || !process.stdout.isTTY ? "ndjson" : "pretty");
-  const out = options.output ? createWriteStream(options.output) : process.stdout;
+  let out: NodeJS.WritableStream = process.stdout;
+  let writeFailure: Error | undefined;
+  if (options.output) {
+    // opened here, so that a path that cannot be written is said before the scan, not after it
+    let fd: number;
+    try {
+      fd = openSync(options.output, "w");
+    } catch (error) {
+      err(`eqlite: cannot write alerts to ${options.output}: ${(error as Error).message}`);
+      return 2;
+    }
+    out = createWriteStream("", { fd }).on("error", (error) => {
+      writeFailure ??= error;
+    });
+  }
   const color = !options.output && process.stdout.isTTY === true && !process.env.NO_COLOR;
   if (format === "csv") out.write(CSV_HEADER);
   let alerts = 0;
@@ -301,8 +316,20 @@ export async function runScan(
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
   if (sarif) out.write(`${JSON.stringify(sarif, null, 2)}\n`);
-  if (options.output)
-    await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+  if (options.output) {
+    if (!writeFailure) {
+      out.end();
+      await finished(out).catch((error: Error) => {
+        writeFailure ??= error;
+      });
+    }
+    if (writeFailure) {
+      err(
+        `eqlite: writing alerts to ${options.output} failed: ${writeFailure.message}; the alerts after it are lost`,
+      );
+      return 2;
+    }
+  }
   if (!options.quiet) {
     err(
       scanSummary(

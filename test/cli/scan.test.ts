@@ -201,6 +201,32 @@ test("csv and summary formats", () => {
   assert.match(summary.stdout, /^ +2 {2}high {6}Interactive Shell In Container$/m);
 });
 
+test("--output: alerts go to the file; a path that cannot be written is said before the scan, a failed write after it", () => {
+  const file = join(dir, "alerts.ndjson");
+  const ok = runCli(["scan", "--rules", join(dir, "rule.toml"), "--output", file, input]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(readFileSync(file, "utf8").trim().split("\n").length, 2);
+
+  const missing = runCli([
+    "scan",
+    "--rules",
+    join(dir, "rule.toml"),
+    "--output",
+    join(dir, "no", "a.ndjson"),
+    input,
+  ]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /^eqlite: cannot write alerts to .*a\.ndjson: ENOENT/);
+  assert.doesNotMatch(missing.stderr, /events read/, "said before the scan");
+
+  // a device that refuses every write (Linux): the alerts are not silently lost
+  if (existsSync("/dev/full")) {
+    const full = runCli(["scan", "--rules", join(dir, "rule.toml"), "--output", "/dev/full", input]);
+    assert.equal(full.code, 2);
+    assert.match(full.stderr, /writing alerts to \/dev\/full failed: ENOSPC.*the alerts after it are lost/);
+  }
+});
+
 test("the seed rules alert on exactly the expected events of the kubectl exec session", {
   skip: !existsSync(shared) && "../shared not found: seed scan skipped",
 }, () => {
