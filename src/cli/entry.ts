@@ -4,7 +4,11 @@ import { stdoutClosed } from "./stdout-closed.ts";
 
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") stdoutClosed();
-  else throw error;
+  else {
+    // a full disk or a broken device under a redirect: what is written from here on is lost
+    process.stderr.write(`eqlite: cannot write to stdout: ${error.message}\n`);
+    process.exit(EXIT_USAGE);
+  }
 });
 
 try {

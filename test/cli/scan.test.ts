@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import {
+  closeSync,
+  existsSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -7,6 +16,7 @@ import { fileURLToPath } from "node:url";
 import { runCli } from "./run-cli.ts";
 
 const shared = fileURLToPath(new URL("../../../shared", import.meta.url));
+const cliEntry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "eqlite-scan-"));
 
 const RULE = `[metadata]
@@ -224,6 +234,24 @@ test("--output: alerts go to the file; a path that cannot be written is said bef
     const full = runCli(["scan", "--rules", join(dir, "rule.toml"), "--output", "/dev/full", input]);
     assert.equal(full.code, 2);
     assert.match(full.stderr, /writing alerts to \/dev\/full failed: ENOSPC.*the alerts after it are lost/);
+  }
+});
+
+test("stdout redirected to a device that refuses writes: said, exit 2, no stack trace", {
+  skip: existsSync("/dev/full") ? false : "no /dev/full on this system",
+}, () => {
+  const fd = openSync("/dev/full", "w");
+  try {
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", cliEntry, "scan", "--rules", join(dir, "rule.toml"), "--format", "ndjson", input],
+      { stdio: ["ignore", fd, "pipe"], encoding: "utf8" },
+    );
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /eqlite: cannot write to stdout: ENOSPC/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    closeSync(fd);
   }
 });
 
