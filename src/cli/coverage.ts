@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
@@ -36,8 +36,16 @@ export function registerCoverageCommand(program: Command): void {
     });
 }
 
-/** Exit 2 when the tested list cannot be read, 0 otherwise (rule problems are `validate`'s business). */
+/**
+ * Exit 2 when a path or the tested list cannot be read, 0 otherwise (problems inside rules are
+ * `validate`'s business): a mistyped path would otherwise print an empty map as if nothing were covered.
+ */
 export async function runCoverage(paths: string[], options: CoverageCliOptions): Promise<number> {
+  const missing = paths.find((p) => !existsSync(p));
+  if (missing !== undefined) {
+    process.stderr.write(`eqlite coverage: rules not found: ${missing}\n`);
+    return 2;
+  }
   let tested: string[] = [];
   if (options.tested) {
     try {

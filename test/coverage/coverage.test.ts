@@ -236,6 +236,10 @@ test("the CLI writes a navigator layer and reads --tested", () => {
   const json = runCli(["coverage", "--format", "json", dir]);
   assert.equal(JSON.parse(json.stdout).summary.rules, 5);
   assert.equal(runCli(["coverage", "--tested", join(dir, "missing.txt"), dir]).code, 2);
+  const mistyped = runCli(["coverage", dir, join(dir, "no-such-rules")]);
+  assert.equal(mistyped.code, 2);
+  assert.match(mistyped.stderr, /rules not found: .*no-such-rules/);
+  assert.equal(mistyped.stdout, "");
 });
 
 test("the layer of the bundled rules lists every technique they map", async () => {
