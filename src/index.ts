@@ -10,6 +10,7 @@ export type { EventPredicate } from "./eql/compiler.ts";
 export { SpillBudget, type SpillCodec, SpillError, type SpillStats } from "./eql/correlate/spill.ts";
 export { EqlError, type EqlErrorKind, type Problem } from "./eql/error.ts";
 export { type EsMapping, schemaFromMappings } from "./eql/mapping.ts";
+export { MappingShapeError, mappingOfDocument } from "./eql/mapping-document.ts";
 export { parse, parseExpression } from "./eql/parser.ts";
 export { print } from "./eql/printer.ts";
 export {

@@ -6,6 +6,7 @@ import { prepareQuery } from "../eql/compile-query.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
+import { MappingShapeError, mappingOfDocument } from "../eql/mapping-document.ts";
 import { parse } from "../eql/parser.ts";
 import { statementRequirement } from "../eql/requirement.ts";
 import {
@@ -114,8 +115,12 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   }
   let mapping: EsMapping | undefined;
   try {
-    mapping = options.mapping ? ((await readJsonDocument(options.mapping)) as EsMapping) : undefined;
+    mapping = options.mapping ? mappingOfDocument(await readJsonDocument(options.mapping)) : undefined;
   } catch (error) {
+    if (error instanceof MappingShapeError) {
+      process.stderr.write(`eqlite: --mapping ${options.mapping}: ${error.message}\n`);
+      return 2;
+    }
     if (error instanceof DecodeError) {
       process.stderr.write(`${formatProblem(error.problem)}\neqlite: the --mapping file cannot be used\n`);
       return 2;

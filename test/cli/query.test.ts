@@ -132,6 +132,24 @@ test("--mapping gives field types: ip equality and aliases work as in Elasticsea
   assert.match(unknown.stderr, /Unknown column \[nope\]/);
 });
 
+const shaped = (name: string, document: unknown): string => {
+  const path = join(dir, name);
+  writeFileSync(path, JSON.stringify(document));
+  return path;
+};
+
+test("--mapping takes what `GET <index>/_mapping` answers", () => {
+  const data = join(dir, "answered.ndjson");
+  writeFileSync(data, JSON.stringify({ "@timestamp": 1, "event.category": "network", src: "10.0.0.1" }));
+  const answer = { "logs-a": { mappings: { properties: { src: { type: "ip" } } } } };
+  const query = "network where src == 167772161";
+  // typed as an ip, the field cannot be compared with a number: the mapping under the index name was read
+  const typed = runCli(["query", "--mapping", shaped("answer.json", answer), query, data]);
+  assert.equal(typed.code, 2);
+  assert.match(typed.stderr, /of type \[ip\]/);
+  assert.equal(runCli(["query", query, data]).code, 0);
+});
+
 test("a --mapping that cannot be used is said in one line, without a stack trace", () => {
   const malformed = join(dir, "malformed-mapping.json");
   writeFileSync(malformed, '{"properties": {');
@@ -142,6 +160,11 @@ test("a --mapping that cannot be used is said in one line, without a stack trace
     [malformed, /malformed-mapping\.json:1:\d+: invalid JSON/],
     [deep, /deep-mapping\.json:1: the document nests more than 1000 levels deep/],
     [join(dir, "no-mapping.json"), /cannot read input: .*no-mapping\.json/],
+    [shaped("listed-mapping.json", [{ properties: {} }]), /listed-mapping\.json: a mapping is a JSON object/],
+    [
+      shaped("typeless-mapping.json", { properties: { n: "long" } }),
+      /properties\.n: a field's mapping is an object/,
+    ],
   ] as const) {
     const r = runCli(["query", "--mapping", mapping, "process where true", events]);
     assert.equal(r.code, 2);
