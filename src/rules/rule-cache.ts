@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import {
   type BigIntStats,
-  mkdirSync,
   readdirSync,
   readFileSync,
   renameSync,
@@ -13,6 +12,7 @@ import { homedir } from "node:os";
 import { dirname, extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { deserialize, serialize } from "node:v8";
+import { makeDirectory } from "../io/make-directory.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import type { LoadedRule, RejectedRule } from "./loaded-rule.ts";
 import type { SavedQuery } from "./saved-query.ts";
@@ -84,7 +84,7 @@ export class RuleCache {
     }
     const temporary = `${this.path}.${process.pid}.tmp`;
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
+      makeDirectory(dirname(this.path));
       writeFileSync(temporary, serialize(kept));
       renameSync(temporary, this.path);
       pruneOthers(dirname(this.path));

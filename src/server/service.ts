@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ReloadSummary } from "../engine/detection-engine.ts";
+import { makeDirectory } from "../io/make-directory.ts";
 import type { AlertSink } from "../io/sinks/alert-sink.ts";
 import { NdjsonSink } from "../io/sinks/ndjson-sink.ts";
 import { RotatingFileSink } from "../io/sinks/rotating-file.ts";
@@ -112,7 +113,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     );
   }
   const https = config.tls ? readTls(config.tls) : undefined;
-  if (config.dataDir) mkdirSync(config.dataDir, { recursive: true });
+  if (config.dataDir) makeDirectory(config.dataDir);
 
   let bundle = await loadRuleBundle(config.rules, config.exceptions);
   const reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: clock() };

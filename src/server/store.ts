@@ -1,4 +1,3 @@
-import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { AlertDocument } from "../engine/alert.ts";
@@ -6,6 +5,7 @@ import type { RuleStats } from "../engine/detection-engine.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
+import { makeDirectory } from "../io/make-directory.ts";
 import { migrate, SCHEMA_VERSION } from "./store-schema.ts";
 
 /**
@@ -162,7 +162,7 @@ export class AlertStore {
 
   /** Opens (creating and migrating as needed) the store at `path`; ":memory:" for a throwaway one. */
   static open(path: string, options: StoreOptions = {}): AlertStore {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") makeDirectory(dirname(path));
     const db = new Database(path);
     try {
       db.pragma("journal_mode = WAL");

@@ -1,5 +1,6 @@
-import { type FileHandle, mkdir, open, readdir, readFile, rename, unlink } from "node:fs/promises";
+import { type FileHandle, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "../io/make-directory.ts";
 import {
   decodePayload,
   decodeRecord,
@@ -343,7 +344,7 @@ export class WriteAheadLog {
   }
 
   private async recover(): Promise<void> {
-    await mkdir(this.dir, { recursive: true });
+    makeDirectory(this.dir);
     const names = await readdir(this.dir);
     for (const name of names) if (name.endsWith(".tmp")) await unlink(join(this.dir, name)).catch(() => {});
     const found: Segment[] = [];

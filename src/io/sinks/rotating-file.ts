@@ -1,6 +1,7 @@
-import { type FileHandle, mkdir, open, rename, unlink } from "node:fs/promises";
+import { type FileHandle, open, rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AlertDocument } from "../../engine/alert.ts";
+import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
 import type { AlertSink } from "./alert-sink.ts";
 
@@ -91,7 +92,7 @@ export class RotatingFileSink implements AlertSink {
   }
 
   private async openCurrent(): Promise<void> {
-    await mkdir(dirname(this.path), { recursive: true });
+    makeDirectory(dirname(this.path));
     this.handle = await open(this.path, "a");
     const stat = await this.handle.stat();
     this.size = stat.size;

@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
-import { type FileHandle, mkdir, open } from "node:fs/promises";
+import { type FileHandle, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../../engine/alert.ts";
+import { makeDirectory } from "../make-directory.ts";
 import type { AlertSink } from "./alert-sink.ts";
 
 /**
@@ -406,7 +407,7 @@ export class WebhookSink implements AlertSink {
 }
 
 async function openForAppend(path: string): Promise<FileHandle> {
-  await mkdir(dirname(path), { recursive: true });
+  makeDirectory(dirname(path));
   return open(path, "a");
 }
 
