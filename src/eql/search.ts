@@ -7,6 +7,7 @@ import { searchSequences } from "./correlate/sequence-search.ts";
 import { type SpillBudget, SpillError } from "./correlate/spill.ts";
 import { type Event, type FieldGetter, someValue } from "./field-access.ts";
 import { type EsMapping, schemaFromMappings } from "./mapping.ts";
+import { mappingOfDocument } from "./mapping-document.ts";
 import { compareOrder, type OrderKey } from "./ordering.ts";
 import {
   applyLimits,
@@ -136,7 +137,10 @@ export async function eqlSearch(
 ): Promise<EqlSearchResponse> {
   const started = Date.now();
   const req = normalizeRequest(request);
-  const list: EqlIndex[] = isIndexList(input) ? input : [{ name: "events", events: input }];
+  // a mapping of the wrong shape would type nothing without a word: refused before any event is read
+  const list: EqlIndex[] = isIndexList(input)
+    ? input.map((index) => (index.mapping ? { ...index, mapping: mappingOfDocument(index.mapping) } : index))
+    : [{ name: "events", events: input }];
   const mappings = list.filter((i) => i.mapping).map((i) => i.mapping!);
   // A mapping is completed from the data (dynamic mapping), which needs every event
   // first; without one, events are read once and only the matches are kept.

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { schemaFromMappings } from "../../src/eql/mapping.ts";
+import { type EsMapping, schemaFromMappings } from "../../src/eql/mapping.ts";
 import { MappingShapeError, mappingOfDocument } from "../../src/eql/mapping-document.ts";
+import { eqlSearch } from "../../src/eql/search.ts";
 
 const keywordA = { properties: { a: { type: "keyword" } } };
 const typeOfA = (document: unknown) => schemaFromMappings([mappingOfDocument(document)]).field("a")?.type;
@@ -52,4 +53,25 @@ test("a document of another shape is refused with where it goes wrong", () => {
       },
     );
   }
+});
+
+test("eqlSearch reads an index's mapping the same way, and refuses one of the wrong shape unread", async () => {
+  let read = 0;
+  async function* events() {
+    read++;
+    yield { "@timestamp": 1, event: { category: "network" }, src: "2001:db8::1" };
+  }
+  // typed as an ip, the field matches the address however it is written
+  const query = { query: 'network where src == "2001:0db8:0000::1"' };
+  const answer = { "logs-1": { mappings: { properties: { src: { type: "ip" } } } } } as EsMapping;
+  const typed = await eqlSearch([{ name: "logs-1", mapping: answer, events: events() }], query);
+  assert.equal(typed.hits.total.value, 1);
+  const untyped = await eqlSearch([{ name: "logs-1", events: events() }], query);
+  assert.equal(untyped.hits.total.value, 0);
+  const wrong = { properties: { src: "ip" } } as EsMapping;
+  await assert.rejects(
+    eqlSearch([{ name: "logs-1", mapping: wrong, events: events() }], query),
+    MappingShapeError,
+  );
+  assert.equal(read, 2);
 });
