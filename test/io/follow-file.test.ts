@@ -1,25 +1,93 @@
 import assert from "node:assert/strict";
-import { appendFileSync, mkdtempSync, writeFileSync } from "node:fs";
+import { getEventListeners } from "node:events";
+import { appendFileSync, mkdtempSync, renameSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { followFile } from "../../src/io/follow-file.ts";
 
+const freshFile = () => join(mkdtempSync(join(tmpdir(), "eqlite-follow-")), "growing.ndjson");
+
+/** Follows `file` until `last` has been read, doing `steps` (each after the text before it is seen). */
+async function follow(file: string, pollMs: number, steps: [seen: string, step: () => void][], last: string) {
+  const controller = new AbortController();
+  let text = "";
+  for await (const chunk of followFile(file, { pollMs, signal: controller.signal })) {
+    text += chunk.toString();
+    while (steps.length > 0 && text.includes(steps[0][0])) steps.shift()?.[1]();
+    if (text.includes(last)) controller.abort();
+  }
+  return text;
+}
+
 test("follows appended bytes, restarts after truncation, stops on abort", async () => {
-  const file = join(mkdtempSync(join(tmpdir(), "eqlite-follow-")), "growing.ndjson");
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const text = await follow(
+    file,
+    10,
+    [
+      ["one\n", () => setTimeout(() => appendFileSync(file, "two\n"), 30)],
+      ["two\n", () => setTimeout(() => writeFileSync(file, "three\n"), 30)],
+    ],
+    "three\n",
+  );
+  assert.deepEqual(text.split("\n").filter(Boolean), ["one", "two", "three"]);
+});
+
+test("a rotated file is read to its end before the new one, and a line cut short is ended", async () => {
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const text = await follow(
+    file,
+    200,
+    [
+      [
+        "one\n",
+        () => {
+          // all within one poll: what the writer adds just before the rename is still read
+          appendFileSync(file, "two\nthr");
+          renameSync(file, `${file}.1`);
+          writeFileSync(file, "four\n");
+        },
+      ],
+    ],
+    "four\n",
+  );
+  assert.equal(text, "one\ntwo\nthr\nfour\n");
+});
+
+test("while the path names nothing, the old file is kept, and the new one is read when it comes", async () => {
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const text = await follow(
+    file,
+    10,
+    [
+      [
+        "one\n",
+        () => {
+          renameSync(file, `${file}.1`);
+          setTimeout(() => appendFileSync(`${file}.1`, "two\n"), 50);
+          setTimeout(() => writeFileSync(file, "three\n"), 150);
+        },
+      ],
+    ],
+    "three\n",
+  );
+  assert.equal(text, "one\ntwo\nthree\n");
+});
+
+test("polling does not pile listeners on the signal", async () => {
+  const file = freshFile();
   writeFileSync(file, "one\n");
   const controller = new AbortController();
-  const seen: string[] = [];
   const reading = (async () => {
-    for await (const chunk of followFile(file, { pollMs: 10, signal: controller.signal })) {
-      seen.push(chunk.toString());
-      if (seen.join("").includes("three")) controller.abort();
-    }
+    for await (const _ of followFile(file, { pollMs: 1, signal: controller.signal }));
   })();
-  await new Promise((r) => setTimeout(r, 50));
-  appendFileSync(file, "two\n");
-  await new Promise((r) => setTimeout(r, 50));
-  writeFileSync(file, "three\n");
+  await sleep(300);
+  assert.ok(getEventListeners(controller.signal, "abort").length <= 1);
+  controller.abort();
   await reading;
-  assert.deepEqual(seen.join("").split("\n").filter(Boolean), ["one", "two", "three"]);
 });
