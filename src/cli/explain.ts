@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
+import { eventFilesOf } from "../io/event-files.ts";
 import { type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
@@ -33,7 +34,7 @@ export function registerExplainCommand(program: Command): void {
         .default("text"),
     )
     .option("--strict", "a malformed input line is an error instead of being reported and skipped")
-    .argument("[event_file]", "NDJSON or JSON events; '-' or none reads stdin", "-")
+    .argument("[event_file]", "NDJSON or JSON events, or a directory of them; '-' or none reads stdin", "-")
     .action(async (file: string, options: ExplainOptions, command: Command) => {
       const code = await runExplain(file, options);
       command.parent?.setOptionValue("exitCode", code);
@@ -81,7 +82,10 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   if (!json)
     process.stdout.write(`rule: ${found.rule.name} (${found.rule.rule_id})\nquery: ${explainer.query}\n\n`);
   try {
-    for await (const { event, source, line } of readEvents([file], { strict: options.strict, onProblem })) {
+    for await (const { event, source, line } of readEvents(eventFilesOf([file]), {
+      strict: options.strict,
+      onProblem,
+    })) {
       const x = explainer.explain(event, source, line);
       if (json) all.push(x);
       else process.stdout.write(`${formatExplanation(x)}\n\n`);

@@ -1,3 +1,4 @@
+import { InputPathError } from "../io/event-files.ts";
 import { DecodeError, formatProblem } from "../io/event-source.ts";
 
 /**
@@ -10,6 +11,10 @@ export function reportInputError(error: unknown): boolean {
     process.stderr.write(
       `${formatProblem(error.problem)}\neqlite: stopped at the first malformed input (--strict)\n`,
     );
+    return true;
+  }
+  if (error instanceof InputPathError) {
+    process.stderr.write(`eqlite: ${error.message}\n`);
     return true;
   }
   const code = (error as NodeJS.ErrnoException | undefined)?.code;

@@ -21,6 +21,7 @@ import {
   type EventWithText,
   eqlSearch,
 } from "../eql/search.ts";
+import { eventFilesOf } from "../io/event-files.ts";
 import {
   DecodeError,
   type DecodeProblem,
@@ -62,7 +63,7 @@ export function registerQueryCommand(program: Command): void {
     .command("query")
     .description("run an EQL query over JSON events (NDJSON, JSON arrays, gzip, zstd) and print the matches")
     .argument("<query>", "the EQL query, e.g. 'process where process.name : \"bash\"'")
-    .argument("[files...]", "event files; '-' or none reads stdin")
+    .argument("[files...]", "event files or directories of them; '-' or none reads stdin")
     .option("--mapping <file>", "an Elasticsearch mapping (JSON) giving field types")
     .option("--size <n>", "the most events or sequences to return", nonNegativeInteger("--size"), 10)
     .option("--timestamp-field <field>", "the field that orders events", "@timestamp")
@@ -101,7 +102,6 @@ export function registerQueryCommand(program: Command): void {
 }
 
 export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
-  const paths = files.length ? files : ["-"];
   let kind: Statement["query"]["kind"];
   try {
     // Syntax first, before any input is read: a typo should not wait for a large file.
@@ -113,8 +113,10 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     }
     throw error;
   }
+  let paths: string[];
   let mapping: EsMapping | undefined;
   try {
+    paths = eventFilesOf(files.length ? files : ["-"]);
     mapping = options.mapping ? mappingOfDocument(await readJsonDocument(options.mapping)) : undefined;
   } catch (error) {
     if (error instanceof MappingShapeError) {
@@ -139,8 +141,9 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     problems++;
     process.stderr.write(`${formatProblem(p)}\n`);
   };
-  const indices: EqlIndex[] = paths.map((path) => ({
-    name: path === "-" ? "stdin" : basename(path),
+  const names = indexNames(paths);
+  const indices: EqlIndex[] = paths.map((path, i) => ({
+    name: names[i],
     mapping,
     // what a sequence or sample search holds until the input ends is held as text
     events: eventsOf(path, {
@@ -290,4 +293,12 @@ function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): nu
   );
   if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
   return leftOut;
+}
+
+/** Each file is an index of its own name; files of one name from different directories keep their paths. */
+function indexNames(paths: string[]): string[] {
+  const names = paths.map((path) => (path === "-" ? "stdin" : basename(path)));
+  return names.map((name, i) =>
+    names.indexOf(name) !== names.lastIndexOf(name) && paths[i] !== "-" ? paths[i] : name,
+  );
 }

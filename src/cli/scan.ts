@@ -13,6 +13,7 @@ import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
+import { eventFilesOf } from "../io/event-files.ts";
 import {
   createEventReader,
   type DecodeProblem,
@@ -77,7 +78,7 @@ export function registerScanCommand(program: Command): void {
   const scan = program
     .command("scan")
     .description("run detection rules over events and write Kibana-shaped alerts")
-    .argument("[files...]", "event files (NDJSON, JSON, .gz, .zst); '-' or none reads stdin")
+    .argument("[files...]", "event files (NDJSON, JSON, .gz, .zst) or directories of them; '-' or none reads stdin")
     .option("--rules <path>", "rule file or directory, repeatable (default: the bundled rules/)", collect)
     .option(
       "--exceptions <file>",
@@ -275,11 +276,15 @@ export async function runScan(
   if (options.follow) process.once("SIGINT", interrupt);
   const restoreSignals = spill ? removeRunsOnSignals(spill.budget) : () => {};
   try {
-    const paths = files.length ? files : ["-"];
-    if (options.follow && paths.length > 1) {
+    const named = files.length ? files : ["-"];
+    if (
+      options.follow &&
+      (named.length > 1 || (named[0] !== "-" && statSync(named[0], { throwIfNoEntry: false })?.isDirectory()))
+    ) {
       err("eqlite: --follow reads one growing file or stdin");
       return 2;
     }
+    const paths = options.follow ? named : eventFilesOf(named);
     // --strict promises that every malformed line stops the scan: every line is parsed.
     const lineFilter =
       options.prefilter === false || options.strict ? undefined : lineFilterOf(ruleSet.filterRules);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -99,6 +99,23 @@ test("a missing input file is a clear usage error", () => {
   const r = runCli(["query", "any where true", join(dir, "nope.ndjson")]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /cannot read input: .*nope\.ndjson/);
+});
+
+test("a directory is searched as its event files: an index each, named by path when names repeat", () => {
+  const bundle = join(dir, "bundle");
+  for (const node of ["node-a", "node-b"]) {
+    mkdirSync(join(bundle, node), { recursive: true });
+    writeFileSync(join(bundle, node, "events.ndjson"), `${lines[0]}\n`);
+  }
+  writeFileSync(join(bundle, "other.jsonl"), `${lines[1]}\n`);
+  const r = runCli(["query", "--format", "es", "process where true", bundle]);
+  assert.equal(r.code, 0, r.stderr);
+  const indices = JSON.parse(r.stdout).hits.events.map((hit: { _index: string }) => hit._index);
+  assert.deepEqual(indices.sort(), [
+    join(bundle, "node-a", "events.ndjson"),
+    join(bundle, "node-b", "events.ndjson"),
+    "other.jsonl",
+  ]);
 });
 
 test("--mapping gives field types: ip equality and aliases work as in Elasticsearch", () => {

@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { runCli } from "./run-cli.ts";
 
 const shared = fileURLToPath(new URL("../../../shared", import.meta.url));
@@ -437,6 +438,27 @@ test("sarif: one result per alert, located at the input line of its events", () 
     "11111111-2222-4333-8444-555555555555",
     "11111111-2222-4333-8444-666666666666",
   ]);
+});
+
+test("a directory of event files is scanned as its files; one without any is exit 2", () => {
+  const bundle = join(dir, "bundle");
+  mkdirSync(join(bundle, "node-b"), { recursive: true });
+  const lines = [...events, net].map((e) => JSON.stringify(e));
+  writeFileSync(join(bundle, "node-a.ndjson"), `${lines.slice(0, 2).join("\n")}\n`);
+  writeFileSync(join(bundle, "node-b", "events.ndjson.gz"), gzipSync(`${lines.slice(2).join("\n")}\n`));
+  writeFileSync(join(bundle, "README.txt"), "collected by the responder\n");
+  const uuids = (stdout: string) =>
+    alertsOf(stdout)
+      .map((a) => a["kibana.alert.uuid"])
+      .sort();
+  const whole = runCli(["scan", "--rules", rules, "--format", "ndjson", bundle]);
+  assert.equal(whole.code, 0, whole.stderr);
+  const named = runCli(["scan", "--rules", rules, "--format", "ndjson", input]);
+  assert.ok(uuids(named.stdout).length > 0);
+  assert.deepEqual(uuids(whole.stdout), uuids(named.stdout));
+  const empty = runCli(["scan", "--rules", rules, join(bundle, "node-b", "..", "..", "rules")]);
+  assert.equal(empty.code, 2);
+  assert.match(empty.stderr, /rules holds no event files/);
 });
 
 test("rule settings reach the alert: building_block_type and severity/risk mappings", () => {

@@ -1,0 +1,49 @@
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { eventFilesOf, InputPathError } from "../../src/io/event-files.ts";
+
+const root = mkdtempSync(join(tmpdir(), "eqlite-event-files-"));
+const touch = (...parts: string[]) => {
+  const path = join(root, ...parts);
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, "{}\n");
+  return path;
+};
+
+test("a directory stands for its event files, walked in name order; named files for themselves", () => {
+  const expected = [
+    touch("bundle", "a.json"),
+    touch("bundle", "b", "events.jsonl.zst"),
+    touch("bundle", "b", "z.NDJSON"),
+    touch("bundle", "c.ndjson.gz"),
+  ];
+  touch("bundle", ".git", "x.ndjson");
+  touch("bundle", "notes.txt");
+  touch("bundle", "events.ndjson.bak");
+  // a link back up would walk for ever if links were followed
+  symlinkSync(join(root, "bundle"), join(root, "bundle", "b", "loop"));
+  const named = touch("named.log");
+  assert.deepEqual(eventFilesOf([join(root, "bundle")]), expected);
+  assert.deepEqual(eventFilesOf(["-", named, join(root, "missing.ndjson")]), [
+    "-",
+    named,
+    join(root, "missing.ndjson"),
+  ]);
+});
+
+test("a directory without event files is an error that names it", () => {
+  const empty = join(root, "empty");
+  mkdirSync(empty);
+  touch("empty", "README.md");
+  assert.throws(
+    () => eventFilesOf([empty]),
+    (error: Error) => {
+      assert.ok(error instanceof InputPathError);
+      assert.match(error.message, /empty holds no event files/);
+      return true;
+    },
+  );
+});
