@@ -8,6 +8,7 @@ import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
+import { sayWhenReadingTerminal } from "./terminal-input.ts";
 
 interface ExplainOptions {
   rule: string;
@@ -82,7 +83,9 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   if (!json)
     process.stdout.write(`rule: ${found.rule.name} (${found.rule.rule_id})\nquery: ${explainer.query}\n\n`);
   try {
-    for await (const { event, source, line } of readEvents(eventFilesOf([file]), {
+    const paths = eventFilesOf([file]);
+    sayWhenReadingTerminal(paths);
+    for await (const { event, source, line } of readEvents(paths, {
       strict: options.strict,
       onProblem,
     })) {

@@ -37,6 +37,7 @@ import {
   removeRunsOnSignals,
   reportSpillError,
 } from "./spill-options.ts";
+import { sayWhenReadingTerminal } from "./terminal-input.ts";
 
 interface QueryOptions {
   mapping?: string;
@@ -117,6 +118,7 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   let mapping: EsMapping | undefined;
   try {
     paths = eventFilesOf(files.length ? files : ["-"]);
+    sayWhenReadingTerminal(paths);
     mapping = options.mapping ? mappingOfDocument(await readJsonDocument(options.mapping)) : undefined;
   } catch (error) {
     if (error instanceof MappingShapeError) {

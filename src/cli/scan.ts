@@ -46,6 +46,7 @@ import {
   removeRunsOnSignals,
   reportSpillError,
 } from "./spill-options.ts";
+import { sayWhenReadingTerminal } from "./terminal-input.ts";
 
 export interface ScanOptions extends KibanaFlags {
   rules?: string[];
@@ -78,7 +79,10 @@ export function registerScanCommand(program: Command): void {
   const scan = program
     .command("scan")
     .description("run detection rules over events and write Kibana-shaped alerts")
-    .argument("[files...]", "event files (NDJSON, JSON, .gz, .zst) or directories of them; '-' or none reads stdin")
+    .argument(
+      "[files...]",
+      "event files (NDJSON, JSON, .gz, .zst) or directories of them; '-' or none reads stdin",
+    )
     .option("--rules <path>", "rule file or directory, repeatable (default: the bundled rules/)", collect)
     .option(
       "--exceptions <file>",
@@ -285,6 +289,7 @@ export async function runScan(
       return 2;
     }
     const paths = options.follow ? named : eventFilesOf(named);
+    if (!events) sayWhenReadingTerminal(paths);
     // --strict promises that every malformed line stops the scan: every line is parsed.
     const lineFilter =
       options.prefilter === false || options.strict ? undefined : lineFilterOf(ruleSet.filterRules);

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { runCli } from "./run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "eqlite-query-"));
+const cliEntry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 const lines = [
   {
     "@timestamp": "2026-01-01T00:00:03Z",
@@ -116,6 +119,29 @@ test("a directory is searched as its event files: an index each, named by path w
     join(bundle, "node-b", "events.ndjson"),
     "other.jsonl",
   ]);
+});
+
+const shellQuote = (word: string) => `'${word.replaceAll("'", "'\\''")}'`;
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+test("reading from a terminal is said; from a pipe it is not", {
+  skip: !hasScript && "no script(1) for a terminal",
+}, () => {
+  const event = JSON.stringify({ "@timestamp": 1, event: { category: "process" } });
+  const command = [process.execPath, "--import", "tsx", cliEntry, "query", "process where true"].map(
+    shellQuote,
+  );
+  // script(1) gives the command a terminal; Ctrl-D at the start of a line ends its input
+  const terminal = spawnSync("script", ["-qec", command.join(" "), "/dev/null"], {
+    input: `${event}\n\x04`,
+    encoding: "utf8",
+    timeout: 60_000,
+  });
+  assert.match(terminal.stdout, /reading events from the terminal/);
+  assert.match(terminal.stdout, /"@timestamp":1/);
+  const piped = runCli(["query", "process where true"], `${event}\n`);
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.doesNotMatch(piped.stderr, /terminal/);
 });
 
 test("--mapping gives field types: ip equality and aliases work as in Elasticsearch", () => {
