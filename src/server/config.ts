@@ -8,6 +8,7 @@ import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
 import { DEFAULT_PARTITIONS } from "../nats/partition.ts";
 import type { AuthConfig } from "./auth.ts";
+import { configKeyPosition } from "./config-key-position.ts";
 
 /**
  * `eqlite serve` settings. Each has one name in the config file (snake_case), a flag and
@@ -393,16 +394,17 @@ export function resolveConfig(sources: ConfigSources): ServeConfig {
   const raw = new Map<string, unknown>();
   const file = sources.file ?? sources.env?.EQLITE_CONFIG;
   if (file) {
-    for (const [key, value] of Object.entries(flattenSections(readConfigFile(file), file))) {
-      const setting = SETTINGS.find((x) => x.name === key);
+    const config = readConfigFile(file);
+    for (const { name, value, keys } of fileSettings(config)) {
+      const setting = SETTINGS.find((x) => x.name === name);
       if (!setting)
         throw new ConfigError(
-          `${file}: unknown setting "${key}"${suggest(
-            key,
+          `${config.at(keys)}: unknown setting "${name}"${suggest(
+            name,
             SETTINGS.map((x) => x.name),
           )}`,
         );
-      raw.set(key, fromFile(setting, value, file));
+      raw.set(name, fromFile(setting, value, `${config.at(keys)}: ${setting.name}`));
     }
   }
   for (const setting of SETTINGS) {
@@ -576,40 +578,52 @@ function defaultAlertsConsumer(): string {
   return `sink-${hostname().replace(/[^A-Za-z0-9_-]/g, "_")}`;
 }
 
+/** A config file read: its settings, and where each is written. */
+interface ConfigFile {
+  settings: Record<string, unknown>;
+  /** `file:line:column` of the key at this path (`["nats", "servers"]`), or the file alone */
+  at(keys: readonly string[]): string;
+}
+
 /** `[nats] servers = [...]` is the setting `nats_servers`; anything else stays as it is. */
-function flattenSections(settings: Record<string, unknown>, file: string): Record<string, unknown> {
-  const flat: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(settings)) {
+function fileSettings(config: ConfigFile): { name: string; value: unknown; keys: string[] }[] {
+  const flat: { name: string; value: unknown; keys: string[] }[] = [];
+  for (const [key, value] of Object.entries(config.settings)) {
     if (!SECTIONS.includes(key) || typeof value !== "object" || value === null || Array.isArray(value)) {
-      flat[key] = value;
+      flat.push({ name: key, value, keys: [key] });
       continue;
     }
     for (const [inner, v] of Object.entries(value)) {
       const name = `${key}_${inner}`;
       if (!SETTINGS.some((x) => x.name === name))
         throw new ConfigError(
-          `${file}: unknown setting "${key}.${inner}"${suggest(
+          `${config.at([key, inner])}: unknown setting "${key}.${inner}"${suggest(
             inner,
             SETTINGS.filter((x) => x.name.startsWith(`${key}_`)).map((x) => x.name.slice(key.length + 1)),
           )}`,
         );
-      flat[name] = v;
+      flat.push({ name, value: v, keys: [key, inner] });
     }
   }
   return flat;
 }
 
-/** The config file as a flat object; syntax errors carry the file, line and column. */
-export function readConfigFile(path: string): Record<string, unknown> {
+/** The config file's settings; syntax errors carry the file, line and column. */
+export function readConfigFile(path: string): ConfigFile {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new ConfigError(`${path}: cannot read the config file (${(error as Error).message})`);
   }
-  if (extname(path).toLowerCase() === ".toml") {
+  const format = extname(path).toLowerCase() === ".toml" ? "toml" : "json";
+  const at = (keys: readonly string[]) => {
+    const position = configKeyPosition(text, format, keys);
+    return position ? `${path}:${position.line}:${position.column}` : path;
+  };
+  if (format === "toml") {
     try {
-      return parseToml(text) as Record<string, unknown>;
+      return { settings: parseToml(text) as Record<string, unknown>, at };
     } catch (error) {
       if (error instanceof TomlError) {
         const reason = error.message.split("\n")[0].replace(/^Invalid TOML document: /, "");
@@ -623,16 +637,16 @@ export function readConfigFile(path: string): Record<string, unknown> {
     value = JSON.parse(text);
   } catch (error) {
     const { offset, reason } = explainJsonError(text, error);
-    const at = offset === undefined ? { lines: 0, column: 1 } : lineColumnAt(text, offset);
-    throw new ConfigError(`${path}:${at.lines + 1}:${at.column}: ${reason}`);
+    const where = offset === undefined ? { lines: 0, column: 1 } : lineColumnAt(text, offset);
+    throw new ConfigError(`${path}:${where.lines + 1}:${where.column}: ${reason}`);
   }
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw new ConfigError(`${path}: the config file must hold one object of settings`);
-  return value as Record<string, unknown>;
+  return { settings: value as Record<string, unknown>, at };
 }
 
-function fromFile(setting: Setting, value: unknown, file: string): unknown {
-  const where = `${file}: ${setting.name}`;
+/** `where` is the setting's place and name, `file:line:column: name`. */
+function fromFile(setting: Setting, value: unknown, where: string): unknown {
   switch (setting.kind) {
     case "string":
       if (typeof value !== "string") throw new ConfigError(`${where}: expected a string`);

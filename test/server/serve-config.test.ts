@@ -78,10 +78,16 @@ test("settings problems name where they come from", (t) => {
     /bad\.json:4:1: invalid JSON/,
   );
   const typed = join(dir, "typed.toml");
-  writeFileSync(typed, 'port = "9200"\n');
+  writeFileSync(typed, '# the service\nhost = "127.0.0.1"\n  port = "9200"\n');
   assert.match(
     problem(() => resolveConfig({ file: typed })),
-    /typed\.toml: port: expected a whole number/,
+    /typed\.toml:3:3: port: expected a whole number/,
+  );
+  const nested = join(dir, "nested.json");
+  writeFileSync(nested, '{\n  "port": 1,\n  "nats": { "partitions": 4, "servers": 7 }\n}');
+  assert.match(
+    problem(() => resolveConfig({ file: nested })),
+    /nested\.json:3:30: nats_servers: expected a list/,
   );
   assert.match(
     problem(() => resolveConfig({ flags: { tlsCert: "c.pem" } })),
@@ -184,7 +190,7 @@ tls_cert = "/etc/eqlite/ingest.pem"
   writeFileSync(typo, `[nats]\nservers = "n1:4222"\npartition = 8\n`);
   assert.match(
     problem(() => resolveConfig({ file: typo })),
-    /typo\.toml: unknown setting "nats\.partition".*partitions/,
+    /typo\.toml:3:1: unknown setting "nats\.partition".*partitions/,
   );
   assert.match(
     problem(() => resolveConfig({ env: { EQLITE_NATS_PARTITIONS: "8" } })),
