@@ -9,6 +9,7 @@ import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
+import { visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -450,7 +451,7 @@ export function scanSummary(
       s.disabled && "disabled after an error",
     ].filter(Boolean);
     lines.push(
-      `  ${String(s.alerts).padStart(5)}  ${s.severity.padEnd(8)}  ${s.name}${extra.length ? ` (${extra.join("; ")})` : ""}`,
+      `  ${String(s.alerts).padStart(5)}  ${visibleLine(s.severity).padEnd(8)}  ${visibleLine(s.name)}${extra.length ? ` (${extra.join("; ")})` : ""}`,
     );
   }
   const idle = Object.entries(notExecutable).map(([type, n]) => `${n} ${type}`);

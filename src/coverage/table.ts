@@ -1,3 +1,4 @@
+import { visibleLine } from "../eql/terminal-text.ts";
 import type { CoverageModel } from "./model.ts";
 
 const pad = (text: string, width: number) => text + " ".repeat(Math.max(0, width - text.length));
@@ -16,6 +17,8 @@ export function coverageTable(model: CoverageModel): string {
     }
   }
   const header: [string, string, string] = ["TACTIC / TECHNIQUE", "RULES", "TESTED"];
+  // names come from rule files: one line each, nothing a terminal would act on
+  for (const r of rows) r[0] = visibleLine(r[0]);
   const width = Math.max(header[0].length, ...rows.map((r) => r[0].length));
   const line = (r: [string, string, string]) =>
     `${pad(r[0], width)}  ${left(r[1], header[1].length)}  ${left(r[2], header[2].length)}`;
@@ -30,7 +33,7 @@ export function coverageTable(model: CoverageModel): string {
   if (model.unmapped.length) {
     const rules = new Map(model.rules.map((r) => [r.rule_id, r]));
     out.push("rules without an ATT&CK mapping:");
-    for (const id of model.unmapped) out.push(`  ${rules.get(id)?.name ?? id} (${id})`);
+    for (const id of model.unmapped) out.push(visibleLine(`  ${rules.get(id)?.name ?? id} (${id})`));
   }
   return `${out.join("\n")}\n`;
 }

@@ -1,3 +1,5 @@
+import { visibleLine } from "./terminal-text.ts";
+
 /** A query's text and where it came from, so errors can point into it. */
 export interface Source {
   body: string;
@@ -60,7 +62,8 @@ export function printCodeFrame(source: Source, offset: number, length = 1): stri
   const out: string[] = [];
   for (let n = first; n <= last; n++) {
     const shown = String(n + (source.lineOffset ?? 1) - 1).padStart(width);
-    const whole = lines[n - 1].replace(/\t/g, " ");
+    // one stand-in for each control character, as for a tab: the caret stays under its column
+    const whole = visibleLine(lines[n - 1].replace(/\t/g, " "));
     const text = window(whole, from);
     out.push(`${shown} | ${text}`.trimEnd());
     if (n === line) {

@@ -1,3 +1,5 @@
+import { visibleText } from "../eql/terminal-text.ts";
+
 /**
  * Exception lists, items and entries as Kibana stores and exports them (the
  * snake_case shape of its lists API), plus the few things eqlite adds: where an
@@ -205,7 +207,8 @@ export function formatDiagnostic(d: Diagnostic): string {
     where += `:${d.line}`;
     if (d.column !== undefined) where += `:${d.column}`;
   }
-  const what = d.severity === "warning" ? `warning: ${d.message}` : d.message;
+  const message = visibleText(d.message);
+  const what = d.severity === "warning" ? `warning: ${message}` : message;
   return where === "" ? what : `${where}: ${what}`;
 }
 

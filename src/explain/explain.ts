@@ -8,6 +8,7 @@ import { type PreparedQuery, prepareQuery, type QueryOptions } from "../eql/comp
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
 import type { Event, FieldGetter } from "../eql/field-access.ts";
 import { print } from "../eql/printer.ts";
+import { visibleText } from "../eql/terminal-text.ts";
 import { walk } from "../eql/validation/validate.ts";
 import type { CompiledRuleQuery } from "../rules/compile-rule.ts";
 
@@ -358,7 +359,7 @@ export function formatExplanation(x: EventExplanation): string {
   if (x.query) {
     lines.push(x.matched ? `${where}: MATCH` : `${where}: NO MATCH — failed: ${x.failed.join("; ")}`);
     formatQuery(x.query, "  ", lines);
-    return lines.join("\n");
+    return visibleText(lines.join("\n"));
   }
   const stages = x.stages ?? [];
   const name = (s: StageExplanation) =>
@@ -375,5 +376,5 @@ export function formatExplanation(x: EventExplanation): string {
     lines.push(line);
     formatQuery(s.explanation, "      ", lines);
   }
-  return lines.join("\n");
+  return visibleText(lines.join("\n"));
 }

@@ -8,6 +8,7 @@
  * start line, then hands the record to `JSON.parse` as well.
  */
 import { createReadStream } from "node:fs";
+import { visibleLine } from "../eql/terminal-text.ts";
 import { CorruptStreamError, decompress, readAll } from "./decompress.ts";
 import { fileChunks } from "./file-chunks.ts";
 import { nestsTooDeep, tooDeepDocumentMessage } from "./json-depth.ts";
@@ -89,7 +90,7 @@ export class DecodeError extends Error {
 /** `file:line: reason`, or `file:line:column: reason` when the column is known. */
 export function formatProblem(problem: DecodeProblem): string {
   const column = problem.column === undefined ? "" : `:${problem.column}`;
-  return `${problem.source}:${problem.line}${column}: ${problem.reason}`;
+  return `${problem.source}:${problem.line}${column}: ${visibleLine(problem.reason)}`;
 }
 
 export const format = formatProblem;

@@ -1,3 +1,5 @@
+import { visibleText } from "../eql/terminal-text.ts";
+
 /**
  * What `validate` tells a rule author: one problem at one place. Positions are 1-based,
  * columns in UTF-16 units as editors count them, so `file:line:column` opens at the spot.
@@ -41,7 +43,7 @@ export interface Position {
 
 /** `file:line:column: error: message`, the form compilers use and editors link. */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${d.message}`;
+  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${visibleText(d.message)}`;
 }
 
 /** Files in the order given, then by place in the file: the order an author fixes them in. */

@@ -4,6 +4,7 @@ import { DetectionEngine } from "../engine/detection-engine.ts";
 import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
+import { visibleText } from "../eql/terminal-text.ts";
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
@@ -242,7 +243,7 @@ export function formatReport(report: RuleTestReport): string {
   out.push(
     `untested rules: ${report.untested.length ? report.untested.map((u) => `${u.name} (${u.file})`).join(", ") : "none"}`,
   );
-  return `${out.join("\n")}\n`;
+  return visibleText(`${out.join("\n")}\n`);
 }
 
 export function formatDiagnostics(report: RuleTestReport): string {

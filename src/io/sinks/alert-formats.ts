@@ -1,5 +1,6 @@
 import { styleText } from "node:util";
 import type { AlertDocument } from "../../engine/alert.ts";
+import { visibleLine } from "../../eql/terminal-text.ts";
 import { type AlertView, viewOf } from "./alert-view.ts";
 
 /** How alerts are written: one function per format, each turning an alert into text. */
@@ -16,7 +17,7 @@ const SEVERITY_STYLE: Record<string, Parameters<typeof styleText>[0]> = {
 
 /** One readable block per alert: time, severity in colour, rule, where, what ran. */
 export function formatPretty(doc: AlertDocument, color: boolean): string {
-  const v = viewOf(doc);
+  const v = visibleView(viewOf(doc));
   // Whether to colour is decided by the caller (TTY, NO_COLOR, --color), so the stream check is off here.
   const paint = (style: Parameters<typeof styleText>[0], text: string) =>
     color ? styleText(style, text, { validateStream: false }) : text;
@@ -33,6 +34,14 @@ export function formatPretty(doc: AlertDocument, color: boolean): string {
   if (v.process) lines.push(`  process ${v.process}${v.commandLine ? `: ${v.commandLine}` : ""}`);
   lines.push(paint("dim", `  ${v.reason}`), paint("dim", `  alert ${v.uuid}`));
   return `${lines.join("\n")}\n`;
+}
+
+/** Every text of the view made safe for a terminal: they come from events and rule files. */
+function visibleView(v: AlertView): AlertView {
+  const out = { ...v };
+  for (const key of Object.keys(out) as (keyof AlertView)[])
+    if (typeof out[key] === "string") (out as Record<string, unknown>)[key] = visibleLine(out[key] as string);
+  return out;
 }
 
 export const formatNdjson = (doc: AlertDocument): string => `${JSON.stringify(doc)}\n`;
@@ -72,5 +81,5 @@ export function formatSummary(
   const rows = [...counts.values()].sort((a, b) => b.alerts - a.alerts || a.rule.localeCompare(b.rule));
   if (rows.length === 0) return "no alerts\n";
   const width = Math.max(...rows.map((r) => String(r.alerts).length), 6);
-  return `${rows.map((r) => `${String(r.alerts).padStart(width)}  ${r.severity.padEnd(8)}  ${r.rule}`).join("\n")}\n`;
+  return `${rows.map((r) => `${String(r.alerts).padStart(width)}  ${visibleLine(r.severity).padEnd(8)}  ${visibleLine(r.rule)}`).join("\n")}\n`;
 }

@@ -1,0 +1,27 @@
+/**
+ * Text from events and rule files, made safe to show on a terminal. Such text is untrusted: an
+ * escape sequence in a command line could retitle the window, write the clipboard (OSC 52), or erase
+ * and overwrite the lines above — hiding an alert from the analyst reading it. A line break could
+ * forge a line of output, and a bidirectional override reorder what is read. Each such character
+ * becomes one visible stand-in (the Unicode control pictures: ␛ for ESC, ␊ for a line break; �
+ * for the C1 controls and the bidirectional ones), one for one, so columns and carets still line up.
+ * JSON output needs none of this: JSON.stringify escapes control characters itself.
+ */
+export function visibleLine(text: string): string {
+  return text.replace(LINE_UNSAFE, picture);
+}
+
+/** The same for text of several lines (a message with a code frame): line breaks and tabs are kept. */
+export function visibleText(text: string): string {
+  return text.replace(TEXT_UNSAFE, picture);
+}
+
+const BIDI_AND_C1 = "\\u007f-\\u009f\\u061c\\u200e\\u200f\\u202a-\\u202e\\u2066-\\u2069";
+const LINE_UNSAFE = new RegExp(`[\\u0000-\\u001f${BIDI_AND_C1}]`, "g");
+const TEXT_UNSAFE = new RegExp(`[\\u0000-\\u0008\\u000b-\\u001f${BIDI_AND_C1}]`, "g");
+
+function picture(c: string): string {
+  const code = c.charCodeAt(0);
+  if (code < 0x20) return String.fromCharCode(0x2400 + code);
+  return code === 0x7f ? "\u2421" : "\ufffd";
+}
