@@ -37,7 +37,7 @@ import { storedLineCodec } from "../io/stored-lines.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
-import { buildRuleSet } from "../rules/rule-set.ts";
+import { buildRuleSet, type RuleSet } from "../rules/rule-set.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
 import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
@@ -65,6 +65,7 @@ export interface ScanOptions extends KibanaFlags {
   failOnAlert?: boolean;
   quiet?: boolean;
   ruleCache?: boolean;
+  includeDisabled?: boolean;
   spillAfter?: number;
   spillDir?: string;
 }
@@ -128,6 +129,10 @@ export function registerScanCommand(program: Command): void {
       },
     )
     .option(
+      "--include-disabled",
+      "also run the rules whose file says enabled = false (left out by default, as Kibana does)",
+    )
+    .option(
       "--no-rule-cache",
       "load every rule file afresh: without it, TOML rule files unchanged since an earlier scan are taken from a cache ($EQLITE_CACHE_DIR, else $XDG_CACHE_HOME/eqlite or ~/.cache/eqlite)",
     );
@@ -182,10 +187,11 @@ export async function runScan(
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
   for (const d of ruleErrors) err(formatDiagnostic(d));
   const warnings = loaded.diagnostics.length - ruleErrors.length;
-  const ruleSet = buildRuleSet(loaded.rules);
+  const ruleSet = buildRuleSet(loaded.rules, { includeDisabled: options.includeDisabled });
   if (ruleSet.rules.length === 0) {
+    const disabled = ruleSet.disabled ? `, ${ruleSet.disabled} disabled (--include-disabled runs them)` : "";
     err(
-      `eqlite: no rule can run (${loaded.rules.length} loaded, ${ruleErrors.length} errors); see \`eqlite validate\``,
+      `eqlite: no rule can run (${loaded.rules.length} loaded, ${ruleErrors.length} errors${disabled}); see \`eqlite validate\``,
     );
     return 2;
   }
@@ -348,7 +354,7 @@ export async function runScan(
         { events: events ? engine.events : readStats.events, skipped: readStats.skipped, problems },
         alerts,
         engine.ruleStats,
-        ruleSet.notExecutable,
+        ruleSet,
         warnings,
       ),
     );
@@ -429,7 +435,7 @@ export function scanSummary(
   input: { events: number; skipped: number; problems: number },
   alerts: number,
   stats: RuleStats[],
-  notExecutable: Readonly<Record<string, number>>,
+  idleRules: Pick<RuleSet, "notExecutable" | "disabled">,
   ruleWarnings: number,
 ): string {
   const { events, skipped, problems } = input;
@@ -454,8 +460,12 @@ export function scanSummary(
       `  ${String(s.alerts).padStart(5)}  ${visibleLine(s.severity).padEnd(8)}  ${visibleLine(s.name)}${extra.length ? ` (${extra.join("; ")})` : ""}`,
     );
   }
-  const idle = Object.entries(notExecutable).map(([type, n]) => `${n} ${type}`);
+  const idle = Object.entries(idleRules.notExecutable).map(([type, n]) => `${n} ${type}`);
   if (idle.length) lines.push(`  rules not executable yet (loaded and checked only): ${idle.join(", ")}`);
+  if (idleRules.disabled)
+    lines.push(
+      `  ${idleRules.disabled} rules disabled in their files (enabled = false) not run: --include-disabled runs them`,
+    );
   if (ruleWarnings)
     lines.push(`  ${ruleWarnings} rule warnings: run \`eqlite validate\` on the rules to see them`);
   return lines.join("\n");

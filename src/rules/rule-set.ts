@@ -68,19 +68,32 @@ export interface RuleSet extends RuleIndex<ExecutableRule> {
   readonly rules: readonly ExecutableRule[];
   /** loaded rules that cannot run, by type (`eql` ones are those whose query has errors) */
   readonly notExecutable: Readonly<Record<string, number>>;
+  /** rules left out because their file says `enabled = false` */
+  readonly disabled: number;
+}
+
+export interface RuleSetOptions {
+  /** run rules whose file says `enabled = false` too */
+  includeDisabled?: boolean;
 }
 
 const DEFAULT_CATEGORY_FIELD = "event.category";
 const MAX_MEMO = 4096;
 
-export function buildRuleSet(loaded: readonly LoadedRule[]): RuleSet {
+/**
+ * A rule its file disables (`enabled = false`, as a Kibana export writes a rule that is installed
+ * but off) does not run, as in Kibana, unless asked: a SOC's export holds hundreds of those.
+ */
+export function buildRuleSet(loaded: readonly LoadedRule[], options: RuleSetOptions = {}): RuleSet {
   const rules: ExecutableRule[] = [];
   const notExecutable: Record<string, number> = {};
+  let disabled = 0;
   for (const r of loaded) {
-    if (r.query) rules.push(r as ExecutableRule);
+    if (r.rule.enabled === false && !options.includeDisabled) disabled++;
+    else if (r.query) rules.push(r as ExecutableRule);
     else notExecutable[r.rule.type] = (notExecutable[r.rule.type] ?? 0) + 1;
   }
-  return { rules, notExecutable, ...indexRules<ExecutableRule>(rules) };
+  return { rules, notExecutable, disabled, ...indexRules<ExecutableRule>(rules) };
 }
 
 export function indexRules<R extends IndexableRule>(rules: readonly R[]): RuleIndex<R> {

@@ -75,7 +75,10 @@ export async function loadRuleBundle(rulePaths: readonly string[], exceptionFile
   }
   if (problems.length) throw new RuleBundleError(`the rule set has ${problems.length} error(s)`, problems);
   if (ruleSet.rules.length === 0)
-    throw new RuleBundleError(`no rule can run (${loaded.rules.length} loaded; only eql rules run)`, []);
+    throw new RuleBundleError(
+      `no rule can run (${loaded.rules.length} loaded, ${ruleSet.disabled} of them disabled by enabled = false; only eql rules run)`,
+      [],
+    );
   const bundle: RuleBundle = {
     ruleSet,
     exceptionsFor: (rule) => filters.get(rule.rule.rule_id),

@@ -118,7 +118,12 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   let bundle = await loadRuleBundle(config.rules, config.exceptions);
   const reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: clock() };
   logger.info(
-    { rules: bundle.ruleSet.rules.length, files: bundle.files, warnings: bundle.warnings.length },
+    {
+      rules: bundle.ruleSet.rules.length,
+      disabled: bundle.ruleSet.disabled,
+      files: bundle.files,
+      warnings: bundle.warnings.length,
+    },
     "rules loaded",
   );
   for (const w of bundle.warnings) logger.debug({ warning: w }, "rule warning");
@@ -252,6 +257,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       logger.info(
         {
           rules: next.ruleSet.rules.length,
+          disabled: next.ruleSet.disabled,
           kept: summary.kept.length,
           added: summary.added,
           changed: summary.changed,

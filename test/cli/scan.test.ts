@@ -461,6 +461,24 @@ test("a directory of event files is scanned as its files; one without any is exi
   assert.match(empty.stderr, /rules holds no event files/);
 });
 
+test("a rule whose file says enabled = false does not run unless --include-disabled", () => {
+  const off = join(dir, "disabled-rules");
+  mkdirSync(off);
+  writeFileSync(
+    join(off, "shell.toml"),
+    RULE.replace('author = ["test"]', 'author = ["test"]\nenabled = false'),
+  );
+  writeFileSync(join(off, "sequence.toml"), SEQUENCE_RULE);
+  const ruleIds = (stdout: string) => new Set(alertsOf(stdout).map((a) => a["kibana.alert.rule.rule_id"]));
+  const byDefault = runCli(["scan", "--rules", off, "--format", "ndjson", input]);
+  assert.equal(byDefault.code, 0, byDefault.stderr);
+  assert.deepEqual([...ruleIds(byDefault.stdout)], ["11111111-2222-4333-8444-666666666666"]);
+  assert.match(byDefault.stderr, /1 rules disabled in their files \(enabled = false\) not run/);
+  const asked = runCli(["scan", "--rules", off, "--format", "ndjson", "--include-disabled", input]);
+  assert.ok(ruleIds(asked.stdout).has("11111111-2222-4333-8444-555555555555"));
+  assert.doesNotMatch(asked.stderr, /disabled/);
+});
+
 test("rule settings reach the alert: building_block_type and severity/risk mappings", () => {
   const mapped = join(dir, "mapped.toml");
   writeFileSync(

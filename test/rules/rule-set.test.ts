@@ -57,3 +57,21 @@ test("a rebuilt set reflects the new rules and leaves the old one as it was", ()
   assert.deepEqual(names(after.byCategory.get("process") ?? []), ["Rule 2"]);
   assert.deepEqual(names(before.byCategory.get("process") ?? []), ["Rule 1", "Rule 2"]);
 });
+
+test("a rule its file disables does not run unless asked, and is counted", () => {
+  const text = [
+    rule(1, "process where true"),
+    rule(2, "process where true", { enabled: false }),
+    rule(3, "any where true", { enabled: true }),
+  ]
+    .map((r) => JSON.stringify(r))
+    .join("\n");
+  const withDisabled = loadRuleText(text, "export.ndjson").rules;
+  const set = buildRuleSet(withDisabled);
+  assert.deepEqual(names(set.rules), ["Rule 1", "Rule 3"]);
+  assert.equal(set.disabled, 1);
+  assert.deepEqual(names(set.byCategory.get("process") ?? []), ["Rule 1"]);
+  const all = buildRuleSet(withDisabled, { includeDisabled: true });
+  assert.deepEqual(names(all.rules), ["Rule 1", "Rule 2", "Rule 3"]);
+  assert.equal(all.disabled, 0);
+});
