@@ -22,8 +22,10 @@ import {
   type ReadOptions,
   type ReadStats,
   readEventsFromStream,
+  STDIN_NAME,
 } from "../io/event-source.ts";
 import { followFile } from "../io/follow-file.ts";
+import { readAhead } from "../io/read-ahead.ts";
 import {
   type AlertFormat,
   CSV_HEADER,
@@ -301,7 +303,10 @@ export async function runScan(
     const lineFilter =
       options.prefilter === false || options.strict ? undefined : lineFilterOf(ruleSet.filterRules);
     const readOptions = { strict: options.strict, onProblem, lineFilter, keepText: true };
-    const workers = options.follow ? 0 : workerCount(paths, options.workers, ruleSet.rules.length);
+    const { workers, stdin } =
+      options.follow || events
+        ? { workers: 0 }
+        : await workerPlan(paths, options.workers, ruleSet.rules.length);
     const input =
       events ??
       (options.follow && paths[0] !== "-"
@@ -310,10 +315,10 @@ export async function runScan(
           ? eventsThroughWorkers(
               paths,
               ruleSet.rules,
-              { workers, prefilter: lineFilter !== undefined, strict: options.strict, onProblem },
+              { workers, prefilter: lineFilter !== undefined, strict: options.strict, onProblem, stdin },
               readStats,
             )
-          : eventsFrom(paths, readOptions, readStats));
+          : eventsFrom(paths, readOptions, readStats, stdin));
     for await (const item of input) {
       if ("rules" in item) engine.pushSelected(item);
       else engine.push(item.event, item.origin, item.text);
@@ -379,27 +384,43 @@ const WORKERS_FROM_BYTES = 32 << 20;
 const FEW_RULES = 48;
 
 /**
- * Worker threads for a batch scan of files: as asked, else for large inputs one per CPU
- * beyond the main thread's — and with two CPUs, two when there are many rules. Measured on
- * two CPUs with the detection-rules corpus: the main thread's share (the sequences, given
- * the hits workers read) is a fifth of a worker's, and two workers beside it finish first.
+ * Worker threads for a batch scan: as asked, else for large inputs one per CPU beyond the main
+ * thread's — and with two CPUs, two when there are many rules. Measured on two CPUs with the
+ * detection-rules corpus: the main thread's share (the sequences, given the hits workers read)
+ * is a fifth of a worker's, and two workers beside it finish first. A pipe's size is known only
+ * at its end, so its first 32 MiB are read ahead to decide (`stdin` then gives them again);
+ * stdin among files is read on the main thread.
  */
-function workerCount(paths: string[], asked: number | undefined, rules: number): number {
-  if (paths.includes("-")) return 0;
-  if (asked !== undefined) return asked;
+async function workerPlan(
+  paths: string[],
+  asked: number | undefined,
+  rules: number,
+): Promise<{ workers: number; stdin?: AsyncIterable<Buffer> }> {
+  if (paths.includes("-") && paths.length > 1) return { workers: 0 };
+  if (asked !== undefined) return { workers: asked };
   const cpus = availableParallelism();
-  if (cpus < 2 || (cpus === 2 && rules <= FEW_RULES)) return 0;
+  if (cpus < 2 || (cpus === 2 && rules <= FEW_RULES)) return { workers: 0 };
+  const wanted = cpus === 2 ? 2 : cpus - 1;
+  if (paths[0] === "-") {
+    const ahead = await readAhead(process.stdin, WORKERS_FROM_BYTES);
+    return { workers: ahead.ended ? 0 : wanted, stdin: ahead.chunks };
+  }
   const bytes = paths.reduce((sum, p) => sum + (statSync(p, { throwIfNoEntry: false })?.size ?? 0), 0);
-  if (bytes < WORKERS_FROM_BYTES) return 0;
-  return cpus === 2 ? 2 : cpus - 1;
+  return { workers: bytes < WORKERS_FROM_BYTES ? 0 : wanted };
 }
 
+/** The events of the inputs on this thread; `stdin`, when given, is what `-` reads. */
 async function* eventsFrom(
   paths: string[],
   options: ReadOptions,
   stats: ReadStats,
+  stdin?: AsyncIterable<Buffer>,
 ): AsyncGenerator<InputEvent> {
-  const reader = createEventReader(paths, options);
+  const stdinStats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
+  const reader =
+    stdin === undefined
+      ? createEventReader(paths, options)
+      : { events: readEventsFromStream(stdin, STDIN_NAME, options, stdinStats), stats: stdinStats };
   for await (const { event, source, line, text } of reader.events) {
     yield { event, origin: { source, line }, text };
   }

@@ -11,6 +11,7 @@ import {
   type ReadOptions,
   type ReadStats,
   readEventsFromStream,
+  STDIN_NAME,
 } from "../io/event-source.ts";
 import { StoredLines } from "../io/stored-lines.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
@@ -36,6 +37,8 @@ export interface WorkerInputOptions {
   maxLineBytes?: number;
   /** bytes per block; small values exist for tests of block boundaries */
   blockBytes?: number;
+  /** what `-` reads, when not process.stdin itself (the caller may have read its start already) */
+  stdin?: AsyncIterable<Buffer>;
 }
 
 const DEFAULT_BLOCK = 1 << 20;
@@ -94,7 +97,13 @@ async function* readSource(
 ): AsyncGenerator<InputEvent> {
   const blockBytes = options.blockBytes ?? DEFAULT_BLOCK;
   const maxLine = options.maxLineBytes ?? DEFAULT_MAX_LINE;
-  const chunks = decompress(createReadStream(path, { highWaterMark: DEFAULT_BLOCK }))[Symbol.asyncIterator]();
+  // stdin is cut into blocks by the main thread, as a compressed file is
+  const fromStdin = path === "-";
+  const name = fromStdin ? STDIN_NAME : path;
+  const input = fromStdin
+    ? (options.stdin ?? process.stdin)
+    : createReadStream(path, { highWaterMark: DEFAULT_BLOCK });
+  const chunks = decompress(input)[Symbol.asyncIterator]();
   const head: Buffer[] = [];
   let headBytes = 0;
   // The first line decides: one JSON object on it means NDJSON, cut into blocks.
@@ -111,11 +120,11 @@ async function* readSource(
     if (!(error instanceof CorruptStreamError)) throw error;
     ndjson = false;
   }
-  const file = await stat(path);
-  const plain = ndjson === true && file.isFile() && (await codecOf(path)) === "none";
-  const lines = plain ? new StoredLines(path, file) : undefined;
-  const source = new BlockOrder(path, pool.rules, options, stats, lines);
-  if (plain) {
+  const file = fromStdin ? undefined : await stat(path);
+  const plain = ndjson === true && file?.isFile() === true && (await codecOf(path)) === "none";
+  const lines = plain && file ? new StoredLines(path, file) : undefined;
+  const source = new BlockOrder(name, pool.rules, options, stats, lines);
+  if (plain && file) {
     // a plain file: the workers read their ranges of it themselves (a pipe is read as it comes)
     await chunks.return(undefined);
     const size = file.size;
@@ -143,7 +152,7 @@ async function* readSource(
     const sourceStats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
     for await (const { event, source, line, text } of readEventsFromStream(
       replay,
-      path,
+      name,
       readOptions,
       sourceStats,
     ))
@@ -173,7 +182,7 @@ async function* readSource(
     if (last < 0) {
       if (buf.length > maxLine) {
         // a line too long to hold: reported in its place, its bytes dropped until it ends
-        source.push(tooLong(path, maxLine));
+        source.push(tooLong(name, maxLine));
         skippingLongLine = true;
         buf = Buffer.alloc(0);
       }
@@ -181,7 +190,7 @@ async function* readSource(
       pendingBytes = buf.length;
       return;
     }
-    source.push(pool.decode(path, buf.subarray(0, last + 1)));
+    source.push(pool.decode(name, buf.subarray(0, last + 1)));
     const rest = buf.subarray(last + 1);
     pending = rest.length ? [rest] : [];
     pendingBytes = rest.length;
@@ -246,7 +255,7 @@ class BlockOrder {
   /** The first block's answer, once it has come. */
   async *take(): AsyncGenerator<SelectedEvent> {
     const result = await this.queue.shift()!;
-    for (const problem of result.problems) this.problem(problem.reason, problem.line);
+    for (const problem of result.problems) this.problem(problem.reason, problem.line, problem.column);
     this.stats.events += result.events;
     this.stats.skipped += result.skipped;
     const held = Buffer.from(result.held.buffer, result.held.byteOffset, result.held.byteLength);
@@ -261,9 +270,10 @@ class BlockOrder {
     this.nextLine += result.lines;
   }
 
-  /** A problem at this line of the block being taken, or after the last block taken. */
-  problem(reason: string, line = 1): void {
-    const placed = { source: this.path, line: line + this.nextLine - 1, reason };
+  /** A problem at this line (and column) of the block being taken, or after the last block taken. */
+  problem(reason: string, line = 1, column?: number): void {
+    const placed: DecodeProblem = { source: this.path, line: line + this.nextLine - 1, reason };
+    if (column !== undefined) placed.column = column;
     this.stats.problems++;
     if (this.options.strict) throw new DecodeError(placed);
     this.options.onProblem(placed);

@@ -461,6 +461,19 @@ test("a directory of event files is scanned as its files; one without any is exi
   assert.match(empty.stderr, /rules holds no event files/);
 });
 
+test("events piped on stdin through worker threads alert as the file read alone does", () => {
+  const uuids = (stdout: string) => alertsOf(stdout).map((a) => a["kibana.alert.uuid"]);
+  const named = runCli(["scan", "--rules", rules, "--format", "ndjson", "--workers", "0", input]);
+  const piped = runCli(
+    ["scan", "--rules", rules, "--format", "ndjson", "--workers", "2"],
+    readFileSync(input),
+  );
+  assert.equal(piped.code, 0, piped.stderr);
+  assert.ok(uuids(named.stdout).length > 0);
+  assert.deepEqual(uuids(piped.stdout), uuids(named.stdout));
+  assert.match(piped.stderr, /<stdin>:6:\d+: invalid JSON/);
+});
+
 test("a rule whose file says enabled = false does not run unless --include-disabled", () => {
   const off = join(dir, "disabled-rules");
   mkdirSync(off);

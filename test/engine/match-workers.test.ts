@@ -9,6 +9,7 @@ import fc from "fast-check";
 import { DetectionEngine } from "../../src/engine/detection-engine.ts";
 import { eventsThroughWorkers, type InputEvent } from "../../src/engine/match-workers.ts";
 import { createEventReader, type DecodeProblem, type ReadStats } from "../../src/io/event-source.ts";
+import { readAhead } from "../../src/io/read-ahead.ts";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { simulate } from "../../src/sim/index.ts";
@@ -71,7 +72,7 @@ test("with workers: the same alerts in the same order, the same problems and cou
         const expectedProblems: string[] = [];
         const expectedStats = stats();
         const expected = await run(
-          mainThread(path, (p) => expectedProblems.push(`${p.line}: ${p.reason}`), expectedStats),
+          mainThread(path, (p) => expectedProblems.push(`${p.line}:${p.column}: ${p.reason}`), expectedStats),
         );
         const problems: string[] = [];
         const got = stats();
@@ -84,7 +85,7 @@ test("with workers: the same alerts in the same order, the same problems and cou
               prefilter,
               blockBytes,
               maxLineBytes: 65_536,
-              onProblem: (p) => problems.push(`${p.line}: ${p.reason}`),
+              onProblem: (p) => problems.push(`${p.line}:${p.column}: ${p.reason}`),
             },
             got,
           ),
@@ -97,7 +98,7 @@ test("with workers: the same alerts in the same order, the same problems and cou
           expectedProblems,
         );
         assert.ok(
-          problems.some((p) => /^121: line longer than/.test(p)),
+          problems.some((p) => /^121:undefined: line longer than/.test(p)),
           problems.join("\n"),
         );
         assert.equal(got.events + got.skipped, expectedStats.events - 1);
@@ -142,7 +143,7 @@ test("a compressed file is cut into blocks by the main thread, with the same ale
   input(12, path);
   const expectedProblems: string[] = [];
   const expected = await run(
-    mainThread(path, (p) => expectedProblems.push(`${p.line}: ${p.reason}`), stats()),
+    mainThread(path, (p) => expectedProblems.push(`${p.line}:${p.column}: ${p.reason}`), stats()),
   );
   const gz = join(dir, "events.ndjson.gz");
   writeFileSync(gz, gzipSync(readFileSync(path)));
@@ -155,7 +156,7 @@ test("a compressed file is cut into blocks by the main thread, with the same ale
         workers: 2,
         prefilter: true,
         blockBytes: 4096,
-        onProblem: (p) => problems.push(`${p.line}: ${p.reason}`),
+        onProblem: (p) => problems.push(`${p.line}:${p.column}: ${p.reason}`),
       },
       stats(),
     ),
@@ -163,4 +164,42 @@ test("a compressed file is cut into blocks by the main thread, with the same ale
   assert.ok(expected.length > 0);
   assert.deepEqual(alerts, expected);
   assert.deepEqual(problems, expectedProblems);
+});
+
+test("stdin is cut into blocks by the main thread too, plain or compressed, read ahead or not", async () => {
+  const path = join(dir, "stdin-source.ndjson");
+  input(13, path);
+  const expectedProblems: string[] = [];
+  const expected = await run(
+    mainThread(path, (p) => expectedProblems.push(`${p.line}:${p.column}: ${p.reason}`), stats()),
+  );
+  assert.ok(expected.length > 0);
+  const plain = readFileSync(path);
+  for (const [bytes, ahead] of [
+    [plain, 0],
+    [gzipSync(plain), 10_000],
+  ] as const) {
+    const chunks = (async function* () {
+      for (let i = 0; i < bytes.length; i += 65_536) yield bytes.subarray(i, i + 65_536);
+    })();
+    const stdin = ahead > 0 ? (await readAhead(chunks, ahead)).chunks : chunks;
+    const problems: string[] = [];
+    const alerts = await run(
+      eventsThroughWorkers(
+        ["-"],
+        ruleSet.rules,
+        {
+          workers: 2,
+          prefilter: true,
+          blockBytes: 4096,
+          stdin,
+          onProblem: (p) =>
+            problems.push(`${p.source === "<stdin>" ? "" : p.source}${p.line}:${p.column}: ${p.reason}`),
+        },
+        stats(),
+      ),
+    );
+    assert.deepEqual(alerts, expected);
+    assert.deepEqual(problems, expectedProblems);
+  }
 });
