@@ -1,12 +1,14 @@
 /**
  * Transparent decompression of byte streams, choosing the codec from magic bytes:
- * event files are often renamed, and `.json` files that are really gzip are common.
+ * event files are often renamed, and `.json` files that are really gzip are common. Text in
+ * UTF-16 (what Windows PowerShell's `>` writes, with its byte order mark) is made UTF-8 the
+ * same way: read as it is, each of its lines would be reported malformed.
  */
 import { Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
 
-export type Codec = "gzip" | "zstd" | "none";
+export type Codec = "gzip" | "zstd" | "utf-16le" | "utf-16be" | "none";
 
 /** The compressed input ended early or is not valid for its codec. */
 export class CorruptStreamError extends Error {
@@ -26,6 +28,8 @@ export function detectCodec(head: Uint8Array): Codec {
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "gzip";
   if (head.length >= 4 && head[0] === 0x28 && head[1] === 0xb5 && head[2] === 0x2f && head[3] === 0xfd)
     return "zstd";
+  if (head.length >= 2 && head[0] === 0xff && head[1] === 0xfe) return "utf-16le";
+  if (head.length >= 2 && head[0] === 0xfe && head[1] === 0xff) return "utf-16be";
   return "none";
 }
 
@@ -62,6 +66,10 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
       yield* native ? inflate(rest, native(), "zstd") : unzstd(rest);
       return;
     }
+    case "utf-16le":
+    case "utf-16be":
+      yield* utf8Of(rest, detectCodec(first) as "utf-16le" | "utf-16be");
+      return;
     default:
       yield* rest;
   }
@@ -80,6 +88,20 @@ async function* replay(first: Buffer, it: AsyncIterator<Buffer> | undefined): As
     // stop the underlying reader (e.g. close the file) when our consumer stops early
     await it?.return?.();
   }
+}
+
+/** UTF-16 text as UTF-8, its byte order mark dropped; an unpaired surrogate becomes U+FFFD. */
+async function* utf8Of(
+  source: AsyncIterable<Buffer>,
+  encoding: "utf-16le" | "utf-16be",
+): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder(encoding);
+  for await (const chunk of source) {
+    const text = decoder.decode(chunk, { stream: true });
+    if (text.length > 0) yield Buffer.from(text, "utf8");
+  }
+  const rest = decoder.decode();
+  if (rest.length > 0) yield Buffer.from(rest, "utf8");
 }
 
 /** Runs bytes through a zlib transform, telling its data errors apart from errors of the input. */

@@ -138,32 +138,39 @@ test("a named pipe is read as it comes, not by ranges of its size", async () => 
   assert.deepEqual(alerts, expected);
 });
 
-test("a compressed file is cut into blocks by the main thread, with the same alerts and problems", async () => {
+test("a compressed or UTF-16 file is cut into blocks by the main thread, with the same alerts and problems", async () => {
   const path = join(dir, "compressed-source.ndjson");
   input(12, path);
   const expectedProblems: string[] = [];
   const expected = await run(
     mainThread(path, (p) => expectedProblems.push(`${p.line}:${p.column}: ${p.reason}`), stats()),
   );
+  assert.ok(expected.length > 0);
   const gz = join(dir, "events.ndjson.gz");
   writeFileSync(gz, gzipSync(readFileSync(path)));
-  const problems: string[] = [];
-  const alerts = await run(
-    eventsThroughWorkers(
-      [gz],
-      ruleSet.rules,
-      {
-        workers: 2,
-        prefilter: true,
-        blockBytes: 4096,
-        onProblem: (p) => problems.push(`${p.line}:${p.column}: ${p.reason}`),
-      },
-      stats(),
-    ),
+  const utf16 = join(dir, "events-utf16.ndjson");
+  writeFileSync(
+    utf16,
+    Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(readFileSync(path, "utf8"), "utf16le")]),
   );
-  assert.ok(expected.length > 0);
-  assert.deepEqual(alerts, expected);
-  assert.deepEqual(problems, expectedProblems);
+  for (const file of [gz, utf16]) {
+    const problems: string[] = [];
+    const alerts = await run(
+      eventsThroughWorkers(
+        [file],
+        ruleSet.rules,
+        {
+          workers: 2,
+          prefilter: true,
+          blockBytes: 4096,
+          onProblem: (p) => problems.push(`${p.line}:${p.column}: ${p.reason}`),
+        },
+        stats(),
+      ),
+    );
+    assert.deepEqual(alerts, expected);
+    assert.deepEqual(problems, expectedProblems);
+  }
 });
 
 test("stdin is cut into blocks by the main thread too, plain or compressed, read ahead or not", async () => {

@@ -348,6 +348,24 @@ test("gzip is detected from its magic bytes, whatever the file is called", async
   assert.deepEqual(bodies((await collect([plainNamedGz])).events), [{ a: 1 }, { a: 2 }]);
 });
 
+test("UTF-16 text with its byte order mark is read as UTF-8, however the chunks cut it", async () => {
+  const events = [{ a: "é" }, { b: "日本" }, { c: "😀" }, { d: 1 }];
+  const text = `${events.map((e) => JSON.stringify(e)).join("\r\n")}\r\nnot json\r\n`;
+  const littleEndian = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]);
+  const bigEndian = Buffer.from(littleEndian);
+  bigEndian.swap16();
+  for (const bytes of [littleEndian, bigEndian]) {
+    // 7-byte reads split code units and surrogate pairs
+    const file = await fixture(bytes, "powershell.json");
+    const read = await collect([file], { highWaterMark: 7 });
+    assert.deepEqual(bodies(read.events), events);
+    assert.deepEqual(
+      read.problems.map((p) => [p.line, p.column]),
+      [[5, 2]],
+    );
+  }
+});
+
 test("a truncated gzip file is reported, keeping the events before the damage", async () => {
   const lines = Array.from({ length: 2000 }, (_, n) => JSON.stringify({ n, pad: "x".repeat(n % 50) }));
   const gz = gzipSync(lines.join("\n"));
