@@ -49,6 +49,14 @@ test("invalid TOML is reported at smol-toml's line and column, with a code frame
   assert.equal(d.frame, '2 | name = "x"\n3 | risk_score =\n  |              ^\n4 |');
 });
 
+test("a rule file saved as UTF-16 is said to be so, not as a stray character", () => {
+  const saved = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(ruleToml(), "utf16le")]);
+  // as a rule file is read: UTF-8
+  const [d] = loadToml(saved.toString("utf8")).diagnostics;
+  assert.equal(d.code, "toml-syntax");
+  assert.match(d.message, /^invalid TOML: the file is UTF-16 text, and TOML is UTF-8/);
+});
+
 test("a TOML error on a line of megabytes shows a window of it around the caret", () => {
   const text = `[rule]\nnote = """${'"" '.repeat(1_000_000)}\n`;
   const [d] = loadToml(text).diagnostics;
