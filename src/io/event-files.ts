@@ -1,5 +1,6 @@
-import { readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { statSync } from "node:fs";
+import { basename } from "node:path";
+import { filesUnder } from "./files-under.ts";
 
 /** A named input that cannot be read as events, said before any is read. */
 export class InputPathError extends Error {
@@ -10,10 +11,10 @@ export class InputPathError extends Error {
 const EVENT_FILE = /\.(ndjson|jsonl|json)(\.(gz|zst))?$/i;
 
 /**
- * The event files the inputs name: a directory stands for the event files under it — a collected
- * triage bundle, a day of shipped logs —, walked recursively in name order with hidden directories
- * left out; `-` (stdin) and files stand for themselves, whatever their names. A directory without
- * event files is an error rather than an empty scan that would report nothing found.
+ * The event files the inputs name: a directory stands for the event files under it (see
+ * filesUnder) — a collected triage bundle, a day of shipped logs —; `-` (stdin) and files stand
+ * for themselves, whatever their names. A directory without event files is an error rather than
+ * an empty scan that would report nothing found.
  */
 export function eventFilesOf(paths: readonly string[]): string[] {
   const files: string[] = [];
@@ -22,24 +23,12 @@ export function eventFilesOf(paths: readonly string[]): string[] {
       files.push(path);
       continue;
     }
-    const before = files.length;
-    walk(path, files);
-    if (files.length === before)
+    const found = filesUnder(path).filter((file) => EVENT_FILE.test(basename(file)));
+    if (found.length === 0)
       throw new InputPathError(
         `${path} holds no event files (.ndjson, .jsonl or .json, optionally .gz or .zst)`,
       );
+    files.push(...found);
   }
   return files;
-}
-
-function walk(dir: string, files: string[]): void {
-  const entries = readdirSync(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    // symbolic links are not followed: a link to a parent would walk for ever
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith(".")) walk(path, files);
-    } else if (entry.isFile() && EVENT_FILE.test(entry.name)) files.push(path);
-  }
 }

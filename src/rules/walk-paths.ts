@@ -1,5 +1,6 @@
-import { type BigIntStats, readdirSync, statSync } from "node:fs";
-import { extname, join } from "node:path";
+import { type BigIntStats, statSync } from "node:fs";
+import { basename, extname } from "node:path";
+import { filesUnder } from "../io/files-under.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 
 /** Extensions read when walking a directory: rule files and Kibana exports. */
@@ -63,16 +64,10 @@ export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles
 }
 
 function walk(dir: string, out: RuleFiles): void {
-  const entries = readdirSync(dir, { withFileTypes: true });
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const entry of entries) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) {
-      if (!entry.name.startsWith(".") && entry.name !== "node_modules") walk(path, out);
-    } else if (isRuleTestFile(entry.name)) {
-      // rule unit tests (`eqlite test`) sit beside their rules; they are not rules
-      out.skipped.push(path);
-    } else if (WALKED.has(extname(entry.name).toLowerCase())) out.files.push(path);
+  for (const path of filesUnder(dir)) {
+    const name = basename(path);
+    // rule unit tests (`eqlite test`) sit beside their rules; they are not rules
+    if (!isRuleTestFile(name) && WALKED.has(extname(name).toLowerCase())) out.files.push(path);
     else out.skipped.push(path);
   }
 }

@@ -23,10 +23,15 @@ test("a directory stands for its event files, walked in name order; named files 
   touch("bundle", ".git", "x.ndjson");
   touch("bundle", "notes.txt");
   touch("bundle", "events.ndjson.bak");
-  // a link back up would walk for ever if links were followed
+  // links are followed, each directory once: a link back up does not walk for ever
   symlinkSync(join(root, "bundle"), join(root, "bundle", "b", "loop"));
+  touch("elsewhere", "node-c.ndjson");
+  symlinkSync(join(root, "elsewhere"), join(root, "bundle", "d"));
   const named = touch("named.log");
-  assert.deepEqual(eventFilesOf([join(root, "bundle")]), expected);
+  assert.deepEqual(eventFilesOf([join(root, "bundle")]), [
+    ...expected,
+    join(root, "bundle", "d", "node-c.ndjson"),
+  ]);
   assert.deepEqual(eventFilesOf(["-", named, join(root, "missing.ndjson")]), [
     "-",
     named,

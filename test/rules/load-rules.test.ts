@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { getHeapSnapshot } from "node:v8";
@@ -32,6 +32,24 @@ test("directories are walked recursively in name order; non-rule files are skipp
     assert.deepEqual(r.diagnostics, []);
   } finally {
     tree.cleanup();
+  }
+});
+
+test("linked directories are walked, each once: a link back up is no loop", async () => {
+  const shared = tempTree({ "shared.toml": ruleToml({ rule: { rule_id: `"${id(4)}"` } }) });
+  const tree = tempTree({ "own.toml": ruleToml({ rule: { rule_id: `"${id(5)}"` } }) });
+  try {
+    symlinkSync(shared.dir, join(tree.dir, "shared"));
+    symlinkSync(tree.dir, join(tree.dir, "again"));
+    const r = await loadRules([tree.dir]);
+    assert.deepEqual(
+      r.files.map((f) => f.slice(tree.dir.length + 1)),
+      ["own.toml", "shared/shared.toml"],
+    );
+    assert.equal(r.rules.length, 2);
+  } finally {
+    tree.cleanup();
+    shared.cleanup();
   }
 });
 
