@@ -35,6 +35,10 @@ export const isToml = (file: string) => loaderFor(file) === loadTomlRule;
 /** The BOM editors on Windows write is not part of the text. */
 const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
+/** A UTF-16 byte order mark read as UTF-8: two replacement characters, then NULs between the letters. */
+const looksUtf16 = (text: string): boolean =>
+  text.startsWith("\ufffd\ufffd") && text.slice(2, 64).includes("\u0000");
+
 /**
  * Checks one rule document (rule-document.ts). Passed in: loading only cached rules does not
  * load the rule schemas.
@@ -96,6 +100,18 @@ export class LoadBuilder {
     const entry: FileLoad = { file, diagnostics: [], rules: [], rejected: [] };
     this.files.push(entry);
     const reread = onDisk ? rereader(file) : undefined;
+    if (looksUtf16(text)) {
+      // what Windows PowerShell's `>` writes; read as UTF-8, its every line would be an error of its own
+      entry.diagnostics.push({
+        file,
+        line: 1,
+        column: 1,
+        severity: "error",
+        code: "encoding",
+        message: "the file is UTF-16 text, and rule files are UTF-8: convert it (iconv -f UTF-16 -t UTF-8)",
+      });
+      return entry;
+    }
     this.guard(entry, () => {
       const load = loaderFor(file)(withoutBom(text), file, reread);
       entry.diagnostics.push(...load.diagnostics);

@@ -17,10 +17,6 @@ export interface TomlLoad {
 const isTable = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** A UTF-16 byte order mark read as UTF-8: two replacement characters, then NULs between the letters. */
-const looksUtf16 = (text: string): boolean =>
-  text.startsWith("\ufffd\ufffd") && text.slice(2, 64).includes("\u0000");
-
 /**
  * Reads a detection-rules TOML file: `[metadata]`, `[rule]` (with `[[rule.threat]]` and
  * every other sub-table) and `[transform]`. Syntax errors carry smol-toml's line and
@@ -34,9 +30,7 @@ export function loadTomlRule(text: string, file: string, reread?: () => string):
   } catch (error) {
     // anything the parser throws (a TomlError, or a RangeError on absurd nesting) is this file's problem
     const toml = error instanceof TomlError ? error : undefined;
-    const message = looksUtf16(text)
-      ? "the file is UTF-16 text, and TOML is UTF-8: convert it (iconv -f UTF-16 -t UTF-8)"
-      : (error as Error).message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+    const message = (error as Error).message.split("\n")[0].replace(/^Invalid TOML document: /, "");
     return {
       documents: [],
       diagnostics: [

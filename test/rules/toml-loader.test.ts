@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { errors, lineOf, loadToml, messages, ruleToml, warnings } from "./fixtures.ts";
 
 const THREAT = `
@@ -49,12 +50,21 @@ test("invalid TOML is reported at smol-toml's line and column, with a code frame
   assert.equal(d.frame, '2 | name = "x"\n3 | risk_score =\n  |              ^\n4 |');
 });
 
-test("a rule file saved as UTF-16 is said to be so, not as a stray character", () => {
-  const saved = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(ruleToml(), "utf16le")]);
-  // as a rule file is read: UTF-8
-  const [d] = loadToml(saved.toString("utf8")).diagnostics;
-  assert.equal(d.code, "toml-syntax");
-  assert.match(d.message, /^invalid TOML: the file is UTF-16 text, and TOML is UTF-8/);
+test("a rule file saved as UTF-16 is said to be so, not as a stray character, whatever its format", () => {
+  const rule = ruleToml();
+  const exported = JSON.stringify({ rule_id: "x", type: "eql" });
+  for (const [text, file] of [
+    [rule, "rule.toml"],
+    [exported, "export.ndjson"],
+    [exported, "rule.json"],
+  ]) {
+    // as a rule file is read: UTF-8
+    const saved = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]).toString("utf8");
+    const { diagnostics } = loadRuleText(saved, file);
+    assert.equal(diagnostics.length, 1, file);
+    assert.equal(diagnostics[0].code, "encoding");
+    assert.match(diagnostics[0].message, /^the file is UTF-16 text, and rule files are UTF-8/);
+  }
 });
 
 test("a TOML error on a line of megabytes shows a window of it around the caret", () => {
