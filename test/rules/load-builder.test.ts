@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LoadBuilder } from "../../src/rules/load-builder.ts";
+import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { acceptRuleDocument } from "../../src/rules/rule-document.ts";
 import { ruleToml } from "./fixtures.ts";
 
@@ -71,4 +72,21 @@ test("a bug met while checking one file fails that file alone, at its place, and
   );
   assert.equal(a.cached, undefined);
   assert.equal(b.cached?.documents.length, 1);
+});
+
+test("a rule file saved as UTF-16 is said to be so, not as a stray character, whatever its format", () => {
+  const rule = ruleToml();
+  const exported = JSON.stringify({ rule_id: "x", type: "eql" });
+  for (const [text, file] of [
+    [rule, "rule.toml"],
+    [exported, "export.ndjson"],
+    [exported, "rule.json"],
+  ]) {
+    // as a rule file is read: UTF-8
+    const saved = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]).toString("utf8");
+    const { diagnostics } = loadRuleText(saved, file);
+    assert.equal(diagnostics.length, 1, file);
+    assert.equal(diagnostics[0].code, "encoding");
+    assert.match(diagnostics[0].message, /^the file is UTF-16 text, and rule files are UTF-8/);
+  }
 });

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { errors, lineOf, loadToml, messages, ruleToml, warnings } from "./fixtures.ts";
 
 const THREAT = `
@@ -48,23 +47,6 @@ test("invalid TOML is reported at smol-toml's line and column, with a code frame
   assert.deepEqual([d.line, d.column, d.severity, d.code], [3, 14, "error", "toml-syntax"]);
   assert.match(d.message, /^invalid TOML: /);
   assert.equal(d.frame, '2 | name = "x"\n3 | risk_score =\n  |              ^\n4 |');
-});
-
-test("a rule file saved as UTF-16 is said to be so, not as a stray character, whatever its format", () => {
-  const rule = ruleToml();
-  const exported = JSON.stringify({ rule_id: "x", type: "eql" });
-  for (const [text, file] of [
-    [rule, "rule.toml"],
-    [exported, "export.ndjson"],
-    [exported, "rule.json"],
-  ]) {
-    // as a rule file is read: UTF-8
-    const saved = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]).toString("utf8");
-    const { diagnostics } = loadRuleText(saved, file);
-    assert.equal(diagnostics.length, 1, file);
-    assert.equal(diagnostics[0].code, "encoding");
-    assert.match(diagnostics[0].message, /^the file is UTF-16 text, and rule files are UTF-8/);
-  }
 });
 
 test("a TOML error on a line of megabytes shows a window of it around the caret", () => {
