@@ -123,7 +123,7 @@ export function registerScanCommand(program: Command): void {
     )
     .option(
       "--workers <n>",
-      "threads that decode and match (0: all on one thread; default for files over 32 MiB: CPUs - 1, or with 2 CPUs 2 for more than 48 rules and none for fewer)",
+      "threads that decode and match (0: all on one thread; default for inputs over 32 MiB, stdin included: CPUs - 1, or with 2 CPUs 2 for more than 48 rules and none for fewer)",
       (value: string) => {
         if (!/^\d+$/.test(value) || Number(value) > 64)
           throw new InvalidArgumentError("--workers takes a whole number from 0 to 64");
