@@ -17,10 +17,18 @@ export function reportInputError(error: unknown): boolean {
     process.stderr.write(`eqlite: ${error.message}\n`);
     return true;
   }
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === "ENOENT" || code === "EISDIR" || code === "EACCES") {
+  // what the file system refuses to read (no such file, no permission, a link in a circle, a path too long)
+  const { code, syscall } = (error ?? {}) as NodeJS.ErrnoException;
+  if (
+    code === "ENOENT" ||
+    code === "EISDIR" ||
+    code === "EACCES" ||
+    (syscall !== undefined && READS.has(syscall))
+  ) {
     process.stderr.write(`eqlite: cannot read input: ${(error as Error).message}\n`);
     return true;
   }
   return false;
 }
+
+const READS = new Set(["open", "read", "stat", "lstat", "fstat", "scandir", "realpath", "readlink"]);

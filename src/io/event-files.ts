@@ -23,7 +23,10 @@ export function eventFilesOf(paths: readonly string[]): string[] {
       files.push(path);
       continue;
     }
-    const found = filesUnder(path).filter((file) => EVENT_FILE.test(basename(file)));
+    const unreadable = (dir: string, error: NodeJS.ErrnoException) => {
+      throw new InputPathError(`cannot read the directory ${dir}: ${error.message}`);
+    };
+    const found = filesUnder(path, unreadable).filter((file) => EVENT_FILE.test(basename(file)));
     if (found.length === 0)
       throw new InputPathError(
         `${path} holds no event files (.ndjson, .jsonl or .json, optionally .gz or .zst)`,

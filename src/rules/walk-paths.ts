@@ -35,14 +35,7 @@ export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles
         (error as NodeJS.ErrnoException).code === "ENOENT"
           ? "no such file or directory"
           : (error as Error).message;
-      out.diagnostics.push({
-        file: path,
-        line: 1,
-        column: 1,
-        severity: "error",
-        code: "io",
-        message: reason,
-      });
+      out.diagnostics.push(ioError(path, reason));
       continue;
     }
     if (info.isDirectory()) walk(path, out);
@@ -50,24 +43,29 @@ export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles
       out.files.push(path);
       out.named.set(path, info);
     } else {
-      out.diagnostics.push({
-        file: path,
-        line: 1,
-        column: 1,
-        severity: "error",
-        code: "io",
-        message: "not a rule file: expected .toml, .ndjson, .jsonl or .json",
-      });
+      out.diagnostics.push(ioError(path, "not a rule file: expected .toml, .ndjson, .jsonl or .json"));
     }
   }
   return out;
 }
 
 function walk(dir: string, out: RuleFiles): void {
-  for (const path of filesUnder(dir)) {
+  const unreadable = (path: string, error: NodeJS.ErrnoException) =>
+    out.diagnostics.push(ioError(path, `cannot read this directory: ${error.message}`));
+  for (const path of filesUnder(dir, unreadable)) {
     const name = basename(path);
     // rule unit tests (`eqlite test`) sit beside their rules; they are not rules
     if (!isRuleTestFile(name) && WALKED.has(extname(name).toLowerCase())) out.files.push(path);
     else out.skipped.push(path);
   }
 }
+
+/** A path that cannot be read as rules: reported at its start. */
+const ioError = (file: string, message: string): Diagnostic => ({
+  file,
+  line: 1,
+  column: 1,
+  severity: "error",
+  code: "io",
+  message,
+});

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { makePathTooLong, removeTree } from "../io/too-long-path.ts";
 import { runCli } from "./run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "eqlite-query-"));
@@ -142,6 +143,24 @@ test("reading from a terminal is said; from a pipe it is not", {
   const piped = runCli(["query", "process where true"], `${event}\n`);
   assert.equal(piped.code, 0, piped.stderr);
   assert.doesNotMatch(piped.stderr, /terminal/);
+});
+
+test("an input the file system refuses is said with exit 2: a link in a circle, a directory too deep", () => {
+  const circle = join(dir, "circle.ndjson");
+  symlinkSync("circle.ndjson", circle);
+  const looped = runCli(["query", "process where true", circle]);
+  assert.equal(looped.code, 2);
+  assert.match(looped.stderr, /^eqlite: cannot read input: ELOOP/);
+  const deep = join(dir, "deep-bundle");
+  mkdirSync(deep);
+  try {
+    makePathTooLong(deep);
+    const tooDeep = runCli(["query", "process where true", deep]);
+    assert.equal(tooDeep.code, 2);
+    assert.match(tooDeep.stderr, /^eqlite: cannot read the directory .*ENAMETOOLONG/);
+  } finally {
+    removeTree(deep);
+  }
 });
 
 test("--mapping gives field types: ip equality and aliases work as in Elasticsearch", () => {

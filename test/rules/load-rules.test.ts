@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { getHeapSnapshot } from "node:v8";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { summarize } from "../../src/rules/load-summary.ts";
+import { makePathTooLong, removeTree } from "../io/too-long-path.ts";
 import { errors, lineOf, messages, ruleToml, tempTree, warnings } from "./fixtures.ts";
 
 const id = (n: number) => `5b0a3c36-2c1e-4f4e-9a55-0d6c1f7e2a${String(n).padStart(2, "0")}`;
@@ -50,6 +51,21 @@ test("linked directories are walked, each once: a link back up is no loop", asyn
   } finally {
     tree.cleanup();
     shared.cleanup();
+  }
+});
+
+test("a directory that cannot be read is an error at its place, and the rules beside it load", async () => {
+  const tree = tempTree({ "own.toml": ruleToml({ rule: { rule_id: `"${id(6)}"` } }) });
+  try {
+    makePathTooLong(tree.dir);
+    const r = await loadRules([tree.dir]);
+    assert.equal(r.rules.length, 1);
+    assert.deepEqual(
+      errors(r).map((d) => [d.code, /^cannot read this directory: ENAMETOOLONG/.test(d.message)]),
+      [["io", true]],
+    );
+  } finally {
+    removeTree(tree.dir);
   }
 });
 
