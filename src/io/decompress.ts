@@ -7,6 +7,7 @@
 import { Readable, type Transform } from "node:stream";
 import zlib from "node:zlib";
 import { Decompress as ZstdDecompress } from "fzstd";
+import { replayed } from "./read-ahead.ts";
 
 export type Codec = "gzip" | "zstd" | "utf-16le" | "utf-16be" | "none";
 
@@ -56,8 +57,9 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
     headBytes += r.value.length;
   }
   const first = head.length === 1 ? head[0] : Buffer.concat(head, headBytes);
-  const rest = replay(first, exhausted ? undefined : it);
-  switch (detectCodec(first)) {
+  const rest = replayed([first], exhausted ? undefined : it);
+  const codec = detectCodec(first);
+  switch (codec) {
     case "gzip":
       yield* inflate(rest, zlib.createGunzip({ chunkSize: OUTPUT_CHUNK }), "gzip");
       return;
@@ -68,25 +70,10 @@ export async function* decompress(source: AsyncIterable<Buffer>): AsyncGenerator
     }
     case "utf-16le":
     case "utf-16be":
-      yield* utf8Of(rest, detectCodec(first) as "utf-16le" | "utf-16be");
+      yield* utf8Of(rest, codec);
       return;
     default:
       yield* rest;
-  }
-}
-
-async function* replay(first: Buffer, it: AsyncIterator<Buffer> | undefined): AsyncGenerator<Buffer> {
-  try {
-    if (first.length > 0) yield first;
-    if (it === undefined) return;
-    for (;;) {
-      const r = await it.next();
-      if (r.done) return;
-      yield r.value;
-    }
-  } finally {
-    // stop the underlying reader (e.g. close the file) when our consumer stops early
-    await it?.return?.();
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * The start of a stream read ahead, to decide how to read it (a pipe's size is known only at its
  * end): up to `bytes` of it, or all of it when it ends first. `chunks` gives every chunk, those read
- * ahead first, each let go once given.
+ * ahead first.
  */
 export async function readAhead(
   stream: AsyncIterable<Buffer>,
@@ -20,14 +20,28 @@ export async function readAhead(
     head.push(next.value);
     read += next.value.length;
   }
-  async function* chunks(): AsyncGenerator<Buffer> {
-    for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift()) yield chunk;
-    if (ended) return;
+  return { chunks: replayed(head, ended ? undefined : iterator), ended };
+}
+
+/**
+ * The chunks read ahead (each let go once given, empty ones skipped), then the rest of the stream
+ * they came from, if it has not ended. A consumer that stops early stops the stream's reader too
+ * (closes the file).
+ */
+export async function* replayed(
+  head: Buffer[],
+  rest: AsyncIterator<Buffer> | undefined,
+): AsyncGenerator<Buffer> {
+  try {
+    for (let chunk = head.shift(); chunk !== undefined; chunk = head.shift())
+      if (chunk.length > 0) yield chunk;
+    if (rest === undefined) return;
     for (;;) {
-      const next = await iterator.next();
+      const next = await rest.next();
       if (next.done) return;
       yield next.value;
     }
+  } finally {
+    await rest?.return?.();
   }
-  return { chunks: chunks(), ended };
 }
