@@ -1,6 +1,12 @@
 import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 
+type Unreadable = (dir: string, error: NodeJS.ErrnoException) => void;
+
+const rethrow: Unreadable = (_, error) => {
+  throw error;
+};
+
 /**
  * The files under a directory, recursively and in name order (so runs and reports come out the
  * same every time), hidden directories and node_modules left out. Symbolic links are followed,
@@ -9,40 +15,60 @@ import { join } from "node:path";
  * directory that cannot be read (no permission, a path too long) is passed to `unreadable` and the
  * walk goes on; without it, the error is thrown.
  */
-export function filesUnder(
-  dir: string,
-  unreadable: (dir: string, error: NodeJS.ErrnoException) => void = (_, error) => {
-    throw error;
-  },
-): string[] {
-  const files: string[] = [];
-  walk(dir, files, new Set(), unreadable);
-  return files;
+export function filesUnder(dir: string, unreadable: Unreadable = rethrow): string[] {
+  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable };
+  visit(dir, walk);
+  return walk.files;
 }
 
-function walk(
-  dir: string,
-  files: string[],
-  walked: Set<string>,
-  unreadable: (dir: string, error: NodeJS.ErrnoException) => void,
-): void {
+/**
+ * The real paths of the directories that `filesUnder(dir)` enters through a symbolic link and that
+ * lie outside `dir` itself: a watch on `dir` does not see into them (the rules watcher adds its own).
+ * Unreadable directories are passed over.
+ */
+export function linkedDirectoriesUnder(dir: string): string[] {
+  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable: () => {} };
+  visit(dir, walk);
+  let root: string;
+  try {
+    root = realpathSync(dir);
+  } catch {
+    return [];
+  }
+  return walk.linked.filter((real) => !isInside(real, root));
+}
+
+interface Walk {
+  files: string[];
+  walked: Set<string>;
+  /** real paths of the directories reached through a link */
+  linked: string[];
+  unreadable: Unreadable;
+}
+
+function visit(dir: string, walk: Walk, throughLink = false): void {
   let entries: Dirent[];
   try {
     const real = realpathSync(dir);
-    if (walked.has(real)) return;
-    walked.add(real);
+    if (walk.walked.has(real)) return;
+    walk.walked.add(real);
+    if (throughLink) walk.linked.push(real);
     entries = readdirSync(dir, { withFileTypes: true });
   } catch (error) {
-    unreadable(dir, error as NodeJS.ErrnoException);
+    walk.unreadable(dir, error as NodeJS.ErrnoException);
     return;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
     const path = join(dir, entry.name);
-    if (!(entry.isSymbolicLink() ? leadsToDirectory(path) : entry.isDirectory())) files.push(path);
-    else if (!entry.name.startsWith(".") && entry.name !== "node_modules")
-      walk(path, files, walked, unreadable);
+    const link = entry.isSymbolicLink();
+    if (!(link ? leadsToDirectory(path) : entry.isDirectory())) walk.files.push(path);
+    else if (!entry.name.startsWith(".") && entry.name !== "node_modules") visit(path, walk, link);
   }
+}
+
+function isInside(path: string, root: string): boolean {
+  return path === root || path.startsWith(root.endsWith("/") ? root : `${root}/`);
 }
 
 /** A link that leads nowhere, or round in a circle (ELOOP), is no directory. */
