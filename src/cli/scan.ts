@@ -274,6 +274,7 @@ export async function runScan(
   });
 
   let problems = 0;
+  let workerThreads = 0;
   const readStats: ReadStats = { events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 };
   const onProblem = (p: DecodeProblem) => {
     problems++;
@@ -307,6 +308,7 @@ export async function runScan(
       options.follow || events
         ? { workers: 0 }
         : await workerPlan(paths, options.workers, ruleSet.rules.length);
+    workerThreads = workers;
     const input =
       events ??
       (options.follow && paths[0] !== "-"
@@ -356,7 +358,12 @@ export async function runScan(
     err(
       scanSummary(
         // with worker threads the engine only sees the events some rule can use
-        { events: events ? engine.events : readStats.events, skipped: readStats.skipped, problems },
+        {
+          events: events ? engine.events : readStats.events,
+          skipped: readStats.skipped,
+          problems,
+          workers: workerThreads,
+        },
         alerts,
         engine.ruleStats,
         ruleSet,
@@ -453,7 +460,7 @@ function summaryCounts(stats: RuleStats[]) {
 
 /** The closing lines on stderr: what was read, what alerted, what was left out and why. */
 export function scanSummary(
-  input: { events: number; skipped: number; problems: number },
+  input: { events: number; skipped: number; problems: number; workers: number },
   alerts: number,
   stats: RuleStats[],
   idleRules: Pick<RuleSet, "notExecutable" | "disabled">,
@@ -467,6 +474,7 @@ export function scanSummary(
     lines.push(
       `  ${skipped} more lines left unparsed: no loaded rule can match them (--no-prefilter parses all)`,
     );
+  if (input.workers) lines.push(`  lines decoded and matched on ${input.workers} worker threads`);
   for (const s of stats
     .filter((x) => x.alerts || x.overLimit || x.alertErrors || x.errors)
     .sort((a, b) => b.alerts - a.alerts)) {

@@ -472,6 +472,8 @@ test("events piped on stdin through worker threads alert as the file read alone 
   assert.ok(uuids(named.stdout).length > 0);
   assert.deepEqual(uuids(piped.stdout), uuids(named.stdout));
   assert.match(piped.stderr, /<stdin>:6:\d+: invalid JSON/);
+  assert.match(piped.stderr, /lines decoded and matched on 2 worker threads/);
+  assert.doesNotMatch(named.stderr, /worker threads/);
 });
 
 test("a rule whose file says enabled = false does not run unless --include-disabled", () => {
