@@ -149,6 +149,12 @@ export class QueryCompiler {
   }
 
   condition(e: Expression): EventPredicate {
+    if (e.kind !== "Literal" && !this.readsField(e)) {
+      // Elasticsearch folds a condition that reads no field before it plans anything, with
+      // three-valued logic: `not null` is null, and null keeps no event, as false does.
+      const value = this.script(e)([]);
+      return value === true ? () => true : () => false;
+    }
     switch (e.kind) {
       case "Logical": {
         const left = this.condition(e.left);

@@ -97,10 +97,14 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
       return (b) => {
         const x = subject(b);
         if (x === null) return null;
-        let found = false;
+        // SQL's IN: no match and a null element is null (unknown), and so is its `not in`
+        let found: boolean | null = false;
         for (const v of values) {
           const y = v.fn(b);
-          if (y === null) continue;
+          if (y === null) {
+            found = null;
+            continue;
+          }
           const r =
             ci && typeof x === "string" && typeof y === "string"
               ? compareScalars(x.toLowerCase(), y.toLowerCase(), ts, v.type)
@@ -110,7 +114,7 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
             break;
           }
         }
-        return negated ? !found : found;
+        return found === null ? null : negated ? !found : found;
       };
     }
     case "Not": {

@@ -101,6 +101,24 @@ test("scripts are three-valued: null propagates through not; IS NULL of a script
   assert.deepEqual(matching("any where not length(x) == 3 or x == null", events), [1, 2]);
   assert.deepEqual(matching("any where null == (length(x) > 3)", events), [2]);
   assert.deepEqual(matching("any where length(x) + 1 == 5", events), [1]);
+  // in a script, no match and a null element is null, and `not null` keeps nothing
+  assert.deepEqual(matching("any where length(x) in (3, null)", events), [0]);
+  assert.deepEqual(matching("any where length(x) not in (3, null)", events), []);
+  assert.deepEqual(matching("any where length(x) not in (3)", events), [1]);
+});
+
+test("a condition that reads no field is folded first, three-valued: null keeps no event", () => {
+  const events = [{ x: "abc" }, {}];
+  assert.deepEqual(matching("any where not null", events), []);
+  assert.deepEqual(matching("any where not (null and true)", events), []);
+  assert.deepEqual(matching("any where not (null or false)", events), []);
+  assert.deepEqual(matching("any where 1 not in (2, null)", events), []);
+  assert.deepEqual(matching("any where not (null and false)", events), [0, 1]);
+  assert.deepEqual(matching("any where not (1 == 2) and x == null", events), [1]);
+  const mapping = { properties: { x: { type: "keyword" } } };
+  assert.deepEqual(matching("any where not ?nope", events, mapping), []);
+  // the left-null rewrite stands: `?nope != "x"` is `not ("x" IS NULL)`
+  assert.deepEqual(matching('any where ?nope != "x"', events, mapping), [0, 1]);
 });
 
 test("multi-valued fields: a condition holds if any value satisfies it, scripts too", () => {
