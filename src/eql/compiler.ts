@@ -152,7 +152,7 @@ export class QueryCompiler {
     if (e.kind !== "Literal" && !this.readsField(e)) {
       // Elasticsearch folds a condition that reads no field before it plans anything, with
       // three-valued logic: `not null` is null, and null keeps no event, as false does.
-      const value = this.script(e)([]);
+      const value = this.script(e)({});
       return value === true ? () => true : () => false;
     }
     switch (e.kind) {

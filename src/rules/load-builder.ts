@@ -10,7 +10,7 @@ import type { CachedDocument, CachedFile } from "./rule-cache.ts";
 import type { DocumentOutcome, RuleDocument } from "./rule-document.ts";
 import type { EqlRule } from "./rule-model.ts";
 import { ruleQuery } from "./rule-query.ts";
-import { checkDuplicateRuleIds, checkExceptionReferences } from "./rule-references.ts";
+import { checkExceptionReferences, withoutDuplicateRuleIds } from "./rule-references.ts";
 import { savedQuery } from "./saved-query.ts";
 import { checkThreatNames } from "./threat-catalog.ts";
 import { loadTomlRule, rereadingLocator } from "./toml-loader.ts";
@@ -206,9 +206,11 @@ export class LoadBuilder {
   }
 
   finish(files: string[], skipped: string[]): LoadResult {
-    const rules = this.files.flatMap((f) => f.rules);
     const diagnostics = [...this.diagnostics, ...this.files.flatMap((f) => f.diagnostics)];
-    checkDuplicateRuleIds(rules, diagnostics);
+    const rules = withoutDuplicateRuleIds(
+      this.files.flatMap((f) => f.rules),
+      diagnostics,
+    );
     checkThreatNames(rules, diagnostics);
     checkExceptionReferences(rules, this.exceptions, diagnostics);
     return {

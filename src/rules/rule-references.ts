@@ -5,28 +5,33 @@ import type { LoadedRule, RuleLocator } from "./loaded-rule.ts";
 type Located = { loaded: LoadedRule; locator: RuleLocator };
 
 /**
- * Two rules with one rule_id would write alerts under one identity; Kibana keeps only the
- * last one imported.
+ * Two rules with one rule_id would write alerts under one identity (the same alert ids, the
+ * same exceptions, one line in a summary). Kibana's import reports each repeat as an error
+ * and keeps the last rule read with that id; so does this: the earlier ones are errors at their
+ * rule_id and are left out. Returns the rules kept, in their order.
  */
-export function checkDuplicateRuleIds(rules: readonly Located[], diagnostics: Diagnostic[]): void {
-  const first = new Map<string, LoadedRule>();
-  for (const { loaded, locator } of rules) {
-    const earlier = first.get(loaded.rule.rule_id);
-    if (!earlier) {
-      first.set(loaded.rule.rule_id, loaded);
-      continue;
-    }
+export function withoutDuplicateRuleIds<T extends Located>(
+  rules: readonly T[],
+  diagnostics: Diagnostic[],
+): T[] {
+  const last = new Map<string, T>();
+  for (const located of rules) last.set(located.loaded.rule.rule_id, located);
+  return rules.filter((located) => {
+    const { loaded, locator } = located;
+    const kept = last.get(loaded.rule.rule_id)!;
+    if (kept === located) return true;
     const { line, column } = locator.at(["rule_id"]);
     diagnostics.push({
       file: loaded.origin.file,
       line,
       column,
-      severity: "warning",
+      severity: "error",
       code: "duplicate-rule-id",
       rule_id: loaded.rule.rule_id,
-      message: `rule_id ${loaded.rule.rule_id} is also the id of "${earlier.rule.name}" (${earlier.origin.file}:${earlier.origin.line})`,
+      message: `rule_id ${loaded.rule.rule_id} is also the id of "${kept.loaded.rule.name}" (${kept.loaded.origin.file}:${kept.loaded.origin.line}), read later; one rule_id is one rule, and as Kibana's import does, the last one read is kept: this one is not loaded`,
     });
-  }
+    return false;
+  });
 }
 
 /** A referenced exception list that was not loaded cannot exclude anything: the rule alerts more. */

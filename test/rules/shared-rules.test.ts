@@ -7,24 +7,25 @@ import { errors, sharedPath, skipWithoutShared } from "./fixtures.ts";
 test("both seed rules validate with no errors and compile", {
   skip: skipWithoutShared("seed rules", "seed"),
 }, async () => {
-  const r = await loadRules([
-    sharedPath("seed", "interactive_exec_container.toml"),
-    sharedPath("seed", "interactive_exec_container.2026-07.toml"),
-  ]);
-  assert.deepEqual(errors(r), []);
-  assert.equal(r.rules.length, 2);
-  for (const { rule, query, integrations } of r.rules) {
+  for (const file of ["interactive_exec_container.toml", "interactive_exec_container.2026-07.toml"]) {
+    const r = await loadRules([sharedPath("seed", file)]);
+    assert.deepEqual(r.diagnostics, [], file);
+    const [{ rule, query, integrations }] = r.rules;
     assert.equal(rule.type, "eql");
     assert.ok(query, `${rule.name} compiled`);
     assert.deepEqual(integrations, ["cloud_defend"]);
+    assert.equal(buildRuleSet(r.rules).byCategory.get("process")?.length, 1);
   }
-  // the two files are revisions of one rule: the only finding is that they share a rule_id
+  // the two files are revisions of one rule: loaded together, the last read is kept
+  const both = await loadRules([sharedPath("seed")]);
   assert.deepEqual(
-    r.diagnostics.map((d) => d.code),
-    ["duplicate-rule-id"],
+    both.rules.map((r) => r.origin.file),
+    [sharedPath("seed", "interactive_exec_container.toml")],
   );
-  const set = buildRuleSet(r.rules);
-  assert.equal(set.byCategory.get("process")?.length, 2);
+  assert.deepEqual(
+    both.diagnostics.map((d) => [d.code, d.file]),
+    [["duplicate-rule-id", sharedPath("seed", "interactive_exec_container.2026-07.toml")]],
+  );
 });
 
 test("the seed rule matches an interactive kubectl exec and nothing else", {
