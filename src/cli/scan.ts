@@ -39,6 +39,7 @@ import { storedLineCodec } from "../io/stored-lines.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
+import { MISSING_EXCEPTION_LIST } from "../rules/rule-references.ts";
 import { buildRuleSet, type RuleSet } from "../rules/rule-set.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { reportInputError } from "./input-errors.ts";
@@ -188,7 +189,10 @@ export async function runScan(
   ruleCache?.save();
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
   for (const d of ruleErrors) err(formatDiagnostic(d));
-  const warnings = loaded.diagnostics.length - ruleErrors.length;
+  // a missing exception list is said once the --exceptions files are read too (attachExceptions)
+  const warnings = loaded.diagnostics.filter(
+    (d) => d.severity !== "error" && d.code !== MISSING_EXCEPTION_LIST,
+  ).length;
   const ruleSet = buildRuleSet(loaded.rules, { includeDisabled: options.includeDisabled });
   if (ruleSet.rules.length === 0) {
     const disabled = ruleSet.disabled ? `, ${ruleSet.disabled} disabled (--include-disabled runs them)` : "";

@@ -34,6 +34,12 @@ export function withoutDuplicateRuleIds<T extends Located>(
   });
 }
 
+/**
+ * The code of a warning that a rule's exception list was not among the files loaded. Commands
+ * that load more lists (`scan --exceptions`) say again which lists are missing once they have.
+ */
+export const MISSING_EXCEPTION_LIST = "exceptions-list-missing";
+
 /** A referenced exception list that was not loaded cannot exclude anything: the rule alerts more. */
 export function checkExceptionReferences(
   rules: readonly Located[],
@@ -48,21 +54,28 @@ export function checkExceptionReferences(
       const known = types.has(ref.list_id);
       const type = types.get(ref.list_id);
       // placed only when reported: finding a place may mean reading the file again
-      const report = (message: string) => {
+      const report = (code: string, message: string) => {
         const { line, column } = locator.at(["exceptions_list", i]);
         diagnostics.push({
           file: rule.origin.file,
           line,
           column,
           severity: "warning",
-          code: "exceptions-list",
+          code,
           rule_id: rule.rule.rule_id,
           message,
         });
       };
-      if (!known) report(`exception list ${ref.list_id} is not loaded; its exceptions will not be applied`);
+      if (!known)
+        report(
+          MISSING_EXCEPTION_LIST,
+          `exception list ${ref.list_id} is not loaded; its exceptions will not be applied`,
+        );
       else if (type !== undefined && type !== ref.type) {
-        report(`exception list ${ref.list_id} is of type ${type}, but the rule references it as ${ref.type}`);
+        report(
+          "exceptions-list",
+          `exception list ${ref.list_id} is of type ${type}, but the rule references it as ${ref.type}`,
+        );
       }
     });
   }

@@ -203,6 +203,28 @@ test("exceptions drop the events they except, and --fail-on-alert exits 1", () =
   assert.doesNotMatch(all.stderr, /left unparsed/);
 });
 
+test("a rule's exception list given with --exceptions is not counted as a warning that it is missing", () => {
+  const listed = join(dir, "listed.toml");
+  writeFileSync(
+    listed,
+    RULE.replace(
+      'type = "eql"',
+      'type = "eql"\nexceptions_list = [{ id = "ops", list_id = "ops", namespace_type = "single", type = "detection" }]',
+    ),
+  );
+  const exceptions = join(dir, "ops-exceptions.toml");
+  writeFileSync(
+    exceptions,
+    '[[exception]]\nname = "c0 is a test container"\nlist_id = "ops"\nentries = [ { field = "container.id", type = "match", value = "c0" } ]\n',
+  );
+  const without = runCli(["scan", "--rules", listed, "--format", "ndjson", input]);
+  assert.match(without.stderr, /uses exception list "ops", which was not loaded/);
+  const given = runCli(["scan", "--rules", listed, "--exceptions", exceptions, "--format", "ndjson", input]);
+  assert.equal(given.code, 0, given.stderr);
+  assert.match(given.stderr, /1 events excepted/);
+  assert.doesNotMatch(given.stderr, /not loaded|rule warnings/);
+});
+
 test("csv and summary formats", () => {
   const csv = runCli(["scan", "--rules", join(dir, "rule.toml"), "--format", "csv", input]);
   const lines = csv.stdout.trim().split("\n");
