@@ -345,7 +345,7 @@ export class DetectionEngine {
       const state = this.byRule.get(rules[i])!;
       if (state.stats.disabled) continue;
       const hit = hits[i];
-      if (hit !== undefined && !state.keep && !state.runs) {
+      if (hit !== undefined && !state.keep && !state.windowTime) {
         try {
           const search = this.search(state, 0);
           if (isEventHit(hit)) {
@@ -522,7 +522,8 @@ export class DetectionEngine {
       time: matchTime(query.timestampField),
       keep: this.options.exceptionsFor?.(rule),
       runs,
-      windowTime: runs ? compileWindowTime(rule.rule as WindowSettings) : undefined,
+      windowTime:
+        runs || needsOverride(rule.rule) ? compileWindowTime(rule.rule as WindowSettings) : undefined,
       searches: new Map(),
       window: { length: intervalMs(rule), index: -1, alerts: 0 },
       // read from the query only when asked (follow mode): a cached rule's query is parsed when first read
@@ -535,11 +536,15 @@ export class DetectionEngine {
     };
   }
 
-  /** The runs whose window holds the event (run 0 when the whole input is one window). */
+  /**
+   * The runs whose window holds the event (run 0 when the whole input is one window). An
+   * event without the time its rule's window is read on is in no window, and so, when the
+   * rule disables the fallback to `@timestamp`, in no run of a whole-input scan either.
+   */
   private runsOf(state: RuleState, event: Event): readonly number[] {
-    if (!state.runs) return WHOLE_INPUT;
-    const t = state.windowTime!(event);
+    const t = state.windowTime?.(event);
     if (t === null) return [];
+    if (!state.runs || t === undefined) return WHOLE_INPUT;
     const found: number[] = [];
     for (let i = 0; i < state.runs.length; i++) {
       const run = state.runs[i];
@@ -787,4 +792,12 @@ export function intervalMs(rule: ExecutableRule): number {
 function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
   const q = query.statement.query;
   return q.kind === "SequenceQuery" && q.terms.length > 0 && q.terms[q.terms.length - 1].missing;
+}
+
+/**
+ * A rule whose `timestamp_override` has no fallback sees only events that have that field, in
+ * any window: Kibana's range filter is on the override alone.
+ */
+function needsOverride(rule: WindowSettings): boolean {
+  return rule.timestamp_override !== undefined && rule.timestamp_override_fallback_disabled === true;
 }

@@ -225,6 +225,45 @@ test("a rule's exception list given with --exceptions is not counted as a warnin
   assert.doesNotMatch(given.stderr, /not loaded|rule warnings/);
 });
 
+test("timestamp_override with its fallback disabled: an event without the override field reaches no rule, on one thread or with workers", () => {
+  const strict = join(dir, "override-only.toml");
+  writeFileSync(
+    strict,
+    RULE.replace("max_signals = 2", "max_signals = 100").replace(
+      'type = "eql"',
+      'type = "eql"\ntimestamp_override = "event.ingested"\ntimestamp_override_fallback_disabled = true',
+    ),
+  );
+  const stamped = join(dir, "ingested.ndjson");
+  writeFileSync(
+    stamped,
+    [
+      ev(1, { event: { category: ["process"], ingested: "2026-01-01T00:00:09Z" } }),
+      ev(2),
+      ev(3, { event: { category: ["process"], ingested: null } }),
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
+  for (const workers of ["0", "2"]) {
+    const r = runCli(["scan", "--rules", strict, "--format", "ndjson", "--workers", workers, stamped]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      alertsOf(r.stdout).map((a) => (a.process as { pid: number }).pid),
+      [1],
+      `--workers ${workers}`,
+    );
+  }
+  // with the fallback, @timestamp stands in for the missing field
+  const withFallback = join(dir, "override-fallback.toml");
+  writeFileSync(
+    withFallback,
+    readFileSync(strict, "utf8").replace("fallback_disabled = true", "fallback_disabled = false"),
+  );
+  const fallback = runCli(["scan", "--rules", withFallback, "--format", "ndjson", stamped]);
+  assert.equal(alertsOf(fallback.stdout).length, 3, fallback.stderr);
+});
+
 test("csv and summary formats", () => {
   const csv = runCli(["scan", "--rules", join(dir, "rule.toml"), "--format", "csv", input]);
   const lines = csv.stdout.trim().split("\n");
