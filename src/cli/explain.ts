@@ -1,5 +1,11 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
+import type { Event } from "../eql/field-access.ts";
+import { attachExceptions } from "../exceptions/attach.ts";
+import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
+import type { LoadedExceptions } from "../exceptions/loaded.ts";
+import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
 import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
 import { eventFilesOf } from "../io/event-files.ts";
 import { type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
@@ -13,6 +19,7 @@ import { sayWhenReadingTerminal } from "./terminal-input.ts";
 interface ExplainOptions {
   rule: string;
   rules?: string[];
+  exceptions?: string[];
   format: "text" | "json";
   strict?: boolean;
 }
@@ -29,6 +36,11 @@ export function registerExplainCommand(program: Command): void {
       "where to look a rule_id or name up, repeatable (default: the bundled rules/)",
       collect,
     )
+    .option(
+      "--exceptions <file>",
+      "exception lists or items applied as scan applies them (those exported with the rule apply anyway); repeatable",
+      collect,
+    )
     .addOption(
       new Option("--format <format>", "text: a verdict and clause tree per event; json: an array")
         .choices(["text", "json"])
@@ -42,7 +54,10 @@ export function registerExplainCommand(program: Command): void {
     });
 }
 
-async function findRule(spec: string, rulePaths: string[]): Promise<LoadedRule | string> {
+async function findRule(
+  spec: string,
+  rulePaths: string[],
+): Promise<{ rule: LoadedRule; exceptions: LoadedExceptions } | string> {
   const isFile = existsSync(spec) && statSync(spec).isFile();
   const loaded = await loadRulesAtStart(isFile ? [spec] : rulePaths);
   let candidates = loaded.rules;
@@ -66,7 +81,25 @@ async function findRule(spec: string, rulePaths: string[]): Promise<LoadedRule |
       ? `rule ${rule.rule.name} is a ${rule.rule.type} rule; explain takes EQL rules`
       : `the query of rule ${rule.rule.name} does not compile${errors.length ? `:\n${errors.join("\n")}` : ""}`;
   }
-  return rule;
+  return { rule, exceptions: loaded.exceptions ?? emptyExceptions() };
+}
+
+/** An exception item that keeps an event from the rule, by name: what explain says of it. */
+type NamedException = { name: string; keep: (event: Event) => boolean };
+
+async function exceptionsOfRule(
+  rule: LoadedRule,
+  exceptions: LoadedExceptions,
+  files: readonly string[],
+): Promise<NamedException[]> {
+  if (files.length) mergeExceptions(exceptions, await loadExceptionFiles(files, { allRules: true }));
+  for (const d of exceptions.diagnostics) process.stderr.write(`${formatExceptionDiagnostic(d)}\n`);
+  const items = attachExceptions([rule.rule], exceptions).byRule.get(rule.rule.rule_id) ?? [];
+  const options = { valueLists: exceptions.valueLists, now: new Date(), cache: new Map() };
+  return items.flatMap((item) => {
+    const keep = exceptionFilter([[item]], options);
+    return keep === KEEP_ALL ? [] : [{ name: item.name, keep }];
+  });
 }
 
 export async function runExplain(file: string, options: ExplainOptions): Promise<number> {
@@ -76,12 +109,14 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
     process.stderr.write(`eqlite: ${found}\n`);
     return 2;
   }
-  const explainer = explainerForRule(found.query as NonNullable<LoadedRule["query"]>);
+  const { rule } = found;
+  const exceptions = await exceptionsOfRule(rule, found.exceptions, options.exceptions ?? []);
+  const explainer = explainerForRule(rule.query as NonNullable<LoadedRule["query"]>);
   const onProblem = (p: DecodeProblem) => process.stderr.write(`${formatProblem(p)}\n`);
   const json = options.format === "json";
   const all: EventExplanation[] = [];
   if (!json)
-    process.stdout.write(`rule: ${found.rule.name} (${found.rule.rule_id})\nquery: ${explainer.query}\n\n`);
+    process.stdout.write(`rule: ${rule.rule.name} (${rule.rule.rule_id})\nquery: ${explainer.query}\n\n`);
   try {
     const paths = eventFilesOf([file]);
     sayWhenReadingTerminal(paths);
@@ -90,6 +125,8 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
       onProblem,
     })) {
       const x = explainer.explain(event, source, line);
+      const exceptedBy = exceptions.filter((e) => !e.keep(event)).map((e) => e.name);
+      if (exceptedBy.length) x.excepted_by = exceptedBy;
       if (json) all.push(x);
       else process.stdout.write(`${formatExplanation(x)}\n\n`);
     }

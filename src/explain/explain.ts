@@ -70,6 +70,8 @@ export interface EventExplanation {
   query?: EventQueryExplanation;
   /** sequences and samples */
   stages?: StageExplanation[];
+  /** the names of the rule's exception items that keep the event from it: it never reaches the query */
+  excepted_by?: string[];
 }
 
 interface CompiledNode {
@@ -356,8 +358,12 @@ function formatQuery(q: EventQueryExplanation, indent: string, lines: string[]):
 export function formatExplanation(x: EventExplanation): string {
   const lines: string[] = [];
   const where = `${x.source}:${x.line}`;
+  const excepted = x.excepted_by?.length
+    ? `  ⊘ excepted by ${x.excepted_by.map((name) => JSON.stringify(name)).join(", ")}: the rule never sees this event`
+    : undefined;
   if (x.query) {
     lines.push(x.matched ? `${where}: MATCH` : `${where}: NO MATCH — failed: ${x.failed.join("; ")}`);
+    if (excepted) lines.push(excepted);
     formatQuery(x.query, "  ", lines);
     return visibleText(lines.join("\n"));
   }
@@ -370,6 +376,7 @@ export function formatExplanation(x: EventExplanation): string {
       ? `${where}: satisfies ${satisfied.join(", ")} of the ${x.shape}`
       : `${where}: NO STAGE — ${stages.map((s) => `${name(s)} failed: ${s.failed.join("; ")}`).join(" | ")}`,
   );
+  if (excepted) lines.push(excepted);
   for (const s of stages) {
     let line = `  ${s.matched ? "✔" : "✘"} ${name(s)}: ${s.query}`;
     if (s.joinKeys.length) line += `   by [${s.joinKeys.map(formatValue).join(", ")}]`;

@@ -3,8 +3,12 @@ import { basename, dirname, join, resolve } from "node:path";
 import { DetectionEngine } from "../engine/detection-engine.ts";
 import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
+import type { Event } from "../eql/field-access.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { visibleText } from "../eql/terminal-text.ts";
+import { attachExceptions } from "../exceptions/attach.ts";
+import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
@@ -58,7 +62,10 @@ export const EXIT_TESTS_INVALID = 2;
  * Runs every rule test found under the given files and directories against the rules
  * found there (and, for a test file named directly, the rule file its name points to).
  */
-export async function runRuleTests(paths: readonly string[]): Promise<RuleTestReport> {
+export async function runRuleTests(
+  paths: readonly string[],
+  options: { exceptions?: readonly string[] } = {},
+): Promise<RuleTestReport> {
   const diagnostics: Diagnostic[] = [];
   const testFiles: string[] = [];
   const ruleFiles: string[] = [];
@@ -82,6 +89,7 @@ export async function runRuleTests(paths: readonly string[]): Promise<RuleTestRe
     ? await loadRules(uniqueRules)
     : ({ rules: [], diagnostics: [] } as unknown as LoadResult);
   diagnostics.push(...loaded.diagnostics.filter((d) => d.severity === "error"));
+  const keepFor = await exceptionsOf(loaded, options.exceptions ?? [], diagnostics);
 
   const report: RuleTestReport = { results: [], passed: 0, failed: 0, untested: [], diagnostics };
   const tested = new Set<LoadedRule>();
@@ -98,7 +106,7 @@ export async function runRuleTests(paths: readonly string[]): Promise<RuleTestRe
       continue;
     }
     tested.add(rule);
-    const result = runTestFile(load.test, rule);
+    const result = runTestFile(load.test, rule, keepFor(rule));
     for (const c of result.cases) c.passed ? report.passed++ : report.failed++;
     report.results.push(result);
   }
@@ -124,18 +132,55 @@ export function exitCodeOf(report: RuleTestReport): number {
   return report.failed ? EXIT_TESTS_FAILED : EXIT_TESTS_PASSED;
 }
 
-/** Runs the cases of one test file against its rule. */
-export function runTestFile(test: TestFile, rule: LoadedRule): RuleTestResult {
+/**
+ * The exceptions each rule has, as a scan would apply them: the lists and items loaded with the
+ * rules (a Kibana export carries them) and those of the `--exceptions` files. An event they
+ * except never reaches the rule, so a case expecting no alert for it passes, as in Kibana.
+ */
+async function exceptionsOf(
+  loaded: LoadResult,
+  files: readonly string[],
+  diagnostics: Diagnostic[],
+): Promise<(rule: LoadedRule) => ((event: Event) => boolean) | undefined> {
+  const exceptions = loaded.exceptions ?? emptyExceptions();
+  if (files.length) {
+    const given = await loadExceptionFiles(files, { allRules: true });
+    for (const d of given.diagnostics) {
+      if (d.severity !== "error") continue;
+      const { file = files.join(" "), line = 1, column = 1, message } = d;
+      diagnostics.push({ file, line, column, severity: "error", code: "exceptions", message });
+    }
+    mergeExceptions(exceptions, given);
+  }
+  const attached = attachExceptions(
+    loaded.rules.map((r) => r.rule),
+    exceptions,
+  );
+  const now = new Date();
+  const cache = new Map();
+  return (rule) => {
+    const items = attached.byRule.get(rule.rule.rule_id) ?? [];
+    const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });
+    return keep === KEEP_ALL ? undefined : keep;
+  };
+}
+
+/** Runs the cases of one test file against its rule, less the events its exceptions keep out. */
+export function runTestFile(
+  test: TestFile,
+  rule: LoadedRule,
+  keep?: (event: Event) => boolean,
+): RuleTestResult {
   return {
     file: test.file,
     rule_id: rule.rule.rule_id,
     rule_name: rule.rule.name,
-    cases: test.cases.map((c) => judge(c, runCase(rule, c))),
+    cases: test.cases.map((c) => judge(c, runCase(rule, c, keep))),
   };
 }
 
 /** The events of one case through a fresh engine holding only this rule. */
-export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
+export function runCase(rule: LoadedRule, testCase: TestCase, keep?: (event: Event) => boolean): CaseOutcome {
   if (!rule.query) return { alerts: 0, alertedEvents: [], sequences: [], error: notRunnable(rule) };
   const ids = new Map<string, number>();
   testCase.events.forEach((e, i) => {
@@ -154,6 +199,7 @@ export function runCase(rule: LoadedRule, testCase: TestCase): CaseOutcome {
   const engine = new DetectionEngine(buildRuleSet([rule]), {
     mode: "batch",
     now: new Date(0),
+    exceptionsFor: () => keep,
     onAlert: (alert) => alerts.push(alert as Record<string, unknown>),
     onRuleError: (_rule, e) => {
       error ??= e instanceof Error ? e.message : String(e);

@@ -180,6 +180,57 @@ ${RULE_QUERY}
   assert.match(missing.stderr, /no rule with rule_id or name "no-such-rule"/);
 });
 
+test("CLI: explain names the exception items that keep an event from the rule", () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-exceptions-"));
+  const rule = join(dir, "rule.ndjson");
+  const exported = {
+    rule_id: "11111111-2222-3333-4444-666666666666",
+    name: "Exported interactive rule",
+    description: "d",
+    risk_score: 21,
+    severity: "low",
+    type: "eql",
+    language: "eql",
+    index: ["logs-*"],
+    query: RULE_QUERY,
+    exceptions_list: [{ id: "x", list_id: "ops", namespace_type: "single", type: "detection" }],
+  };
+  const item = {
+    item_id: "ops-1",
+    list_id: "ops",
+    name: "c2 is the build container",
+    description: "d",
+    type: "simple",
+    namespace_type: "single",
+    entries: [{ field: "container.id", operator: "included", type: "match", value: "c2" }],
+  };
+  writeFileSync(rule, [exported, item].map((x) => JSON.stringify(x)).join("\n"));
+  const extra = join(dir, "extra.toml");
+  writeFileSync(
+    extra,
+    '[[exception]]\nname = "pid 12"\nall_rules = true\nentries = [ { field = "process.pid", type = "match", value = "12" } ]\n',
+  );
+  const events = [processEvent(), processEvent({ container: { id: "c2" } })];
+  events.push({
+    ...processEvent({ container: { id: "c2" } }),
+    process: { ...processEvent().process, pid: 12 },
+  } as never);
+  const input = events.map((e) => JSON.stringify(e)).join("\n");
+  const r = runCli(["explain", "--rule", rule, "--exceptions", extra, "-"], input);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /<stdin>:1: MATCH\n {2}✔/);
+  assert.match(
+    r.stdout,
+    /<stdin>:2: MATCH\n {2}⊘ excepted by "c2 is the build container": the rule never sees this event/,
+  );
+  assert.match(r.stdout, /<stdin>:3: MATCH\n {2}⊘ excepted by "c2 is the build container", "pid 12"/);
+  const j = runCli(["explain", "--rule", rule, "--format", "json", "-"], input);
+  assert.deepEqual(
+    (JSON.parse(j.stdout) as EventExplanation[]).map((x) => x.excepted_by),
+    [undefined, ["c2 is the build container"], ["c2 is the build container"]],
+  );
+});
+
 test("explain the seed rule over the cloud_defend kubectl-exec session", (t) => {
   if (!existsSync(shared)) {
     t.skip("../shared not found: explain over the cloud_defend examples skipped");

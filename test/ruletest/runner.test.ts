@@ -189,3 +189,57 @@ test("an event too deep for its alert fails the case with the reason, and the ot
   assert.deepEqual(outcome.alertedEvents, [1]);
   assert.equal(outcome.error, "the alert of event 0 could not be built: value nests deeper than 1000 levels");
 });
+
+test("a rule's exceptions apply in its tests: those exported with it and those given with --exceptions", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-exceptions-"));
+  const exported = {
+    rule_id: "11111111-0000-4000-8000-000000000009",
+    name: "Exported Shell",
+    description: "test rule",
+    risk_score: 47,
+    severity: "medium",
+    type: "eql",
+    language: "eql",
+    index: ["logs-cloud_defend*"],
+    query: 'process where process.name == "sh"',
+    exceptions_list: [{ id: "x", list_id: "ops", namespace_type: "single", type: "detection" }],
+  };
+  const list = {
+    list_id: "ops",
+    name: "ops",
+    description: "ops",
+    type: "detection",
+    namespace_type: "single",
+  };
+  const item = {
+    item_id: "ops-1",
+    list_id: "ops",
+    name: "build containers",
+    description: "build containers",
+    type: "simple",
+    namespace_type: "single",
+    entries: [{ field: "container.id", operator: "included", type: "match", value: "build" }],
+  };
+  writeFileSync(join(dir, "shell.ndjson"), [exported, list, item].map((x) => JSON.stringify(x)).join("\n"));
+  const cases = (container: string) => `rule_id = "11111111-0000-4000-8000-000000000009"
+[[case]]
+name = "sh in ${container}"
+expect = "none"
+events = [{ event = { category = ["process"] }, process = { name = "sh" }, container = { id = "${container}" } }]
+`;
+  writeFileSync(join(dir, "build.test.toml"), cases("build"));
+  const withExport = await runRuleTests([join(dir, "shell.ndjson"), join(dir, "build.test.toml")]);
+  assert.deepEqual(withExport.diagnostics, []);
+  assert.deepEqual([withExport.passed, withExport.failed], [1, 0]);
+
+  writeFileSync(join(dir, "ci.test.toml"), cases("ci"));
+  const tests = [join(dir, "shell.ndjson"), join(dir, "ci.test.toml")];
+  assert.deepEqual([(await runRuleTests(tests)).failed], [1]);
+  writeFileSync(
+    join(dir, "ci-exceptions.toml"),
+    '[[exception]]\nname = "ci"\nall_rules = true\nentries = [ { field = "container.id", type = "match", value = "ci" } ]\n',
+  );
+  const given = cli(["--exceptions", join(dir, "ci-exceptions.toml"), ...tests]);
+  assert.equal(given.code, 0, given.stdout + given.stderr);
+  assert.match(given.stdout, /1 passed, 0 failed/);
+});
