@@ -103,7 +103,8 @@ const commonShape = {
   rule_name_override: fieldName.optional(),
   timestamp_override: fieldName.optional(),
   timestamp_override_fallback_disabled: z.boolean().optional(),
-  building_block_type: z.literal("default").optional(),
+  // Kibana's API takes any string here and marks the rule's alerts as building blocks
+  building_block_type: z.string().optional(),
   investigation_fields: z.object({ field_names: z.array(fieldName).min(1) }).optional(),
   related_integrations: z
     .array(z.object({ package: text, version: text, integration: z.string().min(1).optional() }))

@@ -229,9 +229,12 @@ test("timestamp_override and its fallback", () => {
 });
 
 test("building blocks are `default` and run hourly over two hours unless metadata bypasses it", () => {
-  assert.deepEqual(only(errors(load({ building_block_type: "custom" }))), [
-    'building_block_type must be "default" (found "custom")',
+  const custom = load({ building_block_type: "custom", from: "now-119m", interval: "60m" });
+  assert.deepEqual(only(errors(custom)), []);
+  assert.deepEqual(only(warnings(custom)), [
+    'building_block_type is "default" in Kibana\'s rules (found "custom"); its alerts are building blocks all the same',
   ]);
+  assert.equal(custom.rules[0].rule.building_block_type, "custom");
   assert.deepEqual(only(warnings(load({ building_block_type: "default", from: "now-9m" }))), [
     "a building-block rule should look back at least now-119m (from is now-9m)",
     "a building-block rule should run at most hourly (interval is 5m)",
@@ -343,6 +346,9 @@ test("index and data views: exclusive, and never on esql rules", () => {
   ]);
   assert.deepEqual(only(warnings(load({ index: undefined }))), [
     "no index or data_view_id: Kibana would search its default security indices",
+  ]);
+  assert.deepEqual(only(warnings(load({ index: undefined, data_view_id: "security-solution-default" }))), [
+    'data_view_id "security-solution-default" names a Kibana data view eqlite cannot read: the rule sees events of every index; give it index patterns (index = [...]) to narrow it as the data view does',
   ]);
   assert.deepEqual(only(errors(load({ type: "esql", language: "esql", query: "FROM logs-* | LIMIT 1" }))), [
     "an esql rule names its indices in FROM; index is not allowed",

@@ -9,7 +9,17 @@ const MIN_INTERVAL_MS = 60 * 60_000;
  * over long windows; `bypass_bbr_timing` in `[metadata]` opts out.
  */
 export function checkBuildingBlock(ctx: RuleCheckContext): void {
-  if (ctx.rule.building_block_type === undefined || ctx.metadata?.bypass_bbr_timing) return;
+  const type = ctx.rule.building_block_type;
+  if (type !== undefined && type !== "default") {
+    // Kibana's API takes any string, detection-rules only "default"
+    ctx.report(
+      ["building_block_type"],
+      "warning",
+      "building-block",
+      `building_block_type is "default" in Kibana's rules (found ${JSON.stringify(type)}); its alerts are building blocks all the same`,
+    );
+  }
+  if (type === undefined || ctx.metadata?.bypass_bbr_timing) return;
   const lookBack = lookBackMs(ctx.rule);
   const interval = intervalMs(ctx.rule);
   if (lookBack < MIN_LOOK_BACK_MS) {

@@ -14,6 +14,14 @@ export function checkIndexSource(ctx: RuleCheckContext): void {
   }
   if (index !== undefined && dataView !== undefined) {
     ctx.report(["data_view_id"], "error", "index", "index and data_view_id are mutually exclusive");
+  } else if (dataView !== undefined && !NO_INDEX.has(rule.type)) {
+    // the data view's index patterns live in Kibana, not in the rule
+    ctx.report(
+      ["data_view_id"],
+      "warning",
+      "index",
+      `data_view_id ${JSON.stringify(dataView)} names a Kibana data view eqlite cannot read: the rule sees events of every index; give it index patterns (index = [...]) to narrow it as the data view does`,
+    );
   }
   if (!NO_INDEX.has(rule.type) && index === undefined && dataView === undefined) {
     ctx.report(
