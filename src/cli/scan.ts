@@ -3,6 +3,7 @@ import { availableParallelism } from "node:os";
 import { finished } from "node:stream/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
+import { KIBANA_MAX_ALERTS_PER_RUN } from "../engine/alerts-per-run.ts";
 import { parseDateMath } from "../engine/date-math.ts";
 import { DetectionEngine, type RuleStats } from "../engine/detection-engine.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
@@ -69,6 +70,7 @@ export interface ScanOptions extends KibanaFlags {
   quiet?: boolean;
   ruleCache?: boolean;
   includeDisabled?: boolean;
+  maxAlertsPerRun?: number;
   spillAfter?: number;
   spillDir?: string;
 }
@@ -128,6 +130,15 @@ export function registerScanCommand(program: Command): void {
       (value: string) => {
         if (!/^\d+$/.test(value) || Number(value) > 64)
           throw new InvalidArgumentError("--workers takes a whole number from 0 to 64");
+        return Number(value);
+      },
+    )
+    .option(
+      "--max-alerts-per-run <n>",
+      `the most alerts one run of a rule writes, whatever its max_signals (Kibana's xpack.alerting.rules.run.alerts.max; default ${KIBANA_MAX_ALERTS_PER_RUN})`,
+      (value: string) => {
+        if (!/^[1-9]\d{0,8}$/.test(value))
+          throw new InvalidArgumentError("--max-alerts-per-run takes a whole number from 1");
         return Number(value);
       },
     )
@@ -245,6 +256,7 @@ export async function runScan(
     allowedLatenessMs: options.allowedLateness,
     now,
     kibana: kibanaTargetOf(options),
+    maxAlertsPerRun: options.maxAlertsPerRun,
     runsFor: windowed
       ? (rule) => {
           const settings = rule.rule as WindowSettings;

@@ -7,6 +7,7 @@ import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
 import { type AlertRule, ruleUuid } from "./alert-rule.ts";
 import type { KibanaTarget } from "./alert-url.ts";
+import { KIBANA_MAX_ALERTS_PER_RUN } from "./alerts-per-run.ts";
 import { descendsFromRule } from "./ancestors.ts";
 import { parseDuration } from "./date-math.ts";
 import { type EventHit, isEventHit, matchTime } from "./event-hit.ts";
@@ -73,6 +74,11 @@ export interface EngineOptions {
    * Without runs the whole input is one window.
    */
   runsFor?: (rule: ExecutableRule) => RuleRun[] | undefined;
+  /**
+   * The most alerts one rule execution writes, whatever its max_signals (Kibana's
+   * `xpack.alerting.rules.run.alerts.max`; default KIBANA_MAX_ALERTS_PER_RUN).
+   */
+  maxAlertsPerRun?: number;
   /** exceptions per rule: true keeps the event for the rule */
   exceptionsFor?: (rule: ExecutableRule) => ((event: Event) => boolean) | undefined;
   /** `origins`: where the alert's source events were read (one for an event, each event's for a sequence) */
@@ -607,7 +613,7 @@ export class DetectionEngine {
         s.open.set(group.instanceId, time);
       }
     }
-    const limit = maxSignals(state.rule);
+    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const window = state.window;
     const index = Math.floor(this.clock() / window.length);
     if (index !== window.index) {
@@ -626,7 +632,7 @@ export class DetectionEngine {
     search.pending.push(pending);
     // Only the newest max_signals can alert: a noisy rule must not hold every match of a
     // large input (suppression folds them all, so it keeps them).
-    const limit = maxSignals(state.rule);
+    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
       search.pending.sort(byTimeThenArrival);
       const older = search.pending.length - limit;
@@ -637,7 +643,7 @@ export class DetectionEngine {
 
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
   private alertMostRecent(state: RuleState, search: Search): void {
-    const limit = maxSignals(state.rule);
+    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const matches = search.pending;
     search.pending = [];
     state.stats.overLimit += search.letGo;
@@ -773,9 +779,9 @@ function ruleKey(rule: ExecutableRule): string {
   return `${rule.rule.rule_id}\u0000${canonicalJson(rule.rule)}`;
 }
 
-/** The most matches a rule alerts in one `interval` (Kibana's default: 100). */
-export function maxSignals(rule: ExecutableRule): number {
-  return rule.rule.max_signals ?? 100;
+/** The most matches a rule alerts in one `interval` (max_signals, Kibana's default 100, within the cap). */
+export function maxSignals(rule: ExecutableRule, perRun = KIBANA_MAX_ALERTS_PER_RUN): number {
+  return Math.min(rule.rule.max_signals ?? 100, perRun);
 }
 
 /** The rule's `interval` in ms: Kibana runs it that often, each run alerting at most max_signals. */

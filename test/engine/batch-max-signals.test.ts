@@ -165,3 +165,35 @@ test("batch through match workers: the newest max_signals by the rule's timestam
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("a run writes Kibana's 1,000 alerts at most, whatever max_signals, unless told otherwise", () => {
+  const set = buildRuleSet(
+    loadRuleText(
+      JSON.stringify(minimalEqlRule(1, 'process where process.name == "sh"', { max_signals: 5000 })),
+      "rule.ndjson",
+    ).rules,
+  );
+  const alertsWith = (maxAlertsPerRun?: number) => {
+    let alerts = 0;
+    const engine = new DetectionEngine(set, {
+      mode: "batch",
+      now: new Date("2026-09-01T12:00:00Z"),
+      maxAlertsPerRun,
+      onAlert: () => alerts++,
+    });
+    for (let i = 0; i < 1200; i++) {
+      engine.push(
+        {
+          "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, 0, i)).toISOString(),
+          event: { category: ["process"] },
+          process: { name: "sh", pid: i },
+        },
+        { source: "events.ndjson", line: i + 1 },
+      );
+    }
+    engine.finish();
+    return [alerts, engine.ruleStats[0].overLimit];
+  };
+  assert.deepEqual(alertsWith(), [1000, 200]);
+  assert.deepEqual(alertsWith(5000), [1200, 0]);
+});

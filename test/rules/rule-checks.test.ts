@@ -133,7 +133,7 @@ test("from, to and interval are date math and durations; a window shorter than t
   ]);
   assert.deepEqual(only(errors(load({ max_signals: 0 }))), ["max_signals must be at least 1 (found 0)"]);
   assert.deepEqual(only(warnings(load({ max_signals: 5000 }))), [
-    "max_signals 5000 is above Kibana's default limit of 1000 alerts per run",
+    "max_signals 5000 is above Kibana's default limit of 1000 alerts per run: a run writes 1000 at most (scan --max-alerts-per-run raises it as Kibana's xpack.alerting.rules.run.alerts.max does)",
   ]);
 });
 

@@ -1,9 +1,7 @@
+import { KIBANA_MAX_ALERTS_PER_RUN } from "../../engine/alerts-per-run.ts";
 import { parseDateMath, parseDuration } from "../../engine/date-math.ts";
 import type { Rule } from "../rule-model.ts";
 import type { RuleCheckContext } from "./context.ts";
-
-/** Kibana's default cap on alerts per run (`xpack.alerting.rules.run.alerts.max`). */
-const KIBANA_MAX_ALERTS = 1000;
 
 /**
  * Each run searches [from, to] and runs start `interval` apart: a window shorter than the
@@ -23,12 +21,12 @@ export function checkSchedule(ctx: RuleCheckContext): void {
       `the window from ${from} to ${to} (${formatDuration(lookBack)}) is shorter than the interval ${interval}: events between runs are never searched`,
     );
   }
-  if (max_signals > KIBANA_MAX_ALERTS) {
+  if (max_signals > KIBANA_MAX_ALERTS_PER_RUN) {
     ctx.report(
       ["max_signals"],
       "warning",
       "schedule",
-      `max_signals ${max_signals} is above Kibana's default limit of ${KIBANA_MAX_ALERTS} alerts per run`,
+      `max_signals ${max_signals} is above Kibana's default limit of ${KIBANA_MAX_ALERTS_PER_RUN} alerts per run: a run writes ${KIBANA_MAX_ALERTS_PER_RUN} at most (scan --max-alerts-per-run raises it as Kibana's xpack.alerting.rules.run.alerts.max does)`,
     );
   }
 }
