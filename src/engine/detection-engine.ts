@@ -489,7 +489,7 @@ export class DetectionEngine {
         for (const run of runs) {
           const search = state.searches.get(run)!;
           search.stream.flush();
-          if (this.options.mode === "batch") this.alertMostRecent(state, search);
+          if (this.options.mode === "batch") this.alertMostRecent(state, search, state.runs?.[run]);
         }
       } catch (error) {
         this.fail(state, error);
@@ -642,7 +642,9 @@ export class DetectionEngine {
   }
 
   /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
-  private alertMostRecent(state: RuleState, search: Search): void {
+  private alertMostRecent(state: RuleState, search: Search, run?: RuleRun): void {
+    // a replayed run is a manual run in Kibana's terms: its alerts say which run they stand for
+    const intended = run?.manual ? nsToDate(run.startedAt) : undefined;
     const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const matches = search.pending;
     search.pending = [];
@@ -664,29 +666,44 @@ export class DetectionEngine {
       for (let i = from; i < folded.length; i++) {
         const f = folded[i];
         if (f.group === null) {
-          this.alert(state, f.first);
+          this.alert(state, f.first, undefined, intended);
           continue;
         }
         const g = f as SuppressedAlert<StreamMatch<Tagged>>;
         state.stats.suppressed += g.docsCount;
-        this.alert(state, f.first, {
-          instanceId: g.group.instanceId,
-          terms: g.group.terms,
-          start: nsToDate(g.start),
-          end: nsToDate(g.end),
-          docsCount: g.docsCount,
-        });
+        this.alert(
+          state,
+          f.first,
+          {
+            instanceId: g.group.instanceId,
+            terms: g.group.terms,
+            start: nsToDate(g.start),
+            end: nsToDate(g.end),
+            docsCount: g.docsCount,
+          },
+          intended,
+        );
       }
       return;
     }
     const from = Math.max(0, matches.length - limit);
     state.stats.overLimit += from;
-    for (let i = from; i < matches.length; i++) this.alert(state, matchOf(matches[i]));
+    for (let i = from; i < matches.length; i++) this.alert(state, matchOf(matches[i]), undefined, intended);
   }
 
-  private alert(state: RuleState, match: StreamMatch<Tagged>, suppression?: SuppressionInfo): void {
+  private alert(
+    state: RuleState,
+    match: StreamMatch<Tagged>,
+    suppression?: SuppressionInfo,
+    intendedTimestamp?: Date,
+  ): void {
     const now = this.options.now;
-    const options = { ...this.options.kibana, now: typeof now === "function" ? now() : now, suppression };
+    const options = {
+      ...this.options.kibana,
+      now: typeof now === "function" ? now() : now,
+      suppression,
+      intendedTimestamp,
+    };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
       const alert = this.built(state, match, () =>

@@ -17,6 +17,8 @@ export interface RuleRun {
   startedAt: bigint;
   from: bigint;
   to: bigint;
+  /** a run of a replay: Kibana's manual (backfill) run, standing for a scheduled run at startedAt */
+  manual?: boolean;
 }
 
 /**
@@ -61,7 +63,7 @@ export function replayRuns(
   const interval = parseDuration(settings.interval ?? "5m");
   const runs: RuleRun[] = [];
   for (let t = replayTo; ; t -= interval) {
-    const run = ruleRun(settings, t);
+    const run: RuleRun = { ...ruleRun(settings, t), manual: true };
     runs.push(run);
     if (run.from <= replayFrom) break;
     if (runs.length > maxRuns) {

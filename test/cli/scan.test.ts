@@ -396,6 +396,18 @@ test("--from/--to replays scheduled runs: windows on timestamp_override, overlap
   // runs at 00:05 [23:56, 00:05], 00:10 [00:01, 00:10], 00:15 [00:06, 00:15]; one alert (the latest) per run
   assert.deepEqual(pids, [1, 8, 14]);
   assert.match(r.stderr, /over max_signals/);
+  // each alert stands for its run, as the alerts of Kibana's manual (backfill) runs do
+  assert.deepEqual(
+    alertsOf(r.stdout).map((a) => [
+      a["kibana.alert.intended_timestamp"],
+      a["kibana.alert.rule.execution.type"],
+    ]),
+    [
+      ["2026-01-01T00:05:00.000Z", "manual"],
+      ["2026-01-01T00:10:00.000Z", "manual"],
+      ["2026-01-01T00:15:00.000Z", "manual"],
+    ],
+  );
   const again = runCli([
     "scan",
     "--rules",
@@ -410,6 +422,9 @@ test("--from/--to replays scheduled runs: windows on timestamp_override, overlap
     alertsOf(again.stdout).map((a) => (a.process as { pid: number }).pid),
     [14],
   );
+  const [scheduled] = alertsOf(again.stdout);
+  assert.equal(scheduled["kibana.alert.intended_timestamp"], "2026-01-01T00:15:00.000Z");
+  assert.equal(scheduled["kibana.alert.rule.execution.type"], "scheduled");
   assert.equal(runCli(["scan", "--rules", windowed, "--to", "now", file]).code, 2);
 });
 
