@@ -1,6 +1,7 @@
 import type { ArithmeticOp } from "./ast.ts";
 import { exactAdd, exactMultiply, exactNegate, exactSubtract, javaDivide, javaRemainder } from "./java.ts";
 import { type EqlType, isIntegralType } from "./types.ts";
+import { asDouble, WholeDouble } from "./whole-double.ts";
 
 /**
  * Java's numeric widening, which Elasticsearch EQL inherits: double if either side
@@ -14,39 +15,67 @@ export function widen(a: EqlType, b: EqlType): EqlType {
   return "integer";
 }
 
+/** A numeric script value: a plain number, or a double that is whole (see WholeDouble). */
+export type NumericValue = number | WholeDouble;
+
 /** The type of one runtime value of a statically unknown type. */
-export const runtimeNumericType = (v: number): EqlType => (Number.isInteger(v) ? "long" : "double");
+export const runtimeNumericType = (v: NumericValue): EqlType =>
+  v instanceof WholeDouble ? "double" : Number.isInteger(v) ? "long" : "double";
 
-const resolve = (t: EqlType, v: number): EqlType => (t === "unknown" ? runtimeNumericType(v) : t);
+const resolve = (t: EqlType, v: NumericValue): EqlType => (t === "unknown" ? runtimeNumericType(v) : t);
 
-/** `a op b` with Java semantics; null in, null out. Throws on overflow and integer division by zero. */
+/**
+ * `a op b` with Java semantics; null in, null out. Throws on overflow and integer division by zero.
+ * A double result that is whole is boxed when the static types leave the result's type to its value.
+ */
 export function applyArithmetic(
   op: ArithmeticOp,
-  a: number | null,
-  b: number | null,
+  a: NumericValue | null,
+  b: NumericValue | null,
   typeA: EqlType,
   typeB: EqlType,
-): number | null {
+): NumericValue | null {
   if (a === null || b === null) return null;
   const type = widen(resolve(typeA, a), resolve(typeB, b));
-  const integral = isIntegralType(type);
-  const kind = type === "long" ? "long" : "integer";
+  const x = typeof a === "number" ? a : a.value;
+  const y = typeof b === "number" ? b : b.value;
+  if (isIntegralType(type)) {
+    const kind = type === "long" ? "long" : "integer";
+    switch (op) {
+      case "+":
+        return exactAdd(x, y, kind);
+      case "-":
+        return exactSubtract(x, y, kind);
+      case "*":
+        return exactMultiply(x, y, kind);
+      case "/":
+        return javaDivide(x, y, true, kind);
+      case "%":
+        return javaRemainder(x, y, true);
+    }
+  }
+  const result = floatingPoint(op, x, y);
+  return typeA === "unknown" || typeB === "unknown" ? asDouble(result) : result;
+}
+
+function floatingPoint(op: ArithmeticOp, x: number, y: number): number {
   switch (op) {
     case "+":
-      return integral ? exactAdd(a, b, kind) : a + b;
+      return x + y;
     case "-":
-      return integral ? exactSubtract(a, b, kind) : a - b;
+      return x - y;
     case "*":
-      return integral ? exactMultiply(a, b, kind) : a * b;
+      return x * y;
     case "/":
-      return javaDivide(a, b, integral, kind);
+      return javaDivide(x, y, false);
     case "%":
-      return javaRemainder(a, b, integral);
+      return javaRemainder(x, y, false);
   }
 }
 
-export function applyNegate(a: number | null, type: EqlType): number | null {
+export function applyNegate(a: NumericValue | null, type: EqlType): NumericValue | null {
   if (a === null) return null;
+  if (a instanceof WholeDouble) return asDouble(-a.value);
   const t = resolve(type, a);
   return isIntegralType(t) ? exactNegate(a, t === "long" ? "long" : "integer") : -a;
 }

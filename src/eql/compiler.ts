@@ -17,6 +17,7 @@ import { type EqlType, isStringType, type Scalar } from "./types.ts";
 import type { ValidationContext } from "./validation/context.ts";
 import { referencesField } from "./validation/field-comparisons.ts";
 import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
+import { type ScriptValue, WholeDouble } from "./whole-double.ts";
 import { hasWildcard } from "./wildcard.ts";
 
 export type EventPredicate = (event: Event) => boolean;
@@ -393,7 +394,7 @@ export class QueryCompiler {
   }
 
   /** A script evaluated per event: true, false or null, over every combination of its fields' values. */
-  script(e: Expression): (event: Event) => Scalar {
+  script(e: Expression): (event: Event) => ScriptValue {
     const slots: Field[] = [];
     const slotByName = new Map<string, number>();
     const fn = this.guard(e, () =>
@@ -423,13 +424,17 @@ export class QueryCompiler {
   /** Folds a constant expression (`1 + 2`, `concat("a", "b")`) to its literal. */
   private constant(e: Expression): Literal {
     if (e.kind === "Literal") return e;
-    const value = this.guard(e, () =>
+    const result = this.guard(e, () =>
       compileScript(e, {
         typeOf: (x) => this.ctx.typeOf(x),
         isNullConstant: (x) => this.isNullConstant(x),
         slotOf: () => -1,
       })([]),
     );
+    // `number("42.0")` folds to the double 42.0: a keyword field is then compared with "42.0".
+    if (result instanceof WholeDouble)
+      return { kind: "Literal", value: result.value, type: "double", loc: e.loc };
+    const value = result;
     const t = this.ctx.typeOf(e);
     const type: Literal["type"] =
       value === null
@@ -552,7 +557,7 @@ export const MAX_SCRIPT_COMBINATIONS = 4096;
  * Binds each field slot to one value at a time: true if any combination is true,
  * else null if any is null, else false. A missing field binds to null.
  */
-export function evaluateOverValues(fn: ScriptFn, getters: FieldGetter[], event: Event): Scalar {
+export function evaluateOverValues(fn: ScriptFn, getters: FieldGetter[], event: Event): ScriptValue {
   const n = getters.length;
   const binding: Binding = new Array(n);
   let lists: Scalar[][] | undefined;

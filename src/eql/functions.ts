@@ -1,8 +1,9 @@
-import { applyArithmetic, widen } from "./arithmetic.ts";
+import { applyArithmetic, type NumericValue, widen } from "./arithmetic.ts";
 import type { ArithmeticOp } from "./ast.ts";
 import { compileCidrMatcher } from "./cidr.ts";
-import { parseJavaNumber, scalarToJavaString } from "./java.ts";
-import type { EqlType, Scalar } from "./types.ts";
+import { javaDoubleToString, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
+import type { EqlType } from "./types.ts";
+import { asDouble, type ScriptValue, WholeDouble } from "./whole-double.ts";
 
 /** What an argument position accepts, as Elasticsearch names it in type errors. */
 export type ArgumentKind = "string" | "numeric" | "integer" | "boolean" | "ip" | "any";
@@ -23,11 +24,15 @@ export interface EqlFunction {
    * Evaluates one call on single values. `types` are the static argument types
    * ("unknown" for schemaless fields), needed for Java's int/double distinctions.
    */
-  evaluate: (args: Scalar[], types: EqlType[], caseInsensitive: boolean) => Scalar;
+  evaluate: (args: ScriptValue[], types: EqlType[], caseInsensitive: boolean) => ScriptValue;
 }
 
-const str = (v: Scalar): string | null => (v === null ? null : typeof v === "string" ? v : String(v));
-const num = (v: Scalar): number | null => (typeof v === "number" ? v : null);
+const str = (v: ScriptValue): string | null => (v === null ? null : typeof v === "string" ? v : String(v));
+const num = (v: ScriptValue): number | null =>
+  typeof v === "number" ? v : v instanceof WholeDouble ? v.value : null;
+/** A number argument as arithmetic needs it: a whole double stays boxed, so it stays a double. */
+const numeric = (v: ScriptValue): NumericValue | null =>
+  typeof v === "number" || v instanceof WholeDouble ? v : null;
 const fold = (s: string, caseInsensitive: boolean) => (caseInsensitive ? s.toLowerCase() : s);
 
 function math(name: string, op: ArithmeticOp): EqlFunction {
@@ -39,7 +44,7 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
     caseInsensitiveForm: false,
     argumentKinds: ["numeric", "numeric"],
     returnType: ([a, b]) => widen(a, b),
-    evaluate: ([a, b], [ta, tb]) => applyArithmetic(op, num(a), num(b), ta, tb),
+    evaluate: ([a, b], [ta, tb]) => applyArithmetic(op, numeric(a), numeric(b), ta, tb),
   };
 }
 
@@ -204,7 +209,9 @@ const FUNCTIONS: EqlFunction[] = [
     evaluate: ([source, base]) => {
       const s = str(source);
       if (s === null) return null;
-      return parseJavaNumber(s, num(base));
+      const { value, integral } = parseJavaNumberDetailed(s, num(base));
+      // Java's Double.valueOf("42.0") is a double though whole: it divides and prints as one.
+      return integral ? value : asDouble(value);
     },
   },
   stringTest("startsWith", (s, x) => s.startsWith(x)),
@@ -249,7 +256,8 @@ export function lookupFunction(name: string): EqlFunction | undefined {
 /** Lower-cased, as Elasticsearch lists them in "did you mean" suggestions. */
 export const functionNames = (): string[] => [...BY_NAME.keys()];
 
-export function javaString(value: string | number | boolean, type: EqlType): string {
+export function javaString(value: string | number | boolean | WholeDouble, type: EqlType): string {
+  if (value instanceof WholeDouble) return javaDoubleToString(value.value);
   const isDouble =
     type === "double" ||
     type === "float" ||

@@ -1,9 +1,10 @@
-import { applyArithmetic, applyNegate } from "./arithmetic.ts";
+import { applyArithmetic, applyNegate, type NumericValue } from "./arithmetic.ts";
 import type { Expression } from "./ast.ts";
 import { lookupFunction } from "./functions.ts";
 import { compileMatcher } from "./matcher.ts";
 import type { EqlType, Scalar } from "./types.ts";
 import { compareScalars } from "./value-compare.ts";
+import { type ScriptValue, WholeDouble } from "./whole-double.ts";
 
 /**
  * A script is what Elasticsearch evaluates per document when a condition is not a
@@ -12,7 +13,7 @@ import { compareScalars } from "./value-compare.ts";
  * script reads gets a slot; the caller binds one value per slot.
  */
 export type Binding = Scalar[];
-export type ScriptFn = (binding: Binding) => Scalar;
+export type ScriptFn = (binding: Binding) => ScriptValue;
 
 export interface ScriptCompiler {
   typeOf(e: Expression): EqlType;
@@ -147,7 +148,8 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
   }
 }
 
-const asNumber = (v: Scalar): number | null => (typeof v === "number" ? v : null);
+const asNumber = (v: ScriptValue): NumericValue | null =>
+  typeof v === "number" || v instanceof WholeDouble ? v : null;
 
 export const COMPARISON_TESTS: Record<string, (r: number) => boolean> = {
   "==": (r) => r === 0,

@@ -3,6 +3,7 @@ import { javaString } from "./functions.ts";
 import { parseDateWithFormat, parseTimestamp } from "./timestamp.ts";
 import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
 import { compareVersions } from "./version.ts";
+import { type ScriptValue, unboxed } from "./whole-double.ts";
 
 /**
  * Compares one field value with a constant, the way Elasticsearch's field mappers
@@ -102,17 +103,20 @@ function compileSchemalessComparator(
  * Compares two computed values (a script): same-kind values compare, a number with
  * a string is null. Dates, IPs and versions compare by meaning when a side is typed so.
  */
-export function compareScalars(a: Scalar, b: Scalar, ta: EqlType, tb: EqlType): number | null {
+export function compareScalars(x: ScriptValue, y: ScriptValue, ta: EqlType, tb: EqlType): number | null {
+  // Java compares a long with a double by value: 42 == 42.0.
+  const a = unboxed(x);
+  const b = unboxed(y);
   if (a === null || b === null) return null;
   if (ta === "date" || ta === "date_nanos" || tb === "date" || tb === "date_nanos") {
-    const x = parseDateValue(a);
-    const y = parseDateValue(b);
-    return x === null || y === null ? null : order(x, y);
+    const da = parseDateValue(a);
+    const db = parseDateValue(b);
+    return da === null || db === null ? null : order(da, db);
   }
   if (ta === "ip" || tb === "ip") {
-    const x = canonicalIp(String(a));
-    const y = canonicalIp(String(b));
-    return x === null || y === null ? null : compareIps(x, y);
+    const ia = canonicalIp(String(a));
+    const ib = canonicalIp(String(b));
+    return ia === null || ib === null ? null : compareIps(ia, ib);
   }
   if (ta === "version" || tb === "version") return compareVersions(String(a), String(b));
   if (typeof a !== typeof b) return null;
