@@ -401,6 +401,7 @@ export class QueryCompiler {
       compileScript(e, {
         typeOf: (x) => this.ctx.typeOf(x),
         isNullConstant: (x) => this.isNullConstant(x),
+        isFloat32: (f) => this.fieldSchema?.field(f.name)?.float32 === true,
         slotOf: (f) => {
           if (this.ctx.isAbsentOptional(f)) return -1;
           let slot = slotByName.get(f.name);
@@ -428,6 +429,7 @@ export class QueryCompiler {
       compileScript(e, {
         typeOf: (x) => this.ctx.typeOf(x),
         isNullConstant: (x) => this.isNullConstant(x),
+        isFloat32: () => false,
         slotOf: () => -1,
       })([]),
     );

@@ -182,6 +182,7 @@ function leafField(
   if (type === undefined) return unsupportedType(name, esType);
   if (nestedAncestor !== undefined) return underNested(name, esType, type, nestedAncestor);
   const info: FieldInfo = { name, type, sourcePath: name };
+  if (esType === "float") info.float32 = true;
   if (def.null_value !== undefined) info.nullValue = def.null_value;
   if ((type === "date" || type === "date_nanos") && typeof def.format === "string") info.format = def.format;
   if (type === "text") {
@@ -407,7 +408,8 @@ function inferDynamic(path: string, value: unknown, mode: DynamicMode): FieldInf
       return field("boolean");
     case "number":
       // Runtime fields only come as long and double.
-      return field(Number.isInteger(value) ? "long" : mode === "runtime" ? "double" : "float");
+      if (Number.isInteger(value)) return field("long");
+      return mode === "runtime" ? field("double") : { ...field("float"), float32: true };
     case "bigint":
       return field("long");
     case "string": {

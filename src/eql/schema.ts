@@ -14,6 +14,11 @@ export interface FieldInfo {
   nullValue?: unknown;
   /** the mapping's date `format` (e.g. `dd-MM-yyyy||epoch_millis`) */
   format?: string;
+  /**
+   * a `float` field (mapped so, or dynamically from a JSON fraction): Elasticsearch keeps its
+   * values as 32-bit floats, and a script reads them widened to double (0.1 as 0.10000000149011612)
+   */
+  float32?: true;
   /** a `text` field's exact sub-field, which EQL uses transparently */
   keywordSubfield?: string;
   /** why a field cannot be queried (nested, geo_point, text without keyword, ...), as ES words it */

@@ -2,6 +2,7 @@ import { applyArithmetic, applyNegate, type NumericValue } from "./arithmetic.ts
 import type { Expression } from "./ast.ts";
 import { lookupFunction } from "./functions.ts";
 import { compileMatcher } from "./matcher.ts";
+import { scriptTypeOf } from "./script-type.ts";
 import type { EqlType, Scalar } from "./types.ts";
 import { compareScalars } from "./value-compare.ts";
 import { type ScriptValue, WholeDouble } from "./whole-double.ts";
@@ -19,11 +20,15 @@ export interface ScriptCompiler {
   typeOf(e: Expression): EqlType;
   /** the binding slot of a field; fields unknown to the schema return -1 and read as null */
   slotOf(e: Expression & { kind: "Field" }): number;
+  /** whether the index keeps the field's values as 32-bit floats (see FieldInfo.float32) */
+  isFloat32(e: Expression & { kind: "Field" }): boolean;
   /** `null`, or a `?field` the schema does not know: Elasticsearch folds both to a null literal */
   isNullConstant(e: Expression): boolean;
 }
 
 export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
+  // Scripts compute with the types Elasticsearch's doc values have (integer fields as longs).
+  const typeOf = (x: Expression) => scriptTypeOf(x, c.typeOf.bind(c));
   switch (e.kind) {
     case "Literal": {
       const value = e.value;
@@ -32,12 +37,19 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     case "Field": {
       const slot = c.slotOf(e);
       if (slot < 0) return () => null;
+      if (c.isFloat32(e)) {
+        // the float the index holds, widened to double as a script reads it: 0.1 is 0.10000000149011612
+        return (b) => {
+          const v = b[slot];
+          return typeof v === "number" ? Math.fround(v) : v;
+        };
+      }
       return (b) => b[slot];
     }
     case "FunctionCall": {
       const fn = lookupFunction(e.name)!;
       const args = e.args.map((a) => compileScript(a, c));
-      const types = e.args.map((a) => c.typeOf(a));
+      const types = e.args.map((a) => typeOf(a));
       const ci = e.caseInsensitive;
       return (b) =>
         fn.evaluate(
@@ -48,15 +60,15 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     }
     case "Negate": {
       const operand = compileScript(e.operand, c);
-      const type = c.typeOf(e.operand);
+      const type = typeOf(e.operand);
       if (e.op === "+") return operand;
       return (b) => applyNegate(asNumber(operand(b)), type);
     }
     case "Arithmetic": {
       const left = compileScript(e.left, c);
       const right = compileScript(e.right, c);
-      const tl = c.typeOf(e.left);
-      const tr = c.typeOf(e.right);
+      const tl = typeOf(e.left);
+      const tr = typeOf(e.right);
       const op = e.op;
       return (b) => applyArithmetic(op, asNumber(left(b)), asNumber(right(b)), tl, tr);
     }
@@ -72,8 +84,8 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
       }
       const left = compileScript(e.left, c);
       const right = compileScript(e.right, c);
-      const tl = c.typeOf(e.left);
-      const tr = c.typeOf(e.right);
+      const tl = typeOf(e.left);
+      const tr = typeOf(e.right);
       const test = COMPARISON_TESTS[e.op];
       return (b) => {
         const r = compareScalars(left(b), right(b), tl, tr);
@@ -91,8 +103,8 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     }
     case "In": {
       const subject = compileScript(e.subject, c);
-      const ts = c.typeOf(e.subject);
-      const values = e.values.map((v) => ({ fn: compileScript(v, c), type: c.typeOf(v) }));
+      const ts = typeOf(e.subject);
+      const values = e.values.map((v) => ({ fn: compileScript(v, c), type: typeOf(v) }));
       const ci = e.caseInsensitive;
       const negated = e.negated;
       return (b) => {
