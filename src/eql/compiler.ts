@@ -16,7 +16,7 @@ import { quote, type Source } from "./source.ts";
 import { type EqlType, isStringType, type Scalar } from "./types.ts";
 import type { ValidationContext } from "./validation/context.ts";
 import { referencesField } from "./validation/field-comparisons.ts";
-import { compileComparator, LiteralCoercionError } from "./value-compare.ts";
+import { compileComparator, LiteralCoercionError, parseDateValue } from "./value-compare.ts";
 import { type ScriptValue, WholeDouble } from "./whole-double.ts";
 import { hasWildcard } from "./wildcard.ts";
 
@@ -124,6 +124,18 @@ export class QueryCompiler {
   /** The date format of a field in this index's mapping, if it has one. */
   fieldFormat(name: string): string | undefined {
     return this.fieldSchema?.field(name)?.format;
+  }
+
+  /** Whether this index's mapping holds the field's dates in milliseconds (see FieldInfo.millis). */
+  fieldInMillis(name: string): boolean {
+    return this.fieldSchema?.field(name)?.millis === true;
+  }
+
+  /** Reads a date of the field as this index holds it: its format, and its precision. */
+  dateReader(name: string): (value: Scalar) => bigint | null {
+    const format = this.fieldFormat(name);
+    const millis = this.fieldInMillis(name);
+    return (value) => parseDateValue(value, format, millis);
   }
 
   private getterForName(name: string): FieldGetter {
@@ -310,7 +322,13 @@ export class QueryCompiler {
   private comparator(field: Field, literal: Literal) {
     const info = this.fieldSchema?.field(field.name);
     try {
-      return compileComparator(this.ctx.typeOf(field), literal.value, literal.type, info?.format);
+      return compileComparator(
+        this.ctx.typeOf(field),
+        literal.value,
+        literal.type,
+        info?.format,
+        info?.millis === true,
+      );
     } catch (error) {
       if (error instanceof LiteralCoercionError) {
         throw this.error(

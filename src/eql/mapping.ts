@@ -183,6 +183,7 @@ function leafField(
   if (nestedAncestor !== undefined) return underNested(name, esType, type, nestedAncestor);
   const info: FieldInfo = { name, type, sourcePath: name };
   if (esType === "float") info.float32 = true;
+  if (type === "date") info.millis = true;
   if (def.null_value !== undefined) info.nullValue = def.null_value;
   if ((type === "date" || type === "date_nanos") && typeof def.format === "string") info.format = def.format;
   if (type === "text") {
@@ -414,7 +415,7 @@ function inferDynamic(path: string, value: unknown, mode: DynamicMode): FieldInf
       return field("long");
     case "string": {
       const format = detectDateFormat(value);
-      if (format !== undefined) return { ...field("date"), format };
+      if (format !== undefined) return { ...field("date"), format, millis: true };
       if (mode === "runtime") return field("keyword");
       return { ...field("text"), keywordSubfield: `${path}.keyword` };
     }

@@ -15,7 +15,6 @@ import type { Event } from "./field-access.ts";
 import type { OrderKey } from "./ordering.ts";
 import { firstScalar } from "./search.ts";
 import type { Source } from "./source.ts";
-import { parseDateValue } from "./value-compare.ts";
 
 export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
   tiebreakerField?: string;
@@ -299,14 +298,14 @@ function sampleStream<Tag>(
     );
     const timestampField = options.timestampField ?? "@timestamp";
     const timestamp = compiler.fieldGetterByName(timestampField);
-    const format = compiler.fieldFormat(timestampField);
+    const readDate = compiler.dateReader(timestampField);
     stats.samples = window;
     return {
       stats,
       push(event, tag) {
         stats.events++;
         try {
-          const time = window.advance(parseDateValue(firstScalar(timestamp(event)), format));
+          const time = window.advance(readDate(firstScalar(timestamp(event))));
           if (time === undefined) stats.late++;
           else {
             let item: { event: Event; tag: Tag } | undefined;

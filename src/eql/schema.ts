@@ -19,6 +19,11 @@ export interface FieldInfo {
    * values as 32-bit floats, and a script reads them widened to double (0.1 as 0.10000000149011612)
    */
   float32?: true;
+  /**
+   * a `date` field (mapped so, or dynamically from a date string): Elasticsearch keeps its
+   * instants in milliseconds, the finer digits dropped; only `date_nanos` keeps nanoseconds
+   */
+  millis?: true;
   /** a `text` field's exact sub-field, which EQL uses transparently */
   keywordSubfield?: string;
   /** why a field cannot be queried (nested, geo_point, text without keyword, ...), as ES words it */

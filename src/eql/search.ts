@@ -18,7 +18,6 @@ import {
 } from "./result-window.ts";
 import type { Schema } from "./schema.ts";
 import type { Scalar } from "./types.ts";
-import { parseDateValue } from "./value-compare.ts";
 
 export interface EqlIndex {
   name: string;
@@ -294,12 +293,12 @@ export function orderKeyReader(
   request: SearchInput["request"],
 ): (event: Event, arrival: number) => OrderKey {
   const timestamp = compiler.fieldGetterByName(request.timestamp_field);
-  const format = compiler.fieldFormat(request.timestamp_field);
+  const readDate = compiler.dateReader(request.timestamp_field);
   const tiebreaker: FieldGetter | null = request.tiebreaker_field
     ? compiler.fieldGetterByName(request.tiebreaker_field)
     : null;
   return (event, arrival) => ({
-    timestamp: parseDateValue(firstScalar(timestamp(event)), format),
+    timestamp: readDate(firstScalar(timestamp(event))),
     tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
     arrival,
   });

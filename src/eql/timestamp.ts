@@ -91,6 +91,14 @@ export function parseDateWithFormat(value: string, format: string): bigint | nul
   return null;
 }
 
+/**
+ * The instant as a `date` field holds it: whole milliseconds, the finer digits dropped
+ * towards the past (Java's `Instant.toEpochMilli`, also before the epoch).
+ */
+export function truncateToMillis(ns: bigint): bigint {
+  return floorDiv(ns, NS_PER_MS) * NS_PER_MS;
+}
+
 const UNIT_NANOS = {
   ms: NS_PER_MS,
   s: NS_PER_SECOND,

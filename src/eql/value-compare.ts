@@ -1,6 +1,6 @@
 import { canonicalIp, compareIps } from "./cidr.ts";
 import { javaString } from "./functions.ts";
-import { parseDateWithFormat, parseTimestamp } from "./timestamp.ts";
+import { parseDateWithFormat, parseTimestamp, truncateToMillis } from "./timestamp.ts";
 import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
 import { compareVersions } from "./version.ts";
 import { type ScriptValue, unboxed } from "./whole-double.ts";
@@ -29,11 +29,14 @@ function toBoolean(v: Scalar): boolean | undefined {
   return undefined;
 }
 
-/** Dates in queries: a number is epoch milliseconds, a string uses the field's format or ISO-8601. */
-export function parseDateValue(v: Scalar, format?: string): bigint | null {
+/**
+ * Dates in queries: a number is epoch milliseconds, a string uses the field's format or ISO-8601.
+ * `millis`: the field holds milliseconds (FieldInfo.millis), so finer digits are dropped.
+ */
+export function parseDateValue(v: Scalar, format?: string, millis = false): bigint | null {
   if (v === null || typeof v === "boolean") return null;
-  if (typeof v === "string" && format) return parseDateWithFormat(v, format);
-  return parseTimestamp(v);
+  const ns = typeof v === "string" && format ? parseDateWithFormat(v, format) : parseTimestamp(v);
+  return millis && ns !== null ? truncateToMillis(ns) : ns;
 }
 
 export function compileComparator(
@@ -41,6 +44,7 @@ export function compileComparator(
   literal: Scalar,
   literalType: EqlType,
   format?: string,
+  millis = false,
 ): ValueComparator {
   if (literal === null) return () => Number.NaN;
   if (isStringType(type) || type === "version") {
@@ -65,10 +69,11 @@ export function compileComparator(
     };
   }
   if (type === "date" || type === "date_nanos") {
-    const lit = parseDateValue(literal, format);
+    // a constant is read at the field's precision too: on a `date` field, `== "…00.0009Z"` is `== "…00.000Z"`
+    const lit = parseDateValue(literal, format, millis);
     if (lit === null) throw new LiteralCoercionError(`[${String(literal)}] is not a date`);
     return (v) => {
-      const d = parseDateValue(v, format);
+      const d = parseDateValue(v, format, millis);
       return d === null ? Number.NaN : order(d, lit);
     };
   }

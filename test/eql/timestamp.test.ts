@@ -6,6 +6,7 @@ import {
   parseDateWithFormat,
   parseTimestamp,
   timeUnitToNanos,
+  truncateToMillis,
 } from "../../src/eql/timestamp.ts";
 
 const MS = 1_000_000n;
@@ -357,4 +358,10 @@ test("timeUnitToNanos", () => {
   assert.equal(timeUnitToNanos(-2, "s"), -2n * S);
   assert.throws(() => timeUnitToNanos(Number.NaN, "s"), RangeError);
   assert.throws(() => timeUnitToNanos(Number.POSITIVE_INFINITY, "s"), RangeError);
+});
+
+test("truncateToMillis drops sub-millisecond digits towards the past, as Instant.toEpochMilli", () => {
+  assert.equal(truncateToMillis(1_999_999n), 1_000_000n);
+  assert.equal(truncateToMillis(2_000_000n), 2_000_000n);
+  assert.equal(truncateToMillis(-1n), -1_000_000n);
 });

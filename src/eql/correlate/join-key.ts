@@ -11,6 +11,8 @@ export interface KeyReader {
   optional: boolean;
   type: EqlType;
   format?: string;
+  /** the index holds the field's dates in milliseconds (FieldInfo.millis): finer digits make no other key */
+  millis?: boolean;
 }
 
 /** One composite key value of an event: `id` compares, `values` is what the response shows. */
@@ -29,7 +31,7 @@ interface KeyPart {
 /** Keys compare exactly: dates as instants, addresses canonically, strings case-sensitively. */
 function keyPart(v: string | number | boolean, reader: KeyReader, dates: DateKeyStyle): KeyPart | null {
   if (reader.type === "date" || reader.type === "date_nanos") {
-    const ns = parseDateValue(v, reader.format);
+    const ns = parseDateValue(v, reader.format, reader.millis);
     if (ns === null) return null;
     const shown =
       dates === "iso"

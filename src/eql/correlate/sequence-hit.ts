@@ -3,7 +3,6 @@ import type { QueryCompiler } from "../compiler.ts";
 import type { Event } from "../field-access.ts";
 import { firstScalar } from "../search.ts";
 import type { Scalar } from "../types.ts";
-import { parseDateValue } from "../value-compare.ts";
 import type { JoinKey } from "./join-key.ts";
 import { compileSequenceTerms } from "./sequence-search.ts";
 
@@ -31,7 +30,7 @@ export function sequenceHitReader(
 ): SequenceHitReader {
   const matchTerms = compileSequenceTerms(compiler, query);
   const timestamp = compiler.fieldGetterByName(options.timestampField ?? "@timestamp");
-  const format = compiler.fieldFormat(options.timestampField ?? "@timestamp");
+  const readDate = compiler.dateReader(options.timestampField ?? "@timestamp");
   const tiebreaker = options.tiebreakerField ? compiler.fieldGetterByName(options.tiebreakerField) : null;
   return (event) => {
     const matched = matchTerms(event);
@@ -39,7 +38,7 @@ export function sequenceHitReader(
     return {
       terms: matched.terms,
       until: matched.until,
-      timestamp: parseDateValue(firstScalar(timestamp(event)), format),
+      timestamp: readDate(firstScalar(timestamp(event))),
       tiebreaker: tiebreaker ? firstScalar(tiebreaker(event)) : null,
     };
   };

@@ -35,6 +35,7 @@ export function compileTerm(compiler: QueryCompiler, term: SequenceTerm, sharedK
       optional: f.optional,
       type: typeOf(f),
       format: compiler.fieldFormat(f.name),
+      millis: compiler.fieldInMillis(f.name),
     })),
   };
 }
