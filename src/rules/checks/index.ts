@@ -2,6 +2,7 @@ import { checkAlertSuppression } from "./alert-suppression.ts";
 import { checkBuildingBlock } from "./building-block.ts";
 import type { RuleCheck } from "./context.ts";
 import { checkExceptionsList } from "./exceptions-list.ts";
+import { checkFilters } from "./filters.ts";
 import { checkIndexSource } from "./index-source.ts";
 import { checkMetadataDates } from "./metadata-dates.ts";
 import { checkRelatedIntegrations } from "./related-integrations.ts";
@@ -28,6 +29,7 @@ export const RULE_CHECKS: readonly RuleCheck[] = [
   checkIndexSource,
   checkAlertSuppression,
   checkExceptionsList,
+  checkFilters,
   checkThreatFramework,
   checkThreatMapping,
   checkRequiredFields,
