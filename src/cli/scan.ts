@@ -499,6 +499,7 @@ export function scanSummary(
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
       s.alertErrors && `${s.alertErrors} matches whose alert could not be built`,
       s.excepted && `${s.excepted} events excepted`,
+      s.filtered && `${s.filtered} events filtered out by its filters`,
       s.disabled && "disabled after an error",
     ].filter(Boolean);
     lines.push(

@@ -3,6 +3,7 @@ import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/
 import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
+import { ruleFilter } from "../rules/rule-filters.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
 import { type AlertRule, ruleUuid } from "./alert-rule.ts";
@@ -105,6 +106,8 @@ export interface RuleStats {
   alertErrors: number;
   /** events an exception removed before the rule saw them */
   excepted: number;
+  /** events the rule's `filters` removed before the rule saw them */
+  filtered: number;
   duplicates: number;
   /** matches folded into an earlier alert of their group by the rule's alert_suppression */
   suppressed: number;
@@ -123,6 +126,7 @@ export function freshRuleStats(rule: Pick<RuleStats, "rule_id" | "name" | "sever
     overLimit: 0,
     alertErrors: 0,
     excepted: 0,
+    filtered: 0,
     duplicates: 0,
     suppressed: 0,
     errors: 0,
@@ -175,6 +179,8 @@ interface RuleState {
   uuid: string;
   index: IndexMatcher;
   keep?: (event: Event) => boolean;
+  /** the rule's `filters`, which Kibana applies around the query as it does the exceptions */
+  filter?: (event: Event) => boolean;
   time: (event: Event) => bigint;
   /** replayed runs, oldest first; undefined when the whole input is one window */
   runs?: RuleRun[];
@@ -339,7 +345,7 @@ export class DetectionEngine {
    * same) and read the hits of: sequences take the hit and hold the text; a batch holds a
    * single-event rule's match as the text and its time, to parse it only if it alerts. The
    * event is parsed now only if some rule needs it — a sample rule, a rule with exceptions,
-   * suppression or replayed runs, a follow scan's event rule, a hit the worker could not read.
+   * filters, suppression or replayed runs, a follow scan's event rule, a hit the worker could not read.
    */
   pushSelected(selected: SelectedEvent): void {
     const { origin, text, rules, hits } = selected;
@@ -351,7 +357,7 @@ export class DetectionEngine {
       const state = this.byRule.get(rules[i])!;
       if (state.stats.disabled) continue;
       const hit = hits[i];
-      if (hit !== undefined && !state.keep && !state.windowTime) {
+      if (hit !== undefined && !state.keep && !state.filter && !state.windowTime) {
         try {
           const search = this.search(state, 0);
           if (isEventHit(hit)) {
@@ -378,9 +384,13 @@ export class DetectionEngine {
     }
   }
 
-  /** The event to one rule: its exceptions, then the search of each run that holds it. */
+  /** The event to one rule: its filters and exceptions, then the search of each run that holds it. */
   private deliver(state: RuleState, event: Event, tagged: Tagged, text: EventText | undefined): void {
     try {
+      if (state.filter && !state.filter(event)) {
+        state.stats.filtered++;
+        return;
+      }
       if (state.keep && !state.keep(event)) {
         state.stats.excepted++;
         return;
@@ -527,6 +537,7 @@ export class DetectionEngine {
       index: compileIndexPatterns(rule.rule.index as readonly string[] | undefined),
       time: matchTime(query.timestampField),
       keep: this.options.exceptionsFor?.(rule),
+      filter: ruleFilter(rule.rule),
       runs,
       windowTime:
         runs || needsOverride(rule.rule) ? compileWindowTime(rule.rule as WindowSettings) : undefined,

@@ -162,6 +162,7 @@ test("GET /api/rules lists each rule's counters and stored alerts", async (t) =>
       overLimit: 0,
       alertErrors: 1,
       excepted: 2,
+      filtered: 0,
       duplicates: 0,
       suppressed: 0,
       errors: 0,
