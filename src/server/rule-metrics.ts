@@ -70,6 +70,12 @@ export function ruleMetrics(
       per((s) => s.excepted),
     )
     .family(
+      "eqlite_rule_filtered_total",
+      "counter",
+      "Events removed by the rule's filters.",
+      per((s) => s.filtered),
+    )
+    .family(
       "eqlite_rule_errors_total",
       "counter",
       "Run-time errors (the rule is disabled).",

@@ -12,6 +12,7 @@ export const RULE_COUNTERS = [
   "overLimit",
   "alertErrors",
   "excepted",
+  "filtered",
   "duplicates",
   "suppressed",
   "errors",
