@@ -60,13 +60,18 @@ const COSMETIC = new Set(["boost", "_name"]);
  * @throws QueryDslError when some part of it cannot be evaluated or is not a query
  */
 export function compileQueryDsl(query: unknown, path: DocumentPath): EventTest {
-  return new DslCompiler().query(query, path, 0);
+  return new QueryDslCompiler().compile(query, path);
 }
 
-class DslCompiler {
+/** Compiles queries that share one bound on their clauses: the parts of one filter. */
+export class QueryDslCompiler {
   private clauses = 0;
 
-  query(query: unknown, path: DocumentPath, depth: number): EventTest {
+  compile(query: unknown, path: DocumentPath): EventTest {
+    return this.query(query, path, 0);
+  }
+
+  private query(query: unknown, path: DocumentPath, depth: number): EventTest {
     if (!isRaw(query)) throw malformed(path, "a query must be an object");
     const keys = Object.keys(query);
     if (keys.length !== 1)

@@ -15,7 +15,13 @@
  */
 import type { Event } from "../eql/field-access.ts";
 import type { DocumentPath } from "./position-map.ts";
-import { compileQueryDsl, type EventTest, QueryDslError, type QueryProblemKind } from "./query-dsl.ts";
+import {
+  type EventTest,
+  MAX_QUERY_CLAUSES,
+  QueryDslCompiler,
+  QueryDslError,
+  type QueryProblemKind,
+} from "./query-dsl.ts";
 
 export interface FilterProblem {
   kind: QueryProblemKind;
@@ -44,7 +50,8 @@ export function compileRuleFilters(filters: readonly unknown[] | undefined): Com
   const tests: EventTest[] = [];
   (filters ?? []).forEach((filter, i) => {
     try {
-      const test = compileFilter(filter, ["filters", i], 0);
+      // one bound on the clauses of a filter, combined filters included
+      const test = compileFilter(filter, ["filters", i], 0, new QueryDslCompiler());
       if (test !== undefined) tests.push(test);
     } catch (error) {
       if (!(error instanceof QueryDslError)) throw error;
@@ -67,7 +74,12 @@ export function ruleFilter(rule: { filters?: readonly unknown[] }): ((event: Eve
 }
 
 /** One filter as a test of the event; undefined when it is disabled. */
-function compileFilter(filter: unknown, path: DocumentPath, depth: number): EventTest | undefined {
+function compileFilter(
+  filter: unknown,
+  path: DocumentPath,
+  depth: number,
+  dsl: QueryDslCompiler,
+): EventTest | undefined {
   if (!isRaw(filter)) throw new QueryDslError("malformed", path, "a filter must be an object");
   const meta = own(filter, "meta") ?? {};
   if (!isRaw(meta)) throw new QueryDslError("malformed", [...path, "meta"], "meta must be an object");
@@ -75,7 +87,9 @@ function compileFilter(filter: unknown, path: DocumentPath, depth: number): Even
   const negate = flag(meta, "negate", path);
   if (disabled) return undefined;
   const test =
-    own(meta, "type") === "combined" ? combined(meta, [...path, "meta"], depth) : plainFilter(filter, path);
+    own(meta, "type") === "combined"
+      ? combined(meta, [...path, "meta"], depth, dsl)
+      : plainFilter(filter, path, dsl);
   return negate ? (event) => !test(event) : test;
 }
 
@@ -87,30 +101,38 @@ function flag(meta: Raw, key: string, path: DocumentPath): boolean {
   return value;
 }
 
-function plainFilter(filter: Raw, path: DocumentPath): EventTest {
+function plainFilter(filter: Raw, path: DocumentPath, dsl: QueryDslCompiler): EventTest {
   const query = own(filter, "query");
-  if (query !== undefined && query !== null) return compileQueryDsl(query, [...path, "query"]);
+  if (query !== undefined && query !== null) return dsl.compile(query, [...path, "query"]);
   // a filter of an older Kibana is its own query
   const legacy = Object.keys(filter).filter((k) => k !== "meta" && k !== "$state");
   if (legacy.length === 0) throw new QueryDslError("malformed", path, "the filter has no query");
   if (legacy.length !== 1)
     throw new QueryDslError("malformed", path, `the filter holds ${legacy.join(", ")}: one query at most`);
   // fromEntries defines the key as the filter's own, even one named __proto__
-  return compileQueryDsl(Object.fromEntries([[legacy[0], filter[legacy[0]]]]), path);
+  return dsl.compile(Object.fromEntries([[legacy[0], filter[legacy[0]]]]), path);
 }
 
 /** `meta.params` are filters, each with its own meta; AND wants them all, OR one of them. */
-function combined(meta: Raw, path: DocumentPath, depth: number): EventTest {
+function combined(meta: Raw, path: DocumentPath, depth: number, dsl: QueryDslCompiler): EventTest {
   if (depth >= MAX_COMBINED_DEPTH)
     throw new QueryDslError("malformed", path, `combined filters nest deeper than ${MAX_COMBINED_DEPTH}`);
   const params = own(meta, "params");
   if (!Array.isArray(params))
     throw new QueryDslError("malformed", [...path, "params"], "a combined filter's params must be an array");
+  if (params.length > MAX_QUERY_CLAUSES)
+    throw new QueryDslError(
+      "malformed",
+      [...path, "params"],
+      `more than ${MAX_QUERY_CLAUSES} filters combined`,
+    );
   const relation = own(meta, "relation") ?? "AND";
   if (relation !== "AND" && relation !== "OR")
     throw new QueryDslError("malformed", [...path, "relation"], 'relation must be "AND" or "OR"');
   // as Kibana builds them, a disabled filter under OR is an empty bool, which every event passes
-  const tests = params.map((p, i) => compileFilter(p, [...path, "params", i], depth + 1) ?? (() => true));
+  const tests = params.map(
+    (p, i) => compileFilter(p, [...path, "params", i], depth + 1, dsl) ?? (() => true),
+  );
   if (relation === "AND") {
     return (event) => {
       for (const test of tests) if (!test(event)) return false;

@@ -169,6 +169,33 @@ test("hostile filters: __proto__ keys pollute nothing, combined filters nested w
   const refused = compileRuleFilters([deep]);
   assert.equal(refused.keep, undefined);
   assert.match(refused.problems[0].message, /combined filters nest deeper than/);
+
+  // the clauses of a filter are bounded together, those of its combined filters included
+  const many = (n: number) => Array.from({ length: n }, (_, i) => ({ query: { term: { a: i } } }));
+  const wide = compileRuleFilters([
+    { meta: { type: "combined", relation: "OR", params: many(3000) } },
+    ...many(2),
+  ]);
+  assert.deepEqual(wide.problems, []);
+  const tooWide = compileRuleFilters([
+    {
+      meta: {
+        type: "combined",
+        relation: "OR",
+        params: [...many(3000), { query: { bool: { should: many(2000).map((f) => f.query) } } }],
+      },
+    },
+  ]);
+  assert.match(tooWide.problems[0].message, /more than 4096 clauses/);
+  const disabled = Array.from({ length: 5000 }, () => ({
+    meta: { disabled: true },
+    query: { match_all: {} },
+  }));
+  assert.match(
+    compileRuleFilters([{ meta: { type: "combined", relation: "AND", params: disabled } }]).problems[0]
+      .message,
+    /more than 4096 filters combined/,
+  );
 });
 
 test("validate warns of each filter it cannot evaluate, at the clause in the file", () => {
