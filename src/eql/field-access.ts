@@ -134,3 +134,20 @@ export function withNullValue(getter: FieldGetter, nullValue: unknown): FieldGet
         : v;
   return (event) => substitute(getter(event), 0);
 }
+
+/**
+ * Elasticsearch's `exists`: some non-null value; `[]`, `[null]` and `{}` do not count, an
+ * object with some value under it does. An explicit stack, and loops rather than spreads:
+ * events can nest deeper than the call stack goes, and arrays hold more than an argument list.
+ */
+export function hasSomeValue(raw: unknown): boolean {
+  const pending = [raw];
+  while (pending.length > 0) {
+    const value = pending.pop();
+    if (value === undefined || value === null) continue;
+    if (Array.isArray(value)) for (const element of value) pending.push(element);
+    else if (typeof value === "object") for (const v of Object.values(value)) pending.push(v);
+    else return true;
+  }
+  return false;
+}

@@ -8,7 +8,7 @@
  * eqlite has no index mapping, so each entry is read as it behaves on a
  * `keyword` field, the type of nearly every field exceptions are written on.
  */
-import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
+import { compileFieldGetter, type Event, hasSomeValue, someValue } from "../eql/field-access.ts";
 import {
   type Diagnostic,
   describeItem,
@@ -117,7 +117,7 @@ function compileScalarEntry(entry: NestedInnerEntry): EventPredicate {
     }
     case "exists": {
       const get = compileFieldGetter(entry.field);
-      return (event) => hasValue(get(event));
+      return (event) => hasSomeValue(get(event));
     }
   }
 }
@@ -166,23 +166,6 @@ function anyValue(field: string, test: (v: ListValue) => boolean): EventPredicat
 /** A number or boolean as the term a keyword field indexes for it: its JSON text. */
 function termText(v: ListValue): string {
   return typeof v === "string" ? v : String(v);
-}
-
-/**
- * Elasticsearch's `exists`: some non-null value; `[]`, `[null]` and `{}` do not
- * count. Iterative, for the same reason as someObject.
- */
-function hasValue(raw: unknown): boolean {
-  const pending = [raw];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (value === undefined || value === null) continue;
-    // Loops, not spreads: spreading a million-element array overflows the argument stack.
-    if (Array.isArray(value)) for (const element of value) pending.push(element);
-    else if (typeof value === "object") for (const v of Object.values(value)) pending.push(v);
-    else return true;
-  }
-  return false;
 }
 
 function allOf(predicates: EventPredicate[]): EventPredicate {

@@ -13,7 +13,7 @@
  * Rule files are untrusted: only own properties are read, nesting and size are bounded,
  * and nothing is built from the input's keys but Sets and Maps.
  */
-import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
+import { compileFieldGetter, type Event, hasSomeValue, someValue } from "../eql/field-access.ts";
 import { parseDateWithFormat, parseTimestamp } from "../eql/timestamp.ts";
 import type { DocumentPath } from "./position-map.ts";
 
@@ -295,24 +295,7 @@ function exists(body: unknown, at: DocumentPath): EventTest {
   if (typeof field !== "string") throw malformed(at, 'exists takes {"field": name}');
   checkFieldName(field, [...at, "field"]);
   const get = compileFieldGetter(field);
-  return (event) => hasValue(get(event));
-}
-
-/**
- * Elasticsearch's `exists`: some non-null value; `[]`, `[null]` and `{}` do not count, an
- * object with some value under it does. An explicit stack: events can nest deeper than the
- * call stack goes.
- */
-function hasValue(raw: unknown): boolean {
-  const pending = [raw];
-  while (pending.length > 0) {
-    const value = pending.pop();
-    if (value === undefined || value === null) continue;
-    if (Array.isArray(value)) for (const element of value) pending.push(element);
-    else if (typeof value === "object") for (const v of Object.values(value)) pending.push(v);
-    else return true;
-  }
-  return false;
+  return (event) => hasSomeValue(get(event));
 }
 
 const RANGE_OPTIONS: ReadonlyMap<string, OptionCheck> = new Map<string, OptionCheck>([
