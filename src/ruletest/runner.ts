@@ -98,11 +98,8 @@ export async function runRuleTests(
     diagnostics.push(...load.diagnostics);
     if (!load.test) continue;
     const rule = ruleFor(load.test, loaded.rules);
-    if (!rule) {
-      const what = load.test.ruleId
-        ? `no loaded rule has rule_id "${load.test.ruleId}"`
-        : `no rule file ${load.test.stem}.toml beside it (or above its tests/ directory), and no rule_id`;
-      diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: what });
+    if (typeof rule === "string") {
+      diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: rule });
       continue;
     }
     tested.add(rule);
@@ -339,18 +336,26 @@ function notRunnable(rule: LoadedRule): string {
 }
 
 /** The rule a test file is about: its rule_id, else `<stem>.toml` beside it or above its `tests/` dir. */
-function ruleFor(test: TestFile, rules: readonly LoadedRule[]): LoadedRule | undefined {
-  if (test.ruleId) return rules.find((r) => r.rule.rule_id === test.ruleId);
+/** The rule a test file tests, or why there is none: by its rule_id, else by its name's stem. */
+function ruleFor(test: TestFile, rules: readonly LoadedRule[]): LoadedRule | string {
+  if (test.ruleId) {
+    return rules.find((r) => r.rule.rule_id === test.ruleId) ?? `no loaded rule has rule_id "${test.ruleId}"`;
+  }
   const candidates = ruleFilesFor(test.file).map((f) => resolve(f));
-  return rules.find((r) => candidates.includes(resolve(r.origin.file)));
+  const found = rules.filter((r) => candidates.includes(resolve(r.origin.file)));
+  if (found.length === 1) return found[0];
+  if (found.length > 1)
+    return `${found[0].origin.file} holds ${found.length} rules: give the test file the rule_id of the one it tests`;
+  return `no rule file ${test.stem}.toml (or .ndjson, .json) beside it (or above its tests/ directory), and no rule_id`;
 }
+
+const RULE_FILE_EXTENSIONS = [".toml", ".ndjson", ".json"];
 
 function ruleFilesFor(testFile: string): string[] {
   const stem = basename(testFile).slice(0, -".test.toml".length);
   const dir = dirname(testFile);
-  const out = [join(dir, `${stem}.toml`)];
-  if (basename(dir) === "tests") out.push(join(dirname(dir), `${stem}.toml`));
-  return out;
+  const dirs = basename(dir) === "tests" ? [dir, dirname(dir)] : [dir];
+  return dirs.flatMap((d) => RULE_FILE_EXTENSIONS.map((ext) => join(d, `${stem}${ext}`)));
 }
 
 function ruleFileFor(testFile: string): string | undefined {

@@ -243,3 +243,29 @@ events = [{ event = { category = ["process"] }, process = { name = "sh" }, conta
   assert.equal(given.code, 0, given.stdout + given.stderr);
   assert.match(given.stdout, /1 passed, 0 failed/);
 });
+
+test("a test file finds its rule in an export of the same name, unless the export holds several", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-export-"));
+  const exported = (n: number, name: string) => ({
+    rule_id: `11111111-0000-4000-8000-00000000001${n}`,
+    name,
+    description: "test rule",
+    risk_score: 47,
+    severity: "medium",
+    type: "eql",
+    language: "eql",
+    index: ["logs-cloud_defend*"],
+    query: 'process where process.name == "sh"',
+  });
+  writeFileSync(join(dir, "shell.ndjson"), JSON.stringify(exported(1, "Exported Shell")));
+  writeFileSync(join(dir, "shell.test.toml"), shellCases);
+  const one = await runRuleTests([join(dir, "shell.test.toml")]);
+  assert.deepEqual(one.diagnostics, []);
+  assert.deepEqual([one.results[0].rule_name, one.passed, one.failed], ["Exported Shell", 2, 0]);
+  writeFileSync(
+    join(dir, "shell.ndjson"),
+    [exported(1, "Exported Shell"), exported(2, "Another")].map((x) => JSON.stringify(x)).join("\n"),
+  );
+  const two = await runRuleTests([join(dir, "shell.test.toml")]);
+  assert.match(two.diagnostics[0].message, /shell\.ndjson holds 2 rules: give the test file the rule_id/);
+});
