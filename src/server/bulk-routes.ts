@@ -36,7 +36,7 @@ async function handleBulk(
 ): Promise<void> {
   const started = ctx.clock();
   ctx.intake.checkRoom();
-  const body = await readBody(request.body as Readable, request.headers, ctx.maxBodyBytes);
+  const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
   const items = parseBulk(body, {
     urlIndex,
     defaultIndex: ctx.defaultIndex,
@@ -64,7 +64,7 @@ async function handleDocument(ctx: IngestContext, request: FastifyRequest, reply
   const started = ctx.clock();
   const params = request.params as { index: string; id?: string };
   ctx.intake.checkRoom();
-  const body = await readBody(request.body as Readable, request.headers, ctx.maxBodyBytes);
+  const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
   const parsed = parseDocument(body.toString("utf8"));
   if ("error" in parsed) {
     count(ctx.counters.bad, "doc");

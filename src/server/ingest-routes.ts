@@ -28,7 +28,7 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
     if (query.index !== undefined && query.index.trim() === "")
       throw new HttpError(400, "illegal_argument_exception", "?index= names no index");
     ctx.intake.checkRoom();
-    const body = await readBody(request.body as Readable, request.headers, ctx.maxBodyBytes);
+    const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
     const source = `ingest ${request.id}`;
     const problems: DecodeProblem[] = [];
     let problemCount = 0;

@@ -10,7 +10,9 @@ import { HttpError } from "./es-error.ts";
  * they are inflated, so a small gzip bomb is refused after `limit` bytes rather than
  * inflated in full. Shippers that say how big the body is uncompressed
  * (`X-Elastic-Uncompressed-Request-Length`, libbeat and Logstash) or send a
- * `Content-Length` over the limit are refused before anything is read.
+ * `Content-Length` over the limit are refused before anything is read. A request with no
+ * body, or one that decodes to nothing, is refused as Elasticsearch refuses it (400
+ * `parse_exception` "request body is required"): a route that takes events has nothing to take.
  */
 export interface BodyHeaders {
   "content-encoding"?: string;
@@ -18,7 +20,19 @@ export interface BodyHeaders {
   "x-elastic-uncompressed-request-length"?: string | string[];
 }
 
-export async function readBody(stream: Readable, headers: BodyHeaders, limit: number): Promise<Buffer> {
+export async function readBody(
+  stream: Readable | undefined,
+  headers: BodyHeaders,
+  limit: number,
+): Promise<Buffer> {
+  // fastify parses no body when a request has neither a Content-Type nor a length
+  if (stream === undefined) throw bodyRequired();
+  const body = await readStream(stream, headers, limit);
+  if (body.length === 0) throw bodyRequired();
+  return body;
+}
+
+async function readStream(stream: Readable, headers: BodyHeaders, limit: number): Promise<Buffer> {
   const declared = [headers["content-length"], first(headers["x-elastic-uncompressed-request-length"])];
   for (const value of declared) {
     if (value !== undefined && Number(value) > limit) throw tooLarge(limit, Number(value));
@@ -71,6 +85,8 @@ export function tooLarge(limit: number, size?: number): HttpError {
     { connection: "close" },
   );
 }
+
+const bodyRequired = () => new HttpError(400, "parse_exception", "request body is required");
 
 async function* limited(stream: Readable, limit: number): AsyncGenerator<Buffer> {
   let total = 0;

@@ -378,3 +378,23 @@ test("--path-prefix serves the Elasticsearch API under a path as well as at the 
   assert.equal((await app.inject({ method: "GET", url: "/" })).statusCode, 200);
   assert.equal(queue.depth, 1);
 });
+
+test("a request that carries no body is a 400 'request body is required', whatever its headers", async (t) => {
+  const { app, queue } = appOnly();
+  t.after(() => app.close());
+  const calls: Array<[string, string, Record<string, string>]> = [
+    ["POST", "/_bulk", {}],
+    ["POST", "/_bulk", { "content-type": "application/x-ndjson" }],
+    ["POST", `/${CLOUD_DEFEND_PROCESS}/_doc`, {}],
+    ["PUT", `/${CLOUD_DEFEND_PROCESS}/_create/1`, {}],
+    ["POST", "/ingest", {}],
+    ["POST", "/ingest", { "content-type": "application/json", "content-encoding": "gzip" }],
+  ];
+  for (const [method, url, headers] of calls) {
+    const r = await app.inject({ method: method as "POST", url, headers });
+    assert.equal(r.statusCode, 400, `${method} ${url} ${JSON.stringify(headers)}`);
+    assert.equal(r.json().error.type, "parse_exception");
+    assert.equal(r.json().error.reason, "request body is required");
+  }
+  assert.equal(queue.depth, 0);
+});
