@@ -163,6 +163,15 @@ function readMetadata(meta: Record<string, unknown>, options: BulkParseOptions, 
       item.error = validation("_id must be a string");
       return true;
     }
+    if (id === "") {
+      // taken as an id, "" made every later document sent with it a duplicate, dropped unseen
+      item.error = {
+        status: 400,
+        type: "illegal_argument_exception",
+        reason: "if _id is specified it must not be empty",
+      };
+      return true;
+    }
     item.id = String(id);
     if (Buffer.byteLength(item.id) > MAX_ID_BYTES) {
       item.error = validation(`id [${item.id.slice(0, 40)}…] is too long, must be no longer than 512 bytes`);

@@ -398,3 +398,21 @@ test("a request that carries no body is a 400 'request body is required', whatev
   }
   assert.equal(queue.depth, 0);
 });
+
+test('a bulk action with "_id":"" fails alone, as in Elasticsearch, and is not taken as an id', async (t) => {
+  const { app, queue } = appOnly();
+  t.after(() => app.close());
+  const send = () =>
+    app.inject({
+      method: "POST",
+      url: "/_bulk",
+      payload: ndjson([{ create: { _index: CLOUD_DEFEND_PROCESS, _id: "" } }, interactiveExec()]),
+    });
+  for (let i = 0; i < 2; i++) {
+    const item = (await send()).json().items[0].create;
+    assert.equal(item.status, 400, `request ${i + 1}`);
+    assert.equal(item.error.type, "illegal_argument_exception");
+    assert.equal(item.error.reason, "if _id is specified it must not be empty");
+  }
+  assert.equal(queue.depth, 0);
+});
