@@ -6,7 +6,7 @@ import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
  * The body of an Elasticsearch `_bulk` request, read as shippers send it: NDJSON where
  * each action line (`{"create":{"_index":…}}`) is followed by its document, except
  * `delete`. Lines end with `\n` (a `\r` before it is tolerated), blank lines are
- * skipped, the last newline may be missing.
+ * skipped, the last newline may be missing, a UTF-8 byte order mark is skipped.
  *
  * Every action becomes exactly one item, in order, because shippers zip the response
  * items with what they sent: a problem — a document that is not JSON, an action line
@@ -106,7 +106,8 @@ interface Line {
 /** Non-blank lines with their 1-based numbers. */
 function splitLines(body: Buffer): Line[] {
   const out: Line[] = [];
-  let start = 0;
+  // Windows tools (PowerShell's Out-File, Notepad) start UTF-8 with a byte order mark: not part of line 1
+  let start = body[0] === 0xef && body[1] === 0xbb && body[2] === 0xbf ? 3 : 0;
   let n = 1;
   while (start <= body.length) {
     let end = body.indexOf(LF, start);

@@ -65,7 +65,8 @@ async function handleDocument(ctx: IngestContext, request: FastifyRequest, reply
   const params = request.params as { index: string; id?: string };
   ctx.intake.checkRoom();
   const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
-  const parsed = parseDocument(body.toString("utf8"));
+  // a byte order mark (Windows tools write one) is not part of the document, as in _bulk and /ingest
+  const parsed = parseDocument(body.toString("utf8").replace(/^\uFEFF/, ""));
   if ("error" in parsed) {
     count(ctx.counters.bad, "doc");
     throw new HttpError(parsed.error.status, parsed.error.type, parsed.error.reason);

@@ -112,3 +112,11 @@ test("Prometheus text escapes label values", () => {
     '# HELP eqlite_x_total Help with a \\\\ backslash.\n# TYPE eqlite_x_total counter\neqlite_x_total{rule="a \\"quoted\\"\\\\ name\\n"} 2\n',
   );
 });
+
+test("a UTF-8 byte order mark before the first action line is skipped, as /ingest skips it", () => {
+  const items = parseBulk(
+    Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), body('{"create":{"_index":"a"}}', '{"x":1}')]),
+  );
+  assert.deepEqual(summary(items), ["create@1:ok"]);
+  assert.deepEqual(items[0].event, { x: 1 });
+});

@@ -416,3 +416,22 @@ test('a bulk action with "_id":"" fails alone, as in Elasticsearch, and is not t
   }
   assert.equal(queue.depth, 0);
 });
+
+test("a body that starts with a UTF-8 byte order mark is read in _bulk and _doc as in /ingest", async (t) => {
+  const { app, queue } = appOnly();
+  t.after(() => app.close());
+  const bom = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+  const bulk = await app.inject({
+    method: "POST",
+    url: "/_bulk",
+    payload: bom(bulkBody([interactiveExec()])),
+  });
+  assert.equal(bulk.json().errors, false);
+  const doc = await app.inject({
+    method: "POST",
+    url: `/${CLOUD_DEFEND_PROCESS}/_doc`,
+    payload: bom(JSON.stringify(interactiveExec())),
+  });
+  assert.equal(doc.statusCode, 201);
+  assert.equal(queue.depth, 2);
+});
