@@ -6,8 +6,9 @@ import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import { filterPath } from "./filter-path.ts";
 import type { IngestItem } from "./ingest-batch.ts";
-import { count, type IngestContext, waitsForRules } from "./ingest-context.ts";
+import { count, type IngestContext } from "./ingest-context.ts";
 import { readBody } from "./request-body.ts";
+import { listParam, waitsForRules } from "./request-query.ts";
 
 /**
  * `POST|PUT /_bulk` and `/{index}/_bulk`, the way every shipper sends events, plus the
@@ -35,6 +36,8 @@ async function handleBulk(
   urlIndex: string | undefined,
 ): Promise<void> {
   const started = ctx.clock();
+  const wait = waitsForRules(request.query);
+  const filter = listParam(request.query, "filter_path");
   ctx.intake.checkRoom();
   const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
   const items = parseBulk(body, {
@@ -51,11 +54,10 @@ async function handleBulk(
   const source = `_bulk ${request.id}`;
   const accepted = arrive(ctx, items, source, started);
   const batch = await submit(ctx, accepted, "bulk", started);
-  if (waitsForRules(request.query)) await batch.processed;
+  if (wait) await batch.processed;
   for (const item of items) if (!item.error && item.id === undefined) item.id = generateId();
   const response = bulkResponse(items, ctx.clock() - started, ctx.nextSeqNo);
   ctx.nextSeqNo += items.length;
-  const filter = (request.query as Record<string, string | undefined>).filter_path;
   // compact JSON, keys in order: shippers grep the bytes (`"errors":true`, `"errors":false,"items":[`)
   reply.type("application/json; charset=UTF-8").send(JSON.stringify(filterPath(response, filter)));
 }
@@ -63,6 +65,7 @@ async function handleBulk(
 async function handleDocument(ctx: IngestContext, request: FastifyRequest, reply: FastifyReply) {
   const started = ctx.clock();
   const params = request.params as { index: string; id?: string };
+  const wait = waitsForRules(request.query);
   ctx.intake.checkRoom();
   const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
   // a byte order mark (Windows tools write one) is not part of the document, as in _bulk and /ingest
@@ -79,7 +82,7 @@ async function handleDocument(ctx: IngestContext, request: FastifyRequest, reply
     event: parsed.event,
   };
   const batch = await submit(ctx, arrive(ctx, [item], `_doc ${request.id}`, started), "doc", started);
-  if (waitsForRules(request.query)) await batch.processed;
+  if (wait) await batch.processed;
   reply.code(201).type("application/json; charset=UTF-8");
   return {
     _index: params.index,

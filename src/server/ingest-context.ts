@@ -36,9 +36,3 @@ export interface IngestContext {
   /** `_seq_no` of the next created document, as Elasticsearch numbers them */
   nextSeqNo: number;
 }
-
-/** `?refresh=wait_for` (or `true`, or bare `refresh`): answer once the rules have seen the events. */
-export function waitsForRules(query: unknown): boolean {
-  const refresh = (query as Record<string, unknown> | undefined)?.refresh;
-  return refresh === "" || refresh === "true" || refresh === "wait_for";
-}

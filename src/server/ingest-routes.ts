@@ -7,8 +7,9 @@ import { tooDeepReason, tooLargeEvent } from "./bulk-request.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import type { IngestItem } from "./ingest-batch.ts";
-import { count, type IngestContext, waitsForRules } from "./ingest-context.ts";
+import { count, type IngestContext } from "./ingest-context.ts";
 import { readBody } from "./request-body.ts";
+import { singleParam, waitsForRules } from "./request-query.ts";
 
 /** Problems listed in an /ingest answer at most; the rest are counted. */
 const MAX_LISTED_PROBLEMS = 100;
@@ -24,9 +25,10 @@ const MAX_LISTED_PROBLEMS = 100;
 export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Promise<void> {
   app.post("/ingest", async (request: FastifyRequest) => {
     const started = ctx.clock();
-    const query = request.query as Record<string, string | undefined>;
-    if (query.index !== undefined && query.index.trim() === "")
+    const urlIndex = singleParam(request.query, "index");
+    if (urlIndex !== undefined && urlIndex.trim() === "")
       throw new HttpError(400, "illegal_argument_exception", "?index= names no index");
+    const wait = waitsForRules(request.query);
     ctx.intake.checkRoom();
     const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
     const source = `ingest ${request.id}`;
@@ -60,14 +62,14 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
         report({ source, line, reason: tooDeepReason("event") });
         continue;
       }
-      const index = query.index ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
+      const index = urlIndex ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
       if (ctx.setIngested) stampIngested(event, iso);
       items.push({ event, origin: { source, line, index } });
     }
     count(ctx.counters.bad, "ingest", problemCount);
     const batch = await ctx.intake.submit(items, "ingest", started);
     count(ctx.counters.received, "ingest", items.length);
-    if (waitsForRules(request.query)) await batch.processed;
+    if (wait) await batch.processed;
     return {
       accepted: items.length,
       errors: problems.map((p) => ({

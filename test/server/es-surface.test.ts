@@ -435,3 +435,30 @@ test("a body that starts with a UTF-8 byte order mark is read in _bulk and _doc 
   assert.equal(doc.statusCode, 201);
   assert.equal(queue.depth, 2);
 });
+
+test("a repeated query parameter is checked before anything is accepted: filter_path is joined, others are a 400 naming it", async (t) => {
+  const { app, queue, ingest } = appOnly();
+  t.after(() => app.close());
+  const joined = await app.inject({
+    method: "POST",
+    url: "/_bulk?filter_path=errors&filter_path=items.*.status",
+    payload: bulkBody([interactiveExec()]),
+  });
+  assert.equal(joined.statusCode, 200);
+  assert.equal(joined.body, '{"errors":false,"items":[{"create":{"status":201}}]}');
+  assert.equal(queue.depth, 1);
+  const refused: Array<[string, string, string]> = [
+    ["/ingest?index=a&index=b", JSON.stringify(interactiveExec()), "index"],
+    ["/ingest?refresh=true&refresh=false", JSON.stringify(interactiveExec()), "refresh"],
+    ["/_bulk?refresh=wait_for&refresh=wait_for", bulkBody([interactiveExec()]), "refresh"],
+    [`/${CLOUD_DEFEND_PROCESS}/_doc?refresh&refresh`, JSON.stringify(interactiveExec()), "refresh"],
+  ];
+  for (const [url, payload, name] of refused) {
+    const r = await app.inject({ method: "POST", url, payload });
+    assert.equal(r.statusCode, 400, url);
+    assert.equal(r.json().error.type, "illegal_argument_exception");
+    assert.match(r.json().error.reason, new RegExp(`\\[${name}\\] is given 2 times`));
+  }
+  assert.equal(queue.depth, 1, "nothing of a refused request was accepted");
+  assert.deepEqual(ingest.counters.received, { bulk: 1 });
+});
