@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply } from "fastify";
 import { encodeCursor, parseAlertQuery, QueryParamError } from "./alert-query-params.ts";
+import { refuseOtherMethods } from "./method-not-allowed.ts";
 import { type AlertStore, WORKFLOW_STATUSES, type WorkflowStatus } from "./store.ts";
 
 /**
@@ -12,7 +13,7 @@ import { type AlertStore, WORKFLOW_STATUSES, type WorkflowStatus } from "./store
  *   GET   /api/rules           { rules: per-rule counters and stored alerts by status }
  *
  * Errors answer in fastify's shape, `{ statusCode, error, message }`, with a
- * message that names the parameter and what it accepts. Authentication and
+ * message that names the parameter and what it accepts; another method is a 405. Authentication and
  * request limits belong to the app that registers this plugin.
  *
  *   app.register(alertsApi, { store });
@@ -57,6 +58,10 @@ export async function alertsApi(app: FastifyInstance, options: AlertsApiOptions)
   });
 
   app.get("/api/rules", async () => ({ rules: store.ruleSummaries() }));
+  const methodNotAllowed = (message: string) => ({ statusCode: 405, error: "Method Not Allowed", message });
+  refuseOtherMethods(app, "/api/alerts", ["GET"], methodNotAllowed);
+  refuseOtherMethods(app, "/api/alerts/:id", ["GET", "PATCH"], methodNotAllowed);
+  refuseOtherMethods(app, "/api/rules", ["GET"], methodNotAllowed);
 }
 
 const validId = (id: string) => id.length > 0 && id.length <= MAX_ID_LENGTH;

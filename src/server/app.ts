@@ -12,6 +12,7 @@ import { type EsSurfaceOptions, esSurface } from "./es-routes.ts";
 import type { IngestContext } from "./ingest-context.ts";
 import { ingestRoutes } from "./ingest-routes.ts";
 import { type OpsOptions, opsRoutes, PROBE_PATHS } from "./ops-routes.ts";
+import { UnhandledRequestLog } from "./unhandled-requests.ts";
 
 /** A plugin added to the app: the alerts API, a web UI. It sees authentication and the product header. */
 // biome-ignore lint/suspicious/noExplicitAny: plugins declare their own option types
@@ -21,7 +22,7 @@ export interface AppOptions {
   logger: Logger;
   auth: AuthConfig;
   ingest: IngestContext;
-  es: Omit<EsSurfaceOptions, "logger" | "maxBodyBytes">;
+  es: Omit<EsSurfaceOptions, "maxBodyBytes">;
   ops: OpsOptions;
   /** the Elasticsearch API and /ingest also answer under this path (`/es`) */
   pathPrefix?: string;
@@ -63,8 +64,10 @@ export function buildApp(options: AppOptions): FastifyInstance {
     return payload;
   });
   const responses = options.ingest.counters.responses;
+  const unhandled = new UnhandledRequestLog(options.logger);
   app.addHook("onResponse", async (request, reply) => {
     responses.set(reply.statusCode, (responses.get(reply.statusCode) ?? 0) + 1);
+    unhandled.onResponse(request, reply);
     const entry = {
       method: request.method,
       path: request.url,
@@ -96,11 +99,7 @@ export function buildApp(options: AppOptions): FastifyInstance {
     child.removeAllContentTypeParsers();
     // the body is read by the route, as a stream: limits and Content-Encoding are applied there
     child.addContentTypeParser("*", (_request, payload, done) => done(null, payload));
-    await child.register(esSurface, {
-      ...options.es,
-      maxBodyBytes: options.ingest.maxBodyBytes,
-      logger: options.logger,
-    });
+    await child.register(esSurface, { ...options.es, maxBodyBytes: options.ingest.maxBodyBytes });
     await child.register(bulkRoutes, options.ingest);
     await child.register(ingestRoutes, options.ingest);
   };

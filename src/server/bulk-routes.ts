@@ -7,6 +7,7 @@ import { stampIngested } from "./event-arrival.ts";
 import { filterPath } from "./filter-path.ts";
 import type { IngestItem } from "./ingest-batch.ts";
 import { count, type IngestContext } from "./ingest-context.ts";
+import { refuseOtherMethods } from "./method-not-allowed.ts";
 import { readBody } from "./request-body.ts";
 import { listParam, waitsForRules } from "./request-query.ts";
 
@@ -27,6 +28,9 @@ export async function bulkRoutes(app: FastifyInstance, ctx: IngestContext): Prom
   app.post("/:index/_doc", doc);
   app.route({ method: ["POST", "PUT"], url: "/:index/_doc/:id", handler: doc });
   app.route({ method: ["POST", "PUT"], url: "/:index/_create/:id", handler: doc });
+  for (const url of ["/_bulk", "/:index/_bulk", "/:index/_doc/:id", "/:index/_create/:id"])
+    refuseOtherMethods(app, url, ["POST", "PUT"]);
+  refuseOtherMethods(app, "/:index/_doc", ["POST"]);
 }
 
 async function handleBulk(

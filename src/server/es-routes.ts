@@ -1,18 +1,20 @@
 import { createHash } from "node:crypto";
 import { hostname } from "node:os";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Logger } from "pino";
 import { esError } from "./es-error.ts";
+import { UNHANDLED } from "./unhandled-requests.ts";
 
 /**
  * The Elasticsearch API that shippers call besides `_bulk`: the product checks
  * (`GET /`, `HEAD /`, `_license`), health checks, sniffing, and the setup calls made
  * before sending — index and component templates, ILM policies, data streams, ingest
- * pipelines — acknowledged without effect, so no setup step blocks a pipeline.
- * Anything else: `HEAD` says "exists"; `PUT`/`POST`/`DELETE` are acknowledged unless
- * they are search or document APIs (eqlite is not a search store, and says so);
- * `GET` is an honest 404. Unknown paths are logged once a minute each, with the
- * caller's user agent, so a new shipper's probes show up.
+ * pipelines, index and alias creation — acknowledged without effect, so no setup step
+ * blocks a pipeline. Anything else: `HEAD` says "exists"; `GET` is an honest 404; search
+ * and document reads are 405 (eqlite is not a search store, and says so); any other write
+ * is a 400 "no handler found", as Elasticsearch answers it — never an acknowledgement,
+ * because a write to an unknown path (a shipper's path prefix eqlite was not told of, a
+ * document POSTed to `/{index}/{type}`) carries events that would otherwise be gone
+ * without anyone knowing. These answers are logged once a minute per path by the app.
  */
 export interface EsSurfaceOptions {
   esVersion: string;
@@ -21,29 +23,32 @@ export interface EsSurfaceOptions {
   /** what sniffing clients are told to connect to */
   publishAddress: () => string;
   maxBodyBytes: number;
-  logger: Logger;
 }
 
 const ACK = { acknowledged: true };
 const SEARCH_APIS =
   /(^|\/)(_search|_msearch|_count|_mget|_eql|_sql|_query|_update|_update_by_query|_delete_by_query|_async_search|_pit|_scroll|_explain|_termvectors)(\/|$)/;
-const LOG_EVERY_MS = 60_000;
+/** An index, alias or data stream name as a path segment: not an API (`_bulk`) nor one of eqlite's own paths. */
+const NAME = "(?!_|api(?:/|$)|ingest(?:/|$))[^/]+";
+/**
+ * Setup calls besides the templates, policies, pipelines and data streams routed above,
+ * acknowledged wherever they come: index creation (Logstash's and libbeat's rollover
+ * alias `PUT /<logstash-{now/d}-000001>`, Fluentd's), aliases, mappings and settings,
+ * rollover, cluster settings. None carries events.
+ */
+const SETUP_CALLS: ReadonlyArray<[methods: readonly string[], path: RegExp]> = [
+  [["PUT"], new RegExp(`^/${NAME}$`)],
+  [["PUT", "POST", "DELETE"], new RegExp(`^/${NAME}/_alias(es)?/[^/]+$`)],
+  [["PUT"], /^\/_alias(es)?\/[^/]+$/],
+  [["POST"], /^\/_aliases$/],
+  [["PUT", "POST"], new RegExp(`^/${NAME}/_(mapping|mappings|settings)$`)],
+  [["POST"], new RegExp(`^/${NAME}/_rollover(/[^/]+)?$`)],
+  [["PUT"], /^\/_cluster\/settings$/],
+];
 
 export async function esSurface(app: FastifyInstance, options: EsSurfaceOptions): Promise<void> {
   const info = infoBody(options.esVersion, options.name);
   const nodeId = info.cluster_uuid.slice(0, 22);
-  const logged = new Map<string, number>();
-  const logUnknown = (request: FastifyRequest, answer: string) => {
-    const key = `${request.method} ${request.routeOptions.url === "/*" ? request.url.split("?")[0] : request.url}`;
-    const now = Date.now();
-    if ((logged.get(key) ?? 0) > now - LOG_EVERY_MS) return;
-    if (logged.size > 1000) logged.clear();
-    logged.set(key, now);
-    options.logger.info(
-      { method: request.method, path: request.url, userAgent: request.headers["user-agent"], answer },
-      "Elasticsearch API eqlite does not implement",
-    );
-  };
 
   app.get("/", async () => info);
   app.get("/_license", async () => licenseBody(info.cluster_uuid));
@@ -110,14 +115,14 @@ export async function esSurface(app: FastifyInstance, options: EsSurfaceOptions)
     app.all(`${prefix}/*`, async () => ({}));
   }
 
-  app.all("/*", async (request: FastifyRequest, reply: FastifyReply) => {
-    const path = request.url.split("?")[0];
+  app.all("/*", { config: UNHANDLED }, async (request: FastifyRequest, reply: FastifyReply) => {
+    // the path within this surface: the same setup calls are known under --path-prefix
+    const path = request.url.split("?")[0].slice(app.prefix.length) || "/";
     if (request.method === "HEAD") {
       reply.code(200).header("content-length", "0");
       return reply.send();
     }
     if (SEARCH_APIS.test(path)) {
-      logUnknown(request, "405");
       reply.code(405);
       return esError(
         405,
@@ -126,13 +131,25 @@ export async function esSurface(app: FastifyInstance, options: EsSurfaceOptions)
       );
     }
     if (request.method === "GET") {
-      logUnknown(request, "404");
       reply.code(404);
       return esError(404, "resource_not_found_exception", `eqlite has no ${path}`);
     }
-    logUnknown(request, "acknowledged");
-    return ACK;
+    if (SETUP_CALLS.some(([methods, pattern]) => methods.includes(request.method) && pattern.test(path)))
+      return ACK;
+    reply.code(400);
+    return esError(
+      400,
+      "illegal_argument_exception",
+      `no handler found for uri [${request.url}] and method [${request.method}]${hint(path)}`,
+    );
   });
+}
+
+/** What a refused write was probably meant to be, for the shipper's log and the operator's. */
+function hint(path: string): string {
+  if (/\/(_bulk|_doc|_create)(\/|$)/.test(path))
+    return "; a path prefix before the API? eqlite serves it at the root and under --path-prefix";
+  return "; eqlite takes events at /_bulk, /{index}/_bulk, /{index}/_doc, /{index}/_create/{id} and /ingest";
 }
 
 /** `GET /`: the body every shipper's version and product checks read. */

@@ -8,6 +8,7 @@ import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import type { IngestItem } from "./ingest-batch.ts";
 import { count, type IngestContext } from "./ingest-context.ts";
+import { refuseOtherMethods } from "./method-not-allowed.ts";
 import { readBody } from "./request-body.ts";
 import { singleParam, waitsForRules } from "./request-query.ts";
 
@@ -80,4 +81,5 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
       errors_total: problemCount,
     };
   });
+  refuseOtherMethods(app, "/ingest", ["POST"]);
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { refuseOtherMethods } from "./method-not-allowed.ts";
 import { PROMETHEUS_CONTENT_TYPE } from "./prometheus.ts";
 
 export interface Readiness {
@@ -36,4 +37,5 @@ export async function opsRoutes(app: FastifyInstance, options: OpsOptions): Prom
     reply.type(PROMETHEUS_CONTENT_TYPE);
     return options.metrics();
   });
+  for (const url of ["/healthz", "/readyz", "/metrics"]) refuseOtherMethods(app, url, ["GET"]);
 }

@@ -5,6 +5,7 @@ import { decodeCursor, parseAlertQuery } from "../../src/server/alert-query-para
 import { alertsApi } from "../../src/server/api-routes.ts";
 import { AlertStore } from "../../src/server/store.ts";
 import { eventAlert, idOf, sequenceAlerts } from "./alerts.ts";
+import { appOnly } from "./serve-helpers.ts";
 
 async function app(t: import("node:test").TestContext) {
   const store = AlertStore.open(":memory:");
@@ -190,4 +191,30 @@ test("query parameters as a pure function: lists, dates in epoch milliseconds, c
     size: 10,
   });
   assert.deepEqual(decodeCursor("-5:abc:def"), { time: -5, id: "abc:def" });
+});
+
+test("another method on an alerts API path is a 405 naming the allowed ones, not the Elasticsearch catch-all's acknowledgement", async (t) => {
+  const store = AlertStore.open(":memory:");
+  const [alert] = sequenceAlerts("db-1");
+  store.insertAlerts([alert]);
+  const { app } = appOnly({ plugins: [{ plugin: alertsApi, options: { store } }] });
+  t.after(async () => {
+    await app.close();
+    store.close();
+  });
+  const id = idOf(alert);
+  const calls: Array<[string, string, string]> = [
+    ["DELETE", `/api/alerts/${id}`, "GET, PATCH"],
+    ["PUT", `/api/alerts/${id}`, "GET, PATCH"],
+    ["POST", "/api/alerts", "GET"],
+    ["DELETE", "/api/rules", "GET"],
+  ];
+  for (const [method, url, allow] of calls) {
+    const r = await app.inject({ method: method as "PUT", url, payload: { status: "closed" } });
+    assert.equal(r.statusCode, 405, `${method} ${url}`);
+    assert.equal(r.headers.allow, allow);
+    assert.equal(r.json().error, "Method Not Allowed");
+    assert.match(r.json().message, new RegExp(`method \\[${method}\\], allowed: \\[${allow}\\]`));
+  }
+  assert.equal(store.getAlert(id)?.["kibana.alert.workflow_status"], "open");
 });

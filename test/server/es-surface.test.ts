@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import { createLogger } from "../../src/server/logger.ts";
 import { appOnly, bulkBody, CLOUD_DEFEND_PROCESS, interactiveExec, ndjson } from "./serve-helpers.ts";
 
 // What the HTTP app answers, through fastify's inject(): the Elasticsearch surface and /ingest.
@@ -461,4 +462,81 @@ test("a repeated query parameter is checked before anything is accepted: filter_
   }
   assert.equal(queue.depth, 1, "nothing of a refused request was accepted");
   assert.deepEqual(ingest.counters.received, { bulk: 1 });
+});
+
+test("a write eqlite has no handler for is refused, never acknowledged: 405 for a known path, 400 otherwise, logged once a minute", async (t) => {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const { app, queue, ingest } = appOnly({ pathPrefix: "/es", logger });
+  t.after(() => app.close());
+  const event = JSON.stringify(interactiveExec());
+  const refused: Array<[string, string, number, string?]> = [
+    // rsyslog's omelasticsearch with bulk mode off: a document POSTed to /{index}/{type}
+    ["POST", "/system/events", 400],
+    // a shipper's path prefix eqlite was not told of
+    ["POST", "/elastic/prod/_bulk", 400],
+    ["POST", "/prod/_bulk/x", 400],
+    ["PUT", "/logs-x/_doc", 405, "POST"],
+    ["PUT", "/es/logs-x/_doc", 405, "POST"],
+    ["PATCH", "/_bulk", 405, "POST, PUT"],
+    ["GET", "/_bulk", 405, "POST, PUT"],
+    ["DELETE", "/logs-x/_create/1", 405, "POST, PUT"],
+    ["PUT", "/ingest", 405, "POST"],
+    ["PUT", "/api/alerts/abc", 400],
+    ["DELETE", "/api/alerts/abc", 400],
+    ["POST", "/metrics", 405, "GET"],
+    ["POST", "/", 400],
+    ["DELETE", "/logs-x", 400],
+    ["PUT", "/_security/user/beats", 400],
+  ];
+  for (const [method, url, status, allow] of refused) {
+    const r = await app.inject({
+      method: method as "POST",
+      url,
+      payload: method === "GET" ? undefined : event,
+    });
+    const what = `${method} ${url}`;
+    assert.equal(r.statusCode, status, what);
+    assert.equal(r.headers["x-elastic-product"], "Elasticsearch", what);
+    assert.equal(r.json().status, status, what);
+    assert.equal(typeof r.json().error.type, "string", what);
+    if (status === 405) {
+      assert.equal(r.headers.allow, allow, what);
+      assert.equal(
+        r.json().error.reason,
+        `Incorrect HTTP method for uri [${url}] and method [${method}], allowed: [${allow}]`,
+      );
+    } else
+      assert.match(r.json().error.reason, /^no handler found for uri \[.*\] and method \[[A-Z]+\]/, what);
+  }
+  assert.equal(queue.depth, 0);
+  const counted = (status: number) => ingest.counters.responses.get(status) ?? 0;
+  assert.equal(counted(400) + counted(405), refused.length, "every refusal is counted by status");
+
+  // setup calls shippers make before sending are still acknowledged, at the root and under the prefix
+  const setup: Array<[string, string]> = [
+    ["PUT", "/logs-x"],
+    ["PUT", "/es/logs-x"],
+    ["POST", "/_aliases"],
+    ["PUT", "/logs-x-000001/_alias/logs-x"],
+    ["PUT", "/logs-x/_mapping"],
+    ["PUT", "/logs-x/_settings"],
+    ["POST", "/logs-x/_rollover"],
+    ["PUT", "/_cluster/settings"],
+  ];
+  for (const [method, url] of setup) {
+    const r = await app.inject({ method: method as "PUT", url, payload: "{}" });
+    assert.equal(r.statusCode, 200, `${method} ${url}`);
+    assert.deepEqual(r.json(), { acknowledged: true });
+  }
+
+  const warned = logs.filter((l) => l.level === 40 && l.path === "/system/events");
+  assert.equal(warned.length, 1);
+  await app.inject({ method: "POST", url: "/system/events", payload: event });
+  assert.equal(
+    logs.filter((l) => l.path === "/system/events").length,
+    1,
+    "the same method and path is logged once a minute",
+  );
+  assert.ok(logs.some((l) => l.path === "/logs-x/_doc" && l.answer === "405"));
 });

@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Logger } from "pino";
 import type { AlertDocument } from "../../src/engine/alert.ts";
 import type { AlertSink } from "../../src/io/sinks/alert-sink.ts";
-import { buildApp } from "../../src/server/app.ts";
+import { type AppPlugin, buildApp } from "../../src/server/app.ts";
 import { resolveConfig, type ServeConfig } from "../../src/server/config.ts";
 import { emptyCounters, type IngestContext } from "../../src/server/ingest-context.ts";
 import { IngestQueue } from "../../src/server/ingest-queue.ts";
@@ -77,6 +78,8 @@ export function appOnly(
     maxBodyBytes?: number;
     auth?: ServeConfig["auth"];
     pathPrefix?: string;
+    logger?: Logger;
+    plugins?: AppPlugin[];
   } = {},
 ) {
   const queue = new IngestQueue(options.queueEvents ?? 1000);
@@ -91,12 +94,13 @@ export function appOnly(
     nextSeqNo: 0,
   };
   const app = buildApp({
-    logger: quiet(),
+    logger: options.logger ?? quiet(),
     auth: options.auth ?? { apiKeys: [], tokens: [], users: [] },
     ingest,
     es: { esVersion: "8.19.0", name: "eqlite", publishAddress: () => "127.0.0.1:9200" },
     ops: { metrics: () => "", readiness: () => ({ ready: true }) },
     pathPrefix: options.pathPrefix,
+    plugins: options.plugins,
   });
   return { app, queue, ingest };
 }
