@@ -28,9 +28,13 @@ export interface AppOptions {
   pathPrefix?: string;
   /** every request logged at info (method, path, status, time, user agent — never credentials) */
   logRequests?: boolean;
+  /** a request not received whole within this is answered 408 and its connection closed */
+  requestTimeoutMs?: number;
   https?: { cert: Buffer | string; key: Buffer | string };
   plugins?: readonly AppPlugin[];
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 120_000;
 
 /**
  * The HTTP side of `eqlite serve`: the Elasticsearch surface shippers talk to, `/ingest`,
@@ -43,6 +47,13 @@ export interface AppOptions {
  * while reading); added plugins keep fastify's JSON body parser.
  */
 export function buildApp(options: AppOptions): FastifyInstance {
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const deadlineChecks = {
+    // Node looks for requests past their deadline every 30 s by default: a short deadline would be kept late
+    connectionsCheckingInterval: Math.max(10, Math.min(30_000, Math.floor(requestTimeoutMs / 10))),
+    // a headers deadline longer than the request's makes Node swap the two: the body would get 60 s
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+  };
   const app = Fastify({
     loggerInstance: options.logger,
     // requests are logged by the onResponse hook below, at debug unless logRequests
@@ -51,7 +62,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // shippers pool connections: outlive their idle timeouts to avoid reset races
     keepAliveTimeout: 75_000,
     bodyLimit: Math.min(options.ingest.maxBodyBytes, 16 * 1024 * 1024),
-    ...(options.https ? { https: options.https } : {}),
+    requestTimeout: requestTimeoutMs,
+    ...(options.https ? { https: { ...options.https, ...deadlineChecks } } : { http: deadlineChecks }),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
   const authenticate = compileAuth(options.auth);

@@ -57,6 +57,8 @@ export interface ServeConfig {
   idleFlushMs: number;
   /** largest request body, decompressed */
   maxBodyBytes: number;
+  /** a request not received whole (headers and body) within this is answered 408 and its connection closed */
+  requestTimeoutMs: number;
   /** events accepted but not yet run through the rules, at most; beyond, 429 */
   queueEvents: number;
   /** alerts waiting for one sink, at most; beyond, the oldest are dropped (counted) */
@@ -216,6 +218,13 @@ export const SETTINGS: readonly Setting[] = [
   ),
   s("idle_flush_ms", "int", "idle-flush", "release a sequence's held events after this many idle ms", "<ms>"),
   s("max_body_bytes", "int", "max-body-bytes", "largest request body, decompressed (default 100 MiB)", "<n>"),
+  s(
+    "request_timeout_ms",
+    "int",
+    "request-timeout",
+    "a request not received whole within this many ms is refused (408) and its connection closed (default 120000)",
+    "<ms>",
+  ),
   s("queue_events", "int", "queue-events", "events waiting for the rules at most; beyond, HTTP 429", "<n>"),
   s("sink_queue_alerts", "int", "sink-queue-alerts", "alerts waiting for one sink at most", "<n>"),
   s("sink_retries", "int", "sink-retries", "attempts per sink write before its alerts are dropped", "<n>"),
@@ -339,6 +348,7 @@ export const DEFAULTS = {
   allowedLatenessMs: 2000,
   idleFlushMs: 500,
   maxBodyBytes: 100 * 1024 * 1024,
+  requestTimeoutMs: 120_000,
   queueEvents: 100_000,
   sinkQueueAlerts: 100_000,
   sinkRetries: 5,
@@ -460,6 +470,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     ),
     idleFlushMs: int("idle_flush_ms") ?? DEFAULTS.idleFlushMs,
     maxBodyBytes: int("max_body_bytes") ?? DEFAULTS.maxBodyBytes,
+    requestTimeoutMs: int("request_timeout_ms") ?? DEFAULTS.requestTimeoutMs,
     queueEvents: int("queue_events") ?? DEFAULTS.queueEvents,
     sinkQueueAlerts: int("sink_queue_alerts") ?? DEFAULTS.sinkQueueAlerts,
     sinkRetries: int("sink_retries") ?? DEFAULTS.sinkRetries,
@@ -482,6 +493,8 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
   }
   check(config.port >= 0 && config.port <= 65535, `port ${config.port} is not a TCP port (0-65535)`);
   check(config.maxBodyBytes > 0, "max_body_bytes must be positive");
+  // 0 would be Node's "no deadline": a stalled upload holds its connection, and a shutdown, for ever
+  check(config.requestTimeoutMs > 0, "request_timeout_ms must be positive");
   check(config.queueEvents > 0, "queue_events must be positive");
   check(config.sinkQueueAlerts > 0, "sink_queue_alerts must be positive");
   check(config.sinkRetries > 0, "sink_retries must be at least 1");

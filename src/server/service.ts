@@ -23,6 +23,7 @@ import type { ReloadCounters } from "./rule-metrics.ts";
 import { type RulesWatcher, watchRules } from "./rules-watcher.ts";
 import { renderMetrics } from "./service-metrics.ts";
 import { SinkFanout } from "./sink-fanout.ts";
+import { UploadsInProgress } from "./uploads-in-progress.ts";
 
 /**
  * What other parts of the service plug in, without this file knowing them: the
@@ -64,6 +65,8 @@ export interface RunningPipeline {
 
 /** How often a replay says how far it has come. */
 const REPLAY_PROGRESS_MS = 10_000;
+/** A shutdown's wait for uploads under way: a moment to finish, well within an orchestrator's grace period. */
+const UPLOAD_GRACE_MS = 5_000;
 
 export interface ServiceOptions {
   logger?: Logger;
@@ -72,6 +75,8 @@ export interface ServiceOptions {
   clock?: () => number;
   /** replace the stdout sink (tests read alerts from here) */
   stdoutSink?: AlertSink;
+  /** how long a shutdown waits for requests still being received before closing their connections */
+  uploadGraceMs?: number;
 }
 
 export interface ReloadOutcome {
@@ -227,9 +232,12 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     },
     pathPrefix: config.pathPrefix,
     logRequests: config.logRequests,
+    requestTimeoutMs: config.requestTimeoutMs,
     https,
     plugins: extensions.plugins,
   });
+  const uploads = new UploadsInProgress();
+  app.server.on("request", uploads.track);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -314,7 +322,20 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       closing = true;
       watcher?.close();
       logger.info("shutting down: no new requests; draining the queue");
-      await app.close();
+      const stopped = app.close();
+      const grace = setTimeout(() => {
+        const abandoned = uploads.abandon();
+        if (abandoned)
+          logger.warn(
+            { requests: abandoned },
+            "shutting down: closed the connections of requests still being received; nothing of them was accepted, their senders will send them again",
+          );
+      }, options.uploadGraceMs ?? UPLOAD_GRACE_MS);
+      try {
+        await stopped;
+      } finally {
+        clearTimeout(grace);
+      }
       await reloading;
       try {
         await extensions.stopping?.();
