@@ -96,6 +96,15 @@ export function buildApp(options: AppOptions): FastifyInstance {
       reply.code(error.statusCode).headers(error.headers);
       return error.body;
     }
+    if (request.raw.destroyed && !request.raw.complete) {
+      // the client's doing (it went away, or stalled past request_timeout_ms), not a fault of eqlite's
+      request.log.warn(
+        { path: request.url, reason: error.message, userAgent: request.headers["user-agent"] },
+        "the request was not received whole (the client went away, or sent nothing more within request_timeout_ms); nothing of it was accepted",
+      );
+      reply.code(400);
+      return esError(400, "parse_exception", "the request was not received whole");
+    }
     const status = error.statusCode ?? 500;
     if (status >= 500) request.log.error({ err: error, path: request.url }, "request failed");
     reply.code(status);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { test } from "node:test";
+import { createLogger } from "../../src/server/logger.ts";
 import { bulkBody, interactiveExec, startTestService } from "./serve-helpers.ts";
 
 // A client that sends headers and half a body, then nothing: on a raw socket, since an HTTP
@@ -60,4 +61,35 @@ test("a shutdown closes the connections of uploads still under way after a grace
   assert.equal(await closed, "", "the stalled sender got no answer: it sends again");
   assert.equal(sink.alerts.length, 1, "the events accepted before were run and their alert written");
   assert.equal(service.pipeline.stats.events, 1);
+});
+
+test("a client that goes away mid-body is logged as a warning without a stack, not as a failed request", {
+  timeout: 30_000,
+}, async (t) => {
+  const logs: Array<Record<string, unknown>> = [];
+  let sawIt: () => void = () => {};
+  const seen = new Promise<void>((resolve) => {
+    sawIt = resolve;
+  });
+  const logger = createLogger("info", {
+    write: (line: string) => {
+      const entry = JSON.parse(line);
+      logs.push(entry);
+      if (String(entry.msg).startsWith("the request was not received whole")) sawIt();
+    },
+  });
+  const { service } = await startTestService({}, { logger });
+  t.after(() => service.close());
+  const socket = await halfUpload(service);
+  socket.destroy();
+  await seen;
+  const line = logs.find((l) => String(l.msg).startsWith("the request was not received whole"))!;
+  assert.equal(line.level, 40);
+  assert.equal(line.path, "/_bulk");
+  assert.equal(line.err, undefined, "no error object, no stack");
+  assert.deepEqual(
+    logs.filter((l) => (l.level as number) >= 50),
+    [],
+  );
+  assert.equal(service.queue.depth, 0);
 });
