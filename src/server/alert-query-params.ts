@@ -1,3 +1,4 @@
+import { DateMathError, parseDateMath } from "../engine/date-math.ts";
 import { suggest } from "../eql/suggest.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
 import {
@@ -16,7 +17,7 @@ import {
  *
  *   rule=ID_OR_NAME  severity=high,critical  host=NAME  status=open,acknowledged
  *   since=DATE  until=DATE   (on kibana.alert.original_time; since inclusive, until exclusive;
- *                             ISO 8601 or epoch milliseconds)
+ *                             ISO 8601, epoch milliseconds, or date math: now, now-1h, now/d)
  *   building_blocks=include|exclude|only
  *   size=1..500 (default 50)  from=OFFSET (from + size ≤ 10,000)  search_after=CURSOR
  *
@@ -47,7 +48,7 @@ const PARAMS = [
 ] as const;
 const BUILDING_BLOCKS = ["include", "exclude", "only"] as const;
 
-export function parseAlertQuery(params: Record<string, unknown>): AlertQuery {
+export function parseAlertQuery(params: Record<string, unknown>, nowMs: number = Date.now()): AlertQuery {
   for (const name of Object.keys(params))
     if (!(PARAMS as readonly string[]).includes(name))
       throw new QueryParamError(
@@ -62,9 +63,9 @@ export function parseAlertQuery(params: Record<string, unknown>): AlertQuery {
   if (severity) query.severity = severity;
   const status = oneOfList(params, "status", WORKFLOW_STATUSES);
   if (status) query.status = status as WorkflowStatus[];
-  const since = date(params, "since");
+  const since = date(params, "since", nowMs);
   if (since !== undefined) query.since = since;
-  const until = date(params, "until");
+  const until = date(params, "until", nowMs);
   if (until !== undefined) query.until = until;
   if (since !== undefined && until !== undefined && since >= until)
     throw new QueryParamError(`since (${params.since}) must be before until (${params.until})`);
@@ -135,15 +136,25 @@ function oneOfList(
   return [...new Set(list)];
 }
 
-function date(params: Record<string, unknown>, name: string): number | undefined {
+function date(params: Record<string, unknown>, name: string, nowMs: number): number | undefined {
   const text = single(params, name);
   if (text === undefined) return undefined;
-  const ns = parseDateValue(text);
+  const ns = text.startsWith("now") || text.includes("||") ? dateMath(text, nowMs) : parseDateValue(text);
   if (ns === null)
     throw new QueryParamError(
-      `${name} [${text}] is not a date; use ISO 8601 (2026-09-01T10:00:00Z) or epoch milliseconds`,
+      `${name} [${text}] is not a date; use ISO 8601 (2026-09-01T10:00:00Z), epoch milliseconds or date math (now-1h, now/d)`,
     );
   return Number(ns / 1_000_000n);
+}
+
+function dateMath(text: string, nowMs: number): bigint | null {
+  try {
+    // rounded down for until too: it is exclusive, as Elasticsearch rounds for `lt`
+    return parseDateMath(text, BigInt(nowMs) * 1_000_000n);
+  } catch (error) {
+    if (error instanceof DateMathError) return null;
+    throw error;
+  }
 }
 
 function integer(

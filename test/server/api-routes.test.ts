@@ -218,3 +218,18 @@ test("another method on an alerts API path is a 405 naming the allowed ones, not
   }
   assert.equal(store.getAlert(id)?.["kibana.alert.workflow_status"], "open");
 });
+
+test("since and until take now and date math, as the README's example does", async (t) => {
+  const now = Date.parse("2026-03-02T12:34:56Z");
+  assert.deepEqual(parseAlertQuery({ since: "now-1h", until: "now" }, now), {
+    since: now - 3_600_000,
+    until: now,
+  });
+  assert.equal(parseAlertQuery({ since: "now/d" }, now).since, Date.parse("2026-03-02T00:00:00Z"));
+  assert.throws(() => parseAlertQuery({ until: "now-1x" }, now), /until \[now-1x\] is not a date/);
+  const { server, alerts } = await app(t);
+  const all = (
+    await server.inject({ url: "/api/alerts?rule=r2&since=2026-03-02T10:00:00Z&until=now" })
+  ).json();
+  assert.deepEqual(all.alerts.map(idOf), [idOf(alerts[2])]);
+});
