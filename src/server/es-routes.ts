@@ -110,10 +110,10 @@ export async function esSurface(app: FastifyInstance, options: EsSurfaceOptions)
   app.route({ method: ["GET", "POST"], url: "/_refresh", handler: refreshed });
   app.route({ method: ["GET", "POST"], url: "/:index/_refresh", handler: refreshed });
   app.post("/_monitoring/bulk", async () => ({ took: 0, ignored: false, errors: false }));
-  for (const prefix of ["/_logstash", "/logstash"]) {
-    app.all(prefix, async () => ({}));
-    app.all(`${prefix}/*`, async () => ({}));
-  }
+  // Logstash's central pipeline management: no pipelines are kept here
+  const logstash = async () => ({});
+  app.route({ method: ["GET", "PUT", "DELETE"], url: "/_logstash/pipeline", handler: logstash });
+  app.route({ method: ["GET", "PUT", "DELETE"], url: "/_logstash/pipeline/:id", handler: logstash });
 
   app.all("/*", { config: UNHANDLED }, async (request: FastifyRequest, reply: FastifyReply) => {
     // the path within this surface: the same setup calls are known under --path-prefix

@@ -540,3 +540,23 @@ test("a write eqlite has no handler for is refused, never acknowledged: 405 for 
   );
   assert.ok(logs.some((l) => l.path === "/logs-x/_doc" && l.answer === "405"));
 });
+
+test("events sent to an index named logstash are taken, not swallowed by a Logstash management route", async (t) => {
+  const { app, queue } = appOnly();
+  t.after(() => app.close());
+  const bulk = await app.inject({
+    method: "POST",
+    url: "/logstash/_bulk",
+    payload: bulkBody([interactiveExec()], "logstash"),
+  });
+  assert.equal(bulk.json().items[0].create.status, 201);
+  const doc = await app.inject({ method: "POST", url: "/logstash/_doc", payload: interactiveExec() });
+  assert.equal(doc.statusCode, 201);
+  assert.equal(queue.depth, 2);
+  assert.equal(
+    (await app.inject({ method: "HEAD", url: "/logstash" })).statusCode,
+    200,
+    "the rollover alias 'exists'",
+  );
+  assert.deepEqual((await app.inject({ method: "GET", url: "/_logstash/pipeline/main" })).json(), {});
+});
