@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import type { BulkItem } from "./bulk-request.ts";
 
 /**
@@ -55,7 +55,21 @@ export function bulkResponse(items: readonly BulkItem[], took: number, firstSeqN
   return { took, errors, items: out };
 }
 
+const ID_BYTES = 15;
+/**
+ * Random bytes for ids, drawn a few thousand ids at a time: one `randomBytes` call per id cost
+ * as much as parsing the document (100k ids: 0.8-1.5 s against 0.8-1.3 s for the _bulk body).
+ */
+const idPool = Buffer.alloc(ID_BYTES * 4096);
+let idPoolUsed = idPool.length;
+
 /** An id for a document sent without one: 20 URL-safe characters, like Elasticsearch's. */
 export function generateId(): string {
-  return randomBytes(15).toString("base64url");
+  if (idPoolUsed === idPool.length) {
+    randomFillSync(idPool);
+    idPoolUsed = 0;
+  }
+  const id = idPool.toString("base64url", idPoolUsed, idPoolUsed + ID_BYTES);
+  idPoolUsed += ID_BYTES;
+  return id;
 }

@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { type BulkItem, parseBulk, parseDocument } from "./bulk-request.ts";
+import { type BulkItem, parseBulkYielding, parseDocument } from "./bulk-request.ts";
 import { bulkResponse, generateId } from "./bulk-response.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
@@ -44,7 +44,7 @@ async function handleBulk(
   const filter = listParam(request.query, "filter_path");
   ctx.intake.checkRoom();
   const body = await readBody(request.body as Readable | undefined, request.headers, ctx.maxBodyBytes);
-  const items = parseBulk(body, {
+  const items = await parseBulkYielding(body, {
     urlIndex,
     defaultIndex: ctx.defaultIndex,
     maxDocumentBytes: ctx.maxEventBytes?.(),

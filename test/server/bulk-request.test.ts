@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseBulk } from "../../src/server/bulk-request.ts";
+import { parseBulk, parseBulkYielding } from "../../src/server/bulk-request.ts";
+import { generateId } from "../../src/server/bulk-response.ts";
 import { filterPath } from "../../src/server/filter-path.ts";
 import { IngestBatch } from "../../src/server/ingest-batch.ts";
 import { IngestQueue } from "../../src/server/ingest-queue.ts";
@@ -119,4 +120,30 @@ test("a UTF-8 byte order mark before the first action line is skipped, as /inges
   );
   assert.deepEqual(summary(items), ["create@1:ok"]);
   assert.deepEqual(items[0].event, { x: 1 });
+});
+
+test("a large body is parsed a slice at a time, giving the event loop a turn between slices, and the same items", async () => {
+  const lines: string[] = [];
+  for (let i = 0; i < 10; i++) lines.push('{"create":{"_index":"a"}}', i === 4 ? "not json" : `{"n":${i}}`);
+  lines.splice(6, 0, "garbage");
+  const whole = body(...lines);
+  let turns = 0;
+  const tick = () => {
+    turns++;
+    if (turns < 20) setImmediate(tick);
+  };
+  setImmediate(tick);
+  const items = await parseBulkYielding(whole, {}, 3);
+  assert.deepEqual(summary(items), summary(parseBulk(whole)));
+  assert.ok(turns >= 3, `the event loop ran ${turns} times during the parse`);
+});
+
+test("generated ids are 20 URL-safe characters and do not repeat across refills of their random pool", () => {
+  const ids = new Set<string>();
+  for (let i = 0; i < 10_000; i++) {
+    const id = generateId();
+    assert.match(id, /^[A-Za-z0-9_-]{20}$/);
+    ids.add(id);
+  }
+  assert.equal(ids.size, 10_000);
 });
