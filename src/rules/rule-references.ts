@@ -6,9 +6,10 @@ type Located = { loaded: LoadedRule; locator: RuleLocator };
 
 /**
  * Two rules with one rule_id would write alerts under one identity (the same alert ids, the
- * same exceptions, one line in a summary). Kibana's import reports each repeat as an error
- * and keeps the last rule read with that id; so does this: the earlier ones are errors at their
- * rule_id and are left out. Returns the rules kept, in their order.
+ * same exceptions, one line in a summary). Kibana keeps one rule per rule_id, the last one
+ * imported (an import that overwrites does so silently), and so does this: each earlier one is
+ * a warning at its rule_id and is left out. A warning, not an error: two revisions of one rule in
+ * a directory must not stop a service from starting. Returns the rules kept, in their order.
  */
 export function withoutDuplicateRuleIds<T extends Located>(
   rules: readonly T[],
@@ -25,10 +26,10 @@ export function withoutDuplicateRuleIds<T extends Located>(
       file: loaded.origin.file,
       line,
       column,
-      severity: "error",
+      severity: "warning",
       code: "duplicate-rule-id",
       rule_id: loaded.rule.rule_id,
-      message: `rule_id ${loaded.rule.rule_id} is also the id of "${kept.loaded.rule.name}" (${kept.loaded.origin.file}:${kept.loaded.origin.line}), read later; one rule_id is one rule, and as Kibana's import does, the last one read is kept: this one is not loaded`,
+      message: `rule_id ${loaded.rule.rule_id} is also the id of "${kept.loaded.rule.name}" (${kept.loaded.origin.file}:${kept.loaded.origin.line}), read later; one rule_id is one rule, and as in Kibana the last one read is kept: this one is not loaded`,
     });
     return false;
   });
