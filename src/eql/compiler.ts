@@ -65,15 +65,20 @@ export class QueryCompiler {
     this.checkCondition(q.condition);
   }
 
-  private checkCondition(e: Expression): void {
+  /** `inConstant`: `e` is part of a condition being folded, whose parts are checked, not folded again. */
+  private checkCondition(e: Expression, inConstant = false): void {
+    if (!inConstant && this.isConstantCondition(e)) {
+      this.foldConstant(e);
+      return;
+    }
     switch (e.kind) {
       case "Logical":
-        this.checkCondition(e.left);
-        this.checkCondition(e.right);
+        this.checkCondition(e.left, inConstant);
+        this.checkCondition(e.right, inConstant);
         return;
       case "Not":
         if (this.isScript(e.operand)) this.script(e);
-        else this.checkCondition(e.operand);
+        else this.checkCondition(e.operand, inConstant);
         return;
       case "Literal":
       case "Field":
@@ -162,10 +167,8 @@ export class QueryCompiler {
   }
 
   condition(e: Expression): EventPredicate {
-    if (e.kind !== "Literal" && !this.readsField(e)) {
-      // Elasticsearch folds a condition that reads no field before it plans anything, with
-      // three-valued logic: `not null` is null, and null keeps no event, as false does.
-      const value = this.script(e)({});
+    if (this.isConstantCondition(e)) {
+      const value = this.foldConstant(e);
       return value === true ? () => true : () => false;
     }
     switch (e.kind) {
@@ -195,6 +198,24 @@ export class QueryCompiler {
         return (ev) => script(ev) === true;
       }
     }
+  }
+
+  /**
+   * Elasticsearch folds a condition that reads no field before it plans anything, with
+   * three-valued logic: `not null` is null, and null keeps no event, as false does.
+   */
+  private isConstantCondition(e: Expression): boolean {
+    return e.kind !== "Literal" && !this.readsField(e);
+  }
+
+  /**
+   * The value of a condition that reads no field. Its parts are checked first, as `check` checks
+   * them, so that a part that cannot compile (a regular expression, a constant) is reported at
+   * its own place, by compiling and checking alike.
+   */
+  private foldConstant(e: Expression): ScriptValue {
+    this.checkCondition(e, true);
+    return this.script(e)({});
   }
 
   private isNullConstant(e: Expression): boolean {

@@ -136,3 +136,16 @@ test("check names the problems compiling finds: a date that is not one, a bad re
   assert.match(problemOf('process where cidrMatch(addr, "10.0.0.0/33")'), /10\.0\.0\.0\/33/);
   assert.equal(problemOf('process where name like "(unclosed" and pid == 5'), "accepted");
 });
+
+test("a condition that reads no field is folded, and a part of it that cannot compile is reported at its own place by both", () => {
+  // found by the property above: folding the whole constant placed the regex's problem at the `and`
+  const text =
+    'process where ((?missing like "ba*") and (?missing regex~ "(unclosed")) and not (length(name) > 2)';
+  const prepared = prepareQuery(text, { schema });
+  const [q] = eventQueriesOf(prepared.statement);
+  const checked = outcome(() => prepared.compiler().check(q));
+  const compiled = outcome(() => prepared.compiler().compileEventQuery(q));
+  assert.deepEqual(checked, compiled);
+  const [problem] = (compiled as { problems: Array<{ start: number }> }).problems;
+  assert.equal(problem.start, text.indexOf("?missing regex~"));
+});
