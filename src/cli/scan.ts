@@ -12,7 +12,7 @@ import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
 import { visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
-import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
 import { eventFilesOf } from "../io/event-files.ts";
@@ -221,7 +221,11 @@ export async function runScan(
     exceptions,
   );
   for (const d of [...exceptions.diagnostics, ...attached.diagnostics]) err(formatExceptionDiagnostic(d));
-  const cache = new Map();
+  const exceptionsOf = exceptionFiltersByRule(attached.byRule, {
+    valueLists: exceptions.valueLists,
+    now,
+    cache: new Map(),
+  });
 
   const format: AlertFormat | "sarif" =
     options.format ?? (options.output || !process.stdout.isTTY ? "ndjson" : "pretty");
@@ -263,11 +267,7 @@ export async function runScan(
           return replay ? replayRuns(settings, replay.from, replay.to) : [ruleRun(settings, nowNs)];
         }
       : undefined,
-    exceptionsFor: (rule) => {
-      const items = attached.byRule.get(rule.rule.rule_id) ?? [];
-      const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });
-      return keep === KEEP_ALL ? undefined : keep;
-    },
+    exceptionsFor: (rule) => exceptionsOf(rule.rule.rule_id),
     onAlert: (alert: AlertDocument, _rule, origins) => {
       alerts++;
       sarif?.add(alert, origins);

@@ -265,3 +265,18 @@ export function exceptionFilter(
   const excepted = compileExceptionList(lists.flat(), options);
   return excepted === NEVER ? KEEP_ALL : (event) => !excepted(event);
 }
+
+/**
+ * Each rule's exception filter, by rule_id, from the items attached to it: compiled when first
+ * asked for, an item shared by many rules once (give `options.cache`); undefined for a rule
+ * that keeps every event, so that callers skip the call.
+ */
+export function exceptionFiltersByRule(
+  byRule: ReadonlyMap<string, readonly ExceptionItem[]>,
+  options: CompileListOptions,
+): (ruleId: string) => EventPredicate | undefined {
+  return (ruleId) => {
+    const keep = exceptionFilter([byRule.get(ruleId) ?? []], options);
+    return keep === KEEP_ALL ? undefined : keep;
+  };
+}

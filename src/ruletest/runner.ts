@@ -7,7 +7,7 @@ import type { Event } from "../eql/field-access.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { visibleText } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
-import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
@@ -153,13 +153,12 @@ async function exceptionsOf(
     loaded.rules.map((r) => r.rule),
     exceptions,
   );
-  const now = new Date();
-  const cache = new Map();
-  return (rule) => {
-    const items = attached.byRule.get(rule.rule.rule_id) ?? [];
-    const keep = exceptionFilter([items], { valueLists: exceptions.valueLists, now, cache });
-    return keep === KEEP_ALL ? undefined : keep;
-  };
+  const keepFor = exceptionFiltersByRule(attached.byRule, {
+    valueLists: exceptions.valueLists,
+    now: new Date(),
+    cache: new Map(),
+  });
+  return (rule) => keepFor(rule.rule.rule_id);
 }
 
 /** Runs the cases of one test file against its rule, less the events its exceptions keep out. */

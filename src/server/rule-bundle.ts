@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import type { Event } from "../eql/field-access.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
-import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
+import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
@@ -56,17 +56,16 @@ export async function loadRuleBundle(rulePaths: readonly string[], exceptionFile
     (d.severity === "error" ? problems : warnings).push(formatExceptionDiagnostic(d));
   }
   const ruleSet = buildRuleSet(loaded.rules);
-  const now = new Date();
-  const cache = new Map();
+  const keepFor = exceptionFiltersByRule(attached.byRule, {
+    valueLists: exceptions.valueLists,
+    now: new Date(),
+    cache: new Map(),
+  });
   const filters = new Map<string, (event: Event) => boolean>();
   for (const rule of ruleSet.rules) {
     try {
-      const keep = exceptionFilter([attached.byRule.get(rule.rule.rule_id) ?? []], {
-        valueLists: exceptions.valueLists,
-        now,
-        cache,
-      });
-      if (keep !== KEEP_ALL) filters.set(rule.rule.rule_id, keep);
+      const keep = keepFor(rule.rule.rule_id);
+      if (keep) filters.set(rule.rule.rule_id, keep);
     } catch (error) {
       problems.push(
         `${rule.origin.file}: the exceptions of rule "${rule.rule.name}" do not compile: ${(error as Error).message}`,
