@@ -190,11 +190,11 @@ test("an event too deep for its alert fails the case with the reason, and the ot
   assert.equal(outcome.error, "the alert of event 0 could not be built: value nests deeper than 1000 levels");
 });
 
-test("a rule's exceptions apply in its tests: those exported with it and those given with --exceptions", async () => {
-  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-exceptions-"));
-  const exported = {
-    rule_id: "11111111-0000-4000-8000-000000000009",
-    name: "Exported Shell",
+/** The shell rule as a Kibana export line holds it. */
+function exportedShell(ruleId: string, name: string) {
+  return {
+    rule_id: ruleId,
+    name,
     description: "test rule",
     risk_score: 47,
     severity: "medium",
@@ -202,6 +202,13 @@ test("a rule's exceptions apply in its tests: those exported with it and those g
     language: "eql",
     index: ["logs-cloud_defend*"],
     query: 'process where process.name == "sh"',
+  };
+}
+
+test("a rule's exceptions apply in its tests: those exported with it and those given with --exceptions", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-exceptions-"));
+  const exported = {
+    ...exportedShell("11111111-0000-4000-8000-000000000009", "Exported Shell"),
     exceptions_list: [{ id: "x", list_id: "ops", namespace_type: "single", type: "detection" }],
   };
   const list = {
@@ -246,17 +253,8 @@ events = [{ event = { category = ["process"] }, process = { name = "sh" }, conta
 
 test("a test file finds its rule in an export of the same name, unless the export holds several", async () => {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-export-"));
-  const exported = (n: number, name: string) => ({
-    rule_id: `11111111-0000-4000-8000-00000000001${n}`,
-    name,
-    description: "test rule",
-    risk_score: 47,
-    severity: "medium",
-    type: "eql",
-    language: "eql",
-    index: ["logs-cloud_defend*"],
-    query: 'process where process.name == "sh"',
-  });
+  const exported = (n: number, name: string) =>
+    exportedShell(`11111111-0000-4000-8000-00000000001${n}`, name);
   writeFileSync(join(dir, "shell.ndjson"), JSON.stringify(exported(1, "Exported Shell")));
   writeFileSync(join(dir, "shell.test.toml"), shellCases);
   const one = await runRuleTests([join(dir, "shell.test.toml")]);
