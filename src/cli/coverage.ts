@@ -3,6 +3,7 @@ import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
+import { terminalSafeJson } from "../eql/terminal-text.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { runRuleTests } from "../ruletest/runner.ts";
 
@@ -65,9 +66,9 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
   const model = buildCoverage(result.rules, { tested });
   const text =
     options.format === "json"
-      ? `${JSON.stringify(model, null, 2)}\n`
+      ? `${terminalSafeJson(JSON.stringify(model, null, 2))}\n`
       : options.format === "navigator"
-        ? `${JSON.stringify(navigatorLayer(model), null, 2)}\n`
+        ? `${terminalSafeJson(JSON.stringify(navigatorLayer(model), null, 2))}\n`
         : coverageTable(model);
   if (options.output) writeFileSync(options.output, text);
   else process.stdout.write(text);

@@ -21,6 +21,7 @@ import {
   type EventWithText,
   eqlSearch,
 } from "../eql/search.ts";
+import { terminalSafeJson } from "../eql/terminal-text.ts";
 import { eventFilesOf } from "../io/event-files.ts";
 import {
   DecodeError,
@@ -253,7 +254,7 @@ function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): nu
   let leftOut = 0;
   const writable = (value: unknown, what: string): string | undefined => {
     try {
-      return JSON.stringify(value);
+      return terminalSafeJson(JSON.stringify(value));
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       leftOut++;
@@ -287,7 +288,7 @@ function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): nu
       };
       body = JSON.stringify({ ...response, hits }, null, 2);
     }
-    process.stdout.write(`${body}\n`);
+    process.stdout.write(`${terminalSafeJson(body)}\n`);
     return leftOut;
   }
   const lines = [...events.map(eventText), ...sequences.map(sequenceText)].filter(

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { terminalSafeJson } from "../eql/terminal-text.ts";
 import type { ClusterStatus } from "../nats/cluster-status.ts";
 import { ConfigError, resolveConfig } from "../server/config.ts";
 import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
@@ -88,7 +89,9 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
     await nc.close().catch(() => {});
   }
   process.stdout.write(
-    flags.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatus(status, { ungrouped: !flags.group }),
+    flags.json
+      ? `${terminalSafeJson(JSON.stringify(status, null, 2))}\n`
+      : renderStatus(status, { ungrouped: !flags.group }),
   );
   return 0;
 }

@@ -5,7 +5,7 @@
  * forge a line of output, and a bidirectional override reorder what is read. Each such character
  * becomes one visible stand-in (the Unicode control pictures: ␛ for ESC, ␊ for a line break; �
  * for the C1 controls and the bidirectional ones), one for one, so columns and carets still line up.
- * JSON output needs none of this: JSON.stringify escapes control characters itself.
+ * JSON output is made safe by `terminalSafeJson`, which keeps the data.
  */
 export function visibleLine(text: string): string {
   return text.replace(LINE_UNSAFE, picture);
@@ -25,3 +25,19 @@ function picture(c: string): string {
   if (code < 0x20) return String.fromCharCode(0x2400 + code);
   return code === 0x7f ? "\u2421" : "\ufffd";
 }
+
+/**
+ * JSON text with every character a terminal acts on written as a `\u` escape. JSON.stringify
+ * escapes the C0 controls but leaves DEL, the C1 controls (U+009B is a CSI on terminals that take
+ * 8-bit controls) and the bidirectional overrides raw, and alerts and matches go to terminals as
+ * often as to files. Such characters can only stand inside JSON strings, where the escape means
+ * the same character: a parser reads the same data.
+ */
+export function terminalSafeJson(json: string): string {
+  return JSON_UNSAFE.test(json) ? json.replace(JSON_UNSAFE_ALL, jsonEscape) : json;
+}
+
+const JSON_UNSAFE = new RegExp(`[${BIDI_AND_C1}\\u2028\\u2029]`);
+const JSON_UNSAFE_ALL = new RegExp(JSON_UNSAFE.source, "g");
+
+const jsonEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;

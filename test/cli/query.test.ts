@@ -46,6 +46,22 @@ test("prints matching events as NDJSON in time order and reports a malformed lin
   assert.match(r.stderr, /1 malformed input line\(s\) reported above were skipped/);
 });
 
+test("matches are written with what a terminal acts on escaped, in both formats", () => {
+  const hostile = join(dir, "hostile.ndjson");
+  const name = "sh\u009b2J\u001b]0;x\u0007\u202eevil";
+  writeFileSync(
+    hostile,
+    `${JSON.stringify({ "@timestamp": "2026-01-01T00:00:01Z", event: { category: "process" }, process: { name } })}\n`,
+  );
+  for (const format of ["ndjson", "es"]) {
+    const r = runCli(["query", "--format", format, "process where true", hostile]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stdout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/);
+    const parsed = JSON.parse(format === "es" ? r.stdout : r.stdout.trim());
+    assert.equal(format === "es" ? parsed.hits.events[0]._source.process.name : parsed.process.name, name);
+  }
+});
+
 test("--strict makes a malformed line fatal", () => {
   const r = runCli(["query", "--strict", "process where true", events]);
   assert.equal(r.code, 2);

@@ -3,10 +3,10 @@ import { test } from "node:test";
 import { buildEventAlert } from "../../src/engine/alert.ts";
 import { sourceIdentity } from "../../src/engine/source-identity.ts";
 import { makeSource, printCodeFrame } from "../../src/eql/source.ts";
-import { visibleLine, visibleText } from "../../src/eql/terminal-text.ts";
+import { terminalSafeJson, visibleLine, visibleText } from "../../src/eql/terminal-text.ts";
 import { explainerForQuery, formatExplanation } from "../../src/explain/explain.ts";
 import { formatProblem } from "../../src/io/event-source.ts";
-import { formatPretty, formatSummary } from "../../src/io/sinks/alert-formats.ts";
+import { formatCsv, formatNdjson, formatPretty, formatSummary } from "../../src/io/sinks/alert-formats.ts";
 import { formatDiagnostic } from "../../src/rules/diagnostic.ts";
 
 /** What a terminal would act on: C0 and C1 controls, DEL, bidirectional overrides and isolates. */
@@ -25,7 +25,8 @@ test("each control character becomes one visible stand-in", () => {
   assert.equal(visibleLine("kubectl exec -it café — 日本"), "kubectl exec -it café — 日本");
 });
 
-test("an alert's event and rule texts cannot drive the terminal or forge lines", () => {
+/** An alert whose event and rule texts carry HOSTILE. */
+function hostileAlert() {
   const event = {
     "@timestamp": "2026-11-02T09:14:03.112Z",
     event: { category: ["process"] },
@@ -42,9 +43,11 @@ test("an alert's event and rule texts cannot drive the terminal or forge lines",
     query: "process where true",
     language: "eql",
   };
-  const alert = buildEventAlert(rule, event, sourceIdentity(event), {
-    now: new Date("2026-11-02T09:20:00Z"),
-  });
+  return buildEventAlert(rule, event, sourceIdentity(event), { now: new Date("2026-11-02T09:20:00Z") });
+}
+
+test("an alert's event and rule texts cannot drive the terminal or forge lines", () => {
+  const alert = hostileAlert();
   const plain = formatPretty(alert, false);
   assert.doesNotMatch(plain, ACTIVE);
   assert.equal(
@@ -87,4 +90,18 @@ test("problems, diagnostics, code frames and explanations show hostile text iner
     explainer.explain({ event: { category: "process" }, process: { name: HOSTILE } }, "e", 1),
   );
   assert.doesNotMatch(text, ACTIVE);
+});
+
+test("JSON output escapes what a terminal acts on and still reads back as the same data", () => {
+  assert.equal(terminalSafeJson(JSON.stringify("a\u009b2J\u202eb\u2028")), '"a\\u009b2J\\u202eb\\u2028"');
+  assert.equal(terminalSafeJson('{"name":"café — 日本"}'), '{"name":"café — 日本"}');
+  const alert = hostileAlert();
+  const line = formatNdjson(alert);
+  assert.doesNotMatch(line, ACTIVE);
+  assert.deepEqual(JSON.parse(line), alert);
+  // one line per alert, whatever the event holds
+  assert.equal(line.indexOf("\n"), line.length - 1);
+  const row = formatCsv(alert);
+  assert.doesNotMatch(row, ACTIVE);
+  assert.match(row, /Shell\u241b\]0;pwned/);
 });

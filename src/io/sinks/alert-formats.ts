@@ -1,6 +1,6 @@
 import { styleText } from "node:util";
 import type { AlertDocument } from "../../engine/alert.ts";
-import { visibleLine } from "../../eql/terminal-text.ts";
+import { terminalSafeJson, visibleLine, visibleText } from "../../eql/terminal-text.ts";
 import { type AlertView, viewOf } from "./alert-view.ts";
 
 /** How alerts are written: one function per format, each turning an alert into text. */
@@ -44,7 +44,7 @@ function visibleView(v: AlertView): AlertView {
   return out;
 }
 
-export const formatNdjson = (doc: AlertDocument): string => `${JSON.stringify(doc)}\n`;
+export const formatNdjson = (doc: AlertDocument): string => `${terminalSafeJson(JSON.stringify(doc))}\n`;
 
 const CSV_COLUMNS: Array<[string, (v: AlertView) => string]> = [
   ["time", (v) => v.time],
@@ -71,7 +71,8 @@ export function csvCell(value: string): string {
 
 export function formatCsv(doc: AlertDocument): string {
   const v = viewOf(doc);
-  return `${CSV_COLUMNS.map(([, get]) => csvCell(get(v))).join(",")}\n`;
+  // a spreadsheet has no use for control characters, and a terminal acts on them; line breaks are quoted
+  return `${CSV_COLUMNS.map(([, get]) => csvCell(visibleText(get(v)))).join(",")}\n`;
 }
 
 /** Alerts per rule and severity, most first. */
