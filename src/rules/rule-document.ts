@@ -4,8 +4,9 @@ import type { Diagnostic, Severity } from "./diagnostic.ts";
 import type { LoadedRule, RejectedRule, RuleLocator, RuleOrigin } from "./loaded-rule.ts";
 import { metadataSchema, type RuleMetadata, type RuleTransform, transformSchema } from "./metadata-model.ts";
 import type { DocumentPath } from "./position-map.ts";
-import { commonRuleSchema, ruleSchema } from "./rule-model.ts";
+import { commonRuleSchema, type Rule, ruleSchema } from "./rule-model.ts";
 import { describeIssues } from "./schema-issues.ts";
+import { renderTransformNote, strayPlaceholders } from "./transform-note.ts";
 
 /** One rule as a loader found it, before any checking: plain data plus where it came from. */
 export interface RuleDocument {
@@ -71,6 +72,7 @@ export function acceptRuleDocument(doc: RuleDocument, diagnostics: Diagnostic[])
   if (!metadataOk || (doc.transform && !transform)) return { rejected: rejectedRule(doc) };
 
   const rule = parsed.data;
+  if (doc.origin.format === "toml") renderNote(rule, transform, report);
   const ctx: RuleCheckContext = { rule, metadata, raw: doc.rule, rawMetadata: doc.metadata, report };
   for (const check of RULE_CHECKS) check(ctx);
 
@@ -83,6 +85,47 @@ export function acceptRuleDocument(doc: RuleDocument, diagnostics: Diagnostic[])
       integrations: integrationsOf(rule.related_integrations, metadata),
     },
   };
+}
+
+type Report = (path: DocumentPath, severity: Severity, code: string, message: string) => void;
+
+/**
+ * A detection-rules file's note as Kibana's prebuilt rule has it: `[transform]`'s plugins in
+ * place of their placeholders. Packaging leaves a placeholder with no entry as written, and
+ * detection-rules' test of its rules fails on a note whose placeholders and entries do not
+ * pair up; here each one left over is a warning, and the rule loads. An exported rule's note
+ * is already rendered.
+ */
+function renderNote(rule: Rule, transform: RuleTransform | undefined, report: Report): void {
+  if (!transform) {
+    for (const placeholder of strayPlaceholders(rule.note ?? "")) {
+      report(
+        ["note"],
+        "warning",
+        "transform",
+        `note: ${placeholder} names a [transform] entry, but the rule has no [transform]; it is left as written`,
+      );
+    }
+    return;
+  }
+  const { note, unmatched, unused } = renderTransformNote(rule.note ?? "", transform);
+  if (rule.note !== undefined) rule.note = note;
+  for (const placeholder of unmatched) {
+    report(
+      ["note"],
+      "warning",
+      "transform",
+      `note: ${placeholder} names no entry of [transform]; it is left as written`,
+    );
+  }
+  for (const { plugin, index } of unused) {
+    report(
+      ["[transform]", plugin, index],
+      "warning",
+      "transform",
+      `[[transform.${plugin}]] entry ${index} is not in the note ($${plugin}_${index} is not there)`,
+    );
+  }
 }
 
 function rejectedRule(doc: RuleDocument): RejectedRule {

@@ -187,7 +187,7 @@ test("[transform] plugins are checked and kept", () => {
 label = "Processes"
 query = "SELECT * FROM processes"
 `;
-  const r = loadToml(ruleToml({ tail }));
+  const r = loadToml(ruleToml({ rule: { note: '"$osquery_0"' }, tail }));
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.rules[0].transform?.osquery?.[0].label, "Processes");
   const bad = loadToml(ruleToml({ tail: tail.replace('label = "Processes"\n', "") }));

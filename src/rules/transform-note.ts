@@ -1,0 +1,103 @@
+import type { RuleTransform } from "./metadata-model.ts";
+
+/**
+ * The investigation-guide plugins a `[transform]` table holds. Each entry is named in the
+ * note by its plugin and its place in the list, `$osquery_0`, `$investigate_2`, and becomes
+ * the Kibana markdown plugin text `!{osquery{...}}` when detection-rules packages the rule:
+ * the prebuilt rules Kibana installs carry that text.
+ */
+export const NOTE_PLUGINS = ["osquery", "investigate"] as const;
+export type NotePlugin = (typeof NOTE_PLUGINS)[number];
+
+export interface RenderedNote {
+  note: string;
+  /** placeholders of plugin entries the transform lacks, as written (`$osquery_4`), left in the note */
+  unmatched: string[];
+  /** entries no placeholder of the note names */
+  unused: { plugin: NotePlugin; index: number }[];
+}
+
+/**
+ * The note as packaged: detection-rules fills it as a Python `string.Template` with
+ * `safe_substitute`, so `$name` and `${name}` are replaced when an entry has that name and
+ * left as written otherwise, and `$$` becomes `$` — in every note of a rule with a
+ * `[transform]`, and only there.
+ */
+export function renderTransformNote(note: string, transform: RuleTransform): RenderedNote {
+  const rendered = new Map<string, string>();
+  for (const plugin of NOTE_PLUGINS) {
+    transform[plugin]?.forEach((entry, index) => {
+      rendered.set(`${plugin}_${index}`, `!{${plugin}${packagedJson(entry)}}`);
+    });
+  }
+  const used = new Set<string>();
+  const unmatched = new Set<string>();
+  const text = note.replace(PLACEHOLDER, (written, dollar, named, braced) => {
+    if (dollar) return "$";
+    const name: string = named ?? braced;
+    const value = rendered.get(name);
+    if (value !== undefined) {
+      used.add(name);
+      return value;
+    }
+    if (PLUGIN_PLACEHOLDER.test(name)) unmatched.add(written);
+    return written;
+  });
+  const unused = [...rendered.keys()].filter((name) => !used.has(name)).map(entryOf);
+  return { note: text, unmatched: [...unmatched], unused };
+}
+
+/**
+ * Placeholders of plugin entries in the note of a rule with no `[transform]`: packaging
+ * leaves such a note alone, so Kibana would show them as written.
+ */
+export function strayPlaceholders(note: string): string[] {
+  if (!MAY_HOLD_PLACEHOLDER.test(note)) return [];
+  return renderTransformNote(note, {}).unmatched;
+}
+
+/**
+ * Python `string.Template`'s pattern: `$$`, `$identifier`, `${identifier}` with ASCII
+ * identifiers matched case-insensitively. A `$` followed by anything else stays as it is.
+ */
+const PLACEHOLDER = /\$(?:(\$)|([_a-zA-Z][_a-zA-Z0-9]*)|\{([_a-zA-Z][_a-zA-Z0-9]*)\})/g;
+const PLUGIN_PLACEHOLDER = /^(?:osquery|investigate)_\d+$/;
+const MAY_HOLD_PLACEHOLDER = /\$\{?(?:osquery|investigate)_\d/;
+
+function entryOf(name: string): { plugin: NotePlugin; index: number } {
+  const cut = name.lastIndexOf("_");
+  return { plugin: name.slice(0, cut) as NotePlugin, index: Number(name.slice(cut + 1)) };
+}
+
+/**
+ * An entry as Python's `json.dumps(entry, sort_keys=True, separators=(",", ":"))` writes
+ * it, which is what packaging does: keys sorted at every depth, no spaces, and
+ * (`ensure_ascii`) every character outside printable ASCII escaped as `\uXXXX`, an astral
+ * one as its surrogate pair.
+ */
+export function packagedJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(packagedJson).join(",")}]`;
+  if (isPlainObject(value)) {
+    const members: string[] = [];
+    for (const key of Object.keys(value).sort()) {
+      // detection-rules drops absent (None) values before dumping
+      if (value[key] !== undefined) members.push(`${asciiJson(key)}:${packagedJson(value[key])}`);
+    }
+    return `{${members.join(",")}}`;
+  }
+  return asciiJson(value);
+}
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" &&
+  value !== null &&
+  (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+
+/** JSON.stringify already escapes controls and lone surrogates as Python does; the rest is above `~`. */
+const asciiJson = (value: unknown): string =>
+  (JSON.stringify(value) ?? "null").replace(
+    NOT_ASCII,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
+
+const NOT_ASCII = /[\u007f-\uffff]/g;
