@@ -73,19 +73,27 @@ function entryOf(name: string): { plugin: NotePlugin; index: number } {
  * An entry as Python's `json.dumps(entry, sort_keys=True, separators=(",", ":"))` writes
  * it, which is what packaging does: keys sorted at every depth, no spaces, and
  * (`ensure_ascii`) every character outside printable ASCII escaped as `\uXXXX`, an astral
- * one as its surrogate pair.
+ * one as its surrogate pair. A list of keys given to JSON.stringify is the order it writes
+ * every object's keys in (integer-like keys included, which an object would put first), so
+ * one call does it; absent values are left out, as detection-rules drops `None`s.
  */
 export function packagedJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(packagedJson).join(",")}]`;
-  if (isPlainObject(value)) {
-    const members: string[] = [];
-    for (const key of Object.keys(value).sort()) {
-      // detection-rules drops absent (None) values before dumping
-      if (value[key] !== undefined) members.push(`${asciiJson(key)}:${packagedJson(value[key])}`);
+  const keys = new Set<string>();
+  collectKeys(value, keys);
+  const json = JSON.stringify(value, [...keys].sort()) ?? "null";
+  // JSON.stringify already escapes controls and lone surrogates as Python does
+  return NOT_ASCII.test(json) ? json.replace(NOT_ASCII_ALL, escapeUnit) : json;
+}
+
+function collectKeys(value: unknown, keys: Set<string>): void {
+  if (Array.isArray(value)) {
+    for (const item of value) collectKeys(item, keys);
+  } else if (isPlainObject(value)) {
+    for (const key of Object.keys(value)) {
+      keys.add(key);
+      collectKeys(value[key], keys);
     }
-    return `{${members.join(",")}}`;
   }
-  return asciiJson(value);
 }
 
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
@@ -93,11 +101,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   value !== null &&
   (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
 
-/** JSON.stringify already escapes controls and lone surrogates as Python does; the rest is above `~`. */
-const asciiJson = (value: unknown): string =>
-  (JSON.stringify(value) ?? "null").replace(
-    NOT_ASCII,
-    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
-  );
-
-const NOT_ASCII = /[\u007f-\uffff]/g;
+const NOT_ASCII = /[\u007f-\uffff]/;
+const NOT_ASCII_ALL = /[\u007f-\uffff]/g;
+const escapeUnit = (c: string) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;

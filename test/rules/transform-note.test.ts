@@ -147,13 +147,18 @@ test("entries render as Python's json.dumps(sort_keys=True, separators=(',', ':'
       {
         query: "SELECT 1",
         label: "ctl\u0001 del\u007f tab\t emoji \u{1F600} slash / back\\",
-        ecs_mapping: { "z.field": { value: "v" }, "a.field": { field: "f" } },
+        ecs_mapping: {
+          "z.field": { value: "v" },
+          "a.field": { field: "f" },
+          "2": { field: "two" },
+          "10": { field: "ten" },
+        },
       },
     ],
   };
   assert.equal(
     renderTransformNote("$osquery_0", transform).note,
-    String.raw`!{osquery{"ecs_mapping":{"a.field":{"field":"f"},"z.field":{"value":"v"}},"label":"ctl\u0001 del\u007f tab\t emoji \ud83d\ude00 slash / back\\","query":"SELECT 1"}}`,
+    String.raw`!{osquery{"ecs_mapping":{"10":{"field":"ten"},"2":{"field":"two"},"a.field":{"field":"f"},"z.field":{"value":"v"}},"label":"ctl\u0001 del\u007f tab\t emoji \ud83d\ude00 slash / back\\","query":"SELECT 1"}}`,
   );
 });
 
