@@ -25,8 +25,21 @@ export function singleParam(query: unknown, name: string): string | undefined {
   );
 }
 
-/** `?refresh=wait_for` (or `true`, or bare `refresh`): answer once the rules have seen the events. */
+/**
+ * Elasticsearch's values of `refresh` (WriteRequest.RefreshPolicy.parse), compared as given: a bare
+ * `?refresh` is `true`.
+ */
+const REFRESH_VALUES: ReadonlySet<string> = new Set(["true", "false", "wait_for", ""]);
+
+/**
+ * `?refresh=wait_for` (or `true`, or bare `refresh`): answer once the rules have seen the events.
+ * Any other value than Elasticsearch's is a 400, as there: read as "do not wait", a misspelt
+ * `wait_for` answered before the rules had run, and the caller looking for its alerts found none.
+ */
 export function waitsForRules(query: unknown): boolean {
   const refresh = singleParam(query, "refresh");
-  return refresh === "" || refresh === "true" || refresh === "wait_for";
+  if (refresh === undefined) return false;
+  if (!REFRESH_VALUES.has(refresh))
+    throw new HttpError(400, "illegal_argument_exception", `Unknown value for refresh: [${refresh}].`);
+  return refresh !== "false";
 }

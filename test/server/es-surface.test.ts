@@ -464,6 +464,47 @@ test("a repeated query parameter is checked before anything is accepted: filter_
   assert.deepEqual(ingest.counters.received, { bulk: 1 });
 });
 
+test("a refresh value Elasticsearch does not take is a 400 before anything is accepted; false is taken", async (t) => {
+  const { app, queue, ingest } = appOnly();
+  t.after(() => app.close());
+  const event = JSON.stringify(interactiveExec());
+  const urls: Array<[string, string]> = [
+    ["/_bulk", bulkBody([interactiveExec()])],
+    [`/${CLOUD_DEFEND_PROCESS}/_bulk`, bulkBody([interactiveExec()])],
+    [`/${CLOUD_DEFEND_PROCESS}/_doc`, event],
+    [`/${CLOUD_DEFEND_PROCESS}/_create/1`, event],
+    ["/ingest", event],
+  ];
+  for (const [path, payload] of urls)
+    for (const value of ["wait", "yes", "True", "WAIT_FOR", "1"]) {
+      const r = await app.inject({ method: "POST", url: `${path}?refresh=${value}`, payload });
+      const what = `${path}?refresh=${value}`;
+      assert.equal(r.statusCode, 400, what);
+      assert.equal(r.headers["x-elastic-product"], "Elasticsearch", what);
+      const reason = `Unknown value for refresh: [${value}].`;
+      assert.deepEqual(
+        r.json(),
+        {
+          error: {
+            root_cause: [{ type: "illegal_argument_exception", reason }],
+            type: "illegal_argument_exception",
+            reason,
+          },
+          status: 400,
+        },
+        what,
+      );
+    }
+  assert.equal(queue.depth, 0, "nothing of a refused request was accepted");
+  assert.deepEqual(ingest.counters.received, {});
+  // false is Elasticsearch's default, said out loud: answered at once, as without the parameter
+  for (const [path, payload] of urls) {
+    const r = await app.inject({ method: "POST", url: `${path}?refresh=false`, payload });
+    assert.ok(r.statusCode === 200 || r.statusCode === 201, path);
+  }
+  assert.equal(queue.depth, urls.length);
+});
+
 test("a write eqlite has no handler for is refused, never acknowledged: 405 for a known path, 400 otherwise, logged once a minute", async (t) => {
   const logs: Array<Record<string, unknown>> = [];
   const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line)) });
