@@ -7,6 +7,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import { type AuthConfig, compileAuth } from "./auth.ts";
 import { bulkRoutes } from "./bulk-routes.ts";
+import { answerClientError } from "./client-error.ts";
 import { esError, HttpError } from "./es-error.ts";
 import { type EsSurfaceOptions, esSurface } from "./es-routes.ts";
 import type { IngestContext } from "./ingest-context.ts";
@@ -54,6 +55,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     // a headers deadline longer than the request's makes Node swap the two: the body would get 60 s
     headersTimeout: Math.min(60_000, requestTimeoutMs),
   };
+  const responses = options.ingest.counters.responses;
+  const answered = (status: number) => responses.set(status, (responses.get(status) ?? 0) + 1);
   const app = Fastify({
     loggerInstance: options.logger,
     // requests are logged by the onResponse hook below, at debug unless logRequests
@@ -63,6 +66,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     keepAliveTimeout: 75_000,
     bodyLimit: Math.min(options.ingest.maxBodyBytes, 16 * 1024 * 1024),
     requestTimeout: requestTimeoutMs,
+    // the 408 of a stalled upload, and Node's other refusals, carry the product header too
+    clientErrorHandler: answerClientError(answered),
     ...(options.https ? { https: { ...options.https, ...deadlineChecks } } : { http: deadlineChecks }),
   } as Parameters<typeof Fastify>[0]) as unknown as FastifyInstance;
 
@@ -75,10 +80,9 @@ export function buildApp(options: AppOptions): FastifyInstance {
     reply.header("x-elastic-product", "Elasticsearch");
     return payload;
   });
-  const responses = options.ingest.counters.responses;
   const unhandled = new UnhandledRequestLog(options.logger);
   app.addHook("onResponse", async (request, reply) => {
-    responses.set(reply.statusCode, (responses.get(reply.statusCode) ?? 0) + 1);
+    answered(reply.statusCode);
     unhandled.onResponse(request, reply);
     const entry = {
       method: request.method,

@@ -41,6 +41,23 @@ test("a request not received whole within request_timeout_ms is answered 408, it
   const socket = await halfUpload(service);
   const answer = await untilClosed(socket);
   assert.match(answer, /^HTTP\/1\.1 408 /);
+  const [head, body] = answer.split("\r\n\r\n");
+  assert.match(
+    head,
+    /\r\nX-Elastic-Product: Elasticsearch\r\n/i,
+    "shippers check the product header on every answer",
+  );
+  assert.match(head, /\r\nConnection: close(\r\n|$)/i);
+  const error = JSON.parse(body);
+  assert.equal(error.status, 408);
+  assert.equal(error.error.type, error.error.root_cause[0].type);
+  assert.match(error.error.reason, /not received whole within request_timeout_ms/);
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^eqlite_http_responses_total\{status="408"\} 1$/m,
+    "counted like every other answer",
+  );
   assert.equal(service.queue.depth, 0);
   assert.equal(service.pipeline.stats.events, 0);
 });
