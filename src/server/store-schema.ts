@@ -65,6 +65,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE rule_stats ADD COLUMN alert_errors INTEGER NOT NULL DEFAULT 0;
   `,
+  // 4: events the rule's filters removed (counted from zero in an older database)
+  `
+  ALTER TABLE rule_stats ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
+  `,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

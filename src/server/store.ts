@@ -95,6 +95,8 @@ export interface RuleSummary {
   /** matches whose alert could not be built */
   alert_errors: number;
   excepted: number;
+  /** events the rule's filters removed */
+  filtered: number;
   duplicates: number;
   suppressed: number;
   errors: number;
@@ -337,14 +339,14 @@ export class AlertStore {
   addRuleCounters(deltas: readonly RuleStats[]): void {
     const upsert = this.statement(
       `INSERT INTO rule_stats (rule_id, name, severity, matches, alerts, over_limit, alert_errors, excepted,
-                               duplicates, suppressed, errors, disabled, updated_at)
+                               filtered, duplicates, suppressed, errors, disabled, updated_at)
        VALUES (@rule_id, @name, @severity, @matches, @alerts, @overLimit, @alertErrors, @excepted,
-               @duplicates, @suppressed, @errors, @disabled, @now)
+               @filtered, @duplicates, @suppressed, @errors, @disabled, @now)
        ON CONFLICT (rule_id) DO UPDATE SET
          name = excluded.name, severity = excluded.severity,
          matches = matches + excluded.matches, alerts = alerts + excluded.alerts,
          over_limit = over_limit + excluded.over_limit, alert_errors = alert_errors + excluded.alert_errors,
-         excepted = excepted + excluded.excepted,
+         excepted = excepted + excluded.excepted, filtered = filtered + excluded.filtered,
          duplicates = duplicates + excluded.duplicates, suppressed = suppressed + excluded.suppressed,
          errors = errors + excluded.errors, disabled = excluded.disabled, updated_at = excluded.updated_at`,
     );
@@ -366,6 +368,7 @@ export class AlertStore {
       over_limit: number;
       alert_errors: number;
       excepted: number;
+      filtered: number;
       duplicates: number;
       suppressed: number;
       errors: number;
@@ -409,6 +412,7 @@ export class AlertStore {
           over_limit: 0,
           alert_errors: 0,
           excepted: 0,
+          filtered: 0,
           duplicates: 0,
           suppressed: 0,
           errors: 0,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { freshRuleStats, type RuleStats } from "../../src/engine/detection-engine.ts";
-import { RuleStatsRecorder, ruleStatsDelta } from "../../src/server/rule-stats-recorder.ts";
+import { RULE_COUNTERS, RuleStatsRecorder, ruleStatsDelta } from "../../src/server/rule-stats-recorder.ts";
 import { AlertStore, MAX_PAGE_SIZE } from "../../src/server/store.ts";
 import { MIGRATIONS, migrate, SCHEMA_VERSION, SchemaVersionError } from "../../src/server/store-schema.ts";
 import { eventAlert, idOf, sequenceAlerts, tempDir } from "./alerts.ts";
@@ -269,6 +269,46 @@ test("migration: rule counters of a schema 2 database are kept, and alert errors
   store.addRuleCounters([stats({ matches: 2, alertErrors: 2 })]);
   const after = store.ruleSummaries().find((s) => s.rule_id === "r1")!;
   assert.deepEqual([after.matches, after.alert_errors], [9, 2]);
+});
+
+test("every rule counter is kept across restarts of the process and of the store", async (t) => {
+  const path = join(await tempDir(t), "counters.db");
+  const snake = (key: string) => key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+  const counted = (n: number) =>
+    Object.fromEntries(RULE_COUNTERS.map((key) => [key, n])) as Partial<RuleStats>;
+  const first = AlertStore.open(path);
+  new RuleStatsRecorder(first).record([stats(counted(2))]);
+  first.close();
+  const second = AlertStore.open(path);
+  t.after(() => second.close());
+  // a new process: its engine counts from zero again
+  new RuleStatsRecorder(second).record([stats(counted(3))]);
+  const summary = second.ruleSummaries().find((s) => s.rule_id === "r1")! as unknown as Record<
+    string,
+    number
+  >;
+  for (const key of RULE_COUNTERS) assert.equal(summary[snake(key)], 5, key);
+});
+
+test("migration: rule counters of a schema 3 database are kept, and filtered events count from zero", async (t) => {
+  const path = join(await tempDir(t), "v3.db");
+  const old = new Database(path);
+  migrate(old, 3);
+  old
+    .prepare(
+      `INSERT INTO rule_stats (rule_id, name, severity, matches, excepted, alert_errors, updated_at)
+       VALUES ('r1', 'Rule One', 'high', 7, 4, 1, 0)`,
+    )
+    .run();
+  old.close();
+
+  const store = AlertStore.open(path);
+  t.after(() => store.close());
+  const before = store.ruleSummaries().find((s) => s.rule_id === "r1")!;
+  assert.deepEqual([before.matches, before.excepted, before.alert_errors, before.filtered], [7, 4, 1, 0]);
+  store.addRuleCounters([stats({ matches: 1, filtered: 6 })]);
+  const after = store.ruleSummaries().find((s) => s.rule_id === "r1")!;
+  assert.deepEqual([after.matches, after.filtered], [8, 6]);
 });
 
 test("a database from a newer eqlite is refused, not misread", async (t) => {
