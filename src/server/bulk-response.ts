@@ -27,32 +27,33 @@ export interface BulkResponseItem {
 }
 
 export function bulkResponse(items: readonly BulkItem[], took: number, firstSeqNo: number): BulkResponse {
-  let errors = false;
   let seqNo = firstSeqNo;
-  const out = items.map((item) => {
-    if (item.error) {
-      errors = true;
-      const failed: BulkResponseItem = {
-        _index: item.index ?? null,
-        _id: item.id ?? null,
-        status: item.error.status,
-        error: { type: item.error.type, reason: item.error.reason },
-      };
-      return { [item.action]: failed };
-    }
-    const created: BulkResponseItem = {
+  const out = items.map((item) => bulkResponseItem(item, item.error ? seqNo : seqNo++));
+  return { took, errors: items.some((item) => item.error !== undefined), items: out };
+}
+
+/** One action's answer: its error, or created with `seqNo` (a failed item takes none). */
+export function bulkResponseItem(item: BulkItem, seqNo: number): Record<string, BulkResponseItem> {
+  if (item.error) {
+    const failed: BulkResponseItem = {
       _index: item.index ?? null,
       _id: item.id ?? null,
-      _version: 1,
-      result: "created",
-      _shards: { total: 1, successful: 1, failed: 0 },
-      _seq_no: seqNo++,
-      _primary_term: 1,
-      status: 201,
+      status: item.error.status,
+      error: { type: item.error.type, reason: item.error.reason },
     };
-    return { [item.action]: created };
-  });
-  return { took, errors, items: out };
+    return { [item.action]: failed };
+  }
+  const created: BulkResponseItem = {
+    _index: item.index ?? null,
+    _id: item.id ?? null,
+    _version: 1,
+    result: "created",
+    _shards: { total: 1, successful: 1, failed: 0 },
+    _seq_no: seqNo,
+    _primary_term: 1,
+    status: 201,
+  };
+  return { [item.action]: created };
 }
 
 const ID_BYTES = 15;

@@ -1,10 +1,10 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { type BulkItem, parseBulkYielding, parseDocument } from "./bulk-request.ts";
-import { bulkResponse, generateId } from "./bulk-response.ts";
+import { generateId } from "./bulk-response.ts";
+import { bulkResponseText } from "./bulk-response-text.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
-import { filterPath } from "./filter-path.ts";
 import type { IngestItem } from "./ingest-batch.ts";
 import { count, type IngestContext } from "./ingest-context.ts";
 import { refuseOtherMethods } from "./method-not-allowed.ts";
@@ -59,11 +59,12 @@ async function handleBulk(
   const accepted = arrive(ctx, items, source, started);
   const batch = await submit(ctx, accepted, "bulk", started);
   if (wait) await batch.processed;
-  for (const item of items) if (!item.error && item.id === undefined) item.id = generateId();
-  const response = bulkResponse(items, ctx.clock() - started, ctx.nextSeqNo);
+  const firstSeqNo = ctx.nextSeqNo;
+  // taken before the answer is built: other requests are answered between its slices
   ctx.nextSeqNo += items.length;
   // compact JSON, keys in order: shippers grep the bytes (`"errors":true`, `"errors":false,"items":[`)
-  reply.type("application/json; charset=UTF-8").send(JSON.stringify(filterPath(response, filter)));
+  const text = await bulkResponseText(items, ctx.clock() - started, firstSeqNo, filter);
+  reply.type("application/json; charset=UTF-8").send(text);
 }
 
 async function handleDocument(ctx: IngestContext, request: FastifyRequest, reply: FastifyReply) {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseBulk, parseBulkYielding } from "../../src/server/bulk-request.ts";
-import { generateId } from "../../src/server/bulk-response.ts";
+import { bulkResponse, generateId } from "../../src/server/bulk-response.ts";
+import { bulkResponseText } from "../../src/server/bulk-response-text.ts";
 import { filterPath } from "../../src/server/filter-path.ts";
 import { IngestBatch } from "../../src/server/ingest-batch.ts";
 import { IngestQueue } from "../../src/server/ingest-queue.ts";
@@ -85,6 +86,65 @@ test("filter_path keeps the named paths, looking through arrays", () => {
   });
   assert.deepEqual(filterPath(response, "nothing"), {});
   assert.equal(filterPath(response, undefined), response);
+});
+
+/** A _bulk body of `n` actions: creates with and without _id, a delete now and then, a bad document now and then. */
+function mixedBulk(n: number, failures = true): Buffer {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    if (failures && i % 7 === 3) lines.push(`{"delete":{"_index":"logs-a","_id":"d${i}"}}`);
+    else if (failures && i % 11 === 5) lines.push('{"create":{"_index":"logs-a"}}', '"not an object"');
+    else if (i % 2 === 0) lines.push(`{"create":{"_index":"logs-a","_id":"c${i}"}}`, `{"n":${i}}`);
+    else lines.push('{"index":{"_index":"logs-b"}}', `{"n":${i},"s":"\u00e9\"x"}`);
+  }
+  return Buffer.from(lines.join("\n"));
+}
+
+const FILTERS = [
+  undefined,
+  "",
+  " , ",
+  "errors,items.*.error,items.*.status",
+  "errors,items.*.error",
+  "items.*._id,items.*._seq_no",
+  "items.*.err*.type",
+  "took",
+  "nothing",
+  "items",
+  "items.*",
+  "*",
+  "*.*.create.status",
+  "errors,items.create._id",
+];
+
+test("the _bulk answer is built a slice at a time, the event loop turning between slices, in the same bytes as built whole", async () => {
+  for (const failures of [true, false]) {
+    for (const filter of FILTERS) {
+      const items = parseBulk(mixedBulk(2_345, failures));
+      let turns = 0;
+      let building = true;
+      const spin = () => {
+        turns++;
+        if (building) setImmediate(spin);
+      };
+      setImmediate(spin);
+      const text = await bulkResponseText(items, 12, 40, filter, 100);
+      building = false;
+      const what = `${failures ? "with" : "without"} failures, filter_path ${JSON.stringify(filter)}`;
+      // 24 slices of items: another task ran between them (a filter that keeps no item builds none)
+      if (text.includes('"items":['))
+        assert.ok(turns >= 20, `${what}: the event loop turned ${turns} times while the answer was built`);
+      assert.ok(
+        items.every((item) => item.error !== undefined || typeof item.id === "string"),
+        "ids are given as answers are written",
+      );
+      assert.equal(text, JSON.stringify(filterPath(bulkResponse(items, 12, 40), filter)), what);
+    }
+  }
+  const none = await bulkResponseText([], 1, 0, undefined);
+  assert.equal(none, '{"took":1,"errors":false,"items":[]}');
+  assert.equal(await bulkResponseText([], 1, 0, "items"), '{"items":[]}');
+  assert.equal(await bulkResponseText([], 1, 0, "items.*.status"), "{}");
 });
 
 test("the queue reserves room for a whole request, refuses past its bound, lets an oversized batch in alone", async () => {

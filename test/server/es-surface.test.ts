@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import { parseBulk } from "../../src/server/bulk-request.ts";
+import { bulkResponse } from "../../src/server/bulk-response.ts";
+import { filterPath } from "../../src/server/filter-path.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { appOnly, bulkBody, CLOUD_DEFEND_PROCESS, interactiveExec, ndjson } from "./serve-helpers.ts";
 
@@ -503,6 +506,24 @@ test("a refresh value Elasticsearch does not take is a 400 before anything is ac
     assert.ok(r.statusCode === 200 || r.statusCode === 201, path);
   }
   assert.equal(queue.depth, urls.length);
+});
+
+test("a _bulk answer of several slices has the bytes of the answer built whole, filter_path and errors included", async (t) => {
+  const { app } = appOnly({ queueEvents: 10_000, maxBodyBytes: 64 * 1024 * 1024 });
+  t.after(() => app.close());
+  const lines: string[] = [];
+  for (let i = 0; i < 4_500; i++) {
+    if (i % 9 === 4) lines.push(`{"delete":{"_index":"logs-a","_id":"d${i}"}}`);
+    else
+      lines.push(`{"create":{"_index":"logs-a","_id":"c${i}"}}`, JSON.stringify(interactiveExec({ n: i })));
+  }
+  const payload = `${lines.join("\n")}\n`;
+  const filter = "errors,items.*._id,items.*._seq_no,items.*.status,items.*.error.type";
+  const r = await app.inject({ method: "POST", url: `/_bulk?filter_path=${filter}`, payload });
+  assert.equal(r.statusCode, 200);
+  assert.ok(r.body.startsWith('{"errors":true,"items":[{"create":{"_id":"c0","_seq_no":0,"status":201}}'));
+  const whole = JSON.stringify(filterPath(bulkResponse(parseBulk(Buffer.from(payload)), 0, 0), filter));
+  assert.equal(r.body, whole);
 });
 
 test("a write eqlite has no handler for is refused, never acknowledged: 405 for a known path, 400 otherwise, logged once a minute", async (t) => {
