@@ -10,6 +10,7 @@ import { count, type IngestContext } from "./ingest-context.ts";
 import { refuseOtherMethods } from "./method-not-allowed.ts";
 import { readBody } from "./request-body.ts";
 import { listParam, waitsForRules } from "./request-query.ts";
+import { UNHANDLED } from "./unhandled-requests.ts";
 
 /**
  * `POST|PUT /_bulk` and `/{index}/_bulk`, the way every shipper sends events, plus the
@@ -28,8 +29,15 @@ export async function bulkRoutes(app: FastifyInstance, ctx: IngestContext): Prom
   app.post("/:index/_doc", doc);
   app.route({ method: ["POST", "PUT"], url: "/:index/_doc/:id", handler: doc });
   app.route({ method: ["POST", "PUT"], url: "/:index/_create/:id", handler: doc });
-  for (const url of ["/_bulk", "/:index/_bulk", "/:index/_doc/:id", "/:index/_create/:id"])
+  // eqlite keeps no copy of what it is sent: Elasticsearch's answer for an id it does not have
+  app.get("/:index/_doc/:id", { config: UNHANDLED }, async (request, reply) => {
+    const { index, id } = request.params as { index: string; id: string };
+    reply.code(404);
+    return { _index: index, _id: id, found: false };
+  });
+  for (const url of ["/_bulk", "/:index/_bulk", "/:index/_create/:id"])
     refuseOtherMethods(app, url, ["POST", "PUT"]);
+  refuseOtherMethods(app, "/:index/_doc/:id", ["GET", "POST", "PUT"]);
   refuseOtherMethods(app, "/:index/_doc", ["POST"]);
 }
 

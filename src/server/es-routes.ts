@@ -3,14 +3,16 @@ import { hostname } from "node:os";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { esError } from "./es-error.ts";
 import { UNHANDLED } from "./unhandled-requests.ts";
+import { unknownGetAnswer } from "./unknown-gets.ts";
 
 /**
  * The Elasticsearch API that shippers call besides `_bulk`: the product checks
  * (`GET /`, `HEAD /`, `_license`), health checks, sniffing, and the setup calls made
  * before sending — index and component templates, ILM policies, data streams, ingest
  * pipelines, index and alias creation — acknowledged without effect, so no setup step
- * blocks a pipeline. Anything else: `HEAD` says "exists"; `GET` is an honest 404; search
- * and document reads are 405 (eqlite is not a search store, and says so); any other write
+ * blocks a pipeline. Anything else: `HEAD` says "exists"; `GET` is answered as Elasticsearch
+ * answers a path it has no such index or handler for (unknownGetAnswer); searches are 405
+ * (eqlite is not a search store, and says so); any other write
  * is a 400 "no handler found", as Elasticsearch answers it — never an acknowledgement,
  * because a write to an unknown path (a shipper's path prefix eqlite was not told of, a
  * document POSTed to `/{index}/{type}`) carries events that would otherwise be gone
@@ -131,8 +133,9 @@ export async function esSurface(app: FastifyInstance, options: EsSurfaceOptions)
       );
     }
     if (request.method === "GET") {
-      reply.code(404);
-      return esError(404, "resource_not_found_exception", `eqlite has no ${path}`);
+      const answer = unknownGetAnswer(path, request.url);
+      reply.code(answer.status);
+      return answer.body;
     }
     if (SETUP_CALLS.some(([methods, pattern]) => methods.includes(request.method) && pattern.test(path)))
       return ACK;

@@ -28,8 +28,8 @@ test("GET and HEAD / give cluster info with an 8.x version; every answer says X-
     assert.equal(r.headers["x-elastic-product"], "Elasticsearch", url);
   }
   const missing = await app.inject({ method: "GET", url: "/nothing/here" });
-  assert.equal(missing.statusCode, 404);
-  assert.equal(missing.json().error.type, "resource_not_found_exception");
+  assert.equal(missing.statusCode, 400);
+  assert.equal(missing.json().error.reason, "no handler found for uri [/nothing/here] and method [GET]");
 });
 
 test("license, health, nodes and the setup calls shippers make are acknowledged", async (t) => {
@@ -524,6 +524,79 @@ test("a _bulk answer of several slices has the bytes of the answer built whole, 
   assert.ok(r.body.startsWith('{"errors":true,"items":[{"create":{"_id":"c0","_seq_no":0,"status":201}}'));
   const whole = JSON.stringify(filterPath(bulkResponse(parseBulk(Buffer.from(payload)), 0, 0), filter));
   assert.equal(r.body, whole);
+});
+
+test("a GET eqlite has no handler for is answered as Elasticsearch answers it; the probes shippers make keep their answers", async (t) => {
+  const { app } = appOnly({ pathPrefix: "/es" });
+  t.after(() => app.close());
+  const get = async (url: string, method: "GET" | "HEAD" = "GET") => {
+    const r = await app.inject({ method, url });
+    assert.equal(r.headers["x-elastic-product"], "Elasticsearch", url);
+    return r;
+  };
+  // no handler in Elasticsearch either: 400, as a write there is answered
+  for (const url of ["/system/events", "/elastic/prod/_bulk", "/_nothing/x", "/es/system/events?pretty"]) {
+    const r = await get(url);
+    assert.equal(r.statusCode, 400, url);
+    assert.equal(r.json().status, 400, url);
+    assert.equal(r.json().error.type, "illegal_argument_exception", url);
+    assert.equal(r.json().error.reason, `no handler found for uri [${url}] and method [GET]`);
+  }
+  // an index: Elasticsearch's get-index API for one it does not have
+  for (const [url, index] of [
+    ["/logs-x", "logs-x"],
+    ["/es/logs-x", "logs-x"],
+    ["/%3Clogs-%7Bnow%2Fd%7D-000001%3E", "<logs-{now/d}-000001>"],
+  ]) {
+    const r = await get(url);
+    assert.equal(r.statusCode, 404, url);
+    const { error, status } = r.json();
+    assert.equal(status, 404);
+    assert.equal(error.type, "index_not_found_exception", url);
+    assert.equal(error.reason, `no such index [${index}]`);
+    assert.equal(error.index, index);
+    assert.equal(error.root_cause[0].type, "index_not_found_exception");
+  }
+  // a document: none is kept, so none is found
+  const doc = await get("/logs-x/_doc/abc");
+  assert.equal(doc.statusCode, 404);
+  assert.deepEqual(doc.json(), { _index: "logs-x", _id: "abc", found: false });
+  assert.equal((await get("/logs-x/_doc/abc", "HEAD")).statusCode, 404);
+  assert.equal(
+    (await app.inject({ method: "DELETE", url: "/logs-x/_doc/abc" })).headers.allow,
+    "GET, POST, PUT",
+  );
+  // an index's APIs, Elasticsearch's API roots and eqlite's own API: 404, as shippers' probes expect
+  for (const url of [
+    "/logs-x/_mapping",
+    "/logs-x/_alias/logs",
+    "/_alias/logs",
+    "/_security/_authenticate",
+    "/_cat/indices",
+    "/_cluster/settings",
+    "/_snapshot",
+    "/_ilm/status",
+    "/_enrich/policy/x",
+    "/es/_alias/logs",
+    "/api/nothing",
+  ]) {
+    const r = await get(url);
+    assert.equal(r.statusCode, 404, url);
+    assert.equal(r.json().error.type, "resource_not_found_exception", url);
+  }
+  // what eqlite answers is unchanged
+  for (const url of [
+    "/",
+    "/_license",
+    "/_xpack",
+    "/_nodes",
+    "/_index_template/x",
+    "/_ilm/policy/x",
+    "/_template/x",
+  ])
+    assert.equal((await get(url)).statusCode, 200, url);
+  assert.equal((await get("/_search")).statusCode, 405);
+  assert.equal((await get("/logs-x/_search")).statusCode, 405);
 });
 
 test("a write eqlite has no handler for is refused, never acknowledged: 405 for a known path, 400 otherwise, logged once a minute", async (t) => {
