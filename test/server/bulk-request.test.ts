@@ -95,7 +95,7 @@ function mixedBulk(n: number, failures = true): Buffer {
     if (failures && i % 7 === 3) lines.push(`{"delete":{"_index":"logs-a","_id":"d${i}"}}`);
     else if (failures && i % 11 === 5) lines.push('{"create":{"_index":"logs-a"}}', '"not an object"');
     else if (i % 2 === 0) lines.push(`{"create":{"_index":"logs-a","_id":"c${i}"}}`, `{"n":${i}}`);
-    else lines.push('{"index":{"_index":"logs-b"}}', `{"n":${i},"s":"\u00e9\"x"}`);
+    else lines.push('{"index":{"_index":"logs-b"}}', JSON.stringify({ n: i, s: 'é"x\u2028<' }));
   }
   return Buffer.from(lines.join("\n"));
 }
@@ -132,12 +132,13 @@ test("the _bulk answer is built a slice at a time, the event loop turning betwee
       building = false;
       const what = `${failures ? "with" : "without"} failures, filter_path ${JSON.stringify(filter)}`;
       // 24 slices of items: another task ran between them (a filter that keeps no item builds none)
-      if (text.includes('"items":['))
+      if (text.includes('"items":[')) {
         assert.ok(turns >= 20, `${what}: the event loop turned ${turns} times while the answer was built`);
-      assert.ok(
-        items.every((item) => item.error !== undefined || typeof item.id === "string"),
-        "ids are given as answers are written",
-      );
+        assert.ok(
+          items.every((item) => item.error !== undefined || typeof item.id === "string"),
+          `${what}: ids are given as answers are written`,
+        );
+      }
       assert.equal(text, JSON.stringify(filterPath(bulkResponse(items, 12, 40), filter)), what);
     }
   }
