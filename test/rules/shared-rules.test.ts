@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { buildRuleSet } from "../../src/rules/rule-set.ts";
-import { errors, sharedPath, skipWithoutShared } from "./fixtures.ts";
+import { sharedPath, skipWithoutShared } from "./fixtures.ts";
 
 test("both seed rules validate with no errors and compile", {
   skip: skipWithoutShared("seed rules", "seed"),

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name} in a note is a Python string.Template placeholder
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildEventAlert } from "../../src/engine/alert.ts";
