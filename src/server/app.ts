@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
+import { terminalSafeJson } from "../eql/terminal-text.ts";
 import { type AuthConfig, compileAuth } from "./auth.ts";
 import { bulkRoutes } from "./bulk-routes.ts";
 import { answerClientError } from "./client-error.ts";
@@ -76,6 +77,8 @@ export function buildApp(options: AppOptions): FastifyInstance {
     if (PROBE_PATHS.has(request.url.split("?")[0])) return;
     authenticate(request.headers.authorization);
   });
+  // alerts and rule texts are read with curl on a terminal as often as by programs
+  app.setReplySerializer((payload) => terminalSafeJson(JSON.stringify(payload)));
   app.addHook("onSend", async (_request, reply, payload) => {
     reply.header("x-elastic-product", "Elasticsearch");
     return payload;

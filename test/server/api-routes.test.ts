@@ -233,3 +233,24 @@ test("since and until take now and date math, as the README's example does", asy
   ).json();
   assert.deepEqual(all.alerts.map(idOf), [idOf(alerts[2])]);
 });
+
+test("an alert read with curl cannot drive the terminal: what JSON leaves raw is escaped, the data is the same", async (t) => {
+  const store = AlertStore.open(":memory:");
+  const alert = eventAlert({ host: "web-1\u009b2J\u202eevil" });
+  store.insertAlerts([alert]);
+  const { app } = appOnly({ plugins: [{ plugin: alertsApi, options: { store } }] });
+  t.after(async () => {
+    await app.close();
+    store.close();
+  });
+  for (const url of [`/api/alerts/${idOf(alert)}`, "/api/alerts"]) {
+    const r = await app.inject({ url });
+    assert.equal(r.statusCode, 200);
+    assert.doesNotMatch(r.payload, /[\u007f-\u009f\u202a-\u202e]/, url);
+    assert.match(r.payload, /web-1\\u009b2J\\u202eevil/, url);
+  }
+  assert.deepEqual(
+    (await app.inject({ url: `/api/alerts/${idOf(alert)}` })).json(),
+    store.getAlert(idOf(alert)),
+  );
+});
