@@ -8,7 +8,9 @@
  */
 import type { JetStreamClient } from "@nats-io/jetstream";
 import type { Logger } from "pino";
-import type { AlertMessage } from "../nats/alert-message.ts";
+import type { AlertDocument } from "../engine/alert.ts";
+import { ALERT_HEADROOM_BYTES, fitAlert } from "../nats/alert-fit.ts";
+import { type AlertMessage, encodeAlertMessage } from "../nats/alert-message.ts";
 import { errorText } from "./compare-and-set.ts";
 import { retryUntilDone } from "./retry.ts";
 
@@ -19,10 +21,21 @@ export interface AlertPublisherStats {
   retries: number;
   /** given up because the partition that made them was fenced */
   abandoned: number;
+  /** larger than a NATS message: published without their largest source fields */
+  trimmed: number;
+  /** larger than a NATS message even so: not published (logged) */
+  tooLarge: number;
 }
 
 export class AlertPublisher {
-  readonly stats: AlertPublisherStats = { published: 0, duplicates: 0, retries: 0, abandoned: 0 };
+  readonly stats: AlertPublisherStats = {
+    published: 0,
+    duplicates: 0,
+    retries: 0,
+    abandoned: 0,
+    trimmed: 0,
+    tooLarge: 0,
+  };
   private inFlight = 0;
   private waiting: Array<() => void> = [];
 
@@ -30,8 +43,42 @@ export class AlertPublisher {
     private readonly js: JetStreamClient,
     private readonly logger: Logger,
     private readonly maxInFlight: number,
+    /** the NATS server's max_payload, as the connection last heard it */
+    private readonly maxPayload: () => number | undefined = () => undefined,
     private readonly timeoutMs = 5_000,
   ) {}
+
+  /**
+   * The alert as a message JetStream can store (alert-fit.ts), or undefined for one that cannot
+   * be made to fit (logged, counted): a message past max_payload would be refused for ever.
+   */
+  encode(alert: AlertDocument): AlertMessage | undefined {
+    const message = encodeAlertMessage(alert);
+    const maxPayload = this.maxPayload();
+    if (maxPayload === undefined) return message;
+    const limit = maxPayload - ALERT_HEADROOM_BYTES;
+    if (message.body.length <= limit) return message;
+    const about = {
+      alert: message.msgId,
+      rule_id: alert["kibana.alert.rule.rule_id"],
+      bytes: message.body.length,
+    };
+    const fitted = fitAlert(alert, limit);
+    if (!fitted) {
+      this.stats.tooLarge++;
+      this.logger.error(
+        { ...about, maxPayload },
+        "an alert is larger than the NATS server's max_payload even without its source fields; not published",
+      );
+      return undefined;
+    }
+    this.stats.trimmed++;
+    this.logger.warn(
+      { ...about, maxPayload, omitted: fitted.omitted.slice(0, 8), omittedCount: fitted.omitted.length },
+      "an alert is larger than the NATS server's max_payload; published without its largest source fields (eqlite.omitted_fields)",
+    );
+    return encodeAlertMessage(fitted.alert);
+  }
 
   get full(): boolean {
     return this.inFlight >= this.maxInFlight;
@@ -44,8 +91,10 @@ export class AlertPublisher {
   }
 
   /**
-   * Publishes until stored; resolves true once JetStream has it, false if `abandon()` said to
-   * stop first (the caller's partition was fenced, so nothing may depend on this alert).
+   * Publishes until stored; resolves true once settled — JetStream has it, or it is larger than
+   * the server takes (refused for good: logged and counted, never retried) — and false if
+   * `abandon()` said to stop first (the caller's partition was fenced, so nothing may depend on
+   * this alert).
    */
   send(message: AlertMessage, abandon: () => boolean): Promise<boolean> {
     this.inFlight++;
@@ -57,12 +106,19 @@ export class AlertPublisher {
 
   private async attempt(message: AlertMessage, abandon: () => boolean): Promise<boolean> {
     const ack = await retryUntilDone(
-      () =>
-        this.js.publish(message.subject, message.body, {
-          msgID: message.msgId,
-          headers: message.headers,
-          timeout: this.timeoutMs,
-        }),
+      async () => {
+        try {
+          return await this.js.publish(message.subject, message.body, {
+            msgID: message.msgId,
+            headers: message.headers,
+            timeout: this.timeoutMs,
+          });
+        } catch (error) {
+          // a max_payload that shrank since `encode` (a server reloaded with less): no retry helps
+          if (/max_payload/i.test(errorText(error))) return TOO_LARGE;
+          throw error;
+        }
+      },
       {
         abandoned: abandon,
         failed: (error, attempt, loud) => {
@@ -79,8 +135,19 @@ export class AlertPublisher {
       this.stats.abandoned++;
       return false;
     }
+    if (ack === TOO_LARGE) {
+      this.stats.tooLarge++;
+      this.logger.error(
+        { alert: message.msgId, bytes: message.body.length },
+        "an alert is larger than the NATS server's max_payload; not published",
+      );
+      return true;
+    }
     if (ack.duplicate) this.stats.duplicates++;
     else this.stats.published++;
     return true;
   }
 }
+
+/** What a publish refused for its size settles as. */
+const TOO_LARGE = Symbol("too large");

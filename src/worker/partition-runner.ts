@@ -28,7 +28,6 @@ import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine, intervalMs, maxSignals } from "../engine/detection-engine.ts";
 import type { Event } from "../eql/field-access.ts";
-import { encodeAlertMessage } from "../nats/alert-message.ts";
 import { decodeEventMessage } from "../nats/event-message.ts";
 import {
   type CheckpointRecord,
@@ -679,13 +678,14 @@ export class PartitionRunner {
       for (const alert of match) {
         if (publisher.full) await publisher.room();
         if (this.over()) return;
-        let message: ReturnType<typeof encodeAlertMessage>;
+        let message: ReturnType<AlertPublisher["encode"]>;
         try {
-          message = encodeAlertMessage(alert);
+          message = publisher.encode(alert);
         } catch (error) {
           this.log.error({ seq, err: errorText(error) }, "an alert could not be encoded; dropped");
           continue;
         }
+        if (!message) continue;
         this.unsettled.push(publisher.send(message, () => this.over()));
         this.stats.alerts++;
       }

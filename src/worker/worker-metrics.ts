@@ -135,6 +135,18 @@ export function workerMetrics(
       "Alerts given up because the partition that raised them was fenced.",
       publisher.abandoned,
     )
+    .family(
+      "eqlite_worker_alerts_trimmed_total",
+      "counter",
+      "Alerts larger than a NATS message, published without their largest source fields.",
+      publisher.trimmed,
+    )
+    .family(
+      "eqlite_worker_alerts_too_large_total",
+      "counter",
+      "Alerts larger than a NATS message even without their source fields: not published.",
+      publisher.tooLarge,
+    )
     .family("eqlite_worker_nats_connected", "gauge", "1 while the NATS connection is up.", connected ? 1 : 0);
   ruleMetrics(text, rules.stats, rules.activity);
   reloadMetrics(text, reloads);

@@ -112,7 +112,12 @@ export class Worker {
           "the leases bucket exists with another TTL; using the bucket's",
         );
       const membership = new Membership(topology.members, settings.id, ttlMs);
-      const publisher = new AlertPublisher(topology.js, logger, settings.alertsInFlight);
+      const publisher = new AlertPublisher(
+        topology.js,
+        logger,
+        settings.alertsInFlight,
+        () => nc.info?.max_payload,
+      );
       let worker: Worker | undefined;
       const keeper = new LeaseKeeper(topology.leases, settings.id, ttlMs, logger, (lease, reason) =>
         worker?.leaseLost(lease, reason),
