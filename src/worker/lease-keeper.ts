@@ -21,6 +21,8 @@ export interface Lease {
   record: LeaseRecord;
   /** wall clock (ms) when the last successful write was sent */
   writtenAt: number;
+  /** why the renewals since then failed, when they did (NATS away, no leader) */
+  renewalError?: string;
 }
 
 export class LeaseKeeper {
@@ -66,6 +68,17 @@ export class LeaseKeeper {
   fresh(partition: PartitionId): boolean {
     const lease = this.held.get(partitionKey(partition));
     return lease !== undefined && this.clock() - lease.writtenAt < this.ttlMs * 0.8;
+  }
+
+  /**
+   * Why the lease is not fresh, for the fence it causes: renewals NATS did not take (an outage,
+   * an election) are not a stalled process, and the operator looks elsewhere for each.
+   */
+  staleReason(partition: PartitionId): string {
+    const error = this.held.get(partitionKey(partition))?.renewalError;
+    return error === undefined
+      ? "the lease was not renewed within its TTL (the process stalled?)"
+      : `the lease could not be renewed within its TTL: NATS did not take the renewals (${error})`;
   }
 
   /** Creates the lease if nobody holds it; undefined when someone does. */
@@ -148,6 +161,7 @@ export class LeaseKeeper {
       if (this.held.get(lease.key) !== lease) return;
       lease.revision = revision;
       lease.writtenAt = writtenAt;
+      lease.renewalError = undefined;
     } catch (error) {
       if (this.held.get(lease.key) !== lease) return;
       if (isCompareAndSetFailure(error)) {
@@ -156,6 +170,7 @@ export class LeaseKeeper {
         return;
       }
       const age = this.clock() - lease.writtenAt;
+      lease.renewalError = errorText(error);
       this.logger.warn(
         { partition: lease.key, ageMs: age, err: errorText(error) },
         "renewing the lease failed; retrying",

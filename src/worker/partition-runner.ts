@@ -78,6 +78,8 @@ export interface RunnerContext {
   logger: Logger;
   /** whether this partition's lease is surely still ours */
   leaseFresh: () => boolean;
+  /** why it is not: for the fence it causes */
+  leaseStaleReason: () => string;
 }
 
 export type RunnerEnd =
@@ -540,7 +542,7 @@ export class PartitionRunner {
       if (this.checkpointing) await this.checkpointing;
       if (this.over()) break;
       if (!this.ctx.leaseFresh()) {
-        this.fence("the lease was not renewed within its TTL (the process stalled?)");
+        this.fence(this.ctx.leaseStaleReason());
         break;
       }
       if (m.seq <= this.lastSeq) {
@@ -755,7 +757,7 @@ export class PartitionRunner {
     if (this.over()) return;
     if (stored.includes(false)) return;
     if (!this.ctx.leaseFresh()) {
-      this.fence("the lease was not renewed within its TTL (the process stalled?)");
+      this.fence(this.ctx.leaseStaleReason());
       return;
     }
     if (seq <= this.replayUntil) {

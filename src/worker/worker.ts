@@ -418,6 +418,7 @@ export class Worker {
       publisher: this.publisher,
       logger: this.logger,
       leaseFresh: () => this.keeper.fresh(lease.partition),
+      leaseStaleReason: () => this.keeper.staleReason(lease.partition),
     });
     this.runners.set(lease.key, runner);
     const ending = runner.ended.then((end) => this.runnerEnded(runner, lease, end));

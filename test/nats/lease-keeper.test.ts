@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import type { KV } from "@nats-io/kv";
+import pino from "pino";
+import { LeaseKeeper } from "../../src/worker/lease-keeper.ts";
+
+/** A leases bucket whose writes fail while `down` (NATS away), as the client's timeouts do. */
+function fakeLeases(): { kv: KV; down: boolean } {
+  let revision = 0;
+  const state = {
+    down: false,
+    kv: {
+      create: async () => ++revision,
+      update: async () => {
+        if (state.down) throw new Error("TIMEOUT");
+        return ++revision;
+      },
+    } as unknown as KV,
+  };
+  return state;
+}
+
+test("a lease gone stale because NATS did not take its renewals says so, not that the process stalled", async () => {
+  let now = 1_000;
+  const leases = fakeLeases();
+  const lost: string[] = [];
+  const keeper = new LeaseKeeper(
+    leases.kv,
+    "w1",
+    3_000,
+    pino({ level: "silent" }),
+    (_lease, reason) => lost.push(reason),
+    () => now,
+  );
+  assert.ok(await keeper.acquire(5));
+  // no renewal ran: the process did not get to it
+  now += 2_500;
+  assert.equal(keeper.fresh(5), false);
+  assert.match(keeper.staleReason(5), /process stalled/);
+  await keeper.renewAll();
+  assert.equal(keeper.fresh(5), true);
+  // renewals tried and refused by an outage
+  leases.down = true;
+  now += 1_000;
+  await keeper.renewAll();
+  now += 1_500;
+  await keeper.renewAll();
+  assert.equal(keeper.fresh(5), false);
+  assert.match(keeper.staleReason(5), /NATS did not take the renewals \(TIMEOUT\)/);
+  assert.doesNotMatch(keeper.staleReason(5), /stalled/);
+  // back: a renewal that succeeds forgets the failures
+  leases.down = false;
+  await keeper.renewAll();
+  now += 2_500;
+  assert.match(keeper.staleReason(5), /process stalled/);
+  assert.deepEqual(lost, []);
+});
