@@ -193,6 +193,8 @@ export class PartitionRunner {
   private messages: ConsumerMessages | undefined;
   private timer: NodeJS.Timeout | undefined;
   private tickSentAt = 0;
+  /** the last idle tick was refused (said once, until one is stored again) */
+  private tickRefused = false;
   private readonly consumer: string;
   private readonly source: string;
   private readonly log: Logger;
@@ -857,9 +859,22 @@ export class PartitionRunner {
       this.tickSentAt = now;
       const headers = natsHeaders();
       headers.set(TICK_HEADER, this.ctx.worker);
-      this.ctx.topology.js
-        .publish(tickSubject(this.partition), new Uint8Array(0), { headers })
-        .catch((error) => this.log.debug({ err: errorText(error) }, "an idle tick was not stored"));
+      this.ctx.topology.js.publish(tickSubject(this.partition), new Uint8Array(0), { headers }).then(
+        () => {
+          this.tickRefused = false;
+        },
+        (error) => {
+          // a full events stream refuses ticks as it refuses events: what the rules hold (a
+          // sequence's last event, and its alert) waits until the stream takes messages again
+          if (!this.tickRefused)
+            this.log.warn(
+              { buffered: this.holding.buffered, err: errorText(error) },
+              "an idle tick was not stored: the events this partition's rules hold, and their alerts, wait for its next message (is the events stream full?)",
+            );
+          else this.log.debug({ err: errorText(error) }, "an idle tick was not stored");
+          this.tickRefused = true;
+        },
+      );
     }
   }
 
