@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { minimalEqlRule } from "../engine/fixtures.ts";
 import { runCli } from "./run-cli.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "eqlite-filters-"));
@@ -15,18 +16,8 @@ const notPhrase = (field: string, value: string | number) => ({
   query: { match_phrase: { [field]: value } },
 });
 
-const apiRule = (rule_id: string, name: string, query: string, filters: unknown[]) => ({
-  rule_id,
-  name,
-  description: "d",
-  risk_score: 21,
-  severity: "low",
-  type: "eql",
-  language: "eql",
-  index: ["logs-*"],
-  query,
-  filters,
-});
+const apiRule = (rule_id: string, name: string, query: string, filters: unknown[]) =>
+  minimalEqlRule(0, query, { rule_id, name, index: ["logs-*"], filters });
 
 const EVENT_RULE = apiRule(
   "aaaaaaaa-0000-4000-8000-000000000001",

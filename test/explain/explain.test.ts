@@ -11,6 +11,7 @@ import {
   explainerForQuery,
   formatExplanation,
 } from "../../src/explain/explain.ts";
+import { minimalEqlRule } from "../engine/fixtures.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const entry = join(root, "src/cli/entry.ts");
@@ -183,18 +184,12 @@ ${RULE_QUERY}
 test("CLI: explain names the exception items that keep an event from the rule", () => {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-exceptions-"));
   const rule = join(dir, "rule.ndjson");
-  const exported = {
+  const exported = minimalEqlRule(0, RULE_QUERY, {
     rule_id: "11111111-2222-3333-4444-666666666666",
     name: "Exported interactive rule",
-    description: "d",
-    risk_score: 21,
-    severity: "low",
-    type: "eql",
-    language: "eql",
     index: ["logs-*"],
-    query: RULE_QUERY,
     exceptions_list: [{ id: "x", list_id: "ops", namespace_type: "single", type: "detection" }],
-  };
+  });
   const item = {
     item_id: "ops-1",
     list_id: "ops",

@@ -3,6 +3,7 @@ import { test } from "node:test";
 import type { Event } from "../../src/eql/field-access.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { compileRuleFilters } from "../../src/rules/rule-filters.ts";
+import { minimalEqlRule } from "../engine/fixtures.ts";
 
 const phrase = (field: string, value: string, meta: Record<string, unknown> = {}) => ({
   meta: { type: "phrase", key: field, params: { query: value }, negate: false, disabled: false, ...meta },
@@ -199,21 +200,13 @@ test("hostile filters: __proto__ keys pollute nothing, combined filters nested w
 });
 
 test("validate warns of each filter it cannot evaluate, at the clause in the file", () => {
-  const rule = {
-    rule_id: "8d3c5a34-34c8-4b57-9e63-2b9a6a5e1f10",
-    name: "Probe filters",
-    description: "d",
-    risk_score: 21,
-    severity: "low",
-    type: "eql",
-    language: "eql",
+  const rule = minimalEqlRule(0, 'process where process.name == "apt-get"', {
     index: ["logs-*"],
-    query: 'process where process.name == "apt-get"',
     filters: [
       phrase("process.command_line", "apt-get update -qq", { negate: true }),
       { meta: {}, query: { wildcard: { "process.name": "apt*" } } },
     ],
-  };
+  });
   const text = JSON.stringify(rule);
   const result = loadRuleText(text, "rules.ndjson");
   const warnings = result.diagnostics.filter((d) => d.code === "filters");

@@ -6,7 +6,7 @@ import { sourceIdentity } from "../../src/engine/source-identity.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { renderTransformNote } from "../../src/rules/transform-note.ts";
-import { execEvent, NOW } from "../engine/fixtures.ts";
+import { execEvent, minimalEqlRule, NOW } from "../engine/fixtures.ts";
 import {
   errors,
   lineOf,
@@ -125,18 +125,10 @@ test("placeholders in the note of a rule with no [transform] are warned about an
 });
 
 test("an exported rule's note is left alone: Kibana exports it rendered", () => {
-  const exported = {
-    rule_id: "1b2c3d4e-0000-4000-8000-000000000001",
-    name: "Exported",
-    description: "d",
-    risk_score: 21,
-    severity: "low",
-    type: "eql",
-    language: "eql",
+  const exported = minimalEqlRule(1, 'process where process.name == "sh"', {
     index: ["logs-*"],
-    query: 'process where process.name == "sh"',
     note: "- $osquery_0 costs $$5",
-  };
+  });
   const r = loadRuleText(JSON.stringify(exported), "export.ndjson");
   assert.deepEqual(r.diagnostics, []);
   assert.equal(r.rules[0].rule.note, "- $osquery_0 costs $$5");
