@@ -25,6 +25,8 @@ export interface AlertPublisherStats {
   trimmed: number;
   /** larger than a NATS message even so: not published (logged) */
   tooLarge: number;
+  /** could not be written as a message at all (a bug, or a value JSON cannot hold): not published (logged) */
+  unencodable: number;
 }
 
 export class AlertPublisher {
@@ -35,6 +37,7 @@ export class AlertPublisher {
     abandoned: 0,
     trimmed: 0,
     tooLarge: 0,
+    unencodable: 0,
   };
   private inFlight = 0;
   private waiting: Array<() => void> = [];
@@ -50,10 +53,26 @@ export class AlertPublisher {
 
   /**
    * The alert as a message JetStream can store (alert-fit.ts), or undefined for one that cannot
-   * be made to fit (logged, counted): a message past max_payload would be refused for ever.
+   * be made to fit or cannot be written at all (logged, counted): a message past max_payload
+   * would be refused for ever, and an alert that cannot be written would fail at every retry.
    */
   encode(alert: AlertDocument): AlertMessage | undefined {
-    const message = encodeAlertMessage(alert);
+    let message: AlertMessage;
+    try {
+      message = encodeAlertMessage(alert);
+    } catch (error) {
+      this.stats.unencodable++;
+      this.logger.error(
+        {
+          alert: String(alert["kibana.alert.uuid"]),
+          rule_id: String(alert["kibana.alert.rule.rule_id"]),
+          unencodable: this.stats.unencodable,
+          err: errorText(error),
+        },
+        "an alert could not be encoded; dropped",
+      );
+      return undefined;
+    }
     const maxPayload = this.maxPayload();
     if (maxPayload === undefined) return message;
     const limit = maxPayload - ALERT_HEADROOM_BYTES;

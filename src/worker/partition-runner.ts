@@ -682,13 +682,8 @@ export class PartitionRunner {
       for (const alert of match) {
         if (publisher.full) await publisher.room();
         if (this.over()) return;
-        let message: ReturnType<AlertPublisher["encode"]>;
-        try {
-          message = publisher.encode(alert);
-        } catch (error) {
-          this.log.error({ seq, err: errorText(error) }, "an alert could not be encoded; dropped");
-          continue;
-        }
+        // undefined: it cannot be published, ever (counted and logged by the publisher)
+        const message = publisher.encode(alert);
         if (!message) continue;
         this.unsettled.push(publisher.send(message, () => this.over()));
         this.stats.alerts++;

@@ -147,6 +147,12 @@ export function workerMetrics(
       "Alerts larger than a NATS message even without their source fields: not published.",
       publisher.tooLarge,
     )
+    .family(
+      "eqlite_worker_alerts_unencodable_total",
+      "counter",
+      "Alerts that could not be written as a message (a bug, or a value JSON cannot hold): not published.",
+      publisher.unencodable,
+    )
     .family("eqlite_worker_nats_connected", "gauge", "1 while the NATS connection is up.", connected ? 1 : 0);
   ruleMetrics(text, rules.stats, rules.activity);
   reloadMetrics(text, reloads);
