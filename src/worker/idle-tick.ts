@@ -15,7 +15,8 @@
  *   partition's own subject. Every owner, live or replaying, flushes at the same tick.
  *
  * Ticks go to the partition's subject (`eqlite.events.<p>`; `eqlite.events.global` for the
- * global partition), never carry an event, and are skipped by everything but the runners.
+ * global partition), never carry an event, and are skipped by everything but the runners. A
+ * message with the header and a body is an event (`carriesTickHeader`).
  */
 import type { MsgHdrs } from "@nats-io/transport-node";
 import { GLOBAL_PARTITION, type PartitionId } from "../nats/records.ts";
@@ -27,6 +28,21 @@ export function tickSubject(partition: PartitionId): string {
   return partition === GLOBAL_PARTITION ? "eqlite.events.global" : eventSubject(partition);
 }
 
-export function isTick(headers: MsgHdrs | undefined): boolean {
+/**
+ * A tick is the header on an empty body, as workers write it. A body with the header is not a
+ * tick: the header alone must not make an event disappear (see `carriesTickHeader`).
+ */
+export function isTick(headers: MsgHdrs | undefined, body: Uint8Array): boolean {
+  return body.length === 0 && carriesTickHeader(headers);
+}
+
+/**
+ * Whether a message carries the tick header, tick or not. One with a body is a publisher's
+ * mistake (headers copied from a tick) or someone hiding events from the rules: either way its
+ * body is run as an event, as without the header. Counting it bad instead would drop it,
+ * reported but unevaluated, which is what hiding it wants; and it must not flush, or whoever
+ * can publish events could also release what the rules hold at will.
+ */
+export function carriesTickHeader(headers: MsgHdrs | undefined): boolean {
   return headers?.has(TICK_HEADER) ?? false;
 }

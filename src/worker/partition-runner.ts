@@ -43,7 +43,7 @@ import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
-import { isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
+import { carriesTickHeader, isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
 import { type LookbackSettings, replayLookbackMs } from "./lookback.ts";
 import { retryUntilDone } from "./retry.ts";
 import type { ScopeRules } from "./rule-plan.ts";
@@ -103,6 +103,8 @@ export interface RunnerStats {
   /** messages at or before one already processed (a redelivery), skipped */
   redelivered: number;
   ticks: number;
+  /** messages with the idle-tick header and a body: run as events (idle-tick.ts) */
+  tickHeaderEvents: number;
   /** events no rule of the partition can match, by the raw-text prefilter: not parsed */
   skipped: number;
   checkpoints: number;
@@ -138,6 +140,7 @@ export class PartitionRunner {
     bad: 0,
     redelivered: 0,
     ticks: 0,
+    tickHeaderEvents: 0,
     skipped: 0,
     checkpoints: 0,
     snapshots: 0,
@@ -577,10 +580,11 @@ export class PartitionRunner {
     if (storedAtMs > this.clockMs) this.clockMs = storedAtMs;
     this.flushOnSchedule();
     this.stats.messages++;
-    if (isTick(m.headers)) {
+    if (isTick(m.headers, m.data)) {
       this.stats.ticks++;
       this.flushIdle();
     } else {
+      if (carriesTickHeader(m.headers)) this.eventWithTickHeader(m.seq);
       this.evaluate(m, storedAtMs);
     }
     this.lastSeq = m.seq;
@@ -643,6 +647,17 @@ export class PartitionRunner {
         "a message is not an event; skipped",
       );
     }
+  }
+
+  /** Run as an event, not a tick (idle-tick.ts says why); said like a bad message, not at every one. */
+  private eventWithTickHeader(seq: number): void {
+    this.stats.tickHeaderEvents++;
+    const count = this.stats.tickHeaderEvents;
+    if (count <= 10 || count % 1000 === 0)
+      this.log.warn(
+        { seq, count, header: TICK_HEADER },
+        "a message carries the idle-tick header and a body: run as an event, not as a tick (only workers write ticks, with no body)",
+      );
   }
 
   /**
