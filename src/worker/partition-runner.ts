@@ -41,6 +41,7 @@ import { EVENTS_STREAM, EVENTS_SUBJECTS, eventSubject, type Topology } from "../
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
+import { checkpointGap } from "./checkpoint-gap.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
 import { carriesTickHeader, isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
@@ -109,6 +110,10 @@ export interface RunnerStats {
   skipped: number;
   checkpoints: number;
   snapshots: number;
+  /** takeovers that found messages deleted past the checkpoint, unread (checkpoint-gap.ts) */
+  gaps: number;
+  /** the stream sequences those deletions spanned */
+  gapSequences: number;
   /** messages the consumer still had to deliver, as of the last one */
   pending: number;
   checkpointSeq: number;
@@ -144,6 +149,8 @@ export class PartitionRunner {
     skipped: 0,
     checkpoints: 0,
     snapshots: 0,
+    gaps: 0,
+    gapSequences: 0,
     pending: 0,
     checkpointSeq: 0,
     lastSeq: 0,
@@ -407,6 +414,8 @@ export class PartitionRunner {
     this.replayUntil = previous?.seq ?? 0;
     this.checkpointedSeq = this.replayUntil;
     this.stats.checkpointSeq = this.replayUntil;
+    await this.noteDeletedUnread();
+    if (this.over()) return;
 
     this.short = this.scope.short ? this.newEngine(this.scope.short) : undefined;
     this.long = this.scope.long ? this.newEngine(this.scope.long) : undefined;
@@ -454,6 +463,25 @@ export class PartitionRunner {
       "partition taken over",
     );
     this.tookOver = true;
+  }
+
+  /**
+   * Says so when the stream deleted messages past the checkpoint before any worker read them
+   * (checkpoint-gap.ts): the consumer would start at the first one left without a word.
+   */
+  private async noteDeletedUnread(): Promise<void> {
+    const firstSeq = (await this.ctx.topology.jsm.streams.info(EVENTS_STREAM)).state.first_seq;
+    const gap = checkpointGap(this.replayUntil, firstSeq);
+    if (!gap) return;
+    this.stats.gaps++;
+    this.stats.gapSequences += gap.sequences;
+    const global = this.partition === GLOBAL_PARTITION;
+    this.log.warn(
+      { checkpointSeq: this.replayUntil, firstSeq, deleted: gap },
+      global
+        ? `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): they were not evaluated`
+        : `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): this partition's events among them, if any, were not evaluated`,
+    );
   }
 
   /** The former owner's snapshot, when it was taken for these long rules and can be read. */

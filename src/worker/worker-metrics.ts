@@ -9,6 +9,8 @@ export interface WorkerLiveState {
   /** per owned partition: events stored and not yet delivered, as of its last delivered message */
   pending: ReadonlyArray<{ partition: string; events: number }>;
   publisher: AlertPublisherStats;
+  /** takeovers that found messages deleted past the checkpoint before any worker read them */
+  deletedUnread: { gaps: number; sequences: number };
   connected: boolean;
   /** partitions this worker stopped running, by how */
   partitionEnds: { stopped: number; failed: number };
@@ -24,7 +26,7 @@ export interface WorkerLiveState {
  */
 export function workerMetrics(
   record: MemberRecord,
-  { pending, publisher, connected, partitionEnds, reloads, rules }: WorkerLiveState,
+  { pending, publisher, deletedUnread, connected, partitionEnds, reloads, rules }: WorkerLiveState,
 ): string {
   const text = new PrometheusText()
     .family(
@@ -61,6 +63,18 @@ export function workerMetrics(
       "counter",
       "Event messages that could not be read.",
       record.counters.bad,
+    )
+    .family(
+      "eqlite_worker_takeover_gaps_total",
+      "counter",
+      "Takeovers that found the events stream had deleted messages past the partition's checkpoint before any worker read them (max age, limits, a purge).",
+      deletedUnread.gaps,
+    )
+    .family(
+      "eqlite_worker_takeover_gap_sequences_total",
+      "counter",
+      "The stream sequences those deletions spanned: all unread by the global partition; a host partition's events among them, if any.",
+      deletedUnread.sequences,
     )
     .family("eqlite_worker_alerts_total", "counter", "Alerts raised.", record.counters.alerts)
     .family(
