@@ -41,6 +41,7 @@ interface WorkerFlags extends NatsAccessFlags, KibanaFlags {
   ingestLag: number;
   replayLimit: number;
   snapshotInterval: number;
+  stopTimeout: number;
   watchRules: boolean;
   metrics?: string;
   logLevel: string;
@@ -117,6 +118,12 @@ export function registerWorkerCommand(program: Command): void {
       whole("--snapshot-interval", 0),
       WORKER_DEFAULTS.snapshotIntervalMs,
     )
+    .option(
+      "--stop-timeout <ms>",
+      "SIGTERM hands the partitions over; those not done after this (alerts the stream does not take) are left to their next owners' replay, exit 1",
+      whole("--stop-timeout", 1),
+      WORKER_DEFAULTS.stopTimeoutMs,
+    )
     .option("--no-watch-rules", "reload on SIGHUP only, not when the rule files change")
     .option(
       "--metrics <[host:]port>",
@@ -134,8 +141,8 @@ export function registerWorkerCommand(program: Command): void {
 }
 
 /**
- * Runs a worker until SIGTERM or SIGINT, which hand its partitions over (exit 0); SIGHUP
- * reloads the rules. Exit 2 on invalid settings or rules, 1 when NATS cannot be reached.
+ * Runs a worker until SIGTERM or SIGINT, which hand its partitions over (exit 0; 1 when
+ * `--stop-timeout` cut a handover short); SIGHUP reloads the rules. Exit 2 on invalid settings or rules, 1 when NATS cannot be reached.
  */
 export async function runWorker(flags: WorkerFlags): Promise<number> {
   const err = (line: string) => process.stderr.write(`eqlite worker: ${line}\n`);
@@ -169,6 +176,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
       ingestLagMs: flags.ingestLag,
       replayLimitMs: flags.replayLimit,
       snapshotIntervalMs: flags.snapshotInterval,
+      stopTimeoutMs: flags.stopTimeout,
       watchRules: flags.watchRules,
       kibana,
     };
@@ -237,7 +245,8 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     process.on("SIGHUP", hangup);
   });
   await ops?.close();
-  return 0;
+  // nothing is lost (nothing was checkpointed past an unstored alert), but the stop was not clean
+  return worker.stopCutShort > 0 ? 1 : 0;
 }
 
 /** `9464`, `0.0.0.0:9464`, `[::1]:9464`; null when it is none of these. */

@@ -19,7 +19,7 @@ export interface AlertPublisherStats {
   /** alerts JetStream already had under their id */
   duplicates: number;
   retries: number;
-  /** given up because the partition that made them was fenced */
+  /** given up because the partition that made them was fenced, or its handover timed out */
   abandoned: number;
   /** larger than a NATS message: published without their largest source fields */
   trimmed: number;

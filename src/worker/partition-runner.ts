@@ -64,6 +64,8 @@ export interface RunnerSettings extends LookbackSettings {
   snapshotIntervalMs: number;
   /** bytes of events kept for a snapshot, per partition, at most; beyond, the oldest are dropped (reported) */
   maxHeldBytes: number;
+  /** a clean stop gives up on the handovers not done after this (ms): see `abandonStop` */
+  stopTimeoutMs: number;
   /** messages pulled at a time */
   pullBatch: number;
   maxAckPending: number;
@@ -197,6 +199,8 @@ export class PartitionRunner {
   private lastSnapshotAt = 0;
   private checkpointing: Promise<void> | undefined;
   private unsettled: Array<Promise<boolean>> = [];
+  /** alerts sent and not yet settled (stored, or given up) */
+  private publishing = 0;
   /** inside one message's processing: a checkpoint must wait for its alerts to be queued */
   private busy = false;
 
@@ -289,6 +293,26 @@ export class PartitionRunner {
       this.messages?.stop();
     }
     return this.ended;
+  }
+
+  /**
+   * A clean handover that did not finish in time, for the alerts stream refusing alerts (no
+   * leader, a limit with discard-new) or NATS not answering: ends now, as failed, and says what
+   * it leaves. Nothing more is acknowledged or checkpointed, so the events whose alerts are not
+   * stored stay past the checkpoint and the next owner replays them, publishing their alerts
+   * under the same ids (stored once). Its alerts still in flight are given up.
+   */
+  abandonStop(timeoutMs: number): boolean {
+    if (this.over()) return false;
+    const left =
+      this.lastSeq > this.checkpointedSeq
+        ? `events of seq ${this.checkpointedSeq + 1}-${this.lastSeq} stay past the checkpoint (seq ${this.checkpointedSeq}) for the next owner to replay`
+        : `the checkpoint stays at seq ${this.checkpointedSeq}`;
+    this.finish({
+      kind: "failed",
+      reason: `the stop did not finish within ${timeoutMs} ms (${this.publishing} alerts not stored yet): ${left}`,
+    });
+    return true;
   }
 
   /** Another owner has the partition: stop now, acknowledge nothing more, drop the state. */
@@ -728,7 +752,10 @@ export class PartitionRunner {
         // undefined: it cannot be published, ever (counted and logged by the publisher)
         const message = publisher.encode(alert);
         if (!message) continue;
-        this.unsettled.push(publisher.send(message, () => this.over()));
+        this.publishing++;
+        const sent = publisher.send(message, () => this.over());
+        void sent.finally(() => this.publishing--);
+        this.unsettled.push(sent);
         this.stats.alerts++;
       }
     }

@@ -146,7 +146,7 @@ export function workerMetrics(
     .family(
       "eqlite_worker_alerts_abandoned_total",
       "counter",
-      "Alerts given up because the partition that raised them was fenced.",
+      "Alerts given up because the partition that raised them was fenced, or its handover passed --stop-timeout.",
       publisher.abandoned,
     )
     .family(

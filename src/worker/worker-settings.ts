@@ -42,6 +42,7 @@ export const WORKER_DEFAULTS = {
   ingestLagMs: 60_000,
   replayLimitMs: 900_000,
   snapshotIntervalMs: 300_000,
+  stopTimeoutMs: 15_000,
   maxHeldBytes: 256 * 1024 * 1024,
   pullBatch: 256,
   maxAckPending: 10_000,

@@ -71,6 +71,7 @@ export class Worker {
   private reloading: Promise<ReloadOutcome> | undefined;
   private closing: Promise<void> | undefined;
   private takeovers = 0;
+  private cutShort = 0;
   private readonly takeoverQueue: Array<() => void> = [];
   /** the NATS connection is up (it reconnects forever): for /healthz and /metrics */
   private connected = true;
@@ -565,6 +566,24 @@ export class Worker {
     return this.closing;
   }
 
+  /** Partitions whose handover the stop deadline cut short (`--stop-timeout`): a stop not clean. */
+  get stopCutShort(): number {
+    return this.cutShort;
+  }
+
+  /** Whether `work` settles within `ms`; it goes on either way. */
+  private async within(work: Promise<unknown>, ms: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+    });
+    try {
+      return await Promise.race([work.then(() => true), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   private async closeOnce(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     if (this.beating) clearInterval(this.beating);
@@ -576,12 +595,24 @@ export class Worker {
       .leave()
       .catch((error) => this.logger.warn({ err: errorText(error) }, "leaving the membership failed"));
     const runners = [...this.runners.values()];
-    await Promise.all(runners.map((r) => r.stop()));
+    if (!(await this.within(Promise.all(runners.map((r) => r.stop())), this.settings.stopTimeoutMs))) {
+      const late = runners.filter((r) => r.abandonStop(this.settings.stopTimeoutMs)).map((r) => r.key);
+      this.cutShort = late.length;
+      this.logger.warn(
+        { timeoutMs: this.settings.stopTimeoutMs, partitions: late },
+        `the stop did not finish in time: ${late.length} partitions were left without their final checkpoint, for their next owners to replay`,
+      );
+    }
     await Promise.all([...this.endings]);
     this.keeper.stop();
     await this.nc.drain().catch(() => undefined);
     this.logger.info(
-      { handedOver: this.counters.stopped, fenced: this.counters.fenced, alerts: this.publisher.stats },
+      {
+        handedOver: this.counters.stopped,
+        fenced: this.counters.fenced,
+        cutShort: this.cutShort,
+        alerts: this.publisher.stats,
+      },
       "worker stopped",
     );
   }
