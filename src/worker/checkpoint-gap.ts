@@ -27,3 +27,21 @@ export function checkpointGap(checkpointSeq: number, firstSeq: number): Checkpoi
   if (checkpointSeq <= 0 || firstSeq <= checkpointSeq + 1) return undefined;
   return { from: checkpointSeq + 1, to: firstSeq - 1, sequences: firstSeq - 1 - checkpointSeq };
 }
+
+/**
+ * Whether a checkpoint was written against an earlier events stream than the one there now: the
+ * stream deleted and created again (by hand, or a server's JetStream store lost) numbers its
+ * messages from 1 again. Resumed from such a checkpoint, a partition would take the new
+ * stream's first messages, up to the old sequence, for a replay of what it had published, and
+ * publish none of their alerts. Two signs, either enough: the checkpoint is past the stream's
+ * last message (sequences never go back, not even when messages are deleted), or the message
+ * it names was stored before the stream was created (less `marginMs` for the servers' clocks).
+ */
+export function checkpointPredatesStream(
+  checkpoint: { seq: number; storedAtMs: number },
+  stream: { lastSeq: number; createdMs: number },
+  marginMs: number,
+): boolean {
+  if (checkpoint.seq <= 0) return false;
+  return checkpoint.seq > stream.lastSeq || checkpoint.storedAtMs < stream.createdMs - marginMs;
+}

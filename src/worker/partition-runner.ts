@@ -21,7 +21,13 @@
  */
 import { performance } from "node:perf_hooks";
 import { setImmediate as yieldToIo } from "node:timers/promises";
-import { AckPolicy, type ConsumerMessages, DeliverPolicy, type JsMsg } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  type ConsumerMessages,
+  DeliverPolicy,
+  type JsMsg,
+  type StreamInfo,
+} from "@nats-io/jetstream";
 import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
@@ -41,7 +47,7 @@ import { EVENTS_STREAM, EVENTS_SUBJECTS, eventSubject, type Topology } from "../
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import type { AlertPublisher } from "./alert-publisher.ts";
 import { CheckpointFenced, claimCheckpoint } from "./checkpoint-claim.ts";
-import { checkpointGap } from "./checkpoint-gap.ts";
+import { checkpointGap, checkpointPredatesStream } from "./checkpoint-gap.ts";
 import { errorText, isCompareAndSetFailure } from "./compare-and-set.ts";
 import { HeldEvents, reachesRules } from "./held-events.ts";
 import { carriesTickHeader, isTick, TICK_HEADER, tickSubject } from "./idle-tick.ts";
@@ -116,6 +122,8 @@ export interface RunnerStats {
   gaps: number;
   /** the stream sequences those deletions spanned */
   gapSequences: number;
+  /** takeovers whose checkpoint counted an earlier events stream (checkpoint-gap.ts) */
+  streamRecreated: number;
   /** messages the consumer still had to deliver, as of the last one */
   pending: number;
   checkpointSeq: number;
@@ -153,6 +161,7 @@ export class PartitionRunner {
     snapshots: 0,
     gaps: 0,
     gapSequences: 0,
+    streamRecreated: 0,
     pending: 0,
     checkpointSeq: 0,
     lastSeq: 0,
@@ -410,7 +419,20 @@ export class PartitionRunner {
     if (this.over()) return;
     this.checkpoint = claim.record;
     this.checkpointRevision = claim.revision;
-    const previous = claim.previous;
+    const stream = await topology.jsm.streams.info(EVENTS_STREAM);
+    if (this.over()) return;
+    const previous = this.againstThisStream(claim.previous, stream);
+    if (previous && previous !== claim.previous) {
+      // written at once, so that the checkpoint no longer claims the old stream's sequences
+      const record: CheckpointRecord = { ...previous, epoch: this.epoch, worker: this.ctx.worker };
+      this.checkpointRevision = await topology.checkpoints.update(
+        this.key,
+        encodeRecord(record),
+        this.checkpointRevision,
+      );
+      this.checkpoint = record;
+      if (this.over()) return;
+    }
     // A global partition that has never passed an event starts at its first run, less its
     // look-back, as a rule enabled in Kibana looks back over its window: a global rule added to
     // a running deployment must not alert on everything the stream still holds. The start is
@@ -438,8 +460,7 @@ export class PartitionRunner {
     this.replayUntil = previous?.seq ?? 0;
     this.checkpointedSeq = this.replayUntil;
     this.stats.checkpointSeq = this.replayUntil;
-    await this.noteDeletedUnread();
-    if (this.over()) return;
+    this.noteDeletedUnread(stream.state.first_seq);
 
     this.short = this.scope.short ? this.newEngine(this.scope.short) : undefined;
     this.long = this.scope.long ? this.newEngine(this.scope.long) : undefined;
@@ -493,8 +514,7 @@ export class PartitionRunner {
    * Says so when the stream deleted messages past the checkpoint before any worker read them
    * (checkpoint-gap.ts): the consumer would start at the first one left without a word.
    */
-  private async noteDeletedUnread(): Promise<void> {
-    const firstSeq = (await this.ctx.topology.jsm.streams.info(EVENTS_STREAM)).state.first_seq;
+  private noteDeletedUnread(firstSeq: number): void {
     const gap = checkpointGap(this.replayUntil, firstSeq);
     if (!gap) return;
     this.stats.gaps++;
@@ -506,6 +526,30 @@ export class PartitionRunner {
         ? `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): they were not evaluated`
         : `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): this partition's events among them, if any, were not evaluated`,
     );
+  }
+
+  /**
+   * The former owner's checkpoint, unless it counted another events stream than this one
+   * (checkpoint-gap.ts): then the partition starts again at the checkpoint's time, with no
+   * sequence to replay up to and no snapshot (its events' sequences are the old stream's), and
+   * says so. Its alerts published again have the ids they had.
+   */
+  private againstThisStream(
+    previous: CheckpointRecord | undefined,
+    stream: StreamInfo,
+  ): CheckpointRecord | undefined {
+    if (!previous) return undefined;
+    const now = { lastSeq: stream.state.last_seq, createdMs: Date.parse(stream.created) };
+    if (!checkpointPredatesStream(previous, now, STORE_CLOCK_MARGIN_MS)) return previous;
+    this.stats.streamRecreated++;
+    this.log.warn(
+      {
+        checkpoint: { seq: previous.seq, storedAt: new Date(previous.storedAtMs).toISOString() },
+        stream: now,
+      },
+      "this partition's checkpoint counted an earlier events stream (deleted and created again?): starting again from the checkpoint's time, alerts on, without its sequence or snapshot",
+    );
+    return { ...previous, seq: 0, snapshot: undefined, ruleSetHash: undefined };
   }
 
   /** The former owner's snapshot, when it was taken for these long rules and can be read. */

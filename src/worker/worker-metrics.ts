@@ -10,7 +10,7 @@ export interface WorkerLiveState {
   pending: ReadonlyArray<{ partition: string; events: number }>;
   publisher: AlertPublisherStats;
   /** takeovers that found messages deleted past the checkpoint before any worker read them */
-  deletedUnread: { gaps: number; sequences: number };
+  deletedUnread: { gaps: number; sequences: number; streamRecreated: number };
   connected: boolean;
   /** partitions this worker stopped running, by how */
   partitionEnds: { stopped: number; failed: number };
@@ -75,6 +75,12 @@ export function workerMetrics(
       "counter",
       "The stream sequences those deletions spanned: all unread by the global partition; a host partition's events among them, if any.",
       deletedUnread.sequences,
+    )
+    .family(
+      "eqlite_worker_takeover_stream_recreated_total",
+      "counter",
+      "Takeovers whose checkpoint counted an earlier events stream (deleted and created again): the partition started again from the checkpoint's time.",
+      deletedUnread.streamRecreated,
     )
     .family("eqlite_worker_alerts_total", "counter", "Alerts raised.", record.counters.alerts)
     .family(

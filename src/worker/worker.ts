@@ -56,7 +56,7 @@ export class Worker {
   private readonly counters = { fenced: 0, stopped: 0, failed: 0 };
   private readonly totals = { events: 0, alerts: 0, suppressed: 0, bad: 0 };
   /** takeovers that found messages deleted unread past the checkpoint, of runners that ended */
-  private readonly endedGaps = { gaps: 0, gapSequences: 0 };
+  private readonly endedGaps = { gaps: 0, gapSequences: 0, streamRecreated: 0 };
   private readonly ruleTallies = new RuleTallies();
   private readonly ledger: SignalLedger;
   private readonly reloads: ReloadCounters = { ok: 0, rejected: 0, loadedAt: Date.now() };
@@ -314,6 +314,10 @@ export class Worker {
       deletedUnread: {
         gaps: runners.reduce((sum, r) => sum + r.stats.gaps, this.endedGaps.gaps),
         sequences: runners.reduce((sum, r) => sum + r.stats.gapSequences, this.endedGaps.gapSequences),
+        streamRecreated: runners.reduce(
+          (sum, r) => sum + r.stats.streamRecreated,
+          this.endedGaps.streamRecreated,
+        ),
       },
       connected: this.connected,
       partitionEnds: this.counters,
@@ -447,7 +451,8 @@ export class Worker {
   ): Promise<void> {
     if (this.runners.get(lease.key) === runner) this.runners.delete(lease.key);
     for (const k of ["events", "alerts", "suppressed", "bad"] as const) this.totals[k] += runner.stats[k];
-    for (const k of ["gaps", "gapSequences"] as const) this.endedGaps[k] += runner.stats[k];
+    for (const k of ["gaps", "gapSequences", "streamRecreated"] as const)
+      this.endedGaps[k] += runner.stats[k];
     this.ruleTallies.retire(runner.rules);
     const stats = { ...runner.stats };
     if (end.kind === "stopped") {

@@ -42,7 +42,7 @@ test("an alert that cannot be encoded is counted (publisher stats, /metrics) and
   const text = workerMetrics(record, {
     pending: [],
     publisher: publisher.stats,
-    deletedUnread: { gaps: 0, sequences: 0 },
+    deletedUnread: { gaps: 0, sequences: 0, streamRecreated: 0 },
     connected: true,
     partitionEnds: { stopped: 0, failed: 0 },
     reloads: { ok: 0, rejected: 0, loadedAt: 0 },
