@@ -303,7 +303,9 @@ export async function runScan(
     stop.abort();
     if (!files.length || files.includes("-")) process.stdin.destroy();
   };
-  if (options.follow) process.once("SIGINT", interrupt);
+  // SIGTERM too: it is how a service manager, `docker stop` or `timeout` ends a follow
+  const stopSignals = ["SIGINT", "SIGTERM"] as const;
+  if (options.follow) for (const signal of stopSignals) process.once(signal, interrupt);
   const restoreSignals = spill ? removeRunsOnSignals(spill.budget) : () => {};
   try {
     const named = files.length ? files : ["-"];
@@ -342,7 +344,7 @@ export async function runScan(
       else engine.push(item.event, item.origin, item.text);
       if (stop.signal.aborted) break;
     }
-    process.off("SIGINT", interrupt);
+    for (const signal of stopSignals) process.off(signal, interrupt);
     engine.finish();
   } catch (error) {
     progress.stop();

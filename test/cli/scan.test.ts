@@ -494,6 +494,40 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
   assert.match(stderr, /2 events read/);
 });
 
+test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async () => {
+  const { spawn } = await import("node:child_process");
+  const growing = join(dir, "terminated.ndjson");
+  writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
+  const child = spawn(process.execPath, [
+    "--import",
+    "tsx",
+    cliEntry,
+    "scan",
+    "--follow",
+    "--rules",
+    rules,
+    "--format",
+    "ndjson",
+    growing,
+  ]);
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  for (let i = 0; i < 100 && !stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
+  child.kill("SIGTERM");
+  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
+    child.on("close", (c, s) => r([c, s])),
+  );
+  assert.deepEqual([code, signal], [0, null], stderr);
+  assert.equal(alertsOf(stdout).length, 1);
+  assert.match(stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
+});
+
 test("sarif: one result per alert, located at the input line of its events", () => {
   const r = runCli(["scan", "--rules", rules, "--format", "sarif", input]);
   assert.equal(r.code, 0, r.stderr);
