@@ -276,13 +276,13 @@ export async function runScan(
       else if (format === "csv") out.write(formatCsv(alert));
     },
     onRuleError: (rule, error, origin) => {
-      const where = origin ? `${origin.source}:${origin.line}: ` : "";
+      const where = origin ? `${visibleLine(origin.source)}:${origin.line}: ` : "";
       err(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
       );
     },
     onAlertError: (rule, error, origins) => {
-      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
+      const where = origins.map((o) => `${visibleLine(o.source)}:${o.line}: `).join("");
       err(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
       );

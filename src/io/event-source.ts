@@ -87,10 +87,13 @@ export class DecodeError extends Error {
   }
 }
 
-/** `file:line: reason`, or `file:line:column: reason` when the column is known. */
+/**
+ * `file:line: reason`, or `file:line:column: reason` when the column is known. The file's name is
+ * untrusted too: a directory walk finds names that the host the bundle came from chose.
+ */
 export function formatProblem(problem: DecodeProblem): string {
   const column = problem.column === undefined ? "" : `:${problem.column}`;
-  return `${problem.source}:${problem.line}${column}: ${visibleLine(problem.reason)}`;
+  return `${visibleLine(problem.source)}:${problem.line}${column}: ${visibleLine(problem.reason)}`;
 }
 
 export const format = formatProblem;

@@ -528,6 +528,21 @@ test("--follow stopped by SIGTERM, as a service manager stops it, flushes and su
   assert.match(stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
 });
 
+test("file names from a walked directory are shown as text: no terminal control reaches stderr", () => {
+  const bundle = join(dir, "hostile-bundle");
+  mkdirSync(bundle);
+  const name = "x\u001b]0;owned\u0007\n.ndjson";
+  writeFileSync(join(bundle, name), `${JSON.stringify(ev(1))}\n{bad\n`);
+  const r = runCli(["scan", "--rules", rules, "--format", "ndjson", bundle]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /[\u0000-\u0009\u000b-\u001f]/);
+  assert.match(r.stderr, /x\u241b\]0;owned\u2407\u240a\.ndjson:2:2: invalid JSON/);
+  const missing = runCli(["scan", "--rules", rules, join(dir, "gone\u001b[2J.ndjson")]);
+  assert.equal(missing.code, 2);
+  assert.doesNotMatch(missing.stderr, /\u001b/);
+  assert.match(missing.stderr, /cannot read input: .*gone\u241b\[2J\.ndjson/);
+});
+
 test("sarif: one result per alert, located at the input line of its events", () => {
   const r = runCli(["scan", "--rules", rules, "--format", "sarif", input]);
   assert.equal(r.code, 0, r.stderr);

@@ -102,6 +102,13 @@ test("format without a column", () => {
   assert.equal(format({ source: "-", line: 3, reason: "nope" }), "-:3: nope");
 });
 
+test("format shows a file name that a terminal would act on as text, on one line", () => {
+  assert.equal(
+    format({ source: "a\u001b[2J\nb.ndjson", line: 3, column: 1, reason: "nope" }),
+    "a\u241b[2J\u240ab.ndjson:3:1: nope",
+  );
+});
+
 test("lines that are JSON but not objects are problems", async () => {
   const file = await fixture('42\n[{"a":1}]\n"s"\nnull\ntrue\n{"ok":1}\n');
   const { events, problems } = await collect([file]);
