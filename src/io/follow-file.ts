@@ -9,15 +9,20 @@ export interface FollowOptions {
 }
 
 const NEWLINE = 0x0a;
+/** How much of what was read last is kept to recognise the file it came from. */
+const TAIL_BYTES = 64;
 
 /**
  * The bytes of a growing file, as `tail -F` reads them: everything there now, then whatever is
  * appended, until the signal aborts. A file that shrinks was truncated (copytruncate) and is read
- * again from its start. A path that comes to name another file was rotated: the old file is read
- * to its end first — a writer may have added lines after the last look — and then the new one from
- * its start; while the path names nothing (between the rename and the new file) the old file is
- * kept. A line cut short by either is ended there, so that it is reported as one bad line rather
- * than glued to the first line of what comes next.
+ * again from its start; so is one whose bytes before the point reached are no longer those read
+ * there: truncated, then written past that point before the next look (a fast writer, a small
+ * file), it never looked shorter, and reading on would start inside another line. A path that
+ * comes to name another file was rotated: the old file is read to its end first — a writer may
+ * have added lines after the last look — and then the new one from its start; while the path
+ * names nothing (between the rename and the new file) the old file is kept. A line cut short by
+ * either is ended there, so that it is reported as one bad line rather than glued to the first
+ * line of what comes next.
  */
 export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
   const pollMs = options.pollMs ?? 250;
@@ -25,25 +30,31 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   let handle: FileHandle = await open(path, "r");
   let position = 0;
   let lineEnded = true;
+  /** the last bytes read, which end at `position` */
+  let tail: Buffer = Buffer.alloc(0);
   async function* readToEnd(): AsyncGenerator<Buffer> {
     for (;;) {
+      // before every read: the file may be cut while the last piece was being handed on
+      if (await rewritten(handle, position, tail)) yield* startAgain();
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
       if (bytesRead === 0) return;
       position += bytesRead;
       lineEnded = buffer[bytesRead - 1] === NEWLINE;
-      yield Buffer.from(buffer.subarray(0, bytesRead));
+      const read = Buffer.from(buffer.subarray(0, bytesRead));
+      tail = lastBytes(tail, read);
+      yield read;
     }
   }
   function* startAgain(): Generator<Buffer> {
     if (!lineEnded) yield Buffer.from("\n");
     lineEnded = true;
     position = 0;
+    tail = Buffer.alloc(0);
   }
   try {
     while (!options.signal?.aborted) {
-      const held = await handle.stat();
-      if (held.size < position) yield* startAgain();
       yield* readToEnd();
+      const held = await handle.stat();
       const named = await stat(path).catch((error: NodeJS.ErrnoException) => {
         if (error.code === "ENOENT") return undefined;
         throw error;
@@ -64,4 +75,22 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   } finally {
     await handle.close();
   }
+}
+
+/** The last `TAIL_BYTES` of what was read before and what was read now. */
+function lastBytes(before: Buffer, read: Buffer): Buffer {
+  if (read.length >= TAIL_BYTES) return Buffer.from(read.subarray(read.length - TAIL_BYTES));
+  const both = Buffer.concat([before, read]);
+  return both.subarray(Math.max(0, both.length - TAIL_BYTES));
+}
+
+/**
+ * Whether the bytes that end at `position` are no longer `tail`, the ones read there: the file
+ * was truncated, shorter now or written again past that point.
+ */
+async function rewritten(handle: FileHandle, position: number, tail: Buffer): Promise<boolean> {
+  if (tail.length === 0) return false;
+  const now = Buffer.alloc(tail.length);
+  const { bytesRead } = await handle.read(now, 0, tail.length, position - tail.length);
+  return bytesRead < tail.length || !now.equals(tail);
 }

@@ -36,6 +36,24 @@ test("follows appended bytes, restarts after truncation, stops on abort", async 
   assert.deepEqual(text.split("\n").filter(Boolean), ["one", "two", "three"]);
 });
 
+test("a file truncated and written past where it was read (copytruncate, a fast writer) is read again from its start", async () => {
+  const file = freshFile();
+  writeFileSync(file, '{"n":1}\n');
+  const text = await follow(
+    file,
+    200,
+    [
+      [
+        '{"n":1}\n',
+        // within one poll: the file never looks shorter than what was read
+        () => writeFileSync(file, '{"n":2,"pad":"x"}\n{"n":3}\n'),
+      ],
+    ],
+    '{"n":3}\n',
+  );
+  assert.equal(text, '{"n":1}\n{"n":2,"pad":"x"}\n{"n":3}\n');
+});
+
 test("a rotated file is read to its end before the new one, and a line cut short is ended", async () => {
   const file = freshFile();
   writeFileSync(file, "one\n");
