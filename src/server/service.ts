@@ -342,6 +342,8 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       } catch (error) {
         logger.error({ err: error }, "stopping an extension failed");
       }
+      // before the drain, which waits for every sink: a receiver that is down must not hold the shutdown
+      fanout.stopping();
       await pipeline.drain();
       await fanout.close();
       await extensions.close?.();

@@ -90,6 +90,11 @@ export class SinkFanout {
     return this.channels.map((c) => c.stats());
   }
 
+  /** A shutdown has begun: sinks that could keep it waiting bound what is left of their work. */
+  stopping(): void {
+    for (const c of this.channels) c.sink.stopping?.();
+  }
+
   /** Waits for every sink's queue to empty, then closes the sinks (a failing close is logged). */
   async close(): Promise<void> {
     await Promise.all(this.channels.map((c) => c.idle()));

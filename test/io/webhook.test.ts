@@ -273,3 +273,30 @@ test("Retry-After in seconds or as an HTTP date", () => {
   assert.equal(retryAfterMs("soon", now), undefined);
   assert.equal(retryAfterMs(null, now), undefined);
 });
+
+test("a shutdown does not wait for a receiver that is down: from stopping, the queue has closeTimeoutMs", async (t) => {
+  // never answers: each batch would take six 10 s timeouts and their backoffs before its dead letter
+  const hook = await receiver(t, () => ({ status: 200, delayMs: 60_000 }));
+  const { logger } = capturingLogger();
+  const webhook = new WebhookSink({
+    url: hook.url,
+    deadLetterPath: join(await tempDir(t), "dead.ndjson"),
+    logger,
+    closeTimeoutMs: 200,
+  });
+  const fanout = new SinkFanout([webhook], { maxQueuedAlerts: 1000, attempts: 2, retryBaseMs: 10, logger });
+  const published = fanout.publish(alertsFor(3));
+  while (hook.requests.length === 0) await sleep(5);
+  const started = Date.now();
+  // what the service does on SIGTERM: the drain waits for every publish, then the sinks close
+  fanout.stopping();
+  const late = fanout.publish(alertsFor(2, 10));
+  assert.deepEqual(await published, { dropped: [webhook.name] });
+  assert.deepEqual(await late, { dropped: [webhook.name] });
+  await fanout.close();
+  assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  assert.equal(webhook.stats.delivered, 0);
+  assert.equal(webhook.stats.deadLettered, 0);
+  // not passed by the checkpoint: a replay sends them again
+  assert.equal(fanout.progress.firstDropped, 1);
+});

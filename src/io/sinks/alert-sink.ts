@@ -14,5 +14,11 @@ export interface AlertSink {
   /** unique among the sinks of a pipeline; names delivery records and log lines */
   readonly name: string;
   write(alerts: readonly AlertDocument[]): Promise<void>;
+  /**
+   * The service is stopping: what the sink cannot hand on soon must not hold the shutdown
+   * (a webhook whose receiver is down would retry for minutes). Writes still arrive — the
+   * last alerts of the drain — and `close` follows once they are settled.
+   */
+  stopping?(): void;
   close(): Promise<void>;
 }

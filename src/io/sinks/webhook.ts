@@ -25,10 +25,12 @@ import type { AlertSink } from "./alert-sink.ts";
  * find the in-memory queue full — they go straight to the dead-letter file,
  * counted and logged.
  *
- * `write` resolves once all its alerts are delivered or dead-lettered. `close`
- * waits up to `closeTimeoutMs` for the queue to empty; what is still undelivered
- * then is neither delivered nor dead-lettered: its writes reject, so the
- * pipeline does not checkpoint past those events and a replay sends them again.
+ * `write` resolves once all its alerts are delivered or dead-lettered. From
+ * `stopping` (the service's shutdown begins) or `close`, whichever comes first,
+ * the queue has `closeTimeoutMs` to empty; what is still undelivered then is
+ * neither delivered nor dead-lettered: its writes reject, and so do writes made
+ * after it, so the pipeline does not checkpoint past those events and a replay
+ * sends them again.
  */
 
 /** Which alerts a sink has delivered: AlertStore (src/server/store.ts) is one. */
@@ -144,6 +146,9 @@ export class WebhookSink implements AlertSink {
   private idleWaiters: Array<() => void> = [];
   private readonly abort = new AbortController();
   private closing: Promise<void> | null = null;
+  /** set by `stopping`: when the queue's time is up */
+  private deadline: NodeJS.Timeout | null = null;
+  private givingUp: Promise<void> | null = null;
   private deadLetters: Promise<FileHandle> | null = null;
   private deadLetterChain: Promise<void> = Promise.resolve();
   private readonly counters = {
@@ -186,6 +191,7 @@ export class WebhookSink implements AlertSink {
 
   write(alerts: readonly AlertDocument[]): Promise<void> {
     if (this.closing) return Promise.reject(new Error(`${this.name} is closed`));
+    if (this.abort.signal.aborted) return Promise.reject(new WebhookClosedError(this.name, alerts.length));
     let items: Array<{ alert: AlertDocument; id: string }>;
     try {
       items = alerts.map((alert, i) => ({ alert, id: alertIdOf(alert, i) }));
@@ -212,35 +218,45 @@ export class WebhookSink implements AlertSink {
     return ticket.promise;
   }
 
+  /**
+   * The shutdown has begun: a receiver that is down would keep the queue retrying for
+   * minutes (six attempts a batch), and the service's drain waits for every write.
+   */
+  stopping(): void {
+    if (this.deadline || this.givingUp) return;
+    this.deadline = setTimeout(() => void this.giveUp(), this.options.closeTimeoutMs);
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutDown();
     return this.closing;
   }
 
   private async shutDown(): Promise<void> {
-    const timer = new AbortController();
-    const drained = await Promise.race([
-      this.idle().then(() => true),
-      sleep(this.options.closeTimeoutMs, false, { signal: timer.signal }).catch(() => false),
-    ]);
-    timer.abort();
-    if (!drained) {
-      // Cancel the request in flight and the backoff sleeping; what is left is replayed after a restart.
+    this.stopping();
+    await this.idle();
+    if (this.deadline) clearTimeout(this.deadline);
+    if (this.givingUp) await this.givingUp;
+    await this.deadLetterChain;
+    if (this.deadLetters) await (await this.deadLetters).close();
+  }
+
+  /** Cancels the request in flight and the backoff sleeping; what is left is replayed after a restart. */
+  private giveUp(): Promise<void> {
+    this.givingUp ??= (async () => {
       this.abort.abort();
       await this.sending;
       const left = this.queue.splice(0);
-      if (left.length > 0) {
-        this.counters.abandoned += left.length;
-        this.logger.warn(
-          { sink: this.name, alerts: left.length },
-          "webhook closed with alerts undelivered; they are sent again when their events are replayed",
-        );
-        const error = new WebhookClosedError(this.name, left.length);
-        for (const item of left) item.ticket.settle(1, error);
-      }
-    }
-    await this.deadLetterChain;
-    if (this.deadLetters) await (await this.deadLetters).close();
+      if (left.length === 0) return;
+      this.counters.abandoned += left.length;
+      this.logger.warn(
+        { sink: this.name, alerts: left.length },
+        "webhook closed with alerts undelivered; they are sent again when their events are replayed",
+      );
+      const error = new WebhookClosedError(this.name, left.length);
+      for (const item of left) item.ticket.settle(1, error);
+    })();
+    return this.givingUp;
   }
 
   private undelivered<T extends { id: string }>(items: T[]): T[] {
@@ -268,7 +284,7 @@ export class WebhookSink implements AlertSink {
   }
 
   private idle(): Promise<void> {
-    if (!this.sending && this.queue.length === 0) return Promise.resolve();
+    if (!this.sending && (this.queue.length === 0 || this.abort.signal.aborted)) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
