@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Logger } from "pino";
 import type { ReloadSummary } from "../engine/detection-engine.ts";
@@ -135,7 +136,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
 
   const sinks: AlertSink[] = [];
   if (writesToStdout(config)) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
-  if (config.output) sinks.push(NdjsonSink.toFile(config.output));
+  if (config.output) sinks.push(outputFile(config.output));
   if (config.alertsFile)
     sinks.push(
       new RotatingFileSink({
@@ -353,6 +354,17 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   };
 
   return { app, url, port, pipeline, queue, logger, reload, close };
+}
+
+/** `--output`: a file that cannot be opened is said at start, as `scan` says it, not found out alert by alert. */
+function outputFile(path: string): AlertSink {
+  try {
+    makeDirectory(dirname(path));
+    closeSync(openSync(path, "a"));
+  } catch (error) {
+    throw new ServeError(`cannot write alerts to ${path}: ${(error as Error).message}`);
+  }
+  return NdjsonSink.toFile(path);
 }
 
 function readTls(tls: { cert: string; key: string }): { cert: Buffer; key: Buffer } {

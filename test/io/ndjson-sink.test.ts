@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -47,4 +47,26 @@ test("stdout, which the sink cannot open again, fails every write after its stre
   await assert.rejects(sink.write([alert(2)]), /EPIPE/);
   await assert.rejects(sink.write([alert(3)]), /EPIPE/);
   assert.equal(written.join(""), '{"kibana.alert.uuid":"a1"}\n');
+});
+
+test("a file sink whose file was removed or moved away writes the next alerts to a new file of that name", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ndjson-sink-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, "out", "alerts.ndjson");
+  const ids = (file: string) =>
+    readFileSync(file, "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line)["kibana.alert.uuid"]);
+  const sink = NdjsonSink.toFile(path);
+  await sink.write([alert(1)]);
+  renameSync(path, `${path}.old`);
+  await sink.write([alert(2)]);
+  assert.deepEqual(ids(`${path}.old`), ["a1"]);
+  assert.deepEqual(ids(path), ["a2"]);
+  // the whole directory, as `rm -rf` of an output directory does
+  rmSync(join(dir, "out"), { recursive: true });
+  await sink.write([alert(3)]);
+  await sink.close();
+  assert.deepEqual(ids(path), ["a3"]);
 });

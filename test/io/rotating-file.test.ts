@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readdir, readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RotatingFileSink } from "../../src/io/sinks/rotating-file.ts";
@@ -57,4 +57,20 @@ test("rotates by age, and appends to the current file after a restart", async (t
   assert.deepEqual(await idsIn(path), [idOf(eventAlert({ pid: 2 }))]);
   assert.equal((await idsIn(`${path}.1`)).length, 2);
   await assert.rejects(sink.write([eventAlert()]), /is closed/);
+});
+
+test("a current file removed or moved away by hand is made again for the next write, its directory too", async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, "alerts", "alerts.ndjson");
+  const sink = new RotatingFileSink({ path, sync: false });
+  const [a, b, c] = [eventAlert({ pid: 1 }), eventAlert({ pid: 2 }), eventAlert({ pid: 3 })];
+  await sink.write([a]);
+  await rename(path, join(dir, "moved.ndjson"));
+  await sink.write([b]);
+  assert.deepEqual(await idsIn(path), [idOf(b)]);
+  await rm(join(dir, "alerts"), { recursive: true });
+  await sink.write([c]);
+  await sink.close();
+  assert.deepEqual(await idsIn(join(dir, "moved.ndjson")), [idOf(a)]);
+  assert.deepEqual(await idsIn(path), [idOf(c)]);
 });

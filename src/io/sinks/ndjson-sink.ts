@@ -1,8 +1,11 @@
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
+import { dirname } from "node:path";
 import type { Writable } from "node:stream";
 import type { AlertDocument } from "../../engine/alert.ts";
+import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
 import type { AlertSink } from "./alert-sink.ts";
+import { stillNamed } from "./file-identity.ts";
 
 /**
  * Alerts as NDJSON, one document a line, to a byte stream: stdout, or a file opened for
@@ -23,6 +26,8 @@ export class NdjsonSink implements AlertSink {
      * hand): without it, the first failure would fail every later write until a restart.
      */
     private readonly reopen?: () => Writable,
+    /** true when the stream's file is no longer where it was opened: removed or moved away */
+    private readonly detached?: (stream: Writable) => boolean,
   ) {
     this.stream = this.watched(open());
   }
@@ -32,8 +37,16 @@ export class NdjsonSink implements AlertSink {
   }
 
   static toFile(path: string): NdjsonSink {
-    const open = () => createWriteStream(path, { flags: "a" });
-    return new NdjsonSink(`file:${path}`, open, true, open);
+    const open = () => {
+      // its directory removed by hand is made again, as a rotated alerts file's is
+      makeDirectory(dirname(path));
+      return createWriteStream(path, { flags: "a" });
+    };
+    const detached = (stream: Writable) => {
+      const fd = (stream as WriteStream & { fd?: number | null }).fd;
+      return typeof fd === "number" && !stillNamed(path, fd);
+    };
+    return new NdjsonSink(`file:${path}`, open, true, open, detached);
   }
 
   /** An error after a write resolved (EPIPE, a full disk) is kept: the next write reopens a file, or fails. */
@@ -45,12 +58,16 @@ export class NdjsonSink implements AlertSink {
   }
 
   write(alerts: readonly AlertDocument[]): Promise<void> {
-    if (this.failure || (this.reopen && this.stream.destroyed)) {
-      // the failed write was retried or dropped by the fanout; the next one gets a fresh stream
-      if (!this.reopen) return Promise.reject(this.failure);
-      this.stream.destroy();
-      this.stream = this.watched(this.reopen());
-      this.failure = undefined;
+    try {
+      if (this.failure || (this.reopen && (this.stream.destroyed || this.detached?.(this.stream)))) {
+        // the failed write was retried or dropped by the fanout; the next one gets a fresh stream
+        if (!this.reopen) return Promise.reject(this.failure);
+        this.stream.destroy();
+        this.stream = this.watched(this.reopen());
+        this.failure = undefined;
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
     if (alerts.length === 0) return Promise.resolve();
     let text = "";

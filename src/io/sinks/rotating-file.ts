@@ -4,6 +4,7 @@ import type { AlertDocument } from "../../engine/alert.ts";
 import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
 import type { AlertSink } from "./alert-sink.ts";
+import { stillNamed } from "./file-identity.ts";
 
 export interface RotatingFileOptions {
   /** the file written to; rotated copies are `<path>.1` (the newest) … `<path>.<keep>` */
@@ -76,6 +77,11 @@ export class RotatingFileSink implements AlertSink {
   }
 
   private async append(bytes: Buffer): Promise<void> {
+    if (this.handle && !stillNamed(this.path, this.handle.fd)) {
+      // removed or moved away by hand: writing on would lose the alerts without an error
+      await this.handle.close();
+      this.handle = null;
+    }
     if (!this.handle) await this.openCurrent();
     const tooOld = this.maxAgeMs !== undefined && this.now() - this.openedAt >= this.maxAgeMs;
     if (this.size > 0 && (this.size + bytes.length > this.maxBytes || tooOld)) await this.rotate();
