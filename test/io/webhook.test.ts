@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
+import { readFile, rename } from "node:fs/promises";
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -299,4 +299,20 @@ test("a shutdown does not wait for a receiver that is down: from stopping, the q
   assert.equal(webhook.stats.deadLettered, 0);
   // not passed by the checkpoint: a replay sends them again
   assert.equal(fanout.progress.firstDropped, 1);
+});
+
+test("dead letters after the file was moved away (to handle the ones in it) go to a new file of that name", async (t) => {
+  const hook = await receiver(t, () => ({ status: 400 }));
+  const dir = await tempDir(t);
+  const path = join(dir, "dead.ndjson");
+  const { logger } = capturingLogger();
+  const sink = new WebhookSink({ url: hook.url, deadLetterPath: path, logger });
+  const [first, second] = [alertsFor(1), alertsFor(1, 10)];
+  await sink.write(first);
+  await rename(path, join(dir, "dead.handled.ndjson"));
+  await sink.write(second);
+  await sink.close();
+  const ids = (letters: Array<{ alert: AlertDocument }>) => letters.map((d) => idOf(d.alert));
+  assert.deepEqual(ids(await deadLetters(join(dir, "dead.handled.ndjson"))), first.map(idOf));
+  assert.deepEqual(ids(await deadLetters(path)), second.map(idOf));
 });

@@ -149,7 +149,6 @@ export class WebhookSink implements AlertSink {
   /** set by `stopping`: when the queue's time is up */
   private deadline: NodeJS.Timeout | null = null;
   private givingUp: Promise<void> | null = null;
-  private deadLetters: Promise<FileHandle> | null = null;
   private deadLetterChain: Promise<void> = Promise.resolve();
   private readonly counters = {
     requests: 0,
@@ -238,7 +237,6 @@ export class WebhookSink implements AlertSink {
     if (this.deadline) clearTimeout(this.deadline);
     if (this.givingUp) await this.givingUp;
     await this.deadLetterChain;
-    if (this.deadLetters) await (await this.deadLetters).close();
   }
 
   /** Cancels the request in flight and the backoff sleeping; what is left is replayed after a restart. */
@@ -396,11 +394,16 @@ export class WebhookSink implements AlertSink {
     let text = "";
     for (const item of items)
       text += `${JSON.stringify({ "@timestamp": failedAt, sink: this.name, error, attempts, alert: item.alert })}\n`;
+    // Opened for each write, not kept open: dead letters are few, and an operator moves the file
+    // away to handle them; a kept handle would write the next ones into the moved (or removed) file.
     const run = this.deadLetterChain.then(async () => {
-      this.deadLetters ??= openForAppend(this.deadLetterPath);
-      const handle = await this.deadLetters;
-      await handle.appendFile(text);
-      await handle.datasync();
+      const handle = await openForAppend(this.deadLetterPath);
+      try {
+        await handle.appendFile(text);
+        await handle.datasync();
+      } finally {
+        await handle.close();
+      }
     });
     this.deadLetterChain = run.catch(() => {});
     return run.then(
