@@ -46,10 +46,10 @@ export class RuleCache {
     const path = join(dir, name);
     let entries = new Map<string, SavedFile>();
     try {
-      const read = deserialize(readFileSync(path)) as unknown;
+      const read = deserialize(checked(readFileSync(path))) as unknown;
       if (read instanceof Map) entries = read as Map<string, SavedFile>;
     } catch {
-      // absent or unreadable: start afresh
+      // absent, unreadable or damaged: start afresh (and the run writes it anew)
     }
     return new RuleCache(path, entries);
   }
@@ -85,7 +85,7 @@ export class RuleCache {
     const temporary = `${this.path}.${process.pid}.tmp`;
     try {
       makeDirectory(dirname(this.path));
-      writeFileSync(temporary, serialize(kept));
+      writeFileSync(temporary, sealed(serialize(kept)));
       renameSync(temporary, this.path);
       pruneOthers(dirname(this.path));
     } catch {
@@ -93,6 +93,25 @@ export class RuleCache {
     }
   }
 }
+
+/**
+ * A cache's bytes behind their digest. A damaged file mostly still deserializes — a flipped
+ * bit in a rule's name or query is a valid string — and would load rules that are in no file.
+ */
+function sealed(payload: Buffer): Buffer {
+  return Buffer.concat([createHash("sha256").update(payload).digest(), payload]);
+}
+
+/** The payload of a sealed cache; throws when it is not what was written. */
+function checked(file: Buffer): Buffer {
+  const payload = file.subarray(DIGEST_BYTES);
+  const digest = createHash("sha256").update(payload).digest();
+  if (file.length < DIGEST_BYTES || !digest.equals(file.subarray(0, DIGEST_BYTES)))
+    throw new Error("the rule cache is damaged");
+  return payload;
+}
+
+const DIGEST_BYTES = 32;
 
 /** What loading one rule file gave, in the order the loader produced it. */
 export interface CachedFile {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -144,6 +144,33 @@ test("a cache that cannot be read is as good as none", async () => {
     const loaded = await loadRules([dir], { cache: RuleCache.open(cacheDir, "test") });
     assert.equal(loaded.rules.length, 1);
     assert.deepEqual(loaded.diagnostics, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(cacheDir, { recursive: true, force: true });
+  }
+});
+
+test("a damaged cache that still deserializes is not used: its rules would be in no file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-rules-"));
+  const cacheDir = mkdtempSync(join(tmpdir(), "eqlite-cache-"));
+  try {
+    writeFileSync(
+      join(dir, "rule.toml"),
+      ruleToml({ rule: { rule_id: `"${id(10)}"`, name: '"Unix Shell"' } }),
+    );
+    const cache = RuleCache.open(cacheDir, "test");
+    await loadRules([dir], { cache });
+    cache.save();
+    // one bit of the name flipped on disk: "Unix Shell" becomes "Unix ShEll", still a valid string
+    for (const name of readdirSync(cacheDir)) {
+      const bytes = readFileSync(join(cacheDir, name));
+      const at = bytes.indexOf("Unix Shell");
+      assert.ok(at > 0);
+      bytes[at + 7] ^= 0x20;
+      writeFileSync(join(cacheDir, name), bytes);
+    }
+    const loaded = await loadRules([dir], { cache: RuleCache.open(cacheDir, "test") });
+    assert.equal(loaded.rules[0].rule.name, "Unix Shell");
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(cacheDir, { recursive: true, force: true });
