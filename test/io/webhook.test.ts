@@ -316,3 +316,15 @@ test("dead letters after the file was moved away (to handle the ones in it) go t
   assert.deepEqual(ids(await deadLetters(join(dir, "dead.handled.ndjson"))), first.map(idOf));
   assert.deepEqual(ids(await deadLetters(path)), second.map(idOf));
 });
+
+test("credentials in the URL are sent as basic authentication, and never quoted in an error", async (t) => {
+  const hook = await receiver(t, () => ({ status: 200 }));
+  const { logger, lines } = capturingLogger();
+  const url = hook.url.replace("http://", "http://alerts:s3cr%40t@");
+  const sink = new WebhookSink({ url, deadLetterPath: join(await tempDir(t), "dead.ndjson"), logger });
+  await sink.write(alertsFor(1));
+  await sink.close();
+  assert.equal(sink.stats.delivered, 1);
+  assert.equal(hook.requests[0].authorization, `Basic ${Buffer.from("alerts:s3cr@t").toString("base64")}`);
+  assert.ok(!JSON.stringify(lines).includes("s3cr"));
+});

@@ -166,6 +166,17 @@ export class WebhookSink implements AlertSink {
       throw new TypeError(`a webhook URL is http or https, not ${this.url.protocol} (${this.url.host})`);
     this.name = options.name ?? `webhook:${this.url.host}`;
     this.headers = { ...options.headers };
+    if (this.url.username || this.url.password) {
+      // fetch refuses a URL with credentials, with an error that quotes them (logged, dead-lettered):
+      // they are sent as curl sends them, unless an Authorization header is configured
+      const given = Object.keys(this.headers).some((name) => name.toLowerCase() === "authorization");
+      const user = decodeURIComponent(this.url.username);
+      const password = decodeURIComponent(this.url.password);
+      if (!given)
+        this.headers.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+      this.url.username = "";
+      this.url.password = "";
+    }
     this.logger = options.logger;
     this.deliveryLog = options.deliveryLog;
     this.deadLetterPath = options.deadLetterPath;
