@@ -15,8 +15,10 @@ export type Codec = "gzip" | "zstd" | "utf-16le" | "utf-16be" | "none";
 export class CorruptStreamError extends Error {
   readonly codec: Codec;
 
-  constructor(codec: Codec, cause: unknown) {
-    super(`truncated or corrupt ${codec} data (${cause instanceof Error ? cause.message : String(cause)})`);
+  constructor(codec: Codec, cause: unknown, consequence?: string) {
+    super(
+      `truncated or corrupt ${codec} data (${cause instanceof Error ? cause.message : String(cause)})${consequence ? `; ${consequence}` : ""}`,
+    );
     this.name = "CorruptStreamError";
     this.codec = codec;
   }
@@ -115,7 +117,17 @@ async function* inflate(
     for await (const chunk of transform) yield chunk as Buffer;
   } catch (error) {
     if (inputError !== undefined) throw inputError;
-    throw new CorruptStreamError(codec, error);
+    // On bad data (not an early end) Node's zlib throws away what it had decoded in that step:
+    // the text just before the damage is lost with it, and the reader should know the place is
+    // not exact (a complete gzip member followed by garbage loses the member's last lines).
+    const lostBefore = (error as NodeJS.ErrnoException).code === "Z_DATA_ERROR";
+    throw new CorruptStreamError(
+      codec,
+      error,
+      lostBefore
+        ? `zlib drops what it decoded last on bad data, so up to ${OUTPUT_CHUNK / 1024} KiB of text before this point is missing too`
+        : undefined,
+    );
   } finally {
     input.destroy();
     transform.destroy();

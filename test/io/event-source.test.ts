@@ -386,6 +386,26 @@ test("a truncated gzip file is reported, keeping the events before the damage", 
   assert.equal(problems.length, 1);
   assert.equal(problems[0].line, events.length + 1);
   assert.match(problems[0].reason, /truncated or corrupt gzip data/);
+  assert.doesNotMatch(problems[0].reason, /missing too/);
+});
+
+test("damage after a whole gzip member is reported with the text before it that zlib threw away", async () => {
+  const lines = Array.from({ length: 2500 }, (_, n) => JSON.stringify({ n, pad: "x".repeat(n % 300) }));
+  const file = await fixture(
+    Buffer.concat([gzipSync(`${lines.join("\n")}\n`), Buffer.from("GARBAGE\n")]),
+    "garbage.gz",
+  );
+  const { events, problems } = await collect([file]);
+  assert.deepEqual(
+    bodies(events),
+    lines.slice(0, events.length).map((l) => JSON.parse(l)),
+  );
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].line, events.length + 1);
+  assert.match(
+    problems[0].reason,
+    /^truncated or corrupt gzip data \(incorrect header check\); zlib drops what it decoded last on bad data, so up to 256 KiB of text before this point is missing too$/,
+  );
 });
 
 function hasZstd(): boolean {
