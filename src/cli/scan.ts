@@ -43,6 +43,7 @@ import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { MISSING_EXCEPTION_LIST } from "../rules/rule-references.ts";
 import { buildRuleSet, type RuleSet } from "../rules/rule-set.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
+import { hangUp } from "./hang-up.ts";
 import { reportInputError } from "./input-errors.ts";
 import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
 import {
@@ -303,9 +304,15 @@ export async function runScan(
     stop.abort();
     if (!files.length || files.includes("-")) process.stdin.destroy();
   };
-  // SIGTERM too: it is how a service manager, `docker stop` or `timeout` ends a follow
-  const stopSignals = ["SIGINT", "SIGTERM"] as const;
-  if (options.follow) for (const signal of stopSignals) process.once(signal, interrupt);
+  // SIGTERM too: it is how a service manager, `docker stop` or `timeout` ends a follow;
+  // and SIGHUP, the terminal closed: the alerts waiting still go to an --output file
+  const hungUp = () => {
+    hangUp();
+    interrupt();
+  };
+  const stopSignals = { SIGINT: interrupt, SIGTERM: interrupt, SIGHUP: hungUp } as const;
+  if (options.follow)
+    for (const [signal, handler] of Object.entries(stopSignals)) process.once(signal, handler);
   const restoreSignals = spill ? removeRunsOnSignals(spill.budget) : () => {};
   try {
     const named = files.length ? files : ["-"];
@@ -344,7 +351,7 @@ export async function runScan(
       else engine.push(item.event, item.origin, item.text);
       if (stop.signal.aborted) break;
     }
-    for (const signal of stopSignals) process.off(signal, interrupt);
+    for (const [signal, handler] of Object.entries(stopSignals)) process.off(signal, handler);
     engine.finish();
   } catch (error) {
     progress.stop();

@@ -543,6 +543,31 @@ test("file names from a walked directory are shown as text: no terminal control 
   assert.match(missing.stderr, /cannot read input: .*gone\u241b\[2J\.ndjson/);
 });
 
+test("--follow hung up (its terminal closed) flushes the sequences waiting to its --output file and exits 0", async () => {
+  const { spawn } = await import("node:child_process");
+  const growing = join(dir, "hung-up.ndjson");
+  const output = join(dir, "hung-up-alerts.ndjson");
+  const net = { ...ev(5), event: { category: ["network"] }, container: { id: "c1" } };
+  writeFileSync(growing, `${JSON.stringify(ev(1))}\n${JSON.stringify(net)}\n`);
+  const child = spawn(process.execPath, [
+    ...["--import", "tsx", cliEntry, "scan", "--follow", "--rules", rules],
+    ...["--output", output, growing],
+  ]);
+  const names = () =>
+    existsSync(output) ? alertsOf(readFileSync(output, "utf8")).map((a) => a["kibana.alert.rule.name"]) : [];
+  // the shell alert is written at once; the sequence's waits for the lateness buffer
+  for (let i = 0; i < 100 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(names(), ["Interactive Shell In Container"]);
+  // the terminal is gone: the summary written to it on the way out fails
+  child.stdout.destroy();
+  child.stderr.destroy();
+  const exited = new Promise<[number | null, string | null]>((r) => child.on("close", (c, s) => r([c, s])));
+  child.kill("SIGHUP");
+  assert.deepEqual(await exited, [0, null]);
+  // the sequence alert and its two building blocks
+  assert.equal(names().filter((name) => name === "Shell Then Connection").length, 3);
+});
+
 test("sarif: one result per alert, located at the input line of its events", () => {
   const r = runCli(["scan", "--rules", rules, "--format", "sarif", input]);
   assert.equal(r.code, 0, r.stderr);
