@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { RotatingFileSink } from "../../src/io/sinks/rotating-file.ts";
 import { eventAlert, idOf, tempDir } from "../server/alerts.ts";
+import { fullDisk } from "./full-disk.ts";
 
 const idsIn = async (path: string) =>
   (await readFile(path, "utf8"))
@@ -74,3 +75,43 @@ test("a current file removed or moved away by hand is made again for the next wr
   assert.deepEqual(await idsIn(join(dir, "moved.ndjson")), [idOf(a)]);
   assert.deepEqual(await idsIn(path), [idOf(c)]);
 });
+
+/** The alerts of a file's whole lines, and the lines that are no alert (a write cut short). */
+const linesIn = async (path: string) => {
+  const lines = (await readFile(path, "utf8")).split("\n");
+  assert.equal(lines.pop(), "", "the file ends with a whole line");
+  const ids: string[] = [];
+  const torn: string[] = [];
+  for (const line of lines) {
+    try {
+      ids.push(JSON.parse(line)["kibana.alert.uuid"]);
+    } catch {
+      torn.push(line);
+    }
+  }
+  return { ids, torn };
+};
+
+for (const truncateFails of [false, true]) {
+  test(`a write that fails part-way on a full disk ${truncateFails ? "and cannot be cut back is ended by a line break" : "is cut back"}: the alerts retried are there once, on lines of their own`, async (t) => {
+    const path = join(await tempDir(t), "alerts.ndjson");
+    const [a, b, c, d] = [1, 2, 3, 4].map((pid) => eventAlert({ pid }));
+    const line = (alert: typeof a) => `${JSON.stringify(alert)}\n`;
+    const disk = fullDisk(Buffer.byteLength(line(a)) + 10, { truncateFails });
+    const sink = new RotatingFileSink({ path, openFile: disk.openFile });
+    await sink.write([a]);
+    await assert.rejects(sink.write([b, c]), /ENOSPC/);
+    disk.free(5);
+    // the fanout's retry, on a disk that is still nearly full
+    await assert.rejects(sink.write([b, c]), /ENOSPC/);
+    disk.free(100_000);
+    await sink.write([b, c]);
+    await sink.write([d]);
+    await sink.close();
+    assert.deepEqual(await linesIn(path), {
+      ids: [a, b, c, d].map(idOf),
+      // with no cut back, the two half lines the failed writes left, each a line of its own
+      torn: truncateFails ? [line(b).slice(0, 10), line(b).slice(0, 4)] : [],
+    });
+  });
+}

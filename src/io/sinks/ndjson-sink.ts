@@ -1,11 +1,10 @@
-import { createWriteStream, type WriteStream } from "node:fs";
-import { dirname } from "node:path";
 import type { Writable } from "node:stream";
 import type { AlertDocument } from "../../engine/alert.ts";
-import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
 import type { AlertSink } from "./alert-sink.ts";
 import { stillNamed } from "./file-identity.ts";
+import type { OpenFile } from "./line-file.ts";
+import { LineFileStream } from "./line-file-stream.ts";
 
 /**
  * Alerts as NDJSON, one document a line, to a byte stream: stdout, or a file opened for
@@ -36,14 +35,11 @@ export class NdjsonSink implements AlertSink {
     return new NdjsonSink("stdout", () => process.stdout, false);
   }
 
-  static toFile(path: string): NdjsonSink {
-    const open = () => {
-      // its directory removed by hand is made again, as a rotated alerts file's is
-      makeDirectory(dirname(path));
-      return createWriteStream(path, { flags: "a" });
-    };
+  /** `openFile` is for tests: one whose writes fail as a full disk's do */
+  static toFile(path: string, openFile?: OpenFile): NdjsonSink {
+    const open = () => new LineFileStream(path, openFile);
     const detached = (stream: Writable) => {
-      const fd = (stream as WriteStream & { fd?: number | null }).fd;
+      const fd = (stream as LineFileStream).fd;
       return typeof fd === "number" && !stillNamed(path, fd);
     };
     return new NdjsonSink(`file:${path}`, open, true, open, detached);

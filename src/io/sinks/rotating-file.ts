@@ -1,10 +1,11 @@
-import { type FileHandle, open, rename, unlink } from "node:fs/promises";
+import { rename, unlink } from "node:fs/promises";
 import { dirname } from "node:path";
 import type { AlertDocument } from "../../engine/alert.ts";
 import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
 import type { AlertSink } from "./alert-sink.ts";
 import { stillNamed } from "./file-identity.ts";
+import { LineFile, type OpenFile } from "./line-file.ts";
 
 export interface RotatingFileOptions {
   /** the file written to; rotated copies are `<path>.1` (the newest) … `<path>.<keep>` */
@@ -20,6 +21,8 @@ export interface RotatingFileOptions {
   name?: string;
   /** the clock, in milliseconds (tests set it) */
   now?: () => number;
+  /** opens the file (tests give one that fails as a full disk does) */
+  openFile?: OpenFile;
 }
 
 const DEFAULT_MAX_BYTES = 100 * 1024 * 1024;
@@ -40,8 +43,8 @@ export class RotatingFileSink implements AlertSink {
   private readonly keep: number;
   private readonly sync: boolean;
   private readonly now: () => number;
-  private handle: FileHandle | null = null;
-  private size = 0;
+  private readonly openFile: OpenFile | undefined;
+  private file: LineFile | null = null;
   private openedAt = 0;
   private chain: Promise<void> = Promise.resolve();
   private closed = false;
@@ -54,6 +57,7 @@ export class RotatingFileSink implements AlertSink {
     this.keep = options.keep ?? DEFAULT_KEEP;
     this.sync = options.sync ?? true;
     this.now = options.now ?? Date.now;
+    this.openFile = options.openFile;
     if (!(this.maxBytes > 0)) throw new RangeError(`maxBytes must be positive, not ${this.maxBytes}`);
     if (!Number.isSafeInteger(this.keep) || this.keep < 0)
       throw new RangeError(`keep must be a whole number of files, not ${this.keep}`);
@@ -72,44 +76,41 @@ export class RotatingFileSink implements AlertSink {
   async close(): Promise<void> {
     this.closed = true;
     await this.chain;
-    await this.handle?.close();
-    this.handle = null;
+    await this.file?.close();
+    this.file = null;
   }
 
   private async append(bytes: Buffer): Promise<void> {
-    if (this.handle && !stillNamed(this.path, this.handle.fd)) {
+    if (this.file && !stillNamed(this.path, this.file.fd)) {
       // removed or moved away by hand: writing on would lose the alerts without an error
-      await this.handle.close();
-      this.handle = null;
+      await this.file.close();
+      this.file = null;
     }
-    if (!this.handle) await this.openCurrent();
+    if (!this.file) await this.openCurrent();
     const tooOld = this.maxAgeMs !== undefined && this.now() - this.openedAt >= this.maxAgeMs;
-    if (this.size > 0 && (this.size + bytes.length > this.maxBytes || tooOld)) await this.rotate();
-    const handle = this.handle!;
+    const size = this.file!.bytes;
+    if (size > 0 && (size + bytes.length > this.maxBytes || tooOld)) await this.rotate();
     try {
-      await handle.appendFile(bytes);
-      if (this.sync) await handle.datasync();
+      await this.file!.append(bytes, this.sync);
     } catch (error) {
       throw new Error(`${this.name}: could not write ${bytes.length} bytes: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    this.size += bytes.length;
   }
 
   private async openCurrent(): Promise<void> {
     makeDirectory(dirname(this.path));
-    this.handle = await open(this.path, "a");
-    const stat = await this.handle.stat();
-    this.size = stat.size;
+    this.file = await LineFile.open(this.path, this.openFile);
+    const stat = await this.file.handle.stat();
     // After a restart the file's age counts from its creation, or it would never be rotated by age.
     this.openedAt =
       stat.size > 0 && stat.birthtimeMs > 0 ? Math.min(stat.birthtimeMs, this.now()) : this.now();
   }
 
   private async rotate(): Promise<void> {
-    await this.handle!.close();
-    this.handle = null;
+    await this.file!.close();
+    this.file = null;
     await removeIfPresent(`${this.path}.${this.keep}`);
     for (let i = this.keep - 1; i >= 1; i--)
       await renameIfPresent(`${this.path}.${i}`, `${this.path}.${i + 1}`);
