@@ -106,9 +106,15 @@ export function storeMetrics(out: PrometheusText, v: StoreView): void {
       per((s) => s.retries),
     )
     .family(
+      "eqlite_webhook_failing_seconds",
+      "gauge",
+      "How long the webhook's receiver has failed every request (retried until the retry timeout); 0 while it answers.",
+      per((s) => s.failingForMs / 1000),
+    )
+    .family(
       "eqlite_webhook_alerts_dead_lettered_total",
       "counter",
-      "Alerts written to the dead-letter file (refused, attempts exhausted or queue full).",
+      "Alerts written to the dead-letter file (refused, undelivered at their retry timeout, or queue full).",
       per((s) => s.deadLettered),
     )
     .family(

@@ -53,9 +53,9 @@ async function receiver(t: TestContext, answer: (n: number) => Answer) {
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, requests };
 }
 
-function capturingLogger() {
+function capturingLogger(level = "warn") {
   const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
-  const logger = pino({ level: "warn" }, { write: (line: string) => lines.push(JSON.parse(line)) });
+  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line)) });
   return { logger, lines };
 }
 
@@ -97,17 +97,18 @@ test("retries with backoff until the receiver accepts, sending the same ids each
     { delivered: sink.stats.delivered, retries: sink.stats.retries, deadLettered: sink.stats.deadLettered },
     { delivered: 3, retries: 2, deadLettered: 0 },
   );
+  // one warning for the outage, not one per retry
   assert.deepEqual(
-    lines.map((l) => [l.msg, l.error]),
+    lines.map((l) => [l.msg, l.error ?? l.failedRequests]),
     [
       ["webhook delivery failed; retrying", "HTTP 429 Too Many Requests"],
-      ["webhook delivery failed; retrying", "HTTP 503 Service Unavailable"],
+      ["webhook receiver answers again", 2],
     ],
   );
   assert.deepEqual(await deadLetters(join(dir, "dead.ndjson")), []);
 });
 
-test("a receiver that always fails: after the last attempt the alerts go to the dead-letter file", async (t) => {
+test("a receiver that always fails: at the retry deadline the alerts go to the dead-letter file", async (t) => {
   const hook = await receiver(t, () => ({ status: 500 }));
   const { logger, lines } = capturingLogger();
   const path = join(await tempDir(t), "sub", "dead.ndjson");
@@ -115,21 +116,25 @@ test("a receiver that always fails: after the last attempt the alerts go to the 
     url: hook.url,
     deadLetterPath: path,
     logger,
-    maxAttempts: 3,
-    initialBackoffMs: 1,
+    retryTimeoutMs: 300,
+    initialBackoffMs: 10,
+    maxBackoffMs: 40,
   });
   const alerts = alertsFor(2);
+  const started = Date.now();
   await sink.write(alerts); // handled: dead-lettered is handled for good
+  const took = Date.now() - started;
   await sink.close();
 
-  assert.equal(hook.requests.length, 3);
+  assert.ok(took >= 290 && took < 2_000, `took ${took} ms`);
+  assert.ok(hook.requests.length >= 5, `${hook.requests.length} requests`);
   const dead = await deadLetters(path);
   assert.deepEqual(
     dead.map((d) => d.alert["kibana.alert.uuid"]),
     alerts.map(idOf),
   );
   assert.equal(dead[0].error, "HTTP 500 Internal Server Error");
-  assert.equal(dead[0].attempts, 3);
+  assert.equal(dead[0].attempts, hook.requests.length);
   assert.equal(dead[0].sink, sink.name);
   assert.equal(sink.stats.deadLettered, 2);
   assert.equal(lines.at(-1)!.msg, "webhook delivery failed; alerts written to the dead-letter file");
@@ -154,7 +159,7 @@ test("a refusal that retrying cannot fix (400) is dead-lettered at once; so is a
     url: `http://127.0.0.1:${port}/`,
     deadLetterPath: join(dir, "b.ndjson"),
     logger,
-    maxAttempts: 2,
+    retryTimeoutMs: 50,
     initialBackoffMs: 1,
   });
   await unreachable.write(alertsFor(1));
@@ -264,6 +269,124 @@ test("through the fan-out, a slow webhook never holds back the other sinks", asy
   await done;
   assert.equal(webhook.stats.delivered, 4);
   await fanout.close();
+});
+
+test("an outage longer than six attempts is retried through: the alerts are delivered when the receiver is back", async (t) => {
+  // Six attempts from 0.5 s were spent in ~15 s, and a receiver restarting for a minute lost every
+  // alert to the dead-letter file. Here the backoff is short and the outage is twelve requests.
+  const hook = await receiver(t, (n) => (n <= 12 ? { status: 503, delayMs: 10 } : { status: 200 }));
+  const { logger, lines } = capturingLogger();
+  const path = join(await tempDir(t), "dead.ndjson");
+  const sink = new WebhookSink({
+    url: hook.url,
+    deadLetterPath: path,
+    logger,
+    initialBackoffMs: 5,
+    maxBackoffMs: 20,
+    random: () => 0.5,
+  });
+  const alerts = alertsFor(3);
+  const written = sink.write(alerts);
+  while (hook.requests.length < 4) await sleep(5);
+  assert.ok(sink.stats.failingForMs > 0, "a failing receiver shows in the stats (and /metrics)");
+  await written;
+  await sink.close();
+
+  assert.equal(hook.requests.length, 13);
+  assert.deepEqual(await deadLetters(path), []);
+  assert.deepEqual(
+    { delivered: sink.stats.delivered, retries: sink.stats.retries, failingForMs: sink.stats.failingForMs },
+    { delivered: 3, retries: 12, failingForMs: 0 },
+  );
+  assert.deepEqual(
+    lines.map((l) => [l.msg, l.error ?? l.failedRequests]),
+    [
+      ["webhook delivery failed; retrying", "HTTP 503 Service Unavailable"],
+      ["webhook receiver answers again", 12],
+    ],
+  );
+});
+
+test("the batches behind one that reached its deadline, waiting while every request failed, are dead-lettered unsent", async (t) => {
+  const hook = await receiver(t, () => ({ status: 503 }));
+  const { logger, lines } = capturingLogger();
+  const path = join(await tempDir(t), "dead.ndjson");
+  const sink = new WebhookSink({
+    url: hook.url,
+    deadLetterPath: path,
+    logger,
+    batchSize: 2,
+    retryTimeoutMs: 200,
+    initialBackoffMs: 10,
+    maxBackoffMs: 40,
+  });
+  const alerts = alertsFor(6);
+  await sink.write(alerts);
+  await sink.close();
+  // every request was the first batch's: the other two had waited as long, and would have cost
+  // a request timeout each on a receiver that does not answer
+  assert.ok(hook.requests.every((r) => r.ids.join() === alerts.slice(0, 2).map(idOf).join()));
+  const dead = await deadLetters(path);
+  assert.deepEqual(
+    dead.map((d) => [d.alert["kibana.alert.uuid"], d.attempts, d.error]),
+    alerts.map((a, i) => [idOf(a), i < 2 ? hook.requests.length : 0, "HTTP 503 Service Unavailable"]),
+  );
+  assert.equal(lines.filter((l) => l.msg === "webhook delivery failed; retrying").length, 1);
+});
+
+test("a Retry-After longer than the backoff's cap is honoured, up to maxRetryAfterMs", async (t) => {
+  const gap = async (retryAfter: string, maxRetryAfterMs: number) => {
+    const at: number[] = [];
+    const hook = await receiver(t, (n) => {
+      at.push(Date.now());
+      return n === 1 ? { status: 503, headers: { "retry-after": retryAfter } } : { status: 200 };
+    });
+    const { logger } = capturingLogger();
+    const sink = new WebhookSink({
+      url: hook.url,
+      deadLetterPath: join(await tempDir(t), "dead.ndjson"),
+      logger,
+      initialBackoffMs: 5,
+      maxBackoffMs: 20,
+      maxRetryAfterMs,
+    });
+    await sink.write(alertsFor(1));
+    await sink.close();
+    assert.equal(sink.stats.delivered, 1);
+    return at[1] - at[0];
+  };
+  const honoured = await gap("1", 5_000);
+  assert.ok(honoured >= 900, `retried after ${honoured} ms, not the 1 s asked for`);
+  const bounded = await gap("3600", 100);
+  assert.ok(bounded >= 90 && bounded < 1_000, `retried after ${bounded} ms`);
+});
+
+test("while a batch is retried, the queue stays bounded: what finds it full is dead-lettered at once", async (t) => {
+  const hook = await receiver(t, (n) => (n <= 10 ? { status: 503 } : { status: 200 }));
+  const { logger } = capturingLogger();
+  const path = join(await tempDir(t), "dead.ndjson");
+  const sink = new WebhookSink({
+    url: hook.url,
+    deadLetterPath: path,
+    logger,
+    batchSize: 2,
+    maxQueuedAlerts: 4,
+    initialBackoffMs: 5,
+    maxBackoffMs: 10,
+  });
+  const first = alertsFor(3);
+  const second = alertsFor(3, 10);
+  const writes = [sink.write(first)];
+  while (hook.requests.length < 2) await sleep(2);
+  writes.push(sink.write(second));
+  assert.equal(sink.stats.queued, 4);
+  await Promise.all(writes);
+  await sink.close();
+  assert.equal(sink.stats.delivered, 4);
+  assert.deepEqual(
+    (await deadLetters(path)).map((d) => d.alert["kibana.alert.uuid"]),
+    second.slice(1).map(idOf),
+  );
 });
 
 test("Retry-After in seconds or as an HTTP date", () => {

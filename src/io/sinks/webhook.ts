@@ -6,20 +6,31 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../../engine/alert.ts";
 import { makeDirectory } from "../make-directory.ts";
 import type { AlertSink } from "./alert-sink.ts";
+import { ReceiverOutage } from "./webhook-outage.ts";
+import {
+  DEFAULT_RETRY_POLICY,
+  isRetryableStatus,
+  type RetryPolicy,
+  retryAfterMs,
+  retryDelayMs,
+} from "./webhook-retry.ts";
+
+export { retryAfterMs } from "./webhook-retry.ts";
 
 /**
  * Alerts POSTed as JSON to a URL, in batches: `{"alerts": [ ...documents ]}`.
  *
  * Delivery is at-least-once: a batch that fails (no answer, a timeout, 408,
  * 425, 429 or 5xx) is sent again after an exponential backoff with jitter
- * (honouring Retry-After), and an alert carries the same `kibana.alert.uuid`
+ * (honouring Retry-After) until it has waited `retryTimeoutMs` (webhook-retry.ts),
+ * and an alert carries the same `kibana.alert.uuid`
  * every time it is sent — also after a restart replays its events — so the
  * receiver de-duplicates by id. Each request also carries an `Idempotency-Key`,
  * the hash of its alert ids. With a delivery log (the store), delivered ids are
  * recorded and not sent again.
  *
  * Alerts the receiver refuses for good (another 4xx, a redirect), or that
- * exhaust their attempts, go to a dead-letter NDJSON file, one
+ * are still undelivered at their retry deadline, go to a dead-letter NDJSON file, one
  * `{"@timestamp", "sink", "error", "attempts", "alert"}` a line, fdatasync'd:
  * they are handled, and the write that brought them resolves. So do alerts that
  * find the in-memory queue full — they go straight to the dead-letter file,
@@ -52,11 +63,13 @@ export interface WebhookOptions {
   batchSize?: number;
   /** alerts waiting in memory at most (default 10,000); beyond, they are dead-lettered */
   maxQueuedAlerts?: number;
-  /** requests per batch before it is dead-lettered (default 6) */
-  maxAttempts?: number;
-  /** the first retry's delay (default 500 ms); each next one doubles, up to maxBackoffMs */
+  /** how long a batch is retried, from when its alerts were written, before its dead letter (default 10 min) */
+  retryTimeoutMs?: number;
+  /** the first retry's delay (default 500 ms); each next one doubles, up to maxBackoffMs (default 30 s) */
   initialBackoffMs?: number;
   maxBackoffMs?: number;
+  /** a Retry-After is honoured up to this (default 5 min) */
+  maxRetryAfterMs?: number;
   /** one request's time limit (default 10 s) */
   timeoutMs?: number;
   /** how long close waits for the queue to empty (default 10 s) */
@@ -77,6 +90,8 @@ export interface WebhookStats {
   skipped: number;
   /** still undelivered when the sink closed */
   abandoned: number;
+  /** how long the receiver has failed every request; 0 while it answers */
+  failingForMs: number;
 }
 
 export class WebhookClosedError extends Error {
@@ -115,6 +130,8 @@ interface Queued {
   alert: AlertDocument;
   id: string;
   ticket: WriteTicket;
+  /** when it was written (Date.now()): its batch's retry deadline runs from its oldest alert's */
+  queuedAt: number;
 }
 
 type Attempt =
@@ -125,18 +142,12 @@ export class WebhookSink implements AlertSink {
   readonly name: string;
   private readonly url: URL;
   private readonly options: Required<
-    Pick<
-      WebhookOptions,
-      | "batchSize"
-      | "maxQueuedAlerts"
-      | "maxAttempts"
-      | "initialBackoffMs"
-      | "maxBackoffMs"
-      | "timeoutMs"
-      | "closeTimeoutMs"
-      | "random"
-    >
+    Pick<WebhookOptions, "batchSize" | "maxQueuedAlerts" | "timeoutMs" | "closeTimeoutMs" | "random">
   >;
+  private readonly retry: RetryPolicy;
+  private readonly outage = new ReceiverOutage();
+  /** the error of the last retryable failure: a batch dead-lettered unsent (see deliver) gives it */
+  private lastFailure = "";
   private readonly headers: Record<string, string>;
   private readonly logger: Logger;
   private readonly deliveryLog: DeliveryLog | undefined;
@@ -183,20 +194,29 @@ export class WebhookSink implements AlertSink {
     this.options = {
       batchSize: options.batchSize ?? 100,
       maxQueuedAlerts: options.maxQueuedAlerts ?? 10_000,
-      maxAttempts: options.maxAttempts ?? 6,
-      initialBackoffMs: options.initialBackoffMs ?? 500,
-      maxBackoffMs: options.maxBackoffMs ?? 30_000,
       timeoutMs: options.timeoutMs ?? 10_000,
       closeTimeoutMs: options.closeTimeoutMs ?? 10_000,
       random: options.random ?? Math.random,
     };
-    for (const key of ["batchSize", "maxQueuedAlerts", "maxAttempts"] as const)
+    this.retry = {
+      initialBackoffMs: options.initialBackoffMs ?? DEFAULT_RETRY_POLICY.initialBackoffMs,
+      maxBackoffMs: options.maxBackoffMs ?? DEFAULT_RETRY_POLICY.maxBackoffMs,
+      maxRetryAfterMs: options.maxRetryAfterMs ?? DEFAULT_RETRY_POLICY.maxRetryAfterMs,
+      retryTimeoutMs: options.retryTimeoutMs ?? DEFAULT_RETRY_POLICY.retryTimeoutMs,
+    };
+    for (const key of ["batchSize", "maxQueuedAlerts"] as const)
       if (!Number.isSafeInteger(this.options[key]) || this.options[key] < 1)
         throw new RangeError(`webhook ${key} must be a whole number from 1, not ${this.options[key]}`);
+    if (!(this.retry.retryTimeoutMs > 0))
+      throw new RangeError(`webhook retryTimeoutMs must be positive, not ${this.retry.retryTimeoutMs}`);
   }
 
   get stats(): WebhookStats {
-    return { queued: this.queue.length, ...this.counters };
+    return {
+      queued: this.queue.length,
+      ...this.counters,
+      failingForMs: this.outage.failingForMs(Date.now()),
+    };
   }
 
   write(alerts: readonly AlertDocument[]): Promise<void> {
@@ -213,9 +233,10 @@ export class WebhookSink implements AlertSink {
     if (fresh.length === 0) return Promise.resolve();
 
     const ticket = new WriteTicket(fresh.length);
+    const queuedAt = Date.now();
     const room = Math.max(0, this.options.maxQueuedAlerts - this.queue.length);
-    for (const item of fresh.slice(0, room)) this.queue.push({ ...item, ticket });
-    const overflow = fresh.slice(room).map((item) => ({ ...item, ticket }));
+    for (const item of fresh.slice(0, room)) this.queue.push({ ...item, ticket, queuedAt });
+    const overflow = fresh.slice(room).map((item) => ({ ...item, ticket, queuedAt }));
     if (overflow.length > 0) {
       this.counters.overflowed += overflow.length;
       this.logger.warn(
@@ -230,7 +251,7 @@ export class WebhookSink implements AlertSink {
 
   /**
    * The shutdown has begun: a receiver that is down would keep the queue retrying for
-   * minutes (six attempts a batch), and the service's drain waits for every write.
+   * minutes (until each batch's retry deadline), and the service's drain waits for every write.
    */
   stopping(): void {
     if (this.deadline || this.givingUp) return;
@@ -308,27 +329,46 @@ export class WebhookSink implements AlertSink {
 
   /** Sends one batch until it is delivered or dead-lettered (true), or close interrupts it (false). */
   private async deliver(batch: Queued[]): Promise<boolean> {
+    const since = batch[0].queuedAt;
+    const deadline = since + this.retry.retryTimeoutMs;
+    if (Date.now() >= deadline && this.outage.failedThroughout(since)) {
+      // Sending it once more would cost a timeout per batch on a receiver that does not answer,
+      // and the queue behind it would wait for each.
+      await this.giveUpOn(batch, this.lastFailure, 0);
+      return true;
+    }
     const ids = batch.map((i) => i.id);
     const body = JSON.stringify({ alerts: batch.map((i) => i.alert) });
     const key = createHash("sha256").update(ids.join("\n")).digest("hex");
-    let failure = "";
-    let attempts = 0;
-    while (attempts < this.options.maxAttempts) {
-      attempts++;
+    for (let attempts = 1; ; attempts++) {
       const result = await this.post(body, key);
       if (result.ok) {
+        this.noteAnswer();
         this.counters.delivered += batch.length;
         this.recordDelivered(ids);
         for (const item of batch) item.ticket.settle(1);
         return true;
       }
       if (result.aborted) return false;
-      failure = result.error;
-      if (!result.retry || attempts >= this.options.maxAttempts) break;
-      const delay = this.backoff(attempts, result.retryAfterMs);
+      if (!result.retry) {
+        this.noteAnswer();
+        await this.giveUpOn(batch, result.error, attempts);
+        return true;
+      }
+      this.noteFailure(result.error, batch.length);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        await this.giveUpOn(batch, result.error, attempts);
+        return true;
+      }
+      // the last retry is at the deadline, not past it
+      const delay = Math.min(
+        left,
+        retryDelayMs(this.retry, attempts, result.retryAfterMs, this.options.random),
+      );
       this.counters.retries++;
-      this.logger.warn(
-        { sink: this.name, alerts: batch.length, attempt: attempts, error: failure, retryInMs: delay },
+      this.logger.debug(
+        { sink: this.name, alerts: batch.length, attempt: attempts, error: result.error, retryInMs: delay },
         "webhook delivery failed; retrying",
       );
       try {
@@ -337,12 +377,40 @@ export class WebhookSink implements AlertSink {
         return false;
       }
     }
+  }
+
+  /** A retryable failure: the first of an outage is logged, the retries that follow it are not. */
+  private noteFailure(error: string, alerts: number): void {
+    this.lastFailure = error;
+    if (!this.outage.failed(Date.now())) return;
+    this.logger.warn(
+      { sink: this.name, alerts, error, retryTimeoutMs: this.retry.retryTimeoutMs },
+      "webhook delivery failed; retrying",
+    );
+  }
+
+  private noteAnswer(): void {
+    const ended = this.outage.answered(Date.now());
+    if (ended)
+      this.logger.warn(
+        { sink: this.name, failedForMs: ended.failedForMs, failedRequests: ended.failedRequests },
+        "webhook receiver answers again",
+      );
+  }
+
+  private async giveUpOn(batch: Queued[], error: string, attempts: number): Promise<void> {
     this.logger.error(
-      { sink: this.name, alerts: batch.length, attempts, error: failure, file: this.deadLetterPath },
+      {
+        sink: this.name,
+        alerts: batch.length,
+        attempts,
+        error,
+        waitedMs: Date.now() - batch[0].queuedAt,
+        file: this.deadLetterPath,
+      },
       "webhook delivery failed; alerts written to the dead-letter file",
     );
-    await this.deadLetter(batch, failure, attempts);
-    return true;
+    await this.deadLetter(batch, error, attempts);
   }
 
   private async post(body: string, idempotencyKey: string): Promise<Attempt> {
@@ -368,7 +436,7 @@ export class WebhookSink implements AlertSink {
         };
       return {
         ok: false,
-        retry: status === 408 || status === 425 || status === 429 || status >= 500,
+        retry: isRetryableStatus(status),
         error: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}`,
         retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
       };
@@ -381,13 +449,6 @@ export class WebhookSink implements AlertSink {
           : (e.cause?.code ?? e.cause?.message ?? e.message);
       return { ok: false, retry: true, error: reason };
     }
-  }
-
-  /** Exponential, capped, with "equal jitter": between half and all of the step, so retries spread out. */
-  private backoff(attempt: number, retryAfter: number | undefined): number {
-    const step = Math.min(this.options.maxBackoffMs, this.options.initialBackoffMs * 2 ** (attempt - 1));
-    const jittered = step / 2 + (this.options.random() * step) / 2;
-    return Math.round(Math.min(this.options.maxBackoffMs, Math.max(jittered, retryAfter ?? 0)));
   }
 
   private recordDelivered(ids: string[]): void {
@@ -448,12 +509,4 @@ function alertIdOf(alert: AlertDocument, index: number): string {
       `alert ${index} of the batch has no kibana.alert.uuid; a webhook needs it to de-duplicate`,
     );
   return id;
-}
-
-/** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function retryAfterMs(header: string | null, now = Date.now()): number | undefined {
-  if (!header) return undefined;
-  if (/^\d+$/.test(header.trim())) return Number(header.trim()) * 1000;
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
