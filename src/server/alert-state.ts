@@ -57,6 +57,7 @@ export function openAlertState(config: ServeConfig, options: AlertStateOptions):
         name: webhookName(url, config.webhooks),
         headers: { ...config.webhookHeaders.all, ...config.webhookHeaders.byUrl[url] },
         deadLetterPath: join(dataDir, DEAD_LETTER_FILE),
+        retryTimeoutMs: config.webhookRetryTimeoutMs,
         deliveryLog: store,
         logger,
       }),

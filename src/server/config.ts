@@ -5,6 +5,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { type KibanaTarget, kibanaTarget } from "../engine/alert-url.ts";
 import { suggest } from "../eql/suggest.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
+import { DEFAULT_RETRY_POLICY } from "../io/sinks/webhook-retry.ts";
 import { DEFAULT_PUBLISHER, DEFAULT_TOPOLOGY } from "../nats/defaults.ts";
 import { DEFAULT_PARTITIONS } from "../nats/partition.ts";
 import type { AuthConfig } from "./auth.ts";
@@ -38,6 +39,8 @@ export interface ServeConfig {
   webhooks: string[];
   /** headers sent with every webhook request, and per webhook URL */
   webhookHeaders: WebhookHeaders;
+  /** a webhook retries a batch until it has waited this long, then dead-letters it */
+  webhookRetryTimeoutMs: number;
   /** alerts as NDJSON to this file, rotated by size */
   alertsFile?: string;
   /** rotate the alerts file before a write would take it past this size */
@@ -188,6 +191,13 @@ export const SETTINGS: readonly Setting[] = [
     "webhook-header",
     "send this header to every webhook, repeatable",
     "<name:value>",
+  ),
+  s(
+    "webhook_retry_timeout_ms",
+    "int",
+    "webhook-retry-timeout",
+    "retry a webhook's failed alerts for this many ms, then dead-letter them (default 600000)",
+    "<ms>",
   ),
   s("alerts_file", "string", "alerts-file", "write alerts as NDJSON to this file, rotated by size", "<path>"),
   s("alerts_file_max_bytes", "int", "alerts-file-max-bytes", "rotate the alerts file at this size", "<n>"),
@@ -359,6 +369,7 @@ export const DEFAULTS = {
   checkpointIntervalMs: 1000,
   retentionDays: 30,
   maxAlerts: 1_000_000,
+  webhookRetryTimeoutMs: DEFAULT_RETRY_POLICY.retryTimeoutMs,
   alertsFileMaxBytes: 100 * 1024 * 1024,
   alertsFileKeep: 5,
   natsPartitions: DEFAULT_PARTITIONS,
@@ -373,6 +384,7 @@ const NEED_DATA_DIR = [
   "max_alerts",
   "webhooks",
   "webhook_headers",
+  "webhook_retry_timeout_ms",
 ];
 
 const LOG_LEVELS = new Set(["fatal", "error", "warn", "info", "debug", "trace", "silent"]);
@@ -457,6 +469,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     maxAlerts: int("max_alerts") ?? DEFAULTS.maxAlerts,
     webhooks: list("webhooks"),
     webhookHeaders: (raw.get("webhook_headers") as WebhookHeaders | undefined) ?? { all: {}, byUrl: {} },
+    webhookRetryTimeoutMs: int("webhook_retry_timeout_ms") ?? DEFAULTS.webhookRetryTimeoutMs,
     alertsFile: str("alerts_file") || undefined,
     alertsFileMaxBytes: int("alerts_file_max_bytes") ?? DEFAULTS.alertsFileMaxBytes,
     alertsFileKeep: int("alerts_file_keep") ?? DEFAULTS.alertsFileKeep,
@@ -516,6 +529,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
       );
   check(config.walMaxBytes >= 1024 * 1024, "wal_max_bytes must be at least 1 MiB (1048576)");
   check(config.checkpointIntervalMs > 0, "checkpoint_interval_ms must be positive");
+  check(config.webhookRetryTimeoutMs > 0, "webhook_retry_timeout_ms must be positive");
   check(config.alertsFileMaxBytes > 0, "alerts_file_max_bytes must be positive");
   for (const url of config.webhooks) checkWebhookUrl(url);
   for (const url of Object.keys(config.webhookHeaders.byUrl))

@@ -1,13 +1,16 @@
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { type TestContext, test } from "node:test";
+import { DEAD_LETTER_FILE, openAlertState } from "../../src/server/alert-state.ts";
 import { resolveConfig, type ServeConfig } from "../../src/server/config.ts";
 import { openDurability } from "../../src/server/durability.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { startService } from "../../src/server/service.ts";
 import type { WriteAheadLog } from "../../src/server/wal.ts";
-import { tempDir } from "./alerts.ts";
+import { eventAlert, tempDir } from "./alerts.ts";
 import { CaptureSink, CLOUD_DEFEND_PROCESS, interactiveExec, quiet, testConfig } from "./serve-helpers.ts";
 
 /** A service with durable state in `dataDir`, as `serve --data-dir` runs it. */
@@ -219,6 +222,46 @@ Authorization = "Bearer s3cr3t"
       ),
     (error: Error) => /not among the webhooks/.test(error.message) && !error.message.includes("secret"),
   );
+});
+
+test("webhook_retry_timeout_ms: how long a webhook retries before the dead letter, from the file, the environment or a flag", async (t) => {
+  const dir = await tempDir(t, "eqlite-webhook-retry-config-");
+  const file = join(dir, "serve.toml");
+  writeFileSync(
+    file,
+    `data_dir = "${dir}"\nwebhooks = ["http://127.0.0.1:1/hook"]\nwebhook_retry_timeout_ms = 120000\n`,
+  );
+  const config = (flags: Record<string, unknown>, env: Record<string, string> = {}) =>
+    resolveConfig({ flags, env, defaultRules: ["rules"] });
+  assert.equal(config({ dataDir: "d" }).webhookRetryTimeoutMs, 600_000);
+  assert.equal(resolveConfig({ file }).webhookRetryTimeoutMs, 120_000);
+  assert.equal(
+    config({ dataDir: "d" }, { EQLITE_WEBHOOK_RETRY_TIMEOUT_MS: "5000" }).webhookRetryTimeoutMs,
+    5_000,
+  );
+  assert.equal(
+    config({ dataDir: "d", webhookRetryTimeout: "7000" }, { EQLITE_WEBHOOK_RETRY_TIMEOUT_MS: "5000" })
+      .webhookRetryTimeoutMs,
+    7_000,
+  );
+  assert.throws(() => config({ webhookRetryTimeout: "1000" }), /webhook_retry_timeout_ms needs data_dir/);
+  assert.throws(() => config({ dataDir: "d", webhookRetryTimeout: "0" }), /must be positive/);
+
+  // and the webhooks of `serve --data-dir` retry for that long
+  const server = createServer((req, res) => req.resume().on("end", () => res.writeHead(503).end()));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  const state = openAlertState(testConfig({ dataDir: dir, webhooks: [url], webhookRetryTimeoutMs: 200 }), {
+    logger: quiet(),
+  });
+  t.after(() => state.close());
+  const started = Date.now();
+  await state.webhooks[0].write([eventAlert({ pid: 1 })]);
+  await state.webhooks[0].close();
+  assert.ok(Date.now() - started < 5_000, `dead-lettered after ${Date.now() - started} ms`);
+  assert.equal(state.webhooks[0].stats.deadLettered, 1);
+  assert.ok(existsSync(join(dir, DEAD_LETTER_FILE)));
 });
 
 test("without a data dir there is no alerts API", async (t) => {
