@@ -118,6 +118,12 @@ export function storeMetrics(out: PrometheusText, v: StoreView): void {
       per((s) => s.deadLettered),
     )
     .family(
+      "eqlite_webhook_batches_split_total",
+      "counter",
+      "Webhook requests refused as too large (413) and sent again in halves.",
+      per((s) => s.split),
+    )
+    .family(
       "eqlite_webhook_alerts_skipped_total",
       "counter",
       "Alerts not sent again: the store records them as delivered (replays).",

@@ -25,8 +25,8 @@ interface Answer {
   headers?: Record<string, string>;
 }
 
-/** A real HTTP receiver on loopback; `answer(n)` decides the reply to the n-th request (from 1). */
-async function receiver(t: TestContext, answer: (n: number) => Answer) {
+/** A real HTTP receiver on loopback; `answer(n, request)` decides the reply to the n-th request (from 1). */
+async function receiver(t: TestContext, answer: (n: number, request: Received) => Answer) {
   const requests: Received[] = [];
   const stop = new AbortController();
   const server = createServer(async (req: IncomingMessage, res) => {
@@ -37,7 +37,7 @@ async function receiver(t: TestContext, answer: (n: number) => Answer) {
       key: String(req.headers["idempotency-key"]),
       authorization: req.headers.authorization,
     });
-    const reply = answer(requests.length);
+    const reply = answer(requests.length, requests.at(-1)!);
     if (reply.delayMs) await sleep(reply.delayMs, undefined, { signal: stop.signal }).catch(() => {});
     if (!res.destroyed) res.writeHead(reply.status, reply.headers).end();
   });
@@ -387,6 +387,72 @@ test("while a batch is retried, the queue stays bounded: what finds it full is d
     (await deadLetters(path)).map((d) => d.alert["kibana.alert.uuid"]),
     second.slice(1).map(idOf),
   );
+});
+
+test("a batch refused as too large (413) is sent again at once in halves; one alert still refused is dead-lettered", async (t) => {
+  const alerts = alertsFor(10);
+  const huge = idOf(alerts[7]);
+  // a body limit of three alerts, and one alert over it alone
+  const hook = await receiver(t, (_, request) =>
+    request.ids.length > 3 || request.ids.includes(huge) ? { status: 413 } : { status: 200 },
+  );
+  const { logger, lines } = capturingLogger();
+  const path = join(await tempDir(t), "dead.ndjson");
+  const sink = new WebhookSink({ url: hook.url, deadLetterPath: path, logger, initialBackoffMs: 2_000 });
+  const started = Date.now();
+  await sink.write(alerts);
+  const took = Date.now() - started;
+  await sink.close();
+
+  assert.ok(took < 1_500, `took ${took} ms: the halves wait for no backoff`);
+  const ids = alerts.map(idOf);
+  assert.deepEqual(
+    hook.requests.map((r) => r.ids),
+    [
+      ids,
+      ids.slice(0, 5),
+      ids.slice(0, 3),
+      ids.slice(3, 5),
+      ids.slice(5),
+      ids.slice(5, 8),
+      ids.slice(5, 7),
+    ].concat([[huge], ids.slice(8)]),
+  );
+  assert.equal(new Set(hook.requests.map((r) => r.key)).size, hook.requests.length, "each half its own key");
+  assert.deepEqual(
+    { delivered: sink.stats.delivered, deadLettered: sink.stats.deadLettered, split: sink.stats.split },
+    { delivered: 9, deadLettered: 1, split: 4 },
+  );
+  assert.deepEqual(
+    (await deadLetters(path)).map((d) => [d.alert["kibana.alert.uuid"], d.error, d.attempts]),
+    [[huge, "HTTP 413 Payload Too Large", 1]],
+  );
+  assert.equal(lines.filter((l) => /too large \(413\); sending it in halves/.test(l.msg)).length, 1);
+});
+
+test("close during a split batch gives up on its unsent half only: the delivered half is not counted twice", async (t) => {
+  const alerts = alertsFor(4);
+  const stuck = idOf(alerts[2]);
+  const hook = await receiver(t, (_, request) =>
+    request.ids.length > 2
+      ? { status: 413 }
+      : request.ids.includes(stuck)
+        ? { status: 200, delayMs: 5_000 }
+        : { status: 200 },
+  );
+  const { logger } = capturingLogger();
+  const path = join(await tempDir(t), "dead.ndjson");
+  const sink = new WebhookSink({ url: hook.url, deadLetterPath: path, logger, closeTimeoutMs: 200 });
+  const rejected = assert.rejects(sink.write(alerts), WebhookClosedError);
+  const started = Date.now();
+  while (hook.requests.length < 3 && Date.now() - started < 2_000) await sleep(5);
+  await sink.close();
+  await rejected;
+  assert.deepEqual(
+    { delivered: sink.stats.delivered, abandoned: sink.stats.abandoned, queued: sink.stats.queued },
+    { delivered: 2, abandoned: 2, queued: 0 },
+  );
+  assert.deepEqual(await deadLetters(path), []);
 });
 
 test("Retry-After in seconds or as an HTTP date", () => {

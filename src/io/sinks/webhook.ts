@@ -23,14 +23,18 @@ export { retryAfterMs } from "./webhook-retry.ts";
  * Delivery is at-least-once: a batch that fails (no answer, a timeout, 408,
  * 425, 429 or 5xx) is sent again after an exponential backoff with jitter
  * (honouring Retry-After) until it has waited `retryTimeoutMs` (webhook-retry.ts),
- * and an alert carries the same `kibana.alert.uuid`
- * every time it is sent — also after a restart replays its events — so the
+ * and an alert carries the same `kibana.alert.uuid` every time it is sent —
+ * also after a restart replays its events — so the
  * receiver de-duplicates by id. Each request also carries an `Idempotency-Key`,
  * the hash of its alert ids. With a delivery log (the store), delivered ids are
  * recorded and not sent again.
  *
- * Alerts the receiver refuses for good (another 4xx, a redirect), or that
- * are still undelivered at their retry deadline, go to a dead-letter NDJSON file, one
+ * A batch refused as too large (413) is sent again at once in halves, down to
+ * single alerts, so a receiver with a body limit gets every alert that fits it.
+ *
+ * Alerts the receiver refuses for good (another 4xx, a redirect, 413 for one
+ * alert), or still undelivered at their retry deadline, go to a dead-letter
+ * NDJSON file, one
  * `{"@timestamp", "sink", "error", "attempts", "alert"}` a line, fdatasync'd:
  * they are handled, and the write that brought them resolves. So do alerts that
  * find the in-memory queue full — they go straight to the dead-letter file,
@@ -92,6 +96,8 @@ export interface WebhookStats {
   abandoned: number;
   /** how long the receiver has failed every request; 0 while it answers */
   failingForMs: number;
+  /** batches refused as too large (413) and sent again in halves */
+  split: number;
 }
 
 export class WebhookClosedError extends Error {
@@ -136,7 +142,7 @@ interface Queued {
 
 type Attempt =
   | { ok: true }
-  | { ok: false; retry: boolean; error: string; retryAfterMs?: number; aborted?: boolean };
+  | { ok: false; retry: boolean; error: string; status?: number; retryAfterMs?: number; aborted?: boolean };
 
 export class WebhookSink implements AlertSink {
   readonly name: string;
@@ -169,6 +175,7 @@ export class WebhookSink implements AlertSink {
     overflowed: 0,
     skipped: 0,
     abandoned: 0,
+    split: 0,
   };
 
   constructor(options: WebhookOptions) {
@@ -321,21 +328,23 @@ export class WebhookSink implements AlertSink {
   private async sendQueued(): Promise<void> {
     while (this.queue.length > 0 && !this.abort.signal.aborted) {
       const batch = this.queue.slice(0, this.options.batchSize);
-      const settled = await this.deliver(batch);
-      // A batch interrupted by close stays queued: close settles it as undelivered.
-      if (settled) this.queue.splice(0, batch.length);
+      // What of a batch close interrupted is unsettled stays queued: close settles it as undelivered.
+      this.queue.splice(0, await this.deliver(batch));
     }
   }
 
-  /** Sends one batch until it is delivered or dead-lettered (true), or close interrupts it (false). */
-  private async deliver(batch: Queued[]): Promise<boolean> {
+  /**
+   * Sends one batch until it is delivered or dead-lettered; how many of its alerts, from its
+   * front, were (all, unless close interrupted it).
+   */
+  private async deliver(batch: Queued[]): Promise<number> {
     const since = batch[0].queuedAt;
     const deadline = since + this.retry.retryTimeoutMs;
     if (Date.now() >= deadline && this.outage.failedThroughout(since)) {
       // Sending it once more would cost a timeout per batch on a receiver that does not answer,
       // and the queue behind it would wait for each.
       await this.giveUpOn(batch, this.lastFailure, 0);
-      return true;
+      return batch.length;
     }
     const ids = batch.map((i) => i.id);
     const body = JSON.stringify({ alerts: batch.map((i) => i.alert) });
@@ -347,19 +356,23 @@ export class WebhookSink implements AlertSink {
         this.counters.delivered += batch.length;
         this.recordDelivered(ids);
         for (const item of batch) item.ticket.settle(1);
-        return true;
+        return batch.length;
       }
-      if (result.aborted) return false;
+      if (result.aborted) return 0;
+      if (result.status === 413 && batch.length > 1) {
+        this.noteAnswer();
+        return this.deliverHalves(batch);
+      }
       if (!result.retry) {
         this.noteAnswer();
         await this.giveUpOn(batch, result.error, attempts);
-        return true;
+        return batch.length;
       }
       this.noteFailure(result.error, batch.length);
       const left = deadline - Date.now();
       if (left <= 0) {
         await this.giveUpOn(batch, result.error, attempts);
-        return true;
+        return batch.length;
       }
       // the last retry is at the deadline, not past it
       const delay = Math.min(
@@ -374,9 +387,26 @@ export class WebhookSink implements AlertSink {
       try {
         await sleep(delay, undefined, { signal: this.abort.signal });
       } catch {
-        return false;
+        return 0;
       }
     }
+  }
+
+  /**
+   * A receiver's body limit refused the batch: each half is sent at once (no backoff: nothing
+   * is wrong with the receiver), and halved again while refused; one alert refused is dead-lettered.
+   */
+  private async deliverHalves(batch: Queued[]): Promise<number> {
+    this.counters.split++;
+    if (this.counters.split === 1)
+      this.logger.warn(
+        { sink: this.name, alerts: batch.length },
+        "webhook receiver refused a batch as too large (413); sending it in halves",
+      );
+    const half = Math.ceil(batch.length / 2);
+    const first = await this.deliver(batch.slice(0, half));
+    if (first < half) return first;
+    return half + (await this.deliver(batch.slice(half)));
   }
 
   /** A retryable failure: the first of an outage is logged, the retries that follow it are not. */
@@ -437,6 +467,7 @@ export class WebhookSink implements AlertSink {
       return {
         ok: false,
         retry: isRetryableStatus(status),
+        status,
         error: `HTTP ${status}${response.statusText ? ` ${response.statusText}` : ""}`,
         retryAfterMs: retryAfterMs(response.headers.get("retry-after")),
       };
