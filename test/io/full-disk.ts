@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 
 const enospc = () => Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
@@ -36,4 +38,20 @@ export function fullDisk(room: number, options: { truncateFails?: boolean } = {}
       left += bytes;
     },
   };
+}
+
+/** The alerts of a file's whole lines, and the lines that are no alert (a write cut short). */
+export function alertLines(path: string): { ids: string[]; torn: string[] } {
+  const lines = readFileSync(path, "utf8").split("\n");
+  assert.equal(lines.pop(), "", "the file ends with a whole line");
+  const ids: string[] = [];
+  const torn: string[] = [];
+  for (const line of lines) {
+    try {
+      ids.push(JSON.parse(line)["kibana.alert.uuid"]);
+    } catch {
+      torn.push(line);
+    }
+  }
+  return { ids, torn };
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Writable } from "node:stream";
 import { test } from "node:test";
 import { NdjsonSink } from "../../src/io/sinks/ndjson-sink.ts";
-import { fullDisk } from "./full-disk.ts";
+import { alertLines, fullDisk } from "./full-disk.ts";
 
 const alert = (n: number) => ({ "kibana.alert.uuid": `a${n}` });
 
@@ -72,22 +72,6 @@ test("a file sink whose file was removed or moved away writes the next alerts to
   assert.deepEqual(ids(path), ["a3"]);
 });
 
-/** The alerts of a file's whole lines, and the lines that are not one (a write cut short). */
-const linesOf = (path: string) => {
-  const lines = readFileSync(path, "utf8").split("\n");
-  assert.equal(lines.pop(), "", "the file ends with a whole line");
-  const ids: string[] = [];
-  const torn: string[] = [];
-  for (const line of lines) {
-    try {
-      ids.push(JSON.parse(line)["kibana.alert.uuid"]);
-    } catch {
-      torn.push(line);
-    }
-  }
-  return { ids, torn };
-};
-
 const lineOf = (n: number) => `${JSON.stringify(alert(n))}\n`;
 
 test("a write that fails part-way on a full disk is cut back: the alerts retried are there once, on lines of their own", async (t) => {
@@ -105,7 +89,7 @@ test("a write that fails part-way on a full disk is cut back: the alerts retried
   await sink.write([alert(2), alert(3)]);
   await sink.write([alert(4)]);
   await sink.close();
-  assert.deepEqual(linesOf(path), { ids: ["a1", "a2", "a3", "a4"], torn: [] });
+  assert.deepEqual(alertLines(path), { ids: ["a1", "a2", "a3", "a4"], torn: [] });
 });
 
 test("a write cut short that cannot be cut back is ended by a line break: the next alert starts a line", async (t) => {
@@ -122,7 +106,7 @@ test("a write cut short that cannot be cut back is ended by a line break: the ne
   await sink.write([alert(2), alert(3)]);
   await sink.write([alert(4)]);
   await sink.close();
-  const { ids, torn } = linesOf(path);
+  const { ids, torn } = alertLines(path);
   assert.deepEqual(ids, ["a1", "a2", "a3", "a4"]);
   // the two half lines the failed writes left, each a line of its own
   assert.deepEqual(torn, [lineOf(2).slice(0, 10), lineOf(2).slice(0, 4)]);

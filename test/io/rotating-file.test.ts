@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { RotatingFileSink } from "../../src/io/sinks/rotating-file.ts";
 import { eventAlert, idOf, tempDir } from "../server/alerts.ts";
-import { fullDisk } from "./full-disk.ts";
+import { alertLines, fullDisk } from "./full-disk.ts";
 
 const idsIn = async (path: string) =>
   (await readFile(path, "utf8"))
@@ -76,22 +76,6 @@ test("a current file removed or moved away by hand is made again for the next wr
   assert.deepEqual(await idsIn(path), [idOf(c)]);
 });
 
-/** The alerts of a file's whole lines, and the lines that are no alert (a write cut short). */
-const linesIn = async (path: string) => {
-  const lines = (await readFile(path, "utf8")).split("\n");
-  assert.equal(lines.pop(), "", "the file ends with a whole line");
-  const ids: string[] = [];
-  const torn: string[] = [];
-  for (const line of lines) {
-    try {
-      ids.push(JSON.parse(line)["kibana.alert.uuid"]);
-    } catch {
-      torn.push(line);
-    }
-  }
-  return { ids, torn };
-};
-
 for (const truncateFails of [false, true]) {
   test(`a write that fails part-way on a full disk ${truncateFails ? "and cannot be cut back is ended by a line break" : "is cut back"}: the alerts retried are there once, on lines of their own`, async (t) => {
     const path = join(await tempDir(t), "alerts.ndjson");
@@ -108,7 +92,7 @@ for (const truncateFails of [false, true]) {
     await sink.write([b, c]);
     await sink.write([d]);
     await sink.close();
-    assert.deepEqual(await linesIn(path), {
+    assert.deepEqual(alertLines(path), {
       ids: [a, b, c, d].map(idOf),
       // with no cut back, the two half lines the failed writes left, each a line of its own
       torn: truncateFails ? [line(b).slice(0, 10), line(b).slice(0, 4)] : [],

@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { Event } from "../../src/eql/field-access.ts";
-import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
+import { EVENTS_STREAM } from "../../src/nats/topology.ts";
 import { checkpointGap } from "../../src/worker/checkpoint-gap.ts";
-import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
+import { natsServerMissing } from "./nats-server.ts";
 import {
   metricValue,
+  onePartitionOneRule,
   publishEvents,
-  ruleDir,
   scrape,
   WorkerProcess,
   waitCaughtUp,
@@ -26,16 +24,7 @@ test("events deleted from the stream past a partition's checkpoint before any wo
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
-  const { cluster, nc } = await startNatsConnected(t);
-  await openTopology(nc, { partitions: 1 });
-  const jsm = await jetstreamManager(nc);
-  const dir = ruleDir(t, {
-    "one.toml": ruleToml({ rule: { index: '["logs-test*"]' }, query: 'process where process.name == "x"' }),
-  });
-  const args = [
-    ...["--nats", cluster.urls[0], "--partitions", "1", "--rules", dir],
-    ...["--checkpoint-interval", "200", "--no-watch-rules", "--metrics", "127.0.0.1:0"],
-  ];
+  const { nc, jsm, args } = await onePartitionOneRule(t, ["--metrics", "127.0.0.1:0"]);
   const event = (i: number): Event => ({
     "@timestamp": new Date(Date.parse("2026-09-01T10:00:00Z") + i * 1000).toISOString(),
     event: { category: ["process"], type: ["start"] },

@@ -26,9 +26,12 @@ import {
   EVENTS_STREAM,
   eventSubject,
   MEMBERS_BUCKET,
+  openTopology,
 } from "../../src/nats/topology.ts";
 import { simulate } from "../../src/sim/index.ts";
 import { parseMemberRecord } from "../../src/worker/membership.ts";
+import { ruleToml } from "../rules/fixtures.ts";
+import { startNatsConnected } from "./nats-server.ts";
 
 const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 export const BUNDLED_RULES = fileURLToPath(new URL("../../rules", import.meta.url));
@@ -187,6 +190,24 @@ export function ruleDir(t: TestContext, files: Record<string, string>): string {
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   return dir;
+}
+
+/**
+ * One NATS server with a one-partition topology, and a worker's arguments for one rule that
+ * alerts on every process event named "x": the set-up of the tests of one partition's life.
+ */
+export async function onePartitionOneRule(t: TestContext, extraArgs: readonly string[] = []) {
+  const { cluster, nc } = await startNatsConnected(t);
+  await openTopology(nc, { partitions: 1 });
+  const jsm = await jetstreamManager(nc);
+  const dir = ruleDir(t, {
+    "one.toml": ruleToml({ rule: { index: '["logs-test*"]' }, query: 'process where process.name == "x"' }),
+  });
+  const args = [
+    ...["--nats", cluster.urls[0], "--partitions", "1", "--rules", dir],
+    ...["--checkpoint-interval", "200", "--no-watch-rules", ...extraArgs],
+  ];
+  return { cluster, nc, jsm, args };
 }
 
 /**

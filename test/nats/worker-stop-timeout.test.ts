@@ -1,28 +1,24 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { DiscardPolicy, jetstream } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
 import type { Event } from "../../src/eql/field-access.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
-import { ALERTS_STREAM, CHECKPOINTS_BUCKET, openTopology } from "../../src/nats/topology.ts";
-import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
-import { publishEvents, readAlerts, ruleDir, WorkerProcess, waitCaughtUp } from "./worker-harness.ts";
+import { ALERTS_STREAM, CHECKPOINTS_BUCKET } from "../../src/nats/topology.ts";
+import { natsServerMissing } from "./nats-server.ts";
+import {
+  onePartitionOneRule,
+  publishEvents,
+  readAlerts,
+  WorkerProcess,
+  waitCaughtUp,
+} from "./worker-harness.ts";
 
 test("SIGTERM while the alerts stream refuses alerts: the stop ends after --stop-timeout (exit 1) without checkpointing past the unstored alert, and the next owner publishes it (the worker retried for ever)", {
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
-  const { cluster, nc } = await startNatsConnected(t);
-  await openTopology(nc, { partitions: 1 });
-  const jsm = await jetstreamManager(nc);
-  const dir = ruleDir(t, {
-    "one.toml": ruleToml({ rule: { index: '["logs-test*"]' }, query: 'process where process.name == "x"' }),
-  });
-  const args = [
-    ...["--nats", cluster.urls[0], "--partitions", "1", "--rules", dir],
-    ...["--checkpoint-interval", "200", "--no-watch-rules", "--stop-timeout", "3000"],
-  ];
+  const { nc, jsm, args } = await onePartitionOneRule(t, ["--stop-timeout", "3000"]);
   const first = WorkerProcess.start(t, "w-stop-1", args);
   await first.waitFor(/partition taken over/);
 

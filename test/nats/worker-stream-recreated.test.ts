@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { jetstreamManager } from "@nats-io/jetstream";
 import type { Event } from "../../src/eql/field-access.ts";
 import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
 import { checkpointPredatesStream } from "../../src/worker/checkpoint-gap.ts";
-import { ruleToml } from "../rules/fixtures.ts";
-import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
+import { natsServerMissing } from "./nats-server.ts";
 import {
   alertId,
   metricValue,
+  onePartitionOneRule,
   publishEvents,
   readAlerts,
-  ruleDir,
   scrape,
   WorkerProcess,
   waitCaughtUp,
@@ -32,16 +30,7 @@ test("a partition resumed over an events stream deleted and created again alerts
   skip: natsServerMissing,
   timeout: 120_000,
 }, async (t) => {
-  const { cluster, nc } = await startNatsConnected(t);
-  await openTopology(nc, { partitions: 1 });
-  const jsm = await jetstreamManager(nc);
-  const dir = ruleDir(t, {
-    "one.toml": ruleToml({ rule: { index: '["logs-test*"]' }, query: 'process where process.name == "x"' }),
-  });
-  const args = [
-    ...["--nats", cluster.urls[0], "--partitions", "1", "--rules", dir],
-    ...["--checkpoint-interval", "200", "--no-watch-rules", "--metrics", "127.0.0.1:0"],
-  ];
+  const { nc, jsm, args } = await onePartitionOneRule(t, ["--metrics", "127.0.0.1:0"]);
   const event = (pid: number): Event => ({
     "@timestamp": new Date(Date.now() - 60_000 + pid * 100).toISOString(),
     event: { category: ["process"], type: ["start"] },
