@@ -424,13 +424,7 @@ export class PartitionRunner {
     const previous = this.againstThisStream(claim.previous, stream);
     if (previous && previous !== claim.previous) {
       // written at once, so that the checkpoint no longer claims the old stream's sequences
-      const record: CheckpointRecord = { ...previous, epoch: this.epoch, worker: this.ctx.worker };
-      this.checkpointRevision = await topology.checkpoints.update(
-        this.key,
-        encodeRecord(record),
-        this.checkpointRevision,
-      );
-      this.checkpoint = record;
+      await this.restart({ seq: 0, storedAtMs: previous.storedAtMs });
       if (this.over()) return;
     }
     // A global partition that has never passed an event starts at its first run, less its
@@ -443,18 +437,7 @@ export class PartitionRunner {
           Date.now() - replayLookbackMs(this.scope.lookbacks, settings, false) - STORE_CLOCK_MARGIN_MS
         : undefined;
     if (firstRun !== undefined && firstRun !== previous?.storedAtMs) {
-      const record: CheckpointRecord = {
-        seq: 0,
-        storedAtMs: firstRun,
-        epoch: this.epoch,
-        worker: this.ctx.worker,
-      };
-      this.checkpointRevision = await topology.checkpoints.update(
-        this.key,
-        encodeRecord(record),
-        this.checkpointRevision,
-      );
-      this.checkpoint = record;
+      await this.restart({ seq: 0, storedAtMs: firstRun });
       if (this.over()) return;
     }
     this.replayUntil = previous?.seq ?? 0;
@@ -526,6 +509,17 @@ export class PartitionRunner {
         ? `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): they were not evaluated`
         : `the events stream deleted ${gap.sequences} messages (seq ${gap.from}-${gap.to}) after this partition's checkpoint before any worker read them (its max age or limits): this partition's events among them, if any, were not evaluated`,
     );
+  }
+
+  /** Writes the claimed checkpoint over with a start of this owner's choosing (no snapshot). */
+  private async restart(start: Pick<CheckpointRecord, "seq" | "storedAtMs">): Promise<void> {
+    const record: CheckpointRecord = { ...start, epoch: this.epoch, worker: this.ctx.worker };
+    this.checkpointRevision = await this.ctx.topology.checkpoints.update(
+      this.key,
+      encodeRecord(record),
+      this.checkpointRevision,
+    );
+    this.checkpoint = record;
   }
 
   /**
