@@ -6,7 +6,7 @@ import { metadataSchema, type RuleMetadata, type RuleTransform, transformSchema 
 import type { DocumentPath } from "./position-map.ts";
 import { commonRuleSchema, type Rule, ruleSchema } from "./rule-model.ts";
 import { describeIssues } from "./schema-issues.ts";
-import { renderTransformNote, strayPlaceholders } from "./transform-note.ts";
+import { notePlaceholders, renderNoteWhenRead, strayPlaceholders } from "./transform-note.ts";
 
 /** One rule as a loader found it, before any checking: plain data plus where it came from. */
 export interface RuleDocument {
@@ -108,8 +108,8 @@ function renderNote(rule: Rule, transform: RuleTransform | undefined, report: Re
     }
     return;
   }
-  const { note, unmatched, unused } = renderTransformNote(rule.note ?? "", transform);
-  if (rule.note !== undefined) rule.note = note;
+  const { unmatched, unused } = notePlaceholders(rule.note ?? "", transform);
+  renderNoteWhenRead(rule, transform);
   for (const placeholder of unmatched) {
     report(
       ["note"],

@@ -24,10 +24,55 @@ export interface RenderedNote {
  * `[transform]`, and only there.
  */
 export function renderTransformNote(note: string, transform: RuleTransform): RenderedNote {
+  return fill(note, transform, (plugin, entry) => `!{${plugin}${packagedJson(entry)}}`);
+}
+
+/**
+ * What `renderTransformNote` would leave over, without writing the entries: loading reports it,
+ * and the note itself is rendered when first read (`renderNoteWhenRead`).
+ */
+export function notePlaceholders(note: string, transform: RuleTransform): Omit<RenderedNote, "note"> {
+  const { unmatched, unused } = fill(note, transform, () => "");
+  return { unmatched, unused };
+}
+
+/**
+ * Makes `rule.note` the rendered note from its first read on. Writing a thousand rules' entries
+ * is a few percent of a cold load (V8 runs it in its interpreter the first time), and only the
+ * rules that alert, or are shown, need them. The property stays an ordinary enumerable one to
+ * every reader: spreading, JSON and structured cloning read it through the getter.
+ */
+export function renderNoteWhenRead(rule: { note?: string }, transform: RuleTransform): void {
+  const written = rule.note;
+  if (written === undefined) return;
+  const settle = (note: string | undefined) =>
+    Object.defineProperty(rule, "note", {
+      value: note,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  Object.defineProperty(rule, "note", {
+    enumerable: true,
+    configurable: true,
+    get() {
+      const note = renderTransformNote(written, transform).note;
+      settle(note);
+      return note;
+    },
+    set: settle,
+  });
+}
+
+function fill(
+  note: string,
+  transform: RuleTransform,
+  render: (plugin: NotePlugin, entry: object) => string,
+): RenderedNote {
   const rendered = new Map<string, string>();
   for (const plugin of NOTE_PLUGINS) {
     transform[plugin]?.forEach((entry, index) => {
-      rendered.set(`${plugin}_${index}`, `!{${plugin}${packagedJson(entry)}}`);
+      rendered.set(`${plugin}_${index}`, render(plugin, entry));
     });
   }
   const used = new Set<string>();

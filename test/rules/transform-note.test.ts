@@ -1,6 +1,7 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: ${name} in a note is a Python string.Template placeholder
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { deserialize, serialize } from "node:v8";
 import { buildEventAlert } from "../../src/engine/alert.ts";
 import { sourceIdentity } from "../../src/engine/source-identity.ts";
 import { loadRuleText } from "../../src/rules/load-rule-text.ts";
@@ -76,6 +77,19 @@ test("a TOML rule's note has its [transform] plugins in place of their placehold
   const alert = buildEventAlert(rule, event, sourceIdentity(event), { now: NOW });
   assert.equal(alert["kibana.alert.rule.note"], RENDERED);
   assert.equal((alert["kibana.alert.rule.parameters"] as { note?: string }).note, RENDERED);
+});
+
+test("the note rendered when first read is the rendered note to every reader: copies, JSON, clones, the rule cache's serializer", () => {
+  const load = () => loadToml(ruleToml({ rule: { note: NOTE }, tail: TRANSFORM })).rules[0].rule;
+  assert.equal({ ...load() }.note, RENDERED);
+  assert.equal(JSON.parse(JSON.stringify(load())).note, RENDERED);
+  assert.equal(structuredClone(load()).note, RENDERED);
+  assert.equal((deserialize(serialize(load())) as { note?: string }).note, RENDERED);
+  assert.ok(Object.keys(load()).includes("note"));
+  // written over, it is what was written
+  const rule = load();
+  rule.note = "replaced";
+  assert.equal(rule.note, "replaced");
 });
 
 test("a rule without [transform] keeps its note as written, $$ included", () => {
