@@ -452,80 +452,57 @@ missing_fields_strategy = "suppress"
   assert.match(r.stderr, /1 matches suppressed into earlier alerts/);
 });
 
-test("--follow on a growing file alerts on appended events; Ctrl-C flushes and summarises", async () => {
+/** `eqlite scan --follow ARGS` from source in a child, its output gathered as it comes. */
+async function followScan(args: string[]) {
   const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["--import", "tsx", cliEntry, "scan", "--follow", ...args]);
+  const out = { stdout: "", stderr: "" };
+  child.stdout.on("data", (d) => {
+    out.stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    out.stderr += d;
+  });
+  const closed = new Promise<[number | null, string | null]>((r) => child.on("close", (c, s) => r([c, s])));
+  return { child, out, closed };
+}
+
+test("--follow on a growing file alerts on appended events; Ctrl-C flushes and summarises", async () => {
   const { appendFileSync } = await import("node:fs");
   const growing = join(dir, "growing.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
-  const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
-  const child = spawn(process.execPath, [
-    "--import",
-    "tsx",
-    entry,
-    "scan",
-    "--follow",
+  const { child, out, closed } = await followScan([
     "--rules",
     join(dir, "rule.toml"),
     "--format",
     "ndjson",
     growing,
   ]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
   const waitFor = async (test: () => boolean) => {
     for (let i = 0; i < 100 && !test(); i++) await new Promise((r) => setTimeout(r, 100));
   };
-  await waitFor(() => stdout.split("\n").filter(Boolean).length >= 1);
+  await waitFor(() => out.stdout.split("\n").filter(Boolean).length >= 1);
   appendFileSync(growing, `${JSON.stringify(ev(3))}\n`);
-  await waitFor(() => stdout.split("\n").filter(Boolean).length >= 2);
+  await waitFor(() => out.stdout.split("\n").filter(Boolean).length >= 2);
   child.kill("SIGINT");
-  const code = await new Promise((r) => child.on("close", r));
-  assert.equal(code, 0, stderr);
+  const [code] = await closed;
+  assert.equal(code, 0, out.stderr);
   assert.deepEqual(
-    alertsOf(stdout).map((a) => (a.process as { pid: number }).pid),
+    alertsOf(out.stdout).map((a) => (a.process as { pid: number }).pid),
     [1, 3],
   );
-  assert.match(stderr, /2 events read/);
+  assert.match(out.stderr, /2 events read/);
 });
 
 test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async () => {
-  const { spawn } = await import("node:child_process");
   const growing = join(dir, "terminated.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
-  const child = spawn(process.execPath, [
-    "--import",
-    "tsx",
-    cliEntry,
-    "scan",
-    "--follow",
-    "--rules",
-    rules,
-    "--format",
-    "ndjson",
-    growing,
-  ]);
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  for (let i = 0; i < 100 && !stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
+  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", growing]);
+  for (let i = 0; i < 100 && !out.stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
   child.kill("SIGTERM");
-  const [code, signal] = await new Promise<[number | null, string | null]>((r) =>
-    child.on("close", (c, s) => r([c, s])),
-  );
-  assert.deepEqual([code, signal], [0, null], stderr);
-  assert.equal(alertsOf(stdout).length, 1);
-  assert.match(stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
+  assert.deepEqual(await closed, [0, null], out.stderr);
+  assert.equal(alertsOf(out.stdout).length, 1);
+  assert.match(out.stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
 });
 
 test("file names from a walked directory are shown as text: no terminal control reaches stderr", () => {
