@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
-import { terminalSafeJson } from "../eql/terminal-text.ts";
+import { jsonDocument } from "../eql/terminal-text.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { runRuleTests } from "../ruletest/runner.ts";
 
@@ -66,9 +66,9 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
   const model = buildCoverage(result.rules, { tested });
   const text =
     options.format === "json"
-      ? `${terminalSafeJson(JSON.stringify(model, null, 2))}\n`
+      ? jsonDocument(model)
       : options.format === "navigator"
-        ? `${terminalSafeJson(JSON.stringify(navigatorLayer(model), null, 2))}\n`
+        ? jsonDocument(navigatorLayer(model))
         : coverageTable(model);
   if (options.output) writeFileSync(options.output, text);
   else process.stdout.write(text);

@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { Event } from "../eql/field-access.ts";
-import { terminalSafeJson } from "../eql/terminal-text.ts";
+import { jsonDocument } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -135,6 +135,6 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
     if (reportInputError(error)) return 2;
     throw error;
   }
-  if (json) process.stdout.write(`${terminalSafeJson(JSON.stringify(all, null, 2))}\n`);
+  if (json) process.stdout.write(jsonDocument(all));
   return 0;
 }

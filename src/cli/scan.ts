@@ -10,7 +10,7 @@ import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
-import { terminalSafeJson, visibleLine } from "../eql/terminal-text.ts";
+import { jsonDocument, visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -364,7 +364,7 @@ export async function runScan(
   }
   progress.stop();
   if (format === "summary") out.write(formatSummary(summaryCounts(engine.ruleStats)));
-  if (sarif) out.write(`${terminalSafeJson(JSON.stringify(sarif, null, 2))}\n`);
+  if (sarif) out.write(jsonDocument(sarif));
   if (options.output) {
     if (!writeFailure) {
       out.end();

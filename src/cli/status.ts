@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { terminalSafeJson } from "../eql/terminal-text.ts";
+import { jsonDocument } from "../eql/terminal-text.ts";
 import type { ClusterStatus } from "../nats/cluster-status.ts";
 import { ConfigError, resolveConfig } from "../server/config.ts";
 import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
@@ -88,10 +88,6 @@ export async function runStatus(flags: StatusFlags): Promise<number> {
   } finally {
     await nc.close().catch(() => {});
   }
-  process.stdout.write(
-    flags.json
-      ? `${terminalSafeJson(JSON.stringify(status, null, 2))}\n`
-      : renderStatus(status, { ungrouped: !flags.group }),
-  );
+  process.stdout.write(flags.json ? jsonDocument(status) : renderStatus(status, { ungrouped: !flags.group }));
   return 0;
 }

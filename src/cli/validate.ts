@@ -1,6 +1,6 @@
 import { type Command, Option } from "commander";
 import { SampleCheck, type SampleReport } from "../engine/sample-check.ts";
-import { terminalSafeJson } from "../eql/terminal-text.ts";
+import { jsonDocument } from "../eql/terminal-text.ts";
 import { type DecodeProblem, formatProblem, readEvents, STDIN_NAME } from "../io/event-source.ts";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
@@ -72,9 +72,7 @@ export async function runValidate(paths: string[], options: ValidateOptions): Pr
     }
   }
   if (options.format === "json") {
-    process.stdout.write(
-      `${terminalSafeJson(JSON.stringify(jsonReport(summary, diagnostics, options, sample), null, 2))}\n`,
-    );
+    process.stdout.write(jsonDocument(jsonReport(summary, diagnostics, options, sample)));
   } else {
     process.stdout.write(textReport(result, summary, diagnostics));
     if (sample) process.stdout.write(`\n${formatSampleText(sample.report, sample.input)}`);

@@ -41,3 +41,7 @@ const JSON_UNSAFE = new RegExp(`[${BIDI_AND_C1}\\u2028\\u2029]`);
 const JSON_UNSAFE_ALL = new RegExp(JSON_UNSAFE.source, "g");
 
 const jsonEscape = (c: string): string => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+
+/** A JSON document as the commands print one (`--json`, SARIF): indented, terminal-safe, a line. */
+export const jsonDocument = (value: unknown): string =>
+  `${terminalSafeJson(JSON.stringify(value, null, 2))}\n`;
