@@ -33,6 +33,7 @@ const COMMANDS: ReadonlyArray<readonly [name: string, load: () => Promise<Regist
   ["coverage", async () => (await import("./coverage.ts")).registerCoverageCommand],
   ["explain", async () => (await import("./explain.ts")).registerExplainCommand],
   ["serve", async () => (await import("./serve.ts")).registerServeCommand],
+  ["resend", async () => (await import("./resend.ts")).registerResendCommand],
   ["status", async () => (await import("./status.ts")).registerStatusCommand],
   ["worker", async () => (await import("./worker.ts")).registerWorkerCommand],
 ];

@@ -1,10 +1,9 @@
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { ConfigError, resolveConfig, SETTINGS, writesToStdout } from "../server/config.ts";
 import type { ServeExtensions } from "../server/service.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
+import { addSettingOption } from "./setting-options.ts";
 import { onStdoutClosed } from "./stdout-closed.ts";
-
-const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 export function registerServeCommand(program: Command): void {
   const command = program
@@ -13,16 +12,7 @@ export function registerServeCommand(program: Command): void {
       "the streaming service: events over HTTP (the Elasticsearch _bulk API and /ingest) through the rules, alerts out",
     )
     .option("--config <file>", "settings file, TOML (.toml) or JSON (env EQLITE_CONFIG)");
-  for (const s of SETTINGS) {
-    const flag = `--${s.flag}${s.arg ? ` ${s.arg}` : ""}`;
-    const help = `${s.help} (env ${s.env})`;
-    if (s.kind === "list" || s.kind === "headers")
-      command.addOption(new Option(flag, help).argParser(collect));
-    else if (s.kind === "bool") {
-      command.addOption(new Option(flag, help));
-      command.addOption(new Option(`--no-${s.flag}`, `turn ${s.flag} off`).hideHelp());
-    } else command.addOption(new Option(flag, help));
-  }
+  for (const setting of SETTINGS) addSettingOption(command, setting);
   command.action(async (options: Record<string, unknown>, cmd: Command) => {
     cmd.parent?.setOptionValue("exitCode", await runServe(options));
   });

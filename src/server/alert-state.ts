@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { StoreSink } from "../io/sinks/store-sink.ts";
@@ -10,6 +9,7 @@ import type { PrometheusText } from "./prometheus.ts";
 import { RuleStatsRecorder } from "./rule-stats-recorder.ts";
 import { type RunningPipeline, ServeError, type ServeExtensions } from "./service.ts";
 import { AlertStore } from "./store.ts";
+import { webhookTargets } from "./webhook-targets.ts";
 
 /**
  * What a data directory keeps of alerts, whoever finds them: the store (`DIR/eqlite.db`) with
@@ -50,12 +50,10 @@ export function openAlertState(config: ServeConfig, options: AlertStateOptions):
     throw new ServeError(`cannot open the alert store in ${dataDir}: ${(error as Error).message}`);
   }
   const storeSink = new StoreSink(store);
-  const webhooks = config.webhooks.map(
-    (url) =>
+  const webhooks = webhookTargets(config).map(
+    (target) =>
       new WebhookSink({
-        url,
-        name: webhookName(url, config.webhooks),
-        headers: { ...config.webhookHeaders.all, ...config.webhookHeaders.byUrl[url] },
+        ...target,
         deadLetterPath: join(dataDir, DEAD_LETTER_FILE),
         retryTimeoutMs: config.webhookRetryTimeoutMs,
         deliveryLog: store,
@@ -110,17 +108,4 @@ export function openAlertState(config: ServeConfig, options: AlertStateOptions):
       store.close();
     },
   };
-}
-
-/**
- * A webhook's sink name keys its delivery records, so it must stay the same across
- * restarts, and it shows in logs and metrics, so it must not carry the URL's path or
- * query (chat webhooks hold their token there): the host, and a hash of the URL when two
- * webhooks share a host.
- */
-function webhookName(url: string, all: readonly string[]): string {
-  const host = new URL(url).host;
-  const shared = all.filter((u) => new URL(u).host === host).length > 1;
-  if (!shared) return `webhook:${host}`;
-  return `webhook:${host}#${createHash("sha256").update(url).digest("hex").slice(0, 8)}`;
 }

@@ -413,6 +413,33 @@ export function writesToStdout(config: Pick<ServeConfig, "stdout" | "output">): 
 
 /** Settings from the file, the environment and the flags, checked: every problem names where it came from. */
 export function resolveConfig(sources: ConfigSources): ServeConfig {
+  return build(gatherSettings(sources), sources.defaultRules ?? []);
+}
+
+/**
+ * The webhooks of a serve configuration and how to reach them, for `eqlite resend`: the rest of
+ * the settings are read (a misspelt one is still an error) but not checked, and the webhooks
+ * need no data directory here.
+ */
+export function resolveWebhooks(sources: ConfigSources): WebhookSettings {
+  const webhooks = webhookSettings(gatherSettings(sources));
+  checkWebhooks(webhooks);
+  return webhooks;
+}
+
+type WebhookSettings = Pick<ServeConfig, "webhooks" | "webhookHeaders" | "webhookRetryTimeoutMs">;
+
+function webhookSettings(raw: Map<string, unknown>): WebhookSettings {
+  return {
+    webhooks: (raw.get("webhooks") as string[] | undefined) ?? [],
+    webhookHeaders: (raw.get("webhook_headers") as WebhookHeaders | undefined) ?? { all: {}, byUrl: {} },
+    webhookRetryTimeoutMs:
+      (raw.get("webhook_retry_timeout_ms") as number | undefined) ?? DEFAULTS.webhookRetryTimeoutMs,
+  };
+}
+
+/** Each setting's value, by its config-file name: the flags over the environment over the file. */
+function gatherSettings(sources: ConfigSources): Map<string, unknown> {
   const raw = new Map<string, unknown>();
   const file = sources.file ?? sources.env?.EQLITE_CONFIG;
   if (file) {
@@ -448,7 +475,7 @@ export function resolveConfig(sources: ConfigSources): ServeConfig {
             : fromText(setting, String(value), where),
     );
   }
-  return build(raw, sources.defaultRules ?? []);
+  return raw;
 }
 
 function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
@@ -467,9 +494,7 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
     checkpointIntervalMs: int("checkpoint_interval_ms") ?? DEFAULTS.checkpointIntervalMs,
     retentionDays: int("retention_days") ?? DEFAULTS.retentionDays,
     maxAlerts: int("max_alerts") ?? DEFAULTS.maxAlerts,
-    webhooks: list("webhooks"),
-    webhookHeaders: (raw.get("webhook_headers") as WebhookHeaders | undefined) ?? { all: {}, byUrl: {} },
-    webhookRetryTimeoutMs: int("webhook_retry_timeout_ms") ?? DEFAULTS.webhookRetryTimeoutMs,
+    ...webhookSettings(raw),
     alertsFile: str("alerts_file") || undefined,
     alertsFileMaxBytes: int("alerts_file_max_bytes") ?? DEFAULTS.alertsFileMaxBytes,
     alertsFileKeep: int("alerts_file_keep") ?? DEFAULTS.alertsFileKeep,
@@ -529,15 +554,19 @@ function build(raw: Map<string, unknown>, defaultRules: string[]): ServeConfig {
       );
   check(config.walMaxBytes >= 1024 * 1024, "wal_max_bytes must be at least 1 MiB (1048576)");
   check(config.checkpointIntervalMs > 0, "checkpoint_interval_ms must be positive");
-  check(config.webhookRetryTimeoutMs > 0, "webhook_retry_timeout_ms must be positive");
   check(config.alertsFileMaxBytes > 0, "alerts_file_max_bytes must be positive");
+  checkWebhooks(config);
+  return config;
+}
+
+function checkWebhooks(config: WebhookSettings): void {
+  check(config.webhookRetryTimeoutMs > 0, "webhook_retry_timeout_ms must be positive");
   for (const url of config.webhooks) checkWebhookUrl(url);
   for (const url of Object.keys(config.webhookHeaders.byUrl))
     check(
       config.webhooks.includes(url),
       `webhook_headers names ${redactUrl(url)}, which is not among the webhooks (${config.webhooks.map(redactUrl).join(", ") || "none"})`,
     );
-  return config;
 }
 
 const NATS_CONSUMER_NAME = /^[A-Za-z0-9_-]+$/;

@@ -1,73 +1,19 @@
 import assert from "node:assert/strict";
-import { readFile, rename } from "node:fs/promises";
-import { createServer, type IncomingMessage } from "node:http";
+import { rename } from "node:fs/promises";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
-import { type TestContext, test } from "node:test";
+import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import pino from "pino";
 import type { AlertDocument } from "../../src/engine/alert.ts";
 import type { AlertSink } from "../../src/io/sinks/alert-sink.ts";
 import { retryAfterMs, WebhookClosedError, WebhookSink } from "../../src/io/sinks/webhook.ts";
 import { SinkFanout } from "../../src/server/sink-fanout.ts";
 import { AlertStore } from "../../src/server/store.ts";
 import { eventAlert, idOf, tempDir } from "../server/alerts.ts";
-
-interface Received {
-  ids: string[];
-  key: string;
-  authorization: string | undefined;
-}
-
-interface Answer {
-  status: number;
-  delayMs?: number;
-  headers?: Record<string, string>;
-}
-
-/** A real HTTP receiver on loopback; `answer(n, request)` decides the reply to the n-th request (from 1). */
-async function receiver(t: TestContext, answer: (n: number, request: Received) => Answer) {
-  const requests: Received[] = [];
-  const stop = new AbortController();
-  const server = createServer(async (req: IncomingMessage, res) => {
-    let body = "";
-    for await (const chunk of req) body += chunk;
-    requests.push({
-      ids: (JSON.parse(body).alerts as AlertDocument[]).map(idOf),
-      key: String(req.headers["idempotency-key"]),
-      authorization: req.headers.authorization,
-    });
-    const reply = answer(requests.length, requests.at(-1)!);
-    if (reply.delayMs) await sleep(reply.delayMs, undefined, { signal: stop.signal }).catch(() => {});
-    if (!res.destroyed) res.writeHead(reply.status, reply.headers).end();
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  t.after(
-    () =>
-      new Promise<void>((resolve) => {
-        stop.abort();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, requests };
-}
-
-function capturingLogger(level = "warn") {
-  const lines: Array<{ level: number; msg: string; [key: string]: unknown }> = [];
-  const logger = pino({ level }, { write: (line: string) => lines.push(JSON.parse(line)) });
-  return { logger, lines };
-}
+import { capturingLogger, deadLetters, receiver } from "./webhook-receiver.ts";
 
 const alertsFor = (n: number, base = 0) => Array.from({ length: n }, (_, i) => eventAlert({ pid: base + i }));
-
-async function deadLetters(path: string) {
-  const text = await readFile(path, "utf8").catch(() => "");
-  return text
-    .split("\n")
-    .filter(Boolean)
-    .map((line) => JSON.parse(line));
-}
 
 test("retries with backoff until the receiver accepts, sending the same ids each time", async (t) => {
   const hook = await receiver(t, (n) =>

@@ -6,6 +6,7 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../../engine/alert.ts";
 import { makeDirectory } from "../make-directory.ts";
 import type { AlertSink } from "./alert-sink.ts";
+import { deadLetterLine } from "./dead-letter.ts";
 import { ReceiverOutage } from "./webhook-outage.ts";
 import {
   DEFAULT_RETRY_POLICY,
@@ -496,7 +497,7 @@ export class WebhookSink implements AlertSink {
     const failedAt = new Date().toISOString();
     let text = "";
     for (const item of items)
-      text += `${JSON.stringify({ "@timestamp": failedAt, sink: this.name, error, attempts, alert: item.alert })}\n`;
+      text += deadLetterLine({ "@timestamp": failedAt, sink: this.name, error, attempts, alert: item.alert });
     // Opened for each write, not kept open: dead letters are few, and an operator moves the file
     // away to handle them; a kept handle would write the next ones into the moved (or removed) file.
     const run = this.deadLetterChain.then(async () => {
