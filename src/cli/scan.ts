@@ -1,4 +1,4 @@
-import { createWriteStream, existsSync, openSync, statSync } from "node:fs";
+import { closeSync, existsSync, openSync, statSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { finished } from "node:stream/promises";
 import { type Command, InvalidArgumentError, Option } from "commander";
@@ -35,6 +35,7 @@ import {
   formatPretty,
   formatSummary,
 } from "../io/sinks/alert-formats.ts";
+import { LineFileStream } from "../io/sinks/line-file-stream.ts";
 import { SarifReport } from "../io/sinks/sarif.ts";
 import { storedLineCodec } from "../io/stored-lines.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
@@ -232,16 +233,18 @@ export async function runScan(
     options.format ?? (options.output || !process.stdout.isTTY ? "ndjson" : "pretty");
   let out: NodeJS.WritableStream = process.stdout;
   let writeFailure: Error | undefined;
+  /** the output opened and emptied before the scan, and held to its end (a FIFO's reader sees no end) */
+  let outputCheck: number | undefined;
   if (options.output) {
     // opened here, so that a path that cannot be written is said before the scan, not after it
-    let fd: number;
     try {
-      fd = openSync(options.output, "w");
+      outputCheck = openSync(options.output, "w");
     } catch (error) {
       err(`eqlite: cannot write alerts to ${options.output}: ${(error as Error).message}`);
       return 2;
     }
-    out = createWriteStream("", { fd }).on("error", (error) => {
+    // a write that fails part-way (a full disk) is cut back to its last whole line, not left half written
+    out = new LineFileStream(options.output, undefined, true).on("error", (error) => {
       writeFailure ??= error;
     });
   }
@@ -372,6 +375,7 @@ export async function runScan(
         writeFailure ??= error;
       });
     }
+    closeSync(outputCheck!);
     if (writeFailure) {
       err(
         `eqlite: writing alerts to ${options.output} failed: ${writeFailure.message}; the alerts after it are lost`,

@@ -299,6 +299,35 @@ test("--output: alerts go to the file; a path that cannot be written is said bef
   }
 });
 
+test("--output on a disk that fills mid-write: the file ends with the last whole alert, exit 2", {
+  skip: existsSync("/bin/bash") ? false : "no bash for ulimit",
+}, () => {
+  const file = join(dir, "filled.ndjson");
+  const whole = runCli(["scan", "--rules", join(dir, "rule.toml"), "--output", file, input]);
+  const [first, second] = readFileSync(file, "utf8").split("\n");
+  // a file size limit (ulimit -f, in KiB) past the first alert and short of the second: the
+  // kernel writes what fits and refuses the rest (EFBIG), as a full disk does (SIGXFSZ ignored)
+  const limitKiB = Math.ceil((Buffer.byteLength(first) + 1) / 1024);
+  assert.ok(limitKiB * 1024 < Buffer.byteLength(first) + Buffer.byteLength(second) + 2, whole.stderr);
+  const scan = spawnSync(
+    "/bin/bash",
+    [
+      "-c",
+      `ulimit -f ${limitKiB}; trap "" XFSZ; exec "$@"`,
+      "limited",
+      ...[process.execPath, "--import", "tsx", cliEntry, "scan", "--rules", join(dir, "rule.toml")],
+      ...["--output", file, input],
+    ],
+    { encoding: "utf8", env: { ...process.env, NO_COLOR: "1" } },
+  );
+  assert.equal(scan.status, 2, scan.stderr);
+  assert.match(scan.stderr, /writing alerts to .*filled\.ndjson failed: EFBIG/);
+  const kept = readFileSync(file, "utf8");
+  assert.ok(kept.endsWith("\n"), "no half alert at the end");
+  const uuid = (line: string) => JSON.parse(line)["kibana.alert.uuid"];
+  assert.deepEqual(kept.trimEnd().split("\n").map(uuid), [uuid(first)]);
+});
+
 test("stdout redirected to a device that refuses writes: said, exit 2, no stack trace", {
   skip: existsSync("/dev/full") ? false : "no /dev/full on this system",
 }, () => {

@@ -4,9 +4,9 @@ import { makeDirectory } from "../make-directory.ts";
 import { LineFile, type OpenFile } from "./line-file.ts";
 
 /**
- * A `LineFile` as a byte stream, for the NDJSON sink: a failed write leaves no half line for
- * the next one to be glued to, which a plain file stream does. Each write is one or more
- * whole lines.
+ * A `LineFile` as a byte stream, for the NDJSON sink and `scan --output`: a failed write leaves
+ * no half line at the end of the file, which a plain file stream does. Each write is one or more
+ * whole lines (or whole alerts, in scan's other formats).
  */
 export class LineFileStream extends Writable {
   /** the open file's descriptor (null until open): the sink looks whether the file is still where it was */
@@ -16,6 +16,8 @@ export class LineFileStream extends Writable {
   constructor(
     private readonly path: string,
     private readonly openFile?: OpenFile,
+    /** a failed write keeps the whole lines it wrote (LineFile.append) */
+    private readonly keepWritten = false,
   ) {
     super();
   }
@@ -36,7 +38,16 @@ export class LineFileStream extends Writable {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    this.file!.append(chunk, false).then(() => callback(), callback);
+    this.file!.append(chunk, false, this.keepWritten).then(() => callback(), callback);
+  }
+
+  /** What waited while a write was in progress, in one write: a scan writes alerts one at a time. */
+  override _writev(
+    chunks: Array<{ chunk: Buffer; encoding: BufferEncoding }>,
+    callback: (error?: Error | null) => void,
+  ): void {
+    const lines = Buffer.concat(chunks.map(({ chunk }) => chunk));
+    this.file!.append(lines, false, this.keepWritten).then(() => callback(), callback);
   }
 
   override _final(callback: (error?: Error | null) => void): void {

@@ -44,8 +44,12 @@ export class LineFile {
     return this.size ?? 0;
   }
 
-  /** Appends whole lines; when it fails, the file is as it was before, or ends the half line before the next write. */
-  async append(lines: Buffer, sync: boolean): Promise<void> {
+  /**
+   * Appends whole lines; when it fails, the file is as it was before, or ends the half line
+   * before the next write. With `keepWritten`, a failed write keeps the whole lines it wrote:
+   * for a writer that will not write them again (a scan), not for one that retries (a sink).
+   */
+  async append(lines: Buffer, sync: boolean, keepWritten = false): Promise<void> {
     if (this.size === undefined) {
       const end = await endOf(this.handle);
       this.size = end.size;
@@ -58,7 +62,7 @@ export class LineFile {
       await this.handle.appendFile(bytes);
       if (sync) await this.handle.datasync();
     } catch (error) {
-      await this.cutBack(before);
+      await this.cutBack(keepWritten ? await this.wholeLinesEnd(before, bytes) : before);
       throw error;
     }
     this.size = before + bytes.length;
@@ -67,6 +71,15 @@ export class LineFile {
 
   close(): Promise<void> {
     return this.handle.close();
+  }
+
+  /** Where the whole lines of `bytes` that reached the file end (it held `before` bytes before them). */
+  private async wholeLinesEnd(before: number, bytes: Buffer): Promise<number> {
+    const written = await this.handle.stat().then(
+      ({ size }) => Math.min(size - before, bytes.length),
+      () => 0,
+    );
+    return written > 0 ? before + bytes.lastIndexOf(NEWLINE[0], written - 1) + 1 : before;
   }
 
   private async cutBack(size: number): Promise<void> {
