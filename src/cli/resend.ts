@@ -144,7 +144,7 @@ function summary(
     const where = target ? ` (${redactUrl(target.url)})` : "";
     if (!counts.configured) {
       lines.push(
-        `  ${visibleLine(name)}: ${counts.read}, not sent: no configured webhook has this name (its URL in --webhook or serve's settings)`,
+        `  ${visibleLine(name)}: ${counts.read}, not sent: no configured webhook has this name (configured: ${context.targets.map((t) => t.name).join(", ") || "none"})`,
       );
       continue;
     }
