@@ -413,6 +413,11 @@ export class QueryCompiler {
   private functionQuery(e: FunctionCall, field: Field): FieldQuery {
     const get = this.fieldGetter(field);
     const { fn, rest, types, ci } = this.functionArgs(e);
+    if (fn.fieldQuery) {
+      const matches = fn.fieldQuery(rest, ci);
+      const test = (v: string | number | boolean) => matches(typeof v === "string" ? v : String(v));
+      return { field: field.name, get, test, negated: false };
+    }
     const args: Scalar[] = [null, ...rest];
     const test = (v: string | number | boolean) => {
       args[0] = v;

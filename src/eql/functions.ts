@@ -4,6 +4,7 @@ import { compileCidrMatcher } from "./cidr.ts";
 import { javaDoubleToString, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
 import type { EqlType } from "./types.ts";
 import { asDouble, type ScriptValue, WholeDouble } from "./whole-double.ts";
+import { compileWildcardQuery } from "./wildcard-query.ts";
 
 /** What an argument position accepts, as Elasticsearch names it in type errors. */
 export type ArgumentKind = "string" | "numeric" | "integer" | "boolean" | "ip" | "any";
@@ -25,6 +26,11 @@ export interface EqlFunction {
    * ("unknown" for schemaless fields), needed for Java's int/double distinctions.
    */
   evaluate: (args: ScriptValue[], types: EqlType[], caseInsensitive: boolean) => ScriptValue;
+  /**
+   * The test of each value when the first argument is a field and the others are constants, for
+   * the functions Elasticsearch then runs as a query whose meaning is not `evaluate`'s.
+   */
+  fieldQuery?: (constants: ScriptValue[], caseInsensitive: boolean) => (value: string) => boolean;
 }
 
 const str = (v: ScriptValue): string | null => (v === null ? null : typeof v === "string" ? v : String(v));
@@ -48,8 +54,15 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
   };
 }
 
-/** A two-string test with a `~` form: null in, null out; `~` lower-cases both sides. */
-function stringTest(name: string, test: (source: string, other: string) => boolean): EqlFunction {
+/**
+ * A two-string test with a `~` form: null in, null out; `~` lower-cases both sides.
+ * `wildcard`: on a field, Elasticsearch runs it as a `wildcard` query of the constant wrapped so.
+ */
+function stringTest(
+  name: string,
+  test: (source: string, other: string) => boolean,
+  wildcard?: (text: string) => string,
+): EqlFunction {
   return {
     name,
     minArgs: 2,
@@ -64,6 +77,8 @@ function stringTest(name: string, test: (source: string, other: string) => boole
       if (s === null || x === null) return null;
       return test(fold(s, ci), fold(x, ci));
     },
+    // The constant goes in as Java's string concatenation writes it: unescaped, and null as "null".
+    fieldQuery: wildcard && (([other], ci) => compileWildcardQuery(wildcard(String(other)), ci)),
   };
 }
 
@@ -162,7 +177,11 @@ const FUNCTIONS: EqlFunction[] = [
     },
   },
   math("divide", "/"),
-  stringTest("endsWith", (s, x) => s.endsWith(x)),
+  stringTest(
+    "endsWith",
+    (s, x) => s.endsWith(x),
+    (x) => `*${x}`,
+  ),
 
   {
     name: "indexOf",
@@ -226,8 +245,12 @@ const FUNCTIONS: EqlFunction[] = [
     returnType: () => "keyword",
     evaluate: ([value], [type]) => (value === null ? null : javaString(value, type)),
   },
-  // Elasticsearch's script path: an empty source or substring never "contains".
-  stringTest("stringContains", (s, x) => s !== "" && x !== "" && s.includes(x)),
+  // In a script an empty source or substring never "contains"; as a query `**` matches every value.
+  stringTest(
+    "stringContains",
+    (s, x) => s !== "" && x !== "" && s.includes(x),
+    (x) => `*${x}*`,
+  ),
 
   {
     name: "substring",

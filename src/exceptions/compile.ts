@@ -9,6 +9,7 @@
  * `keyword` field, the type of nearly every field exceptions are written on.
  */
 import { compileFieldGetter, type Event, hasSomeValue, someValue } from "../eql/field-access.ts";
+import { compileWildcardQuery } from "../eql/wildcard-query.ts";
 import {
   type Diagnostic,
   describeItem,
@@ -18,7 +19,6 @@ import {
   type NestedInnerEntry,
 } from "./model.ts";
 import type { ListValue, ValueList } from "./value-lists.ts";
-import { compileWildcardQuery } from "./wildcard-query.ts";
 
 export type EventPredicate = (event: Event) => boolean;
 

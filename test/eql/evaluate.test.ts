@@ -224,3 +224,23 @@ test("deeply nested arrays neither overflow the stack nor hide shallow values", 
   for (let i = 0; i < 100_000; i++) deepObjects = [deepObjects];
   assert.deepEqual(matching("any where x.y == 1", [{ x: deepObjects }, { x: [[{ y: 1 }]] }]), [1]);
 });
+
+test("stringContains and endsWith on a field are wildcard queries: * and ? match, \\ escapes, an empty text matches all", () => {
+  const events: Event[] = [
+    { p: "Principal=*, Effect=Allow" },
+    { p: "Principal=arn:aws:iam::1:root" },
+    { p: "valuesToAdd=[1234]" },
+    { p: "" },
+    {},
+  ];
+  // the rules' own spelling: EQL's "\\*" is the text \*, a literal star to the wildcard query
+  assert.deepEqual(matching('any where stringContains(p, "Principal=\\\\*")', events), [0]);
+  assert.deepEqual(matching('any where stringContains(p, "valuesToAdd=[*]")', events), [2]);
+  assert.deepEqual(matching('any where stringContains~(p, "PRINCIPAL=???:")', events), [1]);
+  assert.deepEqual(matching('any where stringContains(p, "")', events), [0, 1, 2, 3]);
+  assert.deepEqual(matching('any where endsWith(p, "1:r??t")', events), [1]);
+  assert.deepEqual(matching('any where endsWith~(p, "ALLOW")', events), [0]);
+  // a computed first argument is a script, where the text is only text
+  assert.deepEqual(matching('any where stringContains(concat(p), "valuesToAdd=[*]")', events), []);
+  assert.deepEqual(matching('any where stringContains(concat(p), "")', events), []);
+});

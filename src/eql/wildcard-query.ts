@@ -1,7 +1,8 @@
 /**
- * The pattern of a `wildcard` exception entry, read as Elasticsearch's
- * `wildcard` query reads it, since Kibana passes the value through verbatim:
- * `*` and `?` are wildcards and `\` escapes the next character, so `\*` is a
+ * A pattern read as Elasticsearch's `wildcard` query reads it: the value of a
+ * `wildcard` exception entry (Kibana passes it through verbatim), and the text
+ * that `stringContains` and `endsWith` wrap in stars when their first argument
+ * is a field (Elasticsearch runs those as wildcard queries). `*` and `?` are wildcards and `\` escapes the next character, so `\*` is a
  * literal star and `C:\\Windows\\*` means `C:\Windows\` followed by anything.
  * A single `\` before an ordinary character just stands for that character (a
  * common mistake in hand-written Windows paths, which Kibana's UI warns about),
@@ -10,16 +11,22 @@
  * EQL patterns have no escape character, which is why this is not simply
  * `compileWildcard`; but almost every pattern ends up there after unescaping.
  */
-import { compileWildcard, type WildcardMatcher } from "../eql/wildcard.ts";
+import { compileWildcard, type WildcardMatcher } from "./wildcard.ts";
 
 const STAR = -1;
 const ONE = -2;
 
-export function compileWildcardQuery(pattern: string): WildcardMatcher {
-  if (!pattern.includes("\\")) return compileWildcard(pattern, false);
-  const tokens = tokenize(pattern);
+/**
+ * `caseInsensitive`: the query's `case_insensitive`, folding pattern and value as `compileWildcard`
+ * does (folding never makes or removes a `\`, `*` or `?`, so it may come before the unescaping).
+ */
+export function compileWildcardQuery(pattern: string, caseInsensitive = false): WildcardMatcher {
+  if (!pattern.includes("\\")) return compileWildcard(pattern, caseInsensitive);
+  const tokens = tokenize(caseInsensitive ? pattern.toLowerCase() : pattern);
   // Without a literal `*` or `?`, the unescaped text is an EQL pattern with the same meaning.
-  if (!tokens.some((t) => t === 0x2a || t === 0x3f)) return compileWildcard(untokenize(tokens), false);
+  if (!tokens.some((t) => t === 0x2a || t === 0x3f))
+    return compileWildcard(untokenize(tokens), caseInsensitive);
+  if (caseInsensitive) return (value) => tokensMatch(tokens, value.toLowerCase());
   return (value) => tokensMatch(tokens, value);
 }
 
