@@ -20,6 +20,8 @@ export interface EqlFunction {
   caseInsensitiveForm: boolean;
   /** per position; the last entry repeats for variadic functions */
   argumentKinds: ArgumentKind[];
+  /** the arguments from this position on must be constants (cidrMatch's blocks) */
+  constantsFrom?: number;
   returnType: (argumentTypes: EqlType[]) => EqlType;
   /**
    * Evaluates one call on single values. `types` are the static argument types
@@ -150,6 +152,7 @@ const FUNCTIONS: EqlFunction[] = [
     arityMessage: "expects at least two arguments",
     caseInsensitiveForm: false,
     argumentKinds: ["ip", "string"],
+    constantsFrom: 1,
     returnType: () => "boolean",
     evaluate: ([ip, ...blocks]) => {
       const address = str(ip);

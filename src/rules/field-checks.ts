@@ -1,5 +1,4 @@
 import { problemAt } from "../eql/error.ts";
-import { cidrMatchOnStrings } from "./cidr-match-fields.ts";
 import type { CompiledRuleQuery } from "./compile-rule.ts";
 import type { Severity } from "./diagnostic.ts";
 import { type FieldCatalog, shipsFieldsOf } from "./field-catalog.ts";
@@ -20,7 +19,7 @@ export type FieldReport = (
  * The fields an `eql` rule reads, against the catalog of ECS and its integrations. Type
  * problems are the EQL checks' (they refuse the query); what is left here is what
  * Elasticsearch would accept but an author would want to know: a field no catalog has
- * (a typo, or an integration without a field list), and `cidrMatch` on a string field.
+ * (a typo, or an integration without a field list).
  * detection-rules skips these for deprecated rules and `query_schema_validation = false`.
  */
 export function checkRuleFields(
@@ -60,17 +59,6 @@ export function checkRuleFields(
     if (name === undefined || catalog.isKnown(name)) continue;
     const { line, column } = locator.at([key]);
     report(line, column, unknown, "unknown-field", () => `${key}: ${unknownField(name)}`);
-  }
-
-  for (const { field, type } of cidrMatchOnStrings(compiled.statement, catalog)) {
-    const { line, column } = at(field.loc.start, field.loc.end);
-    report(
-      line,
-      column,
-      "warning",
-      "field-type",
-      `cidrMatch on [${field.name}], a ${type} field in ${catalog.description}: IP addresses are in ip fields such as source.ip`,
-    );
   }
 }
 

@@ -146,3 +146,19 @@ test("all problems are reported together", () => {
   assert.equal(e.problems.length, 3);
   assert.match(e.message, /^Found 3 problems\nline 1:11: Unknown column \[md4\]/);
 });
+
+test("cidrMatch takes an ip and constant blocks, as Elasticsearch's verifier requires", () => {
+  assert.deepEqual(problems('any where cidrMatch(name, "10.0.0.0/8")'), [
+    '1:21: first argument of [cidrMatch(name, "10.0.0.0/8")] must be [ip], found value [name] type [keyword]',
+  ]);
+  assert.deepEqual(problems('any where cidrMatch("10.1.2.3", "10.0.0.0/8")'), [
+    '1:21: first argument of [cidrMatch("10.1.2.3", "10.0.0.0/8")] must be [ip], found value ["10.1.2.3"] type [keyword]',
+  ]);
+  assert.deepEqual(problems('any where cidrMatch(addr, "10.0.0.0/8", name)'), [
+    '1:41: third argument of [cidrMatch(addr, "10.0.0.0/8", name)] must be a constant, received [name]',
+  ]);
+  assert.deepEqual(problems("any where cidrMatch(addr, md5)", false), [
+    "1:27: second argument of [cidrMatch(addr, md5)] must be a constant, received [md5]",
+  ]);
+  assert.deepEqual(problems('any where cidrMatch(addr, concat("10.0.0.0/", "8"), ?nope)'), []);
+});

@@ -152,15 +152,14 @@ test("type mismatches where types are known are errors: arithmetic on a keyword,
   );
 });
 
-test("cidrMatch on a keyword field is a warning (Elasticsearch reads the string), on an ip field nothing", () => {
+test("cidrMatch on a keyword field is an error, as Elasticsearch's verifier makes it; on an ip field nothing", () => {
   assert.deepEqual(
     loadToml(ruleToml({ query: 'network where cidrMatch(source.ip, "10.0.0.0/8")' })).diagnostics,
     [],
   );
   const r = loadToml(ruleToml({ query: 'network where cidrMatch(host.name, "10.0.0.0/8")' }));
-  assert.deepEqual(errors(r), []);
-  assert.deepEqual(messages(warnings(r)), [
-    "cidrMatch on [host.name], a keyword field in ECS 9.4.0 + cloud_defend 1.2.5: IP addresses are in ip fields such as source.ip",
+  assert.deepEqual(messages(errors(r)), [
+    'first argument of [cidrMatch(host.name, "10.0.0.0/8")] must be [ip], found value [host.name] type [keyword]',
   ]);
 });
 

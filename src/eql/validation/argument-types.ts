@@ -2,6 +2,7 @@ import type { Expression } from "../ast.ts";
 import { type ArgumentKind, lookupFunction } from "../functions.ts";
 import { type EqlType, isIntegralType, isNumericType, isStringType } from "../types.ts";
 import { ordinal, shortOrdinal, type ValidationContext } from "./context.ts";
+import { referencesField } from "./field-comparisons.ts";
 
 const isBoolean = (t: EqlType) => t === "boolean";
 
@@ -10,7 +11,7 @@ const accepts: Record<ArgumentKind, (t: EqlType) => boolean> = {
   numeric: isNumericType,
   integer: isIntegralType,
   boolean: isBoolean,
-  ip: (t) => t === "ip" || isStringType(t),
+  ip: (t) => t === "ip",
   any: () => true,
 };
 
@@ -27,8 +28,16 @@ export function checkArgumentTypes(ctx: ValidationContext, e: Expression): void 
       const fn = lookupFunction(e.name);
       if (!fn) return;
       for (let i = 0; i < e.args.length; i++) {
+        const arg = e.args[i];
+        if (i >= (fn.constantsFrom ?? e.args.length) && referencesField(arg, ctx.isAbsentOptional)) {
+          ctx.report(
+            arg.loc,
+            `${ordinal(i)} argument of [${ctx.text(e.loc)}] must be a constant, received [${ctx.text(arg.loc)}]`,
+          );
+          continue;
+        }
         const kind = fn.argumentKinds[Math.min(i, fn.argumentKinds.length - 1)];
-        expectArgument(ctx, e, i, e.args[i], kind, accepts[kind]);
+        expectArgument(ctx, e, i, arg, kind, accepts[kind]);
       }
       return;
     }
