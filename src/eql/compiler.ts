@@ -433,7 +433,8 @@ export class QueryCompiler {
     const types = e.args.map((a) => this.ctx.typeOf(a));
     const ci = e.caseInsensitive;
     // One evaluation now, so that an invalid CIDR block fails at compile time with its position.
-    this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
+    // A wildcard query takes any constant (a null is the text "null"), so it has nothing to fail.
+    if (!fn.fieldQuery) this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
     return { fn, rest, types, ci };
   }
 

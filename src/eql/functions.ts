@@ -36,6 +36,14 @@ export interface EqlFunction {
 }
 
 const str = (v: ScriptValue): string | null => (v === null ? null : typeof v === "string" ? v : String(v));
+/**
+ * An argument that Elasticsearch's processor checks once the source is not null
+ * (`Check.isString`): a null one fails the query rather than making the result null.
+ */
+function requiredString(v: ScriptValue): string {
+  if (v === null) throw new Error("A string/char is required; received [null]");
+  return str(v)!;
+}
 const num = (v: ScriptValue): number | null =>
   typeof v === "number" ? v : v instanceof WholeDouble ? v.value : null;
 /** A number argument as arithmetic needs it: a whole double stays boxed, so it stays a double. */
@@ -57,13 +65,14 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
 }
 
 /**
- * A two-string test with a `~` form: null in, null out; `~` lower-cases both sides.
+ * A two-string test with a `~` form: a null source is null; `~` lower-cases both sides.
  * `wildcard`: on a field, Elasticsearch runs it as a `wildcard` query of the constant wrapped so.
+ * `otherRequired`: a null second argument is an error (see requiredString), not null.
  */
 function stringTest(
   name: string,
   test: (source: string, other: string) => boolean,
-  wildcard?: (text: string) => string,
+  { wildcard, otherRequired = false }: { wildcard?: (text: string) => string; otherRequired?: boolean } = {},
 ): EqlFunction {
   return {
     name,
@@ -75,8 +84,9 @@ function stringTest(
     returnType: () => "boolean",
     evaluate: ([source, other], _t, ci) => {
       const s = str(source);
-      const x = str(other);
-      if (s === null || x === null) return null;
+      if (s === null) return null;
+      const x = otherRequired ? requiredString(other) : str(other);
+      if (x === null) return null;
       return test(fold(s, ci), fold(x, ci));
     },
     // The constant goes in as Java's string concatenation writes it: unescaped, and null as "null".
@@ -93,22 +103,27 @@ function between(
   caseInsensitive: boolean,
 ): string {
   if (source === "" || left === "" || right === "") return source;
+  // Positions are found in the folded text and cut from the original, as Elasticsearch does:
+  // where folding changes a length (`İ` is two units folded) they can be off, or out of range.
   const haystack = fold(source, caseInsensitive);
-  const l = haystack.indexOf(fold(left, caseInsensitive));
+  const marker = fold(left, caseInsensitive);
+  const l = haystack.indexOf(marker);
   if (l < 0) return "";
-  const start = l + left.length;
+  const start = l + marker.length;
   const needle = fold(right, caseInsensitive);
   const r = greedy ? haystack.lastIndexOf(needle) : haystack.indexOf(needle, start);
-  // Java's substring would throw when a greedy match ends before `left`; an empty result is the safe reading.
-  if (r < 0 || r < start) return "";
+  if (r < 0) return "";
+  // Java's substring fails, and the query with it, when the last `right` starts before `left` ends.
+  if (r < start || r > source.length) throw new Error(`begin ${start}, end ${r}, length ${source.length}`);
   return source.slice(start, r);
 }
 
-/** Python-style slice on UTF-16 units: negative indices count from the end. */
+/** Python-style slice on UTF-16 units: negative indices count from the end; no start is no slice. */
 function substring(source: string, start: number | null, end: number | null): string {
+  if (start === null) return source;
   const n = source.length;
   const clamp = (i: number) => Math.min(n, Math.max(0, i < 0 ? i + n : i));
-  const s = start === null ? 0 : clamp(start);
+  const s = clamp(start);
   const e = end === null ? n : clamp(end);
   return s >= e ? "" : source.slice(s, e);
 }
@@ -137,12 +152,13 @@ const FUNCTIONS: EqlFunction[] = [
     caseInsensitiveForm: true,
     argumentKinds: ["string", "string", "string", "boolean"],
     returnType: () => "keyword",
-    evaluate: ([source, left, right, greedy], _types, ci) => {
+    evaluate: ([source, left, right, greedy = false], _types, ci) => {
       const s = str(source);
-      const l = str(left);
-      const r = str(right);
-      if (s === null || l === null || r === null) return null;
-      return between(s, l, r, greedy === true, ci);
+      if (s === null) return null;
+      const l = requiredString(left);
+      const r = requiredString(right);
+      if (typeof greedy !== "boolean") throw new Error(`A boolean is required; received [${greedy}]`);
+      return between(s, l, r, greedy, ci);
     },
   },
   {
@@ -157,8 +173,7 @@ const FUNCTIONS: EqlFunction[] = [
     evaluate: ([ip, ...blocks]) => {
       const address = str(ip);
       if (address === null) return null;
-      if (blocks.some((b) => b === null)) return null;
-      return cidrMatch(address, blocks as string[]);
+      return cidrMatch(address, blocks.map(requiredString));
     },
   },
   {
@@ -180,11 +195,7 @@ const FUNCTIONS: EqlFunction[] = [
     },
   },
   math("divide", "/"),
-  stringTest(
-    "endsWith",
-    (s, x) => s.endsWith(x),
-    (x) => `*${x}`,
-  ),
+  stringTest("endsWith", (s, x) => s.endsWith(x), { wildcard: (x) => `*${x}` }),
 
   {
     name: "indexOf",
@@ -249,11 +260,10 @@ const FUNCTIONS: EqlFunction[] = [
     evaluate: ([value], [type]) => (value === null ? null : javaString(value, type)),
   },
   // In a script an empty source or substring never "contains"; as a query `**` matches every value.
-  stringTest(
-    "stringContains",
-    (s, x) => s !== "" && x !== "" && s.includes(x),
-    (x) => `*${x}*`,
-  ),
+  stringTest("stringContains", (s, x) => s !== "" && x !== "" && s.includes(x), {
+    wildcard: (x) => `*${x}*`,
+    otherRequired: true,
+  }),
 
   {
     name: "substring",

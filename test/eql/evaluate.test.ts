@@ -244,3 +244,19 @@ test("stringContains and endsWith on a field are wildcard queries: * and ? match
   assert.deepEqual(matching('any where stringContains(concat(p), "valuesToAdd=[*]")', events), []);
   assert.deepEqual(matching('any where stringContains(concat(p), "")', events), []);
 });
+
+test("null arguments Elasticsearch's processors refuse fail the query; on a field, stringContains takes null as text", () => {
+  assert.throws(
+    () => compileEventQuery('any where between("abc", null, "c") == null'),
+    (e: unknown) => e instanceof EqlError && e.column === 11 && /A string\/char is required/.test(e.message),
+  );
+  const events: Event[] = [
+    { p: "a null here", q: "x" },
+    { p: "none", q: "y" },
+  ];
+  // a wildcard query of "*" + null + "*", as Java writes the concatenation
+  assert.deepEqual(matching("any where stringContains(p, null)", events), [0]);
+  // past a null source nothing is checked, so the missing field reads null, not an error
+  assert.deepEqual(matching("any where between(r, p, q) == null", events), [0, 1]);
+  assert.throws(() => matching("any where between(p, r, q) == null", events), /received \[null\]/);
+});

@@ -40,6 +40,19 @@ test("between: first left, then the next right (or the last with greedy); empty 
   assert.equal(call("between", ["", "a", "c"]), "");
   assert.equal(call("between", ["System Idle Process", "s", "E"], undefined, true), "yst");
   assert.equal(call("between", [null, "a", "b"]), null);
+  assert.equal(call("between", [null, null, "b"]), null);
+});
+
+test("between past a null source: null markers or greedy fail, as Elasticsearch's checks do", () => {
+  assert.throws(() => call("between", ["abc", null, "c"]), /A string\/char is required; received \[null\]/);
+  assert.throws(() => call("between", ["abc", "a", null]), /A string\/char is required; received \[null\]/);
+  assert.throws(() => call("between", ["abc", "a", "c", null]), /A boolean is required; received \[null\]/);
+  // Java's substring fails when the last right marker starts before the left one ends
+  assert.throws(() => call("between", ["a-b", "b", "-", true]), /begin 3, end 1, length 3/);
+  // positions in the folded text cut the original, as in Java: "İ" folds to two units
+  assert.equal(call("between", ["xİyz", "İ", "z"], undefined, true), "z");
+  assert.equal(call("between", ["xİyyz", "İ", "z"], undefined, true), "yz");
+  assert.throws(() => call("between", ["İİz", "İ", "z"], undefined, true), /begin 2, end 4, length 3/);
 });
 
 test("startsWith, endsWith, stringContains and their ~ forms", () => {
@@ -56,6 +69,9 @@ test("startsWith, endsWith, stringContains and their ~ forms", () => {
   assert.equal(call("stringContains", ["abc", ""]), false);
   assert.equal(call("stringContains", ["", ""]), false);
   assert.equal(call("stringContains", [null, "a"]), null);
+  assert.equal(call("startsWith", ["a", null]), null);
+  assert.equal(call("endsWith", ["a", null]), null);
+  assert.throws(() => call("stringContains", ["a", null]), /A string\/char is required; received \[null\]/);
 });
 
 test("indexOf: position from start, null when absent; a null start is 0", () => {
@@ -79,7 +95,8 @@ test("length counts UTF-16 units; substring slices like Python", () => {
   assert.equal(call("substring", ["hello", 1]), "ello");
   assert.equal(call("substring", ["hello", 3, 1]), "");
   assert.equal(call("substring", ["hello", -100, 100]), "hello");
-  assert.equal(call("substring", ["hello", null, 2]), "he");
+  // no start is no slice at all, as in Elasticsearch's processor, whatever the end
+  assert.equal(call("substring", ["hello", null, 2]), "hello");
   assert.equal(call("substring", [null, 1]), null);
 });
 
@@ -115,5 +132,7 @@ test("cidrMatch: IPv4 and IPv6 blocks, host bits allowed, invalid addresses neve
   assert.equal(call("cidrMatch", ["not an ip", "10.0.0.0/8"]), false);
   assert.equal(call("cidrMatch", ["010.0.0.1", "10.0.0.0/8"]), false);
   assert.equal(call("cidrMatch", [null, "10.0.0.0/8"]), null);
+  assert.equal(call("cidrMatch", [null, null]), null);
+  assert.throws(() => call("cidrMatch", ["10.0.0.1", "10.0.0.0/8", null]), /A string\/char is required/);
   assert.throws(() => call("cidrMatch", ["10.0.0.1", "10.0.0.0/33"]), /10\.0\.0\.0\/33/);
 });
