@@ -187,6 +187,14 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     restoreSignals();
   }
   const leftOut = writeResponse(response, options.format);
+  // `--format es` carries them in the response; NDJSON has only matches, so they are said here
+  if (options.format === "ndjson") {
+    for (const failure of response.shard_failures ?? []) {
+      process.stderr.write(
+        `eqlite: ${failure.index}: the query failed there and matched nothing in it: ${failure.reason.reason}\n`,
+      );
+    }
+  }
   const returned = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
   const total = response.hits.total.value;
   if (total > returned - leftOut && options.format === "ndjson") {

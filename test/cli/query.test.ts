@@ -349,3 +349,12 @@ test("an event nesting deeper than JSON can be written is left out and said; the
   assert.equal(sequence.stdout.trim(), "");
   assert.match(sequence.stderr, /the sequence of deep\.ndjson _id 2, deep\.ndjson _id 1 nests too deep/);
 });
+
+test("an input where the query fails (a script error, as a shard failure) is said, not silently empty", () => {
+  const failing = join(dir, "failing.ndjson");
+  writeFileSync(failing, `${JSON.stringify({ event: { category: "process" }, n: 0 })}\n`);
+  const r = runCli(["query", "process where 1 / n == 1", failing]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "");
+  assert.match(r.stderr, /failing\.ndjson: the query failed there and matched nothing in it: \/ by zero/);
+});
