@@ -13,6 +13,25 @@ export type FieldGetter = (event: Event) => unknown;
 /** How deep arrays holding objects are searched for a field. */
 export const MAX_ARRAY_NESTING = 64;
 
+/**
+ * How long a field name may be. A getter reads a field also as any mix of dotted keys and nested
+ * objects, so it prepares every run of consecutive parts as a key: a cost that grows with the
+ * cube of the parts, which a name of thousands of parts turns into minutes and gigabytes.
+ * Elasticsearch refuses objects nested deeper than 20 by default; real rules name at most 10
+ * parts and 105 characters.
+ */
+export const MAX_FIELD_PARTS = 64;
+export const MAX_FIELD_NAME_LENGTH = 1024;
+
+/** Why `path` cannot be a field name, or undefined. */
+export function fieldNameProblem(path: string): string | undefined {
+  const parts = path.split(".").length;
+  if (parts > MAX_FIELD_PARTS) return `a field name has at most ${MAX_FIELD_PARTS} parts; found ${parts}`;
+  if (path.length > MAX_FIELD_NAME_LENGTH)
+    return `a field name is at most ${MAX_FIELD_NAME_LENGTH} characters long; found ${path.length}`;
+  return undefined;
+}
+
 const PROTOTYPE_NAMES: ReadonlySet<string> = new Set(Object.getOwnPropertyNames(Object.prototype));
 
 /** Own-property read that is only paid for on names Object.prototype also has. */
@@ -22,6 +41,8 @@ function readerFor(key: string): (o: Record<string, unknown>) => unknown {
 }
 
 export function compileFieldGetter(path: string): FieldGetter {
+  const problem = fieldNameProblem(path);
+  if (problem !== undefined) throw new RangeError(problem);
   const parts = path.split(".");
   const n = parts.length;
   // joined[i][j] reads the key made of parts i..j, e.g. "entry_leader.entry_meta"

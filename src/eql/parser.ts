@@ -17,6 +17,7 @@ import type {
 } from "./ast.ts";
 import { type EqlError, syntaxError } from "./error.ts";
 import { eventQueriesOf } from "./event-queries.ts";
+import { fieldNameProblem } from "./field-access.ts";
 import { tokenize } from "./lexer.ts";
 import { MAX_NESTING, TOO_DEEP, tooDeepNode } from "./nesting.ts";
 import { makeSource, quote, type Source } from "./source.ts";
@@ -708,7 +709,10 @@ class Parser {
         break;
       }
     }
-    return { kind: "Field", name: parts.join("."), optional, parts, loc: { start: first.start, end } };
+    const name = parts.join(".");
+    const problem = fieldNameProblem(name);
+    if (problem !== undefined) throw this.errorAt({ start: first.start, end }, problem);
+    return { kind: "Field", name, optional, parts, loc: { start: first.start, end } };
   }
 
   private fieldPart(): string {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 import fc from "fast-check";
-import { scalarValues, someValue } from "../../src/eql/field-access.ts";
+import { compileFieldGetter, scalarValues, someValue } from "../../src/eql/field-access.ts";
+import { eqlSearch } from "../../src/eql/search.ts";
 
 /**
  * `someValue` walks flat arrays without a stack and hands the rest to one: whatever the
@@ -52,4 +53,16 @@ test("deep nesting is walked without the call stack", () => {
     someValue(deep, (v) => v === "x"),
     true,
   );
+});
+
+test("a getter is refused, not built, for a field name past the limits (a request's timestamp_field)", async () => {
+  assert.throws(() => compileFieldGetter(Array(100).fill("a").join(".")), RangeError);
+  await assert.rejects(
+    eqlSearch([{ event: { category: "process" } }], {
+      query: "process where true",
+      timestamp_field: Array(100).fill("t").join("."),
+    }),
+    /a field name has at most 64 parts; found 100/,
+  );
+  assert.equal(compileFieldGetter(Array(64).fill("a").join("."))({ a: 1 }), undefined);
 });
