@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { type SequenceEvent, SequenceMatcher } from "../../src/eql/correlate/sequence-matcher.ts";
+
+const SECOND = 1_000_000_000n;
+const DAY = 86_400n * SECOND;
+
+/** An event at `second` s that matches `stage` (0 or 1) of a two-stage sequence under `key`. */
+function hit(second: number, stage: number, key: string): SequenceEvent<number> {
+  const keys = [{ id: key, values: [key] }];
+  return {
+    item: second,
+    order: { timestamp: BigInt(second) * SECOND, tiebreaker: null, arrival: second },
+    stageKeys: stage === 0 ? [keys, undefined] : [undefined, keys],
+  };
+}
+
+/** The matcher's keys, counting how often something walks all of them. */
+function watchKeys(matcher: SequenceMatcher<number>): { keys: Map<string, unknown>; walks: () => number } {
+  const keys = (matcher as unknown as { states: Map<string, unknown> }).states;
+  let walks = 0;
+  const entries = keys.entries.bind(keys);
+  keys[Symbol.iterator] = () => {
+    walks++;
+    return entries();
+  };
+  return { keys, walks: () => walks };
+}
+
+test("expire walks no key while no open partial can be past maxspan, and drops those that are", () => {
+  const completed: number[][] = [];
+  const matcher = new SequenceMatcher<number>(2, 1000n * DAY, (c) => completed.push(c.events));
+  const { keys, walks } = watchKeys(matcher);
+  for (let i = 0; i < 1000; i++) matcher.push(hit(i, 0, `k${i}`));
+  // 1,000 open keys: under a long maxspan, a sweep every few hundred events walked them all for nothing
+  matcher.expire(5000n * SECOND);
+  matcher.expire(999n * DAY);
+  assert.equal(walks(), 0);
+  assert.equal(matcher.stats.expired, 0);
+  // past the span of the oldest: one walk, which expires exactly those past it
+  matcher.expire(1000n * DAY + 500n * SECOND);
+  assert.equal(walks(), 1);
+  assert.equal(matcher.stats.expired, 500);
+  assert.equal(keys.size, 500);
+  matcher.expire(1000n * DAY + 999n * SECOND);
+  assert.equal(walks(), 2);
+  assert.equal(matcher.stats.expired, 999);
+  assert.deepEqual(completed, []);
+});
+
+test("a key whose partials all complete or die is dropped at once, not at the next sweep", () => {
+  const completed: number[][] = [];
+  const matcher = new SequenceMatcher<number>(2, 10n * SECOND, (c) => completed.push(c.events));
+  const { keys } = watchKeys(matcher);
+  matcher.push(hit(1, 0, "a"));
+  matcher.push(hit(2, 0, "b"));
+  matcher.push(hit(3, 1, "a")); // completes a
+  matcher.push(hit(30, 1, "b")); // b's partial is past maxspan
+  assert.deepEqual(completed, [[1, 3]]);
+  assert.equal(matcher.stats.expired, 1);
+  assert.equal(matcher.stats.open, 0);
+  assert.equal(keys.size, 0);
+});
