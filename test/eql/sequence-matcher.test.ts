@@ -5,13 +5,13 @@ import { type SequenceEvent, SequenceMatcher } from "../../src/eql/correlate/seq
 const SECOND = 1_000_000_000n;
 const DAY = 86_400n * SECOND;
 
-/** An event at `second` s that matches `stage` (0 or 1) of a two-stage sequence under `key`. */
-function hit(second: number, stage: number, key: string): SequenceEvent<number> {
+/** An event at `second` s that matches `stage` of a sequence of `stages` (two by default) under `key`. */
+function hit(second: number, stage: number, key: string, stages = 2): SequenceEvent<number> {
   const keys = [{ id: key, values: [key] }];
   return {
     item: second,
     order: { timestamp: BigInt(second) * SECOND, tiebreaker: null, arrival: second },
-    stageKeys: stage === 0 ? [keys, undefined] : [undefined, keys],
+    stageKeys: Array.from({ length: stages }, (_, i) => (i === stage ? keys : undefined)),
   };
 }
 
@@ -60,4 +60,25 @@ test("a key whose partials all complete or die is dropped at once, not at the ne
   assert.equal(matcher.stats.expired, 1);
   assert.equal(matcher.stats.open, 0);
   assert.equal(keys.size, 0);
+});
+
+test("at the cap, each eviction takes the key least recently advanced, also across evictions", () => {
+  const completed: string[] = [];
+  const matcher = new SequenceMatcher<number>(3, null, (c) => completed.push(c.key.id), {
+    maxOpenPartials: 3,
+  });
+  let second = 0;
+  const push = (stage: number, key: string) => matcher.push(hit(++second, stage, key, 3));
+  for (const key of ["a", "b", "c"]) push(0, key);
+  push(1, "a"); // stalest first: b, c, a
+  push(0, "d"); // evicts b: c, a, d
+  push(1, "c"); // a, d, c
+  push(0, "e"); // evicts a: d, c, e
+  push(0, "f"); // evicts d: c, e, f
+  assert.equal(matcher.stats.evicted, 3);
+  for (const key of ["a", "b", "c", "d", "e", "f"]) {
+    push(1, key);
+    push(2, key);
+  }
+  assert.deepEqual(completed, ["c", "e", "f"]);
 });
