@@ -1,4 +1,4 @@
-import { getLocation, printCodeFrame, type Source } from "./source.ts";
+import { getLocation, placeOf, printCodeFrame, type Source } from "./source.ts";
 
 /**
  * `syntax` and `verification` mirror Elasticsearch's parsing_exception and
@@ -50,19 +50,8 @@ export class EqlError extends Error {
   }
 }
 
-/** Where a problem is in the file that holds the query (a rule file), given where the query starts in it. */
-export function problemPosition(
-  source: Source,
-  p: Pick<Problem, "line" | "column">,
-): { line: number; column: number } {
-  return {
-    line: p.line + (source.lineOffset ?? 1) - 1,
-    column: p.line === 1 ? p.column + (source.columnOffset ?? 1) - 1 : p.column,
-  };
-}
-
 function where(source: Source, p: Problem): string {
-  const { line, column } = problemPosition(source, p);
+  const { line, column } = placeOf(source, p.start);
   return source.name ? `${source.name}:${line}:${column}` : `line ${line}:${column}`;
 }
 

@@ -20,7 +20,7 @@ import { eventQueriesOf } from "./event-queries.ts";
 import { fieldNameProblem } from "./field-access.ts";
 import { tokenize } from "./lexer.ts";
 import { MAX_NESTING, TOO_DEEP, tooDeepNode } from "./nesting.ts";
-import { makeSource, quote, type Source } from "./source.ts";
+import { makeSource, placeOf, quote, type Source } from "./source.ts";
 import { suggest } from "./suggest.ts";
 import { describeToken, KEYWORDS, type Token, type TokenKind } from "./token.ts";
 
@@ -778,7 +778,8 @@ class Parser {
   private expectClosing(kind: ")" | "]", open: Token): Token {
     const t = this.peek();
     if (t.kind === kind) return this.next();
-    const { line, column } = this.location(open.start);
+    // where the bracket is in the file that holds the query, as the error's own position is
+    const { line, column } = placeOf(this.source, open.start);
     if (t.kind === "=") throw this.assignmentError(t);
     throw this.error(
       t,
@@ -795,11 +796,6 @@ class Parser {
 
   private text(x: Token | Loc): string {
     return quote(this.source, x.start, x.end);
-  }
-
-  private location(offset: number) {
-    const before = this.source.body.slice(0, offset).split(/\r\n|[\n\r]/);
-    return { line: before.length, column: before[before.length - 1].length + 1 };
   }
 
   private error(t: Token, message: string): EqlError {

@@ -1,4 +1,5 @@
 import { visibleLine } from "./terminal-text.ts";
+import { type WrittenText, writtenOffset } from "./written-text.ts";
 
 /** A query's text and where it came from, so errors can point into it. */
 export interface Source {
@@ -8,6 +9,8 @@ export interface Source {
   /** where the body starts inside `name` (1-based), for queries embedded in rule files */
   lineOffset?: number;
   columnOffset?: number;
+  /** the body as the file writes it, when escapes make the two differ; it starts at the offsets above */
+  written?: WrittenText;
 }
 
 export interface SourceLocation {
@@ -32,6 +35,20 @@ export function getLocation(source: Source, offset: number): SourceLocation {
   return { line, column: offset - lineStart + 1 };
 }
 
+/**
+ * Where an offset of the body is in the file that holds it (`name`): the body's own line and
+ * column when it stands alone, else counted from where it starts in the file, escapes included.
+ */
+export function placeOf(source: Source, offset: number): SourceLocation {
+  const { line, column } = source.written
+    ? getLocation({ body: source.written.text }, writtenOffset(source.written, offset))
+    : getLocation(source, offset);
+  return {
+    line: line + (source.lineOffset ?? 1) - 1,
+    column: line === 1 ? column + (source.columnOffset ?? 1) - 1 : column,
+  };
+}
+
 /** Longer quotes of a query in messages keep their two ends: a message names its place, not a copy of the query. */
 const QUOTE_LIMIT = 160;
 
@@ -52,6 +69,13 @@ const FRAME_WIDTH = 160;
  *       |                    ^
  */
 export function printCodeFrame(source: Source, offset: number, length = 1): string {
+  const { written } = source;
+  if (written) {
+    // the frame shows the file's characters, escapes as written, with the caret under them
+    const start = writtenOffset(written, offset);
+    const end = writtenOffset(written, offset + length);
+    return printCodeFrame({ body: written.text, lineOffset: source.lineOffset }, start, end - start);
+  }
   const { line, column } = getLocation(source, offset);
   const lines = source.body.split(/\r\n|[\n\r]/);
   const first = Math.max(1, line - 1);

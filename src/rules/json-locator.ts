@@ -1,9 +1,12 @@
-import type { Problem } from "../eql/error.ts";
+import { placeOf, type Source } from "../eql/source.ts";
 import { METADATA } from "./checks/context.ts";
+import { detachedSlice } from "./detached-slice.ts";
 import type { Position } from "./diagnostic.ts";
-import { locateJsonKeys, rawOffsetInJsonString } from "./json-positions.ts";
+import { endOfJsonString, locateJsonKeys } from "./json-positions.ts";
 import type { RuleLocator } from "./loaded-rule.ts";
 import type { DocumentPath, PositionMap } from "./position-map.ts";
+
+const QUOTE = 34;
 
 /**
  * Positions for a rule written as JSON (a line of a Kibana export, or a `.json` file),
@@ -28,14 +31,15 @@ export function jsonRuleLocator(
     at: (path) => located().at([...prefix, ...(path[0] === METADATA ? [] : path)]),
     querySource: (query) => {
       const at = located().get([...prefix, "query"]);
-      if (!at) return undefined;
-      const start = located().positionOf(at.valueOffset + 1);
-      return {
-        source: { body: query, name: file, lineOffset: start.line, columnOffset: start.column },
-        // escapes (`\n`, `\"`) take more characters in the file than in the query
-        positionOf: (p: Problem) =>
-          located().positionOf(rawOffsetInJsonString(text, at.valueOffset, p.start)),
-      };
+      if (!at || text.charCodeAt(at.valueOffset) !== QUOTE) return undefined;
+      const contentStart = at.valueOffset + 1;
+      const start = located().positionOf(contentStart);
+      const source: Source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
+      // escapes (`\n`, `\"`) take more characters in the file than in the query
+      const contentEnd = endOfJsonString(text, at.valueOffset) - 1;
+      if (contentEnd - contentStart !== query.length)
+        source.written = { text: detachedSlice(text, contentStart, contentEnd), escapes: "json" };
+      return { source, positionOf: (p) => placeOf(source, p.start) };
     },
   };
 }

@@ -68,16 +68,7 @@ class JsonKeyScanner {
   }
 
   private string(): void {
-    const text = this.text;
-    this.i++;
-    while (this.i < text.length) {
-      const c = text.charCodeAt(this.i);
-      if (c === 92) this.i += 2;
-      else if (c === 34) {
-        this.i++;
-        return;
-      } else this.i++;
-    }
+    this.i = endOfJsonString(this.text, this.i);
   }
 
   private scalar(): void {
@@ -99,16 +90,14 @@ class JsonKeyScanner {
   }
 }
 
-/**
- * Offset in the raw text of character `index` of the decoded JSON string starting at
- * `quoteOffset` (its opening quote): escapes take more raw characters than they decode to,
- * so a query error inside a JSON string still lands on the right column.
- */
-export function rawOffsetInJsonString(text: string, quoteOffset: number, index: number): number {
-  let raw = quoteOffset + 1;
-  for (let decoded = 0; decoded < index && raw < text.length; decoded++) {
-    if (text.charCodeAt(raw) !== 92) raw++;
-    else raw += text.charCodeAt(raw + 1) === 117 ? 6 : 2;
+/** The offset after the closing quote of the JSON string whose opening quote is at `quoteOffset`. */
+export function endOfJsonString(text: string, quoteOffset: number): number {
+  let i = quoteOffset + 1;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i += 2;
+    else if (c === 34) return i + 1;
+    else i++;
   }
-  return raw;
+  return i;
 }

@@ -1,7 +1,8 @@
 import { TomlError } from "smol-toml";
-import { type Problem, problemPosition } from "../eql/error.ts";
-import { makeSource, printCodeFrame } from "../eql/source.ts";
+import { makeSource, placeOf, printCodeFrame, type Source } from "../eql/source.ts";
+import { writtenOffset } from "../eql/written-text.ts";
 import { METADATA } from "./checks/context.ts";
+import { detachedSlice } from "./detached-slice.ts";
 import type { Diagnostic, Position } from "./diagnostic.ts";
 import type { QueryLocation, RuleLocator } from "./loaded-rule.ts";
 import type { DocumentPath, PositionMap } from "./position-map.ts";
@@ -196,18 +197,23 @@ function tomlPath(path: DocumentPath): DocumentPath {
 
 /**
  * Where the query's text starts: after `'''` (and the newline TOML drops right after it),
- * or after a single quote. Literal strings (`'''`, as detection-rules writes queries) map
- * exactly; in basic strings an escape shifts the columns after it on its line.
+ * or after a single quote. Literal strings (`'''`, as detection-rules writes queries) are the
+ * query as written; a basic string with escapes in it keeps its written text, so that
+ * positions after an escape still land on the file's characters.
  */
 function querySource(text: string, file: string, query: string): QueryLocation | undefined {
   const valueOffset = verbatimQueryLine(text, query) ?? findTomlValue(text, "rule", "query");
   if (valueOffset === undefined) return undefined;
-  const start: Position = lineColumnAt(text, contentOffset(text, valueOffset));
-  const source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
-  return {
-    source,
-    positionOf: (p: Problem) => problemPosition(source, p),
-  };
+  const contentStart = contentOffset(text, valueOffset);
+  const start: Position = lineColumnAt(text, contentStart);
+  const source: Source = { body: query, name: file, lineOffset: start.line, columnOffset: start.column };
+  if (text[valueOffset] === '"') {
+    const contentEnd =
+      contentStart + writtenOffset({ text: text.slice(contentStart), escapes: "toml" }, query.length);
+    if (contentEnd - contentStart !== query.length)
+      source.written = { text: detachedSlice(text, contentStart, contentEnd), escapes: "toml" };
+  }
+  return { source, positionOf: (p) => placeOf(source, p.start) };
 }
 
 /** Where a string value's content starts: after its delimiter, and the newline TOML drops after `'''`. */

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { parse as parseToml } from "smol-toml";
+import { detachedSlice } from "./detached-slice.ts";
 
 /**
  * smol-toml's `parse`, faster on detection-rules files. Most of their bytes are the `note`
@@ -92,7 +93,7 @@ export function setAsideLongStrings(text: string, minLength: number): SetAside |
     const { bodyStart, bodyEnd, end, escaped } = string;
     if (bodyEnd - bodyStart >= minLength && !escaped && allowedInMultiline(text.slice(bodyStart, bodyEnd))) {
       pieces.push(text.slice(copied, start), `'${TOKEN}${strings.length}'`);
-      strings.push(detached(text.slice(bodyStart, bodyEnd)));
+      strings.push(detachedSlice(text, bodyStart, bodyEnd));
       copied = end;
     }
     i = end;
@@ -101,12 +102,6 @@ export function setAsideLongStrings(text: string, minLength: number): SetAside |
   pieces.push(text.slice(copied));
   return { text: pieces.join(""), strings };
 }
-
-/**
- * A copy of a slice that does not keep the whole text alive: V8 makes a long slice a view of
- * its parent, so a rule's note would hold its file's text for as long as the rule is loaded.
- */
-const detached = (slice: string): string => ` ${slice}`.slice(1);
 
 /** The offset after a one-line string's closing quote; -1 when the line or text ends first. */
 function endOfLineString(text: string, start: number, quote: number): number {

@@ -217,6 +217,20 @@ test("query errors inside a JSON string land on the file's column, escapes inclu
   assert.equal(line.slice(d.column - 15, d.column), "\\nprocess.pid =");
 });
 
+test("a query error's frame and message in a JSON string name the file's line, not the query's", () => {
+  const rule = { ...RULE, query: 'process where\n  process.name in ("a" "b")' };
+  const line = JSON.stringify(rule);
+  const r = loadRuleText(`${JSON.stringify(KQL_RULE)}\n${line}\n`, "export.ndjson");
+  const [d] = errors(r);
+  assert.equal(d.line, 2);
+  const bracket = line.indexOf("in (") + 4;
+  assert.match(d.message, new RegExp(`opened at 2:${bracket},`));
+  const [shown, caret] = (d.frame ?? "").split("\n");
+  assert.match(shown, /^2 \| /);
+  assert.equal(shown.slice(caret.indexOf("^"), caret.indexOf("^") + 5), '\\"b\\"');
+  assert.match(caret, /\| +\^{5}$/);
+});
+
 test("schema errors in a JSON rule point at the key", () => {
   const line = JSON.stringify({ ...KQL_RULE, risk_score: 500 });
   const r = loadRuleText(`${JSON.stringify(KQL_RULE)}\n${line}\n`, "export.ndjson");

@@ -115,6 +115,36 @@ test("a query in a basic string is placed too, with or without escapes in it", (
   }
 });
 
+test("escapes in a basic string do not move a query error off the file's character", () => {
+  // `\n` escapes put the whole query on one line of the file; `\"` shifts every column after it
+  const oneLine = ruleToml({
+    rule: { query: '"process where process.name == \\"a\\" and\\n  process.pid = 1"' },
+  }).replace(/query = '''\n[\s\S]*?\n'''\n/, "");
+  // a backslash at a line's end drops the line break and the blanks after it
+  const continued = ruleToml({ query: "" }).replace(
+    /query = '''\n\n'''/,
+    'query = """\nprocess where \\\n\n    process.pid = 1"""',
+  );
+  for (const text of [oneLine, continued]) {
+    const [d] = errors(loadToml(text));
+    const line = text.split("\n")[d.line - 1];
+    assert.equal(d.code, "eql", text);
+    assert.equal(line.slice(d.column - 1, d.column + 1), "= ", text);
+    assert.equal(line.slice(d.column - 13, d.column - 1), "process.pid ", text);
+    // the frame shows the line as written, with the caret under that character
+    const frame = (d.frame ?? "").split("\n");
+    const shown = frame.findIndex((l) => l.startsWith(`${d.line} | `));
+    const caret = frame[shown + 1].indexOf("^");
+    assert.equal(frame[shown][caret], "=", d.frame);
+  }
+});
+
+test("an unclosed bracket's message gives the bracket's place in the file", () => {
+  const text = ruleToml({ query: 'process where\n  process.name in ("a" "b")' });
+  const [d] = errors(loadToml(text));
+  assert.match(d.message, new RegExp(`opened at ${lineOf(text, "process.name in")}:19,`));
+});
+
 test("a query on the same line as its opening quotes keeps its column offset", () => {
   const text = ruleToml({ rule: { query: `'process where process.name = "x"'` } }).replace(
     /query = '''\n[\s\S]*?\n'''\n/,
