@@ -5,7 +5,9 @@ import { compileRule } from "./compile-rule.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import type { LoadOptions, LoadResult } from "./load-rules.ts";
 import type { LoadedRule, RejectedRule, RuleLocator } from "./loaded-rule.ts";
+import { malformedUtf8At } from "./malformed-utf8.ts";
 import { type ExportSummary, type JsonLoad, loadJsonRules, loadKibanaExport } from "./ndjson-loader.ts";
+import { lineStartsOf, positionIn } from "./position-map.ts";
 import type { CachedDocument, CachedFile } from "./rule-cache.ts";
 import type { DocumentOutcome, RuleDocument } from "./rule-document.ts";
 import type { EqlRule } from "./rule-model.ts";
@@ -96,7 +98,11 @@ export class LoadBuilder {
    * the file's, which can be read again for a position, so its rules need not hold the text
    * (a text from elsewhere, an upload say, stays with its rules).
    */
-  addFile(text: string, file: string, { onDisk = false } = {}): LoadingFile {
+  addFile(
+    text: string,
+    file: string,
+    { onDisk = false, bytes }: { onDisk?: boolean; bytes?: Uint8Array } = {},
+  ): LoadingFile {
     const entry: FileLoad = { file, diagnostics: [], rules: [], rejected: [] };
     this.files.push(entry);
     const reread = onDisk ? rereader(file) : undefined;
@@ -112,8 +118,21 @@ export class LoadBuilder {
       });
       return entry;
     }
+    const body = withoutBom(text);
+    const malformed = bytes && malformedUtf8At(bytes, text);
+    if (malformed !== undefined) {
+      // said once, at the first one: the rest of the file is still read and checked
+      entry.diagnostics.push({
+        file,
+        ...positionIn(lineStartsOf(body), malformed - (text.length - body.length)),
+        severity: "error",
+        code: "encoding",
+        message:
+          "a byte here is not UTF-8, and rule files are UTF-8: it reads as U+FFFD, not as what was meant; a file saved as Latin-1 or Windows-1252 converts with iconv -f WINDOWS-1252 -t UTF-8",
+      });
+    }
     this.guard(entry, () => {
-      const load = loaderFor(file)(withoutBom(text), file, reread);
+      const load = loaderFor(file)(body, file, reread);
       entry.diagnostics.push(...load.diagnostics);
       if (load.exceptions) mergeExceptions(this.exceptions, load.exceptions);
       if (load.summary) this.summaries.push(load.summary);

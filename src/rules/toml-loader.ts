@@ -29,23 +29,7 @@ export function loadTomlRule(text: string, file: string, reread?: () => string):
   try {
     doc = parseTomlDocument(text);
   } catch (error) {
-    // anything the parser throws (a TomlError, or a RangeError on absurd nesting) is this file's problem
-    const toml = error instanceof TomlError ? error : undefined;
-    const message = (error as Error).message.split("\n")[0].replace(/^Invalid TOML document: /, "");
-    return {
-      documents: [],
-      diagnostics: [
-        {
-          file,
-          line: toml?.line ?? 1,
-          column: toml?.column ?? 1,
-          severity: "error",
-          code: "toml-syntax",
-          message: `invalid TOML: ${message}`,
-          ...(toml && { frame: printCodeFrame(makeSource(text), offsetOf(text, toml.line, toml.column)) }),
-        },
-      ],
-    };
+    return { documents: [], diagnostics: [tomlSyntaxDiagnostic(error, text, file)] };
   }
 
   const located = positionsOf(text);
@@ -84,6 +68,24 @@ export function loadTomlRule(text: string, file: string, reread?: () => string):
       },
     ],
     diagnostics,
+  };
+}
+
+/**
+ * What smol-toml threw, as a diagnostic at its line and column with a code frame: anything the
+ * parser throws (a TomlError, or a RangeError on absurd nesting) is the file's problem.
+ */
+export function tomlSyntaxDiagnostic(error: unknown, text: string, file: string): Diagnostic {
+  const toml = error instanceof TomlError ? error : undefined;
+  const message = (error as Error).message.split("\n")[0].replace(/^Invalid TOML document: /, "");
+  return {
+    file,
+    line: toml?.line ?? 1,
+    column: toml?.column ?? 1,
+    severity: "error",
+    code: "toml-syntax",
+    message: `invalid TOML: ${message}`,
+    ...(toml && { frame: printCodeFrame(makeSource(text), offsetOf(text, toml.line, toml.column)) }),
   };
 }
 

@@ -28,9 +28,13 @@
  * engine (their ids are content hashes): make events of a case differ.
  */
 import { readFileSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
-import { parse as parseToml, TomlError } from "smol-toml";
+import { basename, dirname, isAbsolute, join } from "node:path";
+import { parse as parseToml } from "smol-toml";
+import { explainJsonError } from "../io/json-error.ts";
 import type { Diagnostic } from "../rules/diagnostic.ts";
+import { malformedUtf8At } from "../rules/malformed-utf8.ts";
+import { lineStartsOf, positionIn } from "../rules/position-map.ts";
+import { tomlSyntaxDiagnostic } from "../rules/toml-loader.ts";
 import { locateTomlKeys } from "../rules/toml-positions.ts";
 
 export type JsonEvent = Record<string, unknown>;
@@ -80,7 +84,9 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
   };
   let source: string;
   try {
-    source = text ?? readFileSync(file, "utf8");
+    const read = text === undefined ? readTestText(file) : { text };
+    if (read.malformed) return error(read.malformed.line, read.malformed.column, NOT_UTF8);
+    source = read.text;
   } catch (e) {
     return error(1, 1, (e as Error).message);
   }
@@ -88,9 +94,8 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
   try {
     doc = parseToml(source) as Record<string, unknown>;
   } catch (e) {
-    const toml = e instanceof TomlError ? e : undefined;
-    const first = (e as Error).message.split("\n")[0];
-    return error(toml?.line ?? 1, toml?.column ?? 1, `invalid TOML: ${first}`);
+    diagnostics.push(tomlSyntaxDiagnostic(e, source, file));
+    return { diagnostics };
   }
   const positions = locateTomlKeys(source);
   const at = (path: (string | number)[]) => positions.at(path);
@@ -141,9 +146,9 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
         problem([...path, "events"], "events must be an array of tables (one per event)");
       else events = c.events as JsonEvent[];
     } else if (typeof c.events_file === "string") {
-      events = readEventsFile(file, resolve(dirname(file), c.events_file), diagnostics, () =>
-        at([...path, "events_file"]),
-      );
+      // named as the test file is, so that diagnostics read alike
+      const eventsFile = isAbsolute(c.events_file) ? c.events_file : join(dirname(file), c.events_file);
+      events = readEventsFile(file, eventsFile, diagnostics, () => at([...path, "events_file"]));
     } else if (c.events_file !== undefined) {
       problem([...path, "events_file"], "events_file must be a path (relative to the test file)");
     } else {
@@ -184,6 +189,17 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
   return { test: { file, ruleId: ruleId as string | undefined, stem, cases }, diagnostics };
 }
 
+const NOT_UTF8 =
+  "a byte here is not UTF-8, and test files are UTF-8: it reads as U+FFFD, not as what was meant";
+
+/** A file's text, and where its first byte that is not UTF-8 is, if one is. */
+function readTestText(path: string): { text: string; malformed?: { line: number; column: number } } {
+  const bytes = readFileSync(path);
+  const text = bytes.toString("utf8");
+  const at = malformedUtf8At(bytes, text);
+  return at === undefined ? { text } : { text, malformed: positionIn(lineStartsOf(text), at) };
+}
+
 function readEventsFile(
   testFile: string,
   path: string,
@@ -192,7 +208,18 @@ function readEventsFile(
 ): JsonEvent[] | undefined {
   let text: string;
   try {
-    text = readFileSync(path, "utf8");
+    const read = readTestText(path);
+    if (read.malformed) {
+      diagnostics.push({
+        file: path,
+        ...read.malformed,
+        severity: "error",
+        code: "rule-test",
+        message: NOT_UTF8,
+      });
+      return undefined;
+    }
+    text = read.text;
   } catch (e) {
     const p = where();
     const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
@@ -208,23 +235,33 @@ function readEventsFile(
   const events: JsonEvent[] = [];
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim();
-    if (!line) continue;
-    try {
-      const value = JSON.parse(line);
-      if (!isObject(value)) throw new Error("not a JSON object");
-      events.push(value);
-    } catch (e) {
+    const line = lines[i];
+    if (!line.trim()) continue;
+    const problem = (column: number, reason: string) =>
       diagnostics.push({
         file: path,
         line: i + 1,
-        column: 1,
+        column,
         severity: "error",
         code: "rule-test",
-        message: `events_file: ${(e as Error).message}`,
+        message: reason,
       });
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (e) {
+      const { offset, reason } = explainJsonError(line, e);
+      problem((offset ?? 0) + 1, `events_file: ${reason}`);
       return undefined;
     }
+    if (!isObject(value)) {
+      problem(
+        line.length - line.trimStart().length + 1,
+        "events_file: not a JSON object (one event per line)",
+      );
+      return undefined;
+    }
+    events.push(value);
   }
   return events;
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { readFileSync, symlinkSync } from "node:fs";
+import { readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { getHeapSnapshot } from "node:v8";
@@ -258,3 +258,31 @@ async function heapStrings(): Promise<string[]> {
   for await (const chunk of getHeapSnapshot()) chunks.push(chunk.toString());
   return (JSON.parse(chunks.join("")) as { strings: string[] }).strings;
 }
+
+test("a byte that is not UTF-8 is an error at its place, and the rule is still checked; a U+FFFD written as such is no error", async () => {
+  const text = ruleToml({ query: 'process where process.name == "\uFFFD caf\u00e9"' });
+  const tree = tempTree({});
+  try {
+    // the é as Windows-1252 writes it: one byte, E9; the U+FFFD before it is UTF-8's three bytes
+    const bytes = Buffer.from(text, "utf8");
+    const e9 = bytes.indexOf(Buffer.from("\u00e9", "utf8"));
+    const latin1 = Buffer.concat([bytes.subarray(0, e9), Buffer.from([0xe9]), bytes.subarray(e9 + 2)]);
+    writeFileSync(join(tree.dir, "latin1.toml"), latin1);
+    writeFileSync(
+      join(tree.dir, "utf8.toml"),
+      ruleToml({ rule: { rule_id: `"${id(3)}"` }, query: 'process where process.name == "\uFFFD"' }),
+    );
+    const r = await loadRules([tree.dir]);
+    const [d, ...others] = r.diagnostics;
+    assert.deepEqual(others, []);
+    assert.equal(d.file, join(tree.dir, "latin1.toml"));
+    assert.equal(d.code, "encoding");
+    assert.equal(d.severity, "error");
+    assert.equal(d.line, lineOf(text, "caf"));
+    assert.equal(d.column, 'process where process.name == "\uFFFD caf'.length + 1);
+    assert.match(d.message, /not UTF-8/);
+    assert.equal(r.rules.length, 2);
+  } finally {
+    tree.cleanup();
+  }
+});

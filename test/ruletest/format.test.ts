@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { test } from "node:test";
 import { loadTestFile } from "../../src/ruletest/format.ts";
 
@@ -52,7 +52,8 @@ test("bad TOML is an error at its line and column", () => {
   const d = load.diagnostics[0];
   assert.equal(d.file, "bad.test.toml");
   assert.equal(d.line, 3);
-  assert.match(d.message, /^invalid TOML/);
+  assert.match(d.message, /^invalid TOML: (?!Invalid TOML document)/);
+  assert.match(d.frame ?? "", /^2 \| name = "x"\n3 \| expect =/);
 });
 
 test("unknown keys and wrong values are errors at their keys", () => {
@@ -125,4 +126,45 @@ test("events_file is NDJSON relative to the test file; its errors name its line"
   assert.equal(missing.diagnostics[0].file, join(dir, "h.test.toml"));
   assert.equal(missing.diagnostics[0].line, 4);
   assert.match(missing.diagnostics[0].message, /gone\.ndjson: no such file/);
+});
+
+test("test and events files that are not UTF-8 are errors at the byte; a bad event line at its column", () => {
+  writeFileSync(join(dir, "latin1.ndjson"), Buffer.from('{"process":{"name":"caf\xe9"}}\n', "latin1"));
+  writeFileSync(join(dir, "latin1.test.toml"), Buffer.from('[[case]]\nname = "caf\xe9"\n', "latin1"));
+  writeFileSync(join(dir, "columns.ndjson"), '{"a":1}\n  {"a": nope}\n');
+  writeFileSync(join(dir, "array.ndjson"), '{"a":1}\n  [1]\n');
+
+  const test = loadTestFile(join(dir, "latin1.test.toml"));
+  assert.deepEqual(
+    test.diagnostics.map((d) => [d.line, d.column, d.message.slice(0, 30)]),
+    [[2, 12, "a byte here is not UTF-8, and "]],
+  );
+  const events = (file: string) =>
+    loadTestFile(
+      join(dir, "e.test.toml"),
+      `[[case]]\nname = "file"\nexpect = "alert"\nevents_file = "${file}"\n`,
+    ).diagnostics.map((d) => [d.file, d.line, d.column, d.message]);
+  assert.deepEqual(events("latin1.ndjson"), [
+    [
+      join(dir, "latin1.ndjson"),
+      1,
+      24,
+      "a byte here is not UTF-8, and test files are UTF-8: it reads as U+FFFD, not as what was meant",
+    ],
+  ]);
+  assert.equal(events("columns.ndjson")[0][2], 10);
+  assert.deepEqual(events("array.ndjson")[0].slice(1), [
+    2,
+    3,
+    "events_file: not a JSON object (one event per line)",
+  ]);
+});
+
+test("an events_file is named in diagnostics as the test file is, not made absolute", () => {
+  const testFile = join(relative(process.cwd(), dir), "g.test.toml");
+  const load = loadTestFile(
+    testFile,
+    '[[case]]\nname = "f"\nexpect = "alert"\nevents_file = "broken.ndjson"\n',
+  );
+  assert.equal(load.diagnostics[0].file, join(relative(process.cwd(), dir), "broken.ndjson"));
 });
