@@ -31,6 +31,9 @@ function describe(issue: z.core.$ZodIssue, found: unknown): string {
     return "is required";
   switch (issue.code) {
     case "invalid_type":
+      // TOML's inf and nan are numbers, though not ones a rule can use
+      if (typeof found === "number" && !Number.isFinite(found))
+        return `must be a finite number (found ${show(found)})`;
       return `must be ${article(issue.expected)} (found ${show(found)})`;
     case "too_big":
     case "too_small": {
@@ -69,7 +72,12 @@ const article = (expected: string): string =>
 export function show(value: unknown): string {
   if (value === undefined) return "nothing";
   if (Array.isArray(value)) return "a list";
+  // TOML's unquoted dates and times parse to Date objects; smol-toml's print as written
+  if (value instanceof Date) return `${value.toISOString()}, a date or time without quotes`;
   if (value !== null && typeof value === "object") return "a table";
+  // what JSON would print as null
+  if (typeof value === "number" && !Number.isFinite(value))
+    return Number.isNaN(value) ? "nan" : value > 0 ? "inf" : "-inf";
   const text = JSON.stringify(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -233,3 +233,15 @@ test("keys the format does not have are warned about, with the nearest known key
     "unknown rule field risk_scroe, did you mean [risk_score]?",
   ]);
 });
+
+test("a TOML date, time or inf where a string or number belongs is named as written, not as a table or null", () => {
+  const text = ruleToml({
+    rule: { name: "1979-05-27T07:32:00Z", from: "1979-05-27", severity: "07:32:00", max_signals: "inf" },
+  });
+  assert.deepEqual(messages(errors(loadToml(text))).sort(), [
+    "from must be a string (found 1979-05-27, a date or time without quotes)",
+    "max_signals must be a finite number (found inf)",
+    "name must be a string (found 1979-05-27T07:32:00.000Z, a date or time without quotes)",
+    'severity must be one of "low", "medium", "high", "critical" (found 07:32:00.000, a date or time without quotes)',
+  ]);
+});
