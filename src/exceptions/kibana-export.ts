@@ -66,7 +66,8 @@ function readExportLine(o: Raw, at: Origin, loaded: LoadedExceptions, options: L
   }
 }
 
-function exportLineKind(o: Raw): "item" | "list" | "skip" | "unknown" {
+/** What a line of an export is to the exceptions loader: rules, connectors and the summary are "skip". */
+export function exportLineKind(o: Raw): "item" | "list" | "skip" | "unknown" {
   if (Object.hasOwn(o, "item_id") || Object.hasOwn(o, "entries")) return "item";
   // Rules carry a rule_id; connectors are saved objects with attributes.
   if (Object.hasOwn(o, "rule_id") || (own(o, "type") === "action" && Object.hasOwn(o, "attributes")))

@@ -1,4 +1,4 @@
-import { loadKibanaExport as loadExportedExceptions } from "../exceptions/kibana-export.ts";
+import { exportLineKind, loadKibanaExport as loadExportedExceptions } from "../exceptions/kibana-export.ts";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
 import { nestsTooDeep, tooDeepDocumentMessage } from "../io/json-depth.ts";
 import { explainJsonError } from "../io/json-error.ts";
@@ -51,6 +51,8 @@ export function loadKibanaExport(text: string, file: string): JsonLoad {
   let rules = 0;
   let summaryLine = 0;
   let lastLine = 0;
+  /** object lines that are none of an export's kinds (an event, a misspelt rule) */
+  const strangers: number[] = [];
 
   for (let n = 0; n < lineStarts.length; n++) {
     const start = lineStarts[n];
@@ -106,8 +108,12 @@ export function loadKibanaExport(text: string, file: string): JsonLoad {
         origin,
         locator: jsonRuleLocator(text, start, origin, lineStarts, file),
       });
+    } else if (exportLineKind(value) === "unknown") {
+      strangers.push(n + 1);
+      handled.add(n + 1);
     }
   }
+  reportStrangers(out, strangers, file, rules === 0 && !out.summary && !/"(list_id|item_id)"\s*:/.test(text));
 
   if (/"(list_id|item_id)"\s*:/.test(text)) {
     out.exceptions = loadExportedExceptions(text, file);
@@ -126,6 +132,28 @@ export function loadKibanaExport(text: string, file: string): JsonLoad {
   }
   if (out.summary) checkSummary(out, out.summary, rules, file, summaryLine, lastLine);
   return out;
+}
+
+/**
+ * Object lines that are no rule, exception list or item, action connector or export summary
+ * are skipped, and said to be: a rule whose `rule_id` and `type` are misspelt would otherwise
+ * vanish. A file of nothing else (events, say) is said once, as not an export.
+ */
+function reportStrangers(out: JsonLoad, lines: number[], file: string, nothingElse: boolean): void {
+  const warn = (line: number, message: string) =>
+    out.diagnostics.push({ file, line, column: 1, severity: "warning", code: "schema", message });
+  if (nothingElse && lines.length > 1) {
+    warn(
+      lines[0],
+      `none of the ${lines.length} JSON objects is a rule, an exception list or item, or an export summary: not a rules export, skipped`,
+    );
+    return;
+  }
+  for (const line of lines)
+    warn(
+      line,
+      "not a rule, an exception list or item, an action connector or an export summary; line skipped",
+    );
 }
 
 /** The summary says what Kibana meant to export: a mismatch means a truncated or edited file. */

@@ -106,6 +106,40 @@ test("a malformed line is reported at its line and column and the other lines st
   );
 });
 
+test("an object line that is nothing an export holds is skipped and said, with or without exceptions in the file", () => {
+  // rule_id and type misspelt: without the warning the rule would vanish
+  const stray = { ruleid: RULE.rule_id, name: RULE.name, kind: "eql" };
+  for (const text of [ndjson(RULE, stray), ndjson(RULE, LIST, stray, ITEM)]) {
+    const r = loadRuleText(text, "export.ndjson");
+    assert.deepEqual(
+      warnings(r)
+        .filter((d) => d.code === "schema")
+        .map((d) => [d.line, d.message]),
+      [
+        [
+          text.split("\n").indexOf(JSON.stringify(stray)) + 1,
+          "not a rule, an exception list or item, an action connector or an export summary; line skipped",
+        ],
+      ],
+    );
+  }
+  // a file of events in a rules directory is said once
+  const events = loadRuleText(
+    ndjson({ event: { category: "process" } }, {}, { message: "x" }),
+    "events.ndjson",
+  );
+  assert.deepEqual(
+    events.diagnostics.map((d) => [d.line, d.severity, d.message]),
+    [
+      [
+        1,
+        "warning",
+        "none of the 3 JSON objects is a rule, an exception list or item, or an export summary: not a rules export, skipped",
+      ],
+    ],
+  );
+});
+
 test("a line nesting deeper than a document may is skipped and said; the other lines load", () => {
   const nested = (levels: number) => `${"[".repeat(levels)}1${"]".repeat(levels)}`;
   const deep = (over: Record<string, unknown>, levels: number) =>
