@@ -4,6 +4,9 @@ import type { LoadedRule, RuleLocator } from "./loaded-rule.ts";
 
 type Located = { loaded: LoadedRule; locator: RuleLocator };
 
+/** The code of the warning at a rule left out because a later one has its rule_id. */
+export const DUPLICATE_RULE_ID = "duplicate-rule-id";
+
 /**
  * Two rules with one rule_id would write alerts under one identity (the same alert ids, the
  * same exceptions, one line in a summary). Kibana keeps one rule per rule_id, the last one
@@ -27,7 +30,7 @@ export function withoutDuplicateRuleIds<T extends Located>(
       line,
       column,
       severity: "warning",
-      code: "duplicate-rule-id",
+      code: DUPLICATE_RULE_ID,
       rule_id: loaded.rule.rule_id,
       message: `rule_id ${loaded.rule.rule_id} is also the id of "${kept.loaded.rule.name}" (${kept.loaded.origin.file}:${kept.loaded.origin.line}), read later; one rule_id is one rule, and as in Kibana the last one read is kept: this one is not loaded`,
     });

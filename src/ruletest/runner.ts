@@ -12,6 +12,7 @@ import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../excepti
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
+import { DUPLICATE_RULE_ID } from "../rules/rule-references.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { findRuleFiles } from "../rules/walk-paths.ts";
 import { isTestFile, loadTestFile, type TestCase, type TestFile } from "./format.ts";
@@ -97,7 +98,7 @@ export async function runRuleTests(
     const load = loadTestFile(file);
     diagnostics.push(...load.diagnostics);
     if (!load.test) continue;
-    const rule = ruleFor(load.test, loaded.rules);
+    const rule = ruleFor(load.test, loaded);
     if (typeof rule === "string") {
       diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: rule });
       continue;
@@ -336,7 +337,8 @@ function notRunnable(rule: LoadedRule): string {
 
 /** The rule a test file is about: its rule_id, else `<stem>.toml` beside it or above its `tests/` dir. */
 /** The rule a test file tests, or why there is none: by its rule_id, else by its name's stem. */
-function ruleFor(test: TestFile, rules: readonly LoadedRule[]): LoadedRule | string {
+function ruleFor(test: TestFile, loaded: LoadResult): LoadedRule | string {
+  const { rules } = loaded;
   if (test.ruleId) {
     return rules.find((r) => r.rule.rule_id === test.ruleId) ?? `no loaded rule has rule_id "${test.ruleId}"`;
   }
@@ -345,6 +347,12 @@ function ruleFor(test: TestFile, rules: readonly LoadedRule[]): LoadedRule | str
   if (found.length === 1) return found[0];
   if (found.length > 1)
     return `${found[0].origin.file} holds ${found.length} rules: give the test file the rule_id of the one it tests`;
+  // the rule file is there, but its rule gave way to another with its rule_id: a warning `test` does not print
+  const replaced = loaded.diagnostics.find(
+    (d) => d.code === DUPLICATE_RULE_ID && candidates.includes(resolve(d.file)),
+  );
+  if (replaced)
+    return `the rule it tests is left out: ${replaced.file}:${replaced.line}: ${replaced.message}`;
   return `no rule file ${test.stem}.toml (or .ndjson, .json) beside it (or above its tests/ directory), and no rule_id`;
 }
 

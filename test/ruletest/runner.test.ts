@@ -167,6 +167,23 @@ test("a test file whose rule cannot be found is invalid", async () => {
   assert.match(report.diagnostics[0].message, /no rule file orphan\.toml/);
 });
 
+test("a test file whose rule gave way to another with its rule_id says so, not that the file is missing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-duplicate-"));
+  const id = "11111111-0000-4000-8000-000000000009";
+  // a copy made to start a new rule, its rule_id not yet changed: read later, it is kept
+  writeFileSync(join(dir, "a-shell.toml"), rule(id, "Shell", 'process where process.name == "sh"'));
+  writeFileSync(join(dir, "a-shell.test.toml"), shellCases);
+  writeFileSync(join(dir, "b-copy.toml"), rule(id, "Copy", 'process where process.name == "sh"'));
+  const report = await runRuleTests([dir]);
+  assert.equal(exitCodeOf(report), 2);
+  const [d] = report.diagnostics;
+  assert.equal(d.file, join(dir, "a-shell.test.toml"));
+  assert.match(
+    d.message,
+    /^the rule it tests is left out: .*a-shell\.toml:\d+: rule_id 11111111-0000-4000-8000-000000000009 is also the id of "Copy"/,
+  );
+});
+
 test("an event too deep for its alert fails the case with the reason, and the others still alert", () => {
   const [shell] = loadRuleText(
     rule("11111111-0000-4000-8000-000000000001", "Shell", 'process where process.name == "sh"'),
