@@ -213,6 +213,18 @@ test("threat entries follow their framework's id and reference forms", () => {
   assert.deepEqual(only(warnings(twice)), ["tactic TA0002 is already mapped by threat[0]"]);
 });
 
+test("ATT&CK tactics are the enterprise ones, under their names", () => {
+  const withTactic = (id: string, name: string) =>
+    warnings(load({ threat: [{ framework: "MITRE ATT&CK", tactic: tactic(id, name) }] }));
+  assert.deepEqual(only(withTactic("TA0011", "Command and Control")), []);
+  assert.deepEqual(only(withTactic("TA9999", "Made Up")), [
+    "TA9999 is not an enterprise MITRE ATT&CK tactic (TA0001, TA0002, TA0003, TA0004, TA0005, TA0006, TA0007, TA0008, TA0009, TA0010, TA0011, TA0040, TA0042, TA0043); coverage cannot place it",
+  ]);
+  assert.deepEqual(only(withTactic("TA0003", "Execution")), [
+    'TA0003 is "Persistence" in MITRE ATT&CK, not "Execution"',
+  ]);
+});
+
 test("timestamp_override and its fallback", () => {
   assert.deepEqual(load({ timestamp_override: "event.ingested" }).diagnostics, []);
   assert.deepEqual(only(warnings(load({ timestamp_override_fallback_disabled: true }))), [

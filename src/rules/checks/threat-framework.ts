@@ -1,3 +1,4 @@
+import { ATTACK_TACTICS } from "../../coverage/tactics.ts";
 import type { RuleCheckContext } from "./context.ts";
 
 /** Id and reference URL forms of each framework a rule may map to. */
@@ -7,6 +8,8 @@ interface Framework {
   subtechnique: RegExp;
   tacticUrl(id: string): string;
   techniqueUrl(id: string): string;
+  /** its tactics by id, their names, where eqlite ships the catalogue */
+  tactics?: ReadonlyMap<string, string>;
 }
 
 const ATTACK: Framework = {
@@ -15,6 +18,7 @@ const ATTACK: Framework = {
   subtechnique: /^T\d{4}\.\d{3}$/,
   tacticUrl: (id) => `https://attack.mitre.org/tactics/${id}/`,
   techniqueUrl: (id) => `https://attack.mitre.org/techniques/${id.replace(".", "/")}/`,
+  tactics: new Map(ATTACK_TACTICS.map((t) => [t.id, t.name])),
 };
 
 const ATLAS: Framework = {
@@ -36,8 +40,9 @@ const sameUrl = (written: string, expected: string): boolean =>
 
 /**
  * Each `[[rule.threat]]` entry against its framework: id forms, sub-techniques under their
- * technique, and references that point at the id they sit next to. Names cannot be checked
- * without the ATT&CK catalogue; `threat-catalog.ts` compares them across the loaded rules.
+ * technique, references that point at the id they sit next to, and ATT&CK's enterprise tactics
+ * by id and name. Technique names cannot be checked without the ATT&CK catalogue;
+ * `threat-catalog.ts` compares them across the loaded rules.
  */
 export function checkThreatFramework(ctx: RuleCheckContext): void {
   const tactics = new Map<string, number>();
@@ -61,6 +66,13 @@ export function checkThreatFramework(ctx: RuleCheckContext): void {
         "threat",
         `tactic id ${JSON.stringify(tactic.id)} is not a ${entry.framework} tactic id (${framework.tactic.source})`,
       );
+    } else if (framework.tactics && !framework.tactics.has(tactic.id)) {
+      ctx.report(
+        at("tactic", "id"),
+        "warning",
+        "threat",
+        `${tactic.id} is not an enterprise ${entry.framework} tactic (${[...framework.tactics.keys()].sort().join(", ")}); coverage cannot place it`,
+      );
     } else if (!sameUrl(tactic.reference, framework.tacticUrl(tactic.id))) {
       ctx.report(
         at("tactic", "reference"),
@@ -69,6 +81,14 @@ export function checkThreatFramework(ctx: RuleCheckContext): void {
         `tactic reference ${tactic.reference} does not match tactic ${tactic.id} (expected ${framework.tacticUrl(tactic.id)})`,
       );
     }
+    const catalogued = framework.tactics?.get(tactic.id);
+    if (catalogued !== undefined && catalogued !== tactic.name)
+      ctx.report(
+        at("tactic", "name"),
+        "warning",
+        "threat",
+        `${tactic.id} is ${JSON.stringify(catalogued)} in ${entry.framework}, not ${JSON.stringify(tactic.name)}`,
+      );
     const earlier = tactics.get(tactic.id);
     if (earlier !== undefined) {
       ctx.report(
