@@ -1,4 +1,5 @@
 import type { Comparison, EventQuery, Expression, Field, FunctionCall, In, Literal, Match } from "./ast.ts";
+import { foldAscii } from "./case-fold.ts";
 import { EqlError, problemAt } from "./error.ts";
 import {
   compileFieldGetter,
@@ -98,7 +99,7 @@ export class QueryCompiler {
             return;
           }
           case "Match":
-            if (e.op === "regex" && !matchesEverything(e)) this.guard(e, () => compileMatcher(e));
+            if (e.op === "regex" && !matchesEverything(e)) this.guard(e, () => compileMatcher(e, "query"));
             return;
           case "In":
             this.inListMember(e, field);
@@ -336,7 +337,7 @@ export class QueryCompiler {
     if (!(isStringType(type) || type === "unknown")) return undefined;
     if (!literals.every((l) => l.type === "keyword" && !readsAsNumberOrBoolean(l.value as string)))
       return undefined;
-    const fold = caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
+    const fold = caseInsensitive ? foldAscii : (s: string) => s;
     return { values: new Set(literals.map((l) => fold(l.value as string))), caseInsensitive };
   }
 
@@ -364,7 +365,7 @@ export class QueryCompiler {
   private match(e: Match, field: Field): FieldQuery {
     const base = { field: field.name, get: this.fieldGetter(field), negated: false };
     if (matchesEverything(e)) return { ...base, test: anyValue };
-    const matches = this.guard(e, () => compileMatcher(e));
+    const matches = this.guard(e, () => compileMatcher(e, "query"));
     const terms =
       e.op !== "regex" && !e.patterns.some((p) => hasWildcard(String(p.value)))
         ? this.exactTerms(field, e.patterns, e.caseInsensitive)
@@ -389,7 +390,8 @@ export class QueryCompiler {
     const type = this.ctx.typeOf(field);
     let member: (v: string | number | boolean) => boolean;
     if ((isStringType(type) || type === "unknown") && literals.every((l) => l.type === "keyword")) {
-      const fold = e.caseInsensitive ? (s: string) => s.toLowerCase() : (s: string) => s;
+      // `in~` on a field is a case-insensitive term query per element: ASCII letters fold
+      const fold = e.caseInsensitive ? foldAscii : (s: string) => s;
       const set = new Set(literals.map((l) => fold(l.value as string)));
       member = (v) => set.has(fold(typeof v === "string" ? v : String(v)));
     } else {
@@ -404,9 +406,9 @@ export class QueryCompiler {
   }
 
   private comparatorFolded(field: Field, literal: Literal) {
-    const lower = { ...literal, value: (literal.value as string).toLowerCase() };
-    const compare = this.comparator(field, lower);
-    return (v: string | number | boolean) => compare(typeof v === "string" ? v.toLowerCase() : v);
+    const folded = { ...literal, value: foldAscii(literal.value as string) };
+    const compare = this.comparator(field, folded);
+    return (v: string | number | boolean) => compare(typeof v === "string" ? foldAscii(v) : v);
   }
 
   /** startsWith, endsWith, stringContains and cidrMatch on a field: queries over each value. */
@@ -433,7 +435,8 @@ export class QueryCompiler {
     const types = e.args.map((a) => this.ctx.typeOf(a));
     const ci = e.caseInsensitive;
     // One evaluation now, so that an invalid CIDR block fails at compile time with its position.
-    // A wildcard query takes any constant (a null is the text "null"), so it has nothing to fail.
+    // A wildcard or prefix query takes any constant (a wildcard's null is the text "null"), so
+    // it has nothing to fail.
     if (!fn.fieldQuery) this.guard(e, () => fn.evaluate(["0.0.0.0", ...rest], types, ci));
     return { fn, rest, types, ci };
   }
@@ -535,14 +538,14 @@ export interface FieldQuery {
   test: (value: string | number | boolean) => boolean;
   negated: boolean;
   /**
-   * When `test` is exactly "the value, folded if caseInsensitive, is one of these strings"
-   * (and no number or boolean value can pass): the strings, for indexing.
+   * When `test` is exactly "the value, folded by `foldAscii` if caseInsensitive, is one of these
+   * strings" (and no number or boolean value can pass): the strings, for indexing.
    */
   terms?: { values: ReadonlySet<string>; caseInsensitive: boolean };
   /**
-   * When every value that passes `test` starts, as text and folded if caseInsensitive, with
-   * one of these strings (the heads of `like` patterns before their first wildcard): the
-   * heads, for indexing. A number or a boolean passes as its text.
+   * When every value that passes `test` starts, as text and folded by `foldAscii` if
+   * caseInsensitive, with one of these strings (the heads of `like` patterns before their first
+   * wildcard): the heads, for indexing. A number or a boolean passes as its text.
    */
   prefixes?: { values: ReadonlySet<string>; caseInsensitive: boolean };
 }
@@ -556,8 +559,7 @@ function patternHeads(e: Match): FieldQuery["prefixes"] {
   if (e.op === "regex") return undefined;
   const heads = new Set<string>();
   for (const p of e.patterns) {
-    // folded whole, as the matcher folds it: folding a part alone may differ (a final sigma)
-    const text = e.caseInsensitive ? String(p.value).toLowerCase() : String(p.value);
+    const text = e.caseInsensitive ? foldAscii(String(p.value)) : String(p.value);
     const star = text.indexOf("*");
     const question = text.indexOf("?");
     const cut = Math.min(star < 0 ? text.length : star, question < 0 ? text.length : question);

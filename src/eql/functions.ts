@@ -1,5 +1,6 @@
 import { applyArithmetic, type NumericValue, widen } from "./arithmetic.ts";
 import type { ArithmeticOp } from "./ast.ts";
+import { foldAscii } from "./case-fold.ts";
 import { compileCidrMatcher } from "./cidr.ts";
 import { javaDoubleToString, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
 import type { EqlType } from "./types.ts";
@@ -65,14 +66,24 @@ function math(name: string, op: ArithmeticOp): EqlFunction {
 }
 
 /**
- * A two-string test with a `~` form: a null source is null; `~` lower-cases both sides.
+ * A two-string test with a `~` form: a null source is null; `~` lower-cases both sides, as
+ * Java's `toLowerCase(Locale.ROOT)` does in Elasticsearch's script.
  * `wildcard`: on a field, Elasticsearch runs it as a `wildcard` query of the constant wrapped so.
+ * `fieldQuery`: on a field, Elasticsearch runs it as that query.
  * `otherRequired`: a null second argument is an error (see requiredString), not null.
  */
 function stringTest(
   name: string,
   test: (source: string, other: string) => boolean,
-  { wildcard, otherRequired = false }: { wildcard?: (text: string) => string; otherRequired?: boolean } = {},
+  {
+    wildcard,
+    fieldQuery,
+    otherRequired = false,
+  }: {
+    wildcard?: (text: string) => string;
+    fieldQuery?: EqlFunction["fieldQuery"];
+    otherRequired?: boolean;
+  } = {},
 ): EqlFunction {
   return {
     name,
@@ -90,7 +101,7 @@ function stringTest(
       return test(fold(s, ci), fold(x, ci));
     },
     // The constant goes in as Java's string concatenation writes it: unescaped, and null as "null".
-    fieldQuery: wildcard && (([other], ci) => compileWildcardQuery(wildcard(String(other)), ci)),
+    fieldQuery: wildcard ? ([other], ci) => compileWildcardQuery(wildcard(String(other)), ci) : fieldQuery,
   };
 }
 
@@ -247,7 +258,16 @@ const FUNCTIONS: EqlFunction[] = [
       return integral ? value : asDouble(value);
     },
   },
-  stringTest("startsWith", (s, x) => s.startsWith(x)),
+  stringTest("startsWith", (s, x) => s.startsWith(x), {
+    // A prefix query, whose `case_insensitive` folds ASCII letters only (see case-fold.ts).
+    fieldQuery: ([other], ci) => {
+      const prefix = str(other);
+      if (prefix === null) return () => false;
+      if (!ci) return (value) => value.startsWith(prefix);
+      const folded = foldAscii(prefix);
+      return (value) => foldAscii(value).startsWith(folded);
+    },
+  }),
 
   {
     name: "string",

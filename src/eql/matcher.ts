@@ -1,13 +1,20 @@
 import type { Match } from "./ast.ts";
+import { foldAscii, foldIgnoreCase } from "./case-fold.ts";
 import { translateLuceneRegex } from "./lucene-regex.ts";
 import { enableLinearRegexFallback } from "./regex-safety.ts";
 import { compileWildcard, hasWildcard, type WildcardMatcher } from "./wildcard.ts";
 
 /**
+ * How Elasticsearch runs a condition: as a query on a field, or as a script over computed
+ * values. The `~` forms ignore case differently in each (see case-fold.ts).
+ */
+export type RunsAs = "query" | "script";
+
+/**
  * The string test of `:`, `like` and `regex` (and their `~` forms) against a list of
  * constant patterns. Regex lists are joined with `|` into one pattern, as Elasticsearch does.
  */
-export function compileMatcher(m: Match): (value: string) => boolean {
+export function compileMatcher(m: Match, runsAs: RunsAs): (value: string) => boolean {
   const patterns = m.patterns.map((p) => String(p.value));
   if (m.op === "regex") {
     enableLinearRegexFallback();
@@ -15,17 +22,22 @@ export function compileMatcher(m: Match): (value: string) => boolean {
     return (v) => re.test(v);
   }
   if (!m.caseInsensitive) return anyOf(patterns.map((p) => compileWildcard(p, false)));
+  // A script compares a pattern without wildcards as Java's compareToIgnoreCase does; every
+  // other case-insensitive pattern folds ASCII letters only.
+  const foldExact = runsAs === "script" ? foldIgnoreCase : foldAscii;
   // Fold the value once for the whole list, not once per pattern: lists run to hundreds.
-  const lowered = patterns.map((p) => p.toLowerCase());
-  const exact = new Set(lowered.filter((p) => !hasWildcard(p)));
-  const globs = lowered.filter(hasWildcard).map((p) => compileWildcard(p, false));
-  if (globs.length === 0) return (v) => exact.has(v.toLowerCase());
+  const exact = new Set(patterns.filter((p) => !hasWildcard(p)).map(foldExact));
+  const globs = patterns.filter(hasWildcard).map((p) => compileWildcard(foldAscii(p), false));
+  if (globs.length === 0) return (v) => exact.has(foldExact(v));
   const glob = anyOf(globs);
-  if (exact.size === 0) return (v) => glob(v.toLowerCase());
-  return (v) => {
-    const folded = v.toLowerCase();
-    return exact.has(folded) || glob(folded);
-  };
+  if (exact.size === 0) return (v) => glob(foldAscii(v));
+  if (foldExact === foldAscii) {
+    return (v) => {
+      const folded = foldAscii(v);
+      return exact.has(folded) || glob(folded);
+    };
+  }
+  return (v) => exact.has(foldExact(v)) || glob(foldAscii(v));
 }
 
 function anyOf(tests: WildcardMatcher[]): WildcardMatcher {

@@ -1,5 +1,6 @@
 import { applyArithmetic, applyNegate, type NumericValue } from "./arithmetic.ts";
 import type { Expression } from "./ast.ts";
+import { foldIgnoreCase } from "./case-fold.ts";
 import { lookupFunction } from "./functions.ts";
 import { compileMatcher } from "./matcher.ts";
 import { scriptTypeOf } from "./script-type.ts";
@@ -94,7 +95,7 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
     }
     case "Match": {
       const subject = compileScript(e.subject, c);
-      const matches = compileMatcher(e);
+      const matches = compileMatcher(e, "script");
       return (b) => {
         const v = subject(b);
         if (v === null) return null;
@@ -118,9 +119,10 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
             found = null;
             continue;
           }
+          // `in~` is `:` against each element: Java's compareToIgnoreCase, in a script
           const r =
             ci && typeof x === "string" && typeof y === "string"
-              ? compareScalars(x.toLowerCase(), y.toLowerCase(), ts, v.type)
+              ? compareScalars(foldIgnoreCase(x), foldIgnoreCase(y), ts, v.type)
               : compareScalars(x, y, ts, v.type);
           if (r === 0) {
             found = true;

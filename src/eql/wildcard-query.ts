@@ -11,37 +11,48 @@
  * EQL patterns have no escape character, which is why this is not simply
  * `compileWildcard`; but almost every pattern ends up there after unescaping.
  */
+import { foldAsciiCode } from "./case-fold.ts";
 import { compileWildcard, type WildcardMatcher } from "./wildcard.ts";
 
 const STAR = -1;
 const ONE = -2;
+/** Marks a UTF-16 unit that must match as it is, whatever the case folding. */
+const EXACT = 0x10000;
 
 /**
- * `caseInsensitive`: the query's `case_insensitive`, folding pattern and value as `compileWildcard`
- * does (folding never makes or removes a `\`, `*` or `?`, so it may come before the unescaping).
+ * `caseInsensitive`: the query's `case_insensitive`, which folds ASCII letters as
+ * `compileWildcard` does, except a letter after `\`: Elasticsearch's case-insensitive
+ * automaton takes an escaped character as it is (`\W` matches `W`, not `w`).
  */
 export function compileWildcardQuery(pattern: string, caseInsensitive = false): WildcardMatcher {
   if (!pattern.includes("\\")) return compileWildcard(pattern, caseInsensitive);
-  const tokens = tokenize(caseInsensitive ? pattern.toLowerCase() : pattern);
-  // Without a literal `*` or `?`, the unescaped text is an EQL pattern with the same meaning.
-  if (!tokens.some((t) => t === 0x2a || t === 0x3f))
+  const tokens = tokenize(pattern, caseInsensitive);
+  // Without a literal `*` or `?` or a letter kept as it is, the unescaped text is an EQL
+  // pattern with the same meaning.
+  if (!tokens.some((t) => t === 0x2a || t === 0x3f || t >= EXACT))
     return compileWildcard(untokenize(tokens), caseInsensitive);
-  if (caseInsensitive) return (value) => tokensMatch(tokens, value.toLowerCase());
-  return (value) => tokensMatch(tokens, value);
+  return (value) => tokensMatch(tokens, value, caseInsensitive);
 }
 
-/** UTF-16 units of literal text, or STAR / ONE. */
-function tokenize(pattern: string): number[] {
+/**
+ * UTF-16 units of literal text, or STAR / ONE; if `caseInsensitive`, ASCII letters are folded
+ * and escaped ones marked EXACT.
+ */
+function tokenize(pattern: string, caseInsensitive: boolean): number[] {
   const tokens: number[] = [];
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern.charCodeAt(i);
-    if (c === 0x5c && i + 1 < pattern.length) tokens.push(pattern.charCodeAt(++i));
-    else if (c === 0x2a) tokens.push(STAR);
+    if (c === 0x5c && i + 1 < pattern.length) {
+      const escaped = pattern.charCodeAt(++i);
+      tokens.push(caseInsensitive && isAsciiLetter(escaped) ? escaped + EXACT : escaped);
+    } else if (c === 0x2a) tokens.push(STAR);
     else if (c === 0x3f) tokens.push(ONE);
-    else tokens.push(c);
+    else tokens.push(caseInsensitive ? foldAsciiCode(c) : c);
   }
   return tokens;
 }
+
+const isAsciiLetter = (c: number) => (c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a;
 
 function untokenize(tokens: number[]): string {
   return tokens.map((t) => (t === STAR ? "*" : t === ONE ? "?" : String.fromCharCode(t))).join("");
@@ -52,7 +63,7 @@ function untokenize(tokens: number[]): string {
  * swallow one more code point: only the last star ever needs to, so this stays
  * O(pattern × value), never exponential on hostile values.
  */
-function tokensMatch(tokens: number[], value: string): boolean {
+function tokensMatch(tokens: number[], value: string, caseInsensitive: boolean): boolean {
   let p = 0;
   let v = 0;
   let starAt = -1;
@@ -70,7 +81,8 @@ function tokensMatch(tokens: number[], value: string): boolean {
         v += codePointWidth(value, v);
         continue;
       }
-      if (t === value.charCodeAt(v)) {
+      const c = value.charCodeAt(v);
+      if (t >= EXACT ? t - EXACT === c : t === (caseInsensitive ? foldAsciiCode(c) : c)) {
         p++;
         v++;
         continue;

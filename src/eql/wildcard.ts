@@ -12,6 +12,8 @@
  * allocating (no RegExp, no splitting) on the hot path.
  */
 
+import { foldAscii } from "./case-fold.ts";
+
 export type WildcardMatcher = (value: string) => boolean;
 
 const STAR = 0x2a; // *
@@ -21,10 +23,14 @@ export function hasWildcard(pattern: string): boolean {
   return pattern.includes("*") || pattern.includes("?");
 }
 
+/**
+ * `caseInsensitive` folds ASCII letters only, as Elasticsearch's case-insensitive wildcard
+ * queries and script patterns do (see case-fold.ts).
+ */
 export function compileWildcard(pattern: string, caseInsensitive: boolean): WildcardMatcher {
   if (!caseInsensitive) return compileCaseSensitive(pattern);
-  const lowered = compileCaseSensitive(pattern.toLowerCase());
-  return (value) => lowered(value.toLowerCase());
+  const folded = compileCaseSensitive(foldAscii(pattern));
+  return (value) => folded(foldAscii(value));
 }
 
 function compileCaseSensitive(pattern: string): WildcardMatcher {

@@ -13,6 +13,7 @@
  * Rule files are untrusted: only own properties are read, nesting and size are bounded,
  * and nothing is built from the input's keys but Sets and Maps.
  */
+import { foldAscii } from "../eql/case-fold.ts";
 import { compileFieldGetter, type Event, hasSomeValue, someValue } from "../eql/field-access.ts";
 import { parseDateWithFormat, parseTimestamp } from "../eql/timestamp.ts";
 import type { DocumentPath } from "./position-map.ts";
@@ -261,8 +262,9 @@ function term(body: unknown, at: DocumentPath): EventTest {
   if (!isScalar(value)) throw malformed([...at, field], "the value must be a string, number or boolean");
   const want = termText(value);
   if (!caseInsensitive) return anyValue(field, (v) => termText(v) === want);
-  const lower = want.toLowerCase();
-  return anyValue(field, (v) => termText(v).toLowerCase() === lower);
+  // Elasticsearch's case-insensitive term query folds ASCII letters only (see case-fold.ts)
+  const folded = foldAscii(want);
+  return anyValue(field, (v) => foldAscii(termText(v)) === folded);
 }
 
 const TERM_OPTIONS: ReadonlyMap<string, OptionCheck> = new Map<string, OptionCheck>([

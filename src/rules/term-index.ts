@@ -1,3 +1,4 @@
+import { foldAscii } from "../eql/case-fold.ts";
 import type { FieldGetter } from "../eql/field-access.ts";
 import { someValue } from "../eql/field-access.ts";
 import type { Requirement } from "../eql/requirement.ts";
@@ -137,7 +138,7 @@ export function waysGiven(
 ): IndexKey[][] {
   const known = (key: IndexKey) => key.every((t) => t.field === field && !t.prefix);
   const holds = (key: IndexKey) =>
-    key.some((t) => strings.some((v) => t.values.has(t.caseInsensitive ? v.toLowerCase() : v)));
+    key.some((t) => strings.some((v) => t.values.has(t.caseInsensitive ? foldAscii(v) : v)));
   const out: IndexKey[][] = [];
   for (const way of ways) {
     if (way.some((key) => known(key) && !holds(key))) continue;
@@ -166,7 +167,7 @@ interface FieldEntry<E> {
   all: number[];
   /** value → the slots (one rule's key) it satisfies */
   exact: Map<string, number[]>;
-  /** lower-cased value → slots, for case-insensitive terms */
+  /** value folded as the field queries fold it (`foldAscii`) → slots, for case-insensitive terms */
   folded: Map<string, number[]>;
   /** heads by their first character, for keys on how a value starts (exact, then folded) */
   heads: Map<string, Head[]>;
@@ -287,14 +288,14 @@ export class TermIndex<T, E = Record<string, unknown>> {
         // a pattern matches a number or a boolean as its text
         const text = typeof v === "string" ? v : String(v);
         if (entry.heads.size > 0) this.satisfyHeads(entry.heads, text);
-        if (entry.foldedHeads.size > 0) this.satisfyHeads(entry.foldedHeads, text.toLowerCase());
+        if (entry.foldedHeads.size > 0) this.satisfyHeads(entry.foldedHeads, foldAscii(text));
       }
       // Exact keys hold strings only: a number or boolean value can pass no such test.
       if (typeof v !== "string") return false;
       const slots = entry.exact.get(v);
       if (slots !== undefined) this.satisfy(slots);
       if (entry.folded.size > 0) {
-        const folded = entry.folded.get(v.toLowerCase());
+        const folded = entry.folded.get(foldAscii(v));
         if (folded !== undefined) this.satisfy(folded);
       }
       return false;

@@ -6,10 +6,13 @@ import { compileWildcard, hasWildcard } from "../../src/eql/wildcard.ts";
 const matches = (pattern: string, value: string, caseInsensitive = false): boolean =>
   compileWildcard(pattern, caseInsensitive)(value);
 
+/** Case folding as Elasticsearch's case-insensitive wildcards do it: ASCII letters only. */
+const asciiLower = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
 /** Oracle: escape everything but `*` and `?`, anchor, let `.` cross newlines, count code points. */
 function referenceMatch(pattern: string, value: string, caseInsensitive: boolean): boolean {
-  const p = caseInsensitive ? pattern.toLowerCase() : pattern;
-  const v = caseInsensitive ? value.toLowerCase() : value;
+  const p = caseInsensitive ? asciiLower(pattern) : pattern;
+  const v = caseInsensitive ? asciiLower(value) : value;
   let source = "";
   for (const char of p) {
     if (char === "*") source += ".*";
@@ -18,6 +21,13 @@ function referenceMatch(pattern: string, value: string, caseInsensitive: boolean
   }
   return new RegExp("^" + source + "$", "su").test(v);
 }
+
+test("case-insensitive patterns fold ASCII letters only, as Elasticsearch's queries do", () => {
+  assert.equal(matches("CMD*", "cmd.exe", true), true);
+  assert.equal(matches("ÉCOLE*", "école", true), false);
+  assert.equal(matches("ÉCOLE*", "École", true), true);
+  assert.equal(matches("?k", "a\u212a", true), false);
+});
 
 test("a pattern without wildcards is exact equality", () => {
   assert.equal(matches("cmd.exe", "cmd.exe"), true);
@@ -151,11 +161,14 @@ test("hasWildcard detects * and ? only", () => {
 });
 
 test("property: compileWildcard agrees with an escaped-regex oracle", () => {
-  const unit = fc.constantFrom("*", "?", "\\", "a", "A", ".", "\n");
+  const unit = fc.constantFrom("*", "?", "\\", "a", "A", "é", "É", "k", "\u212a", ".", "\n");
   fc.assert(
     fc.property(
       fc.string({ unit, maxLength: 8 }),
-      fc.string({ unit: fc.constantFrom("\\", "a", "A", ".", "*", "?", "\n"), maxLength: 12 }),
+      fc.string({
+        unit: fc.constantFrom("\\", "a", "A", "é", "É", "k", "\u212a", ".", "*", "?", "\n"),
+        maxLength: 12,
+      }),
       fc.boolean(),
       (pattern, value, caseInsensitive) => {
         assert.equal(

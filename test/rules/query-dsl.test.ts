@@ -65,6 +65,12 @@ test("term is exact, or case-insensitive when asked; terms matches any of its va
     matching({ term: { "user.name": { value: "root", case_insensitive: true } } }, events),
     [0, 1],
   );
+  // as Elasticsearch's case-insensitive term query, it folds ASCII letters only
+  const accented = [{ user: { name: "école" } }, { user: { name: "École" } }, { user: { name: "ECOLE" } }];
+  assert.deepEqual(
+    matching({ term: { "user.name": { value: "ÉCOLE", case_insensitive: true } } }, accented),
+    [1],
+  );
   assert.deepEqual(matching({ terms: { "user.name": ["admin", "ROOT"], boost: 1 } }, events), [1, 2]);
   assert.equal(
     refusal({ terms: { "user.name": { index: "users", id: "1", path: "names" } } }).kind,

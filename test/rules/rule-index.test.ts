@@ -17,7 +17,24 @@ import { conditionOf } from "../eql/condition-arbitrary.ts";
  */
 
 const FIELDS = ["process.name", "process.args", "file.path", "event.action", "user.id", "x"];
-const WORDS = ["bash", "BASH", "Bash-5", "sh", "/tmp/a", "/TMP/b", "exec", "5", "50", "true", "", "İx", "σς"];
+const WORDS = [
+  "bash",
+  "BASH",
+  "Bash-5",
+  "sh",
+  "/tmp/a",
+  "/TMP/b",
+  "exec",
+  "5",
+  "50",
+  "true",
+  "",
+  "İx",
+  "σς",
+  "École",
+  "ÉCOLE",
+  "\u212ax",
+];
 
 const eqlString = (v: string) => `"${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 const word = fc.constantFrom(...WORDS);
