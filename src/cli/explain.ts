@@ -1,7 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import type { Event } from "../eql/field-access.ts";
-import { jsonDocument } from "../eql/terminal-text.ts";
+import { jsonDocument, visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFilter, KEEP_ALL } from "../exceptions/compile.ts";
 import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -116,6 +116,7 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   const onProblem = (p: DecodeProblem) => process.stderr.write(`${formatProblem(p)}\n`);
   const json = options.format === "json";
   const all: EventExplanation[] = [];
+  let explained = 0;
   if (!json)
     process.stdout.write(`rule: ${rule.rule.name} (${rule.rule.rule_id})\nquery: ${explainer.query}\n\n`);
   try {
@@ -125,6 +126,7 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
       strict: options.strict,
       onProblem,
     })) {
+      explained++;
       const x = explainer.explain(event, source, line);
       const exceptedBy = exceptions.filter((e) => !e.keep(event)).map((e) => e.name);
       if (exceptedBy.length) x.excepted_by = exceptedBy;
@@ -136,5 +138,8 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
     throw error;
   }
   if (json) process.stdout.write(jsonDocument(all));
+  // an empty answer would look like a hang or a bug: say there was nothing to explain
+  if (explained === 0)
+    process.stderr.write(`eqlite: no events in ${visibleLine(file === "-" ? "stdin" : file)}\n`);
   return 0;
 }

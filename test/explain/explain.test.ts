@@ -179,6 +179,10 @@ ${RULE_QUERY}
   const missing = runCli(["explain", "--rule", "no-such-rule", "--rules", dir, events]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no rule with rule_id or name "no-such-rule"/);
+  assert.doesNotMatch(r.stderr, /no events/);
+  const empty = runCli(["explain", "--rule", rule, "-"], "");
+  assert.equal(empty.code, 0, empty.stderr);
+  assert.match(empty.stderr, /^eqlite: no events in stdin$/m);
 });
 
 test("CLI: explain names the exception items that keep an event from the rule", () => {
