@@ -37,7 +37,7 @@ export class LuceneRegexError extends Error {
 }
 
 export function translateLuceneRegex(pattern: string, options: { caseInsensitive: boolean }): RegExp {
-  const tree = new LuceneRegexParser(pattern).parse();
+  const tree = parseLuceneRegex(pattern);
   const body = emit(tree, WHOLE_INPUT, { pattern, caseInsensitive: options.caseInsensitive });
   try {
     // `s` is not needed by what is emitted today; it keeps any future `.` faithful to Lucene.
@@ -55,7 +55,7 @@ export function translateLuceneRegex(pattern: string, options: { caseInsensitive
  */
 export function luceneRegexIsLiteral(pattern: string): string | null {
   try {
-    return literalText(new LuceneRegexParser(pattern).parse());
+    return literalText(parseLuceneRegex(pattern));
   } catch (error) {
     if (error instanceof LuceneRegexError) return null;
     throw error;
@@ -65,21 +65,20 @@ export function luceneRegexIsLiteral(pattern: string): string | null {
 // ---------------------------------------------------------------------------
 // Syntax tree
 
-type PredefinedClass = "d" | "D" | "s" | "S" | "w" | "W";
+export type PredefinedClass = "d" | "D" | "s" | "S" | "w" | "W";
 
-type ClassItem =
+export type ClassItem =
   | { kind: "char"; codePoint: number }
   | { kind: "range"; from: number; to: number }
   | { kind: "predefined"; name: PredefinedClass };
 
-type RegexNode =
+export type RegexNode =
   | { kind: "literal"; text: string }
   | { kind: "anyChar" }
   | { kind: "anyString" }
   | { kind: "nothing" }
   | { kind: "class"; negated: boolean; items: ClassItem[] }
-  | { kind: "interval"; min: number; max: number; digits: number }
-  | { kind: "repeat"; operand: RegexNode; min: number; max: number }
+  | { kind: "repeat"; operand: RegexNode; min: number; max: number; offset: number }
   | { kind: "concat"; parts: RegexNode[] }
   | { kind: "union"; alternatives: RegexNode[] }
   | { kind: "intersection"; operands: RegexNode[]; offset: number }
@@ -114,6 +113,11 @@ function literalText(node: RegexNode): string | null {
  */
 export const MAX_REGEX_NESTING = 250;
 
+/** The syntax tree of a Lucene regex; throws LuceneRegexError. */
+export function parseLuceneRegex(pattern: string): RegexNode {
+  return new LuceneRegexParser(pattern).parse();
+}
+
 class LuceneRegexParser {
   private pos = 0;
   private nesting = 0;
@@ -132,7 +136,7 @@ class LuceneRegexParser {
   private parseUnion(): RegexNode {
     const alternatives = [this.parseIntersection()];
     while (this.eat("|")) alternatives.push(this.parseIntersection());
-    return alternatives.length === 1 ? alternatives[0] : { kind: "union", alternatives };
+    return union(alternatives);
   }
 
   private parseIntersection(): RegexNode {
@@ -151,20 +155,21 @@ class LuceneRegexParser {
   private parseRepeat(): RegexNode {
     let node = this.parseComplement();
     for (;;) {
-      if (this.eat("?")) node = repeat(node, 0, 1);
-      else if (this.eat("*")) node = repeat(node, 0, Number.POSITIVE_INFINITY);
-      else if (this.eat("+")) node = repeat(node, 1, Number.POSITIVE_INFINITY);
+      const offset = this.pos;
+      if (this.eat("?")) node = repeat(node, 0, 1, offset);
+      else if (this.eat("*")) node = repeat(node, 0, Number.POSITIVE_INFINITY, offset);
+      else if (this.eat("+")) node = repeat(node, 1, Number.POSITIVE_INFINITY, offset);
       else if (this.peekAny("{")) node = this.parseCountedRepeat(node);
       else return node;
     }
   }
 
   private parseCountedRepeat(operand: RegexNode): RegexNode {
-    this.pos++; // {
+    const offset = this.pos++; // {
     const min = this.parseCount();
     const max = this.eat(",") ? this.parseOptionalCount() : min;
     if (!this.eat("}")) throw this.error(this.pos, "expected '}' to close the repeat count");
-    return repeat(operand, min, max);
+    return repeat(operand, min, max, offset);
   }
 
   private parseCount(): number {
@@ -273,7 +278,7 @@ class LuceneRegexParser {
     if (a > MAX_JAVA_INT || b > MAX_JAVA_INT) throw this.error(start, "numeric interval bound too large");
     // Equal-length bounds (`<01-10>`) mean a fixed number of digits; otherwise any leading zeros.
     const digits = low.length === high.length ? low.length : 0;
-    return { kind: "interval", min: Math.min(a, b), max: Math.max(a, b), digits };
+    return decimalInterval(Math.min(a, b), Math.max(a, b), digits, start);
   }
 
   /** `\d \D \s \S \w \W` (Lucene 9+); any other escape is a literal character. */
@@ -318,11 +323,11 @@ function isDigit(charCode: number): boolean {
   return charCode >= 0x30 && charCode <= 0x39;
 }
 
-function repeat(operand: RegexNode, min: number, max: number): RegexNode {
+function repeat(operand: RegexNode, min: number, max: number, offset: number): RegexNode {
   if (min > max) return { kind: "nothing" }; // Lucene: an impossible count is the empty language
   // `@` already absorbs any repetition; nesting stars on it would only invite backtracking.
   if (operand.kind === "anyString") return operand;
-  return { kind: "repeat", operand, min, max };
+  return { kind: "repeat", operand, min, max, offset };
 }
 
 // ---------------------------------------------------------------------------
@@ -359,16 +364,13 @@ function emit(node: RegexNode, where: Anchoring, context: EmitContext): string {
   switch (node.kind) {
     case "literal":
       return emitLiteral(node.text, context.caseInsensitive);
-    case "anyChar":
-      return emitCodePointSet(FULL_RANGE);
     case "anyString":
       return ANY_UNITS;
     case "nothing":
       return "(?!)";
+    case "anyChar":
     case "class":
-      return emitCodePointSet(classRanges(node, context.caseInsensitive));
-    case "interval":
-      return decimalIntervalSource(node.min, node.max, node.digits);
+      return emitCodePointSet(codePointRanges(node, context.caseInsensitive));
     case "repeat":
       return emitRepeat(node, where, context);
     case "concat":
@@ -400,9 +402,7 @@ function emitRepeat(
   where: Anchoring,
   context: EmitContext,
 ): string {
-  if (node.operand.kind === "anyChar" && node.min === 0 && node.max === Number.POSITIVE_INFINITY) {
-    return ANY_UNITS;
-  }
+  if (matchesAnyUnits(node)) return ANY_UNITS;
   // At most one occurrence spans the whole node, so it keeps the node's anchoring.
   const operandWhere = node.max <= 1 ? where : FLOATING;
   const operand = emit(node.operand, operandWhere, context);
@@ -464,6 +464,20 @@ function emitIntersection(
   );
 }
 
+/**
+ * `@` and `.*` match any run of UTF-16 units, not only whole code points (see ANY_UNITS);
+ * the automaton (regex-automaton.ts) must agree.
+ */
+export function matchesAnyUnits(node: RegexNode): boolean {
+  if (node.kind === "anyString") return true;
+  return (
+    node.kind === "repeat" &&
+    node.operand.kind === "anyChar" &&
+    node.min === 0 &&
+    node.max === Number.POSITIVE_INFINITY
+  );
+}
+
 function isEmptyLiteral(node: RegexNode): boolean {
   return node.kind === "literal" && node.text === "";
 }
@@ -494,7 +508,8 @@ function emitLiteral(text: string, caseInsensitive: boolean): string {
   return out;
 }
 
-function otherAsciiCase(codePoint: number): number | null {
+/** The other case of an ASCII letter: `regex~` folds only these, as Elasticsearch does. */
+export function otherAsciiCase(codePoint: number): number | null {
   if (codePoint >= 0x61 && codePoint <= 0x7a) return codePoint - 0x20;
   if (codePoint >= 0x41 && codePoint <= 0x5a) return codePoint + 0x20;
   return null;
@@ -508,7 +523,7 @@ function otherAsciiCase(codePoint: number): number | null {
 // units plus surrogate-pair alternatives for astral code points, so that one
 // Lucene character always consumes one whole code point.
 
-type Range = readonly [from: number, to: number];
+export type Range = readonly [from: number, to: number];
 
 const MAX_CODE_POINT = 0x10ffff;
 const FULL_RANGE: readonly Range[] = [[0, MAX_CODE_POINT]];
@@ -528,6 +543,14 @@ const PREDEFINED_RANGES: Record<"d" | "s" | "w", readonly Range[]> = {
     [0x61, 0x7a],
   ],
 };
+
+/** The code points one `.` or character class matches, folded for `regex~`. */
+export function codePointRanges(
+  node: Extract<RegexNode, { kind: "anyChar" | "class" }>,
+  caseInsensitive: boolean,
+): readonly Range[] {
+  return node.kind === "anyChar" ? FULL_RANGE : classRanges(node, caseInsensitive);
+}
 
 function classRanges(node: Extract<RegexNode, { kind: "class" }>, caseInsensitive: boolean): Range[] {
   let members: Range[] = [];
@@ -589,22 +612,38 @@ function complementRanges(ranges: readonly Range[]): Range[] {
 
 /** One code point from `ranges` (normalized): a unit class for the BMP, surrogate pairs above it. */
 function emitCodePointSet(ranges: readonly Range[]): string {
-  let units = "";
-  const pairs: string[] = [];
+  const { units, pairs } = codePointUnits(ranges);
+  const unitClass = "[" + units.map(([from, to]) => classRange(from, to)).join("") + "]";
+  if (pairs.length === 0) return unitClass; // `[]` is a valid class that matches nothing
+  const pairSources = pairs.map(({ high, low }) => {
+    const highSource =
+      high[0] === high[1] ? escapeCodeUnit(high[0]) : "[" + classRange(high[0], high[1]) + "]";
+    return highSource + "[" + classRange(low[0], low[1]) + "]";
+  });
+  return "(?:" + (units.length === 0 ? pairSources : [unitClass, ...pairSources]).join("|") + ")";
+}
+
+/** A set of code points as UTF-16: single BMP units, and (high, low) surrogate ranges for astral ones. */
+export interface CodePointUnits {
+  readonly units: Range[];
+  readonly pairs: { readonly high: Range; readonly low: Range }[];
+}
+
+export function codePointUnits(ranges: readonly Range[]): CodePointUnits {
+  const units: Range[] = [];
+  const pairs: CodePointUnits["pairs"] = [];
   for (const [from, to] of ranges) {
     // Surrogate code points are not characters; values with lone surrogates are malformed.
     for (const part of [
       intersectRange(from, to, 0, SURROGATES[0] - 1),
       intersectRange(from, to, SURROGATES[1] + 1, 0xffff),
     ]) {
-      if (part !== null) units += classRange(part[0], part[1]);
+      if (part !== null) units.push(part);
     }
     const astral = intersectRange(from, to, 0x10000, MAX_CODE_POINT);
     if (astral !== null) pairs.push(...surrogatePairRanges(astral[0], astral[1]));
   }
-  if (pairs.length === 0) return "[" + units + "]"; // `[]` is a valid class that matches nothing
-  const alternatives = units === "" ? pairs : ["[" + units + "]", ...pairs];
-  return "(?:" + alternatives.join("|") + ")";
+  return { units, pairs };
 }
 
 function classRange(from: number, to: number): string {
@@ -613,25 +652,24 @@ function classRange(from: number, to: number): string {
   return escapeClassUnit(from) + separator + escapeClassUnit(to);
 }
 
-/** Astral code points `from..to` as alternatives over (high surrogate, low surrogate) pairs. */
-function surrogatePairRanges(from: number, to: number): string[] {
+/** Astral code points `from..to` as (high surrogate, low surrogate) range pairs. */
+function surrogatePairRanges(from: number, to: number): CodePointUnits["pairs"] {
   const [fromHigh, fromLow] = surrogatePair(from);
   const [toHigh, toLow] = surrogatePair(to);
-  const lowClass = (lo: number, hi: number) => "[" + classRange(lo, hi) + "]";
-  if (fromHigh === toHigh) return [escapeCodeUnit(fromHigh) + lowClass(fromLow, toLow)];
-  const ranges: string[] = [];
+  if (fromHigh === toHigh) return [{ high: [fromHigh, fromHigh], low: [fromLow, toLow] }];
+  const pairs: CodePointUnits["pairs"] = [];
   let fullFrom = fromHigh;
   let fullTo = toHigh;
   if (fromLow !== 0xdc00) {
-    ranges.push(escapeCodeUnit(fromHigh) + lowClass(fromLow, 0xdfff));
+    pairs.push({ high: [fromHigh, fromHigh], low: [fromLow, 0xdfff] });
     fullFrom++;
   }
   if (toLow !== 0xdfff) {
-    ranges.push(escapeCodeUnit(toHigh) + lowClass(0xdc00, toLow));
+    pairs.push({ high: [toHigh, toHigh], low: [0xdc00, toLow] });
     fullTo--;
   }
-  if (fullFrom <= fullTo) ranges.push("[" + classRange(fullFrom, fullTo) + "]" + lowClass(0xdc00, 0xdfff));
-  return ranges;
+  if (fullFrom <= fullTo) pairs.push({ high: [fullFrom, fullTo], low: [0xdc00, 0xdfff] });
+  return pairs;
 }
 
 function surrogatePair(codePoint: number): [high: number, low: number] {
@@ -678,17 +716,18 @@ function escapeCodeUnit(unit: number): string {
  * Built digit by digit, so its size grows with the number of digits, not with
  * the width of the range.
  */
-function decimalIntervalSource(min: number, max: number, digits: number): string {
-  if (digits > 0) return "(?:" + fixedWidthRange(padDigits(min, digits), padDigits(max, digits)) + ")";
+function decimalInterval(min: number, max: number, digits: number, offset: number): RegexNode {
+  if (digits > 0) return fixedWidthRange(padDigits(min, digits), padDigits(max, digits), offset);
   const minText = String(min);
   const maxText = String(max);
-  const byLength: string[] = [];
+  const byLength: RegexNode[] = [];
   for (let length = minText.length; length <= maxText.length; length++) {
     const low = length === minText.length ? minText : "1" + "0".repeat(length - 1);
     const high = length === maxText.length ? maxText : "9".repeat(length);
-    byLength.push(fixedWidthRange(low, high));
+    byLength.push(fixedWidthRange(low, high, offset));
   }
-  return "(?:0*(?:" + byLength.join("|") + "))";
+  const leadingZeros = repeat({ kind: "literal", text: "0" }, 0, Number.POSITIVE_INFINITY, offset);
+  return { kind: "concat", parts: [leadingZeros, union(byLength)] };
 }
 
 function padDigits(value: number, digits: number): string {
@@ -696,28 +735,42 @@ function padDigits(value: number, digits: number): string {
 }
 
 /** All digit strings of one length between `low` and `high` inclusive (`low <= high`). */
-function fixedWidthRange(low: string, high: string): string {
-  if (low === high) return low;
+function fixedWidthRange(low: string, high: string, offset: number): RegexNode {
+  if (low === high) return { kind: "literal", text: low };
   const restLength = low.length - 1;
-  const lowFirst = Number(low[0]);
-  const highFirst = Number(high[0]);
-  if (restLength === 0) return `[${lowFirst}-${highFirst}]`;
+  const lowFirst = low.codePointAt(0)!;
+  const highFirst = high.codePointAt(0)!;
+  if (restLength === 0) return digitRange(lowFirst, highFirst);
   const lowRest = low.slice(1);
   const highRest = high.slice(1);
-  if (lowFirst === highFirst) return low[0] + fixedWidthRange(lowRest, highRest);
+  const first = (digit: string, rest: RegexNode): RegexNode => ({
+    kind: "concat",
+    parts: [{ kind: "literal", text: digit }, rest],
+  });
+  if (lowFirst === highFirst) return first(low[0], fixedWidthRange(lowRest, highRest, offset));
 
-  const anyRest = restLength === 1 ? "[0-9]" : `[0-9]{${restLength}}`;
-  const alternatives: string[] = [];
+  const alternatives: RegexNode[] = [];
   let fullFrom = lowFirst;
   let fullTo = highFirst;
   if (lowRest !== "0".repeat(restLength)) {
-    alternatives.push(low[0] + "(?:" + fixedWidthRange(lowRest, "9".repeat(restLength)) + ")");
+    alternatives.push(first(low[0], fixedWidthRange(lowRest, "9".repeat(restLength), offset)));
     fullFrom++;
   }
   if (highRest !== "9".repeat(restLength)) {
-    alternatives.push(high[0] + "(?:" + fixedWidthRange("0".repeat(restLength), highRest) + ")");
+    alternatives.push(first(high[0], fixedWidthRange("0".repeat(restLength), highRest, offset)));
     fullTo--;
   }
-  if (fullFrom <= fullTo) alternatives.push(`[${fullFrom}-${fullTo}]${anyRest}`);
-  return "(?:" + alternatives.join("|") + ")";
+  if (fullFrom <= fullTo) {
+    const anyRest = repeat(digitRange(0x30, 0x39), restLength, restLength, offset);
+    alternatives.push({ kind: "concat", parts: [digitRange(fullFrom, fullTo), anyRest] });
+  }
+  return union(alternatives);
+}
+
+function digitRange(from: number, to: number): RegexNode {
+  return { kind: "class", negated: false, items: [{ kind: "range", from, to }] };
+}
+
+function union(alternatives: RegexNode[]): RegexNode {
+  return alternatives.length === 1 ? alternatives[0] : { kind: "union", alternatives };
 }
