@@ -20,6 +20,9 @@
  * controlled command lines. Instead, Lucene's code-point semantics are spelled
  * out with surrogate pairs, and case-insensitivity (ASCII letters, as in
  * Elasticsearch) is spelled out as `[aA]`-style classes.
+ *
+ * Long values are not given to the RegExp: regex-automaton.ts builds an
+ * automaton from the same tree that agrees with it on every value.
  */
 
 import { quote } from "./source.ts";

@@ -1,7 +1,9 @@
 import type { Match } from "./ast.ts";
 import { foldAscii, foldIgnoreCase } from "./case-fold.ts";
+import { LazyDfa } from "./lazy-dfa.ts";
 import { translateLuceneRegex } from "./lucene-regex.ts";
-import { enableLinearRegexFallback } from "./regex-safety.ts";
+import { compileRegexAutomaton } from "./regex-automaton.ts";
+import { enableLinearRegexFallback, MAX_REGEX_INPUT } from "./regex-safety.ts";
 import { compileWildcard, hasWildcard, type WildcardMatcher } from "./wildcard.ts";
 
 /**
@@ -16,11 +18,8 @@ export type RunsAs = "query" | "script";
  */
 export function compileMatcher(m: Match, runsAs: RunsAs): (value: string) => boolean {
   const patterns = m.patterns.map((p) => String(p.value));
-  if (m.op === "regex") {
-    enableLinearRegexFallback();
-    const re = translateLuceneRegex(patterns.join("|"), { caseInsensitive: m.caseInsensitive });
-    return (v) => re.test(v);
-  }
+  if (m.op === "regex")
+    return compileRegexMatcher(patterns.join("|"), { caseInsensitive: m.caseInsensitive });
   if (!m.caseInsensitive) return anyOf(patterns.map((p) => compileWildcard(p, false)));
   // A script compares a pattern without wildcards as Java's compareToIgnoreCase does; every
   // other case-insensitive pattern folds ASCII letters only.
@@ -38,6 +37,24 @@ export function compileMatcher(m: Match, runsAs: RunsAs): (value: string) => boo
     };
   }
   return (v) => exact.has(foldExact(v)) || glob(foldAscii(v));
+}
+
+/**
+ * Short values, nearly all of them, go to the translated RegExp, which V8 runs
+ * fastest (and bounds with its linear fallback). A long value goes to the
+ * automaton, whose cost grows with the length only linearly and whose memory
+ * does not grow at all: a backtracking RegExp, or V8's fallback, can take
+ * minutes and gigabytes on one crafted value of a few MB. Both are compiled up
+ * front, so a pattern either of them refuses fails when the rule is compiled.
+ */
+function compileRegexMatcher(
+  pattern: string,
+  options: { caseInsensitive: boolean },
+): (value: string) => boolean {
+  enableLinearRegexFallback();
+  const re = translateLuceneRegex(pattern, options);
+  const automaton = new LazyDfa(compileRegexAutomaton(pattern, options));
+  return (v) => (v.length <= MAX_REGEX_INPUT ? re.test(v) : automaton.matches(v));
 }
 
 function anyOf(tests: WildcardMatcher[]): WildcardMatcher {

@@ -11,14 +11,17 @@
  * On Node 20 the linear engine refuses regexes with the `u` or `i` flag or
  * with look-arounds: those keep backtracking. The Lucene translation therefore
  * emits neither flag, and look-arounds only for the rare `~`/`&` operators.
+ * The fallback is linear in time but not in memory (about 2 GB for a 4 MB
+ * value), so long values do not reach the RegExp at all (MAX_REGEX_INPUT).
  */
 import v8 from "node:v8";
 
 /**
- * Inputs longer than this are still tested in full (truncating would change
- * the result); the constant exists so callers can count and time them.
+ * The longest value tested with a rule's RegExp; longer values go to its
+ * automaton (matcher.ts), which is linear in time and bounded in memory. Up to
+ * this length the backtracking engine, with the fallback below, costs little.
  */
-export const MAX_REGEX_INPUT = 64 * 1024;
+export const MAX_REGEX_INPUT = 1024;
 
 let linearFallbackEnabled = false;
 
@@ -27,9 +30,4 @@ export function enableLinearRegexFallback(): void {
   if (linearFallbackEnabled) return;
   v8.setFlagsFromString("--enable-experimental-regexp-engine-on-excessive-backtracks");
   linearFallbackEnabled = true;
-}
-
-/** Full-value test; rule regexes carry no `g`/`y` flag, so `test` keeps no state between values. */
-export function regexTest(re: RegExp, value: string): boolean {
-  return re.test(value);
 }
