@@ -42,7 +42,8 @@ import {
  *   segment (a `kill -9` or a power cut mid-write) is cut off and reported in
  *   `recovery` and to `onProblem`; it was never acknowledged. Damage anywhere
  *   else (bit rot in a sealed segment) is reported while replaying and the rest
- *   of that segment is skipped. Neither ever throws.
+ *   of that segment is skipped; so are seqs that no segment holds (a segment
+ *   removed, or cut at a record's end). Neither ever throws.
  * - The log is bounded: an append that would take it past `maxBytes` is refused
  *   with WalFullError (the HTTP layer answers 429) until a checkpoint frees
  *   segments; a batch larger than a segment is refused with
@@ -68,7 +69,8 @@ export interface WalOptions {
 
 export interface WalProblem {
   /** torn-tail: a record cut by a crash, removed; corrupt: damaged bytes skipped while replaying;
-   *  missing: events asked for that are no longer in the log; checkpoint: an unreadable checkpoint file */
+   *  missing: events asked for that are no longer in the log (before its oldest segment, or between two
+   *  segments); checkpoint: an unreadable checkpoint file */
   kind: "torn-tail" | "corrupt" | "missing" | "checkpoint";
   message: string;
   segment?: string;
@@ -685,6 +687,16 @@ export class WriteAheadLog {
           if (seq >= fromSeq) yield { seq, event: events[i] };
         }
       }
+      // Whole, yet ending before the next segment begins: what was between is in no file (a
+      // segment removed by hand, or cut short at a record's end).
+      const from = Math.max(expected, fromSeq);
+      if (followingSeq !== undefined && from < followingSeq)
+        this.report({
+          kind: "missing",
+          message: `${segment.path} ends at seq ${expected - 1} but the next segment starts at seq ${followingSeq}: seqs ${from} to ${followingSeq - 1} are in no segment and are not replayed`,
+          segment: segment.path,
+          offset: segment.size,
+        });
     } finally {
       await handle.close();
     }

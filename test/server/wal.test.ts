@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import fc from "fast-check";
@@ -291,6 +291,56 @@ test("a damaged record in a sealed segment is reported and skipped; the later se
   assert.equal(problems.length, 1);
   assert.equal(problems[0].kind, "corrupt");
   assert.match(problems[0].message, /checksum mismatch.*seqs 1 to \d+/);
+});
+
+test("a segment missing between two others, or cut at a record's end, is reported with the seqs it held", async (t) => {
+  const dir = await tempDir(t);
+  let wal = await WriteAheadLog.open({ dir, segmentBytes: 200, maxBytes: 10_000 });
+  for (let i = 0; i < 12; i++) await wal.append(batchOf(1, `m${i}`));
+  await wal.close();
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".wal")).sort();
+  const seqOf = (name: string) => Number(name.slice(0, 20));
+  assert.ok(
+    names.length >= 4 && seqOf(names[3]) - seqOf(names[2]) >= 2,
+    `segments of several records: ${names}`,
+  );
+  // the second segment is gone; the third is cut just after its first record
+  await rm(join(dir, names[1]));
+  const third = join(dir, names[2]);
+  const bytes = await readFile(third);
+  await writeFile(
+    third,
+    bytes.subarray(0, SEGMENT_HEADER_BYTES + RECORD_HEADER_BYTES + bytes.readUInt32LE(SEGMENT_HEADER_BYTES)),
+  );
+
+  const problems: WalProblem[] = [];
+  wal = await WriteAheadLog.open({
+    dir,
+    segmentBytes: 200,
+    maxBytes: 10_000,
+    onProblem: (p) => problems.push(p),
+  });
+  t.after(() => wal.close());
+  const seqs = (await all(wal)).map((e) => e.seq);
+  assert.deepEqual(
+    problems.map((p) => [p.kind, p.segment]),
+    [
+      ["missing", join(dir, names[0])],
+      ["missing", third],
+    ],
+  );
+  assert.match(
+    problems[0].message,
+    new RegExp(`seqs ${seqOf(names[1])} to ${seqOf(names[2]) - 1} are in no segment`),
+  );
+  assert.match(
+    problems[1].message,
+    new RegExp(`seqs ${seqOf(names[2]) + 1} to ${seqOf(names[3]) - 1} are in no segment`),
+  );
+  const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
+  assert.deepEqual(seqs, [
+    ...range(1, 13).filter((s) => !(s >= seqOf(names[1]) && s < seqOf(names[3])) || s === seqOf(names[2])),
+  ]);
 });
 
 test("an unreadable checkpoint file is reported and replay falls back to the oldest segment", async (t) => {
