@@ -1,9 +1,11 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { makeDirectory } from "../io/make-directory.ts";
 import { StoreSink } from "../io/sinks/store-sink.ts";
 import { WebhookSink } from "../io/sinks/webhook.ts";
 import { alertsApi } from "./api-routes.ts";
 import type { ServeConfig } from "./config.ts";
+import { lockDataDir } from "./data-dir-lock.ts";
 import { storeMetrics } from "./durability-metrics.ts";
 import type { PrometheusText } from "./prometheus.ts";
 import { RuleStatsRecorder } from "./rule-stats-recorder.ts";
@@ -14,7 +16,8 @@ import { webhookTargets } from "./webhook-targets.ts";
 /**
  * What a data directory keeps of alerts, whoever finds them: the store (`DIR/eqlite.db`) with
  * its alerts API and retention, and the webhooks, whose delivery records and dead letters live
- * there too. The rules running here (with the write-ahead log, see durability.ts) and the
+ * there too. It holds the directory's lock (data-dir-lock.ts) from open to close: it is opened
+ * first, before the write-ahead log, which no other process may touch meanwhile. The rules running here (with the write-ahead log, see durability.ts) and the
  * cluster's workers (an ingest node consuming the alerts stream) both deliver through it.
  */
 export interface AlertState {
@@ -43,10 +46,13 @@ export function openAlertState(config: ServeConfig, options: AlertStateOptions):
   const clock = options.clock ?? Date.now;
   const dataDir = config.dataDir;
   if (!dataDir) throw new ServeError("the alert store needs a data directory (--data-dir)");
+  makeDirectory(dataDir);
+  const lock = lockDataDir(dataDir);
   let store: AlertStore;
   try {
     store = AlertStore.open(join(dataDir, "eqlite.db"), { now: clock });
   } catch (error) {
+    lock.release();
     throw new ServeError(`cannot open the alert store in ${dataDir}: ${(error as Error).message}`);
   }
   const storeSink = new StoreSink(store);
@@ -106,6 +112,7 @@ export function openAlertState(config: ServeConfig, options: AlertStateOptions):
       for (const t of timers) clearInterval(t);
       recordStats();
       store.close();
+      lock.release();
     },
   };
 }

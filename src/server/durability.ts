@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import type { Logger } from "pino";
-import { type AlertState, openAlertState } from "./alert-state.ts";
+import { openAlertState } from "./alert-state.ts";
 import { CheckpointPlanner } from "./checkpoint-planner.ts";
 import type { ServeConfig } from "./config.ts";
 import { durabilityMetrics } from "./durability-metrics.ts";
@@ -56,6 +56,8 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   const dataDir = config.dataDir;
   if (!dataDir) throw new ServeError("durable state needs a data directory (--data-dir)");
 
+  // first: it locks the data directory, and the log's repair of its tail must not cut another process's appends
+  const alertState = openAlertState(config, { logger, clock });
   let wal: WriteAheadLog;
   try {
     wal = await WriteAheadLog.open({
@@ -65,14 +67,8 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
       onProblem: (problem) => logger.warn({ problem }, `write-ahead log: ${problem.message}`),
     });
   } catch (error) {
+    alertState.close();
     throw new ServeError(`cannot open the write-ahead log in ${dataDir}: ${(error as Error).message}`);
-  }
-  let alertState: AlertState;
-  try {
-    alertState = openAlertState(config, { logger, clock });
-  } catch (error) {
-    await wal.close();
-    throw error;
   }
   const store = alertState.store;
   logger.info(

@@ -6,12 +6,14 @@ import { join } from "node:path";
 import { type TestContext, test } from "node:test";
 import { DEAD_LETTER_FILE, openAlertState } from "../../src/server/alert-state.ts";
 import { resolveConfig, type ServeConfig } from "../../src/server/config.ts";
+import { LOCK_FILE } from "../../src/server/data-dir-lock.ts";
 import { openDurability } from "../../src/server/durability.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { startService } from "../../src/server/service.ts";
 import type { WriteAheadLog } from "../../src/server/wal.ts";
 import { eventAlert, tempDir } from "./alerts.ts";
 import { CaptureSink, CLOUD_DEFEND_PROCESS, interactiveExec, quiet, testConfig } from "./serve-helpers.ts";
+import { ServeProcess } from "./serve-process.ts";
 
 /** A service with durable state in `dataDir`, as `serve --data-dir` runs it. */
 async function startDurable(t: TestContext, overrides: Partial<ServeConfig>, logger = quiet()) {
@@ -100,6 +102,33 @@ test("a sequence half-sent before a clean restart completes after it: the checkp
   await second.close();
   const shells = second.sink.shells.map((a) => a["kibana.alert.rule.name"]);
   assert.deepEqual(shells, ["File Downloaded then Executed from a Temporary Directory in a Container"]);
+});
+
+test("one process per data dir: a second is refused, naming the lock, and touches nothing; a kill -9 frees the dir", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  const first = await startDurable(t, { dataDir });
+  assert.equal((await bulk(first.service.url, [exec("curl", "/usr/bin/curl", 0)])).status, 200);
+  const walBefore = first.durable.wal.stats;
+  await assert.rejects(
+    openDurability(testConfig({ dataDir }), { logger: quiet() }),
+    new RegExp(`another eqlite process is using the data directory .*${join(dataDir, LOCK_FILE)} is locked`),
+  );
+  assert.equal((await bulk(first.service.url, [exec("payload", "/tmp/payload", 20)])).status, 200);
+  assert.equal(first.durable.wal.stats.nextSeq, walBefore.nextSeq + 1, "the first process appends on");
+  await first.close();
+  const shells = first.sink.shells.map((a) => a["kibana.alert.rule.name"]);
+  assert.deepEqual(shells, ["File Downloaded then Executed from a Temporary Directory in a Container"]);
+
+  // across processes, and a lock that dies with its process
+  const other = await ServeProcess.start(["--data-dir", dataDir, "--no-watch-rules", "--no-stdout"]);
+  t.after(() => other.stop("SIGKILL"));
+  await assert.rejects(
+    ServeProcess.start(["--data-dir", dataDir, "--no-watch-rules", "--no-stdout"]),
+    /serve exited with 2:\neqlite serve: another eqlite process is using the data directory/,
+  );
+  await other.stop("SIGKILL");
+  const after = await ServeProcess.start(["--data-dir", dataDir, "--no-watch-rules", "--no-stdout"]);
+  assert.equal(await after.stop("SIGTERM"), 0, after.stderr);
 });
 
 test("a full write-ahead log answers 429, a batch larger than a log segment 413", async (t) => {
