@@ -41,9 +41,11 @@ import {
  * - Opening the log recovers from a crash: a torn record at the end of the newest
  *   segment (a `kill -9` or a power cut mid-write) is cut off and reported in
  *   `recovery` and to `onProblem`; it was never acknowledged. Damage anywhere
- *   else (bit rot in a sealed segment) is reported while replaying and the rest
- *   of that segment is skipped; so are seqs that no segment holds (a segment
- *   removed, or cut at a record's end). Neither ever throws.
+ *   else (bit rot) is reported while replaying: a damaged record is skipped and
+ *   the records after it are read when its length still leads to one (else the
+ *   rest of that segment is skipped); so are seqs that no segment holds (a
+ *   segment removed, or cut at a record's end). Neither ever throws. A damaged
+ *   record followed by whole ones is never taken for a torn tail: it is kept.
  * - The log is bounded: an append that would take it past `maxBytes` is refused
  *   with WalFullError (the HTTP layer answers 429) until a checkpoint frees
  *   segments; a batch larger than a segment is refused with
@@ -433,6 +435,11 @@ export class WriteAheadLog {
           });
       } else {
         for await (const item of readRecords(handle, SEGMENT_HEADER_BYTES, segment.size, segment.firstSeq)) {
+          if (item.kind === "damaged") {
+            // kept, not cut: the records after it were acknowledged; replay steps over it too
+            this.report(damagedRecord(segment.path, item));
+            continue;
+          }
           if (item.kind === "stop") {
             this.report({
               kind: "torn-tail",
@@ -657,6 +664,11 @@ export class WriteAheadLog {
         });
       let expected = segment.firstSeq;
       for await (const item of readRecords(handle, SEGMENT_HEADER_BYTES, segment.size, segment.firstSeq)) {
+        if (item.kind === "damaged") {
+          expected = item.next;
+          if (item.next > fromSeq) this.report(damagedRecord(segment.path, item));
+          continue;
+        }
         if (item.kind === "stop") {
           const lost = followingSeq === undefined ? "" : ` (seqs ${expected} to ${followingSeq - 1})`;
           this.report({
@@ -708,13 +720,28 @@ export class WriteAheadLog {
   }
 }
 
+function damagedRecord(path: string, item: Extract<ScanItem, { kind: "damaged" }>): WalProblem {
+  return {
+    kind: "corrupt",
+    message: `${path}: damaged record at offset ${item.offset} (${item.reason}); seqs ${item.lost} to ${item.next - 1} are skipped, the records after it are read`,
+    segment: path,
+    offset: item.offset,
+    bytes: item.bytes,
+  };
+}
+
 type ScanItem =
   | { kind: "record"; firstSeq: number; count: number; payload: Buffer; end: number }
+  /** a record whose bytes are damaged, followed by a whole one: seqs `lost` to `next - 1` are gone */
+  | { kind: "damaged"; offset: number; bytes: number; reason: string; lost: number; next: number }
   | { kind: "stop"; offset: number; reason: string };
 
 /**
  * The whole records of a segment between `start` and `end`, read a chunk at a
  * time; ends with a "stop" item at the first bytes that are not a whole record.
+ * A damaged record is stepped over ("damaged") when its length still leads to a
+ * whole record: a write cut by a crash is the last thing in a file, so what
+ * follows a damaged record was written, and acknowledged, after it.
  */
 async function* readRecords(
   handle: FileHandle,
@@ -729,8 +756,23 @@ async function* readRecords(
   while (offset < end) {
     const decoded = decodeRecord(chunk, offset - chunkStart, seq, MAX_RECORD_PAYLOAD);
     if (decoded.kind === "invalid") {
-      yield { kind: "stop", offset, reason: decoded.reason };
-      return;
+      const next = await recordAfter(handle, chunk, offset - chunkStart, offset, end, seq);
+      if (!next) {
+        yield { kind: "stop", offset, reason: decoded.reason };
+        return;
+      }
+      yield {
+        kind: "damaged",
+        offset,
+        bytes: next.at - offset,
+        reason: decoded.reason,
+        lost: seq,
+        next: next.seq,
+      };
+      chunk = Buffer.alloc(0);
+      chunkStart = offset = next.at;
+      seq = next.seq;
+      continue;
     }
     if (decoded.kind === "incomplete") {
       if (end - offset < decoded.needed) {
@@ -755,6 +797,32 @@ async function* readRecords(
       end: offset,
     };
   }
+}
+
+/**
+ * Where the record after a damaged one starts, when the damaged record's length leads to a
+ * whole record with a later seq (its own checksum vouches for it); undefined otherwise.
+ */
+async function recordAfter(
+  handle: FileHandle,
+  chunk: Buffer,
+  at: number,
+  offset: number,
+  end: number,
+  seq: number,
+): Promise<{ at: number; seq: number } | undefined> {
+  if (chunk.length - at < RECORD_HEADER_BYTES) return undefined;
+  const next = offset + RECORD_HEADER_BYTES + chunk.readUInt32LE(at);
+  if (next + RECORD_HEADER_BYTES > end) return undefined;
+  const header = await readAt(handle, next, RECORD_HEADER_BYTES);
+  if (header.length < RECORD_HEADER_BYTES) return undefined;
+  const length = header.readUInt32LE(0);
+  if (length > MAX_RECORD_PAYLOAD || next + RECORD_HEADER_BYTES + length > end) return undefined;
+  const claimed = Number(header.readBigUInt64LE(8));
+  if (claimed <= seq) return undefined;
+  const record = await readAt(handle, next, RECORD_HEADER_BYTES + length);
+  const decoded = decodeRecord(record, 0, claimed, MAX_RECORD_PAYLOAD);
+  return decoded.kind === "record" ? { at: next, seq: claimed } : undefined;
 }
 
 /** Up to `length` bytes at `position`; fewer only at the end of the file. */

@@ -264,6 +264,47 @@ test("torn tail: damaged bytes after the last whole record are cut, whatever the
   );
 });
 
+test("a damaged record followed by whole ones is not a torn tail: kept, reported with its offset, stepped over", async (t) => {
+  const dir = await tempDir(t);
+  const batches = Array.from({ length: 5 }, (_, i) => batchOf(2, `d${i}`));
+  const { bytes, ends } = await pristineLog(dir, batches);
+  // a bit flipped in the second record's payload (bit rot, a bad sector): its checksum fails
+  bytes[ends[0] + RECORD_HEADER_BYTES + 5] ^= 0x04;
+  await writeFile(join(dir, segmentName(1)), bytes);
+
+  const problems: WalProblem[] = [];
+  const wal = await WriteAheadLog.open({ dir, onProblem: (p) => problems.push(p) });
+  t.after(() => wal.close());
+  assert.deepEqual(
+    wal.recovery.map((p) => [p.kind, p.offset]),
+    [["corrupt", ends[0]]],
+    "found while opening, and not cut as a torn tail",
+  );
+  assert.match(
+    wal.recovery[0].message,
+    /damaged record at offset \d+ \(checksum mismatch\); seqs 3 to 4 are skipped/,
+  );
+  assert.equal((await stat(join(dir, segmentName(1)))).size, bytes.length, "nothing was cut");
+  const entries = await all(wal);
+  assert.deepEqual(
+    entries.map((e) => e.event),
+    [...batches[0], ...batches.slice(2).flat()],
+  );
+  assert.deepEqual(
+    entries.map((e) => e.seq),
+    [1, 2, 5, 6, 7, 8, 9, 10],
+  );
+  assert.deepEqual(
+    problems.map((p) => [p.kind, p.offset]),
+    [
+      ["corrupt", ends[0]],
+      ["corrupt", ends[0]],
+    ],
+    "said again by the replay",
+  );
+  assert.deepEqual(await wal.append(batchOf(1, "after")), { firstSeq: 11, lastSeq: 11 });
+});
+
 test("a damaged record in a sealed segment is reported and skipped; the later segments still replay", async (t) => {
   const dir = await tempDir(t);
   let wal = await WriteAheadLog.open({ dir, segmentBytes: 200, maxBytes: 10_000 });
