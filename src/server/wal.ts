@@ -392,8 +392,14 @@ export class WriteAheadLog {
     try {
       text = await readFile(path, "utf8");
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return fallback;
-      throw error;
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      // Segments are deleted only behind a checkpoint written first: a log without one starts at seq 1.
+      if (fallback > 1)
+        this.report({
+          kind: "checkpoint",
+          message: `${path} is missing, yet the oldest segment starts at seq ${fallback}: the checkpoint file was removed (then nothing is lost) or so were the segments before it (then their events are); replaying from seq ${fallback}`,
+        });
+      return fallback;
     }
     const seq = (() => {
       try {

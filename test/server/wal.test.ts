@@ -397,6 +397,43 @@ test("an unreadable checkpoint file is reported and replay falls back to the old
   assert.equal((await all(wal)).length, 3);
 });
 
+test("a missing checkpoint file is said when segments were deleted behind one, and replay starts at the oldest", async (t) => {
+  const dir = await tempDir(t);
+  let wal = await WriteAheadLog.open({ dir, segmentBytes: 200, maxBytes: 10_000 });
+  for (let i = 0; i < 6; i++) await wal.append(batchOf(1, `c${i}`));
+  await wal.checkpoint(4);
+  await wal.close();
+  const oldest = Number(
+    (await readdir(dir))
+      .filter((n) => n.endsWith(".wal"))
+      .sort()[0]
+      .slice(0, 20),
+  );
+  assert.ok(oldest > 1, "the checkpoint deleted a segment");
+  await rm(join(dir, "checkpoint"));
+
+  wal = await WriteAheadLog.open({ dir, segmentBytes: 200, maxBytes: 10_000 });
+  t.after(() => wal.close());
+  assert.deepEqual(
+    wal.recovery.map((p) => p.kind),
+    ["checkpoint"],
+  );
+  assert.match(
+    wal.recovery[0].message,
+    new RegExp(`checkpoint is missing, yet the oldest segment starts at seq ${oldest}`),
+  );
+  assert.equal((await all(wal))[0].seq, oldest);
+
+  // a log that never had a checkpoint has nothing to say
+  const fresh = await tempDir(t);
+  const never = await WriteAheadLog.open({ dir: fresh });
+  await never.append(batchOf(1, "n"));
+  await never.close();
+  const again = await WriteAheadLog.open({ dir: fresh });
+  t.after(() => again.close());
+  assert.deepEqual(again.recovery, []);
+});
+
 test("options are checked: a log that could never free a segment is refused", async (t) => {
   const dir = await tempDir(t);
   await assert.rejects(
