@@ -20,6 +20,17 @@ export interface PlannerOptions {
   maxHoldMs: number;
 }
 
+/**
+ * What keeps the checkpoint where it is, for an operator whose log is full: a rule's open
+ * sequences (the log must hold its reach of events: raise its size), events the rules have
+ * not seen yet, or alerts not yet taken by every sink (the rules or a sink are slower than
+ * the input).
+ */
+export type CheckpointHolder =
+  | { by: "rule"; rule_id: string; holds: "sequences" | "held events"; seq: number }
+  | { by: "pipeline"; seq: number }
+  | { by: "sinks"; seq: number };
+
 interface TrackedBatch {
   first: number;
   last: number;
@@ -66,6 +77,7 @@ export class CheckpointPlanner {
   private readonly heldSince = new Map<string, number>();
   private readonly getters = new Map<string, (event: Event) => unknown>();
   private candidates: Array<{ seq: number; epoch: number }> = [];
+  private holder: CheckpointHolder | null = null;
   private processedEnd: number;
   private lastFirstUnprocessed: number;
   private safe: number;
@@ -81,6 +93,11 @@ export class CheckpointPlanner {
   /** The last checkpoint planned. */
   get checkpoint(): number {
     return this.safe;
+  }
+
+  /** What held the checkpoint back at the last look; null when it reached every event seen. */
+  get heldBy(): CheckpointHolder | null {
+    return this.holder;
   }
 
   /** Batches accepted and not yet passed by the checkpoint. */
@@ -134,12 +151,19 @@ export class CheckpointPlanner {
   plan(rules: readonly RuleHolding[], progress: PublishProgress): number {
     const firstUnprocessed = this.firstUnprocessed();
     let lowest = firstUnprocessed;
+    let holder: CheckpointHolder | null = this.batches.some((b) => !b.processed)
+      ? { by: "pipeline", seq: firstUnprocessed }
+      : null;
     const live = new Set<string>();
     for (const r of rules) {
       live.add(r.rule_id);
       const need = this.neededBy(r, firstUnprocessed);
       this.needed.set(r.rule_id, need);
-      if (need < lowest) lowest = need;
+      if (need < lowest) {
+        lowest = need;
+        const holds = r.buffered > 0 || r.deferred > 0 ? "held events" : "sequences";
+        holder = { by: "rule", rule_id: r.rule_id, holds, seq: need };
+      }
     }
     for (const id of this.needed.keys()) if (!live.has(id)) this.needed.delete(id);
     this.lastFirstUnprocessed = firstUnprocessed;
@@ -162,6 +186,9 @@ export class CheckpointPlanner {
     while (this.batches.length > 0 && this.batches[0].last < this.safe) {
       this.byFirst.delete(this.batches.shift()!.first);
     }
+    // the rules would let it go further: it waits for the sinks
+    if (this.safe < lowest) holder = { by: "sinks", seq: this.safe };
+    this.holder = holder;
     return this.safe;
   }
 

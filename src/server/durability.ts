@@ -94,6 +94,7 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   let replayed = 0;
   let checkpointMovedAt = clock();
   let pinned = false;
+  let saidStuck = false;
   /** appends refused since the log last failed to take one (undefined while it takes them) */
   let refusedSinceFailure: number | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -128,6 +129,10 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
         "a sink gave up on alerts: the log is no longer trimmed, so the next start runs their events again and writes them once more; until then the log fills, and then ingest answers 429",
       );
     }
+    // once per spell: a log too small for a rule's reach stays full until an operator acts
+    const stuck = wal.full && planner.heldBy?.by === "rule" && planner.heldBy.holds === "sequences";
+    if (stuck && !saidStuck) logger.error(`the write-ahead log is full: ${fullBecause()}`);
+    saidStuck = stuck;
     if (seq > wal.checkpointed) {
       await wal.checkpoint(seq);
       checkpointMovedAt = clock();
@@ -140,6 +145,24 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
       .finally(() => {
         ticking = undefined;
       });
+  };
+
+  /** Why the checkpoint cannot free the log: the remedy differs. */
+  const fullBecause = (): string => {
+    const holder = planner.heldBy;
+    if (holder?.by === "rule") {
+      const id = holder.rule_id.split("\u0000")[0];
+      const rule = running?.pipeline.detection.rules.rules.find((r) => r.rule.rule_id === id);
+      const name = rule ? `"${rule.rule.name}" (${id})` : id;
+      if (holder.holds === "sequences")
+        return (
+          `its checkpoint is held at seq ${holder.seq} by rule ${name}: its open sequences may still need events ` +
+          "that far back (its maxspan, or its window without one, plus --allowed-lateness), more than the log holds; " +
+          "raise --wal-max-bytes, or shorten the rule's maxspan"
+        );
+      return `its checkpoint is held at seq ${holder.seq} by rule ${name}, whose events wait to be ordered`;
+    }
+    return "its checkpoint is behind (the rules or a sink are slower than the input)";
   };
 
   const extensions: ServeExtensions = {
@@ -196,12 +219,7 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
           ready: false,
           reason: `the write-ahead log cannot be written until eqlite is restarted: ${wal.broken.message}`,
         };
-      if (wal.full)
-        return {
-          ready: false,
-          reason:
-            "the write-ahead log is full: its checkpoint is behind (the rules or a sink are slower than the input)",
-        };
+      if (wal.full) return { ready: false, reason: `the write-ahead log is full: ${fullBecause()}` };
       return { ready: true };
     },
     sinks: alertState.extensions.sinks,
