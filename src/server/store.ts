@@ -171,6 +171,13 @@ export class AlertStore {
       db.pragma("synchronous = FULL");
       db.pragma("busy_timeout = 5000");
       migrate(db);
+      // SQLite opens a file it may not write read-only without a word: every insert would then
+      // fail, alert by alert, after the service said it was up. A write now says it at start.
+      try {
+        db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      } catch (error) {
+        throw new Error(`${path} cannot be written: ${(error as Error).message}`, { cause: error });
+      }
     } catch (error) {
       db.close();
       throw error;

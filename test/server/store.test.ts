@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { chmodSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
@@ -321,4 +323,17 @@ test("a database from a newer eqlite is refused, not misread", async (t) => {
     (error: unknown) =>
       error instanceof SchemaVersionError && /newer than this eqlite understands/.test(error.message),
   );
+});
+
+test("a store file that cannot be written is refused at open, naming it, not found out alert by alert", async (t) => {
+  const path = join(await tempDir(t), "eqlite.db");
+  AlertStore.open(path).close();
+  // read-only to this process: by its mode, or for root (whom modes do not stop) as an immutable file
+  if (process.getuid?.() === 0) {
+    if (spawnSync("chattr", ["+i", path]).status !== 0) return t.skip("running as root without chattr");
+    t.after(() => spawnSync("chattr", ["-i", path]));
+  } else chmodSync(path, 0o444);
+  assert.throws(() => AlertStore.open(path), {
+    message: `${path} cannot be written: attempt to write a readonly database`,
+  });
 });
