@@ -1,8 +1,9 @@
 /**
  * Reading a field from a JSON event. `{"process.name": "x"}`, `{"process": {"name":
- * "x"}}` and mixes of the two are the same field, as in an Elasticsearch mapping, and
- * arrays of objects are looked through. Only own properties are read, so names such as
- * `__proto__` or `constructor` in a query never reach Object.prototype.
+ * "x"}}` and mixes of the two are the same field, as in an Elasticsearch mapping (an event
+ * that writes it several ways has all their values), and arrays of objects are looked
+ * through. Only own properties are read, so names such as `__proto__` or `constructor` in a
+ * query never reach Object.prototype.
  */
 
 export type Event = Record<string, unknown>;
@@ -45,10 +46,9 @@ export function compileFieldGetter(path: string): FieldGetter {
   if (problem !== undefined) throw new RangeError(problem);
   const parts = path.split(".");
   const n = parts.length;
-  // joined[i][j] reads the key made of parts i..j, e.g. "entry_leader.entry_meta"
-  const joined = parts.map((_, i) =>
-    parts.slice(i).map((__, k) => readerFor(parts.slice(i, i + k + 1).join("."))),
-  );
+  // keys[i][k]: the key made of parts i..i+k, e.g. "entry_leader.entry_meta"; joined reads them
+  const keys = parts.map((_, i) => parts.slice(i).map((__, k) => parts.slice(i, i + k + 1).join(".")));
+  const joined = keys.map((run) => run.map(readerFor));
   const direct = parts.map(readerFor);
 
   const search = (value: unknown, i: number, depth = 0): unknown => {
@@ -85,13 +85,22 @@ export function compileFieldGetter(path: string): FieldGetter {
     const read = direct[0];
     return (event) => read(event);
   }
+  // dotted[i]: the keys of two parts or more that begin with part i ("process.name" for part 0
+  // of "process.name"). Where one is present beside the nested object, Elasticsearch indexes the
+  // values of both as one multi-valued field. None is a name of Object.prototype (they hold a dot).
+  const dotted = keys.map((run) => run.slice(1));
   return (event) => {
-    // Fast path: plain nesting without arrays, the shape of almost every ECS event.
+    // Fast path: plain nesting without arrays or dotted keys, the shape of almost every ECS
+    // event. Only the dotted keys that could spell the rest of this path are looked for, by
+    // own-property checks, which, unlike a read of a missing key, stop at the object.
     let v: unknown = event;
     for (let i = 0; i < n; i++) {
       if (v === null || typeof v !== "object" || Array.isArray(v)) return search(event, 0);
-      v = direct[i](v as Record<string, unknown>);
+      const object = v as Record<string, unknown>;
+      v = direct[i](object);
       if (v === undefined) return search(event, 0);
+      const longer = dotted[i];
+      for (let k = 0; k < longer.length; k++) if (Object.hasOwn(object, longer[k])) return search(event, 0);
     }
     return v;
   };

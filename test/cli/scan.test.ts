@@ -203,6 +203,37 @@ test("exceptions drop the events they except, and --fail-on-alert exits 1", () =
   assert.doesNotMatch(all.stderr, /left unparsed/);
 });
 
+test("a field given both as a dotted key and as nested objects alerts on either value: prefiltered, parsed, on worker threads", () => {
+  const rule = join(dir, "twins.toml");
+  writeFileSync(rule, RULE.replace("max_signals = 2", "max_signals = 100"));
+  const twins = join(dir, "twins.ndjson");
+  const hidden = { pid: 0, name: "sh", interactive: false };
+  writeFileSync(
+    twins,
+    [
+      ev(0, { process: hidden }),
+      ev(1, { "process.interactive": true, process: { ...hidden, pid: 1 } }),
+      ev(2, { process: { ...hidden, pid: 2 } }),
+      ev(3, { event: { category: ["file"] }, "event.category": "process" }),
+      ev(4, { process: { ...hidden, pid: 4 }, "process.interactive": [false, true] }),
+    ]
+      .map((e) => JSON.stringify(e))
+      .join("\n"),
+  );
+  for (const options of [["--workers", "0"], ["--no-prefilter"], ["--workers", "2"]]) {
+    const r = runCli(["scan", "--rules", rule, "--format", "ndjson", ...options, twins]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      alertsOf(r.stdout)
+        .map((a) => (a.process as { pid: number }).pid)
+        .sort(),
+      [1, 3, 4],
+      options.join(" "),
+    );
+    if (options[0] === "--workers") assert.match(r.stderr, /more lines left unparsed/, options.join(" "));
+  }
+});
+
 test("a rule's exception list given with --exceptions is not counted as a warning that it is missing", () => {
   const listed = join(dir, "listed.toml");
   writeFileSync(

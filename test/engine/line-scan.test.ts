@@ -6,7 +6,7 @@ import { LineScanner } from "../../src/engine/line-scan.ts";
 import { compileFieldGetter, type Event, scalarValues } from "../../src/eql/field-access.ts";
 import { ANY_VALUE } from "../../src/rules/term-index.ts";
 import { simulate } from "../../src/sim/index.ts";
-import { setField } from "./prefilter-arbitrary.ts";
+import { setField, setTwin } from "./prefilter-arbitrary.ts";
 import { style, write } from "./written-json.ts";
 
 /**
@@ -53,20 +53,27 @@ const dataStream = fc.oneof(
   value,
 );
 
-/** A random event: some fields, a data stream written one way or another, some under arrays of objects. */
+const twin = fc.tuple(fc.constantFrom(...FIELDS.filter((f) => f.includes("."))), fc.nat(), value);
+
+/**
+ * A random event: some fields, some also as dotted keys beside them, a data stream written one
+ * way or another, some under arrays of objects.
+ */
 const event = fc
   .tuple(
     fc.subarray(FIELDS),
     fc.array(value, { minLength: FIELDS.length, maxLength: FIELDS.length }),
+    fc.array(twin, { maxLength: 2 }),
     fc.option(dataStream, { nil: undefined }),
     fc.constantFrom("none", "whole", "whole", "whole", "nested", "array"),
     fc.boolean(),
   )
-  .map(([fields, values, stream, where, inArray]) => {
+  .map(([fields, values, twins, stream, where, inArray]) => {
     const e: Record<string, unknown> = {};
     fields.forEach((f, i) => {
       setField(e, f, values[i]);
     });
+    for (const [f, cut, v] of twins) setTwin(e, f, cut, v);
     if (stream !== undefined) {
       if (where === "whole") e.data_stream = stream;
       else if (where === "nested") e.x = { data_stream: stream };

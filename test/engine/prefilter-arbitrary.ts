@@ -82,22 +82,47 @@ const value: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 1, arbitrary: fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }) },
 );
 
-/** A random event: some of the vocabulary's fields, some under arrays of objects. */
+/** A field written again as a dotted key, beside its nested objects, with a value of its own. */
+const twin = fc.tuple(fc.constantFrom(...FIELDS.filter((f) => f.includes("."))), fc.nat(), value);
+
+/**
+ * A random event: some of the vocabulary's fields, some also as dotted keys beside them, some
+ * under arrays of objects.
+ */
 export const event = fc
   .tuple(
     fc.subarray(FIELDS),
     fc.array(value, { minLength: FIELDS.length, maxLength: FIELDS.length }),
     fc.constantFrom("process", "file", "network", ["process", "file"]),
+    fc.array(twin, { maxLength: 2 }),
     fc.boolean(),
   )
-  .map(([fields, values, category, inArray]) => {
+  .map(([fields, values, category, twins, inArray]) => {
     const e: Record<string, unknown> = { event: { category } };
     fields.forEach((f, i) => {
       setField(e, f, values[i]);
     });
+    for (const [f, cut, v] of twins) setTwin(e, f, cut, v);
     if (inArray && e.process) e.process = [e.process];
     return e;
   });
+
+/**
+ * Writes `value` under a dotted key that spells the end of `field` (which `cut` picks), in the
+ * object the rest of the field leads to, if that is an object or nothing: `{"process":
+ * {"name": "a"}, "process.name": "b"}` or `{"a": {"b": {"c": 1}, "b.c": 2}}`.
+ */
+export function setTwin(event: Record<string, unknown>, field: string, cut: number, value: unknown): void {
+  const parts = field.split(".");
+  const at = cut % (parts.length - 1);
+  let o = event;
+  for (const p of parts.slice(0, at)) {
+    if (o[p] === undefined) o[p] = {};
+    if (typeof o[p] !== "object" || o[p] === null || Array.isArray(o[p])) return;
+    o = o[p] as Record<string, unknown>;
+  }
+  o[parts.slice(at).join(".")] = value;
+}
 
 /** Sets a dotted field as nested objects, replacing whatever is in the way. */
 export function setField(event: Record<string, unknown>, field: string, value: unknown): void {

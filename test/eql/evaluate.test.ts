@@ -148,6 +148,28 @@ test("dotted keys, nested objects and mixes of the two are the same field", () =
   assert.deepEqual(matching("any where process.entry_leader.same_as_process", events), [0, 1, 2, 3, 4]);
 });
 
+test("a field given both as a dotted key and as nested objects is one field with the values of both", () => {
+  // as Elasticsearch indexes it: the dotted key cannot hide a value behind the nested one
+  const events: Event[] = [
+    { event: { category: "process" }, "process.name": "bash", process: { name: "benign", pid: 1 } },
+    { event: { category: "process" }, process: { name: "benign", pid: 2 }, "process.name": "bash" },
+    { event: { category: "process" }, process: { "parent.name": "bash", parent: { name: "benign" } } },
+    { "event.category": "process", event: { category: "file" }, process: { name: "bash" } },
+    { event: { category: "process" }, "a.b": 1, a: { b: 2 } },
+    { event: { category: "process" }, process: { name: "benign" } },
+  ];
+  assert.deepEqual(matching('process where process.name == "bash"', events), [0, 1, 3]);
+  assert.deepEqual(matching('process where process.name == "benign"', events), [0, 1, 5]);
+  assert.deepEqual(matching('process where ?process.name == "bash"', events), [0, 1, 3]);
+  assert.deepEqual(matching('process where process.name != "bash"', events), [2, 4, 5]);
+  assert.deepEqual(matching('process where process.parent.name : "BASH"', events), [2]);
+  assert.deepEqual(matching("file where true", events), [3]);
+  assert.deepEqual(matching("any where a.b == 1", events), [4]);
+  assert.deepEqual(matching("any where a.b == 2", events), [4]);
+  assert.deepEqual(matching("any where a.b + 1 == 2", events), [4]);
+  assert.deepEqual(matching("any where a.b != 1", events), [0, 1, 2, 3, 5]);
+});
+
 test("hostile keys: names shared with Object.prototype read only own properties", () => {
   const events: Event[] = [
     JSON.parse('{"__proto__": {"polluted": 1}, "constructor": "c"}'),

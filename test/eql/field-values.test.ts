@@ -66,3 +66,24 @@ test("a getter is refused, not built, for a field name past the limits (a reques
   );
   assert.equal(compileFieldGetter(Array(64).fill("a").join("."))({ a: 1 }), undefined);
 });
+
+test("a field written both as a dotted key and as nested objects has the values of both, nested first", () => {
+  // Elasticsearch expands dotted keys into objects at index time: both values are indexed as one
+  // multi-valued field, and its source lookup reads the shorter key first, whatever the key order.
+  const name = compileFieldGetter("process.name");
+  assert.deepEqual(name({ "process.name": "bash", process: { name: "benign" } }), ["benign", "bash"]);
+  assert.deepEqual(name({ process: { name: "benign" }, "process.name": "bash" }), ["benign", "bash"]);
+  assert.deepEqual(name({ process: { name: ["a", "b"] }, "process.name": "c" }), [["a", "b"], "c"]);
+  assert.deepEqual(compileFieldGetter("a.b")({ "a.b": 1, a: { b: 2 } }), [2, 1]);
+  // below the top, and every way of cutting the name at once
+  const parent = compileFieldGetter("process.parent.name");
+  assert.deepEqual(parent({ process: { "parent.name": "x", parent: { name: "y" } } }), ["y", "x"]);
+  const everyCut = {
+    process: { parent: { name: 1 }, "parent.name": 2 },
+    "process.parent": { name: 3 },
+    "process.parent.name": 4,
+  };
+  assert.deepEqual(scalarValues(parent(everyCut)), [1, 2, 3, 4]);
+  // a dotted key that names something else leaves the nested value alone
+  assert.equal(name({ process: { name: "bash" }, "process.pid": 1, "process.name.x": 2 }), "bash");
+});

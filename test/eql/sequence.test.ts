@@ -69,6 +69,22 @@ test("multi-valued keys: each value is a key, several give the product, duplicat
   assert.deepEqual(await keys("sequence by k [a where true] [b where true]", events), [["y"], ["x"]]);
 });
 
+test("a key given both as a dotted key and as nested objects joins by each of its values", async () => {
+  const events = at([
+    { c: "a", "user.id": "x", user: { id: "y" } },
+    { c: "b", user: { id: "x" } },
+    { c: "b", user: { id: "y" } },
+    { c: "b", "user.id": "x", user: { id: "z" } },
+  ]);
+  assert.deepEqual(await ids("sequence by user.id [a where true] [b where true]", events), [
+    [1, 2],
+    [1, 3],
+  ]);
+  assert.deepEqual(await keys("sequence by user.id [a where true] [b where true]", events), [["x"], ["y"]]);
+  assert.deepEqual(await ids("sequence by user.id [b where true] [b where true]", events), [[2, 4]]);
+  assert.deepEqual(await keys("sequence by user.id [b where true] [b where true]", events), [["x"]]);
+});
+
 test("maxspan is inclusive and measured from the first event", async () => {
   const events = at([
     { c: "a", t: 0 },
