@@ -127,6 +127,12 @@ test("lines of an index no rule sees are skipped, whatever they hold", () => {
     accepts(`{${stream("cloud_defend.process")},"event":{"category":"process"},"process":{"name":"bash"}}`),
     false,
   );
+  assert.equal(
+    accepts(
+      `{${stream("cloud_defend.process")},"event":{"category":"process"},"process":{"name":"bash"},"process.name":"sh"}`,
+    ),
+    true,
+  );
   assert.equal(accepts(`{${stream("endpoint.events.file")},"x":1}`), true);
   assert.equal(
     accepts(`{${stream("system.syslog")},"event":{"category":"process"},"process":{"name":"sh"}}`),
@@ -189,6 +195,13 @@ test("lines that cannot match are skipped: values are read from the text with th
   // dotted keys, spacing and arrays of scalars are read; escapes and objects in arrays are not judged
   assert.equal(
     accepts('{"event.category" : "process", "process.name":  "Bash", "process.interactive" :true}'),
+    true,
+  );
+  // a dotted key is another value of the field its nested twin holds
+  assert.equal(
+    accepts(
+      '{"event":{"category":"process"},"process":{"name":"zsh","interactive":true},"process.name":"bash"}',
+    ),
     true,
   );
   assert.equal(
