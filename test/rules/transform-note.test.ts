@@ -59,7 +59,7 @@ const NOTE = `"""## Triage
 
 const RENDERED = [
   "## Triage",
-  String.raw`- !{investigate{"description":"","label":"Events of the same process","providers":[[{"excluded":false,"field":"host.id","queryType":"phrase","value":"{{host.id}}","valueType":"string"},{"excluded":true,"field":"process.interactive","queryType":"phrase","value":"true","valueType":"boolean"}],[{"excluded":false,"field":"process.pid","queryType":"range","value":"{{process.pid}}","valueType":"string"}]],"relativeFrom":"now-1h","relativeTo":"now"}}`,
+  `- !{investigate{"description":"","label":"Events of the same process","providers":[[{"excluded":false,"field":"host.id","queryType":"phrase","value":"{{host.id}}","valueType":"string"},{"excluded":true,"field":"process.interactive","queryType":"phrase","value":"true","valueType":"boolean"}],[{"excluded":false,"field":"process.pid","queryType":"range","value":"{{process.pid}}","valueType":"string"}]],"relativeFrom":"now-1h","relativeTo":"now"}}`,
   String.raw`- !{investigate{"label":"Caf\u00e9 \"user\" events","providers":[[{"excluded":false,"field":"user.name","queryType":"phrase","value":"{{user.name}}","valueType":"string"}]]}}`,
   String.raw`- !{osquery{"label":"Open sockets","query":"SELECT pid, remote_address FROM process_open_sockets\nWHERE pid = {{process.pid}}\n"}}`,
   "- Costs $5; $HOME, $1 and $Osquery_0 stay.",
