@@ -10,6 +10,7 @@ import {
   withNullValue,
 } from "./field-access.ts";
 import { lookupFunction } from "./functions.ts";
+import { LuceneRegexError } from "./lucene-regex.ts";
 import { compileMatcher, matchesEverything } from "./matcher.ts";
 import type { Schema } from "./schema.ts";
 import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
@@ -507,8 +508,27 @@ export class QueryCompiler {
       return work();
     } catch (error) {
       if (error instanceof EqlError) throw error;
+      if (error instanceof LuceneRegexError && e.kind === "Match") throw this.regexError(e, error);
       throw this.error(e, (error as Error).message);
     }
+  }
+
+  /**
+   * A regex list is compiled as one alternation: its error's offset is in the patterns joined
+   * with `|`, which the author never wrote. It is told against the pattern it falls in, under it.
+   */
+  private regexError(e: Match, error: LuceneRegexError): EqlError {
+    let start = 0;
+    for (const [i, literal] of e.patterns.entries()) {
+      const pattern = String(literal.value);
+      const end = start + pattern.length;
+      if (error.offset <= end || i === e.patterns.length - 1) {
+        const offset = Math.min(Math.max(error.offset - start, 0), pattern.length);
+        return this.error(literal, new LuceneRegexError(pattern, offset, error.reason).message);
+      }
+      start = end + 1;
+    }
+    return this.error(e, error.message);
   }
 
   private text(e: Expression): string {

@@ -81,9 +81,14 @@ test("a corpus pattern on an adversarial command line, also for regex~", () => {
   }
 });
 
-test("a pattern whose automaton would be too large is refused when the query is compiled, at the condition", () => {
+test("a pattern whose automaton would be too large is refused when the query is compiled, under the pattern", () => {
   assert.throws(
     () => compileEventQuery('any where s regex "a{100000}"'),
-    /line 1:11: invalid regex \[a\{100000\}\] at offset 1: too complex/,
+    /line 1:19: invalid regex \[a\{100000\}\] at offset 1: too complex/,
+  );
+  // a list is one alternation: the problem is told against the pattern it is in, with its own offset
+  assert.throws(
+    () => compileEventQuery('any where s regex ("ok", "b", "a{100000}")'),
+    /line 1:31: invalid regex \[a\{100000\}\] at offset 1: too complex/,
   );
 });
