@@ -116,6 +116,36 @@ function literalText(node: RegexNode): string | null {
  */
 export const MAX_REGEX_NESTING = 250;
 
+/**
+ * How deep the tree may go, quantifiers stacked on quantifiers (`a**…`) included: the parser
+ * reads a stack in a loop, but the translation and the automaton recurse once per level (two
+ * thousand stacked `*` overflowed the call stack).
+ */
+export const MAX_REGEX_DEPTH = 1000;
+
+/** The deepest path of the tree, without recursion, and where its deepest operator is. */
+function deepestPlace(tree: RegexNode): { depth: number; offset: number } {
+  let deepest = { depth: 0, offset: 0 };
+  const pending: Array<[RegexNode, number, number]> = [[tree, 1, 0]];
+  while (pending.length > 0) {
+    const [node, depth, offset] = pending.pop()!;
+    const at = "offset" in node ? node.offset : offset;
+    if (depth > deepest.depth) deepest = { depth, offset: at };
+    const children =
+      node.kind === "repeat" || node.kind === "complement"
+        ? [node.operand]
+        : node.kind === "concat"
+          ? node.parts
+          : node.kind === "union"
+            ? node.alternatives
+            : node.kind === "intersection"
+              ? node.operands
+              : [];
+    for (const child of children) pending.push([child, depth + 1, at]);
+  }
+  return deepest;
+}
+
 /** The syntax tree of a Lucene regex; throws LuceneRegexError. */
 export function parseLuceneRegex(pattern: string): RegexNode {
   return new LuceneRegexParser(pattern).parse();
@@ -133,6 +163,12 @@ class LuceneRegexParser {
     const tree = this.parseUnion();
     // Concatenation stops only before `)`, `|` or `&` and the last two are consumed above.
     if (this.more()) throw this.error(this.pos, "unbalanced parenthesis");
+    const deepest = deepestPlace(tree);
+    if (deepest.depth > MAX_REGEX_DEPTH)
+      throw this.error(
+        deepest.offset,
+        `quantifiers, groups and complements nest more than ${MAX_REGEX_DEPTH} deep (a quantifier on a quantifier counts as one more)`,
+      );
     return tree;
   }
 

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import {
   LuceneRegexError,
   luceneRegexIsLiteral,
+  MAX_REGEX_DEPTH,
   MAX_REGEX_NESTING,
   translateLuceneRegex,
 } from "../../src/eql/lucene-regex.ts";
@@ -398,6 +399,15 @@ test("property: literal patterns match exactly their literal text", () => {
       },
     ),
   );
+});
+
+test(`quantifiers stacked on quantifiers count toward a depth of ${MAX_REGEX_DEPTH}; deeper is a syntax error, not a stack overflow`, () => {
+  assertMatches(`a${"*".repeat(MAX_REGEX_DEPTH - 1)}`, ["", "aaa"], ["b"]);
+  assertRejected(`a${"*".repeat(MAX_REGEX_DEPTH)}`, 1, /nest more than 1000 deep/);
+  assertRejected(`a${"?".repeat(10_000)}`, 1, /nest more than 1000 deep/);
+  // stacks at every level of groups add up: 100 groups, each with 12 quantifiers on it
+  const stacked = `${"(".repeat(100)}a${`)${"*".repeat(12)}`.repeat(100)}`;
+  assert.throws(() => translateLuceneRegex(stacked, { caseInsensitive: false }), /nest more than 1000 deep/);
 });
 
 test(`groups and complements nest ${MAX_REGEX_NESTING} deep at most; deeper is a syntax error, not a stack overflow`, () => {
