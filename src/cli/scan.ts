@@ -244,7 +244,7 @@ export async function runScan(
       return 2;
     }
     // a write that fails part-way (a full disk) is cut back to its last whole line, not left half written
-    out = new LineFileStream(options.output, undefined, true).on("error", (error) => {
+    out = new LineFileStream(options.output, { keepWritten: true }).on("error", (error) => {
       writeFailure ??= error;
     });
   }

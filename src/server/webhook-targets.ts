@@ -1,12 +1,6 @@
 import { createHash } from "node:crypto";
+import type { WebhookTarget } from "../io/sinks/webhook.ts";
 import type { ServeConfig } from "./config.ts";
-
-/** A configured webhook: where it is, the name its deliveries and dead letters go by, its headers. */
-export interface WebhookTarget {
-  url: string;
-  name: string;
-  headers: Record<string, string>;
-}
 
 export function webhookTargets(config: Pick<ServeConfig, "webhooks" | "webhookHeaders">): WebhookTarget[] {
   return config.webhooks.map((url) => ({

@@ -13,13 +13,17 @@ export class LineFileStream extends Writable {
   fd: number | null = null;
   private file: LineFile | undefined;
 
+  private readonly openFile: OpenFile | undefined;
+  /** a failed write keeps the whole lines it wrote (LineFile.append): for a writer that does not retry */
+  private readonly keepWritten: boolean;
+
   constructor(
     private readonly path: string,
-    private readonly openFile?: OpenFile,
-    /** a failed write keeps the whole lines it wrote (LineFile.append) */
-    private readonly keepWritten = false,
+    options: { openFile?: OpenFile; keepWritten?: boolean } = {},
   ) {
     super();
+    this.openFile = options.openFile;
+    this.keepWritten = options.keepWritten ?? false;
   }
 
   override _construct(callback: (error?: Error | null) => void): void {

@@ -37,7 +37,7 @@ export class NdjsonSink implements AlertSink {
 
   /** `openFile` is for tests: one whose writes fail as a full disk's do */
   static toFile(path: string, openFile?: OpenFile): NdjsonSink {
-    const open = () => new LineFileStream(path, openFile);
+    const open = () => new LineFileStream(path, { openFile });
     const detached = (stream: Writable) => {
       const fd = (stream as LineFileStream).fd;
       return typeof fd === "number" && !stillNamed(path, fd);

@@ -5,15 +5,13 @@ import { createInterface } from "node:readline";
 import type { Logger } from "pino";
 import { makeDirectory } from "../make-directory.ts";
 import { readDeadLetter } from "./dead-letter.ts";
-import { type WebhookOptions, WebhookSink } from "./webhook.ts";
-
-/** A webhook to send dead letters to: those whose `sink` is its name. */
-export type ResendTarget = Pick<WebhookOptions, "url" | "name" | "headers"> & { name: string };
+import { type WebhookOptions, WebhookSink, type WebhookTarget } from "./webhook.ts";
 
 export interface ResendOptions {
   /** dead-letter files, read and never changed */
   files: readonly string[];
-  targets: readonly ResendTarget[];
+  /** the webhooks to send to: a dead letter goes to the one its `sink` names */
+  targets: readonly WebhookTarget[];
   /**
    * Where every line not delivered goes: refused again (a new dead letter), for no configured
    * webhook, unreadable, or not sent because the resend was stopped (the line as it was).

@@ -55,6 +55,13 @@ export interface DeliveryLog {
   markDelivered(sink: string, ids: readonly string[]): void;
 }
 
+/** A configured webhook: where it is, the name its deliveries and dead letters go by, its headers. */
+export interface WebhookTarget {
+  url: string;
+  name: string;
+  headers?: Record<string, string>;
+}
+
 export interface WebhookOptions {
   url: string | URL;
   /** default `webhook:<host>`; give one when two webhooks share a host (it keys the delivery records) */
