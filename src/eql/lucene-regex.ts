@@ -39,8 +39,11 @@ export class LuceneRegexError extends Error {
   }
 }
 
-export function translateLuceneRegex(pattern: string, options: { caseInsensitive: boolean }): RegExp {
-  const tree = parseLuceneRegex(pattern);
+export function translateLuceneRegex(
+  pattern: string,
+  options: { caseInsensitive: boolean },
+  tree: RegexNode = parseLuceneRegex(pattern),
+): RegExp {
   const body = emit(tree, WHOLE_INPUT, { pattern, caseInsensitive: options.caseInsensitive });
   try {
     // `s` is not needed by what is emitted today; it keeps any future `.` faithful to Lucene.

@@ -1,7 +1,7 @@
 import type { Match } from "./ast.ts";
 import { foldAscii, foldIgnoreCase } from "./case-fold.ts";
 import { LazyDfa } from "./lazy-dfa.ts";
-import { translateLuceneRegex } from "./lucene-regex.ts";
+import { parseLuceneRegex, translateLuceneRegex } from "./lucene-regex.ts";
 import { compileRegexAutomaton } from "./regex-automaton.ts";
 import { enableLinearRegexFallback, MAX_REGEX_INPUT } from "./regex-safety.ts";
 import { compileWildcard, hasWildcard, type WildcardMatcher } from "./wildcard.ts";
@@ -52,8 +52,9 @@ function compileRegexMatcher(
   options: { caseInsensitive: boolean },
 ): (value: string) => boolean {
   enableLinearRegexFallback();
-  const re = translateLuceneRegex(pattern, options);
-  const automaton = new LazyDfa(compileRegexAutomaton(pattern, options));
+  const tree = parseLuceneRegex(pattern);
+  const re = translateLuceneRegex(pattern, options, tree);
+  const automaton = new LazyDfa(compileRegexAutomaton(pattern, options, tree));
   return (v) => (v.length <= MAX_REGEX_INPUT ? re.test(v) : automaton.matches(v));
 }
 

@@ -36,9 +36,12 @@ export const MAX_DETERMINIZED_STATES = 10_000;
 /** State-set elements visited while determinizing one operand, so that large sets are bounded too. */
 const MAX_DETERMINIZE_WORK = 20_000_000;
 
-export function compileRegexAutomaton(pattern: string, options: { caseInsensitive: boolean }): Nfa {
+export function compileRegexAutomaton(
+  pattern: string,
+  options: { caseInsensitive: boolean },
+  tree: RegexNode = parseLuceneRegex(pattern),
+): Nfa {
   const builder = new NfaBuilder(pattern, options.caseInsensitive);
-  const tree = parseLuceneRegex(pattern);
   const start = builder.newState();
   const accept = builder.build(tree, start);
   return builder.nfa(start, accept);
