@@ -97,7 +97,8 @@ test("an index the scanner reads is the index of the parsed event", () => {
       named++;
       assert.equal(scanner.index, eventIndex(JSON.parse(line) as Event), line);
     }),
-    { numRuns: 4000 },
+    // twins of data_stream's fields leave a line without an index, so about 1 run in 36 names one
+    { numRuns: 8000 },
   );
   assert.ok(named > 100, `the index was read from ${named} lines only`);
 });
