@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
@@ -8,6 +9,7 @@ import { DOCUMENT_ID_HEADER, INDEX_HEADER } from "../../src/nats/event-message.t
 import { partitionOf } from "../../src/nats/partition.ts";
 import { ALERTS_STREAM, alertSubject, EVENTS_STREAM, eventSubject } from "../../src/nats/topology.ts";
 import { type NatsSettings, resolveConfig, type ServeConfig } from "../../src/server/config.ts";
+import { LOCK_FILE } from "../../src/server/data-dir-lock.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { openServeRoles } from "../../src/server/serve-roles.ts";
 import { startService } from "../../src/server/service.ts";
@@ -299,4 +301,33 @@ test("serve --nats: a document over the NATS server's max_payload fails alone, a
     afterIngest.map((m) => (JSON.parse(m.text) as { host: { id: string } }).host.id),
     ["h-1", "h-3", "h-4", "h-6"],
   );
+});
+
+test("serve --nats with a data dir holds its lock: a second node on the same dir is refused; the dir is free once the first closes", {
+  skip,
+}, async (t) => {
+  const cluster = await startNats(t);
+  const dataDir = tempDir("eqlite-nats-lock-");
+  t.after(() => rmSync(dataDir, { recursive: true, force: true }));
+  const config = natsConfig(cluster.urls, {}, { dataDir });
+  const logger = createLogger("silent");
+  const first = await openServeRoles(config, { logger });
+  assert.ok(first);
+  let firstOpen = true;
+  t.after(async () => {
+    if (firstOpen) await first.close?.();
+  });
+  const second = await openServeRoles(config, { logger }).catch((error: Error) => error);
+  // opened after all (the lock not taken): closed, or its NATS connection keeps the test running
+  if (!(second instanceof Error)) await second?.close?.();
+  assert.ok(second instanceof Error, "a second node on the same data dir is refused");
+  assert.match(
+    second.message,
+    new RegExp(`another eqlite process is using the data directory .*${join(dataDir, LOCK_FILE)} is locked`),
+  );
+  await first.close?.();
+  firstOpen = false;
+  const again = await openServeRoles(config, { logger });
+  assert.ok(again);
+  await again.close?.();
 });
