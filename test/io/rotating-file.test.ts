@@ -33,6 +33,32 @@ test("rotates by size, logrotate-style, keeping the newest files", async (t) => 
   assert.deepEqual(await idsIn(`${path}.2`), alerts.slice(4, 6).map(idOf));
 });
 
+test("a smaller keep than before removes the copies past it at the next rotation; other files beside it stay", async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, "a.ndjson");
+  // copies left by a run with keep 6, and files that only look alike
+  for (let n = 1; n <= 6; n++)
+    await writeFile(`${path}.${n}`, `${JSON.stringify(eventAlert({ pid: 100 + n }))}\n`);
+  for (const name of ["a.ndjson.07", "a.ndjson.2.bak", "b.ndjson.9"]) await writeFile(join(dir, name), "x\n");
+  const sink = new RotatingFileSink({ path, maxBytes: 10, keep: 3 });
+  await sink.write([eventAlert({ pid: 0 })]);
+  await sink.write([eventAlert({ pid: 1 })]);
+  await sink.close();
+  assert.deepEqual((await readdir(dir)).sort(), [
+    "a.ndjson",
+    "a.ndjson.07",
+    "a.ndjson.1",
+    "a.ndjson.2",
+    "a.ndjson.2.bak",
+    "a.ndjson.3",
+    "b.ndjson.9",
+  ]);
+  assert.deepEqual(await idsIn(path), [idOf(eventAlert({ pid: 1 }))]);
+  assert.deepEqual(await idsIn(`${path}.1`), [idOf(eventAlert({ pid: 0 }))]);
+  assert.deepEqual(await idsIn(`${path}.2`), [idOf(eventAlert({ pid: 101 }))]);
+  assert.deepEqual(await idsIn(`${path}.3`), [idOf(eventAlert({ pid: 102 }))]);
+});
+
 test("a batch never splits across files; one larger than maxBytes gets a file of its own", async (t) => {
   const path = join(await tempDir(t), "a.ndjson");
   const sink = new RotatingFileSink({ path, maxBytes: 100, keep: 3 });

@@ -1,5 +1,5 @@
-import { rename, unlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readdir, rename, unlink } from "node:fs/promises";
+import { basename, dirname } from "node:path";
 import type { AlertDocument } from "../../engine/alert.ts";
 import { makeDirectory } from "../make-directory.ts";
 import { formatNdjson } from "./alert-formats.ts";
@@ -14,7 +14,7 @@ export interface RotatingFileOptions {
   maxBytes?: number;
   /** start a new file once the current one is this old (default: never by age) */
   maxAgeMs?: number;
-  /** rotated files kept besides the current one (default 5); older ones are deleted */
+  /** rotated files kept besides the current one (default 5); older ones, and any numbered past it, are deleted */
   keep?: number;
   /** fdatasync after each write, so a written alert survives a power cut (default true) */
   sync?: boolean;
@@ -111,15 +111,31 @@ export class RotatingFileSink implements AlertSink {
   private async rotate(): Promise<void> {
     await this.file!.close();
     this.file = null;
-    await removeIfPresent(`${this.path}.${this.keep}`);
-    for (let i = this.keep - 1; i >= 1; i--)
-      await renameIfPresent(`${this.path}.${i}`, `${this.path}.${i + 1}`);
+    // the copies there are, not every number up to keep: a keep of 100,000 is 100,000 renames
+    // otherwise; and copies past keep (left by a larger keep before) go too
+    const copies = (await rotatedCopies(this.path)).sort((a, b) => b - a);
+    for (const n of copies) {
+      if (n >= this.keep) await removeIfPresent(`${this.path}.${n}`);
+      else await renameIfPresent(`${this.path}.${n}`, `${this.path}.${n + 1}`);
+    }
     if (this.keep > 0) await rename(this.path, `${this.path}.1`);
     else await removeIfPresent(this.path);
     this.rotations++;
     await this.openCurrent();
     this.openedAt = this.now();
   }
+}
+
+/** The numbers of `path`'s rotated copies (`path.1`, `path.2`, …) in its directory. */
+async function rotatedCopies(path: string): Promise<number[]> {
+  const prefix = `${basename(path)}.`;
+  const numbers: number[] = [];
+  for (const name of await readdir(dirname(path))) {
+    if (!name.startsWith(prefix)) continue;
+    const suffix = name.slice(prefix.length);
+    if (/^[1-9][0-9]{0,8}$/.test(suffix)) numbers.push(Number(suffix));
+  }
+  return numbers;
 }
 
 async function removeIfPresent(path: string): Promise<void> {
