@@ -4,7 +4,8 @@ import { LazyDfa } from "./lazy-dfa.ts";
 import { parseLuceneRegex, translateLuceneRegex } from "./lucene-regex.ts";
 import { compileRegexAutomaton } from "./regex-automaton.ts";
 import { enableLinearRegexFallback, MAX_REGEX_INPUT } from "./regex-safety.ts";
-import { compileWildcard, hasWildcard, type WildcardMatcher } from "./wildcard.ts";
+import { compileWildcard, hasWildcard } from "./wildcard.ts";
+import type { WildcardMatcher } from "./wildcard-pattern.ts";
 
 /**
  * How Elasticsearch runs a condition: as a query on a field, or as a script over computed
