@@ -9,7 +9,8 @@ import type { WildcardMatcher } from "./wildcard-pattern.ts";
 
 /**
  * How Elasticsearch runs a condition: as a query on a field, or as a script over computed
- * values. The `~` forms ignore case differently in each (see case-fold.ts).
+ * values. The `~` forms ignore case differently in each (see case-fold.ts), and a script's
+ * `*` and `?` stop at line terminators (see wildcard-pattern.ts).
  */
 export type RunsAs = "query" | "script";
 
@@ -21,13 +22,14 @@ export function compileMatcher(m: Match, runsAs: RunsAs): (value: string) => boo
   const patterns = m.patterns.map((p) => String(p.value));
   if (m.op === "regex")
     return compileRegexMatcher(patterns.join("|"), { caseInsensitive: m.caseInsensitive });
-  if (!m.caseInsensitive) return anyOf(patterns.map((p) => compileWildcard(p, false)));
+  const lines = { withinLines: runsAs === "script" };
+  if (!m.caseInsensitive) return anyOf(patterns.map((p) => compileWildcard(p, false, lines)));
   // A script compares a pattern without wildcards as Java's compareToIgnoreCase does; every
   // other case-insensitive pattern folds ASCII letters only.
   const foldExact = runsAs === "script" ? foldIgnoreCase : foldAscii;
   // Fold the value once for the whole list, not once per pattern: lists run to hundreds.
   const exact = new Set(patterns.filter((p) => !hasWildcard(p)).map(foldExact));
-  const globs = patterns.filter(hasWildcard).map((p) => compileWildcard(foldAscii(p), false));
+  const globs = patterns.filter(hasWildcard).map((p) => compileWildcard(foldAscii(p), false, lines));
   if (globs.length === 0) return (v) => exact.has(foldExact(v));
   const glob = anyOf(globs);
   if (exact.size === 0) return (v) => glob(foldAscii(v));

@@ -26,14 +26,27 @@ export const EXACT = 0x10000;
 export interface WildcardOptions {
   /** Fold the value's ASCII letters (and nothing else) before comparing with the literals. */
   caseInsensitive: boolean;
+  /**
+   * `*` and `?` stop at line terminators. A script runs `:` and `like` as a java.util.regex
+   * pattern without DOTALL, where they are `.*` and `.`, and `.` matches anything but `\n`,
+   * `\r`, U+0085, U+2028 and U+2029; on a field they are a wildcard query's automaton,
+   * which takes every character.
+   */
+  withinLines?: boolean;
 }
 
 export function compileWildcardPattern(
   tokens: readonly WildcardToken[],
   options: WildcardOptions,
 ): WildcardMatcher {
-  return compileAcrossLines(tokens, options.caseInsensitive);
+  const { caseInsensitive } = options;
+  // Elasticsearch rewrites a pattern of stars alone to "the value exists", in a script too,
+  // so there it matches every value, line terminators and all.
+  if (options.withinLines && !isAllStars(tokens)) return compileWithinLines(tokens, caseInsensitive);
+  return compileAcrossLines(tokens, caseInsensitive);
 }
+
+const isAllStars = (tokens: readonly WildcardToken[]) => tokens.length > 0 && tokens.every((t) => t === STAR);
 
 function compileAcrossLines(tokens: readonly WildcardToken[], caseInsensitive: boolean): WildcardMatcher {
   if (tokens.some((t) => t === ONE || t >= EXACT))
@@ -135,4 +148,44 @@ function codePointWidth(value: string, index: number): number {
   if (unit < 0xd800 || unit > 0xdbff || index + 1 >= value.length) return 1;
   const next = value.charCodeAt(index + 1);
   return next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+}
+
+/**
+ * As neither `*` nor `?` takes a line terminator, only a literal one in the pattern can
+ * match one in the value, so the n-th of each pair up: the value matches when it has the
+ * pattern's line terminators, in order, and each line matches the pattern's line, whose
+ * wildcards then have no terminator to cross. `\r\n` is two terminators, as `.` sees it.
+ */
+function compileWithinLines(tokens: readonly WildcardToken[], caseInsensitive: boolean): WildcardMatcher {
+  const whole = compileAcrossLines(tokens, caseInsensitive);
+  const breaks: number[] = [];
+  const lines: WildcardMatcher[] = [];
+  let start = 0;
+  tokens.forEach((t, i) => {
+    if (!isLineTerminator(t)) return;
+    breaks.push(t);
+    lines.push(compileAcrossLines(tokens.slice(start, i), caseInsensitive));
+    start = i + 1;
+  });
+  lines.push(compileAcrossLines(tokens.slice(start), caseInsensitive));
+  return (value) => {
+    let at = nextLineTerminator(value, 0);
+    // Nearly every value is one line, where the wildcards cannot meet a terminator.
+    if (at < 0) return whole(value);
+    let from = 0;
+    for (let i = 0; i < breaks.length; i++) {
+      if (at < 0 || value.charCodeAt(at) !== breaks[i] || !lines[i](value.slice(from, at))) return false;
+      from = at + 1;
+      at = nextLineTerminator(value, from);
+    }
+    return at < 0 && lines[breaks.length](value.slice(from));
+  };
+}
+
+const isLineTerminator = (c: number) =>
+  c === 0x0a || c === 0x0d || c === 0x85 || c === 0x2028 || c === 0x2029;
+
+function nextLineTerminator(value: string, from: number): number {
+  for (let i = from; i < value.length; i++) if (isLineTerminator(value.charCodeAt(i))) return i;
+  return -1;
 }

@@ -22,11 +22,16 @@ export function hasWildcard(pattern: string): boolean {
 
 /**
  * `caseInsensitive` folds ASCII letters only, as Elasticsearch's case-insensitive wildcard
- * queries and script patterns do (see case-fold.ts).
+ * queries and script patterns do (see case-fold.ts). `withinLines`: the pattern runs in a
+ * script, where `*` and `?` do not cross line terminators (see wildcard-pattern.ts).
  */
-export function compileWildcard(pattern: string, caseInsensitive: boolean): WildcardMatcher {
+export function compileWildcard(
+  pattern: string,
+  caseInsensitive: boolean,
+  { withinLines = false } = {},
+): WildcardMatcher {
   const text = caseInsensitive ? foldAscii(pattern) : pattern;
-  return compileWildcardPattern(readWildcard(text), { caseInsensitive });
+  return compileWildcardPattern(readWildcard(text), { caseInsensitive, withinLines });
 }
 
 function readWildcard(pattern: string): WildcardToken[] {

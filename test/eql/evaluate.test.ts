@@ -58,6 +58,24 @@ test("like is case-sensitive, like~ is not; regex is anchored Lucene syntax", ()
   assert.deepEqual(matching('any where process.name regex~ ("BASH", "x")', procs), [0, 1]);
 });
 
+test("* and ? cross line breaks on a field (a wildcard query) but not in a script (a Java regex without DOTALL)", () => {
+  const events: Event[] = [
+    { process: { command_line: "cmd.exe /c\nwhoami" } },
+    { process: { command_line: "cmd.exe /c\r\nwhoami" } },
+    { process: { command_line: "cmd.exe /c whoami" } },
+  ];
+  assert.deepEqual(matching('any where process.command_line : "cmd*whoami"', events), [0, 1, 2]);
+  assert.deepEqual(matching('any where process.command_line like "cmd.exe /c?whoami"', events), [0, 2]);
+  assert.deepEqual(matching('any where concat(process.command_line) : "cmd*whoami"', events), [2]);
+  assert.deepEqual(matching('any where concat(process.command_line) like "cmd.exe /c?whoami"', events), [2]);
+  assert.deepEqual(matching('any where concat(process.command_line) like~ ("x", "*WHOAMI")', events), [2]);
+  assert.deepEqual(matching('any where not concat(process.command_line) : "cmd*"', events), [0, 1]);
+  // a line break written in the pattern matches one (\r is one too); stars alone are an exists check
+  assert.deepEqual(matching('any where concat(process.command_line) : "cmd*\\n*whoami"', events), [0]);
+  assert.deepEqual(matching('any where concat(process.command_line) : "cmd*\\r\\n*"', events), [1]);
+  assert.deepEqual(matching('any where concat(process.command_line) : "*"', events), [0, 1, 2]);
+});
+
 test("in is exact; in~ ignores case but takes wildcards verbatim; null elements are dropped", () => {
   assert.deepEqual(matching('any where process.name in ("bash", "Bash")', procs), [0, 1]);
   assert.deepEqual(matching('any where process.name in~ ("BASH")', procs), [0, 1]);

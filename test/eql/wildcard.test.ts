@@ -206,3 +206,72 @@ test("property: a value always matches the pattern built from it with wildcards 
     }),
   );
 });
+
+/** As a script runs it: a java.util.regex pattern (`.*`, `.`) without DOTALL. */
+const matchesInScript = (pattern: string, value: string, caseInsensitive = false): boolean =>
+  compileWildcard(pattern, caseInsensitive, { withinLines: true })(value);
+
+test("in a script, * and ? stop at every line terminator Java's . stops at", () => {
+  for (const eol of ["\n", "\r", "\r\n", "\u0085", "\u2028", "\u2029"]) {
+    const value = `cmd.exe /c${eol}whoami`;
+    assert.equal(matches("cmd*whoami", value), true);
+    assert.equal(matchesInScript("cmd*whoami", value), false);
+    assert.equal(matchesInScript("*whoami", value), false);
+    assert.equal(matchesInScript("cmd*", value), false);
+    assert.equal(matchesInScript("*/c*", value), false);
+    assert.equal(matchesInScript(`cmd*${eol}*whoami`, value), true);
+    assert.equal(matchesInScript(`CMD*${eol}WHO?MI`, value, true), true);
+    assert.equal(matchesInScript(`cmd.exe /c${"?".repeat(eol.length)}whoami`, value), false);
+    assert.equal(matches(`cmd.exe /c${"?".repeat(eol.length)}whoami`, value), true);
+  }
+  // a Windows line break is two terminators, and \r or \n alone neither
+  assert.equal(matchesInScript("a\r*\nb", "a\r\nb"), true);
+  assert.equal(matchesInScript("a\r\n*b", "a\r\nb"), true);
+  assert.equal(matchesInScript("a\n*b", "a\r\nb"), false);
+  assert.equal(matchesInScript("a*\nb", "a\n\nb"), false);
+  assert.equal(matchesInScript("a*\n*\n*b", "a\n\nb"), true);
+  // line by line, each line still matches as a whole
+  assert.equal(matchesInScript("a*\n?b", "a\nbb"), true);
+  assert.equal(matchesInScript("a*\n?b", "a\nb"), false);
+  assert.equal(matchesInScript("a*\n", "ax\n"), true);
+  assert.equal(matchesInScript("a*\n", "ax\ny"), false);
+});
+
+test("in a script, a pattern of stars alone matches every value: Elasticsearch makes it an exists check", () => {
+  for (const pattern of ["*", "**"]) assert.equal(matchesInScript(pattern, "a\nb"), true);
+  assert.equal(matchesInScript("*?", "\n"), false);
+});
+
+test("in a script, values without line terminators match as on a field", () => {
+  assert.equal(matchesInScript("*\\temp\\*.exe", "C:\\Users\\x\\temp\\a.exe"), true);
+  assert.equal(matchesInScript("p?w*L", "POWERSHELL", true), true);
+  assert.equal(matchesInScript("a\nb", "a\nb"), true);
+});
+
+test("property: in a script, compileWildcard agrees with a regex oracle whose . stops at line terminators", () => {
+  const terminators = ["\n", "\r", "\u0085", "\u2028", "\u2029"];
+  const unit = fc.constantFrom("*", "?", "a", "A", "😀", ...terminators);
+  const oracle = (pattern: string, value: string, caseInsensitive: boolean) => {
+    // the regex Elasticsearch's script compiles, with Java's `.` spelled out: JavaScript's
+    // does take U+0085
+    if (/^\*+$/.test(pattern)) return true;
+    const dot = "[^\\n\\r\\u0085\\u2028\\u2029]";
+    let source = "";
+    for (const char of pattern) source += char === "*" ? `${dot}*` : char === "?" ? dot : char;
+    return new RegExp(`^${source}$`, caseInsensitive ? "ui" : "u").test(value);
+  };
+  fc.assert(
+    fc.property(
+      fc.string({ unit, maxLength: 8 }),
+      fc.string({ unit: fc.constantFrom("a", "A", "😀", ...terminators), maxLength: 10 }),
+      fc.boolean(),
+      (pattern, value, caseInsensitive) => {
+        assert.equal(
+          matchesInScript(pattern, value, caseInsensitive),
+          oracle(pattern, value, caseInsensitive),
+        );
+      },
+    ),
+    { numRuns: 5000 },
+  );
+});
