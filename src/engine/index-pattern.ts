@@ -1,5 +1,5 @@
 import { compileFieldGetter, type Event } from "../eql/field-access.ts";
-import { compileWildcard } from "../eql/wildcard.ts";
+import { compileSimpleMatch } from "../eql/simple-match.ts";
 
 /**
  * Which rules see which events. A rule's `index` lists Elasticsearch index patterns
@@ -12,12 +12,10 @@ export type IndexMatcher = (index: string | undefined) => boolean;
 
 export function compileIndexPatterns(patterns: readonly string[] | undefined): IndexMatcher {
   if (!patterns || patterns.length === 0) return () => true;
-  const include = patterns
-    .filter((p) => !p.startsWith("-"))
-    .map((p) => compileWildcard(stripCluster(p), false));
+  const include = patterns.filter((p) => !p.startsWith("-")).map((p) => compileSimpleMatch(stripCluster(p)));
   const exclude = patterns
     .filter((p) => p.startsWith("-"))
-    .map((p) => compileWildcard(stripCluster(p.slice(1)), false));
+    .map((p) => compileSimpleMatch(stripCluster(p.slice(1))));
   return (index) => {
     if (index === undefined) return true;
     if (!include.some((m) => m(index))) return false;

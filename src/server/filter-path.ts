@@ -1,4 +1,5 @@
 import { isPlainObject, setOwn } from "../engine/json-tree.ts";
+import { compileSimpleMatch } from "../eql/simple-match.ts";
 
 /**
  * Elasticsearch's `filter_path` response filtering, the part shippers use: comma-separated
@@ -22,7 +23,7 @@ export function compileFilterPath(filter: string | undefined): FilterPaths | und
     .split(",")
     .map((p) => p.trim())
     .filter((p) => p !== "")
-    .map((p) => p.split(".").map(segmentMatcher));
+    .map((p) => p.split(".").map((segment) => compileSimpleMatch(segment)));
 }
 
 /** The paths that go on below `key`: none when nothing under it is kept, an empty one when all of it is. */
@@ -49,17 +50,4 @@ export function pickPaths(value: unknown, paths: FilterPaths): unknown {
     any = true;
   }
   return any ? out : undefined;
-}
-
-function segmentMatcher(segment: string): Segment {
-  if (segment === "*") return () => true;
-  if (!segment.includes("*")) return (key) => key === segment;
-  const pattern = new RegExp(
-    `^${segment
-      .split("*")
-      .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
-      .join(".*")}$`,
-    "s",
-  );
-  return (key) => pattern.test(key);
 }

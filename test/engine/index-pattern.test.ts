@@ -20,3 +20,10 @@ test("rule index patterns: wildcards, exclusions, remote clusters; unknown indic
   assert.equal(m(undefined), true);
   assert.equal(compileIndexPatterns(undefined)("anything"), true);
 });
+
+test("an index pattern's only wildcard is *: ? stands for itself, as in Elasticsearch's index expressions", () => {
+  const m = compileIndexPatterns(["logs-?", "winlogbeat-*"]);
+  assert.equal(m("logs-a"), false);
+  assert.equal(m("logs-?"), true);
+  assert.equal(m("winlogbeat-8.1"), true);
+});

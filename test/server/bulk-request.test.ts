@@ -208,3 +208,11 @@ test("generated ids are 20 URL-safe characters and do not repeat across refills 
   }
   assert.equal(ids.size, 10_000);
 });
+
+test("filter_path segments: * is the only wildcard, ? and \\ stand for themselves", () => {
+  const response = { "a?c": 1, abc: 2, "a\\x": 3, ax: 4, "x\ny": 5 };
+  assert.deepEqual(filterPath(response, "a?c"), { "a?c": 1 });
+  assert.deepEqual(filterPath(response, "a\\x"), { "a\\x": 3 });
+  assert.deepEqual(filterPath(response, "a*c"), { "a?c": 1, abc: 2 });
+  assert.deepEqual(filterPath(response, "x*"), { "x\ny": 5 });
+});
