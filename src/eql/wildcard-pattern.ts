@@ -1,11 +1,12 @@
 /**
  * A wildcard pattern once read, whatever it was written in (an EQL string, whose `\` is a
- * plain character, or a Lucene `wildcard` query, whose `\` escapes), and the one matcher
+ * plain character: wildcard.ts; a Lucene `wildcard` query, whose `\` escapes:
+ * wildcard-query.ts; an index pattern, with no `?`: simple-match.ts), and the one matcher
  * for it. `*` is any run of code points, `?` exactly one, and the whole value must match.
  *
  * Patterns are compiled once per rule and run once per event, so compilation picks the
  * cheapest matcher for the pattern's shape and the matchers avoid allocating (no RegExp, no
- * splitting) on the hot path. None of them backtracks more than O(pattern × value), so a
+ * splitting) on the hot path; only a script's multi-line value is cut into its lines. None of them backtracks more than O(pattern × value), so a
  * hostile multi-megabyte value costs time in proportion, never exponentially.
  */
 
