@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ConfigError, resolveConfig, SETTINGS, writesToStdout } from "../server/config.ts";
-import type { ServeExtensions } from "../server/service.ts";
+import type { ServeExtensions, Service } from "../server/service.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { addSettingOption } from "./setting-options.ts";
 import { onStdoutClosed } from "./stdout-closed.ts";
@@ -21,7 +21,10 @@ export function registerServeCommand(program: Command): void {
 /**
  * Runs the service until SIGTERM or SIGINT, which drain it (exit 0); SIGHUP reloads the
  * rules. Exit 2 when the settings or the rules are invalid or the address is refused; 1 when
- * NATS (with --nats) cannot be reached.
+ * NATS (with --nats) cannot be reached. The signals are heard from the start: a stop while
+ * the write-ahead log is replayed ends the replay at the next batch (what is left stays in
+ * the log for the next start) and exits as any stop does; a SIGHUP then is remembered, and
+ * the rules reloaded once the service listens.
  */
 export async function runServe(flags: Record<string, unknown>): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
@@ -55,45 +58,78 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     import("../server/service.ts"),
   ]);
   const logger = createLogger(config.logLevel);
-  let service: Awaited<ReturnType<typeof startService>>;
-  let extensions: ServeExtensions | undefined;
-  try {
-    extensions = await openServeRoles(config, { logger });
-    service = await startService(config, { logger, extensions });
-  } catch (error) {
-    await extensions?.close?.().catch(() => {});
-    if (error instanceof NatsConnectError) {
-      err(`eqlite serve: ${error.message}`);
-      return 1;
-    }
-    if (error instanceof ServeError || error instanceof RuleBundleError) {
-      err(`eqlite serve: ${error.message}`);
-      return 2;
-    }
-    throw error;
-  }
+  let service: Service | undefined;
   let exitCode = 0;
   let stopping = false;
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, "stop requested");
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      process.off("SIGHUP", hangup);
-      service.close().then(resolve, (error) => {
-        logger.error({ err: error }, "shutdown failed");
-        resolve();
-      });
-    };
-    const hangup = () => {
-      logger.info("SIGHUP: reloading rules");
+  let reloadWhenStarted = false;
+  /** aborted by a stop asked for before the service listens */
+  const starting = new AbortController();
+  let stopped!: () => void;
+  const done = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const close = (running: Service) =>
+    running.close().then(stopped, (error) => {
+      logger.error({ err: error }, "shutdown failed");
+      stopped();
+    });
+  const stop = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, "stop requested");
+    // a second signal is Node's: it ends the process at once
+    unlisten();
+    if (service) close(service);
+    else starting.abort(new Error(`${signal} while starting`));
+  };
+  const hangup = () => {
+    if (!service) {
+      // the rules were read when the start began: a change since then is what the operator wants
+      reloadWhenStarted = true;
+      logger.info("SIGHUP while starting: the rules are reloaded once the service listens");
+      return;
+    }
+    logger.info("SIGHUP: reloading rules");
+    void service.reload();
+  };
+  const unlisten = () => {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    process.off("SIGHUP", hangup);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGHUP", hangup);
+  try {
+    let extensions: ServeExtensions | undefined;
+    try {
+      extensions = await openServeRoles(config, { logger });
+      if (starting.signal.aborted) {
+        await extensions?.close?.();
+        logger.info("eqlite serve stopped before it started");
+        return 0;
+      }
+      service = await startService(config, { logger, extensions, signal: starting.signal });
+    } catch (error) {
+      // startService stopped what it had started, the extensions with it
+      if (starting.signal.aborted && error === starting.signal.reason) return 0;
+      await extensions?.close?.().catch(() => {});
+      if (error instanceof NatsConnectError) {
+        err(`eqlite serve: ${error.message}`);
+        return 1;
+      }
+      if (error instanceof ServeError || error instanceof RuleBundleError) {
+        err(`eqlite serve: ${error.message}`);
+        return 2;
+      }
+      throw error;
+    }
+    // asked for after the replay, while the port was being opened: a stop like any other
+    if (starting.signal.aborted) close(service);
+    else if (reloadWhenStarted) {
+      logger.info("reloading the rules, as a SIGHUP asked while starting");
       void service.reload();
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", hangup);
+    }
     if (writesToStdout(config))
       onStdoutClosed(() => {
         if (stopping) return;
@@ -103,6 +139,9 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
         exitCode = 1;
         stop("SIGPIPE");
       });
-  });
-  return exitCode;
+    await done;
+    return exitCode;
+  } finally {
+    unlisten();
+  }
 }

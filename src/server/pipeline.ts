@@ -112,11 +112,23 @@ export class Pipeline {
    * alert reaches the sinks before this resolves.
    */
   async drain(): Promise<void> {
+    await this.halt();
+    this.engine.finish();
+    this.publish(undefined);
+    await Promise.all(this.delivered);
+  }
+
+  /**
+   * A stop that is not the end of the input (a replay cut short): what the queue holds
+   * runs through the rules and its alerts reach the sinks, but sequences still waiting
+   * are kept, not flushed, so the write-ahead log's checkpoint stays before the events
+   * they hold and the next start rebuilds them. A flush would alert on sequences whose
+   * closing events are still in the log, and lose those whose later events are.
+   */
+  async halt(): Promise<void> {
     this.options.queue.close();
     await this.running;
     if (this.timer) clearInterval(this.timer);
-    this.engine.finish();
-    this.publish(undefined);
     await Promise.all(this.delivered);
   }
 

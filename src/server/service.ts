@@ -78,6 +78,13 @@ export interface ServiceOptions {
   stdoutSink?: AlertSink;
   /** how long a shutdown waits for requests still being received before closing their connections */
   uploadGraceMs?: number;
+  /**
+   * A stop asked for before the service listens (a signal during a long replay): the replay
+   * ends at the next batch, what it queued runs through the rules without flushing what
+   * sequences wait for (the log keeps their events), the sinks and extensions close, and
+   * startService rejects with the signal's reason.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReloadOutcome {
@@ -170,13 +177,31 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     logger.warn(
       "no --data-dir: accepted events and alerts are kept in memory only; a crash loses what was accepted but not yet run through the rules",
     );
+  /** The last steps of every stop; `end`: the pipeline drains (the input ended) or halts (a replay cut short). */
+  const shutDown = async (end: "drain" | "halt") => {
+    try {
+      await extensions.stopping?.();
+    } catch (error) {
+      logger.error({ err: error }, "stopping an extension failed");
+    }
+    // before the drain, which waits for every sink: a receiver that is down must not hold the shutdown
+    fanout.stopping();
+    await (end === "drain" ? pipeline.drain() : pipeline.halt());
+    await fanout.close();
+    await extensions.close?.();
+    logger.info({ events: pipeline.stats.events, alerts: pipeline.stats.alerts }, "eqlite serve stopped");
+  };
+  const signal = options.signal;
   if (extensions.replay) {
     let replayed = 0;
-    let saidAt = clock();
+    let saidAt = Number.NEGATIVE_INFINITY;
+    let cut = false;
     for await (const batch of extensions.replay()) {
-      await queue.put(batch);
-      replayed += batch.items.length;
-      // a long replay keeps the port closed: say how far it has come
+      if (signal?.aborted) {
+        cut = true;
+        break;
+      }
+      // a long replay keeps the port closed: say that it began, and how far it has come
       if (clock() - saidAt >= REPLAY_PROGRESS_MS) {
         saidAt = clock();
         logger.info(
@@ -184,8 +209,19 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
           "replaying events accepted before the last stop; the port opens when it is done",
         );
       }
+      await queue.put(batch);
+      replayed += batch.items.length;
     }
-    if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
+    if (cut)
+      logger.info(
+        { events: replayed },
+        "replay stopped by the stop request: the events not replayed stay in the write-ahead log, and the next start replays them",
+      );
+    else if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
+  }
+  if (signal?.aborted) {
+    await shutDown("halt");
+    throw signal.reason;
   }
 
   let closing = false;
@@ -338,17 +374,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
         clearTimeout(grace);
       }
       await reloading;
-      try {
-        await extensions.stopping?.();
-      } catch (error) {
-        logger.error({ err: error }, "stopping an extension failed");
-      }
-      // before the drain, which waits for every sink: a receiver that is down must not hold the shutdown
-      fanout.stopping();
-      await pipeline.drain();
-      await fanout.close();
-      await extensions.close?.();
-      logger.info({ events: pipeline.stats.events, alerts: pipeline.stats.alerts }, "eqlite serve stopped");
+      await shutDown("drain");
     })();
     return closed;
   };

@@ -8,47 +8,71 @@ const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
 export class ServeProcess {
   stderr = "";
   stdout = "";
-  private constructor(
-    readonly child: ChildProcess,
-    readonly url: string,
-  ) {}
+  /** `http://127.0.0.1:PORT` once it listens */
+  url = "";
+  private constructor(readonly child: ChildProcess) {
+    child.stdout!.on("data", (d) => {
+      this.stdout += d;
+    });
+    child.stderr!.on("data", (d) => {
+      this.stderr += d;
+    });
+  }
 
   /** Starts the CLI and resolves once it listens (replay, if any, is done by then). */
   static async start(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
+    const serve = ServeProcess.spawn(args, env);
+    const [url] = await serve.waitFor(/"url":"(http:\/\/[^"]+)","rules"/);
+    serve.url = url;
+    return serve;
+  }
+
+  /** Starts the CLI without waiting for anything: `waitFor` what its log says. */
+  static spawn(args: string[], env: Record<string, string> = {}): ServeProcess {
     const child = spawn(process.execPath, ["--import", "tsx", entry, "serve", "--port", "0", ...args], {
       env: { ...process.env, EQLITE_LOG_LEVEL: "info", ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
-    let stderr = "";
-    let stdout = "";
-    child.stdout!.on("data", (d) => {
-      stdout += d;
-    });
-    const url = await new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`serve did not listen in time:\n${stderr}`)), 30_000);
-      child.stderr!.on("data", (d) => {
-        stderr += d;
-        const m = /"url":"(http:\/\/[^"]+)","rules"/.exec(stderr);
-        if (m) {
-          clearTimeout(timer);
-          resolve(m[1]);
-        }
-      });
-      child.once("exit", (code) => {
+    return new ServeProcess(child);
+  }
+
+  /** Resolves with the pattern's groups once stderr matches it; rejects if the process exits first, or after 30 s. */
+  waitFor(pattern: RegExp): Promise<string[]> {
+    const stderr = this.child.stderr!;
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        const m = pattern.exec(this.stderr);
+        if (!m) return false;
+        done();
+        resolve(m.slice(1));
+        return true;
+      };
+      // "close", not "exit": by then all it wrote has been read
+      const exited = () => {
+        if (look()) return;
+        done();
+        reject(
+          new Error(
+            `serve exited with ${this.child.exitCode ?? this.child.signalCode}:\n${this.stderr}\n(waiting for ${pattern})`,
+          ),
+        );
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`serve did not log ${pattern} in time:\n${this.stderr}`));
+      }, 30_000);
+      const done = () => {
         clearTimeout(timer);
-        reject(new Error(`serve exited with ${code}:\n${stderr}`));
-      });
+        stderr.off("data", onData);
+        this.child.off("close", exited);
+      };
+      // after the listener that collects stderr, which was added first
+      const onData = () => void look();
+      if (look()) return;
+      if (this.child.stderr!.closed) return exited();
+      stderr.on("data", onData);
+      this.child.once("close", exited);
     });
-    const serve = new ServeProcess(child, url);
-    serve.stderr = stderr;
-    serve.stdout = stdout;
-    child.stderr!.on("data", (d) => {
-      serve.stderr += d;
-    });
-    child.stdout!.on("data", (d) => {
-      serve.stdout += d;
-    });
-    return serve;
   }
 
   get running(): boolean {
