@@ -1,6 +1,7 @@
 import { type FileHandle, open, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "../io/make-directory.ts";
+import { decodeCheckpoint, encodeCheckpoint } from "./wal-checkpoint.ts";
 import {
   decodePayload,
   decodeRecord,
@@ -46,6 +47,9 @@ import {
  *   rest of that segment is skipped); so are seqs that no segment holds (a
  *   segment removed, or cut at a record's end). Neither ever throws. A damaged
  *   record followed by whole ones is never taken for a torn tail: it is kept.
+ *   A checkpoint file that is damaged (its checksum says so) or missing while
+ *   segments were deleted is reported at open, and replay starts at the oldest
+ *   segment: too much replayed only repeats alerts, too little loses events.
  * - The log is bounded: an append that would take it past `maxBytes` is refused
  *   with WalFullError (the HTTP layer answers 429) until a checkpoint frees
  *   segments; a batch larger than a segment is refused with
@@ -55,7 +59,7 @@ import {
  * Layout: `<dir>/<first seq, 20 digits>.wal` segments (format in wal-record.ts),
  * each sealed once the next group commit would take it past `segmentBytes` (so
  * none is larger), and
- * `<dir>/checkpoint` (`{"seq":N}`), replaced atomically by rename.
+ * `<dir>/checkpoint` (`{"seq":N,"crc32":C}`, see wal-checkpoint.ts), replaced atomically by rename.
  */
 
 export interface WalOptions {
@@ -72,7 +76,7 @@ export interface WalOptions {
 export interface WalProblem {
   /** torn-tail: a record cut by a crash, removed; corrupt: damaged bytes skipped while replaying;
    *  missing: events asked for that are no longer in the log (before its oldest segment, or between two
-   *  segments); checkpoint: an unreadable checkpoint file */
+   *  segments); checkpoint: a checkpoint file missing behind deleted segments, or damaged (see wal-checkpoint.ts) */
   kind: "torn-tail" | "corrupt" | "missing" | "checkpoint";
   message: string;
   segment?: string;
@@ -401,18 +405,12 @@ export class WriteAheadLog {
         });
       return fallback;
     }
-    const seq = (() => {
-      try {
-        return (JSON.parse(text) as { seq?: unknown }).seq;
-      } catch {
-        return undefined;
-      }
-    })();
-    if (typeof seq === "number" && Number.isSafeInteger(seq) && seq >= 1) return seq;
+    const read = decodeCheckpoint(text);
+    if ("seq" in read) return read.seq;
     // Replaying too much only repeats work whose alerts are de-duplicated; losing events would be worse.
     this.report({
       kind: "checkpoint",
-      message: `${path} is not a checkpoint (${JSON.stringify(text.slice(0, 40))}); replaying from the oldest segment`,
+      message: `${path} is damaged (${read.damage}: ${JSON.stringify(text.slice(0, 60))}); replaying from the oldest segment, seq ${fallback}`,
     });
     return fallback;
   }
@@ -608,7 +606,7 @@ export class WriteAheadLog {
     const tmp = `${path}.tmp`;
     const handle = await open(tmp, "w");
     try {
-      await writeFully(handle, [Buffer.from(`${JSON.stringify({ seq })}\n`)], 0);
+      await writeFully(handle, [Buffer.from(encodeCheckpoint(seq))], 0);
       await handle.datasync();
     } finally {
       await handle.close();

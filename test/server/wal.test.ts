@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
+import { crc32 } from "node:zlib";
 import fc from "fast-check";
 import {
   segmentName,
@@ -130,7 +131,7 @@ test("checkpoint: durable, monotonic, and deletes the segments wholly before it"
   t.after(() => wal.close());
   assert.equal(wal.checkpointed, 10);
   assert.equal((await all(wal))[0].seq, 10);
-  assert.equal(await readFile(join(dir, "checkpoint"), "utf8"), '{"seq":10}\n');
+  assert.equal(await readFile(join(dir, "checkpoint"), "utf8"), `{"seq":10,"crc32":${crc32("10")}}\n`);
 });
 
 test("bounded: a full log refuses appends until a checkpoint frees segments", async (t) => {
@@ -393,8 +394,67 @@ test("an unreadable checkpoint file is reported and replay falls back to the old
   wal = await WriteAheadLog.open({ dir });
   t.after(() => wal.close());
   assert.equal(wal.recovery[0].kind, "checkpoint");
+  assert.match(
+    wal.recovery[0].message,
+    /checkpoint is damaged \(not JSON: "not json"\); replaying from the oldest segment, seq 1$/,
+  );
   assert.equal(wal.checkpointed, 1);
   assert.equal((await all(wal)).length, 3);
+});
+
+test("a bit flipped in the checkpoint file is caught by its checksum: reported with the file, and replay starts at the oldest segment", async (t) => {
+  const dir = await tempDir(t);
+  const options = { dir, segmentBytes: 200, maxBytes: 10_000 };
+  let wal = await WriteAheadLog.open(options);
+  for (let i = 0; i < 12; i++) await wal.append(batchOf(1, `f${i}`));
+  await wal.checkpoint(6);
+  await wal.close();
+  const oldest = Number(
+    (await readdir(dir))
+      .filter((n) => n.endsWith(".wal"))
+      .sort()[0]
+      .slice(0, 20),
+  );
+  assert.ok(oldest > 1 && oldest <= 6, `the checkpoint deleted a segment (the oldest starts at ${oldest})`);
+  const path = join(dir, "checkpoint");
+  const bytes = await readFile(path);
+  // "6" (0x36) becomes "4" (0x34): a checkpoint two events back, whole JSON all the same
+  bytes[bytes.indexOf("6")] ^= 0x02;
+  await writeFile(path, bytes);
+
+  const problems: WalProblem[] = [];
+  wal = await WriteAheadLog.open({ ...options, onProblem: (p) => problems.push(p) });
+  t.after(() => wal.close());
+  assert.deepEqual(
+    wal.recovery.map((p) => p.kind),
+    ["checkpoint"],
+  );
+  assert.deepEqual(problems, wal.recovery);
+  assert.match(
+    wal.recovery[0].message,
+    new RegExp(
+      `^${path} is damaged \\(its checksum ${crc32("6")} does not match its seq 4: .*\\); replaying from the oldest segment, seq ${oldest}$`,
+    ),
+  );
+  assert.equal(wal.checkpointed, oldest);
+  assert.deepEqual(
+    (await all(wal)).map((e) => e.seq),
+    Array.from({ length: 13 - oldest }, (_, i) => oldest + i),
+  );
+});
+
+test("a checkpoint file written before the checksum is read as it was, and the next checkpoint writes one with it", async (t) => {
+  const dir = await tempDir(t);
+  let wal = await WriteAheadLog.open({ dir });
+  await wal.append(batchOf(5, "o"));
+  await wal.close();
+  await writeFile(join(dir, "checkpoint"), '{"seq":3}\n');
+  wal = await WriteAheadLog.open({ dir });
+  t.after(() => wal.close());
+  assert.deepEqual(wal.recovery, []);
+  assert.equal(wal.checkpointed, 3);
+  await wal.checkpoint(4);
+  assert.equal(await readFile(join(dir, "checkpoint"), "utf8"), `{"seq":4,"crc32":${crc32("4")}}\n`);
 });
 
 test("a missing checkpoint file is said when segments were deleted behind one, and replay starts at the oldest", async (t) => {
