@@ -191,6 +191,20 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     await extensions.close?.();
     logger.info({ events: pipeline.stats.events, alerts: pipeline.stats.alerts }, "eqlite serve stopped");
   };
+  // Watched from before the replay, which can take minutes: a change meanwhile is reloaded as
+  // soon as the service listens, when there is a reload to run.
+  let rulesChangedWhileStarting = false;
+  let onRulesChanged = () => {
+    rulesChangedWhileStarting = true;
+  };
+  const watcher: RulesWatcher | undefined = config.watchRules
+    ? watchRules(
+        config.rules,
+        config.reloadDebounceMs,
+        () => onRulesChanged(),
+        (path, error) => logger.warn({ path, err: error }, "cannot watch rules for changes; SIGHUP reloads"),
+      )
+    : undefined;
   const signal = options.signal;
   if (extensions.replay) {
     let replayed = 0;
@@ -220,6 +234,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     else if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
   }
   if (signal?.aborted) {
+    watcher?.close();
     await shutDown("halt");
     throw signal.reason;
   }
@@ -278,6 +293,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    watcher?.close();
     await pipeline.drain();
     await fanout.close();
     throw new ServeError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
@@ -343,14 +359,10 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     }
   };
 
-  let watcher: RulesWatcher | undefined;
-  if (config.watchRules) {
-    watcher = watchRules(
-      config.rules,
-      config.reloadDebounceMs,
-      () => void reload(),
-      (path, error) => logger.warn({ path, err: error }, "cannot watch rules for changes; SIGHUP reloads"),
-    );
+  onRulesChanged = () => void reload();
+  if (rulesChangedWhileStarting) {
+    logger.info("the rule files changed while starting: reloading them");
+    void reload();
   }
 
   let closed: Promise<void> | undefined;

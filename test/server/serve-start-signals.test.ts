@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { openDurability } from "../../src/server/durability.ts";
+import { createLogger } from "../../src/server/logger.ts";
 import { startService } from "../../src/server/service.ts";
 import { WriteAheadLog } from "../../src/server/wal.ts";
 import type { WalItem } from "../../src/server/wal-replay.ts";
@@ -195,4 +196,49 @@ test("a stop during the replay does not flush what sequences wait for: the event
   await service.close();
   assert.equal(service.pipeline.stats.events, traffic.length, "the whole log was replayed");
   assert.deepEqual(again.alerts, []);
+});
+
+test("a rule file changed during the replay is seen: the rules are reloaded once the service listens", async (t) => {
+  const dir = await tempDir(t, "eqlite-start-watch-");
+  const dataDir = join(dir, "data");
+  const rules = join(dir, "rules");
+  mkdirSync(rules);
+  const rule = (id: string, name: string) => ruleToml(id, name, 'process where process.name == "curl"');
+  writeRule(rules, "first.toml", rule("3e7c1a0b-6b1f-4c55-8f0e-0a6d2c1b9e01", "First"));
+  await logWith(
+    dataDir,
+    Array.from({ length: 600 }, () => ({ event: {}, index: CLOUD_DEFEND_PROCESS })),
+  );
+  const config = testConfig({ dataDir, rules: [rules], watchRules: true, reloadDebounceMs: 20 });
+  const logs: Array<{ msg: string; rules?: number }> = [];
+  const logger = createLogger("info", { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const durable = await openDurability(config, { logger: quiet() });
+  const replay = durable.extensions.replay!;
+  const service = await startService(config, {
+    logger,
+    stdoutSink: new CaptureSink(),
+    extensions: {
+      ...durable.extensions,
+      replay: async function* () {
+        let first = true;
+        for await (const batch of replay()) {
+          yield batch;
+          if (first) writeRule(rules, "second.toml", rule("3e7c1a0b-6b1f-4c55-8f0e-0a6d2c1b9e02", "Second"));
+          first = false;
+        }
+      },
+    },
+  });
+  t.after(() => service.close());
+  const deadline = Date.now() + 15_000;
+  while (!logs.some((l) => l.msg === "rules reloaded") && Date.now() < deadline)
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  const reloaded = logs.find((l) => l.msg === "rules reloaded");
+  assert.ok(
+    reloaded,
+    `the change made during the replay was reloaded: ${logs.map((l) => l.msg).join(" | ")}`,
+  );
+  assert.equal(reloaded.rules, 2);
+  const listening = logs.findIndex((l) => l.msg === "eqlite serve listening");
+  assert.ok(listening >= 0 && listening < logs.indexOf(reloaded), "reloaded after it listens");
 });
