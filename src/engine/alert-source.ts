@@ -1,6 +1,14 @@
 import type { Event } from "../eql/field-access.ts";
 import { formatTimestamp, parseTimestamp } from "../eql/timestamp.ts";
-import { cloneJson, flattenInto, getOwn, isPlainObject, type JsonObject, setOwn } from "./json-tree.ts";
+import {
+  cloneJson,
+  flattenInto,
+  getOwn,
+  isPlainObject,
+  type JsonObject,
+  keysNestedFirst,
+  setOwn,
+} from "./json-tree.ts";
 
 /**
  * The part of an alert that comes from its source event: the event's own fields,
@@ -46,14 +54,18 @@ export function alertSourceFields(event: Event): JsonObject {
   return doc;
 }
 
-/** Copies every leaf under `field` — nested (`{"event": {"action": …}}`) or dotted (`"event.action"`) — to `prefix.*`. */
+/**
+ * Copies every leaf under `field` — nested (`{"event": {"action": …}}`) or dotted (`"event.action"`) —
+ * to `prefix.*`. A leaf written both ways gets both values, nested first, as matching sees them
+ * (Kibana keeps whichever its walk of the source meets last, so one of them is lost there).
+ */
 function copyFlattened(doc: JsonObject, event: Event, field: string, prefix: string): void {
   const seen = new Set<string>();
-  const nested = getOwn(event, field);
-  if (isPlainObject(nested)) flattenInto(doc, prefix, nested, 0, seen);
   const dotted = `${field}.`;
-  for (const key of Object.keys(event)) {
-    if (key.startsWith(dotted) && key.length > dotted.length) {
+  for (const key of keysNestedFirst(event)) {
+    if (key === field) {
+      if (isPlainObject(event[key])) flattenInto(doc, prefix, event[key], 0, seen);
+    } else if (key.startsWith(dotted) && key.length > dotted.length) {
       flattenInto(doc, `${prefix}.${key.slice(dotted.length)}`, event[key], 0, seen);
     }
   }

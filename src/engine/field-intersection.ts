@@ -1,11 +1,14 @@
 import {
   canonicalJson,
   cloneJson,
+  getOwn,
   isPlainObject,
   JsonDepthError,
   type JsonObject,
+  keysNestedFirst,
   MAX_JSON_DEPTH,
   setOwn,
+  twinValues,
 } from "./json-tree.ts";
 
 /**
@@ -19,8 +22,10 @@ import {
  * is left. `{"user.id": …}` and `{"user": {"id": …}}` are the same field; the
  * result is nested, except that a field written with a dotted key in every
  * document keeps its dotted key (so `kibana.alert.original_event.action` stays
- * one key). One deliberate difference: Kibana compares array elements by
+ * one key). Two deliberate differences: Kibana compares array elements by
  * reference, so objects inside arrays never survive; here equal objects do.
+ * And a document that writes a field both ways has both values (twinValues),
+ * which are intersected as an array; Kibana intersects the two keys apart.
  */
 export function intersectDocuments(docs: readonly JsonObject[]): JsonObject | undefined {
   if (docs.length === 0) return undefined;
@@ -53,19 +58,31 @@ function normalize(doc: JsonObject): Normalized {
   const dotted = new Set<string>();
   const walk = (object: JsonObject, prefix: string[], depth: number) => {
     if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
-    for (const key of Object.keys(object)) {
+    for (const key of keysNestedFirst(object)) {
       const value = object[key];
       const path = [...prefix, ...key.split(".")];
       if (isPlainObject(value)) {
         walk(value, path, depth + 1);
       } else if (value !== undefined) {
-        setPath(tree, path, value);
+        // a field written both dotted and nested has both values, as matching sees it
+        const twin = leafAt(tree, path);
+        setPath(tree, path, twin === undefined ? value : twinValues(twin, value));
         if (key.includes(".")) dotted.add(path.join("."));
       }
     }
   };
   walk(doc, [], 0);
   return { tree, dotted };
+}
+
+/** The value at `path` when it is not an object, else undefined. */
+function leafAt(tree: JsonObject, path: readonly string[]): unknown {
+  let value: unknown = tree;
+  for (const key of path) {
+    if (!isPlainObject(value)) return undefined;
+    value = getOwn(value, key);
+  }
+  return isPlainObject(value) ? undefined : value;
 }
 
 /** Writes `value` at `path`, creating (or replacing non-object values with) objects on the way. */

@@ -134,9 +134,36 @@ export function canonicalJson(value: unknown, depth = 0): string {
 }
 
 /**
+ * The value of a field a document writes twice, as a dotted key and through nested objects
+ * (`{"event.action": "a", "event": {"action": "b"}}`). Elasticsearch indexes both as one
+ * multi-valued field, and the field getter reads both, so a copy keeps both: the value once
+ * when the two are equal, else the values of the first followed by those of the second
+ * (`["b", "a"]`). A null is no value and gives way to the other.
+ */
+export function twinValues(first: unknown, second: unknown): unknown {
+  if (first === undefined || first === null) return second;
+  if (second === undefined || second === null) return first;
+  if (canonicalJson(first) === canonicalJson(second)) return first;
+  return [...(Array.isArray(first) ? first : [first]), ...(Array.isArray(second) ? second : [second])];
+}
+
+/**
+ * An object's keys, nested objects before the dotted keys that may spell the same fields
+ * (`"process"` before `"process.name"`, fewer dots first, otherwise in key order): the
+ * order the field getter reads twins in, whatever order the document wrote them in.
+ */
+export function keysNestedFirst(object: JsonObject): string[] {
+  const keys = Object.keys(object);
+  if (!keys.some((key) => key.includes("."))) return keys;
+  const parts = (key: string) => key.split(".").length;
+  return keys.sort((a, b) => parts(a) - parts(b));
+}
+
+/**
  * Flattens an object into dotted paths under `prefix`: nested objects and dotted
  * keys (`{"a": {"b": 1}}`, `{"a.b": 1}`) give the same path; arrays are values.
- * When a path appears twice, the first value seen (in key order) is kept.
+ * A path written twice keeps both values (twinValues), nested first. `seen` holds
+ * the paths this flattening wrote, which are the only ones it joins values on.
  */
 export function flattenInto(
   target: JsonObject,
@@ -147,10 +174,12 @@ export function flattenInto(
 ): void {
   if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
   if (!isPlainObject(value)) {
-    if (value === undefined || seen.has(prefix)) return;
+    if (value === undefined) return;
+    const copy = cloneJson(value, depth);
+    setOwn(target, prefix, seen.has(prefix) ? twinValues(getOwn(target, prefix), copy) : copy);
     seen.add(prefix);
-    setOwn(target, prefix, cloneJson(value, depth));
     return;
   }
-  for (const key of Object.keys(value)) flattenInto(target, `${prefix}.${key}`, value[key], depth + 1, seen);
+  for (const key of keysNestedFirst(value))
+    flattenInto(target, `${prefix}.${key}`, value[key], depth + 1, seen);
 }

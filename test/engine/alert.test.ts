@@ -186,6 +186,28 @@ test("original_event: nested and dotted event fields alike, event.kind replaced 
   assert.equal(alert["kibana.alert.original_time"], "2026-03-02T09:41:07.250Z");
 });
 
+test("original_event: a field written both dotted and nested keeps both values, nested first, in either key order", () => {
+  const lines = [
+    '{"@timestamp":"2026-03-02T09:41:07Z","event.action":"exec","event":{"action":"fork","kind":"event"},"event.kind":"event","data_stream":{"dataset":"a"},"data_stream.dataset":"b"}',
+    '{"@timestamp":"2026-03-02T09:41:07Z","data_stream.dataset":"b","data_stream":{"dataset":"a"},"event.kind":"event","event":{"kind":"event","action":"fork"},"event.action":"exec"}',
+  ];
+  for (const line of lines) {
+    const alert = alertFor(JSON.parse(line));
+    assert.deepEqual(alert["kibana.alert.original_event.action"], ["fork", "exec"], line);
+    assert.equal(alert["kibana.alert.original_event.kind"], "event", "equal twins stay one value");
+    assert.deepEqual(alert["kibana.alert.original_data_stream.dataset"], ["a", "b"], line);
+    assert.equal(alert["event.action"], "exec", "the source's own keys are copied as they are");
+    assert.deepEqual(alert.event, { action: "fork" });
+  }
+  const arrays = alertFor(
+    JSON.parse(
+      '{"event":{"category":["process"],"type":null},"event.category":"network","event.type":["start"]}',
+    ),
+  );
+  assert.deepEqual(arrays["kibana.alert.original_event.category"], ["process", "network"]);
+  assert.deepEqual(arrays["kibana.alert.original_event.type"], ["start"], "a null twin is no value");
+});
+
 test("an event without event fields has no original_event and still becomes a signal", () => {
   const alert = alertFor({ "@timestamp": "2026-03-02T09:41:07Z", message: "x" });
   assert.equal(alert["event.kind"], "signal");

@@ -86,6 +86,20 @@ test("dotted keys and nested objects are the same field; dotted everywhere stays
   });
 });
 
+test("a field one document writes both dotted and nested has both values, intersected as an array", () => {
+  const [a, b, c] = [
+    '{"process.name":"bash","process":{"name":"sh","pid":1},"host":{"name":"h"},"host.name":"h"}',
+    '{"process":{"pid":1,"name":"sh"},"process.name":"bash","host.name":"h","host":{"name":"h"}}',
+    '{"process":{"name":"bash"},"host":{"name":"h"}}',
+  ].map((line) => JSON.parse(line));
+  assert.deepEqual(intersectDocuments([a, b]), {
+    "process.name": ["sh", "bash"],
+    process: { pid: 1 },
+    "host.name": "h",
+  });
+  assert.deepEqual(intersectDocuments([a, c]), { process: { name: ["bash"] }, host: { name: "h" } });
+});
+
 test("equal objects inside arrays are kept (Kibana compares them by reference and drops them)", () => {
   assert.deepEqual(
     intersectDocuments([

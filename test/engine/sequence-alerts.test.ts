@@ -126,6 +126,20 @@ test("the shell holds the fields all events share", () => {
   );
 });
 
+test("the shell keeps both values of a field its events write both dotted and nested", () => {
+  const twins = [
+    '{"@timestamp":"2026-03-02T09:41:07Z","process.name":"bash","process":{"name":"sh"},"event":{"action":"exec"},"event.action":"start","container":{"id":"c1"}}',
+    '{"@timestamp":"2026-03-02T09:41:08Z","event.action":"start","event":{"action":"exec"},"process":{"name":"sh"},"process.name":"bash","container":{"id":"c1"}}',
+  ].map((line) => member(JSON.parse(line)));
+  const { shell, buildingBlocks } = buildSequenceAlerts(rule, twins, { now: NOW });
+  assert.deepEqual(shell["process.name"], ["sh", "bash"]);
+  assert.deepEqual(shell["event.action"], ["exec", "start"]);
+  assert.deepEqual(shell["kibana.alert.original_event.action"], ["exec", "start"]);
+  assert.deepEqual(shell.container, { id: "c1" });
+  assert.equal(shell["kibana.alert.reason"], buildingBlocks[0]["kibana.alert.reason"]);
+  assert.match(shell["kibana.alert.reason"] as string, /with process sh, bash,/);
+});
+
 test("missing-event placeholders are left out; positions count the present events", () => {
   const [exec, connect] = sequence();
   const withGap = buildSequenceAlerts(rule, [exec, null, connect], { now: NOW });
