@@ -26,6 +26,11 @@ export function suppressionWindowNs(config: SuppressionConfig): bigint | null {
  * fields (an array for a multi-valued field, null when missing) hashed with the
  * rule and space into Kibana's `kibana.alert.instance.id`. Null when a field is
  * missing and the rule says not to suppress such events (they alert as usual).
+ *
+ * A multi-valued field's values are sorted, as Kibana sorts them, and each is
+ * taken once: a field is grouped by the values rules match it on, so `["b", "a"]`,
+ * `["a", "b"]` and the twins of `{"x.y": "a", "x": {"y": "b"}}` are one group, and
+ * `{"x.y": "a", "x": {"y": "a"}}` is the group of `"a"`.
  */
 export function compileSuppressionGroup(
   config: SuppressionConfig,
@@ -36,7 +41,7 @@ export function compileSuppressionGroup(
   const suppressMissing = (config.missing_fields_strategy ?? "suppress") === "suppress";
   return (event) => {
     const terms = getters.map(({ field, get }) => {
-      const values = scalarValues(get(event));
+      const values = distinctSorted(scalarValues(get(event)));
       return { field, value: values.length === 0 ? null : values.length === 1 ? values[0] : values };
     });
     if (!suppressMissing && terms.some((t) => t.value === null)) return null;
@@ -45,6 +50,19 @@ export function compileSuppressionGroup(
       .digest("hex");
     return { instanceId, terms };
   };
+}
+
+type Scalar = string | number | boolean;
+
+const TYPE_RANK: Record<string, number> = { boolean: 0, number: 1, string: 2 };
+
+/** Booleans, then numbers, then strings (by UTF-16 code units), each value once. */
+function distinctSorted(values: Scalar[]): Scalar[] {
+  if (values.length < 2) return values;
+  const sorted = values.sort((a, b) =>
+    typeof a !== typeof b ? TYPE_RANK[typeof a] - TYPE_RANK[typeof b] : a < b ? -1 : a > b ? 1 : 0,
+  );
+  return sorted.filter((v, i) => i === 0 || v !== sorted[i - 1]);
 }
 
 export interface SuppressedAlert<T> {

@@ -22,6 +22,25 @@ test("groups hash the group-by values with the rule; arrays stay arrays, missing
   assert.equal(strict({}), null);
 });
 
+test("a field written both dotted and nested groups by its values, as rules match it", () => {
+  const byProcess = compileSuppressionGroup({ group_by: ["process.name"] }, "rule-uuid");
+  const [equalTwins, once, twins, reversed, array] = [
+    '{"process.name":"bash","process":{"name":"bash"}}',
+    '{"process":{"name":"bash"}}',
+    '{"process.name":"bash","process":{"name":"sh"}}',
+    '{"process":{"name":"bash"},"process.name":"sh"}',
+    '{"process":{"name":["sh","bash","sh"]}}',
+  ].map((line) => byProcess(JSON.parse(line))!);
+  assert.deepEqual(equalTwins.terms, [{ field: "process.name", value: "bash" }]);
+  assert.equal(equalTwins.instanceId, once.instanceId);
+  assert.deepEqual(twins.terms, [{ field: "process.name", value: ["bash", "sh"] }]);
+  assert.equal(twins.instanceId, reversed.instanceId);
+  assert.equal(twins.instanceId, array.instanceId);
+  assert.notEqual(twins.instanceId, once.instanceId);
+  const mixed = compileSuppressionGroup({ group_by: ["x"] }, "r")({ x: ["b", 10, true, 9, "a", 10] })!;
+  assert.deepEqual(mixed.terms, [{ field: "x", value: [true, 9, 10, "a", "b"] }]);
+});
+
 test("suppression keeps the first match per group within the window and counts the rest", () => {
   const g1 = group({ host: { name: "h1" } });
   const g2 = group({ host: { name: "h2" } });
