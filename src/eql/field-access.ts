@@ -1,9 +1,9 @@
 /**
  * Reading a field from a JSON event. `{"process.name": "x"}`, `{"process": {"name":
  * "x"}}` and mixes of the two are the same field, as in an Elasticsearch mapping (an event
- * that writes it several ways has all their values), and arrays of objects are looked
- * through. Only own properties are read, so names such as `__proto__` or `constructor` in a
- * query never reach Object.prototype.
+ * that writes it several ways has all their values, a value written twice once), and
+ * arrays of objects are looked through. Only own properties are read, so names such as
+ * `__proto__` or `constructor` in a query never reach Object.prototype.
  */
 
 export type Event = Record<string, unknown>;
@@ -75,6 +75,9 @@ export function compileFieldGetter(path: string): FieldGetter {
       const hit = i + k === n - 1 ? v : search(v, i + k + 1);
       if (hit === undefined) continue;
       if (result === undefined) result = hit;
+      // the same value written both dotted and nested is one value, not two (a reason would say it twice)
+      else if (several ? several.some((seen) => sameValue(seen, hit, 0)) : sameValue(result, hit, 0))
+        continue;
       else if (several) several.push(hit);
       else several = [result, hit];
     }
@@ -104,6 +107,21 @@ export function compileFieldGetter(path: string): FieldGetter {
     }
     return v;
   };
+}
+
+/** Whether two values read from JSON are equal; past MAX_ARRAY_NESTING levels they count as different. */
+function sameValue(a: unknown, b: unknown, depth: number): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== "object" || typeof b !== "object") return false;
+  if (depth > MAX_ARRAY_NESTING || Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  for (const key of keys) {
+    if (!Object.hasOwn(b, key)) return false;
+    if (!sameValue((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], depth + 1))
+      return false;
+  }
+  return true;
 }
 
 /**

@@ -219,6 +219,26 @@ test("an event without event fields has no original_event and still becomes a si
   assert.equal(alert["kibana.alert.original_time"], "2026-03-02T09:41:07.000Z");
 });
 
+test("an alert read back with its kibana.alert fields written both dotted and nested is still the rule's own", () => {
+  const rule = shellInPodRule();
+  const first = alertFor();
+  const alert = {
+    uuid: first["kibana.alert.uuid"],
+    depth: first["kibana.alert.depth"],
+    ancestors: first["kibana.alert.ancestors"],
+    rule: { uuid: first["kibana.alert.rule.uuid"] },
+  };
+  const twins = JSON.parse(JSON.stringify({ ...first, kibana: { alert } }));
+  assert.equal(descendsFromRule(twins, ruleUuid(rule)), true);
+  const identity = sourceIdentity(twins);
+  assert.equal(identity.id, first["kibana.alert.uuid"], "an alert's id is its uuid");
+  const second = alertFor(twins, shellInPodRule({ rule_id: "c4a9e1d2-0000-4000-8000-00000000abcd" }));
+  assert.deepEqual(second["kibana.alert.ancestors"], [
+    ...(first["kibana.alert.ancestors"] as unknown[]),
+    { id: identity.id, type: "signal", index: identity.index, depth: 1, rule: ruleUuid(rule) },
+  ]);
+});
+
 test("original_time is left out when @timestamp is not a date", () => {
   assert.equal(Object.hasOwn(alertFor({ "@timestamp": "yesterday" }), "kibana.alert.original_time"), false);
   assert.equal(Object.hasOwn(alertFor({}), "kibana.alert.original_time"), false);

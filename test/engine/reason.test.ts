@@ -89,6 +89,16 @@ test("dotted keys and nested objects read alike", () => {
   assert.equal(buildReason(dotted, rule), buildReason(nested, rule));
 });
 
+test("a field written both dotted and nested: each value once", () => {
+  const event = JSON.parse(
+    '{"event.category":"process","event":{"category":"process"},"process":{"name":"bash"},"process.name":"bash","host.name":"h","host":{"name":"h"},"user":{"name":"root"},"user.name":"admin"}',
+  );
+  assert.equal(
+    buildReason(event, rule),
+    "process event with process bash, by root, admin on h created medium alert Shell Spawned In Pod By Runtime.",
+  );
+});
+
 test("the severity and name given are used (overridden values for single events)", () => {
   assert.equal(buildReason({}, { name: "exec", severity: "critical" }), "event created critical alert exec.");
 });

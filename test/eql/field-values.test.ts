@@ -84,6 +84,19 @@ test("a field written both as a dotted key and as nested objects has the values 
     "process.parent.name": 4,
   };
   assert.deepEqual(scalarValues(parent(everyCut)), [1, 2, 3, 4]);
+  // the same value written both ways is that value once (arrays of objects keep every element's)
+  assert.equal(name({ "process.name": "bash", process: { name: "bash" } }), "bash");
+  assert.deepEqual(name({ "process.name": ["a", "b"], process: { name: ["a", "b"] } }), ["a", "b"]);
+  assert.deepEqual(name({ "process.name": ["b", "a"], process: { name: ["a", "b"] } }), [
+    ["a", "b"],
+    ["b", "a"],
+  ]);
+  assert.equal(
+    parent({ process: { "parent.name": "y", parent: { name: "y" } }, "process.parent.name": "y" }),
+    "y",
+  );
+  assert.deepEqual(compileFieldGetter("p")({ p: [{ n: 1 }, { n: 1 }] }), [{ n: 1 }, { n: 1 }]);
+  assert.deepEqual(compileFieldGetter("p.n")({ p: [{ n: 1 }, { n: 1 }] }), [1, 1]);
   // a dotted key that names something else leaves the nested value alone
   assert.equal(name({ process: { name: "bash" }, "process.pid": 1, "process.name.x": 2 }), "bash");
 });
