@@ -32,10 +32,19 @@ const METADATA_KEYS: ReadonlySet<string> = new Set([
   "_ignored",
 ]);
 
+/**
+ * Fields of a source that is itself an alert (or a legacy signal) which describe that alert,
+ * not the event: Kibana drops them, nested or dotted, before building an alert on it, so an
+ * alert on an alert carries no stale link, suppression or rule fields of its parent. Its
+ * ancestry is read from the source (ancestors.ts), not from these copies.
+ */
+const ALERT_NAMESPACES: ReadonlySet<string> = new Set(["kibana", "signal", "threshold_result"]);
+
 export function alertSourceFields(event: Event): JsonObject {
   const doc: JsonObject = {};
   for (const key of Object.keys(event)) {
     if (METADATA_KEYS.has(key) || key === "event.kind") continue;
+    if (ALERT_NAMESPACES.has(key.split(".", 1)[0])) continue;
     const value = event[key];
     if (key === "event" && isPlainObject(value)) {
       // The alert is the signal now; the source's kind survives in original_event.kind.

@@ -334,6 +334,28 @@ test("options: indices, manual runs, execution uuid, suppression fields", () => 
   assert.equal(alert["kibana.alert.suppression.docs_count"], 4);
 });
 
+test("an alert on an alert leaves out its parent's own kibana.* and signal fields, dotted or nested", () => {
+  const suppression = { instanceId: "inst", terms: [], start: NOW, end: NOW, docsCount: 2 };
+  const options = { now: NOW, suppression, kibanaUrl: "https://kibana.test" };
+  const parentRule = shellInPodRule({ meta: { from: "1m" } });
+  const parent = buildEventAlert(parentRule, execEvent(), sourceIdentity(execEvent()), options);
+  const source = JSON.parse(
+    JSON.stringify({ ...parent, kibana: { version: "8.19.0" }, signal: { rule: {} } }),
+  );
+  const child = alertFor(source, shellInPodRule({ rule_id: "c4a9e1d2-0000-4000-8000-00000000abcd" }));
+  const stale = Object.keys(child).filter(
+    (key) =>
+      key === "kibana" ||
+      key === "signal" ||
+      /^kibana\.alert\.(url|instance|suppression|rule\.meta)/.test(key) ||
+      key === "kibana.version",
+  );
+  assert.deepEqual(stale, []);
+  assert.equal(child["kibana.alert.depth"], 2, "the ancestry still comes from the parent");
+  assert.equal(descendsFromRule(source, ruleUuid(parentRule)), true);
+  assert.deepEqual(child.process, parent.process);
+});
+
 test("an invalid now is refused", () => {
   assert.throws(() => alertFor(execEvent(), shellInPodRule(), new Date("nope")), TypeError);
 });
