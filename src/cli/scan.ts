@@ -471,7 +471,11 @@ async function* followedEvents(
   signal: AbortSignal,
 ): AsyncGenerator<InputEvent> {
   for await (const { event, source, line, text } of readEventsFromStream(
-    followFile(path, { signal }),
+    followFile(path, {
+      signal,
+      onWaiting: () =>
+        process.stderr.write(`eqlite: waiting for ${visibleLine(path)} to be created (Ctrl-C stops)\n`),
+    }),
     path,
     options,
     stats,

@@ -6,6 +6,8 @@ export interface FollowOptions {
   pollMs?: number;
   /** stops following (the caller's Ctrl-C) */
   signal?: AbortSignal;
+  /** the path names nothing yet: called once, before waiting for it to appear */
+  onWaiting?: () => void;
 }
 
 const NEWLINE = 0x0a;
@@ -22,12 +24,15 @@ const TAIL_BYTES = 64;
  * have added lines after the last look — and then the new one from its start; while the path
  * names nothing (between the rename and the new file) the old file is kept. A line cut short by
  * either is ended there, so that it is reported as one bad line rather than glued to the first
- * line of what comes next.
+ * line of what comes next. A path that names nothing at the start is waited for, as `tail -F`
+ * waits for a log its writer has not created yet.
  */
 export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
   const pollMs = options.pollMs ?? 250;
   const buffer = Buffer.alloc(1 << 20);
-  let handle: FileHandle = await open(path, "r");
+  const first = await openOnceThere(path, pollMs, options);
+  if (!first) return;
+  let handle: FileHandle = first;
   let position = 0;
   let lineEnded = true;
   /** the last bytes read, which end at `position` */
@@ -75,6 +80,26 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   } finally {
     await handle.close();
   }
+}
+
+/** `path` opened, once something has that name; undefined when the signal aborts first. */
+async function openOnceThere(
+  path: string,
+  pollMs: number,
+  options: FollowOptions,
+): Promise<FileHandle | undefined> {
+  let said = false;
+  while (!options.signal?.aborted) {
+    try {
+      return await open(path, "r");
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    }
+    if (!said) options.onWaiting?.();
+    said = true;
+    await sleep(pollMs, undefined, { signal: options.signal }).catch(() => {});
+  }
+  return undefined;
 }
 
 /** The last `TAIL_BYTES` of what was read before and what was read now. */

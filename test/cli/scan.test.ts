@@ -554,6 +554,20 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
   assert.match(out.stderr, /2 events read/);
 });
 
+test("--follow on a file not created yet says it waits for it, then alerts on its events", async () => {
+  const later = join(dir, "created-later.ndjson");
+  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", later]);
+  for (let i = 0; i < 100 && !out.stderr.includes("waiting"); i++)
+    await new Promise((r) => setTimeout(r, 100));
+  assert.match(out.stderr, /^eqlite: waiting for .*created-later\.ndjson to be created \(Ctrl-C stops\)$/m);
+  writeFileSync(later, `${JSON.stringify(ev(1))}\n`);
+  for (let i = 0; i < 100 && !out.stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
+  child.kill("SIGINT");
+  assert.deepEqual(await closed, [0, null], out.stderr);
+  assert.equal(alertsOf(out.stdout).length, 1);
+  assert.match(out.stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
+});
+
 test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async () => {
   const growing = join(dir, "terminated.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);

@@ -97,6 +97,38 @@ test("while the path names nothing, the old file is kept, and the new one is rea
   assert.equal(text, "one\ntwo\nthree\n");
 });
 
+test("a path that names nothing yet is waited for, said once, and read from its start when it comes", async () => {
+  const file = freshFile();
+  const controller = new AbortController();
+  let waits = 0;
+  let text = "";
+  for await (const chunk of followFile(file, {
+    pollMs: 10,
+    signal: controller.signal,
+    onWaiting: () => {
+      waits++;
+      setTimeout(() => writeFileSync(file, "one\n"), 100);
+    },
+  })) {
+    text += chunk.toString();
+    if (text.includes("one\n")) controller.abort();
+  }
+  assert.equal(text, "one\n");
+  assert.equal(waits, 1);
+});
+
+test("waiting for a path that never comes ends on abort", async () => {
+  const controller = new AbortController();
+  const chunks: Buffer[] = [];
+  for await (const chunk of followFile(freshFile(), {
+    pollMs: 10,
+    signal: controller.signal,
+    onWaiting: () => setTimeout(() => controller.abort(), 50),
+  }))
+    chunks.push(chunk);
+  assert.deepEqual(chunks, []);
+});
+
 test("polling does not pile listeners on the signal", async () => {
   const file = freshFile();
   writeFileSync(file, "one\n");
