@@ -118,6 +118,12 @@ export function storeMetrics(out: PrometheusText, v: StoreView): void {
       per((s) => s.deadLettered),
     )
     .family(
+      "eqlite_webhook_alerts_queue_full_total",
+      "counter",
+      "Of the alerts dead-lettered, those that found a queue full: the webhook's, or --sink-queue-alerts in front of it.",
+      per((s) => s.overflowed),
+    )
+    .family(
       "eqlite_webhook_batches_split_total",
       "counter",
       "Webhook requests refused as too large (413) and sent again in halves.",

@@ -3,7 +3,10 @@ import type { AlertDocument } from "../engine/alert.ts";
 import type { AlertSink } from "../io/sinks/alert-sink.ts";
 
 export interface FanoutOptions {
-  /** alerts waiting for one sink at most; beyond, the oldest waiting are dropped (counted) */
+  /**
+   * alerts waiting for one sink at most; beyond, the oldest waiting are set aside by a sink that
+   * can (a webhook's dead-letter file), else dropped (counted)
+   */
   maxQueuedAlerts: number;
   /** attempts per write before its alerts are dropped (counted) */
   attempts: number;
@@ -19,7 +22,7 @@ export interface SinkStats {
   written: number;
   /** writes that failed (each retry counts) */
   failures: number;
-  /** alerts given up on: retries exhausted, or pushed out of a full queue */
+  /** alerts given up on: retries exhausted, or pushed out of a full queue by a sink that cannot set them aside */
   dropped: number;
   queued: number;
 }
@@ -161,12 +164,19 @@ class SinkChannel {
     }
   }
 
-  /** Over the bound, the oldest waiting alerts go: the newest say most about what happens now. */
+  /**
+   * Over the bound, the oldest waiting alerts go — the newest say most about what happens now —
+   * to where the sink sets such alerts aside (a webhook's dead letters), else they are dropped.
+   */
   private shed(): void {
     let shed = 0;
     while (this.queuedAlerts > this.options.maxQueuedAlerts && this.queue.length > 1) {
       const oldest = this.queue.shift()!;
       this.queuedAlerts -= oldest.alerts.length;
+      if (this.sink.setAside) {
+        this.setAside(oldest);
+        continue;
+      }
       this.dropped += oldest.alerts.length;
       shed += oldest.alerts.length;
       oldest.done(false);
@@ -176,6 +186,26 @@ class SinkChannel {
         { sink: this.sink.name, dropped: shed },
         "alert sink queue full; dropped the oldest alerts",
       );
+  }
+
+  /** Set aside, they are handled for good: written, as far as the checkpoint is concerned. */
+  private setAside(pending: Pending): void {
+    const count = pending.alerts.length;
+    const reason = `alert sink queue full (${this.options.maxQueuedAlerts} alerts waiting)`;
+    this.sink.setAside!(pending.alerts, reason).then(
+      () => {
+        this.written += count;
+        pending.done(true);
+      },
+      (error: Error) => {
+        this.dropped += count;
+        this.options.logger.error(
+          { sink: this.sink.name, err: error, alerts: count },
+          "alert sink queue full, and the alerts it pushed out could not be set aside; alerts dropped",
+        );
+        pending.done(false);
+      },
+    );
   }
 
   private async run(): Promise<void> {

@@ -167,6 +167,49 @@ test("a full queue sends the overflow to the dead-letter file, counted and logge
   );
 });
 
+test("in a long outage, alerts pushed out of the fan-out's full queue go to the dead-letter file, not dropped", async (t) => {
+  const down = await receiver(t, () => ({ status: 503 }));
+  const path = join(await tempDir(t), "dead.ndjson");
+  const { logger, lines } = capturingLogger();
+  const webhook = new WebhookSink({
+    url: down.url,
+    deadLetterPath: path,
+    logger,
+    initialBackoffMs: 10,
+    maxBackoffMs: 50,
+    closeTimeoutMs: 100,
+  });
+  const fanout = new SinkFanout([webhook], { maxQueuedAlerts: 2, attempts: 1, logger });
+  // the receiver stays down: the shutdown gives up on what is still retried
+  t.after(() => {
+    fanout.stopping();
+    return fanout.close();
+  });
+  fanout.publish(alertsFor(2));
+  while (down.requests.length === 0) await sleep(5);
+  // the first publish is being retried; the next two wait in the fan-out, one more than it holds
+  const pushedOut = alertsFor(2, 10);
+  const shed = fanout.publish(pushedOut);
+  fanout.publish(alertsFor(2, 20));
+  assert.deepEqual(await shed, { dropped: [] });
+  const dead = await deadLetters(path);
+  assert.deepEqual(
+    dead.map((d) => d.alert["kibana.alert.uuid"]),
+    pushedOut.map(idOf),
+  );
+  assert.match(dead[0].error, /alert sink queue full \(2 alerts waiting\)/);
+  assert.equal(webhook.stats.overflowed, 2);
+  assert.equal(webhook.stats.deadLettered, 2);
+  assert.deepEqual(
+    fanout.stats().map((s) => [s.written, s.dropped]),
+    [[2, 0]],
+  );
+  // handled for good: the checkpoint may pass their events
+  assert.equal(fanout.progress.firstDropped, null);
+  assert.ok(lines.some((l) => l.msg === "webhook queue full; alerts written to the dead-letter file"));
+  assert.ok(!lines.some((l) => /dropped/.test(l.msg)));
+});
+
 test("close gives up after closeTimeoutMs: undelivered writes reject, nothing is dead-lettered", async (t) => {
   const hook = await receiver(t, () => ({ status: 200, delayMs: 5_000 }));
   const path = join(await tempDir(t), "dead.ndjson");

@@ -43,3 +43,41 @@ test("publishes are numbered; settled moves over those every sink took, in order
   assert.deepEqual(await second, { dropped: ["slow"] });
   assert.deepEqual(fanout.progress, { issued: 2, settled: 2, firstDropped: 2 });
 });
+
+test("a full queue: the oldest alerts go to a sink's setAside, or are dropped by a sink without one, or when it fails", async () => {
+  const plain = new GatedSink("plain");
+  const kept: string[] = [];
+  const keeping = Object.assign(new GatedSink("keeping"), {
+    setAside: async (_alerts: readonly AlertDocument[], reason: string) => {
+      kept.push(reason);
+    },
+  });
+  const failing = Object.assign(new GatedSink("failing"), {
+    setAside: () => Promise.reject(new Error("dead-letter file: disk full")),
+  });
+  const fanout = new SinkFanout([plain, keeping, failing], {
+    maxQueuedAlerts: 1,
+    attempts: 1,
+    logger: quiet(),
+  });
+  const writing = fanout.publish([eventAlert()]);
+  await settle();
+  // the first is being written; the second waits, the third pushes it out
+  const pushedOut = fanout.publish([eventAlert()]);
+  const newest = fanout.publish([eventAlert()]);
+  assert.deepEqual(await pushedOut, { dropped: ["plain", "failing"] });
+  assert.deepEqual(kept, ["alert sink queue full (1 alerts waiting)"]);
+  assert.deepEqual(
+    fanout.stats().map((s) => [s.name, s.written, s.dropped]),
+    [
+      ["plain", 0, 1],
+      ["keeping", 1, 0],
+      ["failing", 0, 1],
+    ],
+  );
+  for (const sink of [plain, keeping, failing]) sink.gates.shift()!.resolve();
+  await writing;
+  await settle();
+  for (const sink of [plain, keeping, failing]) sink.gates.shift()!.resolve();
+  await newest;
+});

@@ -20,5 +20,11 @@ export interface AlertSink {
    * last alerts of the drain — and `close` follows once they are settled.
    */
   stopping?(): void;
+  /**
+   * Takes alerts that a full queue in front of the sink pushed out, and keeps them where they are
+   * handled for good — a webhook's dead-letter file — so that a long outage loses none; `reason`
+   * names the bound. Resolves as `write` does. A sink without it has them dropped (counted).
+   */
+  setAside?(alerts: readonly AlertDocument[], reason: string): Promise<void>;
   close(): Promise<void>;
 }

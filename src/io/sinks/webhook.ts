@@ -38,8 +38,9 @@ export { retryAfterMs } from "./webhook-retry.ts";
  * NDJSON file, one
  * `{"@timestamp", "sink", "error", "attempts", "alert"}` a line, fdatasync'd:
  * they are handled, and the write that brought them resolves. So do alerts that
- * find the in-memory queue full — they go straight to the dead-letter file,
- * counted and logged.
+ * find the in-memory queue full, or that the fan-out's full queue in front of it
+ * pushes out (`setAside`) — they go straight to the dead-letter file, counted and
+ * logged.
  *
  * `write` resolves once all its alerts are delivered or dead-lettered. From
  * `stopping` (the service's shutdown begins) or `close`, whichever comes first,
@@ -96,7 +97,7 @@ export interface WebhookStats {
   delivered: number;
   retries: number;
   deadLettered: number;
-  /** dead-lettered because the queue was full */
+  /** dead-lettered because a queue was full: its own, or the fan-out's in front of it */
   overflowed: number;
   /** skipped: the delivery log says they were delivered already */
   skipped: number;
@@ -235,6 +236,27 @@ export class WebhookSink implements AlertSink {
   }
 
   write(alerts: readonly AlertDocument[]): Promise<void> {
+    const items = this.admit(alerts);
+    if (!Array.isArray(items)) return items;
+    const room = Math.max(0, this.options.maxQueuedAlerts - this.queue.length);
+    for (const item of items.slice(0, room)) this.queue.push(item);
+    const overflow = items.slice(room);
+    if (overflow.length > 0)
+      this.overflow(overflow, `queue full (${this.options.maxQueuedAlerts} alerts waiting)`);
+    this.pump();
+    return items[0].ticket.promise;
+  }
+
+  /** Alerts the fan-out's full queue pushed out go where this queue's overflow goes: the dead letters. */
+  setAside(alerts: readonly AlertDocument[], reason: string): Promise<void> {
+    const items = this.admit(alerts);
+    if (!Array.isArray(items)) return items;
+    this.overflow(items, reason);
+    return items[0].ticket.promise;
+  }
+
+  /** The alerts of a write not delivered yet, under one ticket; else how the write ends at once. */
+  private admit(alerts: readonly AlertDocument[]): Queued[] | Promise<void> {
     if (this.closing) return Promise.reject(new Error(`${this.name} is closed`));
     if (this.abort.signal.aborted) return Promise.reject(new WebhookClosedError(this.name, alerts.length));
     let items: Array<{ alert: AlertDocument; id: string }>;
@@ -246,22 +268,24 @@ export class WebhookSink implements AlertSink {
     const fresh = this.undelivered(items);
     this.counters.skipped += items.length - fresh.length;
     if (fresh.length === 0) return Promise.resolve();
-
     const ticket = new WriteTicket(fresh.length);
     const queuedAt = Date.now();
-    const room = Math.max(0, this.options.maxQueuedAlerts - this.queue.length);
-    for (const item of fresh.slice(0, room)) this.queue.push({ ...item, ticket, queuedAt });
-    const overflow = fresh.slice(room).map((item) => ({ ...item, ticket, queuedAt }));
-    if (overflow.length > 0) {
-      this.counters.overflowed += overflow.length;
-      this.logger.warn(
-        { sink: this.name, alerts: overflow.length, queued: this.queue.length, file: this.deadLetterPath },
-        "webhook queue full; alerts written to the dead-letter file",
-      );
-      void this.deadLetter(overflow, `queue full (${this.options.maxQueuedAlerts} alerts waiting)`, 0);
-    }
-    this.pump();
-    return ticket.promise;
+    return fresh.map((item) => ({ ...item, ticket, queuedAt }));
+  }
+
+  private overflow(items: Queued[], reason: string): void {
+    this.counters.overflowed += items.length;
+    this.logger.warn(
+      {
+        sink: this.name,
+        alerts: items.length,
+        queued: this.queue.length,
+        error: reason,
+        file: this.deadLetterPath,
+      },
+      "webhook queue full; alerts written to the dead-letter file",
+    );
+    void this.deadLetter(items, reason, 0);
   }
 
   /**
