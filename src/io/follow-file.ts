@@ -6,11 +6,19 @@ export interface FollowOptions {
   pollMs?: number;
   /** stops following (the caller's Ctrl-C) */
   signal?: AbortSignal;
+  /** how long a rotated file must get no new bytes before the file that took its name is read */
+  rotatedQuietMs?: number;
   /** the path names nothing yet: called once, before waiting for it to appear */
   onWaiting?: () => void;
 }
 
 const NEWLINE = 0x0a;
+/**
+ * A writer goes on writing to a file rotated away until it opens the new one (logrotate's
+ * postrotate tells it to, after the new file is made), or a lazy writer does so at its next line;
+ * what it writes meanwhile is read before the new file, for as long as it keeps coming.
+ */
+const ROTATED_QUIET_MS = 5_000;
 /** How much of what was read last is kept to recognise the file it came from. */
 const TAIL_BYTES = 64;
 
@@ -20,15 +28,16 @@ const TAIL_BYTES = 64;
  * again from its start; so is one whose bytes before the point reached are no longer those read
  * there: truncated, then written past that point before the next look (a fast writer, a small
  * file), it never looked shorter, and reading on would start inside another line. A path that
- * comes to name another file was rotated: the old file is read to its end first — a writer may
- * have added lines after the last look — and then the new one from its start; while the path
- * names nothing (between the rename and the new file) the old file is kept. A line cut short by
- * either is ended there, so that it is reported as one bad line rather than glued to the first
- * line of what comes next. A path that names nothing at the start is waited for, as `tail -F`
+ * comes to name another file was rotated: the old file is read until it has had no new bytes
+ * for `rotatedQuietMs` — its writer may go on writing there until it opens the new file — and
+ * then the new one from its start (a file rotated again meanwhile is read in its turn); while
+ * the path names nothing (between the rename and the new file) the old file is kept. A line cut short by either is ended there, so that it is reported
+ * as one bad line rather than glued to the first line of what comes next. A path that names nothing at the start is waited for, as `tail -F`
  * waits for a log its writer has not created yet.
  */
 export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
   const pollMs = options.pollMs ?? 250;
+  const rotatedQuietMs = options.rotatedQuietMs ?? ROTATED_QUIET_MS;
   const buffer = Buffer.alloc(1 << 20);
   const first = await openOnceThere(path, pollMs, options);
   if (!first) return;
@@ -37,12 +46,15 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   let lineEnded = true;
   /** the last bytes read, which end at `position` */
   let tail: Buffer = Buffer.alloc(0);
-  async function* readToEnd(): AsyncGenerator<Buffer> {
+  /** Whether there was anything new to read. */
+  async function* readToEnd(): AsyncGenerator<Buffer, boolean> {
+    let grew = false;
     for (;;) {
       // before every read: the file may be cut while the last piece was being handed on
       if (await rewritten(handle, position, tail)) yield* startAgain();
       const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-      if (bytesRead === 0) return;
+      if (bytesRead === 0) return grew;
+      grew = true;
       position += bytesRead;
       lineEnded = buffer[bytesRead - 1] === NEWLINE;
       const read = Buffer.from(buffer.subarray(0, bytesRead));
@@ -56,30 +68,44 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
     position = 0;
     tail = Buffer.alloc(0);
   }
+  /**
+   * The files that took the path's name since the one held was rotated, oldest first: each is
+   * read once the one before it has had no new bytes for `rotatedQuietMs`.
+   */
+  const successors: FileHandle[] = [];
+  let quietSince = 0;
   try {
     while (!options.signal?.aborted) {
-      yield* readToEnd();
-      const held = await handle.stat();
-      const named = await stat(path).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === "ENOENT") return undefined;
-        throw error;
-      });
-      if (named && (named.ino !== held.ino || named.dev !== held.dev)) {
+      if (yield* readToEnd()) quietSince = Date.now();
+      if (await renamed(path, successors.at(-1) ?? handle)) {
         const next = await open(path, "r").catch(() => undefined);
-        if (next) {
-          yield* readToEnd();
-          await handle.close();
-          handle = next;
-          yield* startAgain();
-          continue;
-        }
+        if (next && successors.push(next) === 1) quietSince = Date.now();
+      }
+      if (successors.length > 0 && Date.now() - quietSince >= rotatedQuietMs) {
+        await handle.close();
+        handle = successors.shift()!;
+        quietSince = Date.now();
+        yield* startAgain();
+        continue;
       }
       // the timers' own abortable sleep: a listener added to the signal at every poll would pile up
       await sleep(pollMs, undefined, { signal: options.signal }).catch(() => {});
     }
   } finally {
     await handle.close();
+    for (const successor of successors) await successor.close();
   }
+}
+
+/** Whether `path` names a file now, and not the one `held` is. */
+async function renamed(path: string, held: FileHandle): Promise<boolean> {
+  const named = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === "ENOENT") return undefined;
+    throw error;
+  });
+  if (!named) return false;
+  const heldStats = await held.stat();
+  return named.ino !== heldStats.ino || named.dev !== heldStats.dev;
 }
 
 /** `path` opened, once something has that name; undefined when the signal aborts first. */

@@ -10,10 +10,16 @@ import { followFile } from "../../src/io/follow-file.ts";
 const freshFile = () => join(mkdtempSync(join(tmpdir(), "eqlite-follow-")), "growing.ndjson");
 
 /** Follows `file` until `last` has been read, doing `steps` (each after the text before it is seen). */
-async function follow(file: string, pollMs: number, steps: [seen: string, step: () => void][], last: string) {
+async function follow(
+  file: string,
+  pollMs: number,
+  steps: [seen: string, step: () => void][],
+  last: string,
+  rotatedQuietMs = 100,
+) {
   const controller = new AbortController();
   let text = "";
-  for await (const chunk of followFile(file, { pollMs, signal: controller.signal })) {
+  for await (const chunk of followFile(file, { pollMs, rotatedQuietMs, signal: controller.signal })) {
     text += chunk.toString();
     while (steps.length > 0 && text.includes(steps[0][0])) steps.shift()?.[1]();
     if (text.includes(last)) controller.abort();
@@ -95,6 +101,58 @@ test("while the path names nothing, the old file is kept, and the new one is rea
     "three\n",
   );
   assert.equal(text, "one\ntwo\nthree\n");
+});
+
+test("a writer that goes on writing to the rotated file until it opens the new one loses no line", async () => {
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const text = await follow(
+    file,
+    10,
+    [
+      [
+        "one\n",
+        () => {
+          renameSync(file, `${file}.1`);
+          writeFileSync(file, "three\n");
+          // logrotate's postrotate has not told the writer yet: the new file is there, and seen
+          setTimeout(() => appendFileSync(`${file}.1`, "two\n"), 100);
+        },
+      ],
+    ],
+    "three\n",
+    1_000,
+  );
+  assert.equal(text, "one\ntwo\nthree\n");
+});
+
+test("files rotated again while the one before them is still read are read in their turn", async () => {
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const text = await follow(
+    file,
+    10,
+    [
+      [
+        "one\n",
+        () => {
+          renameSync(file, `${file}.1`);
+          writeFileSync(file, "two\n");
+          setTimeout(() => {
+            renameSync(file, `${file}.2`);
+            writeFileSync(file, "three\n");
+          }, 100);
+          setTimeout(() => {
+            renameSync(file, `${file}.3`);
+            writeFileSync(file, "four\n");
+          }, 200);
+        },
+      ],
+    ],
+    "four\n",
+    500,
+  );
+  assert.equal(text, "one\ntwo\nthree\nfour\n");
 });
 
 test("a path that names nothing yet is waited for, said once, and read from its start when it comes", async () => {
