@@ -25,7 +25,7 @@ import {
   readEventsFromStream,
   STDIN_NAME,
 } from "../io/event-source.ts";
-import { followFile } from "../io/follow-file.ts";
+import { FILE_STARTS, followFile } from "../io/follow-file.ts";
 import { readAhead } from "../io/read-ahead.ts";
 import {
   type AlertFormat,
@@ -464,23 +464,38 @@ async function* eventsFrom(
   stats.skipped += reader.stats.skipped;
 }
 
+/** The events of a followed file; each file it comes to be (truncated, rotated) numbered from its first line. */
 async function* followedEvents(
   path: string,
   options: ReadOptions,
   stats: ReadStats,
   signal: AbortSignal,
 ): AsyncGenerator<InputEvent> {
-  for await (const { event, source, line, text } of readEventsFromStream(
-    followFile(path, {
-      signal,
-      onWaiting: () =>
-        process.stderr.write(`eqlite: waiting for ${visibleLine(path)} to be created (Ctrl-C stops)\n`),
-    }),
-    path,
-    options,
-    stats,
-  )) {
-    yield { event, origin: { source, line }, text };
+  const chunks = followFile(path, {
+    signal,
+    onWaiting: () =>
+      process.stderr.write(`eqlite: waiting for ${visibleLine(path)} to be created (Ctrl-C stops)\n`),
+  });
+  let following = true;
+  async function* untilFileStarts(): AsyncGenerator<Buffer> {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) following = false;
+      if (next.done || next.value === FILE_STARTS) return;
+      yield next.value;
+    }
+  }
+  try {
+    while (following)
+      for await (const { event, source, line, text } of readEventsFromStream(
+        untilFileStarts(),
+        path,
+        options,
+        stats,
+      ))
+        yield { event, origin: { source, line }, text };
+  } finally {
+    await chunks.return(undefined);
   }
 }
 

@@ -12,7 +12,12 @@ export interface FollowOptions {
   onWaiting?: () => void;
 }
 
-const NEWLINE = 0x0a;
+/**
+ * Yielded where what follows is a file's start again — the file truncated, or the one that took
+ * a rotated file's name — so that its lines are numbered from 1, and a line the cut left short
+ * is one bad line rather than glued to the first line of what follows.
+ */
+export const FILE_STARTS: unique symbol = Symbol("file starts");
 /**
  * A writer goes on writing to a file rotated away until it opens the new one (logrotate's
  * postrotate tells it to, after the new file is made), or a lazy writer does so at its next line;
@@ -31,11 +36,14 @@ const TAIL_BYTES = 64;
  * comes to name another file was rotated: the old file is read until it has had no new bytes
  * for `rotatedQuietMs` — its writer may go on writing there until it opens the new file — and
  * then the new one from its start (a file rotated again meanwhile is read in its turn); while
- * the path names nothing (between the rename and the new file) the old file is kept. A line cut short by either is ended there, so that it is reported
- * as one bad line rather than glued to the first line of what comes next. A path that names nothing at the start is waited for, as `tail -F`
+ * the path names nothing (between the rename and the new file) the old file is kept. Both are
+ * marked by FILE_STARTS. A path that names nothing at the start is waited for, as `tail -F`
  * waits for a log its writer has not created yet.
  */
-export async function* followFile(path: string, options: FollowOptions = {}): AsyncGenerator<Buffer> {
+export async function* followFile(
+  path: string,
+  options: FollowOptions = {},
+): AsyncGenerator<Buffer | typeof FILE_STARTS> {
   const pollMs = options.pollMs ?? 250;
   const rotatedQuietMs = options.rotatedQuietMs ?? ROTATED_QUIET_MS;
   const buffer = Buffer.alloc(1 << 20);
@@ -43,11 +51,10 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
   if (!first) return;
   let handle: FileHandle = first;
   let position = 0;
-  let lineEnded = true;
   /** the last bytes read, which end at `position` */
   let tail: Buffer = Buffer.alloc(0);
   /** Whether there was anything new to read. */
-  async function* readToEnd(): AsyncGenerator<Buffer, boolean> {
+  async function* readToEnd(): AsyncGenerator<Buffer | typeof FILE_STARTS, boolean> {
     let grew = false;
     for (;;) {
       // before every read: the file may be cut while the last piece was being handed on
@@ -56,15 +63,13 @@ export async function* followFile(path: string, options: FollowOptions = {}): As
       if (bytesRead === 0) return grew;
       grew = true;
       position += bytesRead;
-      lineEnded = buffer[bytesRead - 1] === NEWLINE;
       const read = Buffer.from(buffer.subarray(0, bytesRead));
       tail = lastBytes(tail, read);
       yield read;
     }
   }
-  function* startAgain(): Generator<Buffer> {
-    if (!lineEnded) yield Buffer.from("\n");
-    lineEnded = true;
+  function* startAgain(): Generator<typeof FILE_STARTS> {
+    yield FILE_STARTS;
     position = 0;
     tail = Buffer.alloc(0);
   }

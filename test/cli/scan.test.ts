@@ -568,6 +568,20 @@ test("--follow on a file not created yet says it waits for it, then alerts on it
   assert.match(out.stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
 });
 
+test("--follow: a file truncated and written again has its lines numbered from 1 in problems", async () => {
+  const truncated = join(dir, "truncated.ndjson");
+  writeFileSync(truncated, `${JSON.stringify(ev(1))}\n`);
+  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", truncated]);
+  const lines = () => out.stdout.split("\n").filter(Boolean).length;
+  for (let i = 0; i < 100 && lines() < 1; i++) await new Promise((r) => setTimeout(r, 100));
+  writeFileSync(truncated, `{bad\n${JSON.stringify(ev(2))}\n`);
+  for (let i = 0; i < 100 && lines() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  child.kill("SIGINT");
+  assert.deepEqual(await closed, [0, null], out.stderr);
+  assert.match(out.stderr, /truncated\.ndjson:1:2: invalid JSON/);
+  assert.match(out.stderr, /2 events read, 1 malformed lines skipped, 2 alerts/);
+});
+
 test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async () => {
   const growing = join(dir, "terminated.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
