@@ -362,3 +362,38 @@ test("--alerts-file: alerts as NDJSON, rotated by size, the newest rotated copy 
   assert.deepEqual(containers(`${path}.1`), ["c2"]);
   assert.equal(existsSync(`${path}.2`), false);
 });
+
+test("a webhook down for long: alerts the sink queue pushes out go to the dead letters, none dropped, and /metrics counts them", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  // nothing listens on port 1: every delivery is refused, and retried for ten minutes
+  const { service, close } = await startDurable(t, {
+    dataDir,
+    webhooks: ["http://127.0.0.1:1/hook"],
+    webhookRetryTimeoutMs: 600_000,
+    sinkQueueAlerts: 1,
+  });
+  // not ?refresh=wait_for, which waits for the alerts' delivery
+  for (const n of [1, 2, 3, 4, 5, 6])
+    await bulk(
+      service.url,
+      [interactiveExec({ "@timestamp": "2026-09-01T10:00:00Z", container: { id: `c${n}` } })],
+      "",
+    );
+  const metric = (text: string, name: string) =>
+    Number(new RegExp(`^${name}\\{sink="webhook:[^"]*"\\} (\\d+)$`, "m").exec(text)?.[1]);
+  const deadLetters = () =>
+    existsSync(join(dataDir, DEAD_LETTER_FILE))
+      ? readFileSync(join(dataDir, DEAD_LETTER_FILE), "utf8").trim().split("\n").length
+      : 0;
+  let metrics = "";
+  for (let tries = 0; tries < 100; tries++) {
+    metrics = await (await fetch(`${service.url}/metrics`)).text();
+    if (metric(metrics, "eqlite_webhook_alerts_queue_full_total") > 0 && deadLetters() > 0) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const queueFull = metric(metrics, "eqlite_webhook_alerts_queue_full_total");
+  assert.ok(queueFull >= 1, metrics);
+  assert.equal(metric(metrics, "eqlite_sink_alerts_dropped_total"), 0, metrics);
+  assert.equal(deadLetters(), queueFull, "each alert pushed out is a dead letter");
+  await close();
+});
