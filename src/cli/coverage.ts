@@ -5,7 +5,8 @@ import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
 import { jsonDocument } from "../eql/terminal-text.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
-import { runRuleTests } from "../ruletest/runner.ts";
+import { isTestFile } from "../ruletest/format.ts";
+import { rulesWithTests } from "../ruletest/rule-under-test.ts";
 
 export interface CoverageCliOptions {
   format: "text" | "json" | "navigator";
@@ -56,8 +57,9 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
       return 2;
     }
   }
-  if (!options.tested) tested = await rulesWithTests(paths);
   const result = await loadRulesAtStart(paths);
+  // the test files `eqlite test` would run: those the walk passed over, and any named
+  if (!options.tested) tested = rulesWithTests([...paths, ...result.skipped].filter(isTestFile), result);
   const errors = result.diagnostics.filter((d) => d.severity === "error").length;
   if (errors || result.rejected.length)
     process.stderr.write(
@@ -73,10 +75,4 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
   if (options.output) writeFileSync(options.output, text);
   else process.stdout.write(text);
   return 0;
-}
-
-/** Without --tested, a rule counts as tested when `eqlite test` finds tests for it beside it. */
-async function rulesWithTests(paths: string[]): Promise<string[]> {
-  const report = await runRuleTests(paths);
-  return report.results.map((r) => r.rule_id);
 }

@@ -1,5 +1,4 @@
-import { statSync } from "node:fs";
-import { basename, dirname, join, resolve } from "node:path";
+import { resolve } from "node:path";
 import { DetectionEngine } from "../engine/detection-engine.ts";
 import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
@@ -12,10 +11,10 @@ import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../excepti
 import { type Diagnostic, formatDiagnostic } from "../rules/diagnostic.ts";
 import { type LoadResult, loadRules } from "../rules/load-rules.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
-import { DUPLICATE_RULE_ID } from "../rules/rule-references.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { findRuleFiles } from "../rules/walk-paths.ts";
 import { isTestFile, loadTestFile, type TestCase, type TestFile } from "./format.ts";
+import { ruleFileFor, ruleUnderTest } from "./rule-under-test.ts";
 
 /** What the events of one case made the rule do. */
 export interface CaseOutcome {
@@ -98,7 +97,7 @@ export async function runRuleTests(
     const load = loadTestFile(file);
     diagnostics.push(...load.diagnostics);
     if (!load.test) continue;
-    const rule = ruleFor(load.test, loaded);
+    const rule = ruleUnderTest(load.test, loaded);
     if (typeof rule === "string") {
       diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: rule });
       continue;
@@ -333,46 +332,6 @@ function notRunnable(rule: LoadedRule): string {
   return rule.rule.type === "eql"
     ? "the rule's query has errors (see `eqlite validate`)"
     : `${rule.rule.type} rules cannot run yet`;
-}
-
-/** The rule a test file is about: its rule_id, else `<stem>.toml` beside it or above its `tests/` dir. */
-/** The rule a test file tests, or why there is none: by its rule_id, else by its name's stem. */
-function ruleFor(test: TestFile, loaded: LoadResult): LoadedRule | string {
-  const { rules } = loaded;
-  if (test.ruleId) {
-    return rules.find((r) => r.rule.rule_id === test.ruleId) ?? `no loaded rule has rule_id "${test.ruleId}"`;
-  }
-  const candidates = ruleFilesFor(test.file).map((f) => resolve(f));
-  const found = rules.filter((r) => candidates.includes(resolve(r.origin.file)));
-  if (found.length === 1) return found[0];
-  if (found.length > 1)
-    return `${found[0].origin.file} holds ${found.length} rules: give the test file the rule_id of the one it tests`;
-  // the rule file is there, but its rule gave way to another with its rule_id: a warning `test` does not print
-  const replaced = loaded.diagnostics.find(
-    (d) => d.code === DUPLICATE_RULE_ID && candidates.includes(resolve(d.file)),
-  );
-  if (replaced)
-    return `the rule it tests is left out: ${replaced.file}:${replaced.line}: ${replaced.message}`;
-  return `no rule file ${test.stem}.toml (or .ndjson, .json) beside it (or above its tests/ directory), and no rule_id`;
-}
-
-const RULE_FILE_EXTENSIONS = [".toml", ".ndjson", ".json"];
-
-function ruleFilesFor(testFile: string): string[] {
-  const stem = basename(testFile).slice(0, -".test.toml".length);
-  const dir = dirname(testFile);
-  const dirs = basename(dir) === "tests" ? [dir, dirname(dir)] : [dir];
-  return dirs.flatMap((d) => RULE_FILE_EXTENSIONS.map((ext) => join(d, `${stem}${ext}`)));
-}
-
-function ruleFileFor(testFile: string): string | undefined {
-  return ruleFilesFor(testFile).find((f) => {
-    try {
-      return statSync(f).isFile();
-    } catch {
-      return false;
-    }
-  });
 }
 
 const showIndex = (i: number): string => (i < 0 ? "?" : String(i));

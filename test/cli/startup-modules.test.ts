@@ -115,3 +115,14 @@ test("a scan whose rules are all in the rule cache does not load the rule schema
     rmSync(cacheDir, { recursive: true, force: true });
   }
 });
+
+test("coverage reads which rules have tests without running a case: no test runner, no detection engine", () => {
+  const rules = fileURLToPath(new URL("../../rules", import.meta.url));
+  const { modules, stdout } = packagesLoaded(["coverage", "--format", "json", rules]);
+  const own = ownModules(modules);
+  assert.ok(own.includes("ruletest/format.ts"), "the log sees the test files read");
+  const running = own.filter((path) => /^ruletest\/runner\.ts$|^engine\/detection-engine\.ts$/.test(path));
+  assert.deepEqual(running, [], "coverage ran the rules' test cases");
+  const { summary } = JSON.parse(stdout) as { summary: { rules: number; tested: number } };
+  assert.ok(summary.tested > 0 && summary.tested === summary.rules, "every bundled rule has tests");
+});

@@ -268,3 +268,36 @@ test("the layer of the bundled rules lists every technique they map", async () =
   const listed = new Set(layer.techniques.map((t) => t.techniqueID));
   for (const id of expected) assert.ok(listed.has(id), `${id} missing from the layer`);
 });
+
+test("without --tested, a rule counts as tested when a valid test file names it, whether its cases pass or not", () => {
+  const root = mkdtempSync(join(tmpdir(), "eqlite-coverage-tests-"));
+  writeFileSync(join(root, "a.toml"), rule(1, "Shell A", threat(EXEC, [["T1059", "Command"]])));
+  writeFileSync(
+    join(root, "c.toml"),
+    rule(3, "Beacon", threat(C2, [["T1071", "Application Layer Protocol"]])),
+  );
+  writeFileSync(join(root, "e.toml"), rule(5, "Unmapped", ""));
+  // a case that fails: the rule wants process.name "sh"
+  writeFileSync(
+    join(root, "a.test.toml"),
+    '[[case]]\nname = "fails"\nexpect = "alert"\nevents = [ { event.category = ["process"], process.name = "bash" } ]\n',
+  );
+  // tested by rule_id from a file whose name points nowhere
+  writeFileSync(
+    join(root, "other.test.toml"),
+    `rule_id = "${ruleId(5)}"\n[[case]]\nname = "none"\nexpect = "none"\nevents = [ { process.name = "x" } ]\n`,
+  );
+  // invalid: no cases; its rule is not tested
+  writeFileSync(join(root, "c.test.toml"), 'rule_id = "nothing"\n');
+  const r = runCli(["coverage", "--format", "json", root]);
+  assert.equal(r.code, 0, r.stderr);
+  const model = JSON.parse(r.stdout) as { rules: { rule_id: string; tested: boolean }[] };
+  assert.deepEqual(
+    model.rules.map((x) => [x.rule_id, x.tested]),
+    [
+      [ruleId(1), true],
+      [ruleId(3), false],
+      [ruleId(5), true],
+    ],
+  );
+});
