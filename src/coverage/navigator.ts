@@ -25,7 +25,7 @@ export interface NavigatorTechnique {
 
 export interface NavigatorLayer {
   name: string;
-  versions: { layer: "4.5"; navigator: string; attack: string };
+  versions: { layer: "4.5"; navigator: string };
   domain: "enterprise-attack";
   description: string;
   techniques: NavigatorTechnique[];
@@ -34,6 +34,15 @@ export interface NavigatorLayer {
   showTacticRowBackground: boolean;
   tacticRowBackground: string;
 }
+
+/**
+ * What format 4.5 asks of `versions`: the layer format, and the Navigator version, which must be
+ * at least 4.9.0, the first to read 4.5 (eqlite is not a Navigator, so it claims no later one).
+ * No `attack`: a layer that names an ATT&CK version is drawn over that version's matrix, where a
+ * technique added since (which a rule may map) has no cell, and a rule file does not say which
+ * version its mapping follows; without it the Navigator draws its current ATT&CK.
+ */
+const LAYER_VERSIONS = { layer: "4.5", navigator: "4.9.0" } as const;
 
 export interface LayerOptions {
   name?: string;
@@ -79,7 +88,7 @@ export function navigatorLayer(model: CoverageModel, options: LayerOptions = {})
   const s = model.summary;
   return {
     name: options.name ?? "eqlite coverage",
-    versions: { layer: "4.5", navigator: "4.9.1", attack: "16" },
+    versions: LAYER_VERSIONS,
     domain: "enterprise-attack",
     description:
       options.description ??

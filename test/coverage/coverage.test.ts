@@ -179,7 +179,8 @@ test("other frameworks and an empty rule list", () => {
 
 test("the navigator layer's shape and scores", () => {
   const layer = navigatorLayer(buildCoverage(loaded.rules));
-  assert.equal(layer.versions.layer, "4.5");
+  // format 4.5: the layer and the least Navigator that reads it; no ATT&CK version, so the current one is drawn
+  assert.deepEqual(layer.versions, { layer: "4.5", navigator: "4.9.0" });
   assert.equal(layer.domain, "enterprise-attack");
   assert.equal(typeof layer.name, "string");
   assert.equal(typeof layer.description, "string");
