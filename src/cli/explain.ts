@@ -1,5 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { type Command, Option } from "commander";
+import { nestsTooDeep, tooDeepReason } from "../engine/json-tree.ts";
 import type { Event } from "../eql/field-access.ts";
 import { jsonDocument, visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
@@ -9,7 +10,7 @@ import type { LoadedExceptions } from "../exceptions/loaded.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
 import { type EventExplanation, explainerForRule, formatExplanation } from "../explain/explain.ts";
 import { eventFilesOf } from "../io/event-files.ts";
-import { type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
+import { DecodeError, type DecodeProblem, formatProblem, readEvents } from "../io/event-source.ts";
 import { formatDiagnostic } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import type { LoadedRule } from "../rules/loaded-rule.ts";
@@ -116,7 +117,7 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   const onProblem = (p: DecodeProblem) => process.stderr.write(`${formatProblem(p)}\n`);
   const json = options.format === "json";
   const all: EventExplanation[] = [];
-  let explained = 0;
+  let read = 0;
   if (!json)
     process.stdout.write(`rule: ${rule.rule.name} (${rule.rule.rule_id})\nquery: ${explainer.query}\n\n`);
   try {
@@ -126,7 +127,15 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
       strict: options.strict,
       onProblem,
     })) {
-      explained++;
+      read++;
+      // an alert cannot hold it (scan counts its match as one whose alert could not be built),
+      // and its values cannot be printed: say so, rather than explain what cannot be shown
+      if (nestsTooDeep(event)) {
+        const problem = { source, line, reason: `${tooDeepReason("event")}: not explained` };
+        if (options.strict) throw new DecodeError(problem);
+        onProblem(problem);
+        continue;
+      }
       const x = explainer.explain(event, source, line);
       const exceptedBy = exceptions.filter((e) => !e.keep(event)).map((e) => e.name);
       if (exceptedBy.length) x.excepted_by = exceptedBy;
@@ -139,7 +148,7 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   }
   if (json) process.stdout.write(jsonDocument(all));
   // an empty answer would look like a hang or a bug: say there was nothing to explain
-  if (explained === 0)
+  if (read === 0)
     process.stderr.write(`eqlite: no events in ${visibleLine(file === "-" ? "stdin" : file)}\n`);
   return 0;
 }

@@ -62,6 +62,10 @@ export function nestsTooDeep(value: unknown): boolean {
 export const parsedNestsTooDeep = (text: string | undefined, value: unknown): boolean =>
   (text === undefined || text.length > 2 * MAX_JSON_DEPTH) && nestsTooDeep(value);
 
+/** Why a document nesting past what an alert can hold is refused (a bulk item, an /ingest line) or not explained. */
+export const tooDeepReason = (what: string): string =>
+  `the ${what} nests deeper than ${MAX_JSON_DEPTH} levels, more than an alert can hold (Elasticsearch refuses documents past 20)`;
+
 export function isPlainObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

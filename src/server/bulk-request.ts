@@ -1,4 +1,4 @@
-import { isPlainObject, MAX_JSON_DEPTH, parsedNestsTooDeep } from "../engine/json-tree.ts";
+import { isPlainObject, parsedNestsTooDeep, tooDeepReason } from "../engine/json-tree.ts";
 import type { Event } from "../eql/field-access.ts";
 import { explainJsonError, lineColumnAt } from "../io/json-error.ts";
 
@@ -247,10 +247,6 @@ export function parseDocument(text: string): { event: Event } | { error: BulkIte
   }
   return { event: value };
 }
-
-/** Why a document nesting past what an alert can hold is refused (a bulk item, an /ingest line). */
-export const tooDeepReason = (what: string): string =>
-  `the ${what} nests deeper than ${MAX_JSON_DEPTH} levels, more than an alert can hold (Elasticsearch refuses documents past 20)`;
 
 function validation(message: string): BulkItemError {
   return {

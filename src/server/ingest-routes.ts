@@ -1,9 +1,9 @@
 import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { eventIndex } from "../engine/index-pattern.ts";
-import { parsedNestsTooDeep } from "../engine/json-tree.ts";
+import { parsedNestsTooDeep, tooDeepReason } from "../engine/json-tree.ts";
 import { type DecodeProblem, readEventsFromStream } from "../io/event-source.ts";
-import { tooDeepReason, tooLargeEvent } from "./bulk-request.ts";
+import { tooLargeEvent } from "./bulk-request.ts";
 import { HttpError } from "./es-error.ts";
 import { stampIngested } from "./event-arrival.ts";
 import type { IngestItem } from "./ingest-batch.ts";

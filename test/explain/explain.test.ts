@@ -230,6 +230,41 @@ test("CLI: explain names the exception items that keep an event from the rule", 
   );
 });
 
+test("CLI: an event nested past what an alert holds is named as too deep, by file and line, not explained", () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-deep-"));
+  const rule = join(dir, "rule.ndjson");
+  writeFileSync(rule, JSON.stringify(minimalEqlRule(0, RULE_QUERY, { index: ["logs-*"] })));
+  const events = join(dir, "events.ndjson");
+  const nested = `${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`;
+  const base = JSON.stringify(processEvent()).slice(0, -1);
+  // the deep part beside the fields the query reads, then inside one of them
+  const deepBeside = `${base},"deep":${nested}}`;
+  const deepInside = `${base},"container":{"id":${"[".repeat(5000)}"c1"${"]".repeat(5000)}}}`;
+  writeFileSync(events, `${deepBeside}\n${JSON.stringify(processEvent())}\n${deepInside}\n`);
+  const tooDeep = (line: number) =>
+    new RegExp(
+      `^${events.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:${line}: the event nests deeper than 1000 levels.*: not explained$`,
+      "m",
+    );
+  for (const format of ["text", "json"]) {
+    const r = runCli(["explain", "--rule", rule, "--format", format, events]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, tooDeep(1));
+    assert.match(r.stderr, tooDeep(3));
+    assert.doesNotMatch(r.stderr, /Maximum call stack|no events/);
+    if (format === "json")
+      assert.deepEqual(
+        (JSON.parse(r.stdout) as EventExplanation[]).map((x) => [x.line, x.matched]),
+        [[2, true]],
+      );
+    else assert.deepEqual(r.stdout.match(/events\.ndjson:\d+: \S+/g), ["events.ndjson:2: MATCH"]);
+  }
+  const strict = runCli(["explain", "--rule", rule, "--strict", events]);
+  assert.equal(strict.code, 2);
+  assert.match(strict.stderr, tooDeep(1));
+  assert.match(strict.stderr, /stopped at the first malformed input/);
+});
+
 test("explain the seed rule over the cloud_defend kubectl-exec session", (t) => {
   if (!existsSync(shared)) {
     t.skip("../shared not found: explain over the cloud_defend examples skipped");
