@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
@@ -43,9 +43,10 @@ export function registerCoverageCommand(program: Command): void {
  * `validate`'s business): a mistyped path would otherwise print an empty map as if nothing were covered.
  */
 export async function runCoverage(paths: string[], options: CoverageCliOptions): Promise<number> {
-  const missing = paths.find((p) => !existsSync(p));
-  if (missing !== undefined) {
-    process.stderr.write(`eqlite coverage: rules not found: ${missing}\n`);
+  for (const path of paths) {
+    const unreadable = whyUnreadable(path);
+    if (unreadable === undefined) continue;
+    process.stderr.write(`eqlite coverage: ${unreadable}\n`);
     return 2;
   }
   let tested: string[] = [];
@@ -72,7 +73,24 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
       : options.format === "navigator"
         ? jsonDocument(navigatorLayer(model))
         : coverageTable(model);
-  if (options.output) writeFileSync(options.output, text);
-  else process.stdout.write(text);
+  if (!options.output) process.stdout.write(text);
+  else
+    try {
+      writeFileSync(options.output, text);
+    } catch (error) {
+      process.stderr.write(`eqlite coverage: cannot write ${options.output}: ${(error as Error).message}\n`);
+      return 2;
+    }
   return 0;
+}
+
+/** Why a rules path cannot be read: not there, or there but not readable (a link in a circle, no permission). */
+function whyUnreadable(path: string): string | undefined {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    const { code, message } = error as NodeJS.ErrnoException;
+    return code === "ENOENT" ? `rules not found: ${path}` : `cannot read ${path}: ${message}`;
+  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -300,5 +300,22 @@ test("without --tested, a rule counts as tested when a valid test file names it,
       [ruleId(3), false],
       [ruleId(5), true],
     ],
+  );
+});
+
+test("the CLI names a rules path it cannot read and an --output it cannot write, exit 2, no stack trace", () => {
+  const root = mkdtempSync(join(tmpdir(), "eqlite-coverage-unreadable-"));
+  symlinkSync("b.toml", join(root, "a.toml"));
+  symlinkSync("a.toml", join(root, "b.toml"));
+  const loop = runCli(["coverage", join(root, "a.toml")]);
+  assert.equal(loop.code, 2);
+  assert.match(loop.stderr, /^eqlite coverage: cannot read .*a\.toml: ELOOP/);
+  assert.equal(loop.stdout, "");
+  const output = join(root, "no-such-dir", "layer.json");
+  const unwritable = runCli(["coverage", "--format", "navigator", "--output", output, dir]);
+  assert.equal(unwritable.code, 2);
+  assert.equal(
+    unwritable.stderr,
+    `eqlite coverage: cannot write ${output}: ENOENT: no such file or directory, open '${output}'\n`,
   );
 });
