@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { nestsTooDeep, tooDeepReason } from "../engine/json-tree.ts";
 import type { Event } from "../eql/field-access.ts";
@@ -56,19 +56,32 @@ export function registerExplainCommand(program: Command): void {
     });
 }
 
+/** What a --rule naming a rule file ends with (a rule's name rarely does). */
+const RULE_FILE = /\.(toml|ndjson|jsonl|json)$/i;
+
 async function findRule(
   spec: string,
   rulePaths: string[],
 ): Promise<{ rule: LoadedRule; exceptions: LoadedExceptions } | string> {
-  const isFile = existsSync(spec) && statSync(spec).isFile();
+  let isFile = false;
+  try {
+    isFile = statSync(spec).isFile();
+  } catch (error) {
+    // something is there but cannot be read (a link in a circle, no permission): not a rule_id
+    const { code, message } = error as NodeJS.ErrnoException;
+    if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ENAMETOOLONG")
+      return `cannot read rule file ${spec}: ${message}`;
+  }
   const loaded = await loadRulesAtStart(isFile ? [spec] : rulePaths);
   let candidates = loaded.rules;
   if (!isFile) candidates = candidates.filter((r) => r.rule.rule_id === spec || r.rule.name === spec);
   if (candidates.length === 0) {
-    const errors = loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
-    return isFile
-      ? `no rule loaded from ${spec}${errors.length ? `:\n${errors.join("\n")}` : ""}`
-      : `no rule with rule_id or name ${JSON.stringify(spec)} in ${rulePaths.join(", ")}`;
+    // the errors say why; a file with none was skipped, and its warning says why
+    const errors = loaded.diagnostics.filter((d) => d.severity === "error");
+    const why = (errors.length ? errors : loaded.diagnostics).map(formatDiagnostic);
+    if (isFile) return `no rule loaded from ${spec}${why.length ? `:\n${why.join("\n")}` : ""}`;
+    const typo = RULE_FILE.test(spec) ? ` (and there is no file ${spec})` : "";
+    return `no rule with rule_id or name ${JSON.stringify(spec)} in ${rulePaths.join(", ")}${typo}`;
   }
   if (candidates.length > 1) {
     const ids = candidates.map((r) => `${r.rule.rule_id} (${r.rule.name})`).join("\n  ");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -263,6 +263,28 @@ test("CLI: an event nested past what an alert holds is named as too deep, by fil
   assert.equal(strict.code, 2);
   assert.match(strict.stderr, tooDeep(1));
   assert.match(strict.stderr, /stopped at the first malformed input/);
+});
+
+test("CLI: a --rule file that loads nothing, cannot be read or is not there says why", () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-rule-file-"));
+  const empty = join(dir, "empty.toml");
+  writeFileSync(empty, "");
+  symlinkSync("b.toml", join(dir, "a.toml"));
+  symlinkSync("a.toml", join(dir, "b.toml"));
+  const cases: [string, RegExp][] = [
+    [empty, /^eqlite: no rule loaded from .*empty\.toml:\n.*empty\.toml:1:1: warning: no \[rule\] table/],
+    [join(dir, "a.toml"), /^eqlite: cannot read rule file .*a\.toml: ELOOP/],
+    [
+      join(dir, "typo.toml"),
+      /^eqlite: no rule with rule_id or name ".*typo\.toml" in .* \(and there is no file .*typo\.toml\)$/m,
+    ],
+  ];
+  for (const [rule, message] of cases) {
+    const r = runCli(["explain", "--rule", rule, "-"], "");
+    assert.equal(r.code, 2, rule);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, "");
+  }
 });
 
 test("explain the seed rule over the cloud_defend kubectl-exec session", (t) => {
