@@ -14,7 +14,7 @@ import type { LoadedRule } from "../rules/loaded-rule.ts";
 import { buildRuleSet } from "../rules/rule-set.ts";
 import { findRuleFiles } from "../rules/walk-paths.ts";
 import { isTestFile, loadTestFile, type TestCase, type TestFile } from "./format.ts";
-import { ruleFileFor, ruleUnderTest } from "./rule-under-test.ts";
+import { ruleFileFor, rulesToTest, ruleUnderTest } from "./rule-under-test.ts";
 
 /** What the events of one case made the rule do. */
 export interface CaseOutcome {
@@ -82,9 +82,10 @@ export async function runRuleTests(
     for (const f of found.files) (isTestFile(f) ? testFiles : ruleFiles).push(f);
     for (const f of found.skipped) if (isTestFile(f)) testFiles.push(f);
   }
-  const uniqueRules = [...new Set(ruleFiles.map((f) => resolve(f)))].map(
-    (abs) => ruleFiles.find((f) => resolve(f) === abs) as string,
-  );
+  // each file once, as first named (by absolute path: a rule reached twice is one rule)
+  const byPath = new Map<string, string>();
+  for (const f of ruleFiles) if (!byPath.has(resolve(f))) byPath.set(resolve(f), f);
+  const uniqueRules = [...byPath.values()];
   const loaded: LoadResult = uniqueRules.length
     ? await loadRules(uniqueRules)
     : ({ rules: [], diagnostics: [] } as unknown as LoadResult);
@@ -93,11 +94,12 @@ export async function runRuleTests(
 
   const report: RuleTestReport = { results: [], passed: 0, failed: 0, untested: [], diagnostics };
   const tested = new Set<LoadedRule>();
+  const rules = rulesToTest(loaded);
   for (const file of [...new Set(testFiles)]) {
     const load = loadTestFile(file);
     diagnostics.push(...load.diagnostics);
     if (!load.test) continue;
-    const rule = ruleUnderTest(load.test, loaded);
+    const rule = ruleUnderTest(load.test, rules);
     if (typeof rule === "string") {
       diagnostics.push({ file, line: 1, column: 1, severity: "error", code: "rule-test", message: rule });
       continue;
