@@ -47,6 +47,8 @@ export interface TestCase {
   /** expected sequences, each the indexes of its events in order */
   sequences?: number[][];
   events: JsonEvent[];
+  /** the NDJSON file the events were read from (`events_file`), resolved against the test file's directory */
+  eventsFile?: string;
   /** line of the case's `[[case]]` header, for messages */
   line: number;
 }
@@ -139,6 +141,7 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
       problem([...path, "alerts"], 'expect = "alert" with alerts = 0');
 
     let events: JsonEvent[] | undefined;
+    let eventsFile: string | undefined;
     if (c.events !== undefined && c.events_file !== undefined) {
       problem([...path, "events_file"], "a case has events or events_file, not both");
     } else if (c.events !== undefined) {
@@ -147,7 +150,7 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
       else events = c.events as JsonEvent[];
     } else if (typeof c.events_file === "string") {
       // named as the test file is, so that diagnostics read alike
-      const eventsFile = isAbsolute(c.events_file) ? c.events_file : join(dirname(file), c.events_file);
+      eventsFile = isAbsolute(c.events_file) ? c.events_file : join(dirname(file), c.events_file);
       events = readEventsFile(file, eventsFile, diagnostics, () => at([...path, "events_file"]));
     } else if (c.events_file !== undefined) {
       problem([...path, "events_file"], "events_file must be a path (relative to the test file)");
@@ -181,6 +184,7 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
       alerts: c.alerts as number | undefined,
       sequences,
       events: events.map((e, n) => withTimestamp(e, n)),
+      ...(eventsFile !== undefined && { eventsFile }),
       line: at(path).line,
     });
   });

@@ -82,9 +82,17 @@ export async function runRuleTests(
     for (const f of found.files) (isTestFile(f) ? testFiles : ruleFiles).push(f);
     for (const f of found.skipped) if (isTestFile(f)) testFiles.push(f);
   }
+  const tests = [...new Set(testFiles)].map((file) => ({ file, load: loadTestFile(file) }));
+  // a case's events file often sits beside the rules as .ndjson: it holds events, not a rules export
+  const eventsFiles = new Set(
+    tests
+      .flatMap(({ load }) => (load.test?.cases ?? []).flatMap((c) => c.eventsFile ?? []))
+      .map((f) => resolve(f)),
+  );
   // each file once, as first named (by absolute path: a rule reached twice is one rule)
   const byPath = new Map<string, string>();
-  for (const f of ruleFiles) if (!byPath.has(resolve(f))) byPath.set(resolve(f), f);
+  for (const f of ruleFiles)
+    if (!byPath.has(resolve(f)) && !eventsFiles.has(resolve(f))) byPath.set(resolve(f), f);
   const uniqueRules = [...byPath.values()];
   const loaded: LoadResult = uniqueRules.length
     ? await loadRules(uniqueRules)
@@ -95,8 +103,7 @@ export async function runRuleTests(
   const report: RuleTestReport = { results: [], passed: 0, failed: 0, untested: [], diagnostics };
   const tested = new Set<LoadedRule>();
   const rules = rulesToTest(loaded);
-  for (const file of [...new Set(testFiles)]) {
-    const load = loadTestFile(file);
+  for (const { file, load } of tests) {
     diagnostics.push(...load.diagnostics);
     if (!load.test) continue;
     const rule = ruleUnderTest(load.test, rules);

@@ -284,3 +284,27 @@ test("a test file finds its rule in an export of the same name, unless the expor
   const two = await runRuleTests([join(dir, "shell.test.toml")]);
   assert.match(two.diagnostics[0].message, /shell\.ndjson holds 2 rules: give the test file the rule_id/);
 });
+
+test("a case's events_file beside the rules is read as events, not walked as a rules export", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-events-file-"));
+  writeFileSync(
+    join(dir, "shell.toml"),
+    rule("00000000-0000-4000-8000-0000000000e1", "Shell", 'process where process.name == "sh"'),
+  );
+  // an event with a deep part: as a rules export, a line too deep is an error
+  const nested = `${'{"a":'.repeat(1500)}1${"}".repeat(1500)}`;
+  writeFileSync(
+    join(dir, "shell-cases.ndjson"),
+    `{"event":{"category":["process"],"type":["start"]},"process":{"name":"ls"},"x":${nested}}\n`,
+  );
+  writeFileSync(
+    join(dir, "shell.test.toml"),
+    '[[case]]\nname = "from a file"\nexpect = "none"\nevents_file = "shell-cases.ndjson"\n',
+  );
+  const report = await runRuleTests([dir]);
+  assert.deepEqual(report.diagnostics, []);
+  assert.deepEqual(
+    report.results.map((r) => r.cases.map((c) => [c.name, c.passed])),
+    [[["from a file", true]]],
+  );
+});
