@@ -65,7 +65,8 @@ async function findRule(
 ): Promise<{ rule: LoadedRule; exceptions: LoadedExceptions } | string> {
   let isFile = false;
   try {
-    isFile = statSync(spec).isFile();
+    // a device or a pipe is read as a file too (and bounded as one)
+    isFile = !statSync(spec).isDirectory();
   } catch (error) {
     // something is there but cannot be read (a link in a circle, no permission): not a rule_id
     const { code, message } = error as NodeJS.ErrnoException;

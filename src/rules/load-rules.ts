@@ -1,5 +1,6 @@
 import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
+import { readFileAtMost } from "../io/read-file-at-most.ts";
 import type { CompileOptions } from "./compile-rule.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { isToml, LoadBuilder, type LoadingFile } from "./load-builder.ts";
@@ -63,7 +64,15 @@ export async function loadRules(paths: readonly string[], options: LoadOptions =
         continue;
       }
       // rule files are small and many: a synchronous read is ten times faster than fs/promises here
-      bytes = readFileSync(file);
+      const whole = stat.isFile() ? readFileSync(file) : readFileAtMost(file, limit);
+      if (whole === undefined) {
+        builder.addUnreadable(
+          file,
+          `not a regular file, and more than the ${limit} bytes a rule file may have; skipped`,
+        );
+        continue;
+      }
+      bytes = whole;
     } catch (error) {
       builder.addUnreadable(file, (error as Error).message);
       continue;

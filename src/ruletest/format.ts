@@ -27,10 +27,11 @@
  * 2024-01-01T00:00:00Z. Two byte-for-byte identical events are one document to the
  * engine (their ids are content hashes): make events of a case differ.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join } from "node:path";
 import { parse as parseToml } from "smol-toml";
 import { explainJsonError } from "../io/json-error.ts";
+import { readFileAtMost } from "../io/read-file-at-most.ts";
 import type { Diagnostic } from "../rules/diagnostic.ts";
 import { malformedUtf8At } from "../rules/malformed-utf8.ts";
 import { lineStartsOf, positionIn } from "../rules/position-map.ts";
@@ -193,12 +194,17 @@ export function loadTestFile(file: string, text?: string): TestFileLoad {
   return { test: { file, ruleId: ruleId as string | undefined, stem, cases }, diagnostics };
 }
 
+/** How much is read from a test or events file that is a device or a pipe, which has no size to check. */
+const MAX_SPECIAL_FILE_BYTES = 64 * 1024 * 1024;
+
 const NOT_UTF8 =
   "a byte here is not UTF-8, and test files are UTF-8: it reads as U+FFFD, not as what was meant";
 
 /** A file's text, and where its first byte that is not UTF-8 is, if one is. */
 function readTestText(path: string): { text: string; malformed?: { line: number; column: number } } {
-  const bytes = readFileSync(path);
+  const bytes = statSync(path).isFile() ? readFileSync(path) : readFileAtMost(path, MAX_SPECIAL_FILE_BYTES);
+  if (bytes === undefined)
+    throw new Error(`not a regular file, and more than the ${MAX_SPECIAL_FILE_BYTES} bytes read from one`);
   const text = bytes.toString("utf8");
   const at = malformedUtf8At(bytes, text);
   return at === undefined ? { text } : { text, malformed: positionIn(lineStartsOf(text), at) };

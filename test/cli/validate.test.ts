@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -141,4 +142,27 @@ test("eqlite validate over the detection-rules corpus: every file loads, all 1,0
   // 4 of them code transform: two notes name an entry their [transform] lacks, and leave one out
   assert.equal(report.warnings, 436);
   for (const d of report.diagnostics) assert.ok(d.line >= 1 && d.column >= 1 && d.file.endsWith(".toml"));
+});
+
+test("a rule file or test file that is a link to a device is read up to the size limit, not forever", {
+  skip: !existsSync("/dev/zero") && "no /dev/zero here",
+}, () => {
+  const devices = mkdtempSync(join(tmpdir(), "eqlite-devices-"));
+  symlinkSync("/dev/zero", join(devices, "zero.toml"));
+  symlinkSync("/dev/zero", join(devices, "zero.test.toml"));
+  const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
+  const tooMuch = "not a regular file, and more than the 67108864 bytes";
+  for (const [command, files] of [
+    ["validate", ["zero.toml"]],
+    ["test", ["zero.toml", "zero.test.toml"]],
+  ] as const) {
+    // the old reader never stopped: the timeout only keeps that from hanging the suite
+    const r = spawnSync(process.execPath, ["--import", "tsx", entry, command, devices], {
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    assert.equal(r.status, 2, `${command}: ${r.signal ?? ""} ${r.stderr}`);
+    const said = `${r.stdout}${r.stderr}`;
+    for (const file of files) assert.ok(said.includes(`${join(devices, file)}:1:1: error: ${tooMuch}`), said);
+  }
 });
