@@ -808,7 +808,10 @@ function ruleKey(rule: ExecutableRule): string {
 }
 
 /** The most matches a rule alerts in one `interval` (max_signals, Kibana's default 100, within the cap). */
-export function maxSignals(rule: ExecutableRule, perRun = KIBANA_MAX_ALERTS_PER_RUN): number {
+export function maxSignals(
+  rule: { rule: { max_signals?: number } },
+  perRun = KIBANA_MAX_ALERTS_PER_RUN,
+): number {
   return Math.min(rule.rule.max_signals ?? 100, perRun);
 }
 

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { DetectionEngine } from "../engine/detection-engine.ts";
+import { DetectionEngine, maxSignals } from "../engine/detection-engine.ts";
 import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
 import type { Event } from "../eql/field-access.ts";
@@ -180,7 +180,7 @@ export function runTestFile(
     file: test.file,
     rule_id: rule.rule.rule_id,
     rule_name: rule.rule.name,
-    cases: test.cases.map((c) => judge(c, runCase(rule, c, keep))),
+    cases: test.cases.map((c) => judge(c, runCase(rule, c, keep), maxSignals(rule))),
   };
 }
 
@@ -252,14 +252,20 @@ function eventOf(alert: Record<string, unknown>, ids: Map<string, number>): numb
   return -1;
 }
 
-function judge(expected: TestCase, actual: CaseOutcome): CaseResult {
+/** `cap`: the most alerts the rule gives in one run (its max_signals), which a case may expect past */
+function judge(expected: TestCase, actual: CaseOutcome, cap: number): CaseResult {
   const problems: string[] = [];
   if (actual.error) problems.push(`rule error: ${actual.error}`);
   if (expected.expect === "alert" && actual.alerts === 0) problems.push("expected an alert, got none");
   if (expected.expect === "none" && actual.alerts > 0)
     problems.push(`expected no alert, got ${plural(actual.alerts, "alert")}`);
   if (expected.alerts !== undefined && expected.alerts !== actual.alerts && !problems.length)
-    problems.push(`expected exactly ${plural(expected.alerts, "alert")}, got ${actual.alerts}`);
+    problems.push(
+      `expected exactly ${plural(expected.alerts, "alert")}, got ${actual.alerts}` +
+        (expected.alerts > cap && actual.alerts === cap
+          ? ` (the rule alerts at most ${cap} matches in a run: its max_signals)`
+          : ""),
+    );
   if (expected.sequences) {
     const want = expected.sequences.map(showSequence);
     const got = actual.sequences.map(showSequence);

@@ -308,3 +308,23 @@ test("a case's events_file beside the rules is read as events, not walked as a r
     [[["from a file", true]]],
   );
 });
+
+test("a case expecting more alerts than the rule's max_signals is told that max_signals caps them", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-ruletest-max-signals-"));
+  const capped = rule("00000000-0000-4000-8000-0000000000e2", "Capped", 'process where process.name == "sh"');
+  writeFileSync(
+    join(dir, "capped.toml"),
+    capped.replace('severity = "medium"', 'severity = "medium"\nmax_signals = 2'),
+  );
+  const event = (pid: number) =>
+    `{ event = { category = ["process"] }, process = { name = "sh", pid = ${pid} } }`;
+  writeFileSync(
+    join(dir, "capped.test.toml"),
+    `[[case]]\nname = "three shells"\nexpect = "alert"\nalerts = 3\nevents = [${[1, 2, 3].map(event).join(", ")}]\n`,
+  );
+  const report = await runRuleTests([dir]);
+  assert.deepEqual(report.diagnostics, []);
+  assert.deepEqual(report.results[0].cases[0].problems, [
+    "expected exactly 3 alerts, got 2 (the rule alerts at most 2 matches in a run: its max_signals)",
+  ]);
+});
