@@ -287,12 +287,17 @@ export function formatReport(report: RuleTestReport): string {
       for (const p of c.problems) out.push(`      ${p}`);
       out.push(`      expected: ${describeExpected(c.expected)}`);
       out.push(`      actual:   ${describeActual(c.actual)}`);
-      // the events, alerting ones marked `*`: all of a small case, only the alerting ones of a big one
+      // the events, alerting ones marked `*`: all of a small case, the first alerting ones of a big
+      // one (the actual line above lists every index)
       const marked = new Set([...c.actual.alertedEvents, ...c.actual.sequences.flat()]);
+      const small = c.expected.events.length <= MAX_EVENTS_SHOWN;
+      let shown = 0;
       c.expected.events.forEach((event, i) => {
-        if (c.expected.events.length <= MAX_EVENTS_SHOWN || marked.has(i))
-          out.push(`      ${marked.has(i) ? "*" : " "} event ${i}: ${summarizeEvent(event)}`);
+        if (!small && (!marked.has(i) || shown++ >= MAX_EVENTS_SHOWN)) return;
+        out.push(`      ${marked.has(i) ? "*" : " "} event ${i}: ${summarizeEvent(event)}`);
       });
+      if (shown > MAX_EVENTS_SHOWN)
+        out.push(`      … and ${shown - MAX_EVENTS_SHOWN} more events that alerted`);
     }
   }
   if (out.length) out.push("");

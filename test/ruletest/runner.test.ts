@@ -328,3 +328,23 @@ test("a case expecting more alerts than the rule's max_signals is told that max_
     "expected exactly 3 alerts, got 2 (the rule alerts at most 2 matches in a run: its max_signals)",
   ]);
 });
+
+test("a failing case of many alerting events shows the first eight of them and counts the rest", async () => {
+  const dir = fixture();
+  const shells = Array.from(
+    { length: 20 },
+    (_, i) => `{ event = { category = ["process"] }, process = { name = "sh", pid = ${i} } }`,
+  );
+  writeFileSync(
+    join(dir, "shell.test.toml"),
+    `[[case]]\nname = "quiet"\nexpect = "none"\nevents = [${shells.join(", ")}]\n`,
+  );
+  const text = formatReport(await runRuleTests([join(dir, "shell.test.toml")]));
+  const shown = text.split("\n").filter((line) => /^ {6}\* event \d+:/.test(line));
+  assert.deepEqual(
+    shown.map((line) => /event (\d+)/.exec(line)?.[1]),
+    ["0", "1", "2", "3", "4", "5", "6", "7"],
+  );
+  assert.match(text, /\n {6}… and 12 more events that alerted\n/);
+  assert.match(text, /events alerted: 0, 1, 2, .*, 19\n/);
+});
