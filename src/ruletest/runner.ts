@@ -82,18 +82,14 @@ export async function runRuleTests(
     for (const f of found.files) (isTestFile(f) ? testFiles : ruleFiles).push(f);
     for (const f of found.skipped) if (isTestFile(f)) testFiles.push(f);
   }
-  const tests = [...new Set(testFiles)].map((file) => ({ file, load: loadTestFile(file) }));
+  const tests = [...firstByPath(testFiles)].map((file) => ({ file, load: loadTestFile(file) }));
   // a case's events file often sits beside the rules as .ndjson: it holds events, not a rules export
   const eventsFiles = new Set(
     tests
       .flatMap(({ load }) => (load.test?.cases ?? []).flatMap((c) => c.eventsFile ?? []))
       .map((f) => resolve(f)),
   );
-  // each file once, as first named (by absolute path: a rule reached twice is one rule)
-  const byPath = new Map<string, string>();
-  for (const f of ruleFiles)
-    if (!byPath.has(resolve(f)) && !eventsFiles.has(resolve(f))) byPath.set(resolve(f), f);
-  const uniqueRules = [...byPath.values()];
+  const uniqueRules = [...firstByPath(ruleFiles)].filter((f) => !eventsFiles.has(resolve(f)));
   const loaded: LoadResult = uniqueRules.length
     ? await loadRules(uniqueRules)
     : ({ rules: [], diagnostics: [] } as unknown as LoadResult);
@@ -131,6 +127,13 @@ export async function runRuleTests(
     });
   }
   return report;
+}
+
+/** Each file once, as first named: `x.test.toml` and `./x.test.toml`, or a walk and a name, are one file. */
+function firstByPath(files: readonly string[]): Iterable<string> {
+  const byPath = new Map<string, string>();
+  for (const f of files) if (!byPath.has(resolve(f))) byPath.set(resolve(f), f);
+  return byPath.values();
 }
 
 export function exitCodeOf(report: RuleTestReport): number {

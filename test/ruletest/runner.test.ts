@@ -348,3 +348,16 @@ test("a failing case of many alerting events shows the first eight of them and c
   assert.match(text, /\n {6}… and 12 more events that alerted\n/);
   assert.match(text, /events alerted: 0, 1, 2, .*, 19\n/);
 });
+
+test("a test file reached twice, by a walk and by name or by two spellings of its path, runs once", async () => {
+  const dir = fixture();
+  writeFileSync(join(dir, "shell.test.toml"), shellCases);
+  const named = join(dir, "shell.test.toml");
+  const report = await runRuleTests([dir, named, `${dir}/./shell.test.toml`]);
+  assert.deepEqual(report.diagnostics, []);
+  // the fixture's tests/ directory holds another test file, of another rule
+  assert.deepEqual(
+    report.results.map((r) => r.file).filter((f) => f.endsWith("shell.test.toml")),
+    [named],
+  );
+});
