@@ -5,7 +5,8 @@
  * connectors and the export summary that share the file are skipped here; rules
  * are the rule loader's. A line that cannot be read is reported and costs only itself.
  */
-import { nestsTooDeep, tooDeepDocumentMessage } from "../io/json-depth.ts";
+import { nestsTooDeep } from "../engine/json-tree.ts";
+import { tooDeepDocumentMessage } from "../io/json-depth.ts";
 import { explainJsonError } from "../io/json-error.ts";
 import { decodeItem, decodeList, isRaw, own, type Raw } from "./decode.ts";
 import { emptyExceptions, type LoadedExceptions, type LoadOptions } from "./loaded.ts";

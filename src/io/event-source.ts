@@ -8,10 +8,11 @@
  * start line, then hands the record to `JSON.parse` as well.
  */
 import { createReadStream } from "node:fs";
+import { nestsTooDeep } from "../engine/json-tree.ts";
 import { visibleLine } from "../eql/terminal-text.ts";
 import { CorruptStreamError, decompress, readAll } from "./decompress.ts";
 import { fileChunks } from "./file-chunks.ts";
-import { nestsTooDeep, tooDeepDocumentMessage } from "./json-depth.ts";
+import { tooDeepDocumentMessage } from "./json-depth.ts";
 import { explainJsonError, lineColumnAt } from "./json-error.ts";
 import type { LineFilter } from "./line-filter.ts";
 

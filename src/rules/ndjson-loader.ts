@@ -1,6 +1,7 @@
+import { nestsTooDeep } from "../engine/json-tree.ts";
 import { exportLineKind, loadKibanaExport as loadExportedExceptions } from "../exceptions/kibana-export.ts";
 import type { LoadedExceptions } from "../exceptions/loaded.ts";
-import { nestsTooDeep, tooDeepDocumentMessage } from "../io/json-depth.ts";
+import { tooDeepDocumentMessage } from "../io/json-depth.ts";
 import { explainJsonError } from "../io/json-error.ts";
 import type { Diagnostic } from "./diagnostic.ts";
 import { jsonRuleLocator } from "./json-locator.ts";
