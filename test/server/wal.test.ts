@@ -24,6 +24,15 @@ async function all(wal: WriteAheadLog, from?: number): Promise<WalEntry[]> {
 const batchOf = (n: number, tag: string) =>
   Array.from({ length: n }, (_, i) => ({ tag, i, "event.kind": "event" }));
 
+/** The first seq of the oldest segment left in the log's directory (its name's 20 digits). */
+const oldestSegmentSeq = async (dir: string): Promise<number> =>
+  Number(
+    (await readdir(dir))
+      .filter((n) => n.endsWith(".wal"))
+      .sort()[0]
+      .slice(0, 20),
+  );
+
 test("append then replay gives every event once, in seq order, with its seq", async (t) => {
   const dir = await tempDir(t);
   const wal = await WriteAheadLog.open({ dir });
@@ -409,12 +418,7 @@ test("a bit flipped in the checkpoint file is caught by its checksum: reported w
   for (let i = 0; i < 12; i++) await wal.append(batchOf(1, `f${i}`));
   await wal.checkpoint(6);
   await wal.close();
-  const oldest = Number(
-    (await readdir(dir))
-      .filter((n) => n.endsWith(".wal"))
-      .sort()[0]
-      .slice(0, 20),
-  );
+  const oldest = await oldestSegmentSeq(dir);
   assert.ok(oldest > 1 && oldest <= 6, `the checkpoint deleted a segment (the oldest starts at ${oldest})`);
   const path = join(dir, "checkpoint");
   const bytes = await readFile(path);
@@ -463,12 +467,7 @@ test("a missing checkpoint file is said when segments were deleted behind one, a
   for (let i = 0; i < 6; i++) await wal.append(batchOf(1, `c${i}`));
   await wal.checkpoint(4);
   await wal.close();
-  const oldest = Number(
-    (await readdir(dir))
-      .filter((n) => n.endsWith(".wal"))
-      .sort()[0]
-      .slice(0, 20),
-  );
+  const oldest = await oldestSegmentSeq(dir);
   assert.ok(oldest > 1, "the checkpoint deleted a segment");
   await rm(join(dir, "checkpoint"));
 
