@@ -26,7 +26,14 @@ export function eventFilesOf(paths: readonly string[]): string[] {
     const unreadable = (dir: string, error: NodeJS.ErrnoException) => {
       throw new InputPathError(`cannot read the directory ${dir}: ${error.message}`);
     };
-    const found = filesUnder(path, unreadable).filter((file) => EVENT_FILE.test(basename(file)));
+    // a named pipe would hold the scan until something writes to it
+    const special = (file: string, kind: string) => {
+      if (EVENT_FILE.test(basename(file)))
+        throw new InputPathError(
+          `${file} is ${kind}, not a file: name it to read it, or move it out of ${path}`,
+        );
+    };
+    const found = filesUnder(path, unreadable, special).filter((file) => EVENT_FILE.test(basename(file)));
     if (found.length === 0)
       throw new InputPathError(
         `${path} holds no event files (.ndjson, .jsonl or .json, optionally .gz or .zst)`,

@@ -1,4 +1,4 @@
-import { type Dirent, readdirSync, realpathSync, statSync } from "node:fs";
+import { type Dirent, readdirSync, realpathSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 
 type Unreadable = (dir: string, error: NodeJS.ErrnoException) => void;
@@ -8,6 +8,13 @@ const rethrow: Unreadable = (_, error) => {
 };
 
 /**
+ * Told of what a walk meets that is neither a file nor a directory (a named pipe, a socket, a
+ * device), which it leaves out: opening a named pipe waits for a writer, so a reader would hang.
+ * Named on the command line, such a path is read as the user asked (`<(zcat …)` is a pipe).
+ */
+type Special = (path: string, kind: string) => void;
+
+/**
  * The files under a directory, recursively and in name order (so runs and reports come out the
  * same every time), hidden directories and node_modules left out. Symbolic links are followed,
  * each directory walked once however many links lead to it, so a link to a parent cannot make
@@ -15,8 +22,12 @@ const rethrow: Unreadable = (_, error) => {
  * directory that cannot be read (no permission, a path too long) is passed to `unreadable` and the
  * walk goes on; without it, the error is thrown.
  */
-export function filesUnder(dir: string, unreadable: Unreadable = rethrow): string[] {
-  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable };
+export function filesUnder(
+  dir: string,
+  unreadable: Unreadable = rethrow,
+  special: Special = () => {},
+): string[] {
+  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable, special };
   visit(dir, walk);
   return walk.files;
 }
@@ -27,7 +38,7 @@ export function filesUnder(dir: string, unreadable: Unreadable = rethrow): strin
  * Unreadable directories are passed over.
  */
 export function linkedDirectoriesUnder(dir: string): string[] {
-  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable: () => {} };
+  const walk: Walk = { files: [], walked: new Set(), linked: [], unreadable: () => {}, special: () => {} };
   visit(dir, walk);
   let root: string;
   try {
@@ -44,6 +55,7 @@ interface Walk {
   /** real paths of the directories reached through a link */
   linked: string[];
   unreadable: Unreadable;
+  special: Special;
 }
 
 function visit(dir: string, walk: Walk, throughLink = false): void {
@@ -62,7 +74,9 @@ function visit(dir: string, walk: Walk, throughLink = false): void {
   for (const entry of entries) {
     const path = join(dir, entry.name);
     const link = entry.isSymbolicLink();
-    if (!(link ? leadsToDirectory(path) : entry.isDirectory())) walk.files.push(path);
+    const kind = link ? specialKind(path) : specialKindOf(entry);
+    if (kind !== undefined) walk.special(path, kind);
+    else if (!(link ? leadsToDirectory(path) : entry.isDirectory())) walk.files.push(path);
     else if (!entry.name.startsWith(".") && entry.name !== "node_modules") visit(path, walk, link);
   }
 }
@@ -77,5 +91,22 @@ function leadsToDirectory(link: string): boolean {
     return statSync(link).isDirectory();
   } catch {
     return false;
+  }
+}
+
+/** What a directory entry is when it is neither a file nor a directory (nor a link). */
+function specialKindOf(entry: Dirent | Stats): string | undefined {
+  if (entry.isFIFO()) return "a named pipe";
+  if (entry.isSocket()) return "a socket";
+  if (entry.isCharacterDevice() || entry.isBlockDevice()) return "a device";
+  return undefined;
+}
+
+/** What a link leads to when that is neither a file nor a directory; a broken or circular link is left to its reader. */
+function specialKind(link: string): string | undefined {
+  try {
+    return specialKindOf(statSync(link));
+  } catch {
+    return undefined;
   }
 }

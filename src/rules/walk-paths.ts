@@ -52,7 +52,14 @@ export async function findRuleFiles(paths: readonly string[]): Promise<RuleFiles
 function walk(dir: string, out: RuleFiles): void {
   const unreadable = (path: string, error: NodeJS.ErrnoException) =>
     out.diagnostics.push(ioError(path, `cannot read this directory: ${error.message}`));
-  for (const path of filesUnder(dir, unreadable)) {
+  // said, and not among the skipped files, which `eqlite test` looks through for test files
+  const special = (path: string, kind: string) => {
+    out.diagnostics.push({
+      ...ioError(path, `${kind}, not a file: skipped (name it on the command line to read it)`),
+      severity: "warning",
+    });
+  };
+  for (const path of filesUnder(dir, unreadable, special)) {
     const name = basename(path);
     // rule unit tests (`eqlite test`) sit beside their rules; they are not rules
     if (!isRuleTestFile(name) && WALKED.has(extname(name).toLowerCase())) out.files.push(path);

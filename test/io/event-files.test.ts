@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -51,4 +52,22 @@ test("a directory without event files is an error that names it", () => {
       return true;
     },
   );
+});
+
+test("a named pipe met in a directory's walk is said, not opened (it would wait for a writer); one that is not an event file is passed over", (t) => {
+  const dir = join(root, "with-pipe");
+  touch("with-pipe", "a.ndjson");
+  const made = spawnSync("mkfifo", [join(dir, "live.ndjson"), join(dir, "other.pipe")]);
+  if (made.status !== 0) return t.skip("no mkfifo here");
+  assert.throws(
+    () => eventFilesOf([dir]),
+    (error: Error) =>
+      error instanceof InputPathError &&
+      error.message ===
+        `${join(dir, "live.ndjson")} is a named pipe, not a file: name it to read it, or move it out of ${dir}`,
+  );
+  rmSync(join(dir, "live.ndjson"));
+  assert.deepEqual(eventFilesOf([dir]), [join(dir, "a.ndjson")]);
+  // named, a pipe is read as the user asked (`<(zcat …)` is one)
+  assert.deepEqual(eventFilesOf([join(dir, "other.pipe")]), [join(dir, "other.pipe")]);
 });
