@@ -8,6 +8,7 @@ import {
   type JsonObject,
   keysNestedFirst,
   setOwn,
+  TwinJoin,
 } from "./json-tree.ts";
 
 /**
@@ -69,13 +70,13 @@ export function alertSourceFields(event: Event): JsonObject {
  * (Kibana keeps whichever its walk of the source meets last, so one of them is lost there).
  */
 function copyFlattened(doc: JsonObject, event: Event, field: string, prefix: string): void {
-  const seen = new Set<string>();
+  const twins = new TwinJoin();
   const dotted = `${field}.`;
   for (const key of keysNestedFirst(event)) {
     if (key === field) {
-      if (isPlainObject(event[key])) flattenInto(doc, prefix, event[key], 0, seen);
+      if (isPlainObject(event[key])) flattenInto(doc, prefix, event[key], 0, twins);
     } else if (key.startsWith(dotted) && key.length > dotted.length) {
-      flattenInto(doc, `${prefix}.${key.slice(dotted.length)}`, event[key], 0, seen);
+      flattenInto(doc, `${prefix}.${key.slice(dotted.length)}`, event[key], 0, twins);
     }
   }
 }

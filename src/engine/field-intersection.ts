@@ -8,7 +8,7 @@ import {
   keysNestedFirst,
   MAX_JSON_DEPTH,
   setOwn,
-  twinValues,
+  TwinJoin,
 } from "./json-tree.ts";
 
 /**
@@ -24,7 +24,7 @@ import {
  * document keeps its dotted key (so `kibana.alert.original_event.action` stays
  * one key). Two deliberate differences: Kibana compares array elements by
  * reference, so objects inside arrays never survive; here equal objects do.
- * And a document that writes a field both ways has both values (twinValues),
+ * And a document that writes a field both ways has both values (TwinJoin),
  * which are intersected as an array; Kibana intersects the two keys apart.
  */
 export function intersectDocuments(docs: readonly JsonObject[]): JsonObject | undefined {
@@ -56,6 +56,7 @@ interface Normalized {
 function normalize(doc: JsonObject): Normalized {
   const tree: JsonObject = {};
   const dotted = new Set<string>();
+  const twins = new TwinJoin();
   const walk = (object: JsonObject, prefix: string[], depth: number) => {
     if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
     for (const key of keysNestedFirst(object)) {
@@ -66,7 +67,7 @@ function normalize(doc: JsonObject): Normalized {
       } else if (value !== undefined) {
         // a field written both dotted and nested has both values, as matching sees it
         const twin = leafAt(tree, path);
-        setPath(tree, path, twin === undefined ? value : twinValues(twin, value));
+        setPath(tree, path, twin === undefined ? value : twins.join(path.join("."), twin, value));
         if (key.includes(".")) dotted.add(path.join("."));
       }
     }

@@ -138,17 +138,48 @@ export function canonicalJson(value: unknown, depth = 0): string {
 }
 
 /**
- * The value of a field a document writes twice, as a dotted key and through nested objects
- * (`{"event.action": "a", "event": {"action": "b"}}`). Elasticsearch indexes both as one
- * multi-valued field, and the field getter reads both, so a copy keeps both: the value once
- * when the two are equal, else the values of the first followed by those of the second
- * (`["b", "a"]`). A null is no value and gives way to the other.
+ * The values of the fields a document writes more than once, as a dotted key and through nested
+ * objects (`{"event.action": "a", "event": {"action": "b"}}`). Elasticsearch indexes them as one
+ * multi-valued field, and the field getter reads every one, so a copy keeps every one: the value
+ * as it is while there is one, else each distinct value's values in the order read (`["b", "a"]`);
+ * a null is no value and gives way. Linear in what it joins: a document can spell one field
+ * thousands of ways (`a.b.c`, `a.b`+`c`, `a`+`b.c`, …), and re-reading the values joined so far
+ * for each spelling made one hostile event cost minutes.
  */
-export function twinValues(first: unknown, second: unknown): unknown {
-  if (first === undefined || first === null) return second;
-  if (second === undefined || second === null) return first;
-  if (canonicalJson(first) === canonicalJson(second)) return first;
-  return [...(Array.isArray(first) ? first : [first]), ...(Array.isArray(second) ? second : [second])];
+export class TwinJoin {
+  private readonly fields = new Map<string, { seen: Set<string>; values: unknown[] }>();
+  private readonly written = new Set<string>();
+
+  /**
+   * What the field at `path` holds once `value` joins `before`, what was read of it already
+   * (undefined: nothing). Once it has two distinct values, the array returned is the same one
+   * each time, grown in place.
+   */
+  join(path: string, before: unknown, value: unknown): unknown {
+    if (value === undefined || value === null) return before === undefined ? value : before;
+    if (before === undefined || before === null) return value;
+    let field = this.fields.get(path);
+    if (field === undefined) {
+      field = {
+        seen: new Set([canonicalJson(before)]),
+        values: Array.isArray(before) ? [...before] : [before],
+      };
+      this.fields.set(path, field);
+    }
+    const canonical = canonicalJson(value);
+    if (!field.seen.has(canonical)) {
+      field.seen.add(canonical);
+      if (Array.isArray(value)) for (const v of value) field.values.push(v);
+      else field.values.push(value);
+    }
+    return field.seen.size === 1 ? before : field.values;
+  }
+
+  /** Writes `value` at the dotted `path` of a flat `target`, joined with what was written there through this join. */
+  write(target: JsonObject, path: string, value: unknown): void {
+    setOwn(target, path, this.written.has(path) ? this.join(path, getOwn(target, path), value) : value);
+    this.written.add(path);
+  }
 }
 
 /**
@@ -166,24 +197,21 @@ export function keysNestedFirst(object: JsonObject): string[] {
 /**
  * Flattens an object into dotted paths under `prefix`: nested objects and dotted
  * keys (`{"a": {"b": 1}}`, `{"a.b": 1}`) give the same path; arrays are values.
- * A path written twice keeps both values (twinValues), nested first. `seen` holds
- * the paths this flattening wrote, which are the only ones it joins values on.
+ * A path written twice keeps both values (TwinJoin), nested first; `twins` joins
+ * only the paths written through it.
  */
 export function flattenInto(
   target: JsonObject,
   prefix: string,
   value: unknown,
   depth = 0,
-  seen: Set<string> = new Set(),
+  twins: TwinJoin = new TwinJoin(),
 ): void {
   if (depth > MAX_JSON_DEPTH) throw new JsonDepthError();
   if (!isPlainObject(value)) {
-    if (value === undefined) return;
-    const copy = cloneJson(value, depth);
-    setOwn(target, prefix, seen.has(prefix) ? twinValues(getOwn(target, prefix), copy) : copy);
-    seen.add(prefix);
+    if (value !== undefined) twins.write(target, prefix, cloneJson(value, depth));
     return;
   }
   for (const key of keysNestedFirst(value))
-    flattenInto(target, `${prefix}.${key}`, value[key], depth + 1, seen);
+    flattenInto(target, `${prefix}.${key}`, value[key], depth + 1, twins);
 }
