@@ -8,6 +8,8 @@ export interface FollowOptions {
   signal?: AbortSignal;
   /** how long a rotated file must get no new bytes before the file that took its name is read */
   rotatedQuietMs?: number;
+  /** how long a rotated file is read at most, quiet or not (default a minute) */
+  rotatedLongestMs?: number;
   /** the path names nothing yet: called once, before waiting for it to appear */
   onWaiting?: () => void;
 }
@@ -24,6 +26,8 @@ export const FILE_STARTS: unique symbol = Symbol("file starts");
  * what it writes meanwhile is read before the new file, for as long as it keeps coming.
  */
 const ROTATED_QUIET_MS = 5_000;
+/** …but not for ever: a second writer that never reopens would keep the new file unread. */
+const ROTATED_LONGEST_MS = 60_000;
 /** How much of what was read last is kept to recognise the file it came from. */
 const TAIL_BYTES = 64;
 
@@ -34,8 +38,9 @@ const TAIL_BYTES = 64;
  * there: truncated, then written past that point before the next look (a fast writer, a small
  * file), it never looked shorter, and reading on would start inside another line. A path that
  * comes to name another file was rotated: the old file is read until it has had no new bytes
- * for `rotatedQuietMs` — its writer may go on writing there until it opens the new file — and
- * then the new one from its start (a file rotated again meanwhile is read in its turn); while
+ * for `rotatedQuietMs` (a minute at most) — its writer may go on writing there until it opens the
+ * new file — and then the new one from its start; a file rotated again meanwhile is read to its
+ * end and left at once, and the next read in its turn; while
  * the path names nothing (between the rename and the new file) the old file is kept. Both are
  * marked by FILE_STARTS. A path that names nothing at the start is waited for, as `tail -F`
  * waits for a log its writer has not created yet.
@@ -46,6 +51,7 @@ export async function* followFile(
 ): AsyncGenerator<Buffer | typeof FILE_STARTS> {
   const pollMs = options.pollMs ?? 250;
   const rotatedQuietMs = options.rotatedQuietMs ?? ROTATED_QUIET_MS;
+  const rotatedLongestMs = options.rotatedLongestMs ?? ROTATED_LONGEST_MS;
   const buffer = Buffer.alloc(1 << 20);
   const first = await openOnceThere(path, pollMs, options);
   if (!first) return;
@@ -79,17 +85,28 @@ export async function* followFile(
    */
   const successors: FileHandle[] = [];
   let quietSince = 0;
+  let rotatedAt = 0;
+  /**
+   * Whether to go on to the next file: the one held has been quiet for long enough, or read
+   * for as long as a rotated file is; or it was rotated away twice, a file replaced faster than
+   * it goes quiet (a writer renaming each version over the last), which is read to its end and
+   * left at once so that the handles held and the lag stay bounded.
+   */
+  const moveOn = () =>
+    successors.length > 1 ||
+    (successors.length === 1 &&
+      (Date.now() - quietSince >= rotatedQuietMs || Date.now() - rotatedAt >= rotatedLongestMs));
   try {
     while (!options.signal?.aborted) {
       if (yield* readToEnd()) quietSince = Date.now();
       if (await renamed(path, successors.at(-1) ?? handle)) {
         const next = await open(path, "r").catch(() => undefined);
-        if (next && successors.push(next) === 1) quietSince = Date.now();
+        if (next && successors.push(next) === 1) quietSince = rotatedAt = Date.now();
       }
-      if (successors.length > 0 && Date.now() - quietSince >= rotatedQuietMs) {
+      if (moveOn()) {
         await handle.close();
         handle = successors.shift()!;
-        quietSince = Date.now();
+        quietSince = rotatedAt = Date.now();
         yield* startAgain();
         continue;
       }

@@ -158,6 +158,68 @@ test("files rotated again while the one before them is still read are read in th
   assert.equal(text, "one\n|two\n|three\n|four\n");
 });
 
+test("a file replaced faster than it goes quiet (each version renamed over the last) is read version by version, not a quiet wait each", async () => {
+  const file = freshFile();
+  writeFileSync(file, "v0\n");
+  // the old follower waited 2 s of quiet per version, 40 s in all: stopped at 15
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), 15_000);
+  let text = "";
+  let version = 0;
+  const replace = setInterval(() => {
+    if (++version > 20) return clearInterval(replace);
+    writeFileSync(`${file}.tmp`, `v${version}\n`);
+    renameSync(`${file}.tmp`, file);
+  }, 15);
+  // each version is read to its end and left once the next is there; only the last one's
+  // predecessor is waited for, 2 s of quiet
+  for await (const chunk of followFile(file, {
+    pollMs: 10,
+    rotatedQuietMs: 2_000,
+    signal: controller.signal,
+  })) {
+    text += chunk === FILE_STARTS ? "|" : chunk.toString();
+    if (text.includes("v20\n")) controller.abort();
+  }
+  clearInterval(replace);
+  clearTimeout(deadline);
+  const versions = text.split("|").filter(Boolean);
+  assert.ok(versions.length >= 2, text);
+  // in order, each once, none cut: a poll may miss a version replaced before it looked
+  const numbers = versions.map((v) => Number(/^v(\d+)\n$/.exec(v)?.[1]));
+  assert.ok(
+    numbers.every((n, i) => Number.isInteger(n) && (i === 0 || n > numbers[i - 1])),
+    text,
+  );
+  assert.equal(numbers.at(-1), 20);
+});
+
+test("a rotated file written to for ever (a second writer that never reopens) is left after rotatedLongestMs for the new one", async () => {
+  const file = freshFile();
+  writeFileSync(file, "one\n");
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(), 15_000);
+  let text = "";
+  let keepWriting: NodeJS.Timeout | undefined;
+  for await (const chunk of followFile(file, {
+    pollMs: 10,
+    rotatedQuietMs: 200,
+    rotatedLongestMs: 500,
+    signal: controller.signal,
+  })) {
+    text += chunk === FILE_STARTS ? "|" : chunk.toString();
+    if (keepWriting === undefined && text.includes("one\n")) {
+      renameSync(file, `${file}.1`);
+      writeFileSync(file, "new\n");
+      keepWriting = setInterval(() => appendFileSync(`${file}.1`, "old\n"), 20);
+    }
+    if (text.includes("new\n")) controller.abort();
+  }
+  clearInterval(keepWriting);
+  clearTimeout(deadline);
+  assert.match(text, /^one\n(old\n)+\|new\n$/);
+});
+
 test("a path that names nothing yet is waited for, said once, and read from its start when it comes", async () => {
   const file = freshFile();
   const controller = new AbortController();
