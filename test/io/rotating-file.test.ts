@@ -33,13 +33,14 @@ test("rotates by size, logrotate-style, keeping the newest files", async (t) => 
   assert.deepEqual(await idsIn(`${path}.2`), alerts.slice(4, 6).map(idOf));
 });
 
-test("a smaller keep than before removes the copies past it at the next rotation; other files beside it stay", async (t) => {
+test("a smaller keep than before removes the copies past it at the next rotation, numbered on from it; other files beside it stay, a dated archive too", async (t) => {
   const dir = await tempDir(t);
   const path = join(dir, "a.ndjson");
   // copies left by a run with keep 6, and files that only look alike
   for (let n = 1; n <= 6; n++)
     await writeFile(`${path}.${n}`, `${JSON.stringify(eventAlert({ pid: 100 + n }))}\n`);
-  for (const name of ["a.ndjson.07", "a.ndjson.2.bak", "b.ndjson.9"]) await writeFile(join(dir, name), "x\n");
+  for (const name of ["a.ndjson.07", "a.ndjson.2.bak", "a.ndjson.20261130", "b.ndjson.9"])
+    await writeFile(join(dir, name), "x\n");
   const sink = new RotatingFileSink({ path, maxBytes: 10, keep: 3 });
   await sink.write([eventAlert({ pid: 0 })]);
   await sink.write([eventAlert({ pid: 1 })]);
@@ -50,6 +51,7 @@ test("a smaller keep than before removes the copies past it at the next rotation
     "a.ndjson.1",
     "a.ndjson.2",
     "a.ndjson.2.bak",
+    "a.ndjson.20261130",
     "a.ndjson.3",
     "b.ndjson.9",
   ]);

@@ -112,12 +112,13 @@ export class RotatingFileSink implements AlertSink {
     await this.file!.close();
     this.file = null;
     // the copies there are, not every number up to keep: a keep of 100,000 is 100,000 renames
-    // otherwise; and copies past keep (left by a larger keep before) go too
-    const copies = (await rotatedCopies(this.path)).sort((a, b) => b - a);
-    for (const n of copies) {
-      if (n >= this.keep) await removeIfPresent(`${this.path}.${n}`);
-      else await renameIfPresent(`${this.path}.${n}`, `${this.path}.${n + 1}`);
-    }
+    // otherwise; and the copies past keep that a larger keep left, numbered on from it without
+    // a gap (a hand-made `alerts.ndjson.20261130` beside them is not one of ours)
+    const copies = new Set(await rotatedCopies(this.path));
+    let past = Math.max(this.keep, 1);
+    while (copies.has(past)) await removeIfPresent(`${this.path}.${past++}`);
+    const kept = [...copies].filter((n) => n < this.keep).sort((a, b) => b - a);
+    for (const n of kept) await renameIfPresent(`${this.path}.${n}`, `${this.path}.${n + 1}`);
     if (this.keep > 0) await rename(this.path, `${this.path}.1`);
     else await removeIfPresent(this.path);
     this.rotations++;
