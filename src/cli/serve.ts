@@ -73,12 +73,20 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
       logger.error({ err: error }, "shutdown failed");
       stopped();
     });
+  /** connecting to NATS, which waits up to a minute for a cluster without a leader and cannot be cut short */
+  let connecting = false;
   const stop = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stop requested");
     // a second signal is Node's: it ends the process at once
     unlisten();
+    if (connecting) {
+      // nothing is running yet: end as the signal ends a process, rather than wait out the connection
+      logger.info("stopping while connecting to NATS: nothing to drain");
+      process.kill(process.pid, signal);
+      return;
+    }
     if (service) close(service);
     else starting.abort(new Error(`${signal} while starting`));
   };
@@ -103,7 +111,9 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
   try {
     let extensions: ServeExtensions | undefined;
     try {
+      connecting = config.nats !== undefined;
       extensions = await openServeRoles(config, { logger });
+      connecting = false;
       if (starting.signal.aborted) {
         await extensions?.close?.();
         logger.info("eqlite serve stopped before it started");

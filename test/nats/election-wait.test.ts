@@ -5,6 +5,7 @@ import { connect, TimeoutError } from "@nats-io/transport-node";
 import { NatsConnectError } from "../../src/nats/connect.ts";
 import { awaitsLeader, retryWhileElecting, setUpAtStart } from "../../src/nats/election-wait.ts";
 import { EVENTS_STREAM, openTopology } from "../../src/nats/topology.ts";
+import { ServeProcess } from "../server/serve-process.ts";
 import { natsServerMissing, startNats } from "./nats-server.ts";
 
 /**
@@ -169,4 +170,25 @@ test("a real cluster: started with one node of three up, the set-up waits until 
   assert.ok(retries >= 1, "the first attempt, with no quorum, failed and was tried again");
   const info = await topology.jsm.streams.info(EVENTS_STREAM);
   assert.equal(info.config.num_replicas, 3);
+});
+
+test("serve stopped while it waits for a leader ends at once, by the signal, not after the wait", {
+  skip: natsServerMissing,
+}, async (t) => {
+  const cluster = await startNats(t, 3);
+  await Promise.all([cluster.nodes[1].kill(), cluster.nodes[2].kill()]);
+  const serve = ServeProcess.spawn([
+    "--nats",
+    cluster.nodes[0].url,
+    "--nats-replicas",
+    "3",
+    "--no-watch-rules",
+    "--no-stdout",
+  ]);
+  t.after(() => serve.stop("SIGKILL"));
+  await serve.waitFor(/JetStream did not answer the set-up/);
+  // not exit 1 once the minute's wait has failed: ended by the signal itself
+  assert.equal(await serve.stop("SIGTERM"), null, serve.stderr);
+  assert.equal(serve.child.signalCode, "SIGTERM");
+  assert.match(serve.stderr, /"msg":"stopping while connecting to NATS: nothing to drain"/);
 });
