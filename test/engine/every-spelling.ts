@@ -22,7 +22,10 @@ for (let cuts = 0; cuts < 1 << parts; cuts++) {
     }
   }
   let object = event;
-  for (const k of keys) object = (object[k] ??= {}) as Record<string, unknown>;
+  for (const k of keys) {
+    object[k] ??= {};
+    object = object[k] as Record<string, unknown>;
+  }
   object[key] = `v${cuts}`;
   values.push(`v${cuts}`);
 }
