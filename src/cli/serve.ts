@@ -123,7 +123,6 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     } catch (error) {
       // startService stopped what it had started, the extensions with it
       if (starting.signal.aborted && error === starting.signal.reason) return 0;
-      await extensions?.close?.().catch(() => {});
       if (error instanceof NatsConnectError) {
         err(`eqlite serve: ${error.message}`);
         return 1;

@@ -115,8 +115,36 @@ export class ServeError extends Error {
   }
 }
 
+/**
+ * Rejects having stopped what it started and closed the extensions it was given (the data
+ * directory's lock with them), whatever failed: the rules, the port, the replay. A caller
+ * may start again in the same process.
+ */
 export async function startService(config: ServeConfig, options: ServiceOptions = {}): Promise<Service> {
   const logger = options.logger ?? createLogger(config.logLevel);
+  const extensions = options.extensions ?? {};
+  let stopStarted = async () => {
+    await extensions.close?.();
+  };
+  try {
+    return await start(config, options, logger, (stop) => {
+      stopStarted = stop;
+    });
+  } catch (error) {
+    await stopStarted().catch((cause) =>
+      logger.error({ err: cause }, "stopping what had started before the failure failed"),
+    );
+    throw error;
+  }
+}
+
+/** `onRunning` is told how to stop the pipeline once it runs. */
+async function start(
+  config: ServeConfig,
+  options: ServiceOptions,
+  logger: Logger,
+  onRunning: (stop: () => Promise<void>) => void,
+): Promise<Service> {
   const extensions = options.extensions ?? {};
   const clock = options.clock ?? Date.now;
   if (!isLoopback(config.host) && !hasCredentials(config.auth)) {
@@ -171,12 +199,6 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     onProcessed: extensions.onProcessed,
     clock,
   });
-  pipeline.start();
-  extensions.attach?.({ pipeline, fanout, queue });
-  if (!extensions.accept && !extensions.handoff)
-    logger.warn(
-      "no --data-dir: accepted events and alerts are kept in memory only; a crash loses what was accepted but not yet run through the rules",
-    );
   /** The last steps of every stop; `end`: the pipeline drains (the input ended) or halts (a replay cut short). */
   const shutDown = async (end: "drain" | "halt") => {
     try {
@@ -191,13 +213,25 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
     await extensions.close?.();
     logger.info({ events: pipeline.stats.events, alerts: pipeline.stats.alerts }, "eqlite serve stopped");
   };
+  let watcher: RulesWatcher | undefined;
+  // without flushing what sequences wait for: the log keeps their events for the next start
+  onRunning(async () => {
+    watcher?.close();
+    await shutDown("halt");
+  });
+  pipeline.start();
+  extensions.attach?.({ pipeline, fanout, queue });
+  if (!extensions.accept && !extensions.handoff)
+    logger.warn(
+      "no --data-dir: accepted events and alerts are kept in memory only; a crash loses what was accepted but not yet run through the rules",
+    );
   // Watched from before the replay, which can take minutes: a change meanwhile is reloaded as
   // soon as the service listens, when there is a reload to run.
   let rulesChangedWhileStarting = false;
   let onRulesChanged = () => {
     rulesChangedWhileStarting = true;
   };
-  const watcher: RulesWatcher | undefined = config.watchRules
+  watcher = config.watchRules
     ? watchRules(
         config.rules,
         config.reloadDebounceMs,
@@ -233,11 +267,7 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
       );
     else if (replayed) logger.info({ events: replayed }, "replayed events accepted before the last stop");
   }
-  if (signal?.aborted) {
-    watcher?.close();
-    await shutDown("halt");
-    throw signal.reason;
-  }
+  if (signal?.aborted) throw signal.reason;
 
   let closing = false;
   let port = config.port;
@@ -293,9 +323,6 @@ export async function startService(config: ServeConfig, options: ServiceOptions 
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
-    watcher?.close();
-    await pipeline.drain();
-    await fanout.close();
     throw new ServeError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const address = app.server.address();

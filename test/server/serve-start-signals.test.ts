@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { openDurability } from "../../src/server/durability.ts";
@@ -241,4 +242,62 @@ test("a rule file changed during the replay is seen: the rules are reloaded once
   assert.equal(reloaded.rules, 2);
   const listening = logs.findIndex((l) => l.msg === "eqlite serve listening");
   assert.ok(listening >= 0 && listening < logs.indexOf(reloaded), "reloaded after it listens");
+});
+
+/**
+ * A start that fails part way must let go of the data directory: a program embedding
+ * eqlite (or a supervisor in the same process) tries again, and a second start in a process
+ * still holding the first one's lock and open log is refused as "another eqlite process".
+ */
+test("a start that fails (the replay breaks, the port is taken) closes the data directory: a second start in the same process runs", async (t) => {
+  const dir = await tempDir(t, "eqlite-start-fails-");
+  const dataDir = join(dir, "data");
+  await logWith(
+    dataDir,
+    Array.from({ length: 600 }, () => ({ event: {}, index: CLOUD_DEFEND_PROCESS })),
+  );
+  const config = testConfig({ dataDir });
+
+  const first = await openDurability(config, { logger: quiet() });
+  const replay = first.extensions.replay!;
+  await assert.rejects(
+    startService(config, {
+      logger: quiet(),
+      stdoutSink: new CaptureSink(),
+      extensions: {
+        ...first.extensions,
+        replay: async function* () {
+          for await (const batch of replay()) {
+            yield batch;
+            throw new Error("EIO: i/o error, read");
+          }
+        },
+      },
+    }),
+    /EIO/,
+  );
+
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, "127.0.0.1", resolve));
+  t.after(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const second = await openDurability({ ...config, port }, { logger: quiet() });
+  await assert.rejects(
+    startService(
+      { ...config, port },
+      { logger: quiet(), stdoutSink: new CaptureSink(), extensions: second.extensions },
+    ),
+    /cannot listen on 127\.0\.0\.1:\d+/,
+  );
+
+  // the whole log went through the rules once across the failed starts: what each queued before failing ran and was checkpointed
+  const third = await openDurability(config, { logger: quiet() });
+  const service = await startService(config, {
+    logger: quiet(),
+    stdoutSink: new CaptureSink(),
+    extensions: third.extensions,
+  });
+  t.after(() => service.close());
+  assert.equal((await fetch(`${service.url}/readyz`)).status, 200);
+  assert.equal(third.wal.checkpointed, third.wal.next, "nothing left to replay");
 });
