@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { SampleCheck, type SampleReport } from "../engine/sample-check.ts";
 import { jsonDocument } from "../eql/terminal-text.ts";
@@ -53,13 +54,14 @@ export function registerValidateCommand(program: Command): void {
 }
 
 /**
- * Exit 2 when any rule has an error, 0 otherwise (warnings alone pass). What a `--data`
+ * Exit 2 when any rule has an error or no rule file was found, 0 otherwise (warnings alone pass). What a `--data`
  * sample reveals is advice, not an error: a sample rarely holds every kind of event the
  * rules are written for. Only an unreadable sample (or a malformed line, with --strict)
  * exits 2.
  */
 export async function runValidate(paths: string[], options: ValidateOptions): Promise<number> {
   const result = await loadRulesAtStart(paths, { strict: options.strict });
+  result.diagnostics.push(...nothingToCheck(paths, result));
   const diagnostics = sortDiagnostics(result.diagnostics, result.files);
   const summary = summarize(result);
   let sample: SampleResult | undefined;
@@ -81,6 +83,26 @@ export async function runValidate(paths: string[], options: ValidateOptions): Pr
 }
 
 /** Runs the rules that compiled over the sample; malformed lines are reported as the other commands do. */
+/**
+ * A check that read no rule file is no pass: a CI job pointed at a misspelt or emptied
+ * directory would go green checking nothing. Said at each directory named, since each
+ * looked empty (a path that does not exist already has its error).
+ */
+function nothingToCheck(paths: readonly string[], result: LoadResult): Diagnostic[] {
+  if (result.files.length > 0) return [];
+  return paths
+    .filter((path) => statSync(path, { throwIfNoEntry: false })?.isDirectory())
+    .map((path) => ({
+      file: path,
+      line: 1,
+      column: 1,
+      severity: "error",
+      code: "no-rules",
+      message:
+        "no rule files under this directory: rules are read from .toml, .ndjson and .jsonl files (a .json file is read when named)",
+    }));
+}
+
 async function checkSample(result: LoadResult, files: string[], strict: boolean): Promise<SampleResult> {
   const check = new SampleCheck(buildRuleSet(result.rules));
   let malformed = 0;

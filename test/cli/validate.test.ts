@@ -106,6 +106,25 @@ test("--format json prints one object with the counts and every diagnostic", () 
   );
 });
 
+test("a directory holding no rule file is an error at it, exit 2: a check that read nothing does not pass", () => {
+  const empty = mkdtempSync(join(dir, "empty-"));
+  writeFileSync(join(empty, "README.md"), "rules go here\n");
+  writeFileSync(join(empty, "rule.json"), "{}\n");
+  const r = runCli(["validate", empty]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.match(
+    r.stdout,
+    new RegExp(
+      `^${empty}:1:1: error: no rule files under this directory: .*\\.json file is read when named`,
+      "m",
+    ),
+  );
+  assert.match(r.stdout, /^1 error, 0 warnings$/m);
+  // beside a directory that has rules, an empty one is no error (a custom-rules directory not yet used)
+  const both = runCli(["validate", empty, good]);
+  assert.equal(both.code, 0, both.stdout);
+});
+
 test("no path is a usage error", () => {
   const r = runCli(["validate"]);
   assert.equal(r.code, 2);
@@ -158,7 +177,9 @@ test("a rule file or test file that is a link to a device is read up to the size
     spawnSync(process.execPath, ["--import", "tsx", entry, ...args], { encoding: "utf8", timeout: 120_000 });
 
   const walked = run("validate", devices);
-  assert.equal(walked.status, 0, `${walked.signal ?? ""} ${walked.stderr}`);
+  // skipped, they leave the directory without a rule read: that alone is the error
+  assert.equal(walked.status, 2, `${walked.signal ?? ""} ${walked.stderr}`);
+  assert.match(walked.stdout, /error: no rule files under this directory/);
   const skipped = ["zero.toml", "zero.test.toml", ...(fifo.status === 0 ? ["pipe.toml"] : [])];
   for (const file of skipped)
     assert.match(
