@@ -305,9 +305,12 @@ export function formatReport(report: RuleTestReport): string {
   }
   if (out.length) out.push("");
   out.push(`${report.passed} passed, ${report.failed} failed`);
-  out.push(
-    `untested rules: ${report.untested.length ? report.untested.map((u) => `${u.name} (${u.file})`).join(", ") : "none"}`,
-  );
+  // one per line: a rules repository has thousands, and a line of 80 KB is no list to read or grep
+  if (report.untested.length === 0) out.push("untested rules: none");
+  else {
+    out.push(`untested rules (${report.untested.length}):`);
+    for (const u of report.untested) out.push(`  ${u.name} (${u.file})`);
+  }
   return visibleText(`${out.join("\n")}\n`);
 }
 

@@ -105,7 +105,7 @@ test("passing cases, a sequence found by rule_id, and the untested rules", async
   );
   const text = formatReport(report);
   assert.match(text, /✔ Shell \(.*shell\.test\.toml\)\n {2}✔ sh starts\n {2}✔ ls starts/);
-  assert.match(text, /\n3 passed, 0 failed\nuntested rules: Lonely Rule \(.*untested\.toml\)\n$/);
+  assert.match(text, /\n3 passed, 0 failed\nuntested rules \(1\):\n {2}Lonely Rule \(.*untested\.toml\)\n$/);
   assert.equal(exitCodeOf(report), 0);
 });
 
