@@ -1,5 +1,6 @@
 import type { Event } from "../eql/field-access.ts";
 import { formatTimestamp, parseTimestamp } from "../eql/timestamp.ts";
+import { dropNonEcsFields } from "./ecs-compliance.ts";
 import {
   cloneJson,
   flattenInto,
@@ -12,9 +13,10 @@ import {
 } from "./json-tree.ts";
 
 /**
- * The part of an alert that comes from its source event: the event's own fields,
- * with `event.kind` turned into "signal", and queryable copies of what the alert
- * overwrites or the alerts index maps differently (`event.*`, `data_stream.*`).
+ * The part of an alert that comes from its source event: the event's own fields that
+ * the alerts index can hold (ecs-compliance.ts), with `event.kind` turned into "signal",
+ * and queryable copies of what the alert overwrites or the alerts index maps differently
+ * (`event.*`, `data_stream.*`).
  */
 
 /**
@@ -44,23 +46,25 @@ const ALERT_NAMESPACES: ReadonlySet<string> = new Set(["kibana", "signal", "thre
 export function alertSourceFields(event: Event): JsonObject {
   const doc: JsonObject = {};
   for (const key of Object.keys(event)) {
-    if (METADATA_KEYS.has(key) || key === "event.kind") continue;
-    if (ALERT_NAMESPACES.has(key.split(".", 1)[0])) continue;
-    const value = event[key];
-    if (key === "event" && isPlainObject(value)) {
-      // The alert is the signal now; the source's kind survives in original_event.kind.
-      const copy = cloneJson(value) as JsonObject;
-      delete copy.kind;
-      setOwn(doc, key, copy);
-      continue;
-    }
-    const copy = cloneJson(value);
+    if (METADATA_KEYS.has(key) || ALERT_NAMESPACES.has(key.split(".", 1)[0])) continue;
+    const copy = cloneJson(event[key]);
     if (copy !== undefined) setOwn(doc, key, copy);
   }
-  setOwn(doc, "event.kind", "signal");
-  copyFlattened(doc, event, "event", "kibana.alert.original_event");
+  dropNonEcsFields(doc);
+  // The copies are of what the alert keeps, the source's own event.kind included.
+  const copies: JsonObject = {};
+  copyFlattened(copies, doc, "event", "kibana.alert.original_event");
   // data_stream.* is a constant_keyword in ECS, which cannot hold the mixed values of an alerts index.
-  copyFlattened(doc, event, "data_stream", "kibana.alert.original_data_stream");
+  copyFlattened(copies, doc, "data_stream", "kibana.alert.original_data_stream");
+  // The alert is the signal now; the source's kind survives in original_event.kind.
+  delete doc["event.kind"];
+  const nested = doc.event;
+  if (isPlainObject(nested)) {
+    delete nested.kind;
+    if (Object.keys(nested).length === 0) delete doc.event;
+  }
+  setOwn(doc, "event.kind", "signal");
+  for (const key of Object.keys(copies)) setOwn(doc, key, copies[key]);
   return doc;
 }
 
@@ -69,7 +73,7 @@ export function alertSourceFields(event: Event): JsonObject {
  * to `prefix.*`. A leaf written both ways gets both values, nested first, as matching sees them
  * (Kibana keeps whichever its walk of the source meets last, so one of them is lost there).
  */
-function copyFlattened(doc: JsonObject, event: Event, field: string, prefix: string): void {
+function copyFlattened(doc: JsonObject, event: JsonObject, field: string, prefix: string): void {
   const twins = new TwinJoin();
   const dotted = `${field}.`;
   for (const key of keysNestedFirst(event)) {

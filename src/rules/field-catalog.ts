@@ -45,6 +45,9 @@ export const shipsFieldsOf = (integration: string): boolean => Object.hasOwn(INT
 export const ecsFieldType = (name: string): string | undefined =>
   Object.hasOwn(ECS_FIELDS, name) ? ECS_FIELDS[name] : undefined;
 
+/** Every ECS field with its type, multi-fields (`process.name.text`) included. */
+export const ecsFields = (): ReadonlyArray<[string, string]> => Object.entries(ECS_FIELDS);
+
 /** ES mapping types as EQL sees them: the same table the mapping reader uses. */
 const EQL_TYPES = TYPE_MAP;
 

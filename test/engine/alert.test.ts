@@ -170,18 +170,18 @@ test("the alert id changes with the event and with the rule", () => {
 test("original_event: nested and dotted event fields alike, event.kind replaced in both forms", () => {
   const event = {
     "@timestamp": 1772444467250,
-    event: { kind: "alert", action: "exec", outcome: { detail: "ok" } },
+    event: { kind: "alert", action: "exec", vendor: { detail: "ok" } },
     "event.kind": "alert",
     "event.category": ["process"],
     "event.risk": { score: 5 },
   };
   const alert = alertFor(event);
   assert.equal(alert["event.kind"], "signal");
-  assert.deepEqual(alert.event, { action: "exec", outcome: { detail: "ok" } });
+  assert.deepEqual(alert.event, { action: "exec", vendor: { detail: "ok" } });
   assert.equal(Object.hasOwn(alert, "event.category"), true, "other dotted event keys stay as they are");
   assert.equal(alert["kibana.alert.original_event.kind"], "alert");
   assert.equal(alert["kibana.alert.original_event.action"], "exec");
-  assert.equal(alert["kibana.alert.original_event.outcome.detail"], "ok");
+  assert.equal(alert["kibana.alert.original_event.vendor.detail"], "ok");
   assert.deepEqual(alert["kibana.alert.original_event.category"], ["process"]);
   assert.equal(alert["kibana.alert.original_event.risk.score"], 5);
   // epoch milliseconds are a date too
