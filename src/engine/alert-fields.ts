@@ -1,5 +1,5 @@
 import { DEFAULT_SPACE_ID } from "./alert-id.ts";
-import { type AlertRule, NON_PARAMETER_KEYS, ruleTypeOf } from "./alert-rule.ts";
+import { type AlertRule, isRuleParameter, ruleTypeOf } from "./alert-rule.ts";
 import { alertDetailsUrl, type KibanaTarget } from "./alert-url.ts";
 import { type Ancestor, depthBelow } from "./ancestors.ts";
 import { cloneJson, flattenInto, isPlainObject, type JsonObject, setOwn } from "./json-tree.ts";
@@ -121,11 +121,11 @@ export function writeAlertFields(doc: JsonObject, input: AlertFieldsInput, optio
   if (options.suppression) for (const [key, value] of suppressionFields(options.suppression)) set(key, value);
 }
 
-/** The rule's parameters as Kibana stores them: everything but the alerting framework's own keys. */
+/** The rule's parameters as Kibana stores them: the keys its rule schema has for the rule's type. */
 export function ruleParameters(rule: AlertRule): JsonObject {
   const params: JsonObject = {};
   for (const key of Object.keys(rule)) {
-    if (NON_PARAMETER_KEYS.has(key)) continue;
+    if (!isRuleParameter(rule.type, key)) continue;
     const value = cloneJson(rule[key]);
     if (value !== undefined) setOwn(params, key, value);
   }

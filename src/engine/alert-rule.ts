@@ -95,6 +95,13 @@ export interface AlertRule {
   [param: string]: unknown;
 }
 
+const EXTERNAL_RULE_SOURCE = {
+  type: "external",
+  is_customized: false,
+  customized_fields: [],
+  has_base_version: true,
+};
+
 /**
  * The values Kibana gives a rule that does not set them (its create API fills these
  * in, so every alert it writes carries them; detection-rules TOML omits most).
@@ -119,33 +126,93 @@ export function withRuleDefaults(rule: AlertRule): AlertRule {
     required_fields: rule.required_fields ?? [],
     enabled: rule.enabled ?? true,
     immutable: rule.immutable ?? false,
+    setup: rule.setup ?? "",
+    // A rule Kibana stores without one gets this on every read: its own, or Elastic's prebuilt one.
+    rule_source: rule.rule_source ?? (rule.immutable === true ? EXTERNAL_RULE_SOURCE : { type: "internal" }),
     ...(rule.language === undefined && rule.type === "eql" ? { language: "eql" } : {}),
   };
 }
 
 /**
- * Keys of a Kibana rule that belong to the alerting framework's rule object rather
- * than to the security rule's params, so they are not part of
- * `kibana.alert.rule.parameters` (they appear as `kibana.alert.rule.*` fields).
+ * The keys of a security rule's parameters (`kibana.alert.rule.parameters`) in Kibana's rule
+ * schema: those of every rule type, then each type's own. Whatever else a rule holds — the
+ * alerting framework's keys (`id`, `name`, `tags`, `interval`, `enabled`, `actions`, `revision`,
+ * `created_at`…, which are `kibana.alert.rule.*` fields of their own), `output_index`, an
+ * export's `execution_summary`, detection-rules' repository-only `threat_mappings`, keys no
+ * schema knows — is not a parameter, and Kibana's alerts do not carry it there.
  */
-export const NON_PARAMETER_KEYS: ReadonlySet<string> = new Set([
-  "id",
-  "name",
-  "tags",
-  "interval",
-  "enabled",
-  "actions",
-  "throttle",
-  "created_at",
-  "created_by",
-  "updated_at",
-  "updated_by",
-  "revision",
-  "output_index",
-  "execution_summary",
-  // detection-rules' repository-only field, stripped before a rule reaches Kibana
-  "threat_mappings",
-]);
+const COMMON_PARAMETERS = [
+  "description",
+  "risk_score",
+  "severity",
+  "building_block_type",
+  "namespace",
+  "note",
+  "license",
+  "timeline_id",
+  "timeline_title",
+  "meta",
+  "rule_name_override",
+  "timestamp_override",
+  "timestamp_override_fallback_disabled",
+  "investigation_fields",
+  "author",
+  "false_positives",
+  "from",
+  "rule_id",
+  "max_signals",
+  "risk_score_mapping",
+  "severity_mapping",
+  "threat",
+  "to",
+  "references",
+  "version",
+  "exceptions_list",
+  "immutable",
+  "rule_source",
+  "related_integrations",
+  "required_fields",
+  "response_actions",
+  "setup",
+  "type",
+];
+const SEARCH_PARAMETERS = ["language", "index", "data_view_id", "query", "filters", "alert_suppression"];
+const TYPE_PARAMETERS: Record<string, string[]> = {
+  eql: [...SEARCH_PARAMETERS, "timestamp_field", "event_category_override", "tiebreaker_field"],
+  query: [...SEARCH_PARAMETERS, "saved_id"],
+  saved_query: [...SEARCH_PARAMETERS, "saved_id"],
+  threshold: [...SEARCH_PARAMETERS, "saved_id", "threshold"],
+  threat_match: [
+    ...SEARCH_PARAMETERS,
+    "saved_id",
+    "threat_filters",
+    "threat_query",
+    "threat_mapping",
+    "threat_language",
+    "threat_index",
+    "threat_indicator_path",
+    "concurrent_searches",
+    "items_per_search",
+  ],
+  new_terms: [...SEARCH_PARAMETERS, "new_terms_fields", "history_window_start"],
+  machine_learning: ["anomaly_threshold", "machine_learning_job_id", "alert_suppression"],
+  esql: ["language", "query", "alert_suppression"],
+};
+
+const parameterKeys = new Map<string, ReadonlySet<string>>();
+
+/** Whether `key` is one of the parameters of rules of type `type`. */
+export function isRuleParameter(type: string, key: string): boolean {
+  let keys = parameterKeys.get(type);
+  if (!keys) {
+    keys = new Set([
+      ...COMMON_PARAMETERS,
+      ...(Object.hasOwn(TYPE_PARAMETERS, type) ? TYPE_PARAMETERS[type] : []),
+    ]);
+    parameterKeys.set(type, keys);
+  }
+  return keys.has(key);
+}
 
 /** Alerting rule type and its display category, per security rule type. */
 const RULE_TYPES: Record<string, { ruleTypeId: string; category: string }> = {

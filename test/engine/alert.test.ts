@@ -76,6 +76,8 @@ test("the alert document, field by field", () => {
       related_integrations: [],
       required_fields: [],
       immutable: false,
+      setup: "",
+      rule_source: { type: "internal" },
     },
     "kibana.alert.rule.actions": [],
     "kibana.alert.rule.author": ["eqlite tests"],
@@ -306,6 +308,43 @@ test("optional rule settings appear when set: building block, meta, note, Kibana
   }
   assert.equal(params.building_block_type, "default");
   assert.equal(params.note, "## Triage");
+});
+
+test("parameters hold the keys of Kibana's rule schema, with the values Kibana gives a rule that lacks them", () => {
+  const exported = shellInPodRule({
+    output_index: ".siem-signals-default",
+    execution_summary: { last_execution: { status: "succeeded" } },
+    threat_mappings: [{ x: 1 }],
+    query_notes: "a key no schema knows",
+    timestamp_field: "event.created",
+    tiebreaker_field: "event.sequence",
+    event_category_override: "event.type",
+    alert_suppression: { group_by: ["host.name"], missing_fields_strategy: "suppress" },
+    investigation_fields: { field_names: ["user.name"] },
+    setup: "Enable session view.",
+  });
+  const params = alertFor(execEvent(), exported)["kibana.alert.rule.parameters"] as Record<string, unknown>;
+  for (const key of ["output_index", "execution_summary", "threat_mappings", "query_notes"]) {
+    assert.equal(Object.hasOwn(params, key), false, `${key} is not a parameter`);
+  }
+  assert.equal(params.timestamp_field, "event.created");
+  assert.equal(params.tiebreaker_field, "event.sequence");
+  assert.equal(params.event_category_override, "event.type");
+  assert.deepEqual(params.alert_suppression, exported.alert_suppression);
+  assert.deepEqual(params.investigation_fields, { field_names: ["user.name"] });
+  assert.equal(params.setup, "Enable session view.");
+  assert.deepEqual(params.rule_source, { type: "internal" });
+
+  const prebuilt = alertFor(execEvent(), shellInPodRule({ immutable: true }));
+  assert.deepEqual((prebuilt["kibana.alert.rule.parameters"] as Record<string, unknown>).rule_source, {
+    type: "external",
+    is_customized: false,
+    customized_fields: [],
+    has_base_version: true,
+  });
+  const own = { type: "external", is_customized: true, customized_fields: [{ field_name: "query" }] };
+  const customized = alertFor(execEvent(), shellInPodRule({ immutable: true, rule_source: own }));
+  assert.deepEqual((customized["kibana.alert.rule.parameters"] as Record<string, unknown>).rule_source, own);
 });
 
 test("options: indices, manual runs, execution uuid, suppression fields", () => {
