@@ -65,9 +65,9 @@ function fieldHolds(raw: unknown, field: string, expected: unknown): boolean {
 /**
  * The risk score from the field named by the first `risk_score_mapping` entry:
  * the largest of its values that is a number from 0 to 100 (numeric strings
- * count), else the rule's score. Out-of-range values are ignored rather than
- * clamped, so a stray field cannot push every alert to 100. Blank strings are not
- * read as 0.
+ * count, read as JavaScript's `Number` reads them, so a blank string is 0, as in
+ * Kibana), else the rule's score. Out-of-range values are ignored rather than
+ * clamped, so a stray field cannot push every alert to 100.
  */
 export function riskScoreFromMapping(rule: AlertRule, event: Event): number {
   const entry = rule.risk_score_mapping?.[0];
@@ -75,12 +75,7 @@ export function riskScoreFromMapping(rule: AlertRule, event: Event): number {
   const raw = readField(event, entry.field);
   let best: number | undefined;
   for (const value of Array.isArray(raw) ? raw : [raw]) {
-    const score =
-      typeof value === "number"
-        ? value
-        : typeof value === "string" && value.trim() !== ""
-          ? Number(value)
-          : NaN;
+    const score = typeof value === "number" ? value : typeof value === "string" ? Number(value) : NaN;
     if (Number.isFinite(score) && score >= 0 && score <= 100 && (best === undefined || score > best)) {
       best = score;
     }

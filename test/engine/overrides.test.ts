@@ -71,11 +71,18 @@ test("risk_score_mapping: the field's numeric value, the largest valid one of an
 
 test("risk_score_mapping: invalid values keep the rule's score (no clamping)", () => {
   const rule = shellInPodRule({ risk_score_mapping: [{ field: "event.risk_score", value: "" }] });
-  for (const value of [101, -1, "abc", "", "  ", null, true, { a: 1 }]) {
+  for (const value of [101, -1, "abc", "1e3", "Infinity", null, true, { a: 1 }, []]) {
     assert.equal(riskScoreFromMapping(rule, { event: { risk_score: value } }), 47, String(value));
   }
   assert.equal(riskScoreFromMapping(rule, {}), 47);
   assert.equal(riskScoreFromMapping(shellInPodRule(), { event: { risk_score: 90 } }), 47);
+});
+
+test("risk_score_mapping: a blank string is 0, as Kibana's Number() reads it", () => {
+  const rule = shellInPodRule({ risk_score_mapping: [{ field: "event.risk_score", value: "" }] });
+  assert.equal(riskScoreFromMapping(rule, { event: { risk_score: "" } }), 0);
+  assert.equal(riskScoreFromMapping(rule, { event: { risk_score: ["  ", "abc"] } }), 0);
+  assert.equal(riskScoreFromMapping(rule, { event: { risk_score: ["", " 30 "] } }), 30);
 });
 
 test("rule_name_override: a string field value becomes the name; anything else keeps the rule's", () => {
