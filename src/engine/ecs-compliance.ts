@@ -65,6 +65,19 @@ function isIp(value: unknown): boolean {
   }
 }
 
+/**
+ * A date as the ECS mapping's `strict_date_optional_time||epoch_millis` reads it: a number, or an
+ * ISO-8601 date, which may stop after the month (`2026-03`) or right after the `T`.
+ */
+function isDate(value: unknown): boolean {
+  if (isNumeric(value)) return true;
+  if (typeof value !== "string") return false;
+  const text = value.endsWith("T") ? value.slice(0, -1) : value;
+  const month = /^\d{4}-(\d{2})$/.exec(text);
+  if (month) return Number(month[1]) >= 1 && Number(month[1]) <= 12;
+  return parseTimestamp(text) !== null;
+}
+
 function fitsType(type: string, value: unknown): boolean {
   if (LONG_TYPES.has(type)) return !(typeof value === "string" && value.includes(" ")) && isNumeric(value);
   if (NUMBER_TYPES.has(type)) return isNumeric(value);
@@ -73,7 +86,7 @@ function fitsType(type: string, value: unknown): boolean {
       return isIp(value);
     case "date":
     case "date_nanos":
-      return isNumeric(value) || parseTimestamp(value) !== null;
+      return isDate(value);
     case "boolean":
       return value === true || value === false || value === "true" || value === "false" || value === "";
     default:

@@ -21,6 +21,9 @@ test("a source field the ECS mapping cannot hold is left out of the alert, dotte
     "process.interactive": "yes",
     "file.created": "2022/12/12",
     "file.mtime": "2026-03-02T09:41:07Z",
+    "file.accessed": "2026-03",
+    "file.ctime": "2026-03-02T",
+    "file.x509.not_after": "2026-13",
     "dll.pe.sections": ["text"],
     "file.pe.sections": [{ name: ".text" }],
     "client.geo.location": "POINT (1 2)",
@@ -31,6 +34,8 @@ test("a source field the ECS mapping cannot hold is left out of the alert, dotte
   assert.equal(alert["destination.bytes"], "1024");
   assert.equal(alert["file.size"], 12.5);
   assert.equal(alert["file.mtime"], "2026-03-02T09:41:07Z");
+  assert.equal(alert["file.accessed"], "2026-03", "a date may stop after its month");
+  assert.equal(alert["file.ctime"], "2026-03-02T", "or right after the T");
   assert.deepEqual(alert["file.pe.sections"], [{ name: ".text" }]);
   assert.equal(alert["client.geo.location"], "POINT (1 2)");
   // left out: an object where ECS has a keyword, a keyword's sub-field, values of the wrong type
@@ -40,6 +45,7 @@ test("a source field the ECS mapping cannot hold is left out of the alert, dotte
     "source.port",
     "process.interactive",
     "file.created",
+    "file.x509.not_after",
     "dll.pe.sections",
   ]) {
     assert.equal(Object.hasOwn(alert, key), false, key);
