@@ -5,7 +5,7 @@ import { type AlertRule, ruleUuid, withRuleDefaults } from "./alert-rule.ts";
 import { alertSourceFields, originalTimeOf } from "./alert-source.ts";
 import { ancestorsOf, parentOf } from "./ancestors.ts";
 import type { JsonObject } from "./json-tree.ts";
-import { overridesFor } from "./overrides.ts";
+import { overridesFor, withMappingsAsApplied } from "./overrides.ts";
 import { buildReason } from "./reason.ts";
 import type { SourceIdentity } from "./source-identity.ts";
 
@@ -34,7 +34,7 @@ export function buildEventAlert(
   source: SourceIdentity,
   options: AlertOptions,
 ): AlertDocument {
-  const complete = withRuleDefaults(rule);
+  const complete = withMappingsAsApplied(withRuleDefaults(rule));
   const uuidOfRule = ruleUuid(complete);
   const values = overridesFor(complete, event);
   const doc = alertSourceFields(event);

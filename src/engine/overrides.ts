@@ -1,5 +1,5 @@
 import { compileFieldGetter, type Event, type FieldGetter } from "../eql/field-access.ts";
-import { type AlertRule, SEVERITIES, type Severity } from "./alert-rule.ts";
+import { type AlertRule, SEVERITIES, type Severity, type SeverityMappingItem } from "./alert-rule.ts";
 
 /**
  * Per-alert values a rule can take from the matched event instead of its own
@@ -88,6 +88,20 @@ export function ruleNameFromOverride(rule: AlertRule, event: Event): string {
   if (typeof rule.rule_name_override !== "string" || rule.rule_name_override === "") return rule.name;
   const value = readField(event, rule.rule_name_override);
   return typeof value === "string" ? value : rule.name;
+}
+
+/**
+ * The rule as Kibana's single-event alerts carry it: choosing the severity sorts the rule's
+ * own `severity_mapping` from low to high (stably, in place), so those alerts show it in that
+ * order, in `kibana.alert.rule.severity_mapping` and in the parameters. Sequence alerts, for
+ * which Kibana chooses nothing, show it as written.
+ */
+export function withMappingsAsApplied(rule: AlertRule): AlertRule {
+  const mapping = rule.severity_mapping;
+  if (!Array.isArray(mapping) || mapping.length < 2) return rule;
+  const rank = (entry: SeverityMappingItem) =>
+    isSeverity(entry?.severity) ? SEVERITY_RANK[entry.severity] : 0;
+  return { ...rule, severity_mapping: [...mapping].sort((a, b) => rank(a) - rank(b)) };
 }
 
 export function overridesFor(rule: AlertRule, event: Event): AlertOverrides {

@@ -281,6 +281,29 @@ test("severity, risk score and name overrides apply to single-event alerts, reas
   assert.deepEqual(alert["kibana.alert.rule.severity_mapping"], rule.severity_mapping);
 });
 
+test("a single-event alert carries severity_mapping sorted from low to high, as Kibana's choice leaves it", () => {
+  const mapping = [
+    {
+      field: "orchestrator.namespace",
+      operator: "equals" as const,
+      value: "payments",
+      severity: "critical" as const,
+    },
+    { field: "process.name", operator: "equals" as const, value: "sh", severity: "low" as const },
+    { field: "user.name", operator: "equals" as const, value: "root", severity: "high" as const },
+    { field: "process.name", operator: "equals" as const, value: "bash", severity: "low" as const },
+  ];
+  const rule = shellInPodRule({ severity_mapping: mapping });
+  const sorted = [mapping[1], mapping[3], mapping[2], mapping[0]];
+  const alert = alertFor(execEvent(), rule);
+  assert.deepEqual(alert["kibana.alert.rule.severity_mapping"], sorted);
+  assert.deepEqual(
+    (alert["kibana.alert.rule.parameters"] as Record<string, unknown>).severity_mapping,
+    sorted,
+  );
+  assert.deepEqual(rule.severity_mapping, mapping, "the rule itself is not reordered");
+});
+
 test("optional rule settings appear when set: building block, meta, note, Kibana saved-object fields", () => {
   const rule = shellInPodRule({
     id: "5f2c8d10-6a7b-11f1-9c3e-0242ac120002",

@@ -77,6 +77,21 @@ test("sequence alerts keep the rule's severity, risk score and name (no per-even
   );
 });
 
+test("sequence alerts carry severity_mapping as written: Kibana chooses no severity for them", () => {
+  const mapping = [
+    { field: "process.name", value: "sh", severity: "critical" as const },
+    { field: "process.name", value: "bash", severity: "low" as const },
+  ];
+  const { buildingBlocks, shell } = buildSequenceAlerts(
+    shellInPodRule({ severity_mapping: mapping }),
+    sequence(),
+    { now: NOW },
+  );
+  for (const alert of [...buildingBlocks, shell]) {
+    assert.deepEqual(alert["kibana.alert.rule.severity_mapping"], mapping);
+  }
+});
+
 test("the shell: built on the blocks, its own id as group id, first event's time", () => {
   const { buildingBlocks, shell } = buildSequenceAlerts(rule, sequence(), { now: NOW });
   const [exec, connect] = sequence();
