@@ -291,6 +291,12 @@ export async function runScan(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
       );
     },
+    onAlertFieldsLeftOut: (rule, paths, origins) => {
+      const where = origins.map((o) => `${visibleLine(o.source)}:${o.line}: `).join("");
+      err(
+        `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): its alert leaves out ${paths.join(", ")}, whose values the ECS mapping of an alerts index cannot hold, as Kibana does (said once per rule and field)`,
+      );
+    },
   });
 
   let problems = 0;

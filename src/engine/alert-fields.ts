@@ -25,6 +25,8 @@ export interface AlertOptions extends KibanaTarget {
   /** `kibana.alert.rule.execution.uuid`, when the caller tracks executions */
   executionUuid?: string;
   suppression?: SuppressionInfo;
+  /** told the source fields an alert leaves out because the ECS mapping cannot hold them (ecs-compliance.ts) */
+  onFieldsLeftOut?: (paths: string[]) => void;
 }
 
 export interface AlertFieldsInput {

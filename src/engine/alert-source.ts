@@ -43,14 +43,15 @@ const METADATA_KEYS: ReadonlySet<string> = new Set([
  */
 const ALERT_NAMESPACES: ReadonlySet<string> = new Set(["kibana", "signal", "threshold_result"]);
 
-export function alertSourceFields(event: Event): JsonObject {
+export function alertSourceFields(event: Event, onFieldsLeftOut?: (paths: string[]) => void): JsonObject {
   const doc: JsonObject = {};
   for (const key of Object.keys(event)) {
     if (METADATA_KEYS.has(key) || ALERT_NAMESPACES.has(key.split(".", 1)[0])) continue;
     const copy = cloneJson(event[key]);
     if (copy !== undefined) setOwn(doc, key, copy);
   }
-  dropNonEcsFields(doc);
+  const leftOut = dropNonEcsFields(doc);
+  if (leftOut.length > 0) onFieldsLeftOut?.([...new Set(leftOut)]);
   // The copies are of what the alert keeps, the source's own event.kind included.
   const copies: JsonObject = {};
   copyFlattened(copies, doc, "event", "kibana.alert.original_event");

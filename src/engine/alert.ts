@@ -37,7 +37,7 @@ export function buildEventAlert(
   const complete = withMappingsAsApplied(withRuleDefaults(rule));
   const uuidOfRule = ruleUuid(complete);
   const values = overridesFor(complete, event);
-  const doc = alertSourceFields(event);
+  const doc = alertSourceFields(event, options.onFieldsLeftOut);
   writeAlertFields(
     doc,
     {

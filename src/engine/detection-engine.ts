@@ -92,6 +92,12 @@ export interface EngineOptions {
    * `origins`: the match's events, as for onAlert.
    */
   onAlertError?: (rule: ExecutableRule, error: unknown, origins: EventOrigin[]) => void;
+  /**
+   * Source fields an alert leaves out, as Kibana does, because the alerts index's ECS mapping
+   * cannot hold their values (`"process.pid": "n/a"`): told once per rule and field path
+   * (up to LEFT_OUT_REPORTED_MAX paths a rule), with the match's events as for onAlert.
+   */
+  onAlertFieldsLeftOut?: (rule: ExecutableRule, paths: string[], origins: EventOrigin[]) => void;
 }
 
 export interface RuleStats {
@@ -202,7 +208,12 @@ interface RuleState {
   /** events that reached the query */
   evaluated: number;
   stats: RuleStats;
+  /** field paths its alerts left out that onAlertFieldsLeftOut was told of */
+  leftOutReported: Set<string>;
 }
+
+/** Field paths reported left out per rule: a stream of ever new field names must not grow the set for ever. */
+const LEFT_OUT_REPORTED_MAX = 1000;
 
 /** What a hot reload did, by rule_id. */
 export interface ReloadSummary {
@@ -550,6 +561,7 @@ export class DetectionEngine {
       },
       evaluated: 0,
       stats,
+      leftOutReported: new Set(),
     };
   }
 
@@ -714,6 +726,7 @@ export class DetectionEngine {
       now: typeof now === "function" ? now() : now,
       suppression,
       intendedTimestamp,
+      onFieldsLeftOut: (paths: string[]) => this.reportLeftOut(state, paths, match),
     };
     if (match.kind === "event") {
       if (descendsFromRule(match.event, state.uuid)) return;
@@ -741,6 +754,14 @@ export class DetectionEngine {
       this.emit(state, block, [origins[i]], false);
     });
     this.emit(state, shell, origins);
+  }
+
+  private reportLeftOut(state: RuleState, paths: string[], match: StreamMatch<Tagged>): void {
+    const reported = state.leftOutReported;
+    const news = paths.filter((p) => !reported.has(p)).slice(0, LEFT_OUT_REPORTED_MAX - reported.size);
+    if (news.length === 0) return;
+    for (const path of news) reported.add(path);
+    this.options.onAlertFieldsLeftOut?.(state.rule, news, originsOf(match));
   }
 
   /**

@@ -59,7 +59,7 @@ export function buildSequenceAlerts(
   const blockAncestry = present.map((m) => ancestorsOf(m.event, m.source));
   const blockIds = buildingBlockIds(blockAncestry, uuidOfRule);
   const blockDepths = present.map((m) => depthBelow([parentOf(m.event, m.source)]));
-  const sources = present.map((m) => alertSourceFields(m.event));
+  const sources = present.map((m) => alertSourceFields(m.event, options.onFieldsLeftOut));
 
   const shellParents: Ancestor[] = blockIds.map((id, i) => ({
     id,

@@ -86,6 +86,12 @@ export class Pipeline {
           "alert could not be built: counted, not alerted",
         );
       },
+      onAlertFieldsLeftOut: (rule, paths, origins) => {
+        logger.warn(
+          { rule_id: rule.rule.rule_id, rule: rule.rule.name, origins, fields: paths },
+          "alert leaves out source fields the ECS mapping cannot hold, as Kibana does (said once per rule and field)",
+        );
+      },
     });
   }
 

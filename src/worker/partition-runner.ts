@@ -1009,6 +1009,17 @@ export class PartitionRunner {
           "alert could not be built: counted, not alerted",
         );
       },
+      onAlertFieldsLeftOut: (rule, paths, origins) => {
+        this.log.warn(
+          {
+            rule_id: rule.rule.rule_id,
+            rule: rule.rule.name,
+            seqs: origins.map((o) => o.line),
+            fields: paths,
+          },
+          "alert leaves out source fields the ECS mapping cannot hold, as Kibana does (said once per rule and field)",
+        );
+      },
     });
   }
 

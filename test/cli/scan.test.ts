@@ -107,6 +107,28 @@ test("alerts are Kibana-shaped, ids are stable across runs, and max_signals keep
   );
 });
 
+test("source fields an alert leaves out (the ECS mapping cannot hold them) are said once per rule, with where", () => {
+  const odd = join(dir, "odd-fields.ndjson");
+  const oddEvents = [
+    ev(1, { "host.name": { first: "node-0" } }),
+    ev(2, { "host.name": { first: "node-1" } }),
+    ev(3, { "host.name": { first: "node-2" } }),
+    ev(4, { "process.pid": "n/a" }),
+  ];
+  writeFileSync(odd, oddEvents.map((e) => JSON.stringify(e)).join("\n"));
+  const run = runCli(["scan", "--rules", join(dir, "rule.toml"), "--format", "ndjson", odd]);
+  assert.equal(run.code, 0, run.stderr);
+  const told = run.stderr.split("\n").filter((l) => l.includes("leaves out"));
+  assert.equal(told.length, 2, run.stderr);
+  // max_signals is 2: the first two matches have no alert, and nothing of theirs is said
+  assert.match(
+    told[0],
+    /odd-fields\.ndjson:3: warning: rule ".*" \(11111111-2222-4333-8444-555555555555\): its alert leaves out host\.name,/,
+  );
+  assert.match(told[1], /odd-fields\.ndjson:4: .* leaves out process\.pid,/);
+  for (const alert of alertsOf(run.stdout)) assert.equal(Object.hasOwn(alert, "host.name"), false);
+});
+
 test("--space and --kibana-url: alerts of that space, each linked to its page in Kibana; bad values exit 2", () => {
   const args = ["scan", "--rules", rules, "--format", "ndjson", "--now", "2026-01-01T00:05:00Z", input];
   const plain = alertsOf(runCli(args).stdout);
