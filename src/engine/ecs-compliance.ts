@@ -7,8 +7,8 @@ import { isPlainObject, type JsonObject, setOwn } from "./json-tree.ts";
  * What of a source document an alert can keep. The alerts index maps the ECS fields, so a
  * source value ECS types otherwise (`"process": "bash"`, `"process.pid": "n/a"`, an object
  * under the keyword `host.name`) would make Elasticsearch refuse the whole alert. Kibana
- * removes such fields from the alert before writing it, and so does eqlite, with Kibana's
- * tests: any value where ECS has no field; an object where ECS has an object, a scalar where
+ * removes such fields from the alert before writing it, and so does eqlite, judging as Kibana
+ * does: any value where ECS has no field; an object where ECS has an object, a scalar where
  * it has a scalar; numbers (or numeric strings) for numeric fields; an address or CIDR block
  * for `ip`; a number or an ISO-8601 date for dates; `true`, `false` or `""` for booleans.
  * Each element of an array is judged alone, and an array or object left empty goes too.
