@@ -16,13 +16,15 @@ export class LiteralCoercionError extends Error {}
 
 const order = (a: number | string | bigint, b: number | string | bigint) => (a === b ? 0 : a < b ? -1 : 1);
 
-function toNumber(v: string | number | boolean): number {
+/** A value as a numeric field reads it: a number, or a numeric string; NaN otherwise. */
+export function toNumber(v: string | number | boolean): number {
   if (typeof v === "number") return v;
   if (typeof v === "string" && v.trim() !== "") return Number(v);
   return Number.NaN;
 }
 
-function toBoolean(v: Scalar): boolean | undefined {
+/** A value as a boolean field reads it: true, false, "true" or "false"; undefined otherwise. */
+export function toBoolean(v: Scalar): boolean | undefined {
   if (typeof v === "boolean") return v;
   if (v === "true") return true;
   if (v === "false") return false;

@@ -205,3 +205,38 @@ test("samples: one distinct event per term, samples per key, ordered by key", as
     [["db"], [3, 4]],
   ]);
 });
+
+test("keys join on the value the field's mapping holds: 1 and \"1\" are one key, shown in the field's type", async () => {
+  const events = at([
+    { c: "a", k: "1", on: true },
+    { c: "b", k: 1, on: "true" },
+  ]);
+  const mapped = (type: string) => [
+    { name: "i", events, mapping: { properties: { k: { type }, on: { type: "boolean" } } } },
+  ];
+  const joined = async (query: string, input: Parameters<typeof eqlSearch>[0]) => {
+    const r = await eqlSearch(input, { query, size: 100, tiebreaker_field: "id" });
+    return (r.hits.sequences ?? []).map((s) => [
+      s.join_keys,
+      s.events.map((e) => ("missing" in e ? -1 : e._source.id)),
+    ]);
+  };
+  const sequence = "sequence by k [a where true] [b where true]";
+  assert.deepEqual(await joined(sequence, mapped("keyword")), [[["1"], [1, 2]]]);
+  assert.deepEqual(await joined(sequence, mapped("long")), [[[1], [1, 2]]]);
+  assert.deepEqual(await joined("sequence by on [a where true] [b where true]", mapped("keyword")), [
+    [[true], [1, 2]],
+  ]);
+  // without a mapping the field is keyword or long as Elasticsearch maps it; they join under either
+  assert.deepEqual(await joined(sequence, events), [[["1"], [1, 2]]]);
+  assert.deepEqual(await joined("sample by k [a where true] [b where true]", mapped("keyword")), [
+    [["1"], [1, 2]],
+  ]);
+  // text that is no number was never indexed in a numeric field: no key
+  const word = at([
+    { c: "a", k: "x" },
+    { c: "b", k: "x" },
+  ]);
+  const long = [{ name: "i", events: word, mapping: { properties: { k: { type: "long" } } } }];
+  assert.deepEqual(await joined(sequence, long), []);
+});

@@ -1,8 +1,9 @@
 import { canonicalIp } from "../cidr.ts";
 import { type FieldGetter, someValue } from "../field-access.ts";
+import { javaString } from "../functions.ts";
 import { formatTimestamp } from "../timestamp.ts";
-import type { EqlType, Scalar } from "../types.ts";
-import { parseDateValue } from "../value-compare.ts";
+import { type EqlType, isNumericType, isStringType, type Scalar } from "../types.ts";
+import { parseDateValue, toBoolean, toNumber } from "../value-compare.ts";
 
 /** How to read one `by` key of one query. */
 export interface KeyReader {
@@ -28,7 +29,11 @@ interface KeyPart {
   shown: Scalar;
 }
 
-/** Keys compare exactly: dates as instants, addresses canonically, strings case-sensitively. */
+/**
+ * Keys compare as the field's mapping indexes them (the values Elasticsearch's `fields` give):
+ * dates as instants, addresses canonically, strings case-sensitively, and a value of another
+ * JSON type converted to the field's.
+ */
 function keyPart(v: string | number | boolean, reader: KeyReader, dates: DateKeyStyle): KeyPart | null {
   if (reader.type === "date" || reader.type === "date_nanos") {
     const ns = parseDateValue(v, reader.format, reader.millis);
@@ -43,7 +48,24 @@ function keyPart(v: string | number | boolean, reader: KeyReader, dates: DateKey
     const ip = canonicalIp(String(v));
     return ip === null ? null : { id: `i${ip}`, shown: ip };
   }
-  return { id: `${typeof v === "string" ? "s" : typeof v === "number" ? "n" : "b"}${v}`, shown: v };
+  if (isStringType(reader.type) || reader.type === "version") {
+    // a keyword field holds text whatever the JSON had: 1 and "1" are one key, shown as "1"
+    const text = javaString(v, "unknown");
+    return { id: `s${text}`, shown: text };
+  }
+  if (isNumericType(reader.type)) {
+    // a numeric field holds numbers: "1" is 1, and text that is no number was never indexed
+    const n = toNumber(v);
+    return Number.isNaN(n) ? null : { id: `n${n}`, shown: n };
+  }
+  if (reader.type === "boolean") {
+    const b = toBoolean(v);
+    return b === undefined ? null : { id: `b${b}`, shown: b };
+  }
+  // Without a mapping, a field holds whatever Elasticsearch would have mapped it as, keyword or
+  // number alike; under either, 1 and "1" are one key (as `k == 1` matches "1"): joined as text,
+  // each shown as its event has it.
+  return { id: `s${javaString(v, "unknown")}`, shown: v };
 }
 
 const NULL_PART: KeyPart = { id: "z", shown: null };
