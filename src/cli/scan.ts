@@ -5,7 +5,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import type { AlertDocument } from "../engine/alert.ts";
 import { KIBANA_MAX_ALERTS_PER_RUN } from "../engine/alerts-per-run.ts";
 import { parseDateMath } from "../engine/date-math.ts";
-import { DetectionEngine, type RuleStats } from "../engine/detection-engine.ts";
+import { DetectionEngine, type RuleActivity, type RuleStats } from "../engine/detection-engine.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
@@ -403,6 +403,7 @@ export async function runScan(
         engine.ruleStats,
         ruleSet,
         warnings,
+        engine.activity(),
       ),
     );
     const budget = spill?.budget;
@@ -519,8 +520,10 @@ export function scanSummary(
   stats: RuleStats[],
   idleRules: Pick<RuleSet, "notExecutable" | "disabled">,
   ruleWarnings: number,
+  activity: readonly Pick<RuleActivity, "rule_id" | "late">[] = [],
 ): string {
   const { events, skipped, problems } = input;
+  const late = new Map(activity.map((a) => [a.rule_id, a.late]));
   const lines = [
     `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
   ];
@@ -530,11 +533,14 @@ export function scanSummary(
     );
   if (input.workers) lines.push(`  lines decoded and matched on ${input.workers} worker threads`);
   for (const s of stats
-    .filter((x) => x.alerts || x.overLimit || x.alertErrors || x.errors)
+    .filter((x) => x.alerts || x.overLimit || x.alertErrors || x.errors || late.get(x.rule_id))
     .sort((a, b) => b.alerts - a.alerts)) {
     const extra = [
       s.suppressed && `${s.suppressed} matches suppressed into earlier alerts`,
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
+      // --follow: an event older than what the rule's sequences already ran past cannot join them
+      late.get(s.rule_id) &&
+        `${late.get(s.rule_id)} events left out, later than --allowed-lateness behind newer ones`,
       s.alertErrors && `${s.alertErrors} matches whose alert could not be built`,
       s.excepted && `${s.excepted} events excepted`,
       s.filtered && `${s.filtered} events filtered out by its filters`,

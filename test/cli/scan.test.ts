@@ -630,6 +630,32 @@ test("file names from a walked directory are shown as text: no terminal control 
   assert.match(missing.stderr, /cannot read input: .*gone\u241b\[2J\.ndjson/);
 });
 
+test("--follow: events later than --allowed-lateness are left out of sequences, and the summary says how many", () => {
+  const sequence = join(rules, "sequence.toml");
+  const connection = (i: number, container: string) => ({
+    ...ev(i),
+    event: { category: ["network"] },
+    container: { id: container },
+  });
+  // the connection at 00:13 moves the watermark past 00:10, which runs; the shell at 00:01
+  // then comes 9 s behind the newest event, later than the 2 s allowed, and joins nothing
+  const lines = [ev(10), connection(13, "c0"), ev(1), connection(14, "c1")];
+  const r = runCli(
+    ["scan", "--follow", "--rules", sequence, "--format", "ndjson", "-"],
+    lines.map((e) => JSON.stringify(e)).join("\n"),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  // the building blocks of the one sequence, then its shell (the pids differ: none)
+  assert.deepEqual(
+    alertsOf(r.stdout).map((a) => (a.process as { pid?: number }).pid),
+    [10, 13, undefined],
+  );
+  assert.match(
+    r.stderr,
+    /Shell Then Connection \(1 events left out, later than --allowed-lateness behind newer ones\)/,
+  );
+});
+
 test("--follow hung up (its terminal closed) flushes the sequences waiting to its --output file and exits 0", async () => {
   const { spawn } = await import("node:child_process");
   const growing = join(dir, "hung-up.ndjson");
