@@ -603,8 +603,10 @@ export class DetectionEngine {
         allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
         maxBuffered: batch ? BATCH_BUFFER : undefined,
         spill: batch && this.options.spill ? { ...this.options.spill, tag: TAGGED_SPILL } : undefined,
-        // a stream never ends: its samples are those of the rule's window, as each run finds them
+        // a stream never ends: its samples, and its sequences without maxspan, are those of the
+        // rule's window, as each run finds them (and as far back as a restart replays)
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
+        horizonMs: batch ? undefined : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
       },
       (match) => this.matched(state, created, match),
       (error) => this.fail(state, error),

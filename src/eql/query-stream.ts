@@ -22,7 +22,7 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
   allowedLatenessMs?: number;
   /** events held for reordering at most; beyond, the oldest is released early (counted) */
   maxBuffered?: number;
-  /** sequences without maxspan: how long a partial sequence may wait (ms) */
+  /** sequences without maxspan: the longest a sequence may span (ms), as a maxspan would bound it */
   horizonMs?: number;
   /** sequences: open partial sequences at most; samples: keys held at most */
   maxOpenPartials?: number;

@@ -168,6 +168,37 @@ test("reload of a changed rule starts it afresh, keeping its counters", () => {
   assert.equal(alerts.length, before, "the partial sequence of the old version is gone");
 });
 
+test("a sequence without maxspan spans at most the rule's window, as one run of it finds", () => {
+  const UNBOUNDED_ID = "aaaaaaaa-0000-4000-8000-000000000005";
+  const unbounded = rule(
+    UNBOUNDED_ID,
+    "Download Then Exec, Any Time",
+    `sequence by container.id
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+    'from = "now-6m"',
+  );
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(unbounded), clock);
+  const at = (minute: number, name: string, container: string) => ({
+    ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 3, 10, minute)).toISOString(),
+    container: { id: container },
+  });
+  // c1's curl and payload are 5 minutes apart, within the window; c2's 30 minutes apart
+  e.push(at(0, "curl", "c2"), origin());
+  e.push(at(10, "curl", "c1"), origin());
+  e.push(at(15, "payload", "c1"), origin());
+  e.push(at(30, "payload", "c2"), origin());
+  e.finish();
+  const shells = alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  assert.deepEqual(
+    shells.map((a) => (a.container as { id: string }).id),
+    ["c1"],
+  );
+  assert.equal(e.activity()[0].openSequences, 0);
+});
+
 test("a sample rule alerts as its sample completes, over the rule's window, without waiting for the end", () => {
   const SAMPLE_ID = "aaaaaaaa-0000-4000-8000-000000000004";
   const sampleRule = rule(

@@ -20,7 +20,10 @@ export interface CompletedSequence<T> {
 export interface SequenceLimits {
   /** open partial sequences kept at most; beyond, the least recently advanced key is evicted */
   maxOpenPartials: number;
-  /** for sequences without maxspan: partials whose first event is older than this (ns) expire */
+  /**
+   * for sequences without maxspan: the longest a sequence may span (ns), as a rule's window
+   * bounds what one run can find; partials whose first event is older expire
+   */
   horizonNs?: bigint;
 }
 
@@ -72,13 +75,17 @@ export class SequenceMatcher<T> {
   private oldestFirst: bigint | null = null;
   /** where evictOldest goes on from */
   private evictCursor: MapIterator<[string, KeyState<T>]> | undefined;
+  /** the longest span a sequence may have (ns): maxspan, else the horizon, else none */
+  private readonly spanNs: bigint | undefined;
 
   constructor(
     private readonly stageCount: number,
-    private readonly maxspanNs: bigint | null,
+    maxspanNs: bigint | null,
     private readonly onComplete: (sequence: CompletedSequence<T>) => void,
     private readonly limits: SequenceLimits = { maxOpenPartials: DEFAULT_MAX_OPEN_PARTIALS },
-  ) {}
+  ) {
+    this.spanNs = maxspanNs ?? limits.horizonNs;
+  }
 
   push(e: SequenceEvent<T>): void {
     const completed: CompletedSequence<T>[] = [];
@@ -106,7 +113,7 @@ export class SequenceMatcher<T> {
           this.dropIfEmpty(state);
           continue;
         }
-        if (this.maxspanNs !== null && e.order.timestamp - previous.first > this.maxspanNs) {
+        if (this.spanNs !== undefined && e.order.timestamp - previous.first > this.spanNs) {
           this.stats.expired++;
           this.dropIfEmpty(state);
           continue;
@@ -142,7 +149,7 @@ export class SequenceMatcher<T> {
    * arrive: partials older than maxspan (or the horizon), and keys left empty.
    */
   expire(watermark: bigint): void {
-    const span = this.maxspanNs ?? this.limits.horizonNs;
+    const span = this.spanNs;
     if (span === undefined) return;
     if (this.oldestFirst === null || watermark - this.oldestFirst <= span) return;
     let oldest: bigint | null = null;

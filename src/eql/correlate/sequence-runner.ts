@@ -46,7 +46,7 @@ export function sequencePlan(query: SequenceQuery): SequencePlan {
 
 export interface SequenceRunnerOptions {
   maxOpenPartials?: number;
-  /** sequences without maxspan: partials older than this expire (the rule's look-back when run as a rule) */
+  /** sequences without maxspan: the longest a sequence may span (the rule's window when run as a rule in a stream) */
   horizonNs?: bigint;
   /** events kept per missing term for the missing-event checks */
   maxMissingBuffered?: number;
