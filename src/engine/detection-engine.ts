@@ -654,10 +654,14 @@ export class DetectionEngine {
 
   /** A batch's match, held until the end of the input. */
   private hold(state: RuleState, search: Search, pending: PendingMatch): void {
+    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
+    if (keepsFirst(state.rule) && search.pending.length >= limit) {
+      search.letGo++;
+      return;
+    }
     search.pending.push(pending);
     // Only the newest max_signals can alert: a noisy rule must not hold every match of a
     // large input (suppression folds them all, so it keeps them).
-    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
       search.pending.sort(byTimeThenArrival);
       const older = search.pending.length - limit;
@@ -666,7 +670,10 @@ export class DetectionEngine {
     }
   }
 
-  /** Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail). */
+  /**
+   * Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail),
+   * or for a sample rule the first (see keepsFirst), which hold() alone has kept.
+   */
   private alertMostRecent(state: RuleState, search: Search, run?: RuleRun): void {
     // a replayed run is a manual run in Kibana's terms: its alerts say which run they stand for
     const intended = run?.manual ? nsToDate(run.startedAt) : undefined;
@@ -812,6 +819,13 @@ function originsOf(match: StreamMatch<Tagged>): EventOrigin[] {
 
 /** An event's time for ordering its alerts; events without one sort first. */
 const nsToDate = (ns: bigint) => new Date(Number(ns / 1_000_000n));
+
+/**
+ * Elasticsearch cuts samples at `size` from the first, in key order, whatever the
+ * result_position (its spec `size2`, run with either): Kibana's `size = max_signals` keeps
+ * the first samples of a window, where it keeps the last events and sequences.
+ */
+const keepsFirst = (rule: ExecutableRule) => rule.query.shape === "sample";
 
 /** Matches beyond twice max_signals before the oldest are let go: a sort every max_signals matches at most. */
 const LET_GO_SLACK = 16;

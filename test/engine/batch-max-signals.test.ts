@@ -197,3 +197,39 @@ test("a run writes Kibana's 1,000 alerts at most, whatever max_signals, unless t
   assert.deepEqual(alertsWith(), [1000, 200]);
   assert.deepEqual(alertsWith(5000), [1200, 0]);
 });
+
+test("batch: a sample rule alerts its first max_signals samples in key order, as Elasticsearch cuts samples at size", () => {
+  const set = buildRuleSet(
+    loadRuleText(
+      JSON.stringify(
+        minimalEqlRule(1, "sample by host.id [process where true] [network where true]", { max_signals: 2 }),
+      ),
+      "rule.ndjson",
+    ).rules,
+  );
+  const shells: string[] = [];
+  const engine = new DetectionEngine(set, {
+    mode: "batch",
+    now: new Date("2026-09-01T12:00:00Z"),
+    onAlert: (alert) => {
+      if (alert["kibana.alert.building_block_type"] === undefined)
+        shells.push((alert.host as { id: string }).id);
+    },
+  });
+  let line = 0;
+  ["d", "b", "c", "a"].forEach((host, i) => {
+    for (const category of ["process", "network"]) {
+      engine.push(
+        {
+          "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, i)).toISOString(),
+          event: { category: [category] },
+          host: { id: host },
+        },
+        { source: "events.ndjson", line: ++line },
+      );
+    }
+  });
+  engine.finish();
+  assert.deepEqual(shells, ["a", "b"]);
+  assert.equal(engine.ruleStats[0].overLimit, 2);
+});
