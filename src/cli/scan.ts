@@ -520,10 +520,11 @@ export function scanSummary(
   stats: RuleStats[],
   idleRules: Pick<RuleSet, "notExecutable" | "disabled">,
   ruleWarnings: number,
-  activity: readonly Pick<RuleActivity, "rule_id" | "late">[] = [],
+  activity: readonly Pick<RuleActivity, "rule_id" | "late" | "evicted">[] = [],
 ): string {
   const { events, skipped, problems } = input;
   const late = new Map(activity.map((a) => [a.rule_id, a.late]));
+  const evicted = new Map(activity.map((a) => [a.rule_id, a.evicted]));
   const lines = [
     `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
   ];
@@ -533,14 +534,20 @@ export function scanSummary(
     );
   if (input.workers) lines.push(`  lines decoded and matched on ${input.workers} worker threads`);
   for (const s of stats
-    .filter((x) => x.alerts || x.overLimit || x.alertErrors || x.errors || late.get(x.rule_id))
+    .filter(
+      (x) =>
+        x.alerts || x.overLimit || x.alertErrors || x.errors || late.get(x.rule_id) || evicted.get(x.rule_id),
+    )
     .sort((a, b) => b.alerts - a.alerts)) {
     const extra = [
       s.suppressed && `${s.suppressed} matches suppressed into earlier alerts`,
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
       // --follow: an event older than what the rule's sequences already ran past cannot join them
       late.get(s.rule_id) &&
-        `${late.get(s.rule_id)} events left out, later than --allowed-lateness behind newer ones`,
+        `${late.get(s.rule_id)} events left out, older than what it had run past (--allowed-lateness)`,
+      // a bound on memory, not Elasticsearch's semantics: what these would have matched is lost
+      evicted.get(s.rule_id) &&
+        `${evicted.get(s.rule_id)} partial sequences or sample keys dropped at the cap of 100,000 held`,
       s.alertErrors && `${s.alertErrors} matches whose alert could not be built`,
       s.excepted && `${s.excepted} events excepted`,
       s.filtered && `${s.filtered} events filtered out by its filters`,

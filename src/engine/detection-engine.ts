@@ -63,6 +63,11 @@ export interface EngineOptions {
    * that is late and dropped).
    */
   spill?: { budget: SpillBudget; storedText?: SpillCodec<StoredText> };
+  /**
+   * the partial sequences (or sample keys) one rule holds at most (default 100,000); past it the
+   * stalest are dropped and counted (RuleActivity.evicted)
+   */
+  maxHeldPerRule?: number;
   /** the execution time written into alerts; a function for a service, whose alerts are made as it runs */
   now: Date | (() => Date);
   /** the Kibana space the alerts are for (default "default") and Kibana's URL, for alert links */
@@ -237,6 +242,11 @@ export interface RuleActivity {
   buffered: number;
   /** events that came later than the allowed lateness (dropped) */
   late: number;
+  /**
+   * partial sequences evicted, and sample keys refused, at the cap on what a rule holds
+   * (100,000): the matches they would have made are lost
+   */
+  evicted: number;
   /** completed sequences waiting for time to pass (a trailing missing event `![...]`) */
   deferred: number;
   /** sample queries: join keys holding events until the samples are reported */
@@ -319,6 +329,7 @@ export class DetectionEngine {
         openSequences: 0,
         buffered: 0,
         late: 0,
+        evicted: 0,
         deferred: 0,
         sampleKeys: 0,
       };
@@ -327,6 +338,7 @@ export class DetectionEngine {
         out.openSequences += stats.sequences?.open ?? 0;
         out.buffered += stats.buffered;
         out.late += stats.late;
+        out.evicted += (stats.sequences?.evicted ?? 0) + (stats.samples?.droppedKeys ?? 0);
         out.deferred += stats.sequences?.deferred ?? 0;
         out.sampleKeys += stats.samples?.keys ?? 0;
       }
@@ -602,6 +614,7 @@ export class DetectionEngine {
         tiebreakerField: query.tiebreakerField,
         allowedLatenessMs: batch ? BATCH_LATENESS_MS : (this.options.allowedLatenessMs ?? 0),
         maxBuffered: batch ? BATCH_BUFFER : undefined,
+        maxOpenPartials: this.options.maxHeldPerRule,
         spill: batch && this.options.spill ? { ...this.options.spill, tag: TAGGED_SPILL } : undefined,
         // a stream never ends: its samples, and its sequences without maxspan, are those of the
         // rule's window, as each run finds them (and as far back as a restart replays)

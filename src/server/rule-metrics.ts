@@ -104,6 +104,12 @@ export function ruleMetrics(
       "counter",
       "Events later than the allowed lateness (dropped by sequences).",
       perActivity((s) => s.late),
+    )
+    .family(
+      "eqlite_rule_evicted_total",
+      "counter",
+      "Partial sequences evicted, and sample keys refused, at the cap on what a rule holds: their matches are lost.",
+      perActivity((s) => s.evicted),
     );
 }
 

@@ -14,6 +14,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
+import { scanSummary } from "../../src/cli/scan.ts";
+import { freshRuleStats } from "../../src/engine/detection-engine.ts";
 import { runCli } from "./run-cli.ts";
 
 const shared = fileURLToPath(new URL("../../../shared", import.meta.url));
@@ -652,7 +654,24 @@ test("--follow: events later than --allowed-lateness are left out of sequences, 
   );
   assert.match(
     r.stderr,
-    /Shell Then Connection \(1 events left out, later than --allowed-lateness behind newer ones\)/,
+    /Shell Then Connection \(1 events left out, older than what it had run past \(--allowed-lateness\)\)/,
+  );
+});
+
+test("the summary names what a rule left out: late events, and what it dropped at its cap", () => {
+  const rule = { rule_id: "r1", name: "Shell Then Connection", severity: "high" };
+  const stats = [{ ...freshRuleStats(rule), alerts: 0 }];
+  const summary = scanSummary(
+    { events: 10, skipped: 0, problems: 0, workers: 0 },
+    0,
+    stats,
+    { notExecutable: {}, disabled: 0 },
+    0,
+    [{ rule_id: "r1", late: 2, evicted: 3 }],
+  );
+  assert.match(
+    summary,
+    /Shell Then Connection \(2 events left out, older than what it had run past \(--allowed-lateness\); 3 partial sequences or sample keys dropped at the cap of 100,000 held\)/,
   );
 });
 

@@ -199,6 +199,29 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
   assert.equal(e.activity()[0].openSequences, 0);
 });
 
+test("partial sequences dropped at the cap on what a rule holds are counted, as the matches they lose", () => {
+  const clock = { now: 1_000_000 };
+  const { e, alerts } = engine(ruleSet(seqRule("1h")), clock, { maxHeldPerRule: 2 });
+  const at = (second: number, name: string, container: string) => ({
+    ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 4, 10, 0, second)).toISOString(),
+    container: { id: container },
+  });
+  // three containers start a sequence; only two can be held, so c1's goes
+  e.push(at(0, "curl", "c1"), origin());
+  e.push(at(1, "curl", "c2"), origin());
+  e.push(at(2, "curl", "c3"), origin());
+  e.push(at(3, "payload", "c1"), origin());
+  e.push(at(4, "payload", "c3"), origin());
+  e.finish();
+  const shells = alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  assert.deepEqual(
+    shells.map((a) => (a.container as { id: string }).id),
+    ["c3"],
+  );
+  assert.equal(e.activity()[0].evicted, 1);
+});
+
 test("a sample rule alerts as its sample completes, over the rule's window, without waiting for the end", () => {
   const SAMPLE_ID = "aaaaaaaa-0000-4000-8000-000000000004";
   const sampleRule = rule(
