@@ -3,7 +3,7 @@ import { type Command, Option } from "commander";
 import { buildCoverage, parseTestedList } from "../coverage/model.ts";
 import { navigatorLayer } from "../coverage/navigator.ts";
 import { coverageTable } from "../coverage/table.ts";
-import { jsonDocument } from "../eql/terminal-text.ts";
+import { jsonDocument, visibleLine } from "../eql/terminal-text.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { isTestFile } from "../ruletest/format.ts";
 import { rulesWithTests } from "../ruletest/rule-under-test.ts";
@@ -46,7 +46,7 @@ export async function runCoverage(paths: string[], options: CoverageCliOptions):
   for (const path of paths) {
     const unreadable = whyUnreadable(path);
     if (unreadable === undefined) continue;
-    process.stderr.write(`eqlite coverage: ${unreadable}\n`);
+    process.stderr.write(`eqlite coverage: ${visibleLine(unreadable)}\n`);
     return 2;
   }
   let tested: string[] = [];

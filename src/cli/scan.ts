@@ -171,7 +171,7 @@ export async function runScan(
   const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
   for (const p of rulePaths) {
     if (!existsSync(p)) {
-      err(`eqlite: rules not found: ${p}`);
+      err(`eqlite: rules not found: ${visibleLine(p)}`);
       return 2;
     }
   }

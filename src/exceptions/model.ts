@@ -1,4 +1,4 @@
-import { visibleText } from "../eql/terminal-text.ts";
+import { visibleLine, visibleText } from "../eql/terminal-text.ts";
 
 /**
  * Exception lists, items and entries as Kibana stores and exports them (the
@@ -202,7 +202,7 @@ export interface Diagnostic {
 
 /** `file:line:column: message`, with `warning: ` before the message of warnings. */
 export function formatDiagnostic(d: Diagnostic): string {
-  let where = d.file ?? "";
+  let where = visibleLine(d.file ?? "");
   if (d.file !== undefined && d.line !== undefined) {
     where += `:${d.line}`;
     if (d.column !== undefined) where += `:${d.column}`;

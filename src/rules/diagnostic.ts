@@ -1,4 +1,4 @@
-import { visibleText } from "../eql/terminal-text.ts";
+import { visibleLine, visibleText } from "../eql/terminal-text.ts";
 
 /**
  * What `validate` tells a rule author: one problem at one place. Positions are 1-based,
@@ -41,9 +41,12 @@ export interface Position {
   column: number;
 }
 
-/** `file:line:column: error: message`, the form compilers use and editors link. */
+/**
+ * `file:line:column: error: message`, the form compilers use and editors link. The file's name is
+ * as untrusted as its text: it comes from walking a directory someone else may write to.
+ */
 export function formatDiagnostic(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.severity}: ${visibleText(d.message)}`;
+  return `${visibleLine(d.file)}:${d.line}:${d.column}: ${d.severity}: ${visibleText(d.message)}`;
 }
 
 /** Files in the order given, then by place in the file: the order an author fixes them in. */

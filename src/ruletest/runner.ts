@@ -4,7 +4,7 @@ import { JsonDepthError } from "../engine/json-tree.ts";
 import { sourceIdentity } from "../engine/source-identity.ts";
 import type { Event } from "../eql/field-access.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
-import { visibleText } from "../eql/terminal-text.ts";
+import { visibleLine } from "../eql/terminal-text.ts";
 import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { emptyExceptions, loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
@@ -311,7 +311,8 @@ export function formatReport(report: RuleTestReport): string {
     out.push(`untested rules (${report.untested.length}):`);
     for (const u of report.untested) out.push(`  ${u.name} (${u.file})`);
   }
-  return visibleText(`${out.join("\n")}\n`);
+  // each entry is one line: a line break in a rule or case name, a path or an error must not forge another
+  return `${out.map(visibleLine).join("\n")}\n`;
 }
 
 export function formatDiagnostics(report: RuleTestReport): string {

@@ -969,3 +969,13 @@ test("runs left by a scan killed outright are removed by the next scan that spil
   assert.equal(next.code, 0, next.stderr);
   assert.deepEqual(readdirSync(spillDir), [], "the next spilling scan removed them, and its own");
 });
+
+test("a rules path that is not there is named inert: its control characters cannot drive the terminal", () => {
+  const missing = join(tmpdir(), "no-such-rules\u001b]0;pwned\u0007\n/etc/forged.toml:1:1: error: fake");
+  for (const command of ["scan", "coverage"]) {
+    const args = command === "scan" ? ["scan", "--rules", missing, "-"] : ["coverage", missing];
+    const run = runCli(args, "");
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, /rules not found: .*no-such-rules␛\]0;pwned␇␊\/etc\/forged/);
+  }
+});

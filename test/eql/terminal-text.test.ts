@@ -4,10 +4,12 @@ import { buildEventAlert } from "../../src/engine/alert.ts";
 import { sourceIdentity } from "../../src/engine/source-identity.ts";
 import { makeSource, printCodeFrame } from "../../src/eql/source.ts";
 import { terminalSafeJson, visibleLine, visibleText } from "../../src/eql/terminal-text.ts";
+import { formatDiagnostic as formatExceptionDiagnostic } from "../../src/exceptions/model.ts";
 import { explainerForQuery, formatExplanation } from "../../src/explain/explain.ts";
 import { formatProblem } from "../../src/io/event-source.ts";
 import { formatCsv, formatNdjson, formatPretty, formatSummary } from "../../src/io/sinks/alert-formats.ts";
 import { formatDiagnostic } from "../../src/rules/diagnostic.ts";
+import { formatReport } from "../../src/ruletest/runner.ts";
 
 /** What a terminal would act on: C0 and C1 controls, DEL, bidirectional overrides and isolates. */
 const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
@@ -104,4 +106,44 @@ test("JSON output escapes what a terminal acts on and still reads back as the sa
   const row = formatCsv(alert);
   assert.doesNotMatch(row, ACTIVE);
   assert.match(row, /Shell\u241b\]0;pwned/);
+});
+
+test("a file's name is as untrusted as its text: diagnostics show it inert, on one line", () => {
+  const file = `rules/x${HOSTILE}\n/tmp/forged.toml:1:1: error: fake`;
+  for (const line of [
+    formatDiagnostic({ file, line: 1, column: 1, severity: "error", code: "schema", message: "m" }),
+    formatExceptionDiagnostic({ file, line: 1, column: 1, severity: "error", message: "m" }),
+  ]) {
+    assert.doesNotMatch(line, ACTIVE);
+    assert.equal(line.split("\n").length, 1);
+  }
+});
+
+test("the rule test report keeps each rule, case and file to its line", () => {
+  const forged = `\n✔ forged case${HOSTILE}`;
+  const expected = { name: `case${forged}`, line: 1, expect: "alert" as const, events: [{ a: 1 }] };
+  const text = formatReport({
+    results: [
+      {
+        file: `r${forged}.test.toml`,
+        rule_id: "id",
+        rule_name: `rule${forged}`,
+        cases: [
+          {
+            name: expected.name,
+            passed: false,
+            expected,
+            actual: { alerts: 0, alertedEvents: [], sequences: [], error: `boom${forged}` },
+            problems: [`rule error: boom${forged}`],
+          },
+        ],
+      },
+    ],
+    passed: 0,
+    failed: 1,
+    untested: [{ rule_id: "u", name: `lonely${forged}`, file: `u${forged}.toml` }],
+    diagnostics: [],
+  });
+  assert.doesNotMatch(text, ACTIVE);
+  assert.doesNotMatch(text, /^✔ forged/m);
 });
