@@ -3,6 +3,7 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 import { buildLineFilter } from "../engine/line-prefilter.ts";
 import type { Statement } from "../eql/ast.ts";
 import { prepareQuery } from "../eql/compile-query.ts";
+import { DEFAULT_MAX_OPEN_PARTIALS } from "../eql/correlate/sequence-matcher.ts";
 import { SpillBudget } from "../eql/correlate/spill.ts";
 import { EqlError } from "../eql/error.ts";
 import type { EsMapping } from "../eql/mapping.ts";
@@ -157,6 +158,7 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     }),
   }));
   let response: EqlSearchResponse;
+  let dropped = 0;
   // events read from JSON, which a sequence query writes to disk past the budget
   const spill = new SpillBudget(options.spillAfter ?? DEFAULT_SPILL_AFTER, options.spillDir);
   const restoreSignals = removeRunsOnSignals(spill);
@@ -172,7 +174,12 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
         event_category_field: options.eventCategoryField,
         max_samples_per_key: options.maxSamplesPerKey,
       },
-      { spill },
+      {
+        spill,
+        onDropped: (partials) => {
+          dropped = partials;
+        },
+      },
     );
   } catch (error) {
     if (error instanceof EqlError) {
@@ -205,6 +212,10 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   }
   if (problems)
     process.stderr.write(`eqlite: ${problems} malformed input line(s) reported above were skipped\n`);
+  if (dropped)
+    process.stderr.write(
+      `eqlite: ${dropped} partial sequences dropped: the search holds at most ${DEFAULT_MAX_OPEN_PARTIALS} open, the stalest go first; sequences may be missing\n`,
+    );
   return 0;
 }
 

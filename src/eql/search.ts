@@ -122,6 +122,12 @@ export interface EqlSearchOptions {
    * budget, which removes them. The events must be JSON values, as events read from JSON are.
    */
   spill?: SpillBudget;
+  /**
+   * Sequence queries: told, when the search ends, how many partial sequences it dropped because
+   * it held its most open (evicted, or missing-event hits past their buffer); never called when
+   * none. Elasticsearch's answer has no place for it, yet each may be a sequence missed.
+   */
+  onDropped?: (partials: number) => void;
 }
 
 /**
@@ -175,10 +181,12 @@ export async function eqlSearch(
     const events = applyLimits(hits, pipes, req.size, req.result_position).map(toHit);
     return respond(took(), total, { events }, failures);
   }
-  const { sequences, total, failures } =
-    query.kind === "SequenceQuery"
-      ? await searchSequences(search, query, options.spill)
-      : await searchSamples(search, query);
+  if (query.kind === "SampleQuery") {
+    const { sequences, total, failures } = await searchSamples(search, query);
+    return respond(took(), total, { sequences }, failures);
+  }
+  const { sequences, total, failures, dropped } = await searchSequences(search, query, options.spill);
+  if (dropped) options.onDropped?.(dropped);
   return respond(took(), total, { sequences }, failures);
 }
 

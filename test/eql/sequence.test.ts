@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { DEFAULT_MAX_OPEN_PARTIALS } from "../../src/eql/correlate/sequence-matcher.ts";
 import type { Event } from "../../src/eql/field-access.ts";
 import { type EqlSearchRequest, eqlSearch } from "../../src/eql/search.ts";
 
@@ -239,4 +240,25 @@ test("keys join on the value the field's mapping holds: 1 and \"1\" are one key,
   ]);
   const long = [{ name: "i", events: word, mapping: { properties: { k: { type: "long" } } } }];
   assert.deepEqual(await joined(sequence, long), []);
+});
+
+test("partial sequences dropped at the cap on open ones are told to the caller, not lost unsaid", async () => {
+  const over = 3;
+  const at = Date.UTC(2026, 11, 1);
+  const events: Event[] = [];
+  // a fresh key per event: each opens a partial that never completes
+  for (let i = 0; i < DEFAULT_MAX_OPEN_PARTIALS + over; i++)
+    events.push({ "@timestamp": at + i, event: { category: "process" }, step: "start", key: `k${i}` });
+  events.push({ "@timestamp": at + events.length, event: { category: "process" }, step: "end", key: "k0" });
+  const told: number[] = [];
+  const r = await eqlSearch(
+    events,
+    {
+      query: 'sequence by key [process where step == "start"] [process where step == "end"]',
+      size: 10,
+    },
+    { onDropped: (n) => told.push(n) },
+  );
+  assert.equal(r.hits.sequences?.length, 0, "k0's partial was the stalest, and went");
+  assert.deepEqual(told, [over]);
 });

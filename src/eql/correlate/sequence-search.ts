@@ -59,7 +59,7 @@ export async function searchSequences(
   search: SearchInput,
   query: SequenceQuery,
   spill?: SpillBudget,
-): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[] }> {
+): Promise<{ sequences: EqlSequence[]; total: number; failures: ShardFailure[]; dropped: number }> {
   const plan = sequencePlan(query);
   const { pipes } = search.statement;
   const { size, result_position: position } = search.request;
@@ -86,7 +86,7 @@ export async function searchSequences(
   );
   const failures = await collectTermHits(search, query, ordered, failed);
   if (failures.length && !search.request.allow_partial_sequence_results) {
-    return { sequences: [], total: 0, failures };
+    return { sequences: [], total: 0, failures, dropped: 0 };
   }
   ordered.flush();
   runner.finish();
@@ -101,7 +101,8 @@ export async function searchSequences(
     );
     return keyed ? { join_keys: c.key.values, events } : { events };
   });
-  return { sequences, total: completed.seen, failures };
+  const { evicted, missingDropped } = runner.stats;
+  return { sequences, total: completed.seen, failures, dropped: evicted + missingDropped };
 }
 
 /** Elasticsearch lists sequences in the order they completed: by last event, then by key. */
