@@ -71,7 +71,7 @@ async function findRule(
     // something is there but cannot be read (a link in a circle, no permission): not a rule_id
     const { code, message } = error as NodeJS.ErrnoException;
     if (code !== "ENOENT" && code !== "ENOTDIR" && code !== "ENAMETOOLONG")
-      return `cannot read rule file ${spec}: ${message}`;
+      return `cannot read rule file ${visibleLine(spec)}: ${visibleLine(message)}`;
   }
   const loaded = await loadRulesAtStart(isFile ? [spec] : rulePaths);
   let candidates = loaded.rules;
@@ -80,12 +80,12 @@ async function findRule(
     // the errors say why; a file with none was skipped, and its warning says why
     const errors = loaded.diagnostics.filter((d) => d.severity === "error");
     const why = (errors.length ? errors : loaded.diagnostics).map(formatDiagnostic);
-    if (isFile) return `no rule loaded from ${spec}${why.length ? `:\n${why.join("\n")}` : ""}`;
-    const typo = RULE_FILE.test(spec) ? ` (and there is no file ${spec})` : "";
-    return `no rule with rule_id or name ${JSON.stringify(spec)} in ${rulePaths.join(", ")}${typo}`;
+    if (isFile) return `no rule loaded from ${visibleLine(spec)}${why.length ? `:\n${why.join("\n")}` : ""}`;
+    const typo = RULE_FILE.test(spec) ? ` (and there is no file ${visibleLine(spec)})` : "";
+    return `no rule with rule_id or name ${JSON.stringify(spec)} in ${visibleLine(rulePaths.join(", "))}${typo}`;
   }
   if (candidates.length > 1) {
-    const ids = candidates.map((r) => `${r.rule.rule_id} (${r.rule.name})`).join("\n  ");
+    const ids = candidates.map((r) => visibleLine(`${r.rule.rule_id} (${r.rule.name})`)).join("\n  ");
     return `${candidates.length} rules match ${JSON.stringify(spec)}; pass one rule_id with --rules:\n  ${ids}`;
   }
   const rule = candidates[0] as LoadedRule;
@@ -94,8 +94,8 @@ async function findRule(
       .filter((d) => d.severity === "error" && d.file === rule.origin.file)
       .map(formatDiagnostic);
     return rule.rule.type !== "eql"
-      ? `rule ${rule.rule.name} is a ${rule.rule.type} rule; explain takes EQL rules`
-      : `the query of rule ${rule.rule.name} does not compile${errors.length ? `:\n${errors.join("\n")}` : ""}`;
+      ? `rule ${visibleLine(rule.rule.name)} is a ${visibleLine(rule.rule.type)} rule; explain takes EQL rules`
+      : `the query of rule ${visibleLine(rule.rule.name)} does not compile${errors.length ? `:\n${errors.join("\n")}` : ""}`;
   }
   return { rule, exceptions: loaded.exceptions ?? emptyExceptions() };
 }
@@ -133,7 +133,9 @@ export async function runExplain(file: string, options: ExplainOptions): Promise
   const all: EventExplanation[] = [];
   let read = 0;
   if (!json)
-    process.stdout.write(`rule: ${rule.rule.name} (${rule.rule.rule_id})\nquery: ${explainer.query}\n\n`);
+    process.stdout.write(
+      `rule: ${visibleLine(`${rule.rule.name} (${rule.rule.rule_id})`)}\nquery: ${visibleLine(explainer.query)}\n\n`,
+    );
   try {
     const paths = eventFilesOf([file]);
     sayWhenReadingTerminal(paths);

@@ -316,3 +316,33 @@ test("explain the seed rule over the cloud_defend kubectl-exec session", (t) => 
     for (const c of failedLeaves) assert.equal(c?.result, false);
   }
 });
+
+test("CLI: a rule's name and query cannot drive the terminal from explain's header or errors", () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-hostile-"));
+  const hostile = "\\u001b]0;pwned\\u0007\\u001b[2J\\r\\n\\u202e";
+  const rule = (id: string, query: string) => `[rule]
+author = ["t"]
+description = "d"
+name = "Evil${hostile}rule: forged"
+risk_score = 21
+rule_id = "${id}"
+severity = "low"
+type = "eql"
+language = "eql"
+index = ["logs-*"]
+query = "${query}"
+`;
+  writeFileSync(join(dir, "runs.toml"), rule("r1", 'process where process.name == \\"x\\u001b[2J\\u202e\\"'));
+  writeFileSync(join(dir, "broken.toml"), rule("r2", "process where process.name =="));
+  const events = join(dir, "events.ndjson");
+  writeFileSync(events, `${JSON.stringify(processEvent())}\n`);
+  const ACTIVE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e]/;
+  const runs = runCli(["explain", "--rule", "r1", "--rules", dir, events]);
+  assert.equal(runs.code, 0, runs.stderr);
+  assert.doesNotMatch(runs.stdout, ACTIVE);
+  assert.match(runs.stdout, /^rule: Evil.*rule: forged \(r1\)\nquery: process where/);
+  const broken = runCli(["explain", "--rule", "r2", "--rules", dir, events]);
+  assert.equal(broken.code, 2);
+  assert.match(broken.stderr, /the query of rule Evil.*rule: forged does not compile/);
+  assert.doesNotMatch(broken.stderr, ACTIVE);
+});
