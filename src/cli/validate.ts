@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { SampleCheck, type SampleReport } from "../engine/sample-check.ts";
-import { jsonDocument } from "../eql/terminal-text.ts";
+import { jsonDocument, visibleLine } from "../eql/terminal-text.ts";
 import { type DecodeProblem, formatProblem, readEvents, STDIN_NAME } from "../io/event-source.ts";
 import { type Diagnostic, formatDiagnostic, sortDiagnostics } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
@@ -138,7 +138,8 @@ function textReport(result: LoadResult, s: LoadSummary, diagnostics: Diagnostic[
     if (d.frame && d.severity === "error") out.push(indent(d.frame));
   }
   if (out.length) out.push("");
-  const types = Object.entries(s.by_type).map(([type, n]) => `${type} ${n}`);
+  // a rejected rule's type is its file's text
+  const types = Object.entries(s.by_type).map(([type, n]) => `${visibleLine(type)} ${n}`);
   out.push(
     `${s.rules} rule${plural(s.rules)} in ${s.files} file${plural(s.files)}${types.length ? `: ${types.join(", ")}` : ""}`,
   );

@@ -19,10 +19,11 @@ export interface LoadSummary {
 }
 
 export function summarize(result: LoadResult): LoadSummary {
-  const byType: Record<string, number> = {};
-  const notExecutable: Record<string, number> = {};
-  const count = (into: Record<string, number>, key: string) => {
-    into[key] = (into[key] ?? 0) + 1;
+  // a Map: a rejected rule's type is whatever its file says, `constructor` or `__proto__` too
+  const byType = new Map<string, number>();
+  const notExecutable = new Map<string, number>();
+  const count = (into: Map<string, number>, key: string) => {
+    into.set(key, (into.get(key) ?? 0) + 1);
   };
   for (const { rule } of result.rules) {
     count(byType, rule.type);
@@ -46,5 +47,6 @@ export function summarize(result: LoadResult): LoadSummary {
   };
 }
 
-const sortByCount = (counts: Record<string, number>): Record<string, number> =>
-  Object.fromEntries(Object.entries(counts).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));
+/** fromEntries defines each key as the object's own, even one named `__proto__` */
+const sortByCount = (counts: Map<string, number>): Record<string, number> =>
+  Object.fromEntries([...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)));

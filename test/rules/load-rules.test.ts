@@ -6,6 +6,7 @@ import { test } from "node:test";
 import { getHeapSnapshot } from "node:v8";
 import { loadRules } from "../../src/rules/load-rules.ts";
 import { summarize } from "../../src/rules/load-summary.ts";
+import { runCli } from "../cli/run-cli.ts";
 import { makePathTooLong, removeTree } from "../io/too-long-path.ts";
 import { errors, lineOf, messages, ruleToml, tempTree, warnings } from "./fixtures.ts";
 
@@ -282,6 +283,26 @@ test("a byte that is not UTF-8 is an error at its place, and the rule is still c
     assert.equal(d.column, 'process where process.name == "\uFFFD caf'.length + 1);
     assert.match(d.message, /not UTF-8/);
     assert.equal(r.rules.length, 2);
+  } finally {
+    tree.cleanup();
+  }
+});
+
+test("rule types named like Object's own properties are counted as any other, and shown inert", async () => {
+  const types = ["constructor", "__proto__", "toString", "hasOwnProperty", "x\\u001b[2J\\r\\nforged"];
+  const tree = tempTree(
+    Object.fromEntries(
+      types.map((type, n) => [`${n}.toml`, ruleToml({ rule: { rule_id: `"${id(n)}"`, type: `"${type}"` } })]),
+    ),
+  );
+  try {
+    const s = summarize(await loadRules([tree.dir]));
+    assert.equal(s.rejected, types.length);
+    const counted = Object.entries(s.by_type).sort();
+    assert.deepEqual(counted, [...types.map((t) => [JSON.parse(`"${t}"`), 1])].sort());
+    const validate = runCli(["validate", tree.dir]);
+    assert.equal(validate.code, 2);
+    assert.match(validate.stdout, /^5 rules in 5 files: .*__proto__ 1.*x␛\[2J␍␊forged 1$/m);
   } finally {
     tree.cleanup();
   }
