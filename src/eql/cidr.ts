@@ -42,32 +42,51 @@ interface V6Block {
  * @throws CidrError naming the first invalid block
  */
 export function compileCidrMatcher(blocks: string[]): (ip: string) => boolean {
-  const v4Blocks: V4Block[] = [];
-  const v6Blocks: V6Block[] = [];
+  const v4 = new PrefixSets<number>();
+  const v6 = new PrefixSets<bigint>();
   for (const block of blocks) {
     const compiled = compileBlock(block);
     if (compiled === null) throw new CidrError(block);
-    if (isV4Block(compiled)) v4Blocks.push(compiled);
-    else v6Blocks.push(compiled);
+    if (isV4Block(compiled)) v4.add(compiled.mask, compiled.base);
+    else v6.add(compiled.mask, compiled.base);
   }
 
-  const matchesV4 = (ip: number): boolean => {
-    for (const b of v4Blocks) if ((ip & b.mask) >>> 0 === b.base) return true;
-    return false;
-  };
-  const matchesV6 = (ip: bigint): boolean => {
-    for (const b of v6Blocks) if ((ip & b.mask) === b.base) return true;
-    return false;
-  };
+  const matchesV4 = (ip: number): boolean => v4.has((mask) => (ip & mask) >>> 0);
+  const matchesV6 = (ip: bigint): boolean => v6.has((mask) => ip & mask);
 
   return (text) => {
-    const v4 = parseIPv4(text);
-    if (v4 >= 0) return matchesV4(v4) || (v6Blocks.length > 0 && matchesV6(MAPPED_PREFIX | BigInt(v4)));
-    const v6 = parseIPv6(text);
-    if (v6 === null) return false;
-    const mapped = mappedIPv4(v6);
-    return (mapped >= 0 && matchesV4(mapped)) || matchesV6(v6);
+    const address = parseIPv4(text);
+    if (address >= 0) return matchesV4(address) || (!v6.empty && matchesV6(MAPPED_PREFIX | BigInt(address)));
+    const wide = parseIPv6(text);
+    if (wide === null) return false;
+    const mapped = mappedIPv4(wide);
+    return (mapped >= 0 && matchesV4(mapped)) || matchesV6(wide);
   };
+}
+
+/**
+ * Blocks grouped by their mask, each group a set of bases: an address is looked up once per
+ * prefix length in use (at most 33 for IPv4, 129 for IPv6), however many blocks there are. A
+ * rule's cidrMatch or an exception's value list may hold tens of thousands, and each event's
+ * address is tested against all of them.
+ */
+class PrefixSets<T extends number | bigint> {
+  private readonly byMask = new Map<T, Set<T>>();
+
+  get empty(): boolean {
+    return this.byMask.size === 0;
+  }
+
+  add(mask: T, base: T): void {
+    const bases = this.byMask.get(mask) ?? new Set<T>();
+    bases.add(base);
+    this.byMask.set(mask, bases);
+  }
+
+  has(masked: (mask: T) => T): boolean {
+    for (const [mask, bases] of this.byMask) if (bases.has(masked(mask))) return true;
+    return false;
+  }
 }
 
 /**

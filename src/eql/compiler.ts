@@ -422,9 +422,10 @@ export class QueryCompiler {
       return { field: field.name, get, test, negated: false };
     }
     const args: Scalar[] = [null, ...rest];
+    const evaluate = fn.withConstants?.(rest.slice((fn.constantsFrom ?? 1) - 1)) ?? fn.evaluate;
     const test = (v: string | number | boolean) => {
       args[0] = v;
-      return fn.evaluate(args, types, ci) === true;
+      return evaluate(args, types, ci) === true;
     };
     return { field: field.name, get, test, negated: false };
   }

@@ -23,6 +23,13 @@ export interface EqlFunction {
   argumentKinds: ArgumentKind[];
   /** the arguments from this position on must be constants (cidrMatch's blocks) */
   constantsFrom?: number;
+  /**
+   * `evaluate` with the constants from `constantsFrom` on taken once, when the query is compiled:
+   * what depends on them alone (cidrMatch's blocks, made a matcher) is not redone per value.
+   * The evaluation it returns still takes every argument, and reads only those before;
+   * undefined when the constants are such that `evaluate` fails, so it fails as it does.
+   */
+  withConstants?: (constants: ScriptValue[]) => EqlFunction["evaluate"] | undefined;
   returnType: (argumentTypes: EqlType[]) => EqlType;
   /**
    * Evaluates one call on single values. `types` are the static argument types
@@ -139,18 +146,21 @@ function substring(source: string, start: number | null, end: number | null): st
   return s >= e ? "" : source.slice(s, e);
 }
 
-const cidrCache = new Map<string, (ip: string) => boolean>();
-
-function cidrMatch(ip: string, blocks: string[]): boolean {
-  const key = blocks.join(",");
-  let matcher = cidrCache.get(key);
-  if (!matcher) {
-    matcher = compileCidrMatcher(blocks);
-    // The cache serves non-constant block lists; bound it so hostile data cannot grow it.
-    if (cidrCache.size > 1024) cidrCache.clear();
-    cidrCache.set(key, matcher);
+/**
+ * cidrMatch with its blocks compiled once. Undefined when a block is null or not a block: then
+ * the call fails each time it is evaluated with an address, as Elasticsearch's script does.
+ */
+function cidrMatch(blocks: ScriptValue[]): EqlFunction["evaluate"] | undefined {
+  let matches: (ip: string) => boolean;
+  try {
+    matches = compileCidrMatcher(blocks.map(requiredString));
+  } catch {
+    return undefined;
   }
-  return matcher(ip);
+  return ([ip]) => {
+    const address = str(ip);
+    return address === null ? null : matches(address);
+  };
 }
 
 const FUNCTIONS: EqlFunction[] = [
@@ -184,8 +194,9 @@ const FUNCTIONS: EqlFunction[] = [
     evaluate: ([ip, ...blocks]) => {
       const address = str(ip);
       if (address === null) return null;
-      return cidrMatch(address, blocks.map(requiredString));
+      return compileCidrMatcher(blocks.map(requiredString))(address);
     },
+    withConstants: cidrMatch,
   },
   {
     name: "concat",

@@ -1,7 +1,7 @@
 import { applyArithmetic, applyNegate, type NumericValue } from "./arithmetic.ts";
 import type { Expression } from "./ast.ts";
 import { foldIgnoreCase } from "./case-fold.ts";
-import { lookupFunction } from "./functions.ts";
+import { type EqlFunction, lookupFunction } from "./functions.ts";
 import { compileMatcher } from "./matcher.ts";
 import { scriptTypeOf } from "./script-type.ts";
 import type { EqlType, Scalar } from "./types.ts";
@@ -52,6 +52,16 @@ export function compileScript(e: Expression, c: ScriptCompiler): ScriptFn {
       const args = e.args.map((a) => compileScript(a, c));
       const types = e.args.map((a) => typeOf(a));
       const ci = e.caseInsensitive;
+      const bound = withConstants(fn, args);
+      if (bound) {
+        const variable = args.slice(0, fn.constantsFrom);
+        return (b) =>
+          bound(
+            variable.map((a) => a(b)),
+            types,
+            ci,
+          );
+      }
       return (b) =>
         fn.evaluate(
           args.map((a) => a(b)),
@@ -173,3 +183,12 @@ export const COMPARISON_TESTS: Record<string, (r: number) => boolean> = {
   ">": (r) => r > 0,
   ">=": (r) => r >= 0,
 };
+
+/**
+ * The function's evaluation with its constant arguments taken once (see EqlFunction.withConstants):
+ * they read no field, so they are evaluated here, with no values; undefined when it has none.
+ */
+function withConstants(fn: EqlFunction, args: readonly ScriptFn[]) {
+  if (fn.constantsFrom === undefined || !fn.withConstants) return undefined;
+  return fn.withConstants(args.slice(fn.constantsFrom).map((a) => a([])));
+}
