@@ -3,7 +3,7 @@ import { javaString } from "./functions.ts";
 import { parseDateWithFormat, parseTimestamp, truncateToMillis } from "./timestamp.ts";
 import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
 import { compareVersions } from "./version.ts";
-import { type ScriptValue, unboxed } from "./whole-double.ts";
+import { type ScriptValue, unboxed, WholeDouble } from "./whole-double.ts";
 
 /**
  * Compares one field value with a constant, the way Elasticsearch's field mappers
@@ -128,5 +128,24 @@ export function compareScalars(x: ScriptValue, y: ScriptValue, ta: EqlType, tb: 
   if (ta === "version" || tb === "version") return compareVersions(String(a), String(b));
   if (typeof a !== typeof b) return null;
   if (typeof a === "boolean") return order(Number(a), Number(b as boolean));
+  if (typeof a === "number" && (isDouble(x, ta) || isDouble(y, tb))) return compareDoubles(a, b as number);
   return order(a as string | number, b as string | number);
+}
+
+/** Whether a script value is a Java double (or float), which Elasticsearch compares with `Double.compare`. */
+const isDouble = (v: ScriptValue, t: EqlType): boolean =>
+  v instanceof WholeDouble ||
+  t === "double" ||
+  t === "float" ||
+  (t === "unknown" && typeof v === "number" && !Number.isInteger(v));
+
+/**
+ * Java's `Double.compare`, not `<`/`==`: NaN equals itself and is above every number, and -0.0
+ * is below 0.0, so `number("NaN") == number("NaN")` is true and `-0.0 == 0.0` false.
+ */
+function compareDoubles(a: number, b: number): number {
+  if (a < b) return -1;
+  if (a > b) return 1;
+  if (a === b) return Object.is(a, b) ? 0 : Object.is(a, -0) ? -1 : 1;
+  return Number.isNaN(a) ? (Number.isNaN(b) ? 0 : 1) : -1;
 }

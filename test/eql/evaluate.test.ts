@@ -209,6 +209,20 @@ test("arithmetic follows Java: integer division truncates, remainder takes the d
   assert.deepEqual(matching("any where -n == 7", events), [2]);
 });
 
+test("doubles in a script compare as Java's Double.compare: NaN equals itself and tops all, -0.0 is below 0.0", () => {
+  const events = [{ s: "NaN" }, { s: "-0.0" }, { s: "0" }];
+  assert.deepEqual(matching('any where number(s) == number("NaN")', events), [0]);
+  assert.deepEqual(matching("any where number(s) > 1e308", events), [0]);
+  assert.deepEqual(matching("any where number(s) < 0", events), [1]);
+  assert.deepEqual(matching("any where number(s) == 0.0", events), [2]);
+  assert.deepEqual(matching('any where number(s) in (-0.0, number("NaN"))', events), [0, 1]);
+  // folded constants compare the same way
+  assert.deepEqual(matching("any where -0.0 == 0.0", events), []);
+  assert.deepEqual(matching("any where divide(0.0, 0) == divide(0.0, 0)", events), [0, 1, 2]);
+  // longs have no -0 and no NaN: a long zero equals the double 0.0
+  assert.deepEqual(matching("any where 0 == -0 and 0 == 0.0", events), [0, 1, 2]);
+});
+
 test("constant errors are reported at compile time with their position", () => {
   assert.throws(
     () => compileEventQuery("any where x == 1 / 0"),
