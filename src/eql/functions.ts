@@ -2,7 +2,7 @@ import { applyArithmetic, type NumericValue, widen } from "./arithmetic.ts";
 import type { ArithmeticOp } from "./ast.ts";
 import { foldAscii } from "./case-fold.ts";
 import { compileCidrMatcher } from "./cidr.ts";
-import { javaDoubleToString, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
+import { javaDoubleToString, javaIntValue, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
 import type { EqlType } from "./types.ts";
 import { asDouble, type ScriptValue, WholeDouble } from "./whole-double.ts";
 import { compileWildcardQuery } from "./wildcard-query.ts";
@@ -54,6 +54,13 @@ function requiredString(v: ScriptValue): string {
 }
 const num = (v: ScriptValue): number | null =>
   typeof v === "number" ? v : v instanceof WholeDouble ? v.value : null;
+/** A position argument as Elasticsearch's processors read it, narrowed to a Java int. */
+const position = (v: ScriptValue, type: EqlType): number | null => {
+  const n = num(v);
+  if (n === null) return null;
+  const double = v instanceof WholeDouble || type === "double" || type === "float";
+  return javaIntValue(n, !double && Number.isInteger(n));
+};
 /** A number argument as arithmetic needs it: a whole double stays boxed, so it stays a double. */
 const numeric = (v: ScriptValue): NumericValue | null =>
   typeof v === "number" || v instanceof WholeDouble ? v : null;
@@ -227,12 +234,12 @@ const FUNCTIONS: EqlFunction[] = [
     caseInsensitiveForm: true,
     argumentKinds: ["string", "string", "integer"],
     returnType: () => "integer",
-    evaluate: ([source, sub, start], _t, ci) => {
+    evaluate: ([source, sub, start], types, ci) => {
       const s = str(source);
       const x = str(sub);
       if (s === null || x === null) return null;
       // An omitted or null start is 0, as in Elasticsearch's processor (its docs say null).
-      const from = Math.max(0, num(start) ?? 0);
+      const from = Math.max(0, position(start, types[2]) ?? 0);
       const found = fold(s, ci).indexOf(fold(x, ci), from);
       return found < 0 ? null : found;
     },
@@ -304,10 +311,10 @@ const FUNCTIONS: EqlFunction[] = [
     caseInsensitiveForm: false,
     argumentKinds: ["string", "integer", "integer"],
     returnType: () => "keyword",
-    evaluate: ([source, start, end]) => {
+    evaluate: ([source, start, end], types) => {
       const s = str(source);
       if (s === null) return null;
-      return substring(s, num(start), num(end));
+      return substring(s, position(start, types[1]), position(end, types[2]));
     },
   },
   math("subtract", "-"),

@@ -193,11 +193,26 @@ function javaTrim(s: string): string {
 }
 
 // ---------------------------------------------------------------------------
-// Integral arithmetic
+// Narrowing
 // ---------------------------------------------------------------------------
 
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
+
+/**
+ * Java's `Number.intValue()`, which Elasticsearch's processors apply to a position argument
+ * (`substring`'s start and end, `indexOf`'s start): a long keeps its low 32 bits, so 2^32 + 1 is
+ * 1; a double is truncated toward zero and saturates at the int bounds, NaN being 0.
+ */
+export function javaIntValue(n: number, integral: boolean): number {
+  if (integral && Number.isInteger(n)) return Number(BigInt.asIntN(32, BigInt(n)));
+  if (Number.isNaN(n)) return 0;
+  return Math.min(INT_MAX, Math.max(INT_MIN, Math.trunc(n))) + 0;
+}
+
+// ---------------------------------------------------------------------------
+// Integral arithmetic
+// ---------------------------------------------------------------------------
 
 /** `Math.addExact` for int or long. */
 export function exactAdd(a: number, b: number, kind: IntegralKind): number {

@@ -4,7 +4,7 @@ import { lookupFunction } from "../../src/eql/functions.ts";
 import type { EqlType, Scalar } from "../../src/eql/types.ts";
 import { type ScriptValue, WholeDouble } from "../../src/eql/whole-double.ts";
 
-const call = (name: string, args: Scalar[], types?: EqlType[], ci = false): ScriptValue =>
+const call = (name: string, args: ScriptValue[], types?: EqlType[], ci = false): ScriptValue =>
   lookupFunction(name)!.evaluate(args, types ?? args.map(() => "unknown" as EqlType), ci);
 
 test("names are case-insensitive", () => {
@@ -98,6 +98,19 @@ test("length counts UTF-16 units; substring slices like Python", () => {
   // no start is no slice at all, as in Elasticsearch's processor, whatever the end
   assert.equal(call("substring", ["hello", null, 2]), "hello");
   assert.equal(call("substring", [null, 1]), null);
+});
+
+test("substring and indexOf narrow a long position to a Java int, as Elasticsearch's intValue() does", () => {
+  // 2^32 + 1 keeps its low 32 bits: 1
+  assert.equal(call("substring", ["hello", 2 ** 32 + 1], ["keyword", "long"]), "ello");
+  assert.equal(call("substring", ["hello", 1, 2 ** 32 + 2], ["keyword", "integer", "long"]), "e");
+  assert.equal(call("substring", ["hello", -(2 ** 32) + 1]), "ello");
+  // 2^31 is Integer.MIN_VALUE: a start far before the beginning
+  assert.equal(call("substring", ["hello", 2 ** 31], ["keyword", "long"]), "hello");
+  assert.equal(call("indexOf", ["hello", "l", 2 ** 32 + 3], ["keyword", "keyword", "long"]), 3);
+  // a double (a schemaless value) is truncated and saturates instead
+  assert.equal(call("substring", ["hello", 2 ** 32 + 1.5]), "");
+  assert.equal(call("substring", ["hello", 1, new WholeDouble(2 ** 32 + 2)]), "ello");
 });
 
 test("string and concat print values the way Java does; any null makes concat null", () => {
