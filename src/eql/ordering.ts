@@ -1,3 +1,4 @@
+import { compareKeywords } from "./keyword-order.ts";
 import type { Scalar } from "./types.ts";
 
 /**
@@ -28,7 +29,5 @@ function compareTiebreakers(a: Scalar, b: Scalar): number {
   if (a === null) return 1;
   if (b === null) return -1;
   if (typeof a === "number" && typeof b === "number") return a - b;
-  const x = String(a);
-  const y = String(b);
-  return x === y ? 0 : x < y ? -1 : 1;
+  return compareKeywords(String(a), String(b));
 }

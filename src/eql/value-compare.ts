@@ -1,5 +1,6 @@
 import { canonicalIp, compareIps } from "./cidr.ts";
 import { javaString } from "./functions.ts";
+import { compareKeywords } from "./keyword-order.ts";
 import { parseDateWithFormat, parseTimestamp, truncateToMillis } from "./timestamp.ts";
 import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
 import { compareVersions } from "./version.ts";
@@ -52,7 +53,7 @@ export function compileComparator(
   if (isStringType(type) || type === "version") {
     const lit = javaString(literal, literalType);
     if (type === "version") return (v) => compareVersions(String(v), lit);
-    return (v) => order(typeof v === "string" ? v : javaString(v, "unknown"), lit);
+    return (v) => compareKeywords(typeof v === "string" ? v : javaString(v, "unknown"), lit);
   }
   if (isNumericType(type)) {
     const lit = typeof literal === "number" ? literal : toNumber(literal);
@@ -100,7 +101,7 @@ function compileSchemalessComparator(
     typeof literal === "number" ? literal : typeof literal === "string" ? toNumber(literal) : Number.NaN;
   const asBoolean = toBoolean(literal);
   return (v) => {
-    if (typeof v === "string") return order(v, asString);
+    if (typeof v === "string") return compareKeywords(v, asString);
     if (typeof v === "number") return Number.isNaN(asNumber) ? Number.NaN : order(v, asNumber);
     return asBoolean === undefined ? Number.NaN : order(Number(v), Number(asBoolean));
   };

@@ -92,7 +92,7 @@ test("schemaless coercion: numeric strings equal numbers, numbers equal their st
   assert.deepEqual(matching("any where process.pid >= 40", procs), [3, 4, 5]);
 });
 
-test("ordering comparisons: numbers numerically, strings by code unit", () => {
+test("ordering comparisons: numbers numerically, strings case-sensitively", () => {
   const events = [
     { s: "System" },
     { s: "System Idle Process" },
@@ -104,6 +104,18 @@ test("ordering comparisons: numbers numerically, strings by code unit", () => {
   assert.deepEqual(matching('any where s > "System Idle Process"', events), [2]);
   assert.deepEqual(matching("any where n < 4.5", events), [3]);
   assert.deepEqual(matching("any where n >= 5", events), [4]);
+});
+
+test("a field compared with a constant orders strings as the index does (UTF-8, code points); a script by code unit", () => {
+  // 😀 (U+1F600) is a surrogate pair, below ～ (U+FF5E) by UTF-16 code units but above it by code points
+  const events = [{ s: "😀" }, { s: "～" }, { s: "a" }];
+  const mapping = { properties: { s: { type: "keyword" } } };
+  assert.deepEqual(matching('any where s > "～"', events, mapping), [0]);
+  assert.deepEqual(matching('any where s < "😀"', events, mapping), [1, 2]);
+  assert.deepEqual(matching('any where s > "～"', events), [0]);
+  // a computed value is a Java String, compared with compareTo: by code unit
+  assert.deepEqual(matching('any where concat(s) > "～"', events), []);
+  assert.deepEqual(matching('any where concat(s) < "～"', events), [0, 2]);
 });
 
 test("a comparison with a missing field is false, and its negation true (Elasticsearch's must_not)", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { lookupFunction } from "../../src/eql/functions.ts";
-import type { EqlType, Scalar } from "../../src/eql/types.ts";
+import type { EqlType } from "../../src/eql/types.ts";
 import { type ScriptValue, WholeDouble } from "../../src/eql/whole-double.ts";
 
 const call = (name: string, args: ScriptValue[], types?: EqlType[], ci = false): ScriptValue =>

@@ -262,3 +262,23 @@ test("partial sequences dropped at the cap on open ones are told to the caller, 
   assert.equal(r.hits.sequences?.length, 0, "k0's partial was the stalest, and went");
   assert.deepEqual(told, [over]);
 });
+
+test("keyword join keys and tiebreakers order as the index does: by code point, not UTF-16 code unit", async () => {
+  // 😀 (U+1F600) is a surrogate pair: below ～ (U+FF5E) by code units, above it by code points and UTF-8
+  const events: Event[] = [
+    { id: 1, event: { category: "a" }, h: "😀", "@timestamp": 1, tb: "😀" },
+    { id: 2, event: { category: "b" }, h: "😀", "@timestamp": 2, tb: "x" },
+    { id: 3, event: { category: "a" }, h: "～", "@timestamp": 1, tb: "～" },
+    { id: 4, event: { category: "b" }, h: "～", "@timestamp": 2, tb: "x" },
+  ];
+  const r = await eqlSearch(events, { query: "sample by h [a where true] [b where true]", size: 100 });
+  assert.deepEqual(
+    (r.hits.sequences ?? []).map((s) => s.join_keys),
+    [["～"], ["😀"]],
+  );
+  const tied = await eqlSearch(events, { query: "a where true", size: 10, tiebreaker_field: "tb" });
+  assert.deepEqual(
+    (tied.hits.events ?? []).map((e) => e._source.id),
+    [3, 1],
+  );
+});

@@ -1,6 +1,7 @@
 import { canonicalIp } from "../cidr.ts";
 import { type FieldGetter, someValue } from "../field-access.ts";
 import { javaString } from "../functions.ts";
+import { compareKeywords } from "../keyword-order.ts";
 import { formatTimestamp } from "../timestamp.ts";
 import { type EqlType, isNumericType, isStringType, type Scalar } from "../types.ts";
 import { parseDateValue, toBoolean, toNumber } from "../value-compare.ts";
@@ -153,7 +154,7 @@ export function compareJoinKeys(a: JoinKey, b: JoinKey): number {
     if (typeof x === "boolean" && typeof y === "boolean") return Number(x) - Number(y);
     const sx = String(x);
     const sy = String(y);
-    if (sx !== sy) return sx < sy ? -1 : 1;
+    if (sx !== sy) return compareKeywords(sx, sy);
   }
   return a.values.length - b.values.length;
 }
