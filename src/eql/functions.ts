@@ -268,10 +268,15 @@ const FUNCTIONS: EqlFunction[] = [
     argumentKinds: ["string", "integer"],
     // A long or a double depending on the text, so decided per value.
     returnType: () => "unknown",
-    evaluate: ([source, base]) => {
+    evaluate: ([source, base = null], types) => {
       const s = str(source);
       if (s === null) return null;
-      const { value, integral } = parseJavaNumberDetailed(s, num(base));
+      // Elasticsearch's processor takes a Java Integer only: a long literal fails, and so does any
+      // field, whose doc values a script reads as longs.
+      if (base !== null && (types[1] !== "integer" || typeof base !== "number")) {
+        throw new Error(`An integer base is required; received [${javaString(base, types[1])}]`);
+      }
+      const { value, integral } = parseJavaNumberDetailed(s, base);
       // Java's Double.valueOf("42.0") is a double though whole: it divides and prints as one.
       return integral ? value : asDouble(value);
     },

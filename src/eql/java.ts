@@ -124,7 +124,8 @@ export function parseJavaNumber(s: string, base?: number | null): number {
  * `Double.valueOf` (surrounding whitespace, exponents, `NaN`, `Infinity`,
  * `f`/`d` suffixes; hexadecimal floating point is not supported). Base 16
  * strips a `0x` prefix. Other bases 2..36: `Long.parseLong(s, base)`.
- * The error message names the base actually used (16 for an implicit `0x`).
+ * The error message names the base actually used (16 for an implicit `0x`) and the text
+ * without a `0x` stripped for base 16.
  *
  * @throws NumberConversionError
  */
@@ -140,7 +141,8 @@ export function parseJavaNumberDetailed(s: string, base?: number | null): JavaNu
   if (!Number.isInteger(radix) || radix < 2 || radix > 36) throw new NumberConversionError(s, radix);
   const text = radix === 16 && s.startsWith("0x") ? s.slice(2) : s;
   const long = parseJavaLong(text, radix);
-  if (long === null) throw new NumberConversionError(s, radix);
+  // Elasticsearch names the text it parsed, without the `0x` it stripped
+  if (long === null) throw new NumberConversionError(text, radix);
   return { value: long, integral: true };
 }
 

@@ -130,10 +130,25 @@ test("number parses longs, doubles and other bases; bad text is an error naming 
   assert.equal(call("number", ["42.5"]), 42.5);
   // Double.valueOf's 1000.0 is a double though whole
   assert.deepEqual(call("number", ["1e3"]), new WholeDouble(1000));
-  assert.equal(call("number", ["32", 16]), 50);
+  assert.equal(call("number", ["32", 16], ["keyword", "integer"]), 50);
   assert.equal(call("number", ["0xdeadbeef"]), 3735928559);
   assert.equal(call("number", [null]), null);
   assert.throws(() => call("number", ["abc"]), /Unable to convert \[abc\] to number of base \[10\]/);
+});
+
+test("number's base must be a Java Integer: a long literal or a field's value (a long) fails", () => {
+  assert.equal(call("number", ["ff", 16], ["keyword", "integer"]), 255);
+  assert.equal(call("number", ["10", null], ["keyword", "null"]), 10);
+  assert.throws(
+    () => call("number", ["10", 4294967306], ["keyword", "long"]),
+    /An integer base is required; received \[4294967306\]/,
+  );
+  // a field mapped integer is read as a long, and a schemaless one is mapped long
+  assert.throws(
+    () => call("number", ["10", 16], ["keyword", "long"]),
+    /An integer base is required; received \[16\]/,
+  );
+  assert.throws(() => call("number", ["10", 16], ["keyword", "unknown"]), /received \[16\]/);
 });
 
 test("cidrMatch: IPv4 and IPv6 blocks, host bits allowed, invalid addresses never match", () => {

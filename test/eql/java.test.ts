@@ -166,8 +166,10 @@ test("number(): failures throw NumberConversionError with the Elasticsearch mess
     ["0X1F", undefined, "Unable to convert [0X1F] to number of base [10]"],
     ["-0x1F", undefined, "Unable to convert [-0x1F] to number of base [10]"],
     ["0x1F", 10, "Unable to convert [0x1F] to number of base [10]"],
-    ["0x", undefined, "Unable to convert [0x] to number of base [16]"],
-    ["0xZZ", null, "Unable to convert [0xZZ] to number of base [16]"],
+    // the text named is the one parsed, after the 0x is stripped
+    ["0x", undefined, "Unable to convert [] to number of base [16]"],
+    ["0xZZ", null, "Unable to convert [ZZ] to number of base [16]"],
+    ["0x-0x1", 16, "Unable to convert [-0x1] to number of base [16]"],
     ["g", 16, "Unable to convert [g] to number of base [16]"],
     [" ff", 16, "Unable to convert [ ff] to number of base [16]"],
     ["1.5", 16, "Unable to convert [1.5] to number of base [16]"],
