@@ -120,9 +120,9 @@ export function parseJavaNumber(s: string, base?: number | null): number {
  * parses as a Double → `42.0`).
  *
  * Base omitted/null: a lower-case `0x` prefix means base 16, otherwise 10.
- * Base 10: `Long.valueOf` (optional sign, ASCII digits, within 64 bits), then
- * `Double.valueOf` (surrounding whitespace, exponents, `NaN`, `Infinity`,
- * `f`/`d` suffixes; hexadecimal floating point is not supported). Base 16
+ * Base 10: `Long.valueOf` (optional sign, any Unicode decimal digits, within 64 bits), then
+ * `Double.valueOf` (surrounding whitespace, exponents, `NaN`, `Infinity`, `f`/`d` suffixes,
+ * hexadecimal with a binary exponent when no `0x` took the text to base 16: `0X1P3`). Base 16
  * strips a `0x` prefix. Other bases 2..36: `Long.parseLong(s, base)`.
  * The error message names the base actually used (16 for an implicit `0x`) and the text
  * without a `0x` stripped for base 16.
@@ -167,22 +167,69 @@ function parseJavaLong(s: string, radix: number): number | null {
   return Number(value) + 0; // + 0 turns "-0" into 0: Java longs have no negative zero
 }
 
-/** The value of an ASCII digit or letter in bases up to 36, or -1. */
+/**
+ * `Character.digit(c, 36)` for one UTF-16 unit: an ASCII or fullwidth Latin letter or digit, or
+ * any Unicode decimal digit (`٤` is 4, as `Long.valueOf("٤٢")` is 42), else -1.
+ */
 function digitValue(c: number): number {
   if (c >= 48 && c <= 57) return c - 48;
   if (c >= 97 && c <= 122) return c - 87;
   if (c >= 65 && c <= 90) return c - 55;
-  return -1;
+  if (c < 0x80) return -1;
+  if (c >= 0xff41 && c <= 0xff5a) return c - 0xff41 + 10;
+  if (c >= 0xff21 && c <= 0xff3a) return c - 0xff21 + 10;
+  return decimalDigitValue(c);
+}
+
+const DECIMAL_DIGIT = /^\p{Nd}$/u;
+const isDecimalDigit = (c: number) => DECIMAL_DIGIT.test(String.fromCharCode(c));
+
+/** Unicode encodes each set of decimal digits as ten consecutive code points, zero first. */
+function decimalDigitValue(c: number): number {
+  if (!isDecimalDigit(c)) return -1;
+  let zero = c;
+  while (isDecimalDigit(zero - 1)) zero--;
+  return (c - zero) % 10;
 }
 
 const JAVA_DOUBLE = /^[+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)$/;
+const JAVA_HEX_DOUBLE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)[fFdD]?$/;
 
-/** `Double.valueOf` for decimal input, or null. */
+/** `Double.valueOf`, or null: decimal, or hexadecimal with a binary exponent (`0x1.8p1` is 3.0). */
 function parseJavaDouble(s: string): number | null {
   const text = javaTrim(s);
-  if (!JAVA_DOUBLE.test(text)) return null;
-  // Java reads "1.1f" as the double 1.1: the suffix only names a type.
-  return Number(text.replace(/[fFdD]$/, ""));
+  if (JAVA_DOUBLE.test(text)) {
+    // Java reads "1.1f" as the double 1.1: the suffix only names a type.
+    return Number(text.replace(/[fFdD]$/, ""));
+  }
+  const hex = JAVA_HEX_DOUBLE.exec(text);
+  if (hex === null) return null;
+  const [, sign, whole, fraction = "", exponent] = hex;
+  if (whole === "" && fraction === "") return null;
+  const magnitude = scaleByPowerOfTwo(
+    BigInt(`0x${whole}${fraction}`),
+    Number(exponent) - 4 * fraction.length,
+  );
+  return sign === "-" ? -magnitude : magnitude;
+}
+
+/** `m × 2^k` rounded to the nearest double, ties to even, as Java rounds a hexadecimal literal. */
+function scaleByPowerOfTwo(m: bigint, k: number): number {
+  if (m === 0n) return 0;
+  const bits = m.toString(2).length;
+  const top = bits - 1 + k; // the exponent of the leading bit
+  if (top > 1023) return Number.POSITIVE_INFINITY;
+  // below 2^-1022 a double has fewer significant bits, down to none under half of 2^-1074
+  const precision = top >= -1022 ? 53 : 53 - (-1022 - top);
+  if (precision < 0) return 0;
+  const shift = bits - precision;
+  if (shift <= 0) return Number(m) * 2 ** k;
+  let q = m >> BigInt(shift);
+  const rest = m - (q << BigInt(shift));
+  const half = 1n << BigInt(shift - 1);
+  if (rest > half || (rest === half && (q & 1n) === 1n)) q++;
+  // q has at most 54 bits, so both factors are exact; only a rounding up to 2^1024 overflows
+  return Number(q) * 2 ** (k + shift);
 }
 
 /** `String.trim`: strips every character up to U+0020, not Unicode whitespace. */

@@ -129,6 +129,42 @@ test("number(): Double.valueOf when Long.valueOf fails", () => {
   assert.ok(Object.is(parseJavaNumber("-0.0"), -0));
 });
 
+test("number(): Long.valueOf takes any Unicode decimal digit, as Character.digit does", () => {
+  assert.deepEqual(parseJavaNumberDetailed("٤٢"), { value: 42, integral: true });
+  assert.equal(parseJavaNumber("-١٠"), -10);
+  assert.equal(parseJavaNumber("１２"), 12);
+  assert.equal(parseJavaNumber("४२", 8), 34);
+  // fullwidth Latin letters are digits from ten, as ASCII ones are
+  assert.equal(parseJavaNumber("ＦＦ", 16), 255);
+  assert.equal(parseJavaNumber("ｆｆ", 16), 255);
+  assert.throws(() => parseJavaNumber("٨", 8), /Unable to convert \[٨\] to number of base \[8\]/);
+  // Double.valueOf does not: a Unicode digit in a fraction is no number
+  assert.throws(() => parseJavaNumber("٤.٢"), /Unable to convert/);
+  // a digit above U+FFFF is two UTF-16 units, neither a digit
+  assert.throws(() => parseJavaNumber("\u{1D7CE}"), /Unable to convert/);
+});
+
+test("number(): Double.valueOf reads hexadecimal with a binary exponent when the text is not base 16", () => {
+  // only a lower-case 0x at the very start selects base 16; these go to Long.valueOf, then Double.valueOf
+  assert.deepEqual(parseJavaNumberDetailed("0X1P3"), { value: 8, integral: false });
+  assert.equal(parseJavaNumber("-0x1p3"), -8);
+  assert.equal(parseJavaNumber("+0x1.8p1"), 3);
+  assert.equal(parseJavaNumber(" 0x1p0 "), 1);
+  assert.equal(parseJavaNumber("0X.8p1d"), 1);
+  assert.equal(parseJavaNumber("0x1p3", 10), 8);
+  assert.throws(() => parseJavaNumber("0x1p3"), /Unable to convert \[1p3\] to number of base \[16\]/);
+  assert.throws(() => parseJavaNumber("0X1F"), /Unable to convert \[0X1F\] to number of base \[10\]/);
+  assert.throws(() => parseJavaNumber("0X.P1"), /Unable to convert/);
+  // rounded to nearest, ties to even, subnormals included
+  assert.equal(parseJavaNumber("0X1.00000000000008P0"), 1);
+  assert.equal(parseJavaNumber("0X1.00000000000018P0"), 1 + 2 ** -51);
+  assert.equal(parseJavaNumber("0X1P-1074"), Number.MIN_VALUE);
+  assert.equal(parseJavaNumber("0X1P-1075"), 0);
+  assert.equal(parseJavaNumber("0X3P-1076"), Number.MIN_VALUE);
+  assert.equal(parseJavaNumber("0X1.FFFFFFFFFFFFF7P1023"), Number.MAX_VALUE);
+  assert.equal(parseJavaNumber("0X1.FFFFFFFFFFFFF8P1023"), Number.POSITIVE_INFINITY);
+});
+
 test("number(): hexadecimal and other bases", () => {
   assert.equal(parseJavaNumber("0x1F"), 31);
   assert.equal(parseJavaNumber("0xff", null), 255);
