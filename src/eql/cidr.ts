@@ -12,8 +12,8 @@ import ipaddr from "ipaddr.js";
 export class CidrError extends Error {
   readonly block: string;
 
-  constructor(block: string) {
-    super(`invalid CIDR block [${block}]`);
+  constructor(block: string, reason?: string) {
+    super(`invalid CIDR block [${block}]${reason ? `: ${reason}` : ""}`);
     this.name = "CidrError";
     this.block = block;
   }
@@ -46,7 +46,6 @@ export function compileCidrMatcher(blocks: string[]): (ip: string) => boolean {
   const v6 = new PrefixSets<bigint>();
   for (const block of blocks) {
     const compiled = compileBlock(block);
-    if (compiled === null) throw new CidrError(block);
     if (isV4Block(compiled)) v4.add(compiled.mask, compiled.base);
     else v6.add(compiled.mask, compiled.base);
   }
@@ -124,24 +123,35 @@ function ipKey(s: string): bigint | null {
   return v4 >= 0 ? MAPPED_PREFIX | BigInt(v4) : parseIPv6(s);
 }
 
-/** A block as (base, mask) with the host bits of base cleared; IPv4-mapped blocks of /96 or longer become IPv4 blocks. */
-function compileBlock(block: string): V4Block | V6Block | null {
+/**
+ * A block as (base, mask) with the host bits of base cleared. An IPv4-mapped address alone is the
+ * IPv4 address; with a prefix length it is refused, as Elasticsearch's `InetAddresses.parseCidr`
+ * refuses it, since the prefix could count IPv4 or IPv6 bits.
+ *
+ * @throws CidrError
+ */
+function compileBlock(block: string): V4Block | V6Block {
+  const invalid = () => new CidrError(block);
   const slash = block.indexOf("/");
   const address = slash < 0 ? block : block.slice(0, slash);
   const prefixText = slash < 0 ? null : block.slice(slash + 1);
-  if (prefixText !== null && !/^\d{1,3}$/.test(prefixText)) return null;
+  if (prefixText !== null && !/^\d{1,3}$/.test(prefixText)) throw invalid();
 
   const v4 = parseIPv4(address);
   if (v4 >= 0) {
     const prefix = prefixText === null ? 32 : Number(prefixText);
-    return prefix > 32 ? null : v4Block(v4, prefix);
+    if (prefix > 32) throw invalid();
+    return v4Block(v4, prefix);
   }
   const v6 = parseIPv6(address);
-  if (v6 === null) return null;
+  if (v6 === null) throw invalid();
   const prefix = prefixText === null ? 128 : Number(prefixText);
-  if (prefix > 128) return null;
+  if (prefix > 128) throw invalid();
   const mapped = mappedIPv4(v6);
-  if (mapped >= 0 && prefix >= 96) return v4Block(mapped, prefix - 96);
+  if (mapped >= 0 && prefixText !== null) {
+    throw new CidrError(block, "an IPv4-mapped IPv6 address takes no prefix length; write the IPv4 block");
+  }
+  if (mapped >= 0) return v4Block(mapped, 32);
   const mask = prefix === 0 ? 0n : ((1n << BigInt(prefix)) - 1n) << BigInt(128 - prefix);
   return { base: v6 & mask, mask };
 }

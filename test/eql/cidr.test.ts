@@ -79,11 +79,24 @@ test("IPv4-mapped IPv6 addresses are their IPv4 addresses", () => {
   // the IPv4-compatible form ::a.b.c.d is a different address
   assert.ok(!v4("::10.1.2.3"));
 
-  const mappedBlock = compileCidrMatcher(["::ffff:10.0.0.0/104"]);
-  assert.ok(mappedBlock("10.200.0.1"));
-  assert.ok(mappedBlock("::ffff:10.200.0.1"));
-  assert.ok(!mappedBlock("11.0.0.1"));
-  assert.ok(compileCidrMatcher(["::ffff:0:0/96"])("1.2.3.4"));
+  // a mapped address is a block of one, but takes no prefix length: Elasticsearch refuses to guess
+  // whether it counts IPv4 or IPv6 bits
+  const mappedAddress = compileCidrMatcher(["::ffff:10.0.0.1"]);
+  assert.ok(mappedAddress("10.0.0.1"));
+  assert.ok(!mappedAddress("10.0.0.2"));
+  for (const block of [
+    "::ffff:10.0.0.0/104",
+    "::ffff:0:0/96",
+    "::ffff:10.0.0.1/128",
+    "0:0:0:0:0:ffff:a00:0/8",
+  ]) {
+    assert.throws(
+      () => compileCidrMatcher([block]),
+      (e: unknown) => e instanceof CidrError && /IPv4-mapped/.test(e.message),
+    );
+  }
+  // the IPv4-compatible ::a.b.c.d is an IPv6 address, whose blocks are IPv6 blocks
+  assert.ok(compileCidrMatcher(["::10.0.0.0/104"])("::10.200.0.1"));
 
   // IPv4 inputs also match IPv6 blocks that cover their mapped form
   assert.ok(compileCidrMatcher(["::/0"])("10.1.2.3"));
