@@ -178,7 +178,8 @@ function readNumber(body: string, start: number): Token {
   let pos = start;
   while (isDigit(body.charCodeAt(pos))) pos++;
   let decimal = false;
-  if (body.charCodeAt(pos) === 46 /* . */ && !isIdentStart(body.charCodeAt(pos + 1))) {
+  // As Elasticsearch's DECIMAL_VALUE: a point after digits is always the number's (`1.e3` is 1000.0).
+  if (body.charCodeAt(pos) === 46 /* . */) {
     decimal = true;
     pos++;
     while (isDigit(body.charCodeAt(pos))) pos++;
@@ -211,7 +212,7 @@ function readString(source: Source, start: number): Token {
         source,
         start,
         start + 1,
-        'unterminated string: this \'"\' is never closed (strings cannot span lines; use """...""" for raw text)',
+        "unterminated string: this '\"' is never closed (strings cannot span lines; write \\n for a line break)",
       );
     }
     if (c === 34 /* " */) {
@@ -304,13 +305,22 @@ function readUnicodeEscape(source: Source, backslash: number): [string, number] 
 
 /**
  * `"""..."""` takes its content verbatim. It ends at the first `"""`, and up to two
- * quotes right after it still belong to the content, so `"""a""""` is `a"`.
+ * quotes right after it still belong to the content, so `"""a""""` is `a"`. Like every
+ * Elasticsearch string it stays on one line (its grammar has `(~[\r\n])*?` inside).
  */
 function readRawString(source: Source, start: number): Token {
   const body = source.body;
   const close = body.indexOf('"""', start + 3);
-  if (close < 0) {
-    throw syntaxError(source, start, start + 3, 'unterminated raw string: this \'"""\' is never closed');
+  const lineBreak = body.slice(start + 3, close < 0 ? body.length : close).search(/[\r\n]/);
+  if (close < 0 || lineBreak >= 0) {
+    throw syntaxError(
+      source,
+      start,
+      start + 3,
+      close < 0
+        ? 'unterminated raw string: this \'"""\' is never closed'
+        : 'unterminated raw string: this \'"""\' is not closed on its line (strings cannot span lines; write \\n in a "..." string for a line break)',
+    );
   }
   let end = close + 3;
   for (let extra = 0; extra < 2 && body[end] === '"'; extra++) end++;

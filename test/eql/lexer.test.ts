@@ -49,6 +49,14 @@ test("numbers: integers, decimals and exponents; no sign in the literal", () => 
   ]);
 });
 
+test("a point after digits belongs to the number, so an exponent may follow it", () => {
+  assert.deepEqual(values("1.e3 1.E-2 5.e+1"), ["1.e3", "1.E-2", "5.e+1", ""]);
+  assert.deepEqual(kinds("1.e3"), ["decimal", "<EOF>"]);
+  // a name after the point is not the number's exponent: `1.` then `foo`, as in Elasticsearch
+  assert.deepEqual(kinds("1.foo"), ["decimal", "identifier", "<EOF>"]);
+  assert.deepEqual(kinds("1.e"), ["decimal", "identifier", "<EOF>"]);
+});
+
 test("string escapes, unicode escapes and raw strings", () => {
   assert.deepEqual(values(String.raw`"a\"b\\c\n\t\r" "\u{41}\u{0001F600}" """a\nb""" "it\'s"`), [
     'a"b\\c\n\t\r',
@@ -98,6 +106,12 @@ test("errors name the problem and its position", () => {
   assert.match(lexError(String.raw`"\q"`).message, /unknown escape sequence '\\q'/);
   assert.match(lexError('"abc').message, /^line 1:1: unterminated string/);
   assert.match(lexError('"a\nb"').message, /unterminated string/);
+  // a raw string does not span lines either: Elasticsearch's grammar keeps \r and \n out of it
+  assert.match(
+    lexError('x == """a\nb"""').message,
+    /^line 1:6: unterminated raw string: .* not closed on its line/,
+  );
+  assert.match(lexError('x == """a\r\nb"""').message, /not closed on its line/);
   assert.match(lexError("/* a /* b */").message, /^line 1:1: unterminated comment/);
   assert.match(lexError("`abc").message, /unterminated quoted name/);
   assert.match(lexError("x ~ y").message, /'~' must directly follow/);
