@@ -195,8 +195,11 @@ function decimalDigitValue(c: number): number {
 const JAVA_DOUBLE = /^[+-]?(?:NaN|Infinity|(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?[fFdD]?)$/;
 const JAVA_HEX_DOUBLE = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)[fFdD]?$/;
 
-/** `Double.valueOf`, or null: decimal, or hexadecimal with a binary exponent (`0x1.8p1` is 3.0). */
-function parseJavaDouble(s: string): number | null {
+/**
+ * `Double.valueOf` (and `Double.parseDouble`), or null: decimal, or hexadecimal with a binary
+ * exponent (`0x1.8p1` is 3.0), around which anything up to U+0020 is ignored.
+ */
+export function parseJavaDouble(s: string): number | null {
   const text = javaTrim(s);
   if (JAVA_DOUBLE.test(text)) {
     // Java reads "1.1f" as the double 1.1: the suffix only names a type.

@@ -1,8 +1,9 @@
 import { canonicalIp, compareIps } from "./cidr.ts";
 import { javaString } from "./functions.ts";
+import { parseJavaDouble } from "./java.ts";
 import { compareKeywords } from "./keyword-order.ts";
 import { parseDateWithFormat, parseTimestamp, truncateToMillis } from "./timestamp.ts";
-import { type EqlType, isNumericType, isStringType, type Scalar } from "./types.ts";
+import { type EqlType, isIntegralType, isNumericType, isStringType, type Scalar } from "./types.ts";
 import { compareVersions } from "./version.ts";
 import { type ScriptValue, unboxed, WholeDouble } from "./whole-double.ts";
 
@@ -17,11 +18,40 @@ export class LiteralCoercionError extends Error {}
 
 const order = (a: number | string | bigint, b: number | string | bigint) => (a === b ? 0 : a < b ? -1 : 1);
 
-/** A value as a numeric field reads it: a number, or a numeric string; NaN otherwise. */
+/** A value as Elasticsearch's number fields read one: a text with Java's `Double.parseDouble`. */
 export function toNumber(v: string | number | boolean): number {
   if (typeof v === "number") return v;
-  if (typeof v === "string" && v.trim() !== "") return Number(v);
+  if (typeof v === "string") return parseJavaDouble(v) ?? Number.NaN;
   return Number.NaN;
+}
+
+/**
+ * What `java.math.BigDecimal` reads, which an integer field also requires of a text without a
+ * decimal part (Elasticsearch's `Numbers.toLong`): no spaces, no `f`/`d` suffix, no NaN.
+ */
+const BIG_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A constant as a numeric field's query reads it. A text that is not a Java double fails the
+ * query, as does one an integer field cannot take as a long; NaN, which matches nothing, is NaN.
+ */
+function numericLiteral(literal: string | number | boolean, type: EqlType): number {
+  const n = toNumber(literal);
+  const text = String(literal);
+  if (typeof literal !== "number" && Number.isNaN(n) && !/^\s*[+-]?NaN\s*$/.test(text)) {
+    throw new LiteralCoercionError(`[${text}] is not a number`);
+  }
+  if (
+    isIntegralType(type) &&
+    typeof literal === "string" &&
+    Number.isInteger(n) &&
+    !BIG_DECIMAL.test(literal)
+  ) {
+    throw new LiteralCoercionError(
+      `[${text}] is not a number for an integer field: write it without spaces or a type suffix`,
+    );
+  }
+  return n;
 }
 
 /** A value as a boolean field reads it: true, false, "true" or "false"; undefined otherwise. */
@@ -56,8 +86,8 @@ export function compileComparator(
     return (v) => compareKeywords(typeof v === "string" ? v : javaString(v, "unknown"), lit);
   }
   if (isNumericType(type)) {
-    const lit = typeof literal === "number" ? literal : toNumber(literal);
-    if (Number.isNaN(lit)) throw new LiteralCoercionError(`[${String(literal)}] is not a number`);
+    const lit = numericLiteral(literal, type);
+    if (Number.isNaN(lit)) return () => Number.NaN;
     return (v) => {
       const n = toNumber(v);
       return Number.isNaN(n) ? Number.NaN : order(n, lit);

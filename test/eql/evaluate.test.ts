@@ -92,6 +92,34 @@ test("schemaless coercion: numeric strings equal numbers, numbers equal their st
   assert.deepEqual(matching("any where process.pid >= 40", procs), [3, 4, 5]);
 });
 
+test("a text compared with a numeric field is read as Java's Double.parseDouble reads it, and as a long on an integer field", () => {
+  const events = [
+    { pid: 16, d: 16 },
+    { pid: 5, d: 5 },
+  ];
+  const mapping = { properties: { pid: { type: "long" }, d: { type: "double" } } };
+  const fails = (query: string, pattern: RegExp) =>
+    assert.throws(
+      () => matching(query, events, mapping),
+      (e: unknown) => e instanceof EqlError && pattern.test(e.message),
+    );
+  // JS's Number() reads these; Java does not
+  fails('any where pid == "0x10"', /\[0x10\] is not a number/);
+  fails('any where d == "0b101"', /\[0b101\] is not a number/);
+  // Java's double syntax: a type suffix, spaces around, hexadecimal with a binary exponent
+  assert.deepEqual(matching('any where d == "5d"', events, mapping), [1]);
+  assert.deepEqual(matching('any where d == " 5 "', events, mapping), [1]);
+  assert.deepEqual(matching('any where d == "0x1p4"', events, mapping), [0]);
+  // an integer field then reads the text as a long (or BigDecimal): no suffix, no spaces
+  assert.deepEqual(matching('any where pid == "5.0"', events, mapping), [1]);
+  assert.deepEqual(matching('any where pid == "1.6e1"', events, mapping), [0]);
+  fails('any where pid == "5f"', /\[5f\] is not a number for an integer field/);
+  fails('any where pid == " 5 "', /is not a number for an integer field/);
+  // without a mapping a text no Java number reads matches no number
+  assert.deepEqual(matching('any where pid == "0x10"', events), []);
+  assert.deepEqual(matching('any where pid == "5d"', events), [1]);
+});
+
 test("ordering comparisons: numbers numerically, strings case-sensitively", () => {
   const events = [
     { s: "System" },
