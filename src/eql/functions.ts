@@ -1,8 +1,9 @@
 import { applyArithmetic, type NumericValue, widen } from "./arithmetic.ts";
 import type { ArithmeticOp } from "./ast.ts";
 import { foldAscii } from "./case-fold.ts";
-import { compileCidrMatcher } from "./cidr.ts";
+import { canonicalIp, compileCidrMatcher } from "./cidr.ts";
 import { javaDoubleToString, javaIntValue, parseJavaNumberDetailed, scalarToJavaString } from "./java.ts";
+import { formatJavaDateTime, parseTimestamp, truncateToMillis } from "./timestamp.ts";
 import type { EqlType } from "./types.ts";
 import { asDouble, type ScriptValue, WholeDouble } from "./whole-double.ts";
 import { compileWildcardQuery } from "./wildcard-query.ts";
@@ -337,6 +338,13 @@ export const functionNames = (): string[] => [...BY_NAME.keys()];
 
 export function javaString(value: string | number | boolean | WholeDouble, type: EqlType): string {
   if (value instanceof WholeDouble) return javaDoubleToString(value.value);
+  // A script reads a date field's doc value as a ZonedDateTime and an ip field's as the address's
+  // canonical text, so that is what they print; a value neither reads as stays as written.
+  if ((type === "date" || type === "date_nanos") && typeof value !== "boolean") {
+    const ns = parseTimestamp(value);
+    if (ns !== null) return formatJavaDateTime(type === "date" ? truncateToMillis(ns) : ns);
+  }
+  if (type === "ip" && typeof value === "string") return canonicalIp(value) ?? value;
   const isDouble =
     type === "double" ||
     type === "float" ||

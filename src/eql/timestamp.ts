@@ -71,6 +71,22 @@ export function formatTimestamp(ns: bigint, precision: "ms" | "ns" = "ms"): stri
 }
 
 /**
+ * Java's `ZonedDateTime.toString` of an instant in UTC, which is what a script makes of a date
+ * field's value (`string(@timestamp)`): the seconds only when the time has seconds or a fraction,
+ * the fraction only when not zero, in 3, 6 or 9 digits (`2020-01-01T00:00Z`, `…T00:00:01.500Z`).
+ */
+export function formatJavaDateTime(ns: bigint): string {
+  const iso = formatTimestamp(ns, "ns"); // …THH:mm:ss.fffZ
+  const time = iso.lastIndexOf("T");
+  const fraction = iso.slice(time + 9, -1); // ".fff…"
+  if (/^\.0+$/.test(fraction)) {
+    const seconds = iso.slice(time + 6, time + 9);
+    return `${iso.slice(0, time + 6)}${seconds === ":00" ? "" : seconds}Z`;
+  }
+  return iso;
+}
+
+/**
  * Parses a date with an Elasticsearch mapping `format`: built-in names
  * (`strict_date_optional_time`, `epoch_millis`, …) or a Java DateTimeFormatter
  * pattern (`yyyy-MM-dd`, `dd-MM-yyyy`, …), with `||` separating alternatives

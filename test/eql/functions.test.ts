@@ -124,6 +124,27 @@ test("string and concat print values the way Java does; any null makes concat nu
   assert.equal(call("concat", ["a", null]), null);
 });
 
+test("string and concat print a date as Java's ZonedDateTime and an ip as its canonical address, as a script reads them", () => {
+  assert.equal(call("string", ["2020-01-01T00:00:00.000Z"], ["date"]), "2020-01-01T00:00Z");
+  assert.equal(call("string", ["2020-01-01T00:00:07Z"], ["date"]), "2020-01-01T00:00:07Z");
+  assert.equal(call("string", [1577836801500], ["date"]), "2020-01-01T00:00:01.500Z");
+  // a date field holds milliseconds; date_nanos keeps the digits, in 3, 6 or 9 of them
+  assert.equal(call("string", ["2020-01-01T00:00:00.123456Z"], ["date"]), "2020-01-01T00:00:00.123Z");
+  assert.equal(
+    call("string", ["2020-01-01T00:00:00.123456Z"], ["date_nanos"]),
+    "2020-01-01T00:00:00.123456Z",
+  );
+  assert.equal(
+    call("concat", ["at ", "2020-01-01T10:00:00+02:00"], ["keyword", "date"]),
+    "at 2020-01-01T08:00Z",
+  );
+  assert.equal(call("string", ["::ffff:10.0.0.1"], ["ip"]), "10.0.0.1");
+  assert.equal(call("string", ["2001:DB8:0:0::1"], ["ip"]), "2001:db8::1");
+  // what does not read as one stays as written
+  assert.equal(call("string", ["not a date"], ["date"]), "not a date");
+  assert.equal(call("string", ["not an ip"], ["ip"]), "not an ip");
+});
+
 test("number parses longs, doubles and other bases; bad text is an error naming it", () => {
   assert.equal(call("number", ["42"]), 42);
   assert.equal(call("number", ["+42"]), 42);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import fc from "fast-check";
 import {
+  formatJavaDateTime,
   formatTimestamp,
   parseDateWithFormat,
   parseTimestamp,
@@ -138,6 +139,16 @@ test("malformed ISO-8601 is rejected", () => {
   ]) {
     assert.equal(parseTimestamp(s), null, s);
   }
+});
+
+test("formatJavaDateTime prints as ZonedDateTime.toString: no zero seconds, no zero fraction", () => {
+  assert.equal(formatJavaDateTime(0n), "1970-01-01T00:00Z");
+  assert.equal(formatJavaDateTime(1_000_000_000n), "1970-01-01T00:00:01Z");
+  assert.equal(formatJavaDateTime(1_000_000n), "1970-01-01T00:00:00.001Z");
+  assert.equal(formatJavaDateTime(1_000n), "1970-01-01T00:00:00.000001Z");
+  assert.equal(formatJavaDateTime(1n), "1970-01-01T00:00:00.000000001Z");
+  assert.equal(formatJavaDateTime(-1_000_000n), "1969-12-31T23:59:59.999Z");
+  assert.equal(formatJavaDateTime(253402300800n * 1_000_000_000n), "+10000-01-01T00:00Z");
 });
 
 test("formatTimestamp at millisecond precision", () => {
