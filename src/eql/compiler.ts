@@ -14,6 +14,7 @@ import { LuceneRegexError } from "./lucene-regex.ts";
 import { compileMatcher, matchesEverything } from "./matcher.ts";
 import type { Schema } from "./schema.ts";
 import { type Binding, COMPARISON_TESTS, compileScript, type ScriptFn } from "./script.ts";
+import { scriptTypeOf } from "./script-type.ts";
 import { quote, type Source } from "./source.ts";
 import { type EqlType, isStringType, type Scalar } from "./types.ts";
 import type { ValidationContext } from "./validation/context.ts";
@@ -487,7 +488,8 @@ export class QueryCompiler {
     if (result instanceof WholeDouble)
       return { kind: "Literal", value: result.value, type: "double", loc: e.loc };
     const value = result;
-    const t = this.ctx.typeOf(e);
+    // the type the value has, not the one the verifier declares: `number("5")` folds to the long 5
+    const t = scriptTypeOf(e, (x) => this.ctx.typeOf(x));
     const type: Literal["type"] =
       value === null
         ? "null"

@@ -33,6 +33,11 @@ export interface EqlFunction {
   withConstants?: (constants: ScriptValue[]) => EqlFunction["evaluate"] | undefined;
   returnType: (argumentTypes: EqlType[]) => EqlType;
   /**
+   * The type a script computes with when it is not `returnType`: Elasticsearch declares a type
+   * its verifier checks, while the value keeps the Java type it has at run time.
+   */
+  scriptReturnType?: EqlType;
+  /**
    * Evaluates one call on single values. `types` are the static argument types
    * ("unknown" for schemaless fields), needed for Java's int/double distinctions.
    */
@@ -267,8 +272,10 @@ const FUNCTIONS: EqlFunction[] = [
     arityMessage: "expects one or two arguments",
     caseInsensitiveForm: false,
     argumentKinds: ["string", "integer"],
-    // A long or a double depending on the text, so decided per value.
-    returnType: () => "unknown",
+    // Declared a double, as Elasticsearch's verifier sees it (`substring(s, number("1"))` is refused);
+    // the value is a long or a double depending on the text, so scripts decide per value.
+    returnType: () => "double",
+    scriptReturnType: "unknown",
     evaluate: ([source, base = null], types) => {
       const s = str(source);
       if (s === null) return null;

@@ -27,7 +27,8 @@ export function scriptTypeOf(e: Expression, typeOf: (e: Expression) => EqlType):
     }
     case "FunctionCall": {
       const fn = lookupFunction(e.name);
-      return fn ? fn.returnType(e.args.map((a) => scriptTypeOf(a, typeOf))) : typeOf(e);
+      if (!fn) return typeOf(e);
+      return fn.scriptReturnType ?? fn.returnType(e.args.map((a) => scriptTypeOf(a, typeOf)));
     }
     default:
       return typeOf(e);

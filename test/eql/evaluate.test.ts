@@ -120,6 +120,15 @@ test("a text compared with a numeric field is read as Java's Double.parseDouble 
   assert.deepEqual(matching('any where pid == "5d"', events), [1]);
 });
 
+test('a constant folds to the value it has, not the type declared for it: number("5") is the long 5', () => {
+  const events = [{ s: "5" }, { s: "5.0" }];
+  const mapping = { properties: { s: { type: "keyword" } } };
+  assert.deepEqual(matching('any where s == number("5")', events, mapping), [0]);
+  assert.deepEqual(matching('any where s == number("5.0")', events, mapping), [1]);
+  assert.deepEqual(matching("any where number(s) / 2 == 2", events, mapping), [0]);
+  assert.deepEqual(matching("any where number(s) / 2 == 2.5", events, mapping), [1]);
+});
+
 test("ordering comparisons: numbers numerically, strings case-sensitively", () => {
   const events = [
     { s: "System" },

@@ -106,6 +106,19 @@ test("argument and operand types", () => {
   );
 });
 
+test("number() is declared a double, as Elasticsearch's verifier sees it, though its value may be a long", () => {
+  assert.deepEqual(problems('any where substring(name, number("1")) == "x"'), [
+    '1:27: second argument of [substring(name, number("1"))] must be [integer], found value [number("1")] type [double]',
+  ]);
+  assert.deepEqual(problems('any where startsWith(number(name), "1")'), [
+    '1:22: first argument of [startsWith(number(name), "1")] must be [string], found value [number(name)] type [double]',
+  ]);
+  assert.deepEqual(problems('any where number(name) in (1, "x")'), [
+    '1:31: 2nd argument of [number(name) in (1, "x")] must be [double], found value ["x"] type [keyword]',
+  ]);
+  assert.deepEqual(problems("any where number(name) in (1, 2.5) and number(name) / 2 == 1"), []);
+});
+
 test("field-to-field comparisons are rejected, naming the offender", () => {
   assert.deepEqual(problems("any where pid == ppid"), [
     "1:18: Comparisons against fields are not (currently) supported; offender [ppid] in [==]",
