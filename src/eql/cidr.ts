@@ -7,6 +7,7 @@
  * form (`::ffff:10.1.2.3`) are the same address everywhere in this module.
  */
 import ipaddr from "ipaddr.js";
+import { parseJavaInt } from "./java.ts";
 
 /** A CIDR block given to cidrMatch that is not an IPv4 or IPv6 block. */
 export class CidrError extends Error {
@@ -132,20 +133,24 @@ function ipKey(s: string): bigint | null {
  */
 function compileBlock(block: string): V4Block | V6Block {
   const invalid = () => new CidrError(block);
-  const slash = block.indexOf("/");
-  const address = slash < 0 ? block : block.slice(0, slash);
-  const prefixText = slash < 0 ? null : block.slice(slash + 1);
-  if (prefixText !== null && !/^\d{1,3}$/.test(prefixText)) throw invalid();
+  // Elasticsearch splits on "/" as Java's String.split does, dropping empty trailing parts
+  // (`10.0.0.0/8/` is `10.0.0.0/8`), and reads the prefix with Integer.parseInt (`+8`, `008`).
+  const fields = block.split("/");
+  while (fields.length > 1 && fields[fields.length - 1] === "") fields.pop();
+  if (block.includes("/") && fields.length !== 2) throw invalid();
+  const [address, prefixText = null] = fields;
+  const prefixLength = prefixText === null ? null : parseJavaInt(prefixText);
+  if (prefixText !== null && (prefixLength === null || prefixLength < 0)) throw invalid();
 
   const v4 = parseIPv4(address);
   if (v4 >= 0) {
-    const prefix = prefixText === null ? 32 : Number(prefixText);
+    const prefix = prefixLength ?? 32;
     if (prefix > 32) throw invalid();
     return v4Block(v4, prefix);
   }
   const v6 = parseIPv6(address);
   if (v6 === null) throw invalid();
-  const prefix = prefixText === null ? 128 : Number(prefixText);
+  const prefix = prefixLength ?? 128;
   if (prefix > 128) throw invalid();
   const mapped = mappedIPv4(v6);
   if (mapped >= 0 && prefixText !== null) {

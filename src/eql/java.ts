@@ -251,6 +251,12 @@ function javaTrim(s: string): string {
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
 
+/** `Integer.parseInt(s)`: `Long.parseLong`'s syntax within 32 bits, or null where Java throws. */
+export function parseJavaInt(s: string): number | null {
+  const n = parseJavaLong(s, 10);
+  return n !== null && n >= INT_MIN && n <= INT_MAX ? n : null;
+}
+
 /**
  * Java's `Number.intValue()`, which Elasticsearch's processors apply to a position argument
  * (`substring`'s start and end, `indexOf`'s start): a long keeps its low 32 bits, so 2^32 + 1 is

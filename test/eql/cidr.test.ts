@@ -138,6 +138,18 @@ test("invalid inputs never match", () => {
   }
 });
 
+test("a block's prefix reads as Elasticsearch reads it: Java's split on / and Integer.parseInt", () => {
+  for (const block of ["10.0.0.0/+8", "10.0.0.0/008", "10.0.0.0/8/", "10.0.0.0/8//", "10.0.0.0/٨"]) {
+    const m = compileCidrMatcher([block]);
+    assert.ok(m("10.1.2.3") && !m("11.1.2.3"), block);
+  }
+  assert.ok(compileCidrMatcher(["10.0.0.0/-0"])("11.1.2.3"));
+  assert.ok(compileCidrMatcher(["::/+0"])("2001:db8::1"));
+  for (const block of ["10.0.0.0//8", "10.0.0.0/2147483648", "10.0.0.0/+", "10.0.0.0/8 "]) {
+    assert.throws(() => compileCidrMatcher([block]), CidrError, block);
+  }
+});
+
 test("invalid blocks throw CidrError naming the block", () => {
   for (const block of [
     "10.0.0.0/33",
