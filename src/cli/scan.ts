@@ -168,6 +168,8 @@ export async function runScan(
   events?: AsyncIterable<InputEvent>,
 ): Promise<number> {
   const err = (line: string) => process.stderr.write(`${line}\n`);
+  // of a rule and its events: names, paths and messages from untrusted files, one line each
+  const said = (line: string) => err(visibleLine(line));
   const rulePaths = options.rules?.length ? options.rules : [BUNDLED_RULES];
   for (const p of rulePaths) {
     if (!existsSync(p)) {
@@ -280,20 +282,20 @@ export async function runScan(
       else if (format === "csv") out.write(formatCsv(alert));
     },
     onRuleError: (rule, error, origin) => {
-      const where = origin ? `${visibleLine(origin.source)}:${origin.line}: ` : "";
-      err(
+      const where = origin ? `${origin.source}:${origin.line}: ` : "";
+      said(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
       );
     },
     onAlertError: (rule, error, origins) => {
-      const where = origins.map((o) => `${visibleLine(o.source)}:${o.line}: `).join("");
-      err(
+      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
+      said(
         `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
       );
     },
     onAlertFieldsLeftOut: (rule, paths, origins) => {
-      const where = origins.map((o) => `${visibleLine(o.source)}:${o.line}: `).join("");
-      err(
+      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
+      said(
         `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): its alert leaves out ${paths.join(", ")}, whose values the ECS mapping of an alerts index cannot hold, as Kibana does (said once per rule and field)`,
       );
     },

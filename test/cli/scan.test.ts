@@ -131,6 +131,16 @@ test("source fields an alert leaves out (the ECS mapping cannot hold them) are s
   for (const alert of alertsOf(run.stdout)) assert.equal(Object.hasOwn(alert, "host.name"), false);
 });
 
+test("what scan says of a rule's alert shows an event's control characters as stand-ins: a field name cannot drive the terminal", () => {
+  const hostile = join(dir, "hostile-field.ndjson");
+  // a dotted key below the keyword host.name, which the alert leaves out and names
+  writeFileSync(hostile, JSON.stringify(ev(1, { "host.name.\u001b]0;owned\u0007\u001b[2J": 1 })));
+  const run = runCli(["scan", "--rules", join(dir, "rule.toml"), "--format", "ndjson", hostile]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /leaves out host\.name\.␛\]0;owned.␛\[2J,/);
+  assert.doesNotMatch(run.stderr, /[\u0000-\u0009\u000b-\u001f]/);
+});
+
 test("--space and --kibana-url: alerts of that space, each linked to its page in Kibana; bad values exit 2", () => {
   const args = ["scan", "--rules", rules, "--format", "ndjson", "--now", "2026-01-01T00:05:00Z", input];
   const plain = alertsOf(runCli(args).stdout);
