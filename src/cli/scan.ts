@@ -522,10 +522,11 @@ export function scanSummary(
   stats: RuleStats[],
   idleRules: Pick<RuleSet, "notExecutable" | "disabled">,
   ruleWarnings: number,
-  activity: readonly Pick<RuleActivity, "rule_id" | "late" | "evicted">[] = [],
+  activity: readonly Pick<RuleActivity, "rule_id" | "late" | "future" | "evicted">[] = [],
 ): string {
   const { events, skipped, problems } = input;
   const late = new Map(activity.map((a) => [a.rule_id, a.late]));
+  const future = new Map(activity.map((a) => [a.rule_id, a.future]));
   const evicted = new Map(activity.map((a) => [a.rule_id, a.evicted]));
   const lines = [
     `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
@@ -538,7 +539,13 @@ export function scanSummary(
   for (const s of stats
     .filter(
       (x) =>
-        x.alerts || x.overLimit || x.alertErrors || x.errors || late.get(x.rule_id) || evicted.get(x.rule_id),
+        x.alerts ||
+        x.overLimit ||
+        x.alertErrors ||
+        x.errors ||
+        late.get(x.rule_id) ||
+        future.get(x.rule_id) ||
+        evicted.get(x.rule_id),
     )
     .sort((a, b) => b.alerts - a.alerts)) {
     const extra = [
@@ -547,6 +554,9 @@ export function scanSummary(
       // --follow: an event older than what the rule's sequences already ran past cannot join them
       late.get(s.rule_id) &&
         `${late.get(s.rule_id)} events left out, older than what it had run past (--allowed-lateness)`,
+      // --follow: a clock gone wrong must not move the rule's sequences years ahead
+      future.get(s.rule_id) &&
+        `${future.get(s.rule_id)} events left out, dated more than a minute ahead of the clock`,
       // a bound on memory, not Elasticsearch's semantics: what these would have matched is lost
       evicted.get(s.rule_id) &&
         `${evicted.get(s.rule_id)} partial sequences or sample keys dropped at the cap of 100,000 held`,

@@ -12,6 +12,7 @@ import { KIBANA_MAX_ALERTS_PER_RUN } from "./alerts-per-run.ts";
 import { descendsFromRule } from "./ancestors.ts";
 import { parseDuration } from "./date-math.ts";
 import { type EventHit, isEventHit, matchTime } from "./event-hit.ts";
+import { latestEventTime } from "./future-dated.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
 import { canonicalJson } from "./json-tree.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
@@ -54,7 +55,11 @@ export interface EngineOptions {
   mode: "batch" | "follow";
   /** follow mode: the wall clock (ms) for max_signals windows and idle flushes; Date.now by default */
   clock?: () => number;
-  /** follow mode: how late (ms) an event may arrive and still be put in order */
+  /**
+   * follow mode: how late (ms) an event may arrive and still be put in order. Sequences and
+   * samples take no event dated more than FUTURE_TOLERANCE_MS ahead of `clock` (counted as
+   * RuleActivity.future), so that one cannot move their watermark past now.
+   */
   allowedLatenessMs?: number;
   /**
    * batch mode: the sequence events all rules may hold in memory until the end of the input,
@@ -242,6 +247,8 @@ export interface RuleActivity {
   buffered: number;
   /** events that came later than the allowed lateness (dropped) */
   late: number;
+  /** follow mode: events dated beyond FUTURE_TOLERANCE_MS ahead of the clock, left out of sequences and samples */
+  future: number;
   /**
    * partial sequences evicted, and sample keys refused, at the cap on what a rule holds
    * (100,000): the matches they would have made are lost
@@ -329,6 +336,7 @@ export class DetectionEngine {
         openSequences: 0,
         buffered: 0,
         late: 0,
+        future: 0,
         evicted: 0,
         deferred: 0,
         sampleKeys: 0,
@@ -338,6 +346,7 @@ export class DetectionEngine {
         out.openSequences += stats.sequences?.open ?? 0;
         out.buffered += stats.buffered;
         out.late += stats.late;
+        out.future += stats.future;
         out.evicted += (stats.sequences?.evicted ?? 0) + (stats.samples?.droppedKeys ?? 0);
         out.deferred += stats.sequences?.deferred ?? 0;
         out.sampleKeys += stats.samples?.keys ?? 0;
@@ -620,6 +629,8 @@ export class DetectionEngine {
         // rule's window, as each run finds them (and as far back as a restart replays)
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
         horizonMs: batch ? undefined : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
+        // a batch has no relation to the wall clock: its input may be of any date
+        latestTime: batch ? undefined : () => latestEventTime(this.clock()),
       },
       (match) => this.matched(state, created, match),
       (error) => this.fail(state, error),

@@ -22,6 +22,13 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
   allowedLatenessMs?: number;
   /** events held for reordering at most; beyond, the oldest is released early (counted) */
   maxBuffered?: number;
+  /**
+   * sequences and samples of a stream: the latest event time (ns) they take, read as each
+   * event comes (the wall clock, give or take skew). A later event is counted as `future` and
+   * left out: it would move the watermark, which expires partial sequences and makes older
+   * events late, as far ahead as it lies.
+   */
+  latestTime?: () => bigint;
   /** sequences without maxspan: the longest a sequence may span (ms), as a maxspan would bound it */
   horizonMs?: number;
   /** sequences: open partial sequences at most; samples: keys held at most */
@@ -69,6 +76,8 @@ export interface QueryStreamStats {
   untimed: number;
   /** events that arrived later than the allowed lateness (dropped) */
   late: number;
+  /** sequence and sample events dated after `latestTime` (left out) */
+  future: number;
   /** events released early because the reorder buffer was full */
   forced: number;
   buffered: number;
@@ -115,7 +124,15 @@ export function createQueryStream<Tag = undefined>(
   const prepared = typeof text === "object" && "statement" in text ? text : prepareQuery(text, options);
   const compiler = prepared.compiler();
   const query = prepared.statement.query;
-  const stats: QueryStreamStats = { events: 0, errors: 0, untimed: 0, late: 0, forced: 0, buffered: 0 };
+  const stats: QueryStreamStats = {
+    events: 0,
+    errors: 0,
+    untimed: 0,
+    late: 0,
+    future: 0,
+    forced: 0,
+    buffered: 0,
+  };
 
   if (query.kind === "EventQuery") {
     const matches = compiler.compileEventQuery(query);
@@ -171,6 +188,10 @@ export function createQueryStream<Tag = undefined>(
       stats.untimed++;
       return;
     }
+    if (isAhead(options, hit.timestamp)) {
+      stats.future++;
+      return;
+    }
     const order: OrderKey & { timestamp: bigint } = {
       timestamp: hit.timestamp,
       tiebreaker: hit.tiebreaker,
@@ -218,6 +239,10 @@ export function createQueryStream<Tag = undefined>(
     },
   };
 }
+
+/** Whether an event of time `ns` is later than the stream takes (QueryStreamOptions.latestTime). */
+const isAhead = (options: QueryStreamOptions<unknown>, ns: bigint): boolean =>
+  options.latestTime !== undefined && ns > options.latestTime();
 
 /** A sequence event while it waits: the event, or the text it was parsed from. */
 type Held<Tag> = { event: Event; tag: Tag } | { text: EventText; tag: Tag };
@@ -305,7 +330,12 @@ function sampleStream<Tag>(
       push(event, tag) {
         stats.events++;
         try {
-          const time = window.advance(readDate(firstScalar(timestamp(event))));
+          const read = readDate(firstScalar(timestamp(event)));
+          if (read !== null && isAhead(options, read)) {
+            stats.future++;
+            return;
+          }
+          const time = window.advance(read);
           if (time === undefined) stats.late++;
           else {
             let item: { event: Event; tag: Tag } | undefined;

@@ -106,6 +106,12 @@ export function ruleMetrics(
       perActivity((s) => s.late),
     )
     .family(
+      "eqlite_rule_future_events_total",
+      "counter",
+      "Events dated more than a minute ahead of the clock (dropped by sequences and samples).",
+      perActivity((s) => s.future),
+    )
+    .family(
       "eqlite_rule_evicted_total",
       "counter",
       "Partial sequences evicted, and sample keys refused, at the cap on what a rule holds: their matches are lost.",

@@ -8,7 +8,7 @@ export interface RuleTally {
   activity: readonly RuleActivity[];
 }
 
-const ACTIVITY_COUNTERS = ["evaluated", "late", "evicted"] as const;
+const ACTIVITY_COUNTERS = ["evaluated", "late", "future", "evicted"] as const;
 const ACTIVITY = [...ACTIVITY_COUNTERS, "openSequences", "buffered", "deferred", "sampleKeys"] as const;
 
 /**
@@ -80,6 +80,7 @@ function emptyTally(rule: Pick<RuleStats, "rule_id" | "name" | "severity">): Tal
       openSequences: 0,
       buffered: 0,
       late: 0,
+      future: 0,
       evicted: 0,
       deferred: 0,
       sampleKeys: 0,

@@ -668,7 +668,33 @@ test("--follow: events later than --allowed-lateness are left out of sequences, 
   );
 });
 
-test("the summary names what a rule left out: late events, and what it dropped at its cap", () => {
+test("--follow: an event dated far ahead of the clock is left out of sequences, which go on ordering the others", () => {
+  const sequence = join(rules, "sequence.toml");
+  const connection = (i: number, container: string) => ({
+    ...ev(i),
+    event: { category: ["network"] },
+    container: { id: container },
+  });
+  // a shell from a host whose clock says 2099 would move the watermark there: the connection
+  // at 00:13 would be released at once and the shell at 00:10, 3 s behind it, be late
+  const future = { ...ev(11), "@timestamp": "2099-01-01T00:00:00.000Z" };
+  const lines = [future, connection(13, "c0"), ev(10), connection(14, "c1")];
+  const r = runCli(
+    ["scan", "--follow", "--allowed-lateness", "5000", "--rules", sequence, "--format", "ndjson", "-"],
+    lines.map((e) => JSON.stringify(e)).join("\n"),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    alertsOf(r.stdout).map((a) => (a.process as { pid?: number }).pid),
+    [10, 13, undefined],
+  );
+  assert.match(
+    r.stderr,
+    /Shell Then Connection \(1 events left out, dated more than a minute ahead of the clock\)/,
+  );
+});
+
+test("the summary names what a rule left out: late and future-dated events, and what it dropped at its cap", () => {
   const rule = { rule_id: "r1", name: "Shell Then Connection", severity: "high" };
   const stats = [{ ...freshRuleStats(rule), alerts: 0 }];
   const summary = scanSummary(
@@ -677,11 +703,11 @@ test("the summary names what a rule left out: late events, and what it dropped a
     stats,
     { notExecutable: {}, disabled: 0 },
     0,
-    [{ rule_id: "r1", late: 2, evicted: 3 }],
+    [{ rule_id: "r1", late: 2, future: 4, evicted: 3 }],
   );
   assert.match(
     summary,
-    /Shell Then Connection \(2 events left out, older than what it had run past \(--allowed-lateness\); 3 partial sequences or sample keys dropped at the cap of 100,000 held\)/,
+    /Shell Then Connection \(2 events left out, older than what it had run past \(--allowed-lateness\); 4 events left out, dated more than a minute ahead of the clock; 3 partial sequences or sample keys dropped at the cap of 100,000 held\)/,
   );
 });
 

@@ -76,6 +76,9 @@ function engine(set: RuleSet, clock: { now: number }, options: Partial<EngineOpt
   return { e, alerts };
 }
 
+/** A wall clock after the events' dates: follow mode's sequences take no event dated ahead of the clock. */
+const AFTER_EVENTS = Date.UTC(2026, 8, 5);
+
 const origin = (index?: string) => ({ source: "test", line: 1, index });
 
 test("follow mode alerts max_signals per rule interval window, counting the rest", () => {
@@ -113,7 +116,7 @@ test("an origin's index gates rules and names the alert's source; the event is n
 });
 
 test("an idle stream releases a sequence held behind the watermark", () => {
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(seqRule()), clock);
   e.push(ev("curl"), origin());
   clock.now += 10;
@@ -128,7 +131,7 @@ test("an idle stream releases a sequence held behind the watermark", () => {
 });
 
 test("reload keeps the half-finished sequence of an unchanged rule and drops removed rules", () => {
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(seqRule(), shellRule()), clock, { allowedLatenessMs: 0 });
   e.push(ev("curl"), origin());
   assert.equal(e.activity()[0].openSequences, 1);
@@ -153,7 +156,7 @@ test("reload keeps the half-finished sequence of an unchanged rule and drops rem
 });
 
 test("reload of a changed rule starts it afresh, keeping its counters", () => {
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(seqRule()), clock, { allowedLatenessMs: 0 });
   e.push(ev("curl"), origin());
   e.push(ev("payload", { process: { name: "payload", executable: "/tmp/payload" } }), origin());
@@ -178,7 +181,7 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
   [process where process.executable : "/tmp/*"]`,
     'from = "now-6m"',
   );
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(unbounded), clock);
   const at = (minute: number, name: string, container: string) => ({
     ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
@@ -200,7 +203,7 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
 });
 
 test("partial sequences dropped at the cap on what a rule holds are counted, as the matches they lose", () => {
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(seqRule("1h")), clock, { maxHeldPerRule: 2 });
   const at = (second: number, name: string, container: string) => ({
     ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
@@ -230,7 +233,7 @@ test("a sample rule alerts as its sample completes, over the rule's window, with
     'sample by container.id [process where process.name == "curl"] [process where process.name == "sh"]',
     'from = "now-2m"',
   );
-  const clock = { now: 1_000_000 };
+  const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(sampleRule), clock);
   const at = (minute: number, name: string, container = "c1") => ({
     ...ev(name),
@@ -254,4 +257,82 @@ test("a sample rule alerts as its sample completes, over the rule's window, with
   e.finish();
   assert.equal(shells().length, 2, "finishing reports nothing twice");
   assert.equal(e.activity()[0].sampleKeys, 1, "only c2, with its new sh, is held");
+});
+
+test("an event dated far ahead of the clock is left out of sequences, counted, and they go on as before", () => {
+  const clock = { now: Date.UTC(2026, 8, 6, 10, 0, 0) };
+  const { e, alerts } = engine(ruleSet(seqRule(), shellRule()), clock);
+  const at = (ms: number, name: string, container: string) => ({
+    ...ev(name, { process: { name, executable: name === "curl" ? "/usr/bin/curl" : `/tmp/${name}` } }),
+    "@timestamp": new Date(clock.now + ms).toISOString(),
+    container: { id: container },
+  });
+  const shells = () =>
+    alerts.filter(
+      (a) => a["kibana.alert.building_block_type"] === undefined && a["kibana.alert.rule.name"] !== "Shell",
+    );
+  // a host whose clock says 2099: it would move the watermark there for good
+  e.push({ ...ev("curl"), "@timestamp": "2099-01-01T00:00:00.000Z", container: { id: "c9" } }, origin());
+  e.push({ ...ev("sh"), "@timestamp": "2099-01-01T00:00:01.000Z" }, origin());
+  assert.equal(
+    alerts.filter((a) => a["kibana.alert.rule.name"] === "Shell").length,
+    1,
+    "a single-event rule alerts on it as it comes",
+  );
+  // out of order within the allowed lateness: put back in order, not late
+  e.push(at(1_000, "payload", "c1"), origin());
+  e.push(at(0, "curl", "c1"), origin());
+  // a partial sequence outlives the hundreds of events that move the watermark on
+  e.push(at(2_000, "curl", "c2"), origin());
+  for (let i = 0; i < 300; i++) e.push(at(2_000 + i * 10, "curl", `n${i}`), origin());
+  e.push(at(6_000, "payload", "c2"), origin());
+  // a sender 30 s ahead of this clock is within the tolerance for skew
+  e.push(at(30_000, "curl", "c3"), origin());
+  e.push(at(31_000, "payload", "c3"), origin());
+  e.finish();
+  assert.deepEqual(
+    shells().map((a) => (a.container as { id: string }).id),
+    ["c1", "c2", "c3"],
+  );
+  const activity = e.activity()[0];
+  assert.equal(activity.future, 1, "the sequence rule's far-future event is counted");
+  assert.equal(activity.late, 0);
+});
+
+test("a sample rule leaves out an event dated far ahead of the clock, and its window stays now", () => {
+  const SAMPLE_ID = "aaaaaaaa-0000-4000-8000-000000000006";
+  const sampleRule = rule(
+    SAMPLE_ID,
+    "Download And Shell In One Container",
+    'sample by container.id [process where process.name == "curl"] [process where process.name == "sh"]',
+    'from = "now-2m"',
+  );
+  const clock = { now: Date.UTC(2026, 8, 6, 10, 0, 0) };
+  const { e, alerts } = engine(ruleSet(sampleRule), clock);
+  const at = (time: string, name: string) => ({ ...ev(name), "@timestamp": time, container: { id: "c1" } });
+  e.push(at("2099-01-01T00:00:00.000Z", "curl"), origin());
+  e.push(at(new Date(clock.now - 1_000).toISOString(), "curl"), origin());
+  e.push(at(new Date(clock.now).toISOString(), "sh"), origin());
+  assert.equal(alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
+  assert.equal(e.activity()[0].future, 1);
+  assert.equal(e.activity()[0].late, 0);
+});
+
+test("a batch takes events of any date, whatever the clock", () => {
+  const alerts: AlertDocument[] = [];
+  const e = new DetectionEngine(ruleSet(seqRule()), {
+    mode: "batch",
+    clock: () => 0,
+    now: new Date(0),
+    onAlert: (a) => alerts.push(a),
+  });
+  const at = (time: string, name: string) => ({
+    ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
+    "@timestamp": time,
+  });
+  e.push(at("2099-01-01T00:00:01.000Z", "payload"), origin());
+  e.push(at("2099-01-01T00:00:00.000Z", "curl"), origin());
+  e.finish();
+  assert.equal(alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
+  assert.equal(e.activity()[0].future, 0);
 });

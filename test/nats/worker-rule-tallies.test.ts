@@ -50,7 +50,9 @@ test("a worker's rule metrics sum its partitions, and keep the counters of a par
   const set = rules();
   const [single, sequence] = set;
   // p1: h1 completes the sequence, h2 leaves one open; p2: h3 completes it
-  const p1 = partition(set, [exec(1, "h1", "curl"), exec(2, "h1", "sh"), exec(3, "h2", "curl")]);
+  // and a curl from a host whose clock says 2099, left out of the sequence
+  const ahead = { ...exec(6, "h9", "curl"), "@timestamp": "2099-01-01T00:00:00Z" };
+  const p1 = partition(set, [exec(1, "h1", "curl"), exec(2, "h1", "sh"), exec(3, "h2", "curl"), ahead]);
   const p2 = partition(set, [exec(4, "h3", "curl"), exec(5, "h3", "sh")]);
   const tallies = new RuleTallies();
 
@@ -63,8 +65,9 @@ test("a worker's rule metrics sum its partitions, and keep the counters of a par
     ],
   );
   assert.equal(byRule(both, single).activity?.evaluated, 2);
-  assert.equal(byRule(both, sequence).activity?.evaluated, 5);
+  assert.equal(byRule(both, sequence).activity?.evaluated, 6);
   assert.equal(byRule(both, sequence).activity?.openSequences, 1);
+  assert.equal(byRule(both, sequence).activity?.future, 1);
 
   // p1 is handed over: its counters stay, its open sequence is no longer this worker's
   tallies.retire(p1);
@@ -76,8 +79,9 @@ test("a worker's rule metrics sum its partitions, and keep the counters of a par
       [2, 2],
     ],
   );
-  assert.equal(byRule(after, sequence).activity?.evaluated, 5);
+  assert.equal(byRule(after, sequence).activity?.evaluated, 6);
   assert.equal(byRule(after, sequence).activity?.openSequences, 0);
+  assert.equal(byRule(after, sequence).activity?.future, 1, "a counter survives its partition");
 
   // the worker owns nothing now: the rules are still listed, counting what ran here
   tallies.retire(p2);

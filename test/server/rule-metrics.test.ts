@@ -24,3 +24,23 @@ test("the filtered count is a counter: recorded and summed as a difference", () 
   // lower than before: the engine started again
   assert.equal(ruleStatsDelta(stats(5), stats(1)).filtered, 1);
 });
+
+test("events left out for being dated ahead of the clock are a counter of their own", () => {
+  const out = new PrometheusText();
+  const activity = {
+    rule_id: "r1",
+    evaluated: 9,
+    openSequences: 0,
+    buffered: 0,
+    late: 1,
+    future: 2,
+    evicted: 0,
+    deferred: 0,
+    sampleKeys: 0,
+  };
+  ruleMetrics(out, [stats(0)], [activity]);
+  const text = out.toString();
+  assert.match(text, /^# TYPE eqlite_rule_future_events_total counter$/m);
+  assert.match(text, /^eqlite_rule_future_events_total\{rule_id="r1",rule="Rule One"\} 2$/m);
+  assert.match(text, /^eqlite_rule_late_events_total\{rule_id="r1",rule="Rule One"\} 1$/m);
+});
