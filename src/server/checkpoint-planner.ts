@@ -1,3 +1,4 @@
+import { isFutureDated } from "../engine/future-dated.ts";
 import { compileFieldGetter, type Event } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
@@ -18,6 +19,8 @@ export interface PlannerOptions {
   allowedLatenessMs: number;
   /** how long a rule's reorder buffer may keep the checkpoint back before its events are released */
   maxHoldMs: number;
+  /** the engine's wall clock (ms): events dated far ahead of it are none of the rules' (future-dated.ts) */
+  clock?: () => number;
 }
 
 /**
@@ -53,7 +56,9 @@ interface TrackedBatch {
  *    missing events; the rule window for sequences without maxspan and for samples):
  *    no event can join it any more. This assumes what `--allowed-lateness` promises,
  *    that no event arrives later than that behind the newest one; one that does may be
- *    judged differently after a restart.
+ *    judged differently after a restart. An event dated ahead of the clock beyond the
+ *    engine's tolerance is not the newest: the rules left it out, and their sequences
+ *    still need what came before it.
  * 3. A rule with events waiting in a reorder buffer, or chains waiting for time to
  *    pass, may release them with alerts about events of any age: it keeps the bound it
  *    had when last judged. A buffer that never empties (events reach the rule without
@@ -108,7 +113,8 @@ export class CheckpointPlanner {
   /** An accepted (or replayed) batch of seqs first..last; `fields`: the timestamp fields the rules order by. */
   track(first: number, last: number, events: readonly Event[], fields: readonly string[]): void {
     const newest = new Map<string, bigint | null>();
-    for (const field of fields) newest.set(field, newestOf(events, this.getter(field)));
+    const clockMs = (this.options.clock ?? Date.now)();
+    for (const field of fields) newest.set(field, newestOf(events, this.getter(field), clockMs));
     const batch: TrackedBatch = { first, last, newest, processed: false };
     let at = this.batches.length;
     while (at > 0 && this.batches[at - 1].first > first) at--;
@@ -229,13 +235,13 @@ export class CheckpointPlanner {
   }
 }
 
-function newestOf(events: readonly Event[], get: (event: Event) => unknown): bigint | null {
+function newestOf(events: readonly Event[], get: (event: Event) => unknown, clockMs: number): bigint | null {
   let newest: bigint | null = null;
   for (const event of events) {
     const raw = firstScalar(get(event));
     if (raw === null) continue;
     const ns = parseDateValue(raw);
-    if (ns !== null && (newest === null || ns > newest)) newest = ns;
+    if (ns !== null && (newest === null || ns > newest) && !isFutureDated(ns, clockMs)) newest = ns;
   }
   return newest;
 }

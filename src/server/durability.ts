@@ -87,6 +87,7 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
     startSeq: wal.checkpointed,
     allowedLatenessMs: config.allowedLatenessMs,
     maxHoldMs: options.maxHoldMs ?? 10 * config.idleFlushMs,
+    clock,
   });
   /** each batch's first seq, to tell the planner when the pipeline is done with it */
   const firstSeqs = new WeakMap<IngestBatch, number>();

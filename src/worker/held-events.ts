@@ -4,8 +4,11 @@
  * reached one of those rules and lets it go once it is older, in event time, than the newest
  * event minus the allowed lateness minus the rule's reach: no match can use it any more (the
  * write-ahead log's checkpoint planner judges the same way). What it keeps is a superset of
- * what the rules hold, which is all a replay needs.
+ * what the rules hold, which is all a replay needs. A time ahead of the engines' clock beyond
+ * their tolerance counts as none, as the rules leave such an event out (future-dated.ts): it is
+ * not the newest, and not kept.
  */
+import { isFutureDated } from "../engine/future-dated.ts";
 import { eventIndex } from "../engine/index-pattern.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
@@ -40,6 +43,8 @@ export class HeldEvents {
     private readonly latenessNs: bigint,
     /** bytes of event bodies kept at most */
     private readonly capacityBytes: number,
+    /** the engines' clock (ms): the stream's, as the partition runner keeps it */
+    private readonly clock: () => number,
   ) {
     this.fields = [...reach.keys()];
     this.getters = this.fields.map((f) => compileFieldGetter(f));
@@ -52,10 +57,13 @@ export class HeldEvents {
   }
 
   note(message: HeldMessage, event: Event): void {
+    const clockMs = this.clock();
     const times = this.getters.map((get, i) => {
       const ns = parseDateValue(firstScalar(get(event)));
+      // the rules leave out a time that far ahead, as they do no time at all
+      if (ns === null || isFutureDated(ns, clockMs)) return null;
       const newest = this.newest[i];
-      if (ns !== null && (newest === null || ns > newest)) this.newest[i] = ns;
+      if (newest === null || ns > newest) this.newest[i] = ns;
       return ns;
     });
     // an event with no time in any field cannot take part in a time-ordered match

@@ -1025,7 +1025,7 @@ export class PartitionRunner {
 
   private newHeldEvents(scope: ScopeRules): HeldEvents {
     const latenessNs = BigInt(Math.round(this.ctx.settings.allowedLatenessMs)) * 1_000_000n;
-    return new HeldEvents(scope.longReach, latenessNs, this.ctx.settings.maxHeldBytes);
+    return new HeldEvents(scope.longReach, latenessNs, this.ctx.settings.maxHeldBytes, () => this.clockMs);
   }
 
   private swap(engine: DetectionEngine | undefined, rules: RuleSet | undefined): DetectionEngine | undefined {

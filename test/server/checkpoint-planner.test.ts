@@ -76,6 +76,23 @@ test("partial sequences: events older than the newest minus lateness minus maxsp
   assert.equal(p.plan([partial], settled(0)), 5);
 });
 
+test("an event dated far ahead of the clock does not count as the newest: the rules left it out", () => {
+  // the clock reads 10:02; an event from 2099 would put every batch behind the rule's reach
+  const p = new CheckpointPlanner({
+    startSeq: 1,
+    allowedLatenessMs: 2000,
+    maxHoldMs: 1000,
+    clock: () => Date.UTC(2026, 8, 1, 10, 2, 0),
+  });
+  const partial = sequenceRule({ openSequences: 1 });
+  p.track(1, 2, events(0, 10), ["@timestamp"]);
+  p.track(3, 4, [{ "@timestamp": "2099-01-01T00:00:00.000Z" }, at(20)], ["@timestamp"]);
+  p.processed(1);
+  p.processed(3);
+  // newest 20 s: 20 - 62 < 0, so the sequence begun in the first batch may still be joined
+  assert.equal(p.plan([partial], settled(0)), 1);
+});
+
 test("events waiting in a reorder buffer keep the bound the rule had, however far time moves on", () => {
   // A download and the payload it ran sit in the rule's buffer together; events that reach
   // the rule without matching it keep the stream from falling idle, and only the rule's next
