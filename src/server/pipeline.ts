@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine, type ReloadSummary } from "../engine/detection-engine.ts";
+import { isFutureDated } from "../engine/future-dated.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
@@ -29,7 +30,10 @@ export interface PipelineStats {
   events: number;
   alerts: number;
   batches: number;
-  /** newest `@timestamp` seen (ms), or null before the first */
+  /**
+   * newest `@timestamp` seen (ms), or null before the first; not one dated further ahead of the
+   * clock than the rules take (future-dated.ts), which would put the watermark years ahead
+   */
   newestEventMs: number | null;
   /** how long the last batch waited in the queue (ms) */
   lastQueueWaitMs: number;
@@ -216,7 +220,7 @@ export class Pipeline {
     const raw = firstScalar(readTimestamp(event));
     if (raw === null) return;
     const ns = parseDateValue(raw);
-    if (ns === null) return;
+    if (ns === null || isFutureDated(ns, this.clock())) return;
     const ms = Number(ns / 1_000_000n);
     if (this.stats.newestEventMs === null || ms > this.stats.newestEventMs) this.stats.newestEventMs = ms;
   }

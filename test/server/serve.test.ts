@@ -8,6 +8,7 @@ import { IngestBatch } from "../../src/server/ingest-batch.ts";
 import { createLogger } from "../../src/server/logger.ts";
 import { ServeError, startService } from "../../src/server/service.ts";
 import {
+  bulkBody,
   CaptureSink,
   CLOUD_DEFEND_PROCESS,
   INTERACTIVE_RULE_ID,
@@ -131,6 +132,65 @@ test("a sequence completed by the last event to arrive alerts within a second (i
     sink.shells[0]["kibana.alert.rule.name"],
     "File Downloaded then Executed from a Temporary Directory in a Container",
   );
+});
+
+test("an event dated far ahead of the clock: single-event rules alert on it, sequences and the watermark leave it out", async (t) => {
+  const dir = tempDir("eqlite-serve-future-");
+  writeRule(
+    dir,
+    "seq.toml",
+    ruleToml(
+      "11111111-0000-4000-8000-000000000011",
+      "Curl Then Tmp Exec",
+      `sequence by container.id with maxspan=1m
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+    ),
+  );
+  writeRule(
+    dir,
+    "single.toml",
+    ruleToml("11111111-0000-4000-8000-000000000012", "Nsenter", 'process where process.name == "nsenter"'),
+  );
+  const { service, sink } = await startTestService({ rules: [dir] });
+  t.after(async () => {
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const proc = (name: string, executable: string, time: string, container = "f1") => ({
+    "@timestamp": time,
+    event: { category: ["process"], type: ["start"] },
+    container: { id: container },
+    process: { name, executable },
+  });
+  const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
+  // a host whose clock says 2099, then the payload before the download it runs, within the lateness
+  const events = [
+    proc("curl", "/usr/bin/curl", "2099-01-01T00:00:00.000Z", "f9"),
+    proc("nsenter", "/usr/bin/nsenter", "2099-01-01T00:00:01.000Z", "f9"),
+    proc("payload", "/tmp/payload", ago(1_000)),
+    proc("curl", "/usr/bin/curl", ago(1_500)),
+  ];
+  await fetch(`${service.url}/_bulk?refresh=wait_for`, {
+    method: "POST",
+    body: bulkBody(events),
+  });
+  await sink.waitFor(() => sink.shells.length === 2);
+  assert.deepEqual(sink.shells.map((a) => a["kibana.alert.rule.name"]).sort(), [
+    "Curl Then Tmp Exec",
+    "Nsenter",
+  ]);
+  const metrics = await (await fetch(`${service.url}/metrics`)).text();
+  assert.match(
+    metrics,
+    /^eqlite_rule_future_events_total\{rule_id="11111111-0000-4000-8000-000000000011",rule="Curl Then Tmp Exec"\} 1$/m,
+  );
+  assert.match(
+    metrics,
+    /^eqlite_rule_late_events_total\{rule_id="11111111-0000-4000-8000-000000000011",.*\} 0$/m,
+  );
+  // the newest event time it shows is the payload's, not 2099's
+  assert.match(metrics, /^eqlite_watermark_lag_seconds \d/m);
 });
 
 test("hot reload keeps a half-finished sequence of an unchanged rule and refuses an invalid rule set", async (t) => {
