@@ -6,6 +6,7 @@ import type { AlertDocument } from "../engine/alert.ts";
 import { KIBANA_MAX_ALERTS_PER_RUN } from "../engine/alerts-per-run.ts";
 import { parseDateMath } from "../engine/date-math.ts";
 import { DetectionEngine, type RuleActivity, type RuleStats } from "../engine/detection-engine.ts";
+import { eventTimeText } from "../engine/future-dated.ts";
 import { lineFilterOf } from "../engine/line-prefilter.ts";
 import { eventsThroughWorkers, type InputEvent } from "../engine/match-workers.ts";
 import { replayRuns, ruleRun, type WindowSettings } from "../engine/window.ts";
@@ -297,6 +298,12 @@ export async function runScan(
       const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
       said(
         `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): its alert leaves out ${paths.join(", ")}, whose values the ECS mapping of an alerts index cannot hold, as Kibana does (said once per rule and field)`,
+      );
+    },
+    onFutureEvent: (rule, time, origin) => {
+      const where = origin ? `${visibleLine(origin.source)}:${origin.line}: ` : "";
+      err(
+        `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): an event dated ${eventTimeText(time)}, more than a minute ahead of the clock, is left out of its sequences and samples (said once per rule; the summary counts them)`,
       );
     },
   });

@@ -108,6 +108,12 @@ export interface EngineOptions {
    * (up to LEFT_OUT_REPORTED_MAX paths a rule), with the match's events as for onAlert.
    */
   onAlertFieldsLeftOut?: (rule: ExecutableRule, paths: string[], origins: EventOrigin[]) => void;
+  /**
+   * follow mode: an event its sequences or samples left out, dated `time` (ns), more than
+   * FUTURE_TOLERANCE_MS ahead of the clock: told once per rule, the rest only counted
+   * (RuleActivity.future), since a host whose clock is wrong sends every event so
+   */
+  onFutureEvent?: (rule: ExecutableRule, time: bigint, origin: EventOrigin | undefined) => void;
 }
 
 export interface RuleStats {
@@ -220,6 +226,8 @@ interface RuleState {
   stats: RuleStats;
   /** field paths its alerts left out that onAlertFieldsLeftOut was told of */
   leftOutReported: Set<string>;
+  /** onFutureEvent was told of an event of this rule */
+  futureReported: boolean;
 }
 
 /** Field paths reported left out per rule: a stream of ever new field names must not grow the set for ever. */
@@ -583,6 +591,7 @@ export class DetectionEngine {
       evaluated: 0,
       stats,
       leftOutReported: new Set(),
+      futureReported: false,
     };
   }
 
@@ -631,6 +640,7 @@ export class DetectionEngine {
         horizonMs: batch ? undefined : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
         // a batch has no relation to the wall clock: its input may be of any date
         latestTime: batch ? undefined : () => latestEventTime(this.clock()),
+        onFuture: (time) => this.futureEvent(state, time),
       },
       (match) => this.matched(state, created, match),
       (error) => this.fail(state, error),
@@ -787,6 +797,12 @@ export class DetectionEngine {
       this.emit(state, block, [origins[i]], false);
     });
     this.emit(state, shell, origins);
+  }
+
+  private futureEvent(state: RuleState, time: bigint): void {
+    if (state.futureReported) return;
+    state.futureReported = true;
+    this.options.onFutureEvent?.(state.rule, time, this.current);
   }
 
   private reportLeftOut(state: RuleState, paths: string[], match: StreamMatch<Tagged>): void {

@@ -21,6 +21,12 @@ export function latestEventTime(clockMs: number): bigint {
   return BigInt(Math.floor(clockMs) + FUTURE_TOLERANCE_MS) * MS;
 }
 
+/** An event time (ns) for a message: a date so far ahead that a Date cannot hold it is said in ns. */
+export function eventTimeText(ns: bigint): string {
+  const date = new Date(Number(ns / MS));
+  return Number.isNaN(date.getTime()) ? `${ns} ns since the epoch` : date.toISOString();
+}
+
 /** Whether an event of time `ns` lies beyond the tolerance ahead of the wall clock `clockMs`. */
 export function isFutureDated(ns: bigint, clockMs: number): boolean {
   return ns > latestEventTime(clockMs);

@@ -29,6 +29,8 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
    * events late, as far ahead as it lies.
    */
   latestTime?: () => bigint;
+  /** an event left out as later than `latestTime`, with its time (ns) */
+  onFuture?: (time: bigint) => void;
   /** sequences without maxspan: the longest a sequence may span (ms), as a maxspan would bound it */
   horizonMs?: number;
   /** sequences: open partial sequences at most; samples: keys held at most */
@@ -190,6 +192,7 @@ export function createQueryStream<Tag = undefined>(
     }
     if (isAhead(options, hit.timestamp)) {
       stats.future++;
+      options.onFuture?.(hit.timestamp);
       return;
     }
     const order: OrderKey & { timestamp: bigint } = {
@@ -333,6 +336,7 @@ function sampleStream<Tag>(
           const read = readDate(firstScalar(timestamp(event)));
           if (read !== null && isAhead(options, read)) {
             stats.future++;
+            options.onFuture?.(read);
             return;
           }
           const time = window.advance(read);

@@ -3,7 +3,7 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine, type ReloadSummary } from "../engine/detection-engine.ts";
-import { isFutureDated } from "../engine/future-dated.ts";
+import { eventTimeText, isFutureDated } from "../engine/future-dated.ts";
 import { compileFieldGetter } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
@@ -94,6 +94,12 @@ export class Pipeline {
         logger.warn(
           { rule_id: rule.rule.rule_id, rule: rule.rule.name, origins, fields: paths },
           "alert leaves out source fields the ECS mapping cannot hold, as Kibana does (said once per rule and field)",
+        );
+      },
+      onFutureEvent: (rule, time, origin) => {
+        logger.warn(
+          { rule_id: rule.rule.rule_id, rule: rule.rule.name, origin, time: eventTimeText(time) },
+          "event dated more than a minute ahead of the clock left out of the rule's sequences and samples: check the sender's clock (said once per rule; eqlite_rule_future_events_total counts them)",
         );
       },
     });

@@ -33,6 +33,7 @@ import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
 import { DetectionEngine, intervalMs, maxSignals } from "../engine/detection-engine.ts";
+import { eventTimeText } from "../engine/future-dated.ts";
 import type { Event } from "../eql/field-access.ts";
 import { decodeEventMessage } from "../nats/event-message.ts";
 import {
@@ -1018,6 +1019,12 @@ export class PartitionRunner {
             fields: paths,
           },
           "alert leaves out source fields the ECS mapping cannot hold, as Kibana does (said once per rule and field)",
+        );
+      },
+      onFutureEvent: (rule, time, origin) => {
+        this.log.warn(
+          { rule_id: rule.rule.rule_id, rule: rule.rule.name, seq: origin?.line, time: eventTimeText(time) },
+          "event dated more than a minute ahead of the stream's clock left out of the rule's sequences and samples: check the sender's clock (said once per rule and partition; eqlite_rule_future_events_total counts them)",
         );
       },
     });

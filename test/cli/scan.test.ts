@@ -692,6 +692,10 @@ test("--follow: an event dated far ahead of the clock is left out of sequences, 
     r.stderr,
     /Shell Then Connection \(1 events left out, dated more than a minute ahead of the clock\)/,
   );
+  assert.match(
+    r.stderr,
+    /:1: warning: rule "Shell Then Connection" \([-0-9a-f]+\): an event dated 2099-01-01T00:00:00\.000Z, more than a minute ahead of the clock, is left out of its sequences and samples/,
+  );
 });
 
 test("the summary names what a rule left out: late and future-dated events, and what it dropped at its cap", () => {

@@ -299,6 +299,20 @@ test("an event dated far ahead of the clock is left out of sequences, counted, a
   assert.equal(activity.late, 0);
 });
 
+test("an event left out for being dated far ahead is told once per rule, with where it came from", () => {
+  const clock = { now: Date.UTC(2026, 8, 6, 10, 0, 0) };
+  const told: Array<[string, string, number | undefined]> = [];
+  const { e } = engine(ruleSet(seqRule()), clock, {
+    onFutureEvent: (r, time, from) => told.push([r.rule.rule_id, String(time), from?.line]),
+  });
+  const ahead = (line: number) =>
+    e.push({ ...ev("curl"), "@timestamp": "2099-01-01T00:00:00.000Z" }, { source: "test", line });
+  ahead(7);
+  ahead(8);
+  assert.deepEqual(told, [[SEQ_ID, String(BigInt(Date.UTC(2099, 0, 1)) * 1_000_000n), 7]]);
+  assert.equal(e.activity()[0].future, 2);
+});
+
 test("a sample rule leaves out an event dated far ahead of the clock, and its window stays now", () => {
   const SAMPLE_ID = "aaaaaaaa-0000-4000-8000-000000000006";
   const sampleRule = rule(
