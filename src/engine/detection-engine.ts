@@ -664,7 +664,12 @@ export class DetectionEngine {
       const time = s.time(match.event) ?? 0n;
       if (group) {
         const start = s.open.get(group.instanceId);
-        if (start !== undefined && (s.window === null || time - start <= s.window)) {
+        // within the window on either side: a stream is only almost in order, and a group opened
+        // by an event dated far ahead (a wrong clock) must not fold every later alert of its group
+        if (
+          start !== undefined &&
+          (s.window === null || (time - start <= s.window && start - time <= s.window))
+        ) {
           // A stream cannot update an alert it already wrote: the folded match is counted instead.
           state.stats.suppressed++;
           return;

@@ -350,3 +350,18 @@ test("a batch takes events of any date, whatever the clock", () => {
   assert.equal(alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
   assert.equal(e.activity()[0].future, 0);
 });
+
+test("follow mode: a suppression group opened by an event dated far ahead does not fold the group's alerts of today", () => {
+  const suppressed =
+    'alert_suppression = { group_by = ["container.id"], duration = { value = 5, unit = "m" }, missing_fields_strategy = "suppress" }';
+  const clock = { now: AFTER_EVENTS };
+  const { e, alerts } = engine(ruleSet(shellRule(suppressed)), clock);
+  // a host whose clock says 2099: its alert opens the group
+  e.push({ ...ev("sh"), "@timestamp": "2099-01-01T00:00:00.000Z" }, origin());
+  assert.equal(alerts.length, 1);
+  e.push(ev("sh", { process: { name: "sh", pid: 2 } }), origin());
+  e.push(ev("sh", { process: { name: "sh", pid: 3 } }), origin());
+  // today's first alert is not folded into 2099's; the one after it, within 5 minutes, is
+  assert.equal(alerts.length, 2, "the group's alert of today was suppressed by one dated 2099");
+  assert.equal(e.ruleStats[0].suppressed, 1);
+});
