@@ -12,7 +12,7 @@ import { KIBANA_MAX_ALERTS_PER_RUN } from "./alerts-per-run.ts";
 import { descendsFromRule } from "./ancestors.ts";
 import { parseDuration } from "./date-math.ts";
 import { type EventHit, isEventHit, matchTime } from "./event-hit.ts";
-import { latestEventTime } from "./future-dated.ts";
+import { isFutureDated, latestEventTime } from "./future-dated.ts";
 import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pattern.ts";
 import { canonicalJson } from "./json-tree.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
@@ -664,17 +664,14 @@ export class DetectionEngine {
       const time = s.time(match.event) ?? 0n;
       if (group) {
         const start = s.open.get(group.instanceId);
-        // within the window on either side: a stream is only almost in order, and a group opened
-        // by an event dated far ahead (a wrong clock) must not fold every later alert of its group
-        if (
-          start !== undefined &&
-          (s.window === null || (time - start <= s.window && start - time <= s.window))
-        ) {
+        if (start !== undefined && (s.window === null || time - start <= s.window)) {
           // A stream cannot update an alert it already wrote: the folded match is counted instead.
           state.stats.suppressed++;
           return;
         }
-        s.open.set(group.instanceId, time);
+        // An event dated far ahead (a host clock at 2099) alerts but opens no group: every later
+        // match of the group would fall within its window, and be folded, until a restart.
+        if (!isFutureDated(time, this.clock())) s.open.set(group.instanceId, time);
       }
     }
     const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);

@@ -351,7 +351,7 @@ test("a batch takes events of any date, whatever the clock", () => {
   assert.equal(e.activity()[0].future, 0);
 });
 
-test("follow mode: a suppression group opened by an event dated far ahead does not fold the group's alerts of today", () => {
+test("follow mode: an event dated far ahead opens no suppression group (today's alerts are not folded into it); a backlog older than the group folds into it", () => {
   const suppressed =
     'alert_suppression = { group_by = ["container.id"], duration = { value = 5, unit = "m" }, missing_fields_strategy = "suppress" }';
   const clock = { now: AFTER_EVENTS };
@@ -364,4 +364,16 @@ test("follow mode: a suppression group opened by an event dated far ahead does n
   // today's first alert is not folded into 2099's; the one after it, within 5 minutes, is
   assert.equal(alerts.length, 2, "the group's alert of today was suppressed by one dated 2099");
   assert.equal(e.ruleStats[0].suppressed, 1);
+  // a shipper's backlog from before the group's first alert, interleaved with today's events,
+  // folds into it: the stream is in arrival order, and the group's start does not move back
+  const backlog = (minutes: number, pid: number) => ({
+    ...ev("sh", { process: { name: "sh", pid } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 1, 9, 50 - minutes)).toISOString(),
+  });
+  for (let i = 0; i < 3; i++) {
+    e.push(backlog(i, 10 + i), origin());
+    e.push(ev("sh", { process: { name: "sh", pid: 20 + i } }), origin());
+  }
+  assert.equal(alerts.length, 2);
+  assert.equal(e.ruleStats[0].suppressed, 7);
 });
