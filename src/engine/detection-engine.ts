@@ -637,7 +637,10 @@ export class DetectionEngine {
         // a stream never ends: its samples, and its sequences without maxspan, are those of the
         // rule's window, as each run finds them (and as far back as a restart replays)
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
-        horizonMs: batch ? undefined : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
+        horizonMs:
+          batch || !windowOnEventTime(state.rule, query.timestampField)
+            ? undefined
+            : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
         // a batch has no relation to the wall clock: its input may be of any date
         latestTime: batch ? undefined : () => latestEventTime(this.clock()),
         onFuture: (time) => this.futureEvent(state, time),
@@ -908,6 +911,16 @@ export function intervalMs(rule: ExecutableRule): number {
 function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
   const q = query.statement.query;
   return q.kind === "SequenceQuery" && q.terms.length > 0 && q.terms[q.terms.length - 1].missing;
+}
+
+/**
+ * Whether a rule's window is measured on the time its sequences are ordered by. Kibana windows
+ * a rule with `timestamp_override` on that field (`event.ingested`): a sequence of any span by
+ * `@timestamp` is found when its events were ingested within one window (an agent's backlog).
+ */
+function windowOnEventTime(rule: ExecutableRule, timestampField: string): boolean {
+  const override = rule.rule.timestamp_override;
+  return override === undefined || override === timestampField;
 }
 
 /**

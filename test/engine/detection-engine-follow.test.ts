@@ -171,7 +171,7 @@ test("reload of a changed rule starts it afresh, keeping its counters", () => {
   assert.equal(alerts.length, before, "the partial sequence of the old version is gone");
 });
 
-test("a sequence without maxspan spans at most the rule's window, as one run of it finds", () => {
+test("a sequence without maxspan spans at most the rule's window, as one run of it finds; with timestamp_override, any span ingested within one window", () => {
   const UNBOUNDED_ID = "aaaaaaaa-0000-4000-8000-000000000005";
   const unbounded = rule(
     UNBOUNDED_ID,
@@ -200,6 +200,30 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
     ["c1"],
   );
   assert.equal(e.activity()[0].openSequences, 0);
+
+  // with timestamp_override, Kibana's window is on that field (ingestion), not on @timestamp: an
+  // agent's backlog ingested within one window is one run's, whatever its events' span
+  const ingested = rule(
+    "aaaaaaaa-0000-4000-8000-000000000006",
+    "Download Then Exec, Ingested Together",
+    `sequence by container.id
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+    'from = "now-6m"\ntimestamp_override = "event.ingested"',
+  );
+  const late = engine(ruleSet(ingested), clock);
+  const shipped = (minute: number, name: string) => ({
+    ...at(minute, name, "c2"),
+    event: {
+      category: ["process"],
+      type: ["start"],
+      ingested: new Date(Date.UTC(2026, 8, 3, 10, 31)).toISOString(),
+    },
+  });
+  late.e.push(shipped(0, "curl"), origin());
+  late.e.push(shipped(30, "payload"), origin());
+  late.e.finish();
+  assert.equal(late.alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
 });
 
 test("partial sequences dropped at the cap on what a rule holds are counted, as the matches they lose", () => {
