@@ -66,16 +66,21 @@ function isIp(value: unknown): boolean {
 }
 
 /**
+ * ISO-8601 as `strict_date_optional_time` reads it: the date may stop after its year or month,
+ * the time after its `T`, hour or minute; a fraction may follow a dot or a comma.
+ */
+const OPTIONAL_TIME =
+  /^\d{4}(?:-(0[1-9]|1[0-2])(?:-(0[1-9]|[12]\d|3[01])(?:T(?:([01]\d|2[0-3])(?::[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?)?)?)?$/;
+
+/**
  * A date as the ECS mapping's `strict_date_optional_time||epoch_millis` reads it: a number, or an
- * ISO-8601 date, which may stop after the month (`2026-03`) or right after the `T`.
+ * ISO-8601 date, which may stop at any of its parts (`2026-03`, `2026-03-02T`, `2026-03-02T10`),
+ * or what else the event reader takes as a timestamp.
  */
 function isDate(value: unknown): boolean {
   if (isNumeric(value)) return true;
   if (typeof value !== "string") return false;
-  const text = value.endsWith("T") ? value.slice(0, -1) : value;
-  const month = /^\d{4}-(\d{2})$/.exec(text);
-  if (month) return Number(month[1]) >= 1 && Number(month[1]) <= 12;
-  return parseTimestamp(text) !== null;
+  return OPTIONAL_TIME.test(value) || parseTimestamp(value) !== null;
 }
 
 function fitsType(type: string, value: unknown): boolean {

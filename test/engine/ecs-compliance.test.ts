@@ -23,6 +23,8 @@ test("a source field the ECS mapping cannot hold is left out of the alert, dotte
     "file.mtime": "2026-03-02T09:41:07Z",
     "file.accessed": "2026-03",
     "file.ctime": "2026-03-02T",
+    "process.start": "2026-03-02T10",
+    "process.end": "2026-03-02T09:59:59,5+01:00",
     "file.x509.not_after": "2026-13",
     "dll.pe.sections": ["text"],
     "file.pe.sections": [{ name: ".text" }],
@@ -36,6 +38,8 @@ test("a source field the ECS mapping cannot hold is left out of the alert, dotte
   assert.equal(alert["file.mtime"], "2026-03-02T09:41:07Z");
   assert.equal(alert["file.accessed"], "2026-03", "a date may stop after its month");
   assert.equal(alert["file.ctime"], "2026-03-02T", "or right after the T");
+  assert.equal(alert["process.start"], "2026-03-02T10", "or after the hour");
+  assert.equal(alert["process.end"], "2026-03-02T09:59:59,5+01:00", "a comma may start the fraction");
   assert.deepEqual(alert["file.pe.sections"], [{ name: ".text" }]);
   assert.equal(alert["client.geo.location"], "POINT (1 2)");
   // left out: an object where ECS has a keyword, a keyword's sub-field, values of the wrong type
