@@ -323,6 +323,7 @@ async function start(
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (error) {
+    await app.close().catch(() => {});
     throw new ServeError(`cannot listen on ${config.host}:${config.port}: ${(error as Error).message}`);
   }
   const address = app.server.address();
