@@ -21,7 +21,11 @@ export function explainJsonError(text: string, error: unknown): JsonErrorDetail 
   const message = error instanceof Error ? error.message : String(error);
   const match = POSITION.exec(message);
   const offset = match ? Number(match[1]) : findJsonErrorOffset(text);
-  const reason = `invalid JSON: ${message.replace(POSITION, "").replace(SNIPPET, "")}`;
+  // V8 quotes the invisible character itself: "Unexpected token ''"
+  const reason =
+    offset >= 0 && text.charCodeAt(offset) === 0xfeff
+      ? "invalid JSON: a byte order mark (U+FEFF) where a value should be; only a file's first line may start with one (files joined with cat?)"
+      : `invalid JSON: ${message.replace(POSITION, "").replace(SNIPPET, "")}`;
   return offset < 0 ? { reason } : { offset, reason };
 }
 

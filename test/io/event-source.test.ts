@@ -544,6 +544,15 @@ test("a byte order mark is ignored", async () => {
   assert.deepEqual(bodies((await collect([array], { highWaterMark: 1 })).events), [{ a: 1 }]);
 });
 
+test("a byte order mark inside a file (files joined with cat) is named, not shown as an invisible token", async () => {
+  const joined = await fixture('{"a":1}\n\uFEFF{"a":2}\n{"a":3}\n');
+  const { events, problems } = await collect([joined]);
+  assert.deepEqual(bodies(events), [{ a: 1 }, { a: 3 }]);
+  assert.equal(problems.length, 1);
+  assert.equal(problems[0].line, 2);
+  assert.match(problems[0].reason, /byte order mark \(U\+FEFF\)/);
+});
+
 test("several files are read in order with shared stats, and empty files are fine", async () => {
   const a = await fixture('{"f":"a"}\n');
   const empty = await fixture("");
