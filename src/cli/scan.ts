@@ -283,27 +283,23 @@ export async function runScan(
       else if (format === "csv") out.write(formatCsv(alert));
     },
     onRuleError: (rule, error, origin) => {
-      const where = origin ? `${origin.source}:${origin.line}: ` : "";
       said(
-        `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
+        `${placeOf(origin ? [origin] : [])}rule "${rule.rule.name}" (${rule.rule.rule_id}) failed and is disabled: ${(error as Error).message ?? error}`,
       );
     },
     onAlertError: (rule, error, origins) => {
-      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
       said(
-        `${where}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
+        `${placeOf(origins)}rule "${rule.rule.name}" (${rule.rule.rule_id}) matched, but the alert could not be built (counted, not alerted; the rule goes on): ${(error as Error).message ?? error}`,
       );
     },
     onAlertFieldsLeftOut: (rule, paths, origins) => {
-      const where = origins.map((o) => `${o.source}:${o.line}: `).join("");
       said(
-        `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): its alert leaves out ${paths.join(", ")}, whose values the ECS mapping of an alerts index cannot hold, as Kibana does (said once per rule and field)`,
+        `${placeOf(origins)}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): its alert leaves out ${paths.join(", ")}, whose values the ECS mapping of an alerts index cannot hold, as Kibana does (said once per rule and field)`,
       );
     },
     onFutureEvent: (rule, time, origin) => {
-      const where = origin ? `${visibleLine(origin.source)}:${origin.line}: ` : "";
-      err(
-        `${where}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): an event dated ${eventTimeText(time)}, more than a minute ahead of the clock, is left out of its sequences and samples (said once per rule; the summary counts them)`,
+      said(
+        `${placeOf(origin ? [origin] : [])}warning: rule "${rule.rule.name}" (${rule.rule.rule_id}): an event dated ${eventTimeText(time)}, more than a minute ahead of the clock, is left out of its sequences and samples (said once per rule; the summary counts them)`,
       );
     },
   });
@@ -522,6 +518,10 @@ function summaryCounts(stats: RuleStats[]) {
   return counts;
 }
 
+/** Where a rule's message comes from: `file:line: ` of each event it is about. */
+const placeOf = (origins: ReadonlyArray<{ source: string; line: number }>): string =>
+  origins.map((o) => `${o.source}:${o.line}: `).join("");
+
 /** The closing lines on stderr: what was read, what alerted, what was left out and why. */
 export function scanSummary(
   input: { events: number; skipped: number; problems: number; workers: number },
@@ -532,9 +532,7 @@ export function scanSummary(
   activity: readonly Pick<RuleActivity, "rule_id" | "late" | "future" | "evicted">[] = [],
 ): string {
   const { events, skipped, problems } = input;
-  const late = new Map(activity.map((a) => [a.rule_id, a.late]));
-  const future = new Map(activity.map((a) => [a.rule_id, a.future]));
-  const evicted = new Map(activity.map((a) => [a.rule_id, a.evicted]));
+  const activityOf = new Map(activity.map((a) => [a.rule_id, a]));
   const lines = [
     `eqlite: ${events} events read, ${problems} malformed lines skipped, ${alerts} alerts from ${stats.length} rules`,
   ];
@@ -550,23 +548,21 @@ export function scanSummary(
         x.overLimit ||
         x.alertErrors ||
         x.errors ||
-        late.get(x.rule_id) ||
-        future.get(x.rule_id) ||
-        evicted.get(x.rule_id),
+        activityOf.get(x.rule_id)?.late ||
+        activityOf.get(x.rule_id)?.future ||
+        activityOf.get(x.rule_id)?.evicted,
     )
     .sort((a, b) => b.alerts - a.alerts)) {
+    const { late, future, evicted } = activityOf.get(s.rule_id) ?? {};
     const extra = [
       s.suppressed && `${s.suppressed} matches suppressed into earlier alerts`,
       s.overLimit && `${s.overLimit} matches over max_signals not alerted`,
       // --follow: an event older than what the rule's sequences already ran past cannot join them
-      late.get(s.rule_id) &&
-        `${late.get(s.rule_id)} events left out, older than what it had run past (--allowed-lateness)`,
+      late && `${late} events left out, older than what it had run past (--allowed-lateness)`,
       // --follow: a clock gone wrong must not move the rule's sequences years ahead
-      future.get(s.rule_id) &&
-        `${future.get(s.rule_id)} events left out, dated more than a minute ahead of the clock`,
+      future && `${future} events left out, dated more than a minute ahead of the clock`,
       // a bound on memory, not Elasticsearch's semantics: what these would have matched is lost
-      evicted.get(s.rule_id) &&
-        `${evicted.get(s.rule_id)} partial sequences or sample keys dropped at the cap of 100,000 held`,
+      evicted && `${evicted} partial sequences or sample keys dropped at the cap of 100,000 held`,
       s.alertErrors && `${s.alertErrors} matches whose alert could not be built`,
       s.excepted && `${s.excepted} events excepted`,
       s.filtered && `${s.filtered} events filtered out by its filters`,

@@ -190,11 +190,7 @@ export function createQueryStream<Tag = undefined>(
       stats.untimed++;
       return;
     }
-    if (isAhead(options, hit.timestamp)) {
-      stats.future++;
-      options.onFuture?.(hit.timestamp);
-      return;
-    }
+    if (leftOutAhead(options, stats, hit.timestamp)) return;
     const order: OrderKey & { timestamp: bigint } = {
       timestamp: hit.timestamp,
       tiebreaker: hit.tiebreaker,
@@ -243,9 +239,13 @@ export function createQueryStream<Tag = undefined>(
   };
 }
 
-/** Whether an event of time `ns` is later than the stream takes (QueryStreamOptions.latestTime). */
-const isAhead = (options: QueryStreamOptions<unknown>, ns: bigint): boolean =>
-  options.latestTime !== undefined && ns > options.latestTime();
+/** An event of time `ns` later than the stream takes (QueryStreamOptions.latestTime): counted, told, left out. */
+function leftOutAhead(options: QueryStreamOptions<unknown>, stats: QueryStreamStats, ns: bigint): boolean {
+  if (options.latestTime === undefined || ns <= options.latestTime()) return false;
+  stats.future++;
+  options.onFuture?.(ns);
+  return true;
+}
 
 /** A sequence event while it waits: the event, or the text it was parsed from. */
 type Held<Tag> = { event: Event; tag: Tag } | { text: EventText; tag: Tag };
@@ -334,11 +334,7 @@ function sampleStream<Tag>(
         stats.events++;
         try {
           const read = readDate(firstScalar(timestamp(event)));
-          if (read !== null && isAhead(options, read)) {
-            stats.future++;
-            options.onFuture?.(read);
-            return;
-          }
+          if (read !== null && leftOutAhead(options, stats, read)) return;
           const time = window.advance(read);
           if (time === undefined) stats.late++;
           else {
