@@ -11,11 +11,8 @@ import { MappingShapeError, mappingOfDocument } from "../eql/mapping-document.ts
 import { parse } from "../eql/parser.ts";
 import { statementRequirement } from "../eql/requirement.ts";
 import {
-  type EqlHit,
   type EqlIndex,
-  type EqlMissingHit,
   type EqlSearchResponse,
-  type EqlSequence,
   EVENT_POSITION,
   EVENT_TEXT,
   type EventWithPosition,
@@ -32,6 +29,7 @@ import {
   readJsonDocument,
 } from "../io/event-source.ts";
 import type { LineFilter } from "../io/line-filter.ts";
+import { eventJson, hitJson } from "./hit-json.ts";
 import { reportInputError } from "./input-errors.ts";
 import {
   addSpillOptions,
@@ -105,10 +103,10 @@ export function registerQueryCommand(program: Command): void {
 }
 
 export async function runQuery(query: string, files: string[], options: QueryOptions): Promise<number> {
-  let kind: Statement["query"]["kind"];
+  let _kind: Statement["query"]["kind"];
   try {
     // Syntax first, before any input is read: a typo should not wait for a large file.
-    kind = parse(query).query.kind;
+    _kind = parse(query).query.kind;
   } catch (error) {
     if (error instanceof EqlError) {
       process.stderr.write(`${error.pretty()}\n`);
@@ -149,13 +147,8 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   const indices: EqlIndex[] = paths.map((path, i) => ({
     name: names[i],
     mapping,
-    // what a sequence or sample search holds until the input ends is held as text
-    events: eventsOf(path, {
-      strict: options.strict,
-      onProblem,
-      keepText: kind !== "EventQuery",
-      lineFilter,
-    }),
+    // held as text until the input ends by a sequence or sample search, and printed as read
+    events: eventsOf(path, { strict: options.strict, onProblem, keepText: true, lineFilter }),
   }));
   let response: EqlSearchResponse;
   let dropped = 0;
@@ -193,7 +186,7 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
     spill.close();
     restoreSignals();
   }
-  const leftOut = writeResponse(response, options.format);
+  writeResponse(response, options.format);
   // `--format es` carries them in the response; NDJSON has only matches, so they are said here
   if (options.format === "ndjson") {
     for (const failure of response.shard_failures ?? []) {
@@ -204,12 +197,8 @@ export async function runQuery(query: string, files: string[], options: QueryOpt
   }
   const returned = response.hits.events?.length ?? response.hits.sequences?.length ?? 0;
   const total = response.hits.total.value;
-  if (total > returned - leftOut && options.format === "ndjson") {
-    const why = [leftOut && `${leftOut} left out above`, total > returned && "use --size to see more"];
-    process.stderr.write(
-      `eqlite: showing ${returned - leftOut} of ${total} matches (${why.filter(Boolean).join("; ")})\n`,
-    );
-  }
+  if (total > returned && options.format === "ndjson")
+    process.stderr.write(`eqlite: showing ${returned} of ${total} matches (use --size to see more)\n`);
   if (problems)
     process.stderr.write(`eqlite: ${problems} malformed input line(s) reported above were skipped\n`);
   if (dropped)
@@ -263,58 +252,17 @@ export async function* eventsOf(
   }
 }
 
-/**
- * Writes the matches. An event can be valid JSON and nest deeper than JSON.stringify can go
- * (a few thousand levels): its hit, or the sequence holding it, is left out and said, and the
- * rest is written. Returns how many were left out.
- */
-function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): number {
-  const { events = [], sequences = [] } = response.hits;
-  let leftOut = 0;
-  const writable = (value: unknown, what: string): string | undefined => {
-    try {
-      return terminalSafeJson(JSON.stringify(value));
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      leftOut++;
-      process.stderr.write(`eqlite: ${what} nests too deep to be written as JSON: left out\n`);
-      return undefined;
-    }
-  };
-  const hitName = (hit: EqlHit | EqlMissingHit) => `${hit._index} _id ${hit._id}`;
-  const eventText = (hit: EqlHit) => writable(hit._source, `the event ${hitName(hit)}`);
-  const sequenceText = (sequence: EqlSequence) =>
-    writable(
-      sequence,
-      `the sequence of ${sequence.events
-        .filter((e) => !("missing" in e))
-        .map(hitName)
-        .join(", ")}`,
-    );
+/** Writes the matches, each event as it was read (see hit-json.ts). */
+function writeResponse(response: EqlSearchResponse, format: "ndjson" | "es"): void {
   if (format === "es") {
-    let body: string;
-    try {
-      body = JSON.stringify(response, null, 2);
-    } catch (error) {
-      if (!(error instanceof RangeError)) throw error;
-      // some hit nests too deep: only then is each one written on its own, to find which
-      const hits = {
-        ...response.hits,
-        ...(response.hits.events && { events: events.filter((hit) => eventText(hit) !== undefined) }),
-        ...(response.hits.sequences && {
-          sequences: sequences.filter((sequence) => sequenceText(sequence) !== undefined),
-        }),
-      };
-      body = JSON.stringify({ ...response, hits }, null, 2);
-    }
-    process.stdout.write(`${terminalSafeJson(body)}\n`);
-    return leftOut;
+    process.stdout.write(`${terminalSafeJson(hitJson(response, 2))}\n`);
+    return;
   }
-  const lines = [...events.map(eventText), ...sequences.map(sequenceText)].filter(
-    (text) => text !== undefined,
+  const { events = [], sequences = [] } = response.hits;
+  const lines = [...events.map((hit) => eventJson(hit._source)), ...sequences.map((s) => hitJson(s))].map(
+    terminalSafeJson,
   );
   if (lines.length) process.stdout.write(`${lines.join("\n")}\n`);
-  return leftOut;
 }
 
 /** Each file is an index of its own name; files of one name from different directories keep their paths. */

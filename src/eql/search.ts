@@ -74,11 +74,11 @@ export interface EqlSearchResponse {
 }
 
 /**
- * An event read from JSON text may carry that text under this key (`eqlite query` sets it for
- * sequence and sample queries). A sequence or sample search then holds the text, rather than
- * the parsed event, several times its size, for every event it keeps until the input ends, and
- * a sequence search writes the text as it is when it spills; the event is parsed again only if
- * it is returned.
+ * An event read from JSON text may carry that text under this key (`eqlite query` sets it). A
+ * sequence or sample search then holds the text, rather than the parsed event, several times its
+ * size, for every event it keeps until the input ends, and a sequence search writes the text as
+ * it is when it spills; the event is parsed again only if it is returned. A returned hit's
+ * `_source` carries it too, so that it can be printed as it was read (see cli/hit-json.ts).
  */
 export const EVENT_TEXT: unique symbol = Symbol("eqlite event text");
 
@@ -206,8 +206,13 @@ function respond(
   };
 }
 
+/** A hit read from text keeps it under EVENT_TEXT, for writers that print events as they were read. */
 export function toHit(c: Candidate): EqlHit {
-  return { _index: c.index, _id: c.id, _source: typeof c.event === "string" ? JSON.parse(c.event) : c.event };
+  if (typeof c.event !== "string") return { _index: c.index, _id: c.id, _source: c.event };
+  const source: Event = JSON.parse(c.event);
+  // not enumerable: a caller comparing or copying the event sees the event alone
+  Object.defineProperty(source, EVENT_TEXT, { value: c.event });
+  return { _index: c.index, _id: c.id, _source: source };
 }
 
 /**
