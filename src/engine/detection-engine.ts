@@ -1,8 +1,10 @@
+import type { Pipe } from "../eql/ast.ts";
 import type { PackedSequenceHit, SequenceHit } from "../eql/correlate/sequence-hit.ts";
 import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/spill.ts";
 import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
+import { applyLimits, mostResults, type ResultWindow, resultWindow } from "../eql/result-window.ts";
 import { ruleFilter } from "../rules/rule-filters.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
@@ -170,9 +172,13 @@ export interface SelectedEvent {
 /** One search of a rule: the whole input, or one replayed execution window. */
 interface Search {
   stream: QueryStream<Tagged>;
+  /** the query's `| head N` / `| tail N`: they cut its matches as they cut Elasticsearch's results */
+  pipes: readonly Pipe[];
+  /** batch: the matches a search with the rule's pipes and max_signals can return are among these */
+  window: ResultWindow;
   /** batch: matches kept until the end, to alert the most recent max_signals */
   pending: PendingMatch[];
-  /** batch: matches so far, and those let go as older than max_signals newer ones */
+  /** batch: matches so far, and those let go as outside the window (over max_signals when no pipe cuts) */
   arrivals: number;
   letGo: number;
   /** follow mode: the clock (ms) when an event last reached the stream, for idle flushes */
@@ -617,7 +623,12 @@ export class DetectionEngine {
     if (search) return search;
     const query = state.rule.query;
     const batch = this.options.mode === "batch";
+    const execution = query.execution();
+    const { pipes } = execution.statement;
+    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const created: Search = {
+      pipes,
+      window: keepsFirst(state.rule) ? { count: limit, from: "head" } : resultWindow(pipes, limit, "tail"),
       pending: [],
       arrivals: 0,
       letGo: 0,
@@ -625,7 +636,7 @@ export class DetectionEngine {
       lastPush: 0,
     };
     created.stream = createQueryStream<Tagged>(
-      query.execution(),
+      execution,
       {
         eventCategoryField: query.eventCategoryField,
         timestampField: query.timestampField,
@@ -677,7 +688,7 @@ export class DetectionEngine {
         if (!isFutureDated(time, this.clock())) s.open.set(group.instanceId, time);
       }
     }
-    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
+    const limit = alertsPerInterval(state.rule, this.options.maxAlertsPerRun);
     const window = state.window;
     const index = Math.floor(this.clock() / window.length);
     if (index !== window.index) {
@@ -693,35 +704,39 @@ export class DetectionEngine {
 
   /** A batch's match, held until the end of the input. */
   private hold(state: RuleState, search: Search, pending: PendingMatch): void {
-    const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
-    if (keepsFirst(state.rule) && search.pending.length >= limit) {
+    const { count, from } = search.window;
+    // samples come in the order they are cut in (key order): past the first count, none can alert
+    if (keepsFirst(state.rule) && search.pending.length >= count) {
       search.letGo++;
       return;
     }
     search.pending.push(pending);
-    // Only the newest max_signals can alert: a noisy rule must not hold every match of a
+    // Only the matches in the window can alert: a noisy rule must not hold every match of a
     // large input (suppression folds them all, so it keeps them).
-    if (!state.suppression && search.pending.length >= 2 * limit + LET_GO_SLACK) {
+    if (!state.suppression && search.pending.length >= 2 * count + LET_GO_SLACK) {
       search.pending.sort(byTimeThenArrival);
-      const older = search.pending.length - limit;
-      search.pending = search.pending.slice(older);
-      search.letGo += older;
+      const out = search.pending.length - count;
+      search.pending = from === "tail" ? search.pending.slice(out) : search.pending.slice(0, count);
+      search.letGo += out;
     }
   }
 
   /**
    * Kibana's EQL search returns the last `max_signals` matches of a window (result_position tail),
-   * or for a sample rule the first (see keepsFirst), which hold() alone has kept.
+   * or for a sample rule the first (see keepsFirst), after the query's own `| head`/`| tail`,
+   * which take the first or the last and set the direction of max_signals (see applyLimits).
    */
   private alertMostRecent(state: RuleState, search: Search, run?: RuleRun): void {
     // a replayed run is a manual run in Kibana's terms: its alerts say which run they stand for
     const intended = run?.manual ? nsToDate(run.startedAt) : undefined;
     const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
-    const matches = search.pending;
+    const held = search.pending;
     search.pending = [];
-    state.stats.overLimit += search.letGo;
+    // what a pipe cuts is the query's answer, not over max_signals
+    if (search.pipes.length === 0) state.stats.overLimit += search.letGo;
     search.letGo = 0;
-    matches.sort(byTimeThenArrival);
+    held.sort(byTimeThenArrival);
+    const matches = applyLimits(held, search.pipes, Number.POSITIVE_INFINITY, "tail");
     if (state.suppression) {
       const s = state.suppression;
       const folded = suppress(
@@ -757,9 +772,9 @@ export class DetectionEngine {
       }
       return;
     }
-    const from = Math.max(0, matches.length - limit);
-    state.stats.overLimit += from;
-    for (let i = from; i < matches.length; i++) this.alert(state, matchOf(matches[i]), undefined, intended);
+    const kept = applyLimits(matches, [], limit, search.window.from);
+    state.stats.overLimit += matches.length - kept.length;
+    for (const m of kept) this.alert(state, matchOf(m), undefined, intended);
   }
 
   private alert(
@@ -889,12 +904,24 @@ function ruleKey(rule: ExecutableRule): string {
   return `${rule.rule.rule_id}\u0000${canonicalJson(rule.rule)}`;
 }
 
-/** The most matches a rule alerts in one `interval` (max_signals, Kibana's default 100, within the cap). */
+/**
+ * The most matches a rule alerts in one `interval` (max_signals, Kibana's default 100, within the
+ * cap); its query's `| head`/`| tail` may allow fewer (see mostResults).
+ */
 export function maxSignals(
   rule: { rule: { max_signals?: number } },
   perRun = KIBANA_MAX_ALERTS_PER_RUN,
 ): number {
   return Math.min(rule.rule.max_signals ?? 100, perRun);
+}
+
+/**
+ * The most alerts a stream (follow mode, serve, a worker) writes of a rule in one `interval`:
+ * the first max_signals, as ever, or fewer when its query's `| head N` / `| tail N` allow fewer;
+ * which of a run's matches a pipe would keep is only known when the run ends.
+ */
+export function alertsPerInterval(rule: ExecutableRule, perRun?: number): number {
+  return mostResults(rule.query.statement.pipes, maxSignals(rule, perRun));
 }
 
 /** The rule's `interval` in ms: Kibana runs it that often, each run alerting at most max_signals. */

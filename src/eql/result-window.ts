@@ -6,10 +6,20 @@ import { MinHeap } from "./correlate/min-heap.ts";
  * in order; then `size` keeps the first or last, in the direction of the first pipe, else of
  * `result_position`.
  */
-export function applyLimits<T>(items: T[], pipes: Pipe[], size: number, position: "head" | "tail"): T[] {
+export function applyLimits<T>(
+  items: T[],
+  pipes: readonly Pipe[],
+  size: number,
+  position: "head" | "tail",
+): T[] {
   let out = items;
   for (const pipe of pipes) out = take(out, pipe.count, pipe.name);
   return take(out, size, pipes.length ? pipes[0].name : position);
+}
+
+/** How many results `size` and the pipes leave of a long enough list: each cuts to its count. */
+export function mostResults(pipes: readonly Pipe[], size: number): number {
+  return pipes.reduce((most, pipe) => Math.min(most, pipe.count), size);
 }
 
 function take<T>(items: T[], n: number, from: "head" | "tail"): T[] {

@@ -32,7 +32,7 @@ import { headers as natsHeaders } from "@nats-io/transport-node";
 import type { Logger } from "pino";
 import type { AlertDocument } from "../engine/alert.ts";
 import type { KibanaTarget } from "../engine/alert-url.ts";
-import { DetectionEngine, intervalMs, maxSignals } from "../engine/detection-engine.ts";
+import { alertsPerInterval, DetectionEngine, intervalMs } from "../engine/detection-engine.ts";
 import { eventTimeText } from "../engine/future-dated.ts";
 import type { Event } from "../eql/field-access.ts";
 import { decodeEventMessage } from "../nats/event-message.ts";
@@ -813,7 +813,7 @@ export class PartitionRunner {
     const window = Math.floor(this.clockMs / intervalMs(rule));
     const matchId = alert["kibana.alert.uuid"] as string;
     const admitted = await retryUntilDone(
-      () => this.ctx.ledger.admit(ruleId, window, matchId, maxSignals(rule)),
+      () => this.ctx.ledger.admit(ruleId, window, matchId, alertsPerInterval(rule)),
       {
         abandoned: () => this.over(),
         failed: (error, attempt, loud) => {
