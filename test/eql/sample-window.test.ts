@@ -53,6 +53,22 @@ test("a windowed sample is reported once when it completes, and again only as it
   assert.equal(found.length, 2, "a flush reports nothing already reported");
 });
 
+test("an event that fits two terms: the sample reported stays the key's one while its events are in the window", () => {
+  const { found, push } = windowStream(
+    'sample by k [any where event.category in ("ab", "a")] [any where event.category in ("ab", "b")]',
+    10n * SECOND,
+  );
+  push("ab", "x", 0); // 0: both terms, but a sample is of distinct events
+  push("a", "x", 1); // 1: the first sample is 1 and 0
+  assert.deepEqual(found, [{ keys: ["x"], ids: [1, 0] }]);
+  // 2: the first sample of the events so far is 0 and 2 now, but 1 and 0 are still in the
+  // window: max_samples_per_key (1) are reported for the key already
+  push("b", "x", 2);
+  assert.deepEqual(found, [{ keys: ["x"], ids: [1, 0] }]);
+  push("c", "x", 10.5); // 3: event 0 left the window; 1 and 2 make the key's sample now
+  assert.deepEqual(found.slice(1), [{ keys: ["x"], ids: [1, 2] }]);
+});
+
 test("events that come while a key's slots are held take their place when the held ones leave", () => {
   const { found, push } = windowStream("sample by k [a where true] [b where true]", 10n * SECOND);
   for (let s = 0; s < 10; s++) push("a", "x", s); // 0..9: 0 and 1 held, 8 and 9 kept aside

@@ -118,6 +118,9 @@ export class SampleWindow<T> {
     for (const bucket of this.touched.splice(0)) {
       bucket.touched = false;
       for (const entries of samplesOf(bucket.held, this.perKey)) {
+        // the key's samples reported still hold their events: the first samples may be others
+        // now (an event that fits two terms came), but another only comes as those events leave
+        if (bucket.reported.size >= this.perKey) break;
         const signature = entries.map((e) => e.serial).join(",");
         if (bucket.reported.has(signature)) continue;
         bucket.reported.add(signature);
