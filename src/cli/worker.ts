@@ -142,7 +142,9 @@ export function registerWorkerCommand(program: Command): void {
 
 /**
  * Runs a worker until SIGTERM or SIGINT, which hand its partitions over (exit 0; 1 when
- * `--stop-timeout` cut a handover short); SIGHUP reloads the rules. Exit 2 on invalid settings or rules, 1 when NATS cannot be reached.
+ * `--stop-timeout` cut a handover short); SIGHUP reloads the rules, and one while it starts is
+ * remembered; a stop while it starts ends it by the signal. Exit 2 on invalid settings or rules,
+ * 1 when NATS cannot be reached.
  */
 export async function runWorker(flags: WorkerFlags): Promise<number> {
   const err = (line: string) => process.stderr.write(`eqlite worker: ${line}\n`);
@@ -194,19 +196,59 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     return 2;
   }
   // loaded here, not with the CLI: NATS and the engine cost every other command's start
-  const [{ NatsConnectError }, { createLogger }, { RuleBundleError }, { Worker }, { startOpsServer }] =
-    await Promise.all([
-      import("../nats/connect.ts"),
-      import("../server/logger.ts"),
-      import("../server/rule-bundle.ts"),
-      import("../worker/worker.ts"),
-      import("../worker/ops-server.ts"),
-    ]);
+  const { createLogger } = await import("../server/logger.ts");
   const logger = createLogger(flags.logLevel).child({ role: "worker", worker: settings.id });
-  let worker: Worker;
+  // Heard from here on, not once the worker runs: Node's default for each of these signals ends
+  // the process, and a start takes seconds (modules, rules, the connection, up to a minute's wait
+  // for a JetStream leader). A SIGHUP then (a reload right after a restart) ended the worker.
+  let worker: Worker | undefined;
+  let reloadWhenStarted = false;
+  let stopped!: () => void;
+  const stopDone = new Promise<void>((resolve) => {
+    stopped = resolve;
+  });
+  const stop = (signal: NodeJS.Signals) => {
+    unlisten();
+    if (!worker) {
+      // nothing is owned yet: end as the signal ends a process, rather than wait out the start
+      logger.info({ signal }, "stop requested while starting: nothing is owned yet; ending now");
+      process.kill(process.pid, signal);
+      return;
+    }
+    logger.info({ signal }, "stop requested: handing partitions over");
+    worker.close().then(stopped, (error) => {
+      logger.error({ err: error }, "shutdown failed");
+      stopped();
+    });
+  };
+  const hangup = () => {
+    if (!worker) {
+      // the rules were read when the start began: a change since then is what the operator wants
+      reloadWhenStarted = true;
+      logger.info("SIGHUP while starting: the rules are reloaded once the worker runs");
+      return;
+    }
+    logger.info("SIGHUP: reloading rules");
+    void worker.reload();
+  };
+  const unlisten = () => {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
+    process.off("SIGHUP", hangup);
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGHUP", hangup);
+  const [{ NatsConnectError }, { RuleBundleError }, { Worker }, { startOpsServer }] = await Promise.all([
+    import("../nats/connect.ts"),
+    import("../server/rule-bundle.ts"),
+    import("../worker/worker.ts"),
+    import("../worker/ops-server.ts"),
+  ]);
   try {
     worker = await Worker.start(settings, logger, packageVersion());
   } catch (error) {
+    unlisten();
     if (error instanceof RuleBundleError || error instanceof RangeError) {
       err(error.message);
       return 2;
@@ -214,36 +256,23 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     err(error instanceof NatsConnectError ? error.message : `cannot start: ${(error as Error).message}`);
     return 1;
   }
+  if (reloadWhenStarted) {
+    logger.info("reloading the rules, as a SIGHUP asked while starting");
+    void worker.reload();
+  }
   let ops: Awaited<ReturnType<typeof startOpsServer>> | undefined;
   if (listen) {
     try {
       ops = await startOpsServer(listen.host, listen.port, worker);
     } catch (error) {
+      unlisten();
       err(`--metrics: cannot listen on ${metricsAt}: ${(error as Error).message}`);
       await worker.close();
       return 1;
     }
     logger.info({ url: ops.url }, `metrics at ${ops.url}/metrics, health at ${ops.url}/healthz`);
   }
-  await new Promise<void>((resolve) => {
-    const stop = (signal: NodeJS.Signals) => {
-      logger.info({ signal }, "stop requested: handing partitions over");
-      process.off("SIGTERM", stop);
-      process.off("SIGINT", stop);
-      process.off("SIGHUP", hangup);
-      worker.close().then(resolve, (error) => {
-        logger.error({ err: error }, "shutdown failed");
-        resolve();
-      });
-    };
-    const hangup = () => {
-      logger.info("SIGHUP: reloading rules");
-      void worker.reload();
-    };
-    process.on("SIGTERM", stop);
-    process.on("SIGINT", stop);
-    process.on("SIGHUP", hangup);
-  });
+  await stopDone;
   await ops?.close();
   // nothing is lost (nothing was checkpointed past an unstored alert), but the stop was not clean
   return worker.stopCutShort > 0 ? 1 : 0;
