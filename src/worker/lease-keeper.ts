@@ -81,11 +81,15 @@ export class LeaseKeeper {
       : `the lease could not be renewed within its TTL: NATS did not take the renewals (${error})`;
   }
 
-  /** Creates the lease if nobody holds it; undefined when someone does. */
+  /**
+   * Creates the lease if nobody holds it; undefined when someone does, this worker included: a
+   * lease it still holds is one a runner that ended has not given back yet (`release` and
+   * `settle` wait out a renewal in flight, which NATS away can hold for seconds). Handing that
+   * one out would give a new runner the old one's epoch, and with it the old one's consumer.
+   */
   async acquire(partition: PartitionId): Promise<Lease | undefined> {
     const key = partitionKey(partition);
-    const existing = this.held.get(key);
-    if (existing) return existing;
+    if (this.held.has(key)) return undefined;
     const record: LeaseRecord = { worker: this.worker, since: this.clock() };
     const writtenAt = this.clock();
     let revision: number;

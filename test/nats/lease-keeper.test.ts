@@ -55,3 +55,43 @@ test("a lease gone stale because NATS did not take its renewals says so, not tha
   assert.match(keeper.staleReason(5), /process stalled/);
   assert.deepEqual(lost, []);
 });
+
+test("a lease still being given back is not handed to a new runner: the next one takes a new epoch", async () => {
+  let revision = 0;
+  let hung: (() => void) | undefined;
+  const kv = {
+    create: async () => ++revision,
+    // NATS away: a renewal hangs until its timeout
+    update: () =>
+      hung === undefined
+        ? Promise.resolve(++revision)
+        : new Promise<number>((resolve) => {
+            const release = hung;
+            hung = () => {
+              release?.();
+              resolve(++revision);
+            };
+          }),
+    delete: async () => undefined,
+  } as unknown as KV;
+  const keeper = new LeaseKeeper(kv, "w1", 3_000, pino({ level: "silent" }), () => undefined);
+  const first = await keeper.acquire(5);
+  assert.ok(first);
+  hung = () => undefined;
+  const renewing = keeper.renewAll();
+  // its runner was fenced: the lease is given back once the renewal in flight has settled
+  const settling = keeper.settle(5);
+  assert.equal(
+    await keeper.acquire(5),
+    undefined,
+    "a rebalance meanwhile gets nothing: the fenced runner's epoch is not a new runner's",
+  );
+  const release = hung;
+  hung = undefined;
+  release();
+  await renewing;
+  await settling;
+  const next = await keeper.acquire(5);
+  assert.ok(next);
+  assert.notEqual(next.epoch, first.epoch);
+});
