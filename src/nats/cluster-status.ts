@@ -25,6 +25,7 @@ import { type KV, type KvEntry, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import { type MemberRecord, parseMemberRecord } from "../worker/membership.ts";
 import { isPut, readBucket } from "./bucket-read.ts";
+import { listConsumers } from "./consumer-list.ts";
 import { DEFAULT_PARTITIONS } from "./partition.ts";
 import {
   type CheckpointRecord,
@@ -266,12 +267,6 @@ async function liveRecords(
   const entries = new Map<string, KvEntry>();
   for (const record of await readBucket(kv)) if (isPut(record)) entries.set(record.key, record);
   return entries;
-}
-
-async function listConsumers(jsm: JetStreamManager, stream: string): Promise<ConsumerInfo[]> {
-  const all: ConsumerInfo[] = [];
-  for await (const info of jsm.consumers.list(stream)) all.push(info);
-  return all;
 }
 
 /** Per partition key, its consumer of the highest epoch: the one the current owner made. */

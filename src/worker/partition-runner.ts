@@ -35,6 +35,7 @@ import type { KibanaTarget } from "../engine/alert-url.ts";
 import { alertsPerInterval, DetectionEngine, intervalMs } from "../engine/detection-engine.ts";
 import { eventTimeText } from "../engine/future-dated.ts";
 import type { Event } from "../eql/field-access.ts";
+import { listConsumers } from "../nats/consumer-list.ts";
 import { decodeEventMessage } from "../nats/event-message.ts";
 import {
   type CheckpointRecord,
@@ -610,9 +611,8 @@ export class PartitionRunner {
 
   private async deleteOlderConsumers(): Promise<void> {
     const prefix = this.consumer.slice(0, this.consumer.lastIndexOf("-e") + 2);
-    const lister = this.ctx.topology.jsm.consumers.list(EVENTS_STREAM);
     const stale: string[] = [];
-    for await (const info of lister) {
+    for (const info of await listConsumers(this.ctx.topology.jsm, EVENTS_STREAM)) {
       const name = info.name;
       if (name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)) && name !== this.consumer)
         stale.push(name);
