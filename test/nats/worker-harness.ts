@@ -41,6 +41,9 @@ export let publishRetries = 0;
 
 export type LogLine = Record<string, unknown> & { msg?: string };
 
+/** What cleans up after a helper: a test, or a script's own list (bench/chaos.ts). */
+export type Cleanup = Pick<TestContext, "after">;
+
 /** `eqlite worker` as an operator runs it: a child process, its JSON log lines kept. */
 export class WorkerProcess {
   readonly lines: LogLine[] = [];
@@ -185,7 +188,7 @@ sequence by orchestrator.namespace with maxspan=${options.maxspan ?? "30s"}
 }
 
 /** A directory of rule files, removed when the test ends. */
-export function ruleDir(t: TestContext, files: Record<string, string>): string {
+export function ruleDir(t: Cleanup, files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), "eqlite-rules-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
@@ -301,7 +304,7 @@ export const describeAlert = (a: Record<string, unknown>): string =>
 
 /** `eqlite scan` over the same events: the alerts the workers must have published, once each. */
 export function scanOracle(
-  t: TestContext,
+  t: Cleanup,
   events: readonly Event[],
   rules: string[],
   /** more of scan's flags, as the workers were given them (`--space`, `--kibana-url`) */
