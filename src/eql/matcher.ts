@@ -4,8 +4,7 @@ import { LazyDfa } from "./lazy-dfa.ts";
 import { parseLuceneRegex, translateLuceneRegex } from "./lucene-regex.ts";
 import { compileRegexAutomaton } from "./regex-automaton.ts";
 import { enableLinearRegexFallback, MAX_REGEX_INPUT } from "./regex-safety.ts";
-import { compileWildcard, hasWildcard } from "./wildcard.ts";
-import type { WildcardMatcher } from "./wildcard-pattern.ts";
+import { compileWildcards, hasWildcard } from "./wildcard.ts";
 
 /**
  * How Elasticsearch runs a condition: as a query on a field, or as a script over computed
@@ -16,22 +15,30 @@ export type RunsAs = "query" | "script";
 
 /**
  * The string test of `:`, `like` and `regex` (and their `~` forms) against a list of
- * constant patterns. Regex lists are joined with `|` into one pattern, as Elasticsearch does.
+ * constant patterns. Regex lists are joined with `|` into one pattern, as Elasticsearch does;
+ * wildcard lists are one matcher for all their patterns (see wildcard-pattern.ts), and their
+ * patterns without wildcards one set: lists run to hundreds, and a rule's to any length.
  */
 export function compileMatcher(m: Match, runsAs: RunsAs): (value: string) => boolean {
   const patterns = m.patterns.map((p) => String(p.value));
   if (m.op === "regex")
     return compileRegexMatcher(patterns.join("|"), { caseInsensitive: m.caseInsensitive });
   const lines = { withinLines: runsAs === "script" };
-  if (!m.caseInsensitive) return anyOf(patterns.map((p) => compileWildcard(p, false, lines)));
+  const wildcards = patterns.filter(hasWildcard);
+  if (!m.caseInsensitive) {
+    const exact = new Set(patterns.filter((p) => !hasWildcard(p)));
+    if (wildcards.length === 0) return (v) => exact.has(v);
+    const glob = compileWildcards(wildcards, false, lines);
+    if (exact.size === 0) return glob;
+    return (v) => exact.has(v) || glob(v);
+  }
   // A script compares a pattern without wildcards as Java's compareToIgnoreCase does; every
   // other case-insensitive pattern folds ASCII letters only.
   const foldExact = runsAs === "script" ? foldIgnoreCase : foldAscii;
-  // Fold the value once for the whole list, not once per pattern: lists run to hundreds.
+  // Fold the value once for the whole list, not once per pattern.
   const exact = new Set(patterns.filter((p) => !hasWildcard(p)).map(foldExact));
-  const globs = patterns.filter(hasWildcard).map((p) => compileWildcard(foldAscii(p), false, lines));
-  if (globs.length === 0) return (v) => exact.has(foldExact(v));
-  const glob = anyOf(globs);
+  if (wildcards.length === 0) return (v) => exact.has(foldExact(v));
+  const glob = compileWildcards(wildcards.map(foldAscii), false, lines);
   if (exact.size === 0) return (v) => glob(foldAscii(v));
   if (foldExact === foldAscii) {
     return (v) => {
@@ -59,14 +66,6 @@ function compileRegexMatcher(
   const re = translateLuceneRegex(pattern, options, tree);
   const automaton = new LazyDfa(compileRegexAutomaton(pattern, options, tree));
   return (v) => (v.length <= MAX_REGEX_INPUT ? re.test(v) : automaton.matches(v));
-}
-
-function anyOf(tests: WildcardMatcher[]): WildcardMatcher {
-  if (tests.length === 1) return tests[0];
-  return (v) => {
-    for (const t of tests) if (t(v)) return true;
-    return false;
-  };
 }
 
 /** A pattern that matches every value: Elasticsearch turns these into an exists query. */

@@ -4,7 +4,8 @@
  * `Glob.globMatch`): index patterns such as `logs-endpoint.events.*`, and the segments of
  * a `filter_path`. Case-sensitive.
  */
-import { compileWildcardPattern, STAR, type WildcardMatcher } from "./wildcard-pattern.ts";
+import { compileWildcardPattern, type WildcardMatcher } from "./wildcard-pattern.ts";
+import { STAR } from "./wildcard-token.ts";
 
 export function compileSimpleMatch(pattern: string): WildcardMatcher {
   const tokens = Array.from({ length: pattern.length }, (_, i) => {

@@ -5,24 +5,21 @@
  * for it. `*` is any run of code points, `?` exactly one, and the whole value must match.
  *
  * Patterns are compiled once per rule and run once per event, so compilation picks the
- * cheapest matcher for the pattern's shape and the matchers avoid allocating (no RegExp, no
- * splitting) on the hot path; only a script's multi-line value is cut into its lines. None of them backtracks more than O(pattern × value), so a
- * hostile multi-megabyte value costs time in proportion, never exponentially.
+ * cheapest matcher for the patterns' shape. The common rule shapes, a few patterns whose only
+ * wildcard is `*`, each get a string method or two, which allocate nothing and read the value
+ * in native code (only a script's multi-line value is cut into its lines). Anything else, a
+ * `?` or a long list, is one automaton for all the patterns (wildcard-automaton.ts), which
+ * reads the value once: a rule's patterns, like its values, come from outside, and a pattern
+ * of 1,000 `?` or a list of 5,000 patterns must not cost 1,000 or 5,000 reads of a
+ * multi-megabyte value per event.
  */
 
 import { foldAscii, foldAsciiCode } from "./case-fold.ts";
+import { LazyDfa } from "./lazy-dfa.ts";
+import { compileWildcardAutomaton } from "./wildcard-automaton.ts";
+import { EXACT, ONE, STAR, type WildcardToken } from "./wildcard-token.ts";
 
 export type WildcardMatcher = (value: string) => boolean;
-
-/**
- * The pattern as a list: a UTF-16 unit of literal text, or STAR, or ONE. When the pattern
- * ignores case, its literal ASCII letters are already folded, and a letter that must match
- * as it is carries EXACT.
- */
-export type WildcardToken = number;
-export const STAR = -1;
-export const ONE = -2;
-export const EXACT = 0x10000;
 
 export interface WildcardOptions {
   /** Fold the value's ASCII letters (and nothing else) before comparing with the literals. */
@@ -40,18 +37,65 @@ export function compileWildcardPattern(
   tokens: readonly WildcardToken[],
   options: WildcardOptions,
 ): WildcardMatcher {
-  const { caseInsensitive } = options;
+  return compileWildcardPatterns([tokens], options);
+}
+
+/**
+ * Up to this many patterns are tried one after the other, each with its string methods or its
+ * loop, on short values: on the values of nearly every event that is as fast as the
+ * automaton's table or faster. Patterns whose only wildcard is `*` read any value so, in
+ * native code and in time linear in the value; a `?` costs up to pattern × value, so a value
+ * longer than SHORT_VALUE goes to the automaton.
+ */
+export const MAX_PATTERNS_TRIED_APART = 8;
+const SHORT_VALUE = 256;
+
+/**
+ * Whether a value matches any of the patterns. The automaton's states are cached as it meets
+ * them; a value that keeps meeting new ones (a crafted `*a??????????????????b`, whose
+ * deterministic automaton has 2^19 states) is decided pattern by pattern instead, each in
+ * O(pattern × value), by simple loops that do that faster than the automaton's own states.
+ */
+export function compileWildcardPatterns(
+  patterns: readonly (readonly WildcardToken[])[],
+  options: WildcardOptions,
+): WildcardMatcher {
   // Elasticsearch rewrites a pattern of stars alone to "the value exists", in a script too,
   // so there it matches every value, line terminators and all.
-  if (options.withinLines && !isAllStars(tokens)) return compileWithinLines(tokens, caseInsensitive);
-  return compileAcrossLines(tokens, caseInsensitive);
+  if (patterns.some(isAllStars)) return () => true;
+  if (patterns.length === 0) return () => false;
+  const apart = anyOf(patterns.map((tokens) => compileApart(tokens, options)));
+  const few = patterns.length <= MAX_PATTERNS_TRIED_APART;
+  if (few && patterns.every(isStarsOnly)) return apart;
+  const automaton = new LazyDfa(compileWildcardAutomaton(patterns, options));
+  if (few)
+    return (value) =>
+      value.length <= SHORT_VALUE ? apart(value) : (automaton.tryMatches(value) ?? apart(value));
+  return (value) => automaton.tryMatches(value) ?? apart(value);
+}
+
+/** One pattern on its own. */
+function compileApart(tokens: readonly WildcardToken[], options: WildcardOptions): WildcardMatcher {
+  const { caseInsensitive, withinLines } = options;
+  return withinLines
+    ? compileWithinLines(tokens, caseInsensitive)
+    : compileAcrossLines(tokens, caseInsensitive);
 }
 
 const isAllStars = (tokens: readonly WildcardToken[]) => tokens.length > 0 && tokens.every((t) => t === STAR);
 
+const isStarsOnly = (tokens: readonly WildcardToken[]) => tokens.every((t) => t !== ONE && t < EXACT);
+
+function anyOf(tests: WildcardMatcher[]): WildcardMatcher {
+  if (tests.length === 1) return tests[0];
+  return (v) => {
+    for (const t of tests) if (t(v)) return true;
+    return false;
+  };
+}
+
 function compileAcrossLines(tokens: readonly WildcardToken[], caseInsensitive: boolean): WildcardMatcher {
-  if (tokens.some((t) => t === ONE || t >= EXACT))
-    return (value) => tokensMatch(tokens, value, caseInsensitive);
+  if (!isStarsOnly(tokens)) return (value) => tokensMatch(tokens, value, caseInsensitive);
   const matches = compileStarsOnly(splitAtStars(tokens));
   return caseInsensitive ? (value) => matches(foldAscii(value)) : matches;
 }
@@ -152,10 +196,11 @@ function codePointWidth(value: string, index: number): number {
 }
 
 /**
- * As neither `*` nor `?` takes a line terminator, only a literal one in the pattern can
- * match one in the value, so the n-th of each pair up: the value matches when it has the
- * pattern's line terminators, in order, and each line matches the pattern's line, whose
- * wildcards then have no terminator to cross. `\r\n` is two terminators, as `.` sees it.
+ * A pattern, in a script. As neither `*` nor `?` takes a line terminator, only a
+ * literal one in the pattern can match one in the value, so the n-th of each pair up: the
+ * value matches when it has the pattern's line terminators, in order, and each line matches
+ * the pattern's line, whose wildcards then have no terminator to cross. `\r\n` is two
+ * terminators, as `.` sees it. (The automaton leaves line terminators out of `*` and `?`.)
  */
 function compileWithinLines(tokens: readonly WildcardToken[], caseInsensitive: boolean): WildcardMatcher {
   const whole = compileAcrossLines(tokens, caseInsensitive);

@@ -13,14 +13,8 @@
  * `compileWildcard`; both read their text into the one form wildcard-pattern.ts matches.
  */
 import { foldAsciiCode } from "./case-fold.ts";
-import {
-  compileWildcardPattern,
-  EXACT,
-  ONE,
-  STAR,
-  type WildcardMatcher,
-  type WildcardToken,
-} from "./wildcard-pattern.ts";
+import { compileWildcardPattern, type WildcardMatcher } from "./wildcard-pattern.ts";
+import { EXACT, ONE, STAR, type WildcardToken } from "./wildcard-token.ts";
 
 /**
  * `caseInsensitive`: the query's `case_insensitive`, which folds ASCII letters as

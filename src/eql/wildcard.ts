@@ -8,13 +8,8 @@
  */
 
 import { foldAscii } from "./case-fold.ts";
-import {
-  compileWildcardPattern,
-  ONE,
-  STAR,
-  type WildcardMatcher,
-  type WildcardToken,
-} from "./wildcard-pattern.ts";
+import { compileWildcardPatterns, type WildcardMatcher } from "./wildcard-pattern.ts";
+import { ONE, STAR, type WildcardToken } from "./wildcard-token.ts";
 
 export function hasWildcard(pattern: string): boolean {
   return pattern.includes("*") || pattern.includes("?");
@@ -30,8 +25,17 @@ export function compileWildcard(
   caseInsensitive: boolean,
   { withinLines = false } = {},
 ): WildcardMatcher {
-  const text = caseInsensitive ? foldAscii(pattern) : pattern;
-  return compileWildcardPattern(readWildcard(text), { caseInsensitive, withinLines });
+  return compileWildcards([pattern], caseInsensitive, { withinLines });
+}
+
+/** Whether a value matches any of the patterns: one matcher for them all (see wildcard-pattern.ts). */
+export function compileWildcards(
+  patterns: readonly string[],
+  caseInsensitive: boolean,
+  { withinLines = false } = {},
+): WildcardMatcher {
+  const texts = caseInsensitive ? patterns.map(foldAscii) : patterns;
+  return compileWildcardPatterns(texts.map(readWildcard), { caseInsensitive, withinLines });
 }
 
 function readWildcard(pattern: string): WildcardToken[] {
