@@ -82,3 +82,24 @@ test("at the cap, each eviction takes the key least recently advanced, also acro
   }
   assert.deepEqual(completed, ["c", "e", "f"]);
 });
+
+test("a partial shares the events of the partial it extends instead of copying them", () => {
+  const stages = 256;
+  const completed: number[][] = [];
+  const matcher = new SequenceMatcher<number>(stages, null, (c) => completed.push(c.events));
+  const keys = [{ id: "k", values: ["k"] }];
+  const every = (second: number): SequenceEvent<number> => ({
+    item: second,
+    order: { timestamp: BigInt(second) * SECOND, tiebreaker: null, arrival: second },
+    stageKeys: Array.from({ length: stages }, () => keys),
+  });
+  const slots = () =>
+    (matcher as unknown as { states: Map<string, { slots: unknown[] }> }).states.get("k")!.slots;
+  for (let i = 0; i < stages - 1; i++) matcher.push(every(i));
+  const before = [...slots()];
+  matcher.push(every(stages - 1));
+  // every stage's new partial is one link onto the one it extended, whatever the stage
+  const after = slots() as Array<{ previous?: unknown }>;
+  for (let stage = 1; stage < stages - 1; stage++) assert.equal(after[stage].previous, before[stage - 1]);
+  assert.deepEqual(completed, [Array.from({ length: stages }, (_, i) => i)]);
+});

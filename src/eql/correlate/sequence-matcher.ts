@@ -38,11 +38,17 @@ export interface SequenceStats {
   untilKilled: number;
 }
 
+/**
+ * A partial sequence as its last event and the partial it extended: the partials of one key
+ * share their earlier events rather than copying them, so that a hit costs the same at any
+ * stage (a 256-stage sequence whose every stage one event matches copied 256 × 256 events per
+ * event). The lists are built once, when a sequence completes.
+ */
 interface Partial<T> {
-  events: T[];
-  orders: OrderKey[];
+  item: T;
+  order: OrderKey;
+  previous: Partial<T> | undefined;
   first: bigint;
-  last: OrderKey;
 }
 
 interface KeyState<T> {
@@ -108,7 +114,7 @@ export class SequenceMatcher<T> {
         const previous = state?.slots[stage - 1];
         if (!state || !previous) continue;
         this.take(state, stage - 1);
-        if (state.lastUntil && compareOrder(state.lastUntil, previous.last) >= 0) {
+        if (state.lastUntil && compareOrder(state.lastUntil, previous.order) >= 0) {
           this.stats.untilKilled++;
           this.dropIfEmpty(state);
           continue;
@@ -118,15 +124,10 @@ export class SequenceMatcher<T> {
           this.dropIfEmpty(state);
           continue;
         }
-        const next: Partial<T> = {
-          events: [...previous.events, e.item],
-          orders: [...previous.orders, e.order],
-          first: previous.first,
-          last: e.order,
-        };
+        const next: Partial<T> = { item: e.item, order: e.order, previous, first: previous.first };
         if (stage === last) {
           this.stats.completed++;
-          completed.push({ key: state.key, events: next.events, orders: next.orders });
+          completed.push(completedSequence(state.key, next, this.stageCount));
         } else {
           this.put(state, stage, next);
         }
@@ -180,7 +181,7 @@ export class SequenceMatcher<T> {
       state = { key, slots: new Array(this.stageCount), open: 0 };
       this.states.set(key.id, state);
     }
-    this.put(state, 0, { events: [e.item], orders: [e.order], first: e.order.timestamp, last: e.order });
+    this.put(state, 0, { item: e.item, order: e.order, previous: undefined, first: e.order.timestamp });
     this.touch(state);
   }
 
@@ -240,4 +241,15 @@ export class SequenceMatcher<T> {
       if (this.stats.open <= this.limits.maxOpenPartials) return;
     }
   }
+}
+
+function completedSequence<T>(key: JoinKey, last: Partial<T>, stages: number): CompletedSequence<T> {
+  const events = new Array<T>(stages);
+  const orders = new Array<OrderKey>(stages);
+  let at: Partial<T> | undefined = last;
+  for (let i = stages - 1; i >= 0 && at; i--, at = at.previous) {
+    events[i] = at.item;
+    orders[i] = at.order;
+  }
+  return { key, events, orders };
 }
