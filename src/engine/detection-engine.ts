@@ -4,7 +4,7 @@ import { type SpillBudget, type SpillCodec, SpillError } from "../eql/correlate/
 import { type EventText, parseEventText, type StoredText } from "../eql/event-text.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
 import { createQueryStream, type QueryStream, type StreamMatch } from "../eql/query-stream.ts";
-import { applyLimits, mostResults, type ResultWindow, resultWindow } from "../eql/result-window.ts";
+import { applyLimits, mostResults, narrowestWindow, type ResultWindow } from "../eql/result-window.ts";
 import { ruleFilter } from "../rules/rule-filters.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import { type AlertDocument, buildEventAlert } from "./alert.ts";
@@ -628,7 +628,8 @@ export class DetectionEngine {
     const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const created: Search = {
       pipes,
-      window: keepsFirst(state.rule) ? { count: limit, from: "head" } : resultWindow(pipes, limit, "tail"),
+      // a `| tail 1000000` that max_signals cuts to 100 holds 100, not every match of the input
+      window: keepsFirst(state.rule) ? { count: limit, from: "head" } : narrowestWindow(pipes, limit, "tail"),
       pending: [],
       arrivals: 0,
       letGo: 0,
@@ -732,8 +733,7 @@ export class DetectionEngine {
     const limit = maxSignals(state.rule, this.options.maxAlertsPerRun);
     const held = search.pending;
     search.pending = [];
-    // what a pipe cuts is the query's answer, not over max_signals
-    if (search.pipes.length === 0) state.stats.overLimit += search.letGo;
+    const { letGo } = search;
     search.letGo = 0;
     held.sort(byTimeThenArrival);
     const matches = applyLimits(held, search.pipes, Number.POSITIVE_INFINITY, "tail");
@@ -748,7 +748,8 @@ export class DetectionEngine {
         s.window,
       );
       const from = Math.max(0, folded.length - limit);
-      state.stats.overLimit += from;
+      // suppression holds every match (a sample rule its first max_signals samples, without pipes)
+      state.stats.overLimit += letGo + from;
       for (let i = from; i < folded.length; i++) {
         const f = folded[i];
         if (f.group === null) {
@@ -773,7 +774,9 @@ export class DetectionEngine {
       return;
     }
     const kept = applyLimits(matches, [], limit, search.window.from);
-    state.stats.overLimit += matches.length - kept.length;
+    // what a pipe cuts is the query's answer, not over max_signals: of the matches held and let
+    // go, those the pipes leave and max_signals does not
+    state.stats.overLimit += mostResults(search.pipes, held.length + letGo) - kept.length;
     for (const m of kept) this.alert(state, matchOf(m), undefined, intended);
   }
 

@@ -17,7 +17,10 @@ export function applyLimits<T>(
   return take(out, size, pipes.length ? pipes[0].name : position);
 }
 
-/** How many results `size` and the pipes leave of a long enough list: each cuts to its count. */
+/**
+ * How many results `size` and the pipes leave of a long enough list (each cuts to its count), or,
+ * `size` being a list's length, how many the pipes leave of it.
+ */
 export function mostResults(pipes: readonly Pipe[], size: number): number {
   return pipes.reduce((most, pipe) => Math.min(most, pipe.count), size);
 }
@@ -41,6 +44,27 @@ export interface ResultWindow {
 export function resultWindow(pipes: readonly Pipe[], size: number, position: "head" | "tail"): ResultWindow {
   const [first] = pipes;
   return first ? { count: first.count, from: first.name } : { count: size, from: position };
+}
+
+/**
+ * The same, as narrow as the pipes allow: while they cut from the side of the first, each keeps
+ * a prefix (or suffix) of the one before, and `size` one of the last, so the results are among
+ * the smallest count of them; a pipe from the other side needs all the first ones kept (which
+ * of them it keeps depends on how many there are).
+ */
+export function narrowestWindow(
+  pipes: readonly Pipe[],
+  size: number,
+  position: "head" | "tail",
+): ResultWindow {
+  const [first] = pipes;
+  if (!first) return { count: size, from: position };
+  let count = first.count;
+  for (const pipe of pipes) {
+    if (pipe.name !== first.name) return { count, from: first.name };
+    count = Math.min(count, pipe.count);
+  }
+  return { count: Math.min(count, size), from: first.name };
 }
 
 /**

@@ -137,3 +137,39 @@ test("a stream alerts as many of each interval as the pipes leave, the first to 
   assert.deepEqual(counted(run("process where true | tail 2", "follow")), [[0, 2], 3]);
   assert.deepEqual(counted(run("process where true | head 3 | tail 1", "follow")), [[2], 4]);
 });
+
+test("a batch holds no more matches than the pipes and max_signals together can alert", () => {
+  // `| tail N` with N far above max_signals alerts the last max_signals: only those need holding
+  const events = 2_000;
+  for (const [query, alerts, overLimit] of [
+    ["process where true | tail 1000000", [events - 2, events - 1], events - 2],
+    ["process where true | tail 1000 | tail 500", [events - 2, events - 1], 498],
+    ["process where true | head 1000000", [0, 1], events - 2],
+    ["process where true | head 100 | head 50", [0, 1], 48],
+  ] as const) {
+    const alerted: number[] = [];
+    const engine = new DetectionEngine(ruleSet(query, { max_signals: 2 }), {
+      mode: "batch",
+      now: new Date(CLOCK),
+      onAlert: (alert) => alerted.push(alert.n as number),
+    });
+    let most = 0;
+    const held = () =>
+      (engine as unknown as { states: Array<{ searches: Map<number, { pending: unknown[] }> }> }).states
+        .flatMap((s) => [...s.searches.values()])
+        .reduce((n, s) => n + s.pending.length, 0);
+    for (let n = 0; n < events; n++) {
+      const at = new Date(Date.parse("2026-01-01T00:00:00Z") + n).toISOString();
+      engine.push({ "@timestamp": at, event: { category: "process" }, n }, { source: "e", line: n + 1 });
+      most = Math.max(most, held());
+    }
+    engine.finish();
+    assert.deepEqual(
+      alerted.sort((a, b) => a - b),
+      alerts,
+      query,
+    );
+    assert.equal(engine.ruleStats[0].overLimit, overLimit, query);
+    assert.ok(most <= 2 * 2 + 16, `${query}: held ${most} matches at once`);
+  }
+});
