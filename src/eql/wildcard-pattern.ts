@@ -64,6 +64,14 @@ export function compileWildcardPatterns(
   // so there it matches every value, line terminators and all.
   if (patterns.some(isAllStars)) return () => true;
   if (patterns.length === 0) return () => false;
+  // Literal text is compared unit by unit, so a lone surrogate in a pattern matches half of a
+  // pair in the value; the automaton, which reads a pair as one code point, cannot say that.
+  if (patterns.some(hasLoneSurrogate)) {
+    const rest = patterns.filter((tokens) => !hasLoneSurrogate(tokens));
+    const others = rest.length > 0 ? compileWildcardPatterns(rest, options) : () => false;
+    const loners = anyOf(patterns.filter(hasLoneSurrogate).map((tokens) => compileApart(tokens, options)));
+    return (value) => others(value) || loners(value);
+  }
   const apart = anyOf(patterns.map((tokens) => compileApart(tokens, options)));
   const few = patterns.length <= MAX_PATTERNS_TRIED_APART;
   if (few && patterns.every(isStarsOnly)) return apart;
@@ -83,6 +91,19 @@ function compileApart(tokens: readonly WildcardToken[], options: WildcardOptions
 }
 
 const isAllStars = (tokens: readonly WildcardToken[]) => tokens.length > 0 && tokens.every((t) => t === STAR);
+
+/** Whether the literal text holds a surrogate that is not half of a pair in it. */
+function hasLoneSurrogate(tokens: readonly WildcardToken[]): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (t >= 0xd800 && t <= 0xdbff) {
+      const next = tokens[i + 1];
+      if (next === undefined || next < 0xdc00 || next > 0xdfff) return true;
+      i++;
+    } else if (t >= 0xdc00 && t <= 0xdfff) return true;
+  }
+  return false;
+}
 
 const isStarsOnly = (tokens: readonly WildcardToken[]) => tokens.every((t) => t !== ONE && t < EXACT);
 

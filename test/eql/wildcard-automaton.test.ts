@@ -235,3 +235,18 @@ test("a value that fills the cache without progress is left to the caller", () =
     "and a short value still runs on the cache",
   );
 });
+
+test("a pattern with a lone surrogate matches as it did one by one, in a long list and on a long value", () => {
+  // Literal text is compared unit by unit, so a lone high surrogate matches the first half of a
+  // pair; the automaton reads the pair as one code point, which such a pattern could never match.
+  const others = Array.from({ length: 8 }, (_, i) => `x${i}*`);
+  assert.equal(compileWildcards(["\ud83d*"], false)("😀"), true);
+  assert.equal(compileWildcards(["\ud83d*", ...others], false)("😀"), true);
+  assert.equal(compileWildcards(["*\ude00", ...others], false)("a😀"), true);
+  const pattern = "\ud83d?*";
+  for (const value of ["😀", `😀${"b".repeat(300)}`]) {
+    assert.equal(compileWildcards([pattern], false)(value), true, `${value.length} units`);
+    assert.equal(compileWildcards([pattern, ...others], true)(value), true, `${value.length} units`);
+    assert.equal(compileWildcards([pattern], false, { withinLines: true })(value), true);
+  }
+});
