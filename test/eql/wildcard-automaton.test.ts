@@ -250,3 +250,26 @@ test("a pattern with a lone surrogate matches as it did one by one, in a long li
     assert.equal(compileWildcards([pattern], false, { withinLines: true })(value), true);
   }
 });
+
+test("a long list decides a value that fills the automaton's cache without reading it once per pattern", () => {
+  // A value naming many of a list's patterns, each nearly, meets a new state at nearly every
+  // character, more than the cache holds: it is decided on the automaton's states one by one
+  // then, not by the list's 5,000 patterns each reading the whole value.
+  const patterns = Array.from({ length: 5000 }, (_, i) => `*evil-${i.toString(36)}.example.com*`);
+  const matches = compileWildcards(patterns, false);
+  let value = "";
+  for (let i = 0; value.length < 50_000; i++) value += `evil-${i.toString(36)}.example.co_`;
+  const includes = String.prototype.includes;
+  let reads = 0;
+  String.prototype.includes = function (this: string, ...args: Parameters<typeof includes>) {
+    if (this === value || this === `${value}evil-zz.example.com`) reads++;
+    return includes.apply(this, args);
+  };
+  try {
+    assert.equal(matches(value), false);
+    assert.equal(matches(`${value}evil-zz.example.com`), true);
+  } finally {
+    String.prototype.includes = includes;
+  }
+  assert.equal(reads, 0, "the value read once per pattern");
+});
