@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
+import type { Publisher } from "../../src/nats/publisher.ts";
 import type { NatsNode } from "../../test/nats/nats-server.ts";
 import { publishEvents, type WorkerProcess } from "../../test/nats/worker-harness.ts";
 import type { Fleet } from "./fleet.ts";
@@ -35,6 +36,8 @@ export interface ChaosContext {
   stopTimeoutMs: number;
   /** the rules directory the workers read, where ruleChange adds and removes a file */
   ruleDir: string;
+  /** the run's one ingest publisher: a shipper's re-sent events go through it too */
+  publisher: Publisher;
   /** the events published so far */
   published: () => readonly Event[];
   note: (fault: string, detail: string) => void;
@@ -190,7 +193,10 @@ async function duplicates(ctx: ChaosContext): Promise<void> {
   const from = ctx.random.int(0, sent.length - count);
   ctx.note("duplicates", `events ${from + 1}-${from + count} sent again with their ids`);
   background(ctx, () =>
-    publishEvents(ctx.nc, sent.slice(from, from + count), ctx.partitions, { window: 64 }),
+    publishEvents(ctx.nc, sent.slice(from, from + count), ctx.partitions, {
+      window: 64,
+      publisher: ctx.publisher,
+    }),
   );
 }
 

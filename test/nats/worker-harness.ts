@@ -19,6 +19,7 @@ import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
 import { isPut, readBucket } from "../../src/nats/bucket-read.ts";
 import { encodeEventMessage } from "../../src/nats/event-message.ts";
+import { Publisher } from "../../src/nats/publisher.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import {
   ALERTS_STREAM,
@@ -214,51 +215,68 @@ export async function onePartitionOneRule(t: TestContext, extraArgs: readonly st
 }
 
 /**
- * Publishes the events in order, `window` in flight, each retried with its message id until
- * stored (a retry is stored once). Resolves once every one is acknowledged.
+ * Publishes the events in order, as an ingest node does: through ingest's own publisher, which
+ * after a failed publish sends nothing new until the failed events are stored again in order
+ * (src/nats/publisher.ts), so that each host's events are stored in the order they were sent.
+ * Retrying each event on its own would store one refused during a restart behind later events
+ * of its host, and the workers would rightly find other samples and sequences than a scan of
+ * the events in order. `publisher`: one shared with other sends (a shipper's retry through the
+ * same node), left open; otherwise one of its own. Resolves once every event is acknowledged.
  */
 export async function publishEvents(
   nc: NatsConnection,
   events: readonly Event[],
   partitions: number,
-  options: { window?: number; ratePerSecond?: number; onProgress?: (published: number) => void } = {},
+  options: {
+    window?: number;
+    ratePerSecond?: number;
+    onProgress?: (published: number) => void;
+    publisher?: Publisher;
+  } = {},
 ): Promise<void> {
-  const js = jetstream(nc, { timeout: 5_000 });
   const window = options.window ?? 128;
   const started = Date.now();
   // a stalled JetStream fails the test here, saying so, rather than at the test's own limit
-  const deadline =
-    started + (options.ratePerSecond ? (events.length / options.ratePerSecond) * 1000 : 0) + 60_000;
+  const patienceMs = (options.ratePerSecond ? (events.length / options.ratePerSecond) * 1000 : 0) + 60_000;
+  const publisher = options.publisher ?? harnessPublisher(nc, window, patienceMs);
+  const retriesBefore = publisher.stats.retries;
   let stored = 0;
-  const inFlight = new Set<Promise<void>>();
-  for (let i = 0; i < events.length; i++) {
-    const message = encodeEventMessage(events[i], { source: "test", line: i + 1 }, partitions);
-    const sent = (async () => {
-      for (;;) {
-        try {
-          await js.publish(message.subject, message.body, { msgID: message.msgId, headers: message.headers });
+  let failure: unknown;
+  const inFlight = new Set<Promise<unknown>>();
+  try {
+    for (let i = 0; i < events.length && failure === undefined; i++) {
+      const message = encodeEventMessage(events[i], { source: "test", line: i + 1 }, partitions);
+      const sent = publisher.publish(message).then(
+        () => {
           stored++;
-          return;
-        } catch (error) {
-          if (Date.now() > deadline)
-            throw new Error(
-              `publishing stalled: ${stored} of ${events.length} events stored after ${Date.now() - started} ms (last error: ${(error as Error).message})`,
-            );
-          publishRetries++;
-          await sleep(100);
-        }
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      );
+      inFlight.add(sent);
+      void sent.finally(() => inFlight.delete(sent));
+      if (inFlight.size >= window) await Promise.race(inFlight);
+      if (options.ratePerSecond) {
+        const due = started + ((i + 1) * 1000) / options.ratePerSecond;
+        if (due > Date.now()) await sleep(due - Date.now());
       }
-    })();
-    inFlight.add(sent);
-    void sent.finally(() => inFlight.delete(sent));
-    if (inFlight.size >= window) await Promise.race(inFlight);
-    if (options.ratePerSecond) {
-      const due = started + ((i + 1) * 1000) / options.ratePerSecond;
-      if (due > Date.now()) await sleep(due - Date.now());
+      options.onProgress?.(i + 1);
     }
-    options.onProgress?.(i + 1);
+    await Promise.all(inFlight);
+  } finally {
+    publishRetries += publisher.stats.retries - retriesBefore;
+    if (!options.publisher) await publisher.close();
   }
-  await Promise.all(inFlight);
+  if (failure !== undefined)
+    throw new Error(
+      `publishing stalled: ${stored} of ${events.length} events stored after ${Date.now() - started} ms (${(failure as Error).message})`,
+    );
+}
+
+/** Ingest's publisher, patient enough for a test: it gives an event up only after `patienceMs`. */
+export function harnessPublisher(nc: NatsConnection, window: number, patienceMs: number): Publisher {
+  return new Publisher(nc, { window, deadlineMs: patienceMs, roomWaitMs: patienceMs });
 }
 
 export interface StoredAlert {
