@@ -59,6 +59,7 @@ import type { ScopeRules } from "./rule-plan.ts";
 import type { RuleTally } from "./rule-tallies.ts";
 import type { SignalLedger } from "./signal-ledger.ts";
 import { decodeSnapshot, encodeSnapshot, type HeldMessage, type Snapshot, snapshotName } from "./snapshot.ts";
+import { takeoverStep } from "./takeover-step.ts";
 
 export interface RunnerSettings extends LookbackSettings {
   /** the Kibana space the alerts are for, and Kibana's URL for their links */
@@ -417,16 +418,22 @@ export class PartitionRunner {
 
   private async takeOver(): Promise<void> {
     const { topology, settings } = this.ctx;
-    const claim = await claimCheckpoint(topology.checkpoints, this.key, this.epoch, this.ctx.worker);
+    const claim = await takeoverStep("claiming its checkpoint", () =>
+      claimCheckpoint(topology.checkpoints, this.key, this.epoch, this.ctx.worker),
+    );
     if (this.over()) return;
     this.checkpoint = claim.record;
     this.checkpointRevision = claim.revision;
-    const stream = await topology.jsm.streams.info(EVENTS_STREAM);
+    const stream = await takeoverStep("reading the events stream's state", () =>
+      topology.jsm.streams.info(EVENTS_STREAM),
+    );
     if (this.over()) return;
     const previous = this.againstThisStream(claim.previous, stream);
     if (previous && previous !== claim.previous) {
       // written at once, so that the checkpoint no longer claims the old stream's sequences
-      await this.restart({ seq: 0, storedAtMs: previous.storedAtMs });
+      await takeoverStep("writing its checkpoint's new start", () =>
+        this.restart({ seq: 0, storedAtMs: previous.storedAtMs }),
+      );
       if (this.over()) return;
     }
     // A global partition that has never passed an event starts at its first run, less its
@@ -439,7 +446,9 @@ export class PartitionRunner {
           Date.now() - replayLookbackMs(this.scope.lookbacks, settings, false) - STORE_CLOCK_MARGIN_MS
         : undefined;
     if (firstRun !== undefined && firstRun !== previous?.storedAtMs) {
-      await this.restart({ seq: 0, storedAtMs: firstRun });
+      await takeoverStep("writing its first run's start", () =>
+        this.restart({ seq: 0, storedAtMs: firstRun }),
+      );
       if (this.over()) return;
     }
     this.replayUntil = previous?.seq ?? 0;
@@ -469,7 +478,7 @@ export class PartitionRunner {
             deliver_policy: DeliverPolicy.StartTime,
             opt_start_time: new Date(Math.max(0, startMs)).toISOString(),
           };
-    await topology.jsm.consumers.add(EVENTS_STREAM, {
+    const consumer = {
       durable_name: this.consumer,
       filter_subject: this.partition === GLOBAL_PARTITION ? EVENTS_SUBJECTS : eventSubject(this.partition),
       ack_policy: AckPolicy.All,
@@ -477,9 +486,12 @@ export class PartitionRunner {
       ack_wait: ACK_WAIT_MS * NS_PER_MS,
       inactive_threshold: INACTIVE_CONSUMER_MS * NS_PER_MS,
       ...start,
-    });
+    };
+    await takeoverStep(`creating its consumer ${this.consumer}`, () =>
+      topology.jsm.consumers.add(EVENTS_STREAM, consumer),
+    );
     if (this.over()) return;
-    await this.deleteOlderConsumers();
+    await takeoverStep("deleting the consumers of older epochs", () => this.deleteOlderConsumers());
     if (snapshot) this.restore(snapshot);
     this.log.info(
       {
