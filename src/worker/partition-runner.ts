@@ -871,6 +871,9 @@ export class PartitionRunner {
     const settled = this.unsettled;
     this.unsettled = [];
     const held = this.held && this.snapshotDue(final) ? this.held.messages() : undefined;
+    // the rules those events were kept for: a reload while the snapshot is written must not
+    // label them with the new rules' hash
+    const heldFor = this.scope.longHash;
     const stored = await Promise.all(settled);
     if (this.over()) return;
     if (stored.includes(false)) return;
@@ -893,13 +896,13 @@ export class PartitionRunner {
         partition: this.key,
         seq,
         storedAtMs,
-        ruleSetHash: this.scope.longHash,
+        ruleSetHash: heldFor,
         messages: held,
       });
       try {
         await this.ctx.topology.snapshots.putBlob({ name }, bytes);
         record.snapshot = name;
-        record.ruleSetHash = this.scope.longHash;
+        record.ruleSetHash = heldFor;
         this.lastSnapshotAt = Date.now();
         this.stats.snapshots++;
         if (this.held?.overflowed)
