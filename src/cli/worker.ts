@@ -209,6 +209,9 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   });
   const stop = (signal: NodeJS.Signals) => {
     unlisten();
+    // a reload asked while the partitions are handed over (a chaos run, or systemd's ExecReload
+    // racing a restart) would otherwise end the process by Node's default, the stop cut short
+    process.on("SIGHUP", hangupWhileStopping);
     if (!worker) {
       // nothing is owned yet: end as the signal ends a process, rather than wait out the start
       logger.info({ signal }, "stop requested while starting: nothing is owned yet; ending now");
@@ -230,6 +233,9 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     }
     logger.info("SIGHUP: reloading rules");
     void worker.reload();
+  };
+  const hangupWhileStopping = () => {
+    logger.info("SIGHUP while stopping: ignored, the partitions are being handed over");
   };
   const unlisten = () => {
     process.off("SIGTERM", stop);
