@@ -28,7 +28,13 @@ import {
   suppressionWindowNs,
 } from "./suppression.ts";
 import type { SuppressionInfo } from "./suppression-fields.ts";
-import { compileWindowTime, type RuleRun, type WindowSettings, windowLength } from "./window.ts";
+import {
+  compileWindowTime,
+  type RuleRun,
+  type WindowSettings,
+  windowLength,
+  windowsOnEventTime,
+} from "./window.ts";
 
 /** Where an event came from, carried to its alerts and to error messages. */
 export interface EventOrigin {
@@ -647,10 +653,12 @@ export class DetectionEngine {
         maxOpenPartials: this.options.maxHeldPerRule,
         spill: batch && this.options.spill ? { ...this.options.spill, tag: TAGGED_SPILL } : undefined,
         // a stream never ends: its samples, and its sequences without maxspan, are those of the
-        // rule's window, as each run finds them (and as far back as a restart replays)
+        // rule's window, as each run finds them (and as far back as a restart replays), read on
+        // the time Kibana reads the window on
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
+        sampleTime: batch ? undefined : sampleTimeOf(state.rule),
         horizonMs:
-          batch || !windowOnEventTime(state.rule, query.timestampField)
+          batch || !windowsOnEventTime(state.rule.rule as WindowSettings, query.timestampField)
             ? undefined
             : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
         // a batch has no relation to the wall clock: its input may be of any date
@@ -944,13 +952,13 @@ function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
 }
 
 /**
- * Whether a rule's window is measured on the time its sequences are ordered by. Kibana windows
- * a rule with `timestamp_override` on that field (`event.ingested`): a sequence of any span by
- * `@timestamp` is found when its events were ingested within one window (an agent's backlog).
+ * A sample rule windowed on `timestamp_override` (`event.ingested`) is windowed on that field,
+ * falling back to `@timestamp`, as Kibana's runs are: samples have no order of their own.
  */
-function windowOnEventTime(rule: ExecutableRule, timestampField: string): boolean {
-  const override = rule.rule.timestamp_override;
-  return override === undefined || override === timestampField;
+function sampleTimeOf(rule: ExecutableRule): ((event: Event) => bigint | null) | undefined {
+  const settings = rule.rule as WindowSettings;
+  if (windowsOnEventTime(settings, rule.query.timestampField)) return undefined;
+  return compileWindowTime(settings);
 }
 
 /**

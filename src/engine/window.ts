@@ -40,6 +40,17 @@ export function compileWindowTime(settings: WindowSettings): (event: Event) => b
   };
 }
 
+/**
+ * Whether a rule's window is read on the time its events are ordered by (`timestamp_field`,
+ * `@timestamp` by default). Kibana windows a rule with `timestamp_override` on that field
+ * instead (`event.ingested`): one run then sees events of any `@timestamp` span, as long as
+ * they were ingested within its window (an agent's backlog shipped at once).
+ */
+export function windowsOnEventTime(settings: WindowSettings, timestampField: string): boolean {
+  const override = settings.timestamp_override;
+  return override === undefined || override === timestampField;
+}
+
 /** A run at `startedAt` searches [from, to] evaluated against that instant (defaults now-6m .. now). */
 export function ruleRun(settings: WindowSettings, startedAt: bigint): RuleRun {
   return {

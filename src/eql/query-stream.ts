@@ -44,6 +44,11 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
    */
   sampleWindowNs?: bigint;
   /**
+   * samples over a window: the time (ns) an event's window is read on, when it is not the
+   * timestamp field (a rule's `timestamp_override`); null when the event has none
+   */
+  sampleTime?: (event: Event) => bigint | null;
+  /**
    * sequences of a batch (unbounded lateness): past the budget, the events held to be put in
    * order are written to disk in sorted runs and merged at the flush, instead of released early
    */
@@ -327,13 +332,14 @@ function sampleStream<Tag>(
     const timestampField = options.timestampField ?? "@timestamp";
     const timestamp = compiler.fieldGetterByName(timestampField);
     const readDate = compiler.dateReader(timestampField);
+    const timeOf = options.sampleTime ?? ((event: Event) => readDate(firstScalar(timestamp(event))));
     stats.samples = window;
     return {
       stats,
       push(event, tag) {
         stats.events++;
         try {
-          const read = readDate(firstScalar(timestamp(event)));
+          const read = timeOf(event);
           if (read !== null && leftOutAhead(options, stats, read)) return;
           const time = window.advance(read);
           if (time === undefined) stats.late++;

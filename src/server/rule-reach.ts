@@ -1,4 +1,4 @@
-import { type WindowSettings, windowLength } from "../engine/window.ts";
+import { type WindowSettings, windowLength, windowsOnEventTime } from "../engine/window.ts";
 import { timeUnitToNanos } from "../eql/timestamp.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 
@@ -9,7 +9,11 @@ import type { ExecutableRule } from "../rules/rule-set.ts";
  */
 export interface RuleReach {
   rule_id: string;
-  /** the field the rule's sequences are ordered by */
+  /**
+   * the field the reach is measured on: the one the rule's sequences are ordered by, or for
+   * a rule windowed on its `timestamp_override` with nothing else to bound it (a sample, a
+   * sequence without maxspan), that field
+   */
   timestampField: string;
   /** nanoseconds; 0 for single-event rules, which hold nothing */
   reachNs: bigint;
@@ -24,6 +28,7 @@ export interface RuleReach {
 }
 
 export function ruleReach(rule: ExecutableRule): RuleReach {
+  const settings = rule.rule as WindowSettings;
   const base = {
     rule_id: rule.rule.rule_id,
     timestampField: rule.query.timestampField,
@@ -32,10 +37,18 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
   };
   const query = rule.query.statement.query;
   if (query.kind === "EventQuery") return { ...base, reachNs: 0n };
-  if (query.kind === "SampleQuery") return { ...base, reachNs: windowLength(rule.rule as WindowSettings) };
+  // The window, read where Kibana reads it: an agent's backlog ingested together is one run's
+  // whatever its events' dates, and a restart must replay as much of it.
+  const window = {
+    ...base,
+    timestampField: windowsOnEventTime(settings, base.timestampField)
+      ? base.timestampField
+      : settings.timestamp_override!,
+    reachNs: windowLength(settings),
+  };
+  if (query.kind === "SampleQuery" || !query.maxspan) return window;
   const missing = query.terms.some((t) => t.missing);
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
-  if (!query.maxspan) return { ...base, reachNs: windowLength(rule.rule as WindowSettings) };
   const span = timeUnitToNanos(query.maxspan.value, query.maxspan.unit);
   // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
   return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };

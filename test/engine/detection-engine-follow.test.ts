@@ -283,6 +283,40 @@ test("a sample rule alerts as its sample completes, over the rule's window, with
   assert.equal(e.activity()[0].sampleKeys, 1, "only c2, with its new sh, is held");
 });
 
+test("a sample rule with timestamp_override is windowed on that field, as Kibana's runs are: an agent's backlog ingested together samples, events ingested apart do not", () => {
+  const sampleRule = rule(
+    "aaaaaaaa-0000-4000-8000-000000000007",
+    "Download And Shell, Ingested Together",
+    'sample by container.id [process where process.name == "curl"] [process where process.name == "sh"]',
+    'from = "now-2m"\ntimestamp_override = "event.ingested"',
+  );
+  const clock = { now: AFTER_EVENTS };
+  const { e, alerts } = engine(ruleSet(sampleRule), clock);
+  // happened `minute` past 10:00, ingested `ingestedMinute` past 12:00
+  const at = (minute: number, ingestedMinute: number, name: string, container: string) => ({
+    ...ev(name),
+    "@timestamp": new Date(Date.UTC(2026, 8, 2, 10, minute)).toISOString(),
+    event: {
+      category: ["process"],
+      type: ["start"],
+      ingested: new Date(Date.UTC(2026, 8, 2, 12, ingestedMinute)).toISOString(),
+    },
+    container: { id: container },
+  });
+  const shells = () => alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined);
+  // c1: a backlog 30 minutes apart by @timestamp, ingested in the same minute: one run's sample
+  e.push(at(0, 0, "curl", "c1"), origin());
+  e.push(at(30, 0, "sh", "c1"), origin());
+  // c2: a minute apart by @timestamp, ingested 10 minutes apart: no run of a 2-minute window sees both
+  e.push(at(31, 1, "curl", "c2"), origin());
+  e.push(at(32, 11, "sh", "c2"), origin());
+  e.finish();
+  assert.deepEqual(
+    shells().map((a) => (a.container as { id: string }).id),
+    ["c1"],
+  );
+});
+
 test("an event dated far ahead of the clock is left out of sequences, counted, and they go on as before", () => {
   const clock = { now: Date.UTC(2026, 8, 6, 10, 0, 0) };
   const { e, alerts } = engine(ruleSet(seqRule(), shellRule()), clock);
