@@ -39,7 +39,7 @@ import {
 import { LineFileStream } from "../io/sinks/line-file-stream.ts";
 import { SarifReport } from "../io/sinks/sarif.ts";
 import { storedLineCodec } from "../io/stored-lines.ts";
-import { formatDiagnostic } from "../rules/diagnostic.ts";
+import { type Diagnostic, formatDiagnostic, STREAM_WARNINGS } from "../rules/diagnostic.ts";
 import { loadRulesAtStart } from "../rules/load-at-start.ts";
 import { defaultCacheDir, RuleCache } from "../rules/rule-cache.ts";
 import { MISSING_EXCEPTION_LIST } from "../rules/rule-references.ts";
@@ -205,9 +205,12 @@ export async function runScan(
   ruleCache?.save();
   const ruleErrors = loaded.diagnostics.filter((d) => d.severity === "error");
   for (const d of ruleErrors) err(formatDiagnostic(d));
+  // --follow: what makes a stream find less than the rule reads is said, not only counted
+  const toSay = (d: Diagnostic) => options.follow === true && STREAM_WARNINGS.has(d.code);
+  for (const d of loaded.diagnostics) if (d.severity === "warning" && toSay(d)) err(formatDiagnostic(d));
   // a missing exception list is said once the --exceptions files are read too (attachExceptions)
   const warnings = loaded.diagnostics.filter(
-    (d) => d.severity !== "error" && d.code !== MISSING_EXCEPTION_LIST,
+    (d) => d.severity !== "error" && d.code !== MISSING_EXCEPTION_LIST && !toSay(d),
   ).length;
   const ruleSet = buildRuleSet(loaded.rules, { includeDisabled: options.includeDisabled });
   if (ruleSet.rules.length === 0) {

@@ -120,3 +120,16 @@ export function parseDuration(text: string): bigint {
   if (m[2] === "ms") return BigInt(m[1]) * MS;
   return BigInt(Number(m[1]) * UNIT_MS[m[2]]) * MS;
 }
+
+/** A length of time in ms in the largest unit that states it whole: `5m`, `90s`, `1500ms`. */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [
+    ["d", 86_400_000],
+    ["h", 3_600_000],
+    ["m", 60_000],
+    ["s", 1000],
+  ] as const) {
+    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}

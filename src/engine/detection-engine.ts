@@ -19,6 +19,7 @@ import { compileIndexPatterns, eventIndex, type IndexMatcher } from "./index-pat
 import { canonicalJson } from "./json-tree.ts";
 import { buildSequenceAlerts } from "./sequence-alerts.ts";
 import { type SourceIdentity, sourceIdentity } from "./source-identity.ts";
+import { streamSpanNs } from "./stream-span.ts";
 import {
   compileSuppressionGroup,
   type SuppressedAlert,
@@ -652,15 +653,12 @@ export class DetectionEngine {
         maxBuffered: batch ? BATCH_BUFFER : undefined,
         maxOpenPartials: this.options.maxHeldPerRule,
         spill: batch && this.options.spill ? { ...this.options.spill, tag: TAGGED_SPILL } : undefined,
-        // a stream never ends: its samples, and its sequences without maxspan, are those of the
-        // rule's window, as each run finds them (and as far back as a restart replays), read on
-        // the time Kibana reads the window on
+        // a stream never ends: its samples, and its sequences, are those of the rule's window, as
+        // each run finds them (and as far back as a restart replays), read on the time Kibana
+        // reads the window on
         sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
         sampleTime: batch ? undefined : sampleTimeOf(state.rule),
-        horizonMs:
-          batch || !windowsOnEventTime(state.rule.rule as WindowSettings, query.timestampField)
-            ? undefined
-            : Number(windowLength(state.rule.rule as WindowSettings) / 1_000_000n),
+        horizonMs: batch ? undefined : msOf(streamSpanNs(state.rule)),
         // a batch has no relation to the wall clock: its input may be of any date
         latestTime: batch ? undefined : () => latestEventTime(this.clock()),
         onFuture: (time) => this.futureEvent(state, time),
@@ -960,6 +958,9 @@ function sampleTimeOf(rule: ExecutableRule): ((event: Event) => bigint | null) |
   if (windowsOnEventTime(settings, rule.query.timestampField)) return undefined;
   return compileWindowTime(settings);
 }
+
+const msOf = (ns: bigint | undefined): number | undefined =>
+  ns === undefined ? undefined : Number(ns / 1_000_000n);
 
 /**
  * A rule whose `timestamp_override` has no fallback sees only events that have that field, in

@@ -31,7 +31,10 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
   latestTime?: () => bigint;
   /** an event left out as later than `latestTime`, with its time (ns) */
   onFuture?: (time: bigint) => void;
-  /** sequences without maxspan: the longest a sequence may span (ms), as a maxspan would bound it */
+  /**
+   * sequences: the longest a sequence may span (ms), as a maxspan bounds it; a longer maxspan
+   * is cut to it
+   */
   horizonMs?: number;
   /** sequences: open partial sequences at most; samples: keys held at most */
   maxOpenPartials?: number;

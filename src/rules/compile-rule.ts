@@ -1,7 +1,9 @@
+import { formatDuration } from "../engine/date-math.ts";
+import { maxspanBeyondWindow } from "../engine/stream-span.ts";
 import type { EventQuery, Statement } from "../eql/ast.ts";
 import { type PreparedQuery, prepareQuery } from "../eql/compile-query.ts";
 import type { EventPredicate, QueryCompiler } from "../eql/compiler.ts";
-import { EqlError } from "../eql/error.ts";
+import { EqlError, problemAt } from "../eql/error.ts";
 import { printCodeFrame, type Source } from "../eql/source.ts";
 import { type Diagnostic, lazyMessage, type Severity } from "./diagnostic.ts";
 import { fieldCatalog } from "./field-catalog.ts";
@@ -122,6 +124,21 @@ export function compileRule(
   }
 
   checkRuleFields(loaded, compiled, catalog, location, locator, report, options.strict === true);
+  const cut = maxspanBeyondWindow({ rule, query: compiled });
+  const maxspan = compiled.statement.query.kind === "SequenceQuery" ? compiled.statement.query.maxspan : null;
+  if (cut && maxspan) {
+    const { line, column } = location.positionOf(
+      problemAt(location.source, maxspan.loc.start, maxspan.loc.end, ""),
+    );
+    const window = formatDuration(Number(cut.windowNs / 1_000_000n));
+    report(
+      line,
+      column,
+      "warning",
+      "maxspan",
+      `maxspan ${formatDuration(Number(cut.maxspanNs / 1_000_000n))} is longer than the rule's window (from ${rule.from} to ${rule.to}: ${window}): a Kibana run sees no sequence longer than its window, so scan --follow, serve and the worker find sequences spanning ${window} at most (with timestamp_override, the window bounds ingestion instead and maxspan stands)`,
+    );
+  }
   if (compiled.shape === "sequence" && rule.alert_suppression) {
     const { line, column } = locator.at(["alert_suppression"]);
     report(

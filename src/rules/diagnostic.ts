@@ -45,6 +45,12 @@ export interface Position {
  * `file:line:column: error: message`, the form compilers use and editors link. The file's name is
  * as untrusted as its text: it comes from walking a directory someone else may write to.
  */
+/**
+ * Warning codes a streaming run (`scan --follow`, serve) says where it is seen rather than only
+ * counts: the rule finds less than its text reads (a `maxspan` its window cuts).
+ */
+export const STREAM_WARNINGS: ReadonlySet<string> = new Set(["maxspan"]);
+
 export function formatDiagnostic(d: Diagnostic): string {
   return `${visibleLine(d.file)}:${d.line}:${d.column}: ${d.severity}: ${visibleText(d.message)}`;
 }

@@ -4,7 +4,7 @@ import { attachExceptions } from "../exceptions/attach.ts";
 import { exceptionFiltersByRule } from "../exceptions/compile.ts";
 import { loadExceptionFiles, mergeExceptions } from "../exceptions/load.ts";
 import { formatDiagnostic as formatExceptionDiagnostic } from "../exceptions/model.ts";
-import { formatDiagnostic } from "../rules/diagnostic.ts";
+import { formatDiagnostic, STREAM_WARNINGS } from "../rules/diagnostic.ts";
 import { loadRules } from "../rules/load-rules.ts";
 import { buildRuleSet, type ExecutableRule, type RuleSet } from "../rules/rule-set.ts";
 
@@ -22,6 +22,8 @@ export interface RuleBundle {
   files: number;
   /** warnings (unknown fields and the like): reported, not fatal */
   warnings: string[];
+  /** those of the warnings that say a stream finds less than the rule reads (STREAM_WARNINGS), to log louder */
+  streamWarnings: string[];
 }
 
 export class RuleBundleError extends Error {
@@ -45,6 +47,9 @@ export async function loadRuleBundle(rulePaths: readonly string[], exceptionFile
   const loaded = await loadRules(rulePaths);
   const problems = loaded.diagnostics.filter((d) => d.severity === "error").map(formatDiagnostic);
   const warnings = loaded.diagnostics.filter((d) => d.severity !== "error").map(formatDiagnostic);
+  const streamWarnings = loaded.diagnostics
+    .filter((d) => d.severity === "warning" && STREAM_WARNINGS.has(d.code))
+    .map(formatDiagnostic);
   const exceptions = loaded.exceptions;
   if (exceptionFiles.length)
     mergeExceptions(exceptions, await loadExceptionFiles([...exceptionFiles], { allRules: true }));
@@ -83,6 +88,7 @@ export async function loadRuleBundle(rulePaths: readonly string[], exceptionFile
     exceptionsFor: (rule) => filters.get(rule.rule.rule_id),
     files: loaded.files.length,
     warnings,
+    streamWarnings,
   };
   return bundle;
 }

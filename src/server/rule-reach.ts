@@ -1,5 +1,5 @@
+import { streamSpanNs } from "../engine/stream-span.ts";
 import { type WindowSettings, windowLength, windowsOnEventTime } from "../engine/window.ts";
-import { timeUnitToNanos } from "../eql/timestamp.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 
 /**
@@ -46,10 +46,12 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
       : settings.timestamp_override!,
     reachNs: windowLength(settings),
   };
-  if (query.kind === "SampleQuery" || !query.maxspan) return window;
+  if (query.kind === "SampleQuery") return window;
+  const span = streamSpanNs(rule);
+  // unbounded in event time: only ingestion bounds what one run finds
+  if (span === undefined) return window;
   const missing = query.terms.some((t) => t.missing);
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
-  const span = timeUnitToNanos(query.maxspan.value, query.maxspan.unit);
   // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
   return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };
 }

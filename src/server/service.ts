@@ -168,6 +168,7 @@ async function start(
     "rules loaded",
   );
   for (const w of bundle.warnings) logger.debug({ warning: w }, "rule warning");
+  for (const w of bundle.streamWarnings) logger.warn({ warning: w }, "rule warning");
 
   const sinks: AlertSink[] = [];
   if (writesToStdout(config)) sinks.push(options.stdoutSink ?? NdjsonSink.toStdout());
@@ -355,6 +356,7 @@ async function start(
         },
         "rules reloaded",
       );
+      for (const w of next.streamWarnings) logger.warn({ warning: w }, "rule warning");
       return { ok: true, summary };
     } catch (error) {
       reloads.rejected++;

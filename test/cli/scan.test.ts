@@ -698,6 +698,24 @@ test("--follow: an event dated far ahead of the clock is left out of sequences, 
   );
 });
 
+test("--follow says once, on stderr, that a maxspan longer than the rule's window is cut to it; a batch only counts the warning", () => {
+  const long = join(dir, "long-maxspan.toml");
+  writeFileSync(long, SEQUENCE_RULE.replace("maxspan=1m", "maxspan=10m"));
+  const lines = [ev(10), ev(11)].map((e) => JSON.stringify(e)).join("\n");
+  const follow = runCli(["scan", "--follow", "--rules", long, "--format", "ndjson", "-"], lines);
+  assert.equal(follow.code, 0, follow.stderr);
+  const said = follow.stderr.split("\n").filter((l) => l.includes("maxspan 10m is longer"));
+  assert.equal(said.length, 1, follow.stderr);
+  assert.match(
+    said[0],
+    /long-maxspan\.toml:\d+:\d+: warning: maxspan 10m is longer than the rule's window \(from now-6m to now: 6m\)/,
+  );
+  assert.doesNotMatch(follow.stderr, /rule warnings/);
+  const batch = runCli(["scan", "--rules", long, "--format", "ndjson", "-"], lines);
+  assert.doesNotMatch(batch.stderr, /maxspan 10m/);
+  assert.match(batch.stderr, /1 rule warnings/);
+});
+
 test("the summary names what a rule left out: late and future-dated events, and what it dropped at its cap", () => {
   const rule = { rule_id: "r1", name: "Shell Then Connection", severity: "high" };
   const stats = [{ ...freshRuleStats(rule), alerts: 0 }];

@@ -226,6 +226,46 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
   assert.equal(late.alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
 });
 
+test("a maxspan longer than the rule's window is cut to the window, as no run sees a longer sequence; with timestamp_override, maxspan stands", () => {
+  const longer = (id: string, extra: string) =>
+    rule(
+      id,
+      "Download Then Exec Within Ten Minutes",
+      `sequence by container.id with maxspan=10m
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+      `from = "now-6m"${extra}`,
+    );
+  const at = (minute: number, name: string, container: string) => ({
+    ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 3, 10, minute)).toISOString(),
+    event: {
+      category: ["process"],
+      type: ["start"],
+      ingested: new Date(Date.UTC(2026, 8, 3, 10, 20)).toISOString(),
+    },
+    container: { id: container },
+  });
+  const shells = (extra: string) => {
+    const { e, alerts } = engine(ruleSet(longer("aaaaaaaa-0000-4000-8000-000000000008", extra)), {
+      now: AFTER_EVENTS,
+    });
+    // c1: 5 minutes apart, within the window; c2: 8 minutes apart, within maxspan only
+    e.push(at(0, "curl", "c2"), origin());
+    e.push(at(1, "curl", "c1"), origin());
+    e.push(at(6, "payload", "c1"), origin());
+    e.push(at(8, "payload", "c2"), origin());
+    e.finish();
+    return alerts
+      .filter((a) => a["kibana.alert.building_block_type"] === undefined)
+      .map((a) => (a.container as { id: string }).id)
+      .sort();
+  };
+  assert.deepEqual(shells(""), ["c1"]);
+  // windowed on ingestion, which these share: one run sees both, and maxspan alone bounds them
+  assert.deepEqual(shells('\ntimestamp_override = "event.ingested"'), ["c1", "c2"]);
+});
+
 test("partial sequences dropped at the cap on what a rule holds are counted, as the matches they lose", () => {
   const clock = { now: AFTER_EVENTS };
   const { e, alerts } = engine(ruleSet(seqRule("1h")), clock, { maxHeldPerRule: 2 });

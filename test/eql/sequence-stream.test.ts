@@ -24,9 +24,10 @@ async function batch(query: string, events: Event[]): Promise<number[][]> {
   );
 }
 
-function stream(query: string, arrivals: Event[], allowedLatenessMs: number): number[][] {
+function stream(query: string, arrivals: Event[], allowedLatenessMs: number, horizonMs?: number): number[][] {
   const found: number[][] = [];
-  const s = createQueryStream(query, { tiebreakerField: "id", allowedLatenessMs }, (m: StreamMatch) => {
+  const options = { tiebreakerField: "id", allowedLatenessMs, horizonMs };
+  const s = createQueryStream(query, options, (m: StreamMatch) => {
     if (m.kind === "sequence") found.push(m.events.map((e) => (e === null ? -1 : (e.id as number))));
   });
   for (const e of arrivals) s.push(e);
@@ -34,6 +35,9 @@ function stream(query: string, arrivals: Event[], allowedLatenessMs: number): nu
   assert.equal(s.stats.late, 0, "no event arrived beyond the allowed lateness");
   return found;
 }
+
+const inTimeOrder = (events: Event[]) =>
+  [...events].sort((x, y) => (x["@timestamp"] as number) - (y["@timestamp"] as number));
 
 const QUERIES = [
   "sequence [a where true] [b where true]",
@@ -78,6 +82,32 @@ test("property: a stream shuffled within the allowed lateness finds exactly the 
       );
     }),
     { numRuns: 400 },
+  );
+});
+
+test("property: a horizon shorter than maxspan finds what the query with that maxspan finds, missing events included", async () => {
+  const horizon = 3;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(...QUERIES.filter((q) => q.includes("maxspan"))),
+      fc.array(event, { maxLength: 40 }),
+      async (query, raw) => {
+        const events: Event[] = raw.map((r, id) => ({
+          id,
+          "@timestamp": r.ts,
+          event: { category: r.cat },
+          ...(r.k === null ? {} : { k: r.k }),
+          v: r.v,
+        }));
+        const cut = query.replace(/maxspan=\d+ms/, `maxspan=${horizon}ms`);
+        assert.deepEqual(
+          canonical(stream(query, inTimeOrder(events), 0, horizon)),
+          canonical(await batch(cut, events)),
+          query,
+        );
+      },
+    ),
+    { numRuns: 300 },
   );
 });
 

@@ -24,12 +24,12 @@ const PARTITIONS = 8;
 const HOSTS = 12;
 const T0 = Date.UTC(2026, 8, 1, 10, 0, 0);
 
-function testRule(id: string, name: string, query: string, severity = "low"): string {
+function testRule(id: string, name: string, query: string, severity = "low", from?: string): string {
   return ruleToml({
     rule: {
       description: `"${name}."`,
       index: '["logs-test*"]',
-      from: undefined,
+      from: from && `"${from}"`,
       name: `"${name}"`,
       rule_id: `"${id}"`,
       severity: `"${severity}"`,
@@ -42,6 +42,9 @@ const SEQUENCE = testRule(
   "7e0f4a52-1c3b-4d8e-a9f6-2b5c8d0e1f23",
   "Stage One Then Stage Two",
   'sequence by host.id with maxspan=1h [process where process.name == "stage-one"] [process where process.name == "stage-two"]',
+  "low",
+  // a window as long as maxspan: a shorter one cuts it, as one Kibana run sees no longer sequence
+  "now-1h",
 );
 const single = (severity: string) =>
   testRule(

@@ -99,11 +99,20 @@ test("look-back: reach + lateness + ingest lag; nothing for single-event rules; 
   const open = ruleLookback(rule("sequence by host.id [process where true] [file where true]"), SETTINGS);
   assert.equal(open.reachMs, 540_000);
   assert.equal(open.long, true);
+  // a window as long: the window cuts a longer maxspan, as it bounds what one Kibana run finds
   const long = ruleLookback(
+    rule("sequence by host.id with maxspan=12h [process where true] [file where true]", {
+      from: '"now-13h"',
+    }),
+    SETTINGS,
+  );
+  assert.equal(long.reachMs, 12 * 3_600_000);
+  assert.equal(long.long, true);
+  const cut = ruleLookback(
     rule("sequence by host.id with maxspan=12h [process where true] [file where true]"),
     SETTINGS,
   );
-  assert.equal(long.long, true);
+  assert.equal(cut.reachMs, 540_000);
   const suppressed = ruleLookback(
     rule("process where true", {
       alert_suppression: '{ group_by = ["host.id"], duration = { value = 5, unit = "m" } }',
@@ -121,7 +130,9 @@ test("the plan splits rules by scope and by look-back, and reports the global on
   const rules = [
     rule('process where process.name == "sh"'),
     rule("sequence by host.id with maxspan=1m [process where true] [file where true]"),
-    rule("sequence by host.id with maxspan=12h [process where true] [file where true]"),
+    rule("sequence by host.id with maxspan=12h [process where true] [file where true]", {
+      from: '"now-13h"',
+    }),
     rule("sequence by user.name with maxspan=30s [process where true] [file where true]"),
   ];
   const bundle: RuleBundle = {
@@ -129,6 +140,7 @@ test("the plan splits rules by scope and by look-back, and reports the global on
     exceptionsFor: () => undefined,
     files: 1,
     warnings: [],
+    streamWarnings: [],
   };
   const plan = planRules(bundle, SETTINGS);
   assert.equal(plan.host.short?.rules.length, 2);

@@ -215,3 +215,29 @@ test("a query in an inline table is still compiled; its problems point at its ke
   assert.deepEqual([d.line, d.column], [1, text.indexOf("query =") + 1]);
   assert.ok(loadToml(text.replace("name = 1", "name == 1")).rules[0].query);
 });
+
+test("a maxspan longer than the rule's window is a warning at the maxspan, naming the span a stream keeps; not with timestamp_override, nor within the window", () => {
+  const query = `sequence by user.name with maxspan=10m
+  [authentication where event.outcome == "failure"]
+  [authentication where event.outcome == "success"]`;
+  const cut = loadToml(ruleToml({ query, rule: { from: '"now-6m"' } }));
+  const said = warnings(cut).filter((d) => d.code === "maxspan");
+  assert.equal(said.length, 1);
+  assert.equal(said[0].line, lineOf(ruleToml({ query, rule: { from: '"now-6m"' } }), "with maxspan"));
+  assert.match(
+    said[0].message,
+    /^maxspan 10m is longer than the rule's window \(from now-6m to now: 6m\): .* spanning 6m at most/,
+  );
+  const ingested = loadToml(
+    ruleToml({ query, rule: { from: '"now-6m"', timestamp_override: '"event.ingested"' } }),
+  );
+  assert.deepEqual(
+    warnings(ingested).filter((d) => d.code === "maxspan"),
+    [],
+  );
+  const within = loadToml(ruleToml({ query, rule: { from: '"now-11m"' } }));
+  assert.deepEqual(
+    warnings(within).filter((d) => d.code === "maxspan"),
+    [],
+  );
+});

@@ -26,3 +26,13 @@ test("a restart replays a rule's window where Kibana reads it: on timestamp_over
   // an agent's backlog with old dates, ingested now, is one run's: its events must stay in the log
   assert.deepEqual(reach(rule(open, INGESTED)), { timestampField: "event.ingested", minutes: 6 });
 });
+
+test("a maxspan longer than the window reaches only the window when the window bounds event time", () => {
+  const long = "sequence by host.id with maxspan=10m [process where true] [file where true]";
+  assert.deepEqual(reach(rule(long)), { timestampField: "@timestamp", minutes: 6 });
+  assert.deepEqual(reach(rule(long, INGESTED)), { timestampField: "@timestamp", minutes: 10 });
+  const missing = "sequence by host.id with maxspan=10m [process where true] ![file where true]";
+  assert.deepEqual(reach(rule(missing)), { timestampField: "@timestamp", minutes: 12 });
+  const short = "sequence by host.id with maxspan=2m [process where true] [file where true]";
+  assert.deepEqual(reach(rule(short)), { timestampField: "@timestamp", minutes: 2 });
+});

@@ -44,9 +44,21 @@ export function sequencePlan(query: SequenceQuery): SequencePlan {
   };
 }
 
+/**
+ * The plan with a maxspan no longer than the horizon: the missing-event checks and the wait
+ * for a trailing missing event go by the span the sequence may have, as its expiry does.
+ */
+function withinHorizon(plan: SequencePlan, horizonNs: bigint | undefined): SequencePlan {
+  if (horizonNs === undefined || plan.maxspanNs === null || plan.maxspanNs <= horizonNs) return plan;
+  return { ...plan, maxspanNs: horizonNs };
+}
+
 export interface SequenceRunnerOptions {
   maxOpenPartials?: number;
-  /** sequences without maxspan: the longest a sequence may span (the rule's window when run as a rule in a stream) */
+  /**
+   * the longest a sequence may span, whatever its maxspan: a shorter one takes its place
+   * (the rule's window, when run as a rule in a stream)
+   */
   horizonNs?: bigint;
   /** events kept per missing term for the missing-event checks */
   maxMissingBuffered?: number;
@@ -69,6 +81,7 @@ export interface SequenceRunnerStats extends SequenceStats {
  * only what a check can still need.
  */
 export class SequenceRunner<T> {
+  private readonly plan: SequencePlan;
   private readonly matcher: SequenceMatcher<T>;
   private readonly missingHits = new Map<number, Map<string, Ordered[]>>();
   private readonly deferred: Array<CompletedSequence<T> & { decideAt: bigint }> = [];
@@ -77,13 +90,14 @@ export class SequenceRunner<T> {
   readonly stats: SequenceRunnerStats;
 
   constructor(
-    private readonly plan: SequencePlan,
+    plan: SequencePlan,
     private readonly emit: (sequence: CompletedSequence<T>) => void,
     private readonly options: SequenceRunnerOptions = {},
   ) {
+    this.plan = withinHorizon(plan, options.horizonNs);
     this.matcher = new SequenceMatcher<T>(
       plan.positiveTerms.length,
-      plan.maxspanNs,
+      this.plan.maxspanNs,
       (c) => this.completed(c),
       {
         maxOpenPartials: options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS,

@@ -1,5 +1,5 @@
 import { KIBANA_MAX_ALERTS_PER_RUN } from "../../engine/alerts-per-run.ts";
-import { parseDateMath, parseDuration } from "../../engine/date-math.ts";
+import { formatDuration, parseDateMath, parseDuration } from "../../engine/date-math.ts";
 import type { Rule } from "../rule-model.ts";
 import type { RuleCheckContext } from "./context.ts";
 
@@ -40,15 +40,3 @@ export const lookBackMs = (rule: Pick<Rule, "from" | "to">): number =>
 
 export const intervalMs = (rule: Pick<Rule, "interval">): number =>
   Number(parseDuration(rule.interval) / 1_000_000n);
-
-function formatDuration(ms: number): string {
-  for (const [unit, size] of [
-    ["d", 86_400_000],
-    ["h", 3_600_000],
-    ["m", 60_000],
-    ["s", 1000],
-  ] as const) {
-    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
-  }
-  return `${ms}ms`;
-}
