@@ -50,6 +50,13 @@ export interface EventOrigin {
   index?: string;
   /** the document id the input gave (a `_bulk` action's `_id`): the source identity's id */
   id?: string;
+  /**
+   * When the input received the event (ms since the epoch; serve's request time, kept in the
+   * write-ahead log with the origin): follow mode judges how far ahead of the clock an event is
+   * dated against it, so a replay after a restart leaves out what the live run left out. Without
+   * it, the clock at the push.
+   */
+  receivedAt?: number;
 }
 
 export interface EngineOptions {
@@ -660,7 +667,7 @@ export class DetectionEngine {
         sampleTime: batch ? undefined : sampleTimeOf(state.rule),
         horizonMs: batch ? undefined : msOf(streamSpanNs(state.rule)),
         // a batch has no relation to the wall clock: its input may be of any date
-        latestTime: batch ? undefined : () => latestEventTime(this.clock()),
+        latestTime: batch ? undefined : () => latestEventTime(this.receivedClock()),
         onFuture: (time) => this.futureEvent(state, time),
       },
       (match) => this.matched(state, created, match),
@@ -692,7 +699,7 @@ export class DetectionEngine {
         }
         // An event dated far ahead (a host clock at 2099) alerts but opens no group: every later
         // match of the group would fall within its window, and be folded, until a restart.
-        if (!isFutureDated(time, this.clock())) s.open.set(group.instanceId, time);
+        if (!isFutureDated(time, this.receivedClock())) s.open.set(group.instanceId, time);
       }
     }
     const limit = alertsPerInterval(state.rule, this.options.maxAlertsPerRun);
@@ -826,6 +833,11 @@ export class DetectionEngine {
       this.emit(state, block, [origins[i]], false);
     });
     this.emit(state, shell, origins);
+  }
+
+  /** The clock an event's date is judged against: when it was received, else now (EventOrigin.receivedAt). */
+  private receivedClock(): number {
+    return this.current?.receivedAt ?? this.clock();
   }
 
   private futureEvent(state: RuleState, time: bigint): void {

@@ -127,7 +127,7 @@ function arrive(ctx: IngestContext, items: BulkItem[], source: string, receivedA
     if (ctx.setIngested) stampIngested(item.event, iso);
     accepted.items.push({
       event: item.event,
-      origin: { source, line: item.line, index: item.index, id: item.id },
+      origin: { source, line: item.line, index: item.index, id: item.id, receivedAt },
     });
   }
   return accepted;

@@ -2,6 +2,7 @@ import { isFutureDated } from "../engine/future-dated.ts";
 import { compileFieldGetter, type Event } from "../eql/field-access.ts";
 import { firstScalar } from "../eql/search.ts";
 import { parseDateValue } from "../eql/value-compare.ts";
+import type { IngestItem } from "./ingest-batch.ts";
 import type { RuleReach } from "./rule-reach.ts";
 import type { PublishProgress } from "./sink-fanout.ts";
 
@@ -110,11 +111,15 @@ export class CheckpointPlanner {
     return this.batches.length;
   }
 
-  /** An accepted (or replayed) batch of seqs first..last; `fields`: the timestamp fields the rules order by. */
-  track(first: number, last: number, events: readonly Event[], fields: readonly string[]): void {
+  /**
+   * An accepted (or replayed) batch of seqs first..last; `fields`: the timestamp fields the rules
+   * order by. An event's date is judged against when it was received, as the rules judge it
+   * (EventOrigin.receivedAt), else the clock now.
+   */
+  track(first: number, last: number, items: readonly IngestItem[], fields: readonly string[]): void {
     const newest = new Map<string, bigint | null>();
     const clockMs = (this.options.clock ?? Date.now)();
-    for (const field of fields) newest.set(field, newestOf(events, this.getter(field), clockMs));
+    for (const field of fields) newest.set(field, newestOf(items, this.getter(field), clockMs));
     const batch: TrackedBatch = { first, last, newest, processed: false };
     let at = this.batches.length;
     while (at > 0 && this.batches[at - 1].first > first) at--;
@@ -235,13 +240,18 @@ export class CheckpointPlanner {
   }
 }
 
-function newestOf(events: readonly Event[], get: (event: Event) => unknown, clockMs: number): bigint | null {
+function newestOf(
+  items: readonly IngestItem[],
+  get: (event: Event) => unknown,
+  clockMs: number,
+): bigint | null {
   let newest: bigint | null = null;
-  for (const event of events) {
+  for (const { event, origin } of items) {
     const raw = firstScalar(get(event));
     if (raw === null) continue;
     const ns = parseDateValue(raw);
-    if (ns !== null && (newest === null || ns > newest) && !isFutureDated(ns, clockMs)) newest = ns;
+    if (ns !== null && (newest === null || ns > newest) && !isFutureDated(ns, origin.receivedAt ?? clockMs))
+      newest = ns;
   }
   return newest;
 }

@@ -104,12 +104,7 @@ export async function openDurability(config: ServeConfig, options: DurabilityOpt
   const track = (batch: IngestBatch, firstSeq: number, lastSeq: number) => {
     firstSeqs.set(batch, firstSeq);
     const ruleSet = running?.pipeline.detection.rules;
-    planner.track(
-      firstSeq,
-      lastSeq,
-      batch.items.map((i) => i.event),
-      ruleSet ? orderingFields(ruleSet) : ["@timestamp"],
-    );
+    planner.track(firstSeq, lastSeq, batch.items, ruleSet ? orderingFields(ruleSet) : ["@timestamp"]);
   };
 
   /** One look: judge the rules, then move the log's checkpoint as far as that allows. */

@@ -65,7 +65,7 @@ export async function ingestRoutes(app: FastifyInstance, ctx: IngestContext): Pr
       }
       const index = urlIndex ?? eventIndex(event) ?? (ctx.defaultIndex || undefined);
       if (ctx.setIngested) stampIngested(event, iso);
-      items.push({ event, origin: { source, line, index } });
+      items.push({ event, origin: { source, line, index, receivedAt: started } });
     }
     count(ctx.counters.bad, "ingest", problemCount);
     const batch = await ctx.intake.submit(items, "ingest", started);

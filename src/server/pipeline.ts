@@ -188,7 +188,7 @@ export class Pipeline {
       for (let i = start; i < end; i++) {
         const { event, origin } = items[i];
         this.engine.push(event, origin);
-        this.noteTime(event);
+        this.noteTime(event, origin.receivedAt ?? this.clock());
       }
       this.stats.events += end - start;
       if (end < items.length) this.publish(undefined);
@@ -222,11 +222,12 @@ export class Pipeline {
     void delivered.finally(() => this.delivered.delete(delivered));
   }
 
-  private noteTime(event: Parameters<DetectionEngine["push"]>[0]): void {
+  /** `receivedMs`: the clock the event's date is judged against, as the rules judge it */
+  private noteTime(event: Parameters<DetectionEngine["push"]>[0], receivedMs: number): void {
     const raw = firstScalar(readTimestamp(event));
     if (raw === null) return;
     const ns = parseDateValue(raw);
-    if (ns === null || isFutureDated(ns, this.clock())) return;
+    if (ns === null || isFutureDated(ns, receivedMs)) return;
     const ms = Number(ns / 1_000_000n);
     if (this.stats.newestEventMs === null || ms > this.stats.newestEventMs) this.stats.newestEventMs = ms;
   }

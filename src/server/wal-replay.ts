@@ -3,7 +3,7 @@ import type { Event } from "../eql/field-access.ts";
 import { IngestBatch, type IngestItem } from "./ingest-batch.ts";
 import type { WriteAheadLog } from "./wal.ts";
 
-/** What the accept step writes to the log for each event: the event and where it came from. */
+/** What the accept step writes to the log for each event: the event, where it came from and when it came (in its origin). */
 export interface WalItem {
   event: Event;
   origin: EventOrigin;
@@ -36,13 +36,26 @@ export async function* replayBatches(
     }
     if (items.length === 0) firstSeq = seq;
     lastSeq = seq;
-    items.push({ event: entry.event, origin: entry.origin });
+    items.push({ event: entry.event, origin: replayedOrigin(entry.origin) });
     if (items.length >= batchSize) {
       yield { batch: new IngestBatch(items, "replay"), firstSeq, lastSeq };
       items = [];
     }
   }
   if (items.length > 0) yield { batch: new IngestBatch(items, "replay"), firstSeq, lastSeq };
+}
+
+/**
+ * The origin as accepted. Its receive time is what the rules judge the event's date against, as
+ * the live run did; a log written before it was kept has none (the replay's clock is used), and
+ * one that is not a time is damage, dropped the same way.
+ */
+function replayedOrigin(origin: EventOrigin): EventOrigin {
+  const { receivedAt } = origin;
+  if (receivedAt === undefined || (typeof receivedAt === "number" && Number.isFinite(receivedAt)))
+    return origin;
+  const { receivedAt: _damaged, ...rest } = origin;
+  return rest;
 }
 
 function isWalItem(entry: unknown): entry is WalItem {

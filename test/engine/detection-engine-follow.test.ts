@@ -430,6 +430,21 @@ test("a sample rule leaves out an event dated far ahead of the clock, and its wi
   assert.equal(e.activity()[0].late, 0);
 });
 
+test("an event's date is judged against when it was received, when its origin says: a replay after a restart leaves out what the live run left out", () => {
+  // the replay runs at 12:00; the payload dated 10:03 came at 10:01, two minutes ahead of then
+  const { e, alerts } = engine(ruleSet(seqRule("10m")), { now: Date.UTC(2026, 8, 3, 12, 0) });
+  const at = (minute: number, name: string, executable: string) => ({
+    ...ev(name, { process: { name, executable } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 3, 10, minute)).toISOString(),
+  });
+  const received = (minute: number) => ({ ...origin(), receivedAt: Date.UTC(2026, 8, 3, 10, minute) });
+  e.push(at(0, "curl", "/usr/bin/curl"), received(0));
+  e.push(at(3, "payload", "/tmp/payload"), received(1));
+  e.finish();
+  assert.equal(alerts.length, 0);
+  assert.equal(e.activity()[0].future, 1);
+});
+
 test("a batch takes events of any date, whatever the clock", () => {
   const alerts: AlertDocument[] = [];
   const e = new DetectionEngine(ruleSet(seqRule()), {

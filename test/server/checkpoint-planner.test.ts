@@ -6,8 +6,11 @@ const S = 1_000_000_000n;
 const at = (second: number) => ({
   "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, second)).toISOString(),
 });
+/** events as accepted, with where (and, when given, when) they came */
+const accepted = (list: Record<string, unknown>[], receivedAt?: number) =>
+  list.map((event, line) => ({ event, origin: { source: "test", line, receivedAt } }));
 /** events at these seconds */
-const events = (...seconds: number[]) => seconds.map(at);
+const events = (...seconds: number[]) => accepted(seconds.map(at));
 
 function sequenceRule(overrides: Partial<RuleHolding> = {}): RuleHolding {
   return {
@@ -86,7 +89,7 @@ test("an event dated far ahead of the clock does not count as the newest: the ru
   });
   const partial = sequenceRule({ openSequences: 1 });
   p.track(1, 2, events(0, 10), ["@timestamp"]);
-  p.track(3, 4, [{ "@timestamp": "2099-01-01T00:00:00.000Z" }, at(20)], ["@timestamp"]);
+  p.track(3, 4, accepted([{ "@timestamp": "2099-01-01T00:00:00.000Z" }, at(20)]), ["@timestamp"]);
   p.processed(1);
   p.processed(3);
   // newest 20 s: 20 - 62 < 0, so the sequence begun in the first batch may still be joined
@@ -151,12 +154,30 @@ test("a rule added by a reload holds only events pushed since the last look", ()
   );
 });
 
+test("a replayed event is judged against when it was received, not the clock of the replay: one the rules left out is not the newest", () => {
+  // the replay runs at 10:30; the event dated 10:05 came at 10:02, three minutes ahead of that
+  const p = new CheckpointPlanner({
+    startSeq: 1,
+    allowedLatenessMs: 2000,
+    maxHoldMs: 1000,
+    clock: () => Date.UTC(2026, 8, 1, 10, 30, 0),
+  });
+  const partial = sequenceRule({ openSequences: 1 });
+  p.track(1, 2, events(0, 10), ["@timestamp"]);
+  const ahead = { "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 5, 0)).toISOString() };
+  p.track(3, 3, accepted([ahead], Date.UTC(2026, 8, 1, 10, 2, 0)), ["@timestamp"]);
+  p.processed(1);
+  p.processed(3);
+  // newest 10 s, not 10:05: the sequence begun in the first batch may still be joined
+  assert.equal(p.plan([partial], settled(0)), 1);
+});
+
 test("a batch whose times were not read for the rule's field is kept", () => {
   const p = planner();
-  p.track(1, 2, [{ "event.created": "2026-09-01T10:00:00Z" }], ["@timestamp"]);
+  p.track(1, 2, accepted([{ "event.created": "2026-09-01T10:00:00Z" }]), ["@timestamp"]);
   p.processed(1);
   const byCreated = sequenceRule({ timestampField: "event.created", openSequences: 1 });
-  p.track(3, 3, [{ "event.created": "2026-09-01T11:00:00Z" }], ["@timestamp", "event.created"]);
+  p.track(3, 3, accepted([{ "event.created": "2026-09-01T11:00:00Z" }]), ["@timestamp", "event.created"]);
   p.processed(3);
   assert.equal(p.plan([byCreated], settled(0)), 1);
 });

@@ -16,14 +16,20 @@ import { CaptureSink, CLOUD_DEFEND_PROCESS, interactiveExec, quiet, testConfig }
 import { ServeProcess } from "./serve-process.ts";
 
 /** A service with durable state in `dataDir`, as `serve --data-dir` runs it. */
-async function startDurable(t: TestContext, overrides: Partial<ServeConfig>, logger = quiet()) {
+async function startDurable(
+  t: TestContext,
+  overrides: Partial<ServeConfig>,
+  logger = quiet(),
+  clock?: () => number,
+) {
   const config = testConfig({ checkpointIntervalMs: 20, ...overrides });
-  const durable = await openDurability(config, { logger });
+  const durable = await openDurability(config, { logger, clock });
   const sink = new CaptureSink();
   const service = await startService(config, {
     logger: quiet(),
     stdoutSink: sink,
     extensions: durable.extensions,
+    clock,
   });
   let closed = false;
   const close = async () => {
@@ -102,6 +108,26 @@ test("a sequence half-sent before a clean restart completes after it: the checkp
   await second.close();
   const shells = second.sink.shells.map((a) => a["kibana.alert.rule.name"]);
   assert.deepEqual(shells, ["File Downloaded then Executed from a Temporary Directory in a Container"]);
+});
+
+test("a replay judges an event's date against when it came, as the live run did: one left out for being dated ahead stays out after a restart", async (t) => {
+  const dataDir = await tempDir(t, "eqlite-durable-");
+  const came = Date.UTC(2026, 8, 1, 10, 0, 0);
+  // the download 50 s ahead of the clock (within the tolerance), the payload 100 s ahead: left out
+  const first = await startDurable(t, { dataDir }, quiet(), () => came);
+  assert.equal((await bulk(first.service.url, [exec("curl", "/usr/bin/curl", 50)])).status, 200);
+  assert.equal((await bulk(first.service.url, [exec("payload", "/tmp/payload", 100)])).status, 200);
+  await first.close();
+  assert.deepEqual(first.sink.shells, []);
+  assert.ok(
+    first.durable.wal.checkpointed <= 1,
+    "the download is still in the log, and the payload after it",
+  );
+
+  // ten minutes later both dates are past, but the payload was ahead when it came
+  const second = await startDurable(t, { dataDir }, quiet(), () => came + 600_000);
+  await second.close();
+  assert.deepEqual(second.sink.shells, []);
 });
 
 test("one process per data dir: a second is refused, naming the lock, and touches nothing; a kill -9 frees the dir", async (t) => {
