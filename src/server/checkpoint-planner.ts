@@ -1,9 +1,7 @@
 import { isFutureDated } from "../engine/future-dated.ts";
-import { compileFieldGetter, type Event } from "../eql/field-access.ts";
-import { firstScalar } from "../eql/search.ts";
-import { parseDateValue } from "../eql/value-compare.ts";
+import type { Event } from "../eql/field-access.ts";
 import type { IngestItem } from "./ingest-batch.ts";
-import type { RuleReach } from "./rule-reach.ts";
+import { type RuleReach, reachTime } from "./rule-reach.ts";
 import type { PublishProgress } from "./sink-fanout.ts";
 
 /** A rule's reach with what it holds now (DetectionEngine.activity). */
@@ -81,7 +79,7 @@ export class CheckpointPlanner {
   private readonly needed = new Map<string, number>();
   /** per rule whose reorder buffer holds events: since when (wall clock, ms) */
   private readonly heldSince = new Map<string, number>();
-  private readonly getters = new Map<string, (event: Event) => unknown>();
+  private readonly getters = new Map<string, (event: Event) => bigint | null>();
   private candidates: Array<{ seq: number; epoch: number }> = [];
   private holder: CheckpointHolder | null = null;
   private processedEnd: number;
@@ -230,10 +228,10 @@ export class CheckpointPlanner {
     return this.processedEnd;
   }
 
-  private getter(field: string): (event: Event) => unknown {
+  private getter(field: string): (event: Event) => bigint | null {
     let get = this.getters.get(field);
     if (!get) {
-      get = compileFieldGetter(field);
+      get = reachTime(field);
       this.getters.set(field, get);
     }
     return get;
@@ -242,14 +240,12 @@ export class CheckpointPlanner {
 
 function newestOf(
   items: readonly IngestItem[],
-  get: (event: Event) => unknown,
+  timeOf: (event: Event) => bigint | null,
   clockMs: number,
 ): bigint | null {
   let newest: bigint | null = null;
   for (const { event, origin } of items) {
-    const raw = firstScalar(get(event));
-    if (raw === null) continue;
-    const ns = parseDateValue(raw);
+    const ns = timeOf(event);
     if (ns !== null && (newest === null || ns > newest) && !isFutureDated(ns, origin.receivedAt ?? clockMs))
       newest = ns;
   }

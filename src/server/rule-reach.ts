@@ -1,5 +1,11 @@
 import { streamSpanNs } from "../engine/stream-span.ts";
-import { type WindowSettings, windowLength, windowsOnEventTime } from "../engine/window.ts";
+import {
+  compileWindowTime,
+  type WindowSettings,
+  windowLength,
+  windowsOnEventTime,
+} from "../engine/window.ts";
+import type { Event } from "../eql/field-access.ts";
 import type { ExecutableRule } from "../rules/rule-set.ts";
 
 /**
@@ -54,4 +60,14 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
   // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
   return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };
+}
+
+/**
+ * An event's time in a reach's field (ns), as the rules' windows read it: an event without the
+ * field (an `event.ingested` serve was told not to stamp) is windowed on `@timestamp`, as Kibana
+ * falls back. For the field sequences are ordered by, such an event takes part in none: reading
+ * its `@timestamp` only keeps its batch a little longer.
+ */
+export function reachTime(field: string): (event: Event) => bigint | null {
+  return compileWindowTime({ timestamp_override: field });
 }

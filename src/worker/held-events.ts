@@ -11,9 +11,8 @@
 import { isFutureDated } from "../engine/future-dated.ts";
 import { eventIndex } from "../engine/index-pattern.ts";
 import { compileFieldGetter, type Event, someValue } from "../eql/field-access.ts";
-import { firstScalar } from "../eql/search.ts";
-import { parseDateValue } from "../eql/value-compare.ts";
 import type { RuleSet } from "../rules/rule-set.ts";
+import { reachTime } from "../server/rule-reach.ts";
 import type { HeldMessage } from "./snapshot.ts";
 
 /** Per timestamp field the long rules order by, the longest reach among them (ns). */
@@ -30,7 +29,7 @@ export class HeldEvents {
   /** the first live entry: the array is compacted once the dead prefix is large */
   private head = 0;
   private readonly fields: string[];
-  private readonly getters: Array<(event: Event) => unknown>;
+  private readonly getters: Array<(event: Event) => bigint | null>;
   private readonly reaches: bigint[];
   private readonly newest: Array<bigint | null>;
   /** entries dropped because the log was full: the next snapshot is incomplete */
@@ -47,7 +46,7 @@ export class HeldEvents {
     private readonly clock: () => number,
   ) {
     this.fields = [...reach.keys()];
-    this.getters = this.fields.map((f) => compileFieldGetter(f));
+    this.getters = this.fields.map((f) => reachTime(f));
     this.reaches = this.fields.map((f) => reach.get(f)!);
     this.newest = this.fields.map(() => null);
   }
@@ -58,8 +57,8 @@ export class HeldEvents {
 
   note(message: HeldMessage, event: Event): void {
     const clockMs = this.clock();
-    const times = this.getters.map((get, i) => {
-      const ns = parseDateValue(firstScalar(get(event)));
+    const times = this.getters.map((timeOf, i) => {
+      const ns = timeOf(event);
       // the rules leave out a time that far ahead, as they do no time at all
       if (ns === null || isFutureDated(ns, clockMs)) return null;
       const newest = this.newest[i];

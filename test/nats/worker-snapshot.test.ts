@@ -87,6 +87,34 @@ test("an event dated far ahead of the clock does not put what came before it out
   );
 });
 
+test("held events of a rule windowed on event.ingested are judged on it, and on @timestamp for an event without it, as the rule's window is", () => {
+  const held = new HeldEvents(new Map([["event.ingested", 10n * MINUTE_NS]]), 0n, 1000, AFTER_EVENTS);
+  const ingested = (minute: number) => new Date(Date.UTC(2026, 8, 1, 10, minute)).toISOString();
+  // an agent's backlog: dated hours before, ingested now
+  held.note(
+    { seq: 1, storedAtMs: 1, body: "{}" },
+    { "@timestamp": "2026-09-01T06:00:00Z", event: { ingested: ingested(0) } },
+  );
+  // not stamped: windowed on its @timestamp
+  held.note({ seq: 2, storedAtMs: 2, body: "{}" }, { "@timestamp": ingested(1) });
+  held.note(
+    { seq: 3, storedAtMs: 3, body: "{}" },
+    { "@timestamp": "2026-09-01T06:05:00Z", event: { ingested: ingested(5) } },
+  );
+  assert.deepEqual(
+    held.messages().map((m) => m.seq),
+    [1, 2, 3],
+  );
+  held.note(
+    { seq: 4, storedAtMs: 4, body: "{}" },
+    { "@timestamp": "2026-09-01T06:06:00Z", event: { ingested: ingested(12) } },
+  );
+  assert.deepEqual(
+    held.messages().map((m) => m.seq),
+    [3, 4],
+  );
+});
+
 test("held events are bounded in bytes: the oldest go first, and the loss is counted", () => {
   const held = new HeldEvents(new Map([["@timestamp", 1_000n * MINUTE_NS]]), 0n, 6, AFTER_EVENTS);
   for (let i = 1; i <= 5; i++)

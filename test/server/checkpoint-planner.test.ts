@@ -172,6 +172,18 @@ test("a replayed event is judged against when it was received, not the clock of 
   assert.equal(p.plan([partial], settled(0)), 1);
 });
 
+test("a rule windowed on event.ingested reads an event without it on @timestamp, as its window does", () => {
+  const p = planner();
+  const byIngested = sequenceRule({ timestampField: "event.ingested", openSequences: 1 });
+  // serve told not to stamp event.ingested: the first batch has only @timestamp
+  p.track(1, 1, events(0), ["event.ingested"]);
+  p.track(2, 2, accepted([{ ...at(30), event: { ingested: "2026-09-01T10:00:40Z" } }]), ["event.ingested"]);
+  p.processed(1);
+  p.processed(2);
+  // newest 40 s: 40 - 62 < 0, so the sequence begun with the first batch's event may still be joined
+  assert.equal(p.plan([byIngested], settled(0)), 1);
+});
+
 test("a batch whose times were not read for the rule's field is kept", () => {
   const p = planner();
   p.track(1, 2, accepted([{ "event.created": "2026-09-01T10:00:00Z" }]), ["@timestamp"]);
