@@ -650,6 +650,7 @@ export class DetectionEngine {
       stream: undefined as unknown as QueryStream<Tagged>,
       lastPush: 0,
     };
+    const windowNs = batch ? undefined : windowLength(state.rule.rule as WindowSettings);
     created.stream = createQueryStream<Tagged>(
       execution,
       {
@@ -663,8 +664,9 @@ export class DetectionEngine {
         // a stream never ends: its samples, and its sequences, are those of the rule's window, as
         // each run finds them (and as far back as a restart replays), read on the time Kibana
         // reads the window on
-        sampleWindowNs: batch ? undefined : windowLength(state.rule.rule as WindowSettings),
-        sampleTime: batch ? undefined : sampleTimeOf(state.rule),
+        sampleWindowNs: windowNs,
+        windowTime: batch ? undefined : windowTimeOf(state.rule),
+        windowSpanNs: windowNs,
         horizonMs: batch ? undefined : msOf(streamSpanNs(state.rule)),
         // a batch has no relation to the wall clock: its input may be of any date
         latestTime: batch ? undefined : () => latestEventTime(this.receivedClock()),
@@ -962,10 +964,11 @@ function endsWithMissingEvent(query: ExecutableRule["query"]): boolean {
 }
 
 /**
- * A sample rule windowed on `timestamp_override` (`event.ingested`) is windowed on that field,
- * falling back to `@timestamp`, as Kibana's runs are: samples have no order of their own.
+ * A rule with `timestamp_override` (`event.ingested`) is windowed on that field, falling back
+ * to `@timestamp`, as Kibana's runs are: its samples, which have no order of their own, and the
+ * ingestion of its sequences' events, which are ordered by `@timestamp`.
  */
-function sampleTimeOf(rule: ExecutableRule): ((event: Event) => bigint | null) | undefined {
+function windowTimeOf(rule: ExecutableRule): ((event: Event) => bigint | null) | undefined {
   const settings = rule.rule as WindowSettings;
   if (windowsOnEventTime(settings, rule.query.timestampField)) return undefined;
   return compileWindowTime(settings);

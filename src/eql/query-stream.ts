@@ -47,10 +47,16 @@ export interface QueryStreamOptions<Tag = undefined> extends QueryOptions {
    */
   sampleWindowNs?: bigint;
   /**
-   * samples over a window: the time (ns) an event's window is read on, when it is not the
-   * timestamp field (a rule's `timestamp_override`); null when the event has none
+   * The time (ns) an event's window is read on, when it is not the timestamp field (a rule's
+   * `timestamp_override`); null when the event has none. Samples over a window are windowed on
+   * it; with `windowSpanNs`, a sequence's events lie within that of each other on it.
    */
-  sampleTime?: (event: Event) => bigint | null;
+  windowTime?: (event: Event) => bigint | null;
+  /**
+   * sequences with `windowTime`: the most their events' window times may lie apart (ns), as one
+   * run's window holds every event of a match
+   */
+  windowSpanNs?: bigint;
   /**
    * sequences of a batch (unbounded lateness): past the budget, the events held to be put in
    * order are written to disk in sorted runs and merged at the flush, instead of released early
@@ -164,6 +170,8 @@ export function createQueryStream<Tag = undefined>(
 
   const plan = sequencePlan(query);
   const readHit = sequenceHitReader(compiler, query, options);
+  const windowTimeOf = (event: Event): bigint | undefined =>
+    options.windowSpanNs === undefined ? undefined : (options.windowTime?.(event) ?? undefined);
   const runner = new SequenceRunner<Held<Tag>>(
     plan,
     (c) => {
@@ -179,6 +187,7 @@ export function createQueryStream<Tag = undefined>(
     {
       maxOpenPartials: options.maxOpenPartials,
       horizonNs: options.horizonMs === undefined ? undefined : BigInt(options.horizonMs) * MS,
+      windowSpanNs: options.windowTime && options.windowSpanNs,
     },
   );
   stats.sequences = runner.stats;
@@ -191,8 +200,16 @@ export function createQueryStream<Tag = undefined>(
   let arrival = 0;
   let lastWatermark: bigint | null = null;
   let sinceAdvance = 0;
+  const lateness = BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6));
+  /** the newest window time taken (windowTime), not one dated ahead of what the stream takes */
+  let newestWindow: bigint | undefined;
+  let lastWindowMark: bigint | undefined;
 
-  const admit = (hit: SequenceHit | PackedSequenceHit | null, held: Held<Tag>) => {
+  const admit = (
+    hit: SequenceHit | PackedSequenceHit | null,
+    held: Held<Tag>,
+    window: bigint | undefined = undefined,
+  ) => {
     if (!hit) return;
     if (hit.timestamp === null) {
       stats.untimed++;
@@ -204,20 +221,31 @@ export function createQueryStream<Tag = undefined>(
       tiebreaker: hit.tiebreaker,
       arrival: arrival++,
     };
+    if (
+      window !== undefined &&
+      (newestWindow === undefined || window > newestWindow) &&
+      (options.latestTime === undefined || window <= options.latestTime())
+    )
+      newestWindow = window;
     buffer.push(
       "keys" in hit
         ? { item: held, order, keys: hit.keys }
-        : { item: held, order, terms: hit.terms, until: hit.until },
+        : { item: held, order, terms: hit.terms, until: hit.until, window },
     );
     stats.late = buffer.late;
     stats.forced = buffer.forced;
     stats.buffered = buffer.size;
-    // Expiry and deferred decisions walk state, so they follow the watermark now and then.
+    // Expiry and deferred decisions walk state, so they follow the watermarks now and then. The
+    // window's is the newest window time less the allowed lateness: an event ingested (as serve
+    // stamps it) while others wait to be put in order is that far behind the newest at most.
     const watermark = buffer.watermark;
-    if (watermark !== null && watermark !== lastWatermark && ++sinceAdvance >= ADVANCE_EVERY) {
+    const windowMark = newestWindow === undefined ? undefined : newestWindow - lateness;
+    const moved = watermark !== lastWatermark || windowMark !== lastWindowMark;
+    if (watermark !== null && moved && ++sinceAdvance >= ADVANCE_EVERY) {
       lastWatermark = watermark;
+      lastWindowMark = windowMark;
       sinceAdvance = 0;
-      runner.advance(watermark);
+      runner.advance(watermark, windowMark);
     }
   };
 
@@ -233,7 +261,8 @@ export function createQueryStream<Tag = undefined>(
         onError(error, event);
         return;
       }
-      admit(hit, text === undefined ? { event, tag: tag as Tag } : { text, tag: tag as Tag });
+      const held = text === undefined ? { event, tag: tag as Tag } : { text, tag: tag as Tag };
+      admit(hit, held, hit ? windowTimeOf(event) : undefined);
     },
     pushHit(hit, tag, text) {
       stats.events++;
@@ -335,7 +364,7 @@ function sampleStream<Tag>(
     const timestampField = options.timestampField ?? "@timestamp";
     const timestamp = compiler.fieldGetterByName(timestampField);
     const readDate = compiler.dateReader(timestampField);
-    const timeOf = options.sampleTime ?? ((event: Event) => readDate(firstScalar(timestamp(event))));
+    const timeOf = options.windowTime ?? ((event: Event) => readDate(firstScalar(timestamp(event))));
     stats.samples = window;
     return {
       stats,

@@ -54,7 +54,7 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
   };
   if (query.kind === "SampleQuery") return window;
   const span = streamSpanNs(rule);
-  // unbounded in event time: only ingestion bounds what one run finds
+  // unbounded in event time: only the window, on ingestion, bounds what one run finds
   if (span === undefined) return window;
   const missing = query.terms.some((t) => t.missing);
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;

@@ -226,6 +226,41 @@ test("a sequence without maxspan spans at most the rule's window, as one run of 
   assert.equal(late.alerts.filter((a) => a["kibana.alert.building_block_type"] === undefined).length, 1);
 });
 
+test("a sequence of a rule with timestamp_override has its events ingested within one window, as one run holds them, whatever their @timestamp span", () => {
+  const ingested = rule(
+    "aaaaaaaa-0000-4000-8000-000000000009",
+    "Download Then Exec, Ingested Within A Window",
+    `sequence by container.id
+  [process where process.name == "curl"]
+  [process where process.executable : "/tmp/*"]`,
+    'from = "now-6m"\ntimestamp_override = "event.ingested"',
+  );
+  const { e, alerts } = engine(ruleSet(ingested), { now: AFTER_EVENTS });
+  // happened `minute` past 9:00, ingested `ingestedMinute` past 10:00
+  const at = (minute: number, ingestedMinute: number, name: string, container: string) => ({
+    ...ev(name, { process: { name, executable: `/tmp/${name}` } }),
+    "@timestamp": new Date(Date.UTC(2026, 8, 3, 9, minute)).toISOString(),
+    event: {
+      category: ["process"],
+      type: ["start"],
+      ingested: new Date(Date.UTC(2026, 8, 3, 10, ingestedMinute)).toISOString(),
+    },
+    container: { id: container },
+  });
+  // c1 ingested 20 minutes apart: no run of a 6-minute window holds both; c2 a minute apart
+  e.push(at(0, 0, "curl", "c1"), origin());
+  e.push(at(10, 20, "curl", "c2"), origin());
+  e.push(at(20, 20, "payload", "c1"), origin());
+  e.push(at(40, 21, "payload", "c2"), origin());
+  e.finish();
+  assert.deepEqual(
+    alerts
+      .filter((a) => a["kibana.alert.building_block_type"] === undefined)
+      .map((a) => (a.container as { id: string }).id),
+    ["c2"],
+  );
+});
+
 test("a maxspan longer than the rule's window is cut to the window, as no run sees a longer sequence; with timestamp_override, maxspan stands", () => {
   const longer = (id: string, extra: string) =>
     rule(

@@ -103,3 +103,34 @@ test("a partial shares the events of the partial it extends instead of copying t
   for (let stage = 1; stage < stages - 1; stage++) assert.equal(after[stage].previous, before[stage - 1]);
   assert.deepEqual(completed, [Array.from({ length: stages }, (_, i) => i)]);
 });
+
+test("with a window span, a sequence's events lie within it of each other in window time: one too far leaves the partial for another, and partials fall out of the window as it moves", () => {
+  const completed: number[][] = [];
+  const matcher = new SequenceMatcher<number>(2, null, (c) => completed.push(c.events), {
+    maxOpenPartials: 100,
+    windowSpanNs: 60n * SECOND,
+  });
+  /** `hit` ingested at `ingested` s */
+  const at = (second: number, stage: number, key: string, ingested: number) => ({
+    ...hit(second, stage, key),
+    window: BigInt(ingested) * SECOND,
+  });
+  // k1: dated hours apart, ingested together (an agent's backlog): one run's
+  matcher.push(at(0, 0, "k1", 10_000));
+  matcher.push(at(7200, 1, "k1", 10_030));
+  // k2: a second apart, ingested ten minutes apart: no run holds both, and the partial waits
+  matcher.push(at(7201, 0, "k2", 10_000));
+  matcher.push(at(7202, 1, "k2", 10_600));
+  assert.deepEqual(completed, [[0, 7200]]);
+  matcher.push(at(7203, 1, "k2", 10_050));
+  assert.deepEqual(completed, [
+    [0, 7200],
+    [7201, 7203],
+  ]);
+  matcher.push(at(7204, 0, "k3", 10_000));
+  matcher.expire(7204n * SECOND, 10_060n * SECOND);
+  assert.equal(matcher.openPartials, 1, "within the window span of the window watermark");
+  matcher.expire(7204n * SECOND, 10_061n * SECOND);
+  assert.equal(matcher.openPartials, 0);
+  assert.equal(matcher.stats.expired, 1);
+});

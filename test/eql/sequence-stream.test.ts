@@ -250,3 +250,18 @@ test("an event that went to disk still ends sequences as an until event", () => 
   }
   assert.equal(found(), 0);
 });
+
+test("a window span on another time expires partial sequences as that time moves on, whatever their order time", () => {
+  const s = createQueryStream(
+    "sequence by k [a where true] [b where true]",
+    {
+      windowTime: (e) => BigInt(e.ingested as number) * 1_000_000n,
+      windowSpanNs: 50_000_000n,
+    },
+    () => {},
+  );
+  // dated all at once (a backlog), ingested one a millisecond
+  for (let i = 0; i < 5000; i++)
+    s.push({ "@timestamp": 1000 + (i >> 10), ingested: i, k: `key-${i}`, event: { category: "a" } });
+  assert.ok(s.stats.sequences!.open < 400, `open: ${s.stats.sequences!.open}`);
+});

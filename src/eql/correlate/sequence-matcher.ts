@@ -5,6 +5,8 @@ import { compareJoinKeys, type JoinKey } from "./join-key.ts";
 export interface SequenceEvent<T> {
   item: T;
   order: OrderKey & { timestamp: bigint };
+  /** the time the rule's window is read on, when it is not the order's (SequenceLimits.windowSpanNs) */
+  window?: bigint;
   /** per positive stage: the event's join keys if it matches that stage's query, else undefined */
   stageKeys: ReadonlyArray<readonly JoinKey[] | undefined>;
   /** the event's join keys if it matches the `until` query */
@@ -25,6 +27,13 @@ export interface SequenceLimits {
    * bounds what one run can find; partials whose first event is older expire
    */
   horizonNs?: bigint;
+  /**
+   * the most the window times of a sequence's events may lie apart (ns), for a rule windowed on
+   * another time than its order (`timestamp_override`): one run's window holds every event of a
+   * match. An event too far from a partial's leaves it for another; partials whose earliest
+   * window time falls that far behind the window watermark expire.
+   */
+  windowSpanNs?: bigint;
 }
 
 export interface SequenceStats {
@@ -49,6 +58,9 @@ interface Partial<T> {
   order: OrderKey;
   previous: Partial<T> | undefined;
   first: bigint;
+  /** the earliest and latest window time of its events (with SequenceLimits.windowSpanNs) */
+  windowFrom?: bigint;
+  windowTo?: bigint;
 }
 
 interface KeyState<T> {
@@ -83,6 +95,8 @@ export class SequenceMatcher<T> {
   private evictCursor: MapIterator<[string, KeyState<T>]> | undefined;
   /** the longest span a sequence may have (ns): maxspan, else the horizon, else none */
   private readonly spanNs: bigint | undefined;
+  /** no open partial has an earlier window time than this (a lower bound, as oldestFirst) */
+  private oldestWindow: bigint | null = null;
 
   constructor(
     private readonly stageCount: number,
@@ -113,6 +127,9 @@ export class SequenceMatcher<T> {
         const state = this.states.get(key.id);
         const previous = state?.slots[stage - 1];
         if (!state || !previous) continue;
+        // no run's window holds both: the partial waits for another event
+        const windowed = this.limits.windowSpanNs !== undefined;
+        if (windowed && !this.inOneWindow(previous, e.window)) continue;
         this.take(state, stage - 1);
         if (state.lastUntil && compareOrder(state.lastUntil, previous.order) >= 0) {
           this.stats.untilKilled++;
@@ -125,6 +142,7 @@ export class SequenceMatcher<T> {
           continue;
         }
         const next: Partial<T> = { item: e.item, order: e.order, previous, first: previous.first };
+        if (windowed) widen(next, previous, e.window);
         if (stage === last) {
           this.stats.completed++;
           completed.push(completedSequence(state.key, next, this.stageCount));
@@ -146,28 +164,54 @@ export class SequenceMatcher<T> {
   }
 
   /**
-   * Drops what can no longer complete once no event before `watermark` (ns) can
-   * arrive: partials older than maxspan (or the horizon), and keys left empty.
+   * Drops what can no longer complete once no event before `watermark` (ns) can arrive, nor
+   * one whose window time is before `windowWatermark`: partials older than maxspan (or the
+   * horizon) or than the window span, and keys left empty.
    */
-  expire(watermark: bigint): void {
+  expire(watermark: bigint, windowWatermark?: bigint): void {
     const span = this.spanNs;
-    if (span === undefined) return;
-    if (this.oldestFirst === null || watermark - this.oldestFirst <= span) return;
+    const windowSpan = this.limits.windowSpanNs;
+    const byOrder = span !== undefined && this.oldestFirst !== null && watermark - this.oldestFirst > span;
+    const byWindow =
+      windowSpan !== undefined &&
+      windowWatermark !== undefined &&
+      this.oldestWindow !== null &&
+      windowWatermark - this.oldestWindow > windowSpan;
+    if (!byOrder && !byWindow) return;
     let oldest: bigint | null = null;
+    let oldestWindow: bigint | null = null;
     for (const [id, state] of this.states) {
       for (let i = 0; i < state.slots.length; i++) {
         const p = state.slots[i];
         if (!p) continue;
-        if (watermark - p.first > span) {
+        const late =
+          (span !== undefined && watermark - p.first > span) ||
+          (windowSpan !== undefined &&
+            windowWatermark !== undefined &&
+            p.windowFrom !== undefined &&
+            windowWatermark - p.windowFrom > windowSpan);
+        if (late) {
           this.take(state, i);
           this.stats.expired++;
-        } else if (oldest === null || p.first < oldest) {
-          oldest = p.first;
+          continue;
         }
+        if (oldest === null || p.first < oldest) oldest = p.first;
+        if (p.windowFrom !== undefined && (oldestWindow === null || p.windowFrom < oldestWindow))
+          oldestWindow = p.windowFrom;
       }
       if (state.open === 0) this.states.delete(id);
     }
     this.oldestFirst = oldest;
+    this.oldestWindow = oldestWindow;
+  }
+
+  /** Whether an event of window time `window` lies within the window span of the partial's events. */
+  private inOneWindow(partial: Partial<T>, window: bigint | undefined): boolean {
+    const span = this.limits.windowSpanNs!;
+    if (window === undefined || partial.windowFrom === undefined) return true;
+    const from = window < partial.windowFrom ? window : partial.windowFrom;
+    const to = window > partial.windowTo! ? window : partial.windowTo!;
+    return to - from <= span;
   }
 
   /** Open partial sequences right now. */
@@ -181,7 +225,14 @@ export class SequenceMatcher<T> {
       state = { key, slots: new Array(this.stageCount), open: 0 };
       this.states.set(key.id, state);
     }
-    this.put(state, 0, { item: e.item, order: e.order, previous: undefined, first: e.order.timestamp });
+    const partial: Partial<T> = {
+      item: e.item,
+      order: e.order,
+      previous: undefined,
+      first: e.order.timestamp,
+    };
+    if (this.limits.windowSpanNs !== undefined) widen(partial, {}, e.window);
+    this.put(state, 0, partial);
     this.touch(state);
   }
 
@@ -192,6 +243,9 @@ export class SequenceMatcher<T> {
     }
     state.slots[stage] = partial;
     if (this.oldestFirst === null || partial.first < this.oldestFirst) this.oldestFirst = partial.first;
+    const from = partial.windowFrom;
+    if (from !== undefined && (this.oldestWindow === null || from < this.oldestWindow))
+      this.oldestWindow = from;
     if (this.stats.open > this.limits.maxOpenPartials) this.evictOldest(state);
   }
 
@@ -252,4 +306,15 @@ function completedSequence<T>(key: JoinKey, last: Partial<T>, stages: number): C
     orders[i] = at.order;
   }
   return { key, events, orders };
+}
+
+/** Sets the window times of `next`: those of `previous`'s events and of one more (none known stays none). */
+function widen(
+  next: { windowFrom?: bigint; windowTo?: bigint },
+  previous: { windowFrom?: bigint; windowTo?: bigint },
+  window: bigint | undefined,
+): void {
+  const { windowFrom: from, windowTo: to } = previous;
+  next.windowFrom = window !== undefined && (from === undefined || window < from) ? window : from;
+  next.windowTo = window !== undefined && (to === undefined || window > to) ? window : to;
 }

@@ -16,6 +16,8 @@ type Ordered = OrderKey & { timestamp: bigint };
 export interface TermHit<T> {
   item: T;
   order: Ordered;
+  /** the time the rule's window is read on, when it is not the order's (SequenceLimits.windowSpanNs) */
+  window?: bigint;
   terms: ReadonlyArray<readonly JoinKey[] | undefined>;
   until?: readonly JoinKey[];
 }
@@ -62,6 +64,11 @@ export interface SequenceRunnerOptions {
   horizonNs?: bigint;
   /** events kept per missing term for the missing-event checks */
   maxMissingBuffered?: number;
+  /**
+   * the most the window times of a sequence's events may lie apart (TermHit.window): a rule
+   * windowed on another time than its order (`timestamp_override`), as one run's window holds them
+   */
+  windowSpanNs?: bigint;
 }
 
 export interface SequenceRunnerStats extends SequenceStats {
@@ -102,6 +109,7 @@ export class SequenceRunner<T> {
       {
         maxOpenPartials: options.maxOpenPartials ?? DEFAULT_MAX_OPEN_PARTIALS,
         horizonNs: options.horizonNs,
+        windowSpanNs: options.windowSpanNs,
       },
     );
     for (const { term, missing } of plan.expanded) if (missing) this.missingHits.set(term, new Map());
@@ -115,6 +123,7 @@ export class SequenceRunner<T> {
     this.matcher.push({
       item: hit.item,
       order: hit.order,
+      window: hit.window,
       stageKeys: this.plan.positiveTerms.map((t) => hit.terms[t]),
       untilKeys: hit.until,
     });
@@ -122,9 +131,12 @@ export class SequenceRunner<T> {
     if (++this.pushed % 1024 === 0) this.advance(hit.order.timestamp);
   }
 
-  /** No event older than `watermark` (ns) will arrive: decide what waited on it and drop what cannot complete. */
-  advance(watermark: bigint): void {
-    this.matcher.expire(watermark);
+  /**
+   * No event older than `watermark` (ns) will arrive, nor one whose window time is older than
+   * `windowWatermark`: decide what waited on it and drop what cannot complete.
+   */
+  advance(watermark: bigint, windowWatermark?: bigint): void {
+    this.matcher.expire(watermark, windowWatermark);
     if (this.deferred.length) {
       const ready = this.deferred.filter((d) => d.decideAt < watermark);
       if (ready.length) {
