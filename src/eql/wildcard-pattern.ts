@@ -73,17 +73,20 @@ export function compileWildcardPatterns(
     const loners = anyOf(patterns.filter(hasLoneSurrogate).map((tokens) => compileApart(tokens, options)));
     return (value) => others(value) || loners(value);
   }
-  const apart = anyOf(patterns.map((tokens) => compileApart(tokens, options)));
-  const few = patterns.length <= MAX_PATTERNS_TRIED_APART;
-  if (few && patterns.every(isStarsOnly)) return apart;
-  const automaton = new LazyDfa(compileWildcardAutomaton(patterns, options));
-  if (few)
+  // Built at the first value that needs it: a scan compiles the predicates of every rule its
+  // events reach, and most lists never meet a long value.
+  let automaton: LazyDfa | undefined;
+  const dfa = () => (automaton ??= new LazyDfa(compileWildcardAutomaton(patterns, options)));
+  if (patterns.length <= MAX_PATTERNS_TRIED_APART) {
+    const apart = anyOf(patterns.map((tokens) => compileApart(tokens, options)));
+    if (patterns.every(isStarsOnly)) return apart;
     return (value) =>
-      value.length <= SHORT_VALUE ? apart(value) : (automaton.tryMatches(value) ?? apart(value));
+      value.length <= SHORT_VALUE ? apart(value) : (dfa().tryMatches(value) ?? apart(value));
+  }
   // A list's patterns one by one would read the value once each: the automaton's states are
   // stepped instead, O(the states in play) per character (a value that names many of a long
   // list's patterns, each nearly, meets a new state at nearly every character).
-  return (value) => automaton.matches(value);
+  return (value) => dfa().matches(value);
 }
 
 /** One pattern on its own. */
