@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { ConfigError, resolveConfig, SETTINGS, writesToStdout } from "../server/config.ts";
 import type { ServeExtensions, Service } from "../server/service.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
+import { listenForLifecycleSignals } from "./lifecycle-signals.ts";
 import { addSettingOption } from "./setting-options.ts";
 import { onStdoutClosed } from "./stdout-closed.ts";
 
@@ -79,8 +80,7 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, "stop requested");
-    // a second signal is Node's: it ends the process at once
-    unlisten();
+    signals.stopping();
     if (connecting) {
       // nothing is running yet: end as the signal ends a process, rather than wait out the connection
       logger.info("stopping while connecting to NATS: nothing to drain");
@@ -100,14 +100,10 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     logger.info("SIGHUP: reloading rules");
     void service.reload();
   };
-  const unlisten = () => {
-    process.off("SIGTERM", stop);
-    process.off("SIGINT", stop);
-    process.off("SIGHUP", hangup);
+  const hangupWhileStopping = () => {
+    logger.info("SIGHUP while stopping: ignored, the service is draining");
   };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-  process.on("SIGHUP", hangup);
+  const signals = listenForLifecycleSignals({ stop, hangup, hangupWhileStopping });
   try {
     let extensions: ServeExtensions | undefined;
     try {
@@ -151,6 +147,6 @@ export async function runServe(flags: Record<string, unknown>): Promise<number> 
     await done;
     return exitCode;
   } finally {
-    unlisten();
+    signals.unlisten();
   }
 }

@@ -10,6 +10,7 @@ import {
 } from "../worker/worker-settings.ts";
 import { BUNDLED_RULES } from "./bundled-rules.ts";
 import { type KibanaFlags, kibanaTargetOf, withKibanaFlags } from "./kibana-flags.ts";
+import { listenForLifecycleSignals } from "./lifecycle-signals.ts";
 import { type NatsAccessFlags, natsAccessOf, withNatsAccessFlags } from "./nats-access-flags.ts";
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -208,10 +209,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     stopped = resolve;
   });
   const stop = (signal: NodeJS.Signals) => {
-    unlisten();
-    // a reload asked while the partitions are handed over (a chaos run, or systemd's ExecReload
-    // racing a restart) would otherwise end the process by Node's default, the stop cut short
-    process.on("SIGHUP", hangupWhileStopping);
+    signals.stopping();
     if (!worker) {
       // nothing is owned yet: end as the signal ends a process, rather than wait out the start
       logger.info({ signal }, "stop requested while starting: nothing is owned yet; ending now");
@@ -237,14 +235,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   const hangupWhileStopping = () => {
     logger.info("SIGHUP while stopping: ignored, the partitions are being handed over");
   };
-  const unlisten = () => {
-    process.off("SIGTERM", stop);
-    process.off("SIGINT", stop);
-    process.off("SIGHUP", hangup);
-  };
-  process.on("SIGTERM", stop);
-  process.on("SIGINT", stop);
-  process.on("SIGHUP", hangup);
+  const signals = listenForLifecycleSignals({ stop, hangup, hangupWhileStopping });
   const [{ NatsConnectError }, { RuleBundleError }, { Worker }, { startOpsServer }] = await Promise.all([
     import("../nats/connect.ts"),
     import("../server/rule-bundle.ts"),
@@ -254,7 +245,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
   try {
     worker = await Worker.start(settings, logger, packageVersion());
   } catch (error) {
-    unlisten();
+    signals.unlisten();
     if (error instanceof RuleBundleError || error instanceof RangeError) {
       err(error.message);
       return 2;
@@ -271,7 +262,7 @@ export async function runWorker(flags: WorkerFlags): Promise<number> {
     try {
       ops = await startOpsServer(listen.host, listen.port, worker);
     } catch (error) {
-      unlisten();
+      signals.unlisten();
       err(`--metrics: cannot listen on ${metricsAt}: ${(error as Error).message}`);
       await worker.close();
       return 1;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -170,4 +171,36 @@ test("eqlite scan whose stdout reader goes away (| head) exits 0 at once: the re
   });
   const [code] = await once(child, "exit");
   assert.equal(code, 0, stderr);
+});
+
+test("eqlite serve: a SIGHUP while it drains is said and ignored, not let end the process; the drain finishes and exits 0", async (t) => {
+  const dir = tempDir("eqlite-serve-stop-hup-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // a receiver that takes the connection and never answers holds the drain open (up to the
+  // webhook's 10 s close timeout), long enough for a reload to arrive in the middle of it
+  const silent = createServer(() => {});
+  await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+  t.after(() => silent.close());
+  const hook = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/hook`;
+  const serve = await ServeProcess.start([
+    "--no-watch-rules",
+    "--data-dir",
+    join(dir, "data"),
+    "--webhook",
+    hook,
+  ]);
+  t.after(() => {
+    if (serve.running) serve.child.kill("SIGKILL");
+  });
+  const r = await fetch(`${serve.url}/_bulk`, { method: "POST", body: bulkBody([interactiveExec()]) });
+  assert.equal(r.status, 200);
+  const exited = once(serve.child, "exit");
+  serve.child.kill("SIGTERM");
+  await serve.waitFor(/"msg":"stop requested"/);
+  serve.child.kill("SIGHUP");
+  await serve.waitFor(/"msg":"SIGHUP while stopping: ignored, the service is draining"/);
+  const [code, signal] = await exited;
+  assert.equal(signal, null, serve.stderr);
+  assert.equal(code, 0, serve.stderr);
+  assert.match(serve.stderr, /"msg":"eqlite serve stopped"/);
 });
