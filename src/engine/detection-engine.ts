@@ -728,8 +728,8 @@ export class DetectionEngine {
     }
     search.pending.push(pending);
     // Only the matches in the window can alert: a noisy rule must not hold every match of a
-    // large input (suppression folds them all, so it keeps them).
-    if (!state.suppression && search.pending.length >= 2 * count + LET_GO_SLACK) {
+    // large input (suppression folds only those too, as Kibana folds the hits of its search).
+    if (search.pending.length >= 2 * count + LET_GO_SLACK) {
       search.pending.sort(byTimeThenArrival);
       const out = search.pending.length - count;
       search.pending = from === "tail" ? search.pending.slice(out) : search.pending.slice(0, count);
@@ -752,21 +752,23 @@ export class DetectionEngine {
     search.letGo = 0;
     held.sort(byTimeThenArrival);
     const matches = applyLimits(held, search.pipes, Number.POSITIVE_INFINITY, "tail");
+    const kept = applyLimits(matches, [], limit, search.window.from);
+    // what a pipe cuts is the query's answer, not over max_signals: of the matches held and let
+    // go, those the pipes leave and max_signals does not
+    state.stats.overLimit += mostResults(search.pipes, held.length + letGo) - kept.length;
     if (state.suppression) {
+      // Kibana folds the hits its search returned, the last max_signals: a group's alert is its
+      // first match among those, and counts those alone
       const s = state.suppression;
       const folded = suppress(
-        matches.map((m) => {
+        kept.map((m) => {
           const match = matchOf(m);
           const event = (match as { event: Event }).event;
           return { item: match, time: s.time(event) ?? m.time, group: s.group(event) };
         }),
         s.window,
       );
-      const from = Math.max(0, folded.length - limit);
-      // suppression holds every match (a sample rule its first max_signals samples, without pipes)
-      state.stats.overLimit += letGo + from;
-      for (let i = from; i < folded.length; i++) {
-        const f = folded[i];
+      for (const f of folded) {
         if (f.group === null) {
           this.alert(state, f.first, undefined, intended);
           continue;
@@ -788,10 +790,6 @@ export class DetectionEngine {
       }
       return;
     }
-    const kept = applyLimits(matches, [], limit, search.window.from);
-    // what a pipe cuts is the query's answer, not over max_signals: of the matches held and let
-    // go, those the pipes leave and max_signals does not
-    state.stats.overLimit += mostResults(search.pipes, held.length + letGo) - kept.length;
     for (const m of kept) this.alert(state, matchOf(m), undefined, intended);
   }
 

@@ -233,3 +233,42 @@ test("batch: a sample rule alerts its first max_signals samples in key order, as
   assert.deepEqual(shells, ["a", "b"]);
   assert.equal(engine.ruleStats[0].overLimit, 2);
 });
+
+test("batch with suppression: the groups fold the last max_signals matches, the hits Kibana's search returns, not every match", () => {
+  const set = buildRuleSet(
+    loadRuleText(
+      JSON.stringify(
+        minimalEqlRule(1, 'process where process.name == "sh"', {
+          max_signals: 2,
+          alert_suppression: { group_by: ["host.name"] },
+        }),
+      ),
+      "rule.ndjson",
+    ).rules,
+  );
+  const alerts: Array<Record<string, unknown>> = [];
+  const engine = new DetectionEngine(set, {
+    mode: "batch",
+    now: new Date("2026-09-01T12:00:00Z"),
+    onAlert: (alert) => alerts.push(alert),
+  });
+  ["h1", "h2", "h1", "h1"].forEach((host, i) => {
+    engine.push(
+      {
+        "@timestamp": new Date(Date.UTC(2026, 8, 1, 10, 0, i)).toISOString(),
+        event: { category: ["process"], sequence: i },
+        host: { name: host },
+        process: { name: "sh" },
+      },
+      { source: "events.ndjson", line: i + 1 },
+    );
+  });
+  engine.finish();
+  // the search returns the matches of seconds 2 and 3, both h1's: one alert, h2's match is over max_signals
+  assert.deepEqual(
+    alerts.map((a) => [a["kibana.alert.original_event.sequence"], a["kibana.alert.suppression.docs_count"]]),
+    [[2, 1]],
+  );
+  const [stats] = engine.ruleStats;
+  assert.equal(stats.overLimit, 2);
+});
