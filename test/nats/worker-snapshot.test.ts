@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gzipSync } from "node:zlib";
+import { loadRuleBundle } from "../../src/server/rule-bundle.ts";
 import { HeldEvents } from "../../src/worker/held-events.ts";
+import { planRules } from "../../src/worker/rule-plan.ts";
 import { decodeSnapshot, encodeSnapshot, type Snapshot, SnapshotError } from "../../src/worker/snapshot.ts";
+import { WORKER_DEFAULTS } from "../../src/worker/worker-settings.ts";
+import { ruleToml } from "../rules/fixtures.ts";
+import { ruleDir } from "./worker-harness.ts";
 
 const MINUTE_NS = 60_000_000_000n;
 
@@ -124,4 +129,24 @@ test("held events are bounded in bytes: the oldest go first, and the loss is cou
     [3, 4, 5],
   );
   assert.equal(held.overflowed, 2);
+});
+
+test("held events of a rule ordered by its own timestamp_field: an event without that field neither stays nor moves the newest time", async (t) => {
+  const rule = ruleToml({
+    rule: { timestamp_field: '"event.created"', index: '["logs-test*"]' },
+    query: "sequence by host.id with maxspan=2h [process where true] [file where true]",
+  });
+  const settings = { ...WORKER_DEFAULTS, replayLimitMs: 30_000 };
+  const { longReach } = planRules(await loadRuleBundle([ruleDir(t, { "r.toml": rule })], []), settings).host;
+  const held = new HeldEvents(longReach, 0n, 1000, AFTER_EVENTS);
+  held.note(
+    { seq: 1, storedAtMs: 1, body: "{}" },
+    { "@timestamp": "2026-09-01T10:00:00Z", event: { created: "2026-09-01T10:00:00Z" } },
+  );
+  // another source's event, hours later by @timestamp, without event.created: none of the rule's
+  held.note({ seq: 2, storedAtMs: 2, body: "{}" }, { "@timestamp": "2026-09-01T14:00:00Z" });
+  assert.deepEqual(
+    held.messages().map((m) => m.seq),
+    [1],
+  );
 });

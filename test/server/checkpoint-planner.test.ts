@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { DetectionEngine } from "../../src/engine/detection-engine.ts";
+import { buildRuleSet } from "../../src/rules/rule-set.ts";
 import { CheckpointPlanner, type RuleHolding } from "../../src/server/checkpoint-planner.ts";
+import { orderingFields, ruleHoldings } from "../../src/server/rule-holdings.ts";
+import { loadToml, ruleToml } from "../rules/fixtures.ts";
 
 const S = 1_000_000_000n;
 const at = (second: number) => ({
@@ -192,4 +196,29 @@ test("a batch whose times were not read for the rule's field is kept", () => {
   p.track(3, 3, accepted([{ "event.created": "2026-09-01T11:00:00Z" }]), ["@timestamp", "event.created"]);
   p.processed(3);
   assert.equal(p.plan([byCreated], settled(0)), 1);
+});
+
+test("a rule ordered by its own timestamp_field: an event without that field does not move its newest time on @timestamp", () => {
+  const loaded = loadToml(
+    ruleToml({
+      query: "sequence by host.id with maxspan=1m [process where true] [file where true]",
+      rule: { from: '"now-6m"', timestamp_field: '"event.created"' },
+    }),
+  );
+  assert.ok(loaded.rules[0]?.query, JSON.stringify(loaded.diagnostics));
+  const ruleSet = buildRuleSet(loaded.rules);
+  const [holding] = ruleHoldings({
+    rules: ruleSet,
+    activity: () => [{ buffered: 0, openSequences: 1, deferred: 0, sampleKeys: 0 }],
+  } as unknown as DetectionEngine);
+  const p = planner();
+  const fields = orderingFields(ruleSet);
+  // the sequence begins at 10:00 by event.created
+  p.track(1, 1, accepted([{ ...at(0), event: { created: "2026-09-01T10:00:00Z" } }]), fields);
+  // another source's event, an hour later by @timestamp, has no event.created: no event of the rule
+  p.track(2, 2, accepted([{ "@timestamp": "2026-09-01T11:00:00Z" }]), fields);
+  p.processed(1);
+  p.processed(2);
+  // the newest by event.created is still 10:00: the partial's event must stay in the log
+  assert.equal(p.plan([holding], settled(0)), 1);
 });
