@@ -1,7 +1,7 @@
 import { isFutureDated } from "../engine/future-dated.ts";
 import type { Event } from "../eql/field-access.ts";
 import type { IngestItem } from "./ingest-batch.ts";
-import { type RuleReach, reachTime } from "./rule-reach.ts";
+import { type RuleReach, reachKey, reachTime } from "./rule-reach.ts";
 import type { PublishProgress } from "./sink-fanout.ts";
 
 /** A rule's reach with what it holds now (DetectionEngine.activity). */
@@ -111,7 +111,7 @@ export class CheckpointPlanner {
 
   /**
    * An accepted (or replayed) batch of seqs first..last; `fields`: the timestamp fields the rules
-   * order by. An event's date is judged against when it was received, as the rules judge it
+   * reach on, as reach keys (orderingFields). An event's date is judged against when it was received, as the rules judge it
    * (EventOrigin.receivedAt), else the clock now.
    */
   track(first: number, last: number, items: readonly IngestItem[], fields: readonly string[]): void {
@@ -207,10 +207,11 @@ export class CheckpointPlanner {
     const holds = r.buffered + r.openSequences + r.deferred + r.sampleKeys > 0;
     if (!holds && !r.hiddenState) return firstUnprocessed;
     if (r.buffered > 0 || r.deferred > 0) return previous;
-    const newest = this.newestSeen.get(r.timestampField);
+    const key = reachKey(r);
+    const newest = this.newestSeen.get(key);
     if (newest === undefined) return previous;
     const from = newest - this.latenessNs - r.reachNs;
-    return Math.max(previous, this.firstReaching(r.timestampField, from, firstUnprocessed));
+    return Math.max(previous, this.firstReaching(key, from, firstUnprocessed));
   }
 
   /** The first batch with an event at or after `from` (in `field`), or whose times are unknown. */

@@ -1,7 +1,7 @@
 import type { DetectionEngine } from "../engine/detection-engine.ts";
 import type { ExecutableRule, RuleSet } from "../rules/rule-set.ts";
 import type { RuleHolding } from "./checkpoint-planner.ts";
-import { type RuleReach, ruleReach } from "./rule-reach.ts";
+import { type RuleReach, reachKey, ruleReach } from "./rule-reach.ts";
 
 /** Reaches are worked out once per loaded rule: a reload brings new rule objects. */
 const reaches = new WeakMap<ExecutableRule, RuleReach>();
@@ -38,12 +38,15 @@ export function ruleHoldings(engine: DetectionEngine): RuleHolding[] {
   });
 }
 
-/** The fields the rules that hold events order them by: the planner notes each batch's newest time in them. */
+/**
+ * The fields the rules that hold events reach on, as keys (reachKey): the planner notes each
+ * batch's newest time in them.
+ */
 export function orderingFields(ruleSet: RuleSet): string[] {
   let found = fields.get(ruleSet);
   if (!found) {
     found = [
-      ...new Set(ruleSet.rules.filter((r) => reachOf(r).reachNs > 0n).map((r) => reachOf(r).timestampField)),
+      ...new Set(ruleSet.rules.filter((r) => reachOf(r).reachNs > 0n).map((r) => reachKey(reachOf(r)))),
     ];
     fields.set(ruleSet, found);
   }

@@ -31,6 +31,12 @@ export interface RuleReach {
   hiddenState: boolean;
   /** a trailing missing event: the rule's streams wait for time to pass and are never flushed early */
   waitsForTime: boolean;
+  /**
+   * An event without the field has no time for the rule, not its `@timestamp`: the field orders
+   * the rule's events (a `timestamp_field` of its own), or the rule's window on it does not fall
+   * back. Absent: a window on `timestamp_override`, read on `@timestamp` where the field is missing.
+   */
+  strictTime?: boolean;
 }
 
 export function ruleReach(rule: ExecutableRule): RuleReach {
@@ -41,15 +47,17 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
     hiddenState: false,
     waitsForTime: false,
   };
+  // the field the rule orders by takes no event without it
+  const ordered = base.timestampField !== "@timestamp" ? { strictTime: true } : {};
   const query = rule.query.statement.query;
   if (query.kind === "EventQuery") return { ...base, reachNs: 0n };
   // The window, read where Kibana reads it: an agent's backlog ingested together is one run's
   // whatever its events' dates, and a restart must replay as much of it.
+  const onEventTime = windowsOnEventTime(settings, base.timestampField);
   const window = {
     ...base,
-    timestampField: windowsOnEventTime(settings, base.timestampField)
-      ? base.timestampField
-      : settings.timestamp_override!,
+    ...(onEventTime ? ordered : settings.timestamp_override_fallback_disabled ? { strictTime: true } : {}),
+    timestampField: onEventTime ? base.timestampField : settings.timestamp_override!,
     reachNs: windowLength(settings),
   };
   if (query.kind === "SampleQuery") return window;
@@ -59,15 +67,39 @@ export function ruleReach(rule: ExecutableRule): RuleReach {
   const missing = query.terms.some((t) => t.missing);
   const trailing = query.terms.length > 0 && query.terms[query.terms.length - 1].missing;
   // Missing-event checks look up to maxspan beyond a chain that is itself up to maxspan long.
-  return { ...base, reachNs: missing ? 2n * span : span, hiddenState: missing, waitsForTime: trailing };
+  return {
+    ...base,
+    ...ordered,
+    reachNs: missing ? 2n * span : span,
+    hiddenState: missing,
+    waitsForTime: trailing,
+  };
+}
+
+/** Marks a reach key whose field has no fallback (RuleReach.strictTime): field names hold no NUL. */
+const STRICT = "\u0000";
+
+/**
+ * The key a reach's times are noted and compared under (the checkpoint planner's and the held
+ * events' fields): its field, marked when an event without it has no time for the rule, so
+ * that a field one rule orders by and another is windowed on are read apart.
+ */
+export function reachKey(reach: Pick<RuleReach, "timestampField" | "strictTime">): string {
+  return reach.strictTime ? `${reach.timestampField}${STRICT}` : reach.timestampField;
 }
 
 /**
- * An event's time in a reach's field (ns), as the rules' windows read it: an event without the
- * field (an `event.ingested` serve was told not to stamp) is windowed on `@timestamp`, as Kibana
- * falls back. For the field sequences are ordered by, such an event takes part in none: reading
- * its `@timestamp` only keeps its batch a little longer.
+ * An event's time under a reach key (ns), as the rules read it: an event without the field (an
+ * `event.ingested` serve was told not to stamp) is windowed on `@timestamp`, as Kibana falls
+ * back; under a strict key (a field the rule orders by, or a window without the fallback) it has
+ * none. Reading another source's `@timestamp` there would move the field's newest time, and
+ * the checkpoint past the events of open sequences.
  */
-export function reachTime(field: string): (event: Event) => bigint | null {
-  return compileWindowTime({ timestamp_override: field });
+export function reachTime(key: string): (event: Event) => bigint | null {
+  if (key.endsWith(STRICT))
+    return compileWindowTime({
+      timestamp_override: key.slice(0, -1),
+      timestamp_override_fallback_disabled: true,
+    });
+  return compileWindowTime({ timestamp_override: key });
 }

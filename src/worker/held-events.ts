@@ -15,7 +15,7 @@ import type { RuleSet } from "../rules/rule-set.ts";
 import { reachTime } from "../server/rule-reach.ts";
 import type { HeldMessage } from "./snapshot.ts";
 
-/** Per timestamp field the long rules order by, the longest reach among them (ns). */
+/** Per timestamp field the long rules reach on (a reach key: rule-reach.ts reachKey), the longest reach among them (ns). */
 export type ReachByField = ReadonlyMap<string, bigint>;
 
 interface Entry {

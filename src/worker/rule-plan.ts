@@ -9,7 +9,7 @@ import type { Event } from "../eql/field-access.ts";
 import type { LineFilter } from "../io/line-filter.ts";
 import { buildRuleSet, type ExecutableRule, type RuleSet } from "../rules/rule-set.ts";
 import type { RuleBundle } from "../server/rule-bundle.ts";
-import { ruleReach } from "../server/rule-reach.ts";
+import { reachKey, ruleReach } from "../server/rule-reach.ts";
 import { type LookbackSettings, type RuleLookback, ruleLookback } from "./lookback.ts";
 import { type RuleScope, type ScopeDecision, splitByScope } from "./rule-scope.ts";
 import { ruleSetHash } from "./rule-set-hash.ts";
@@ -23,7 +23,7 @@ export interface ScopeRules {
   lookbacks: RuleLookback[];
   /** the hash a snapshot of this scope's long rules is taken under */
   longHash: string;
-  /** long rules: per timestamp field, the longest reach (ns), for the held-events log */
+  /** long rules: per timestamp field (as a reach key, reachKey), the longest reach (ns), for the held-events log */
   longReach: Map<string, bigint>;
   exceptionsFor: (rule: ExecutableRule) => ((event: Event) => boolean) | undefined;
   /**
@@ -65,8 +65,9 @@ function scopeRules(
   const long = rules.filter((_, i) => lookbacks[i].long);
   const longReach = new Map<string, bigint>();
   for (const rule of long) {
-    const { timestampField, reachNs } = ruleReach(rule);
-    longReach.set(timestampField, maxOf(longReach.get(timestampField) ?? 0n, reachNs));
+    const reach = ruleReach(rule);
+    const key = reachKey(reach);
+    longReach.set(key, maxOf(longReach.get(key) ?? 0n, reach.reachNs));
   }
   const executable = [...short, ...long];
   return {
