@@ -265,3 +265,28 @@ test("a window span on another time expires partial sequences as that time moves
     s.push({ "@timestamp": 1000 + (i >> 10), ingested: i, k: `key-${i}`, event: { category: "a" } });
   assert.ok(s.stats.sequences!.open < 400, `open: ${s.stats.sequences!.open}`);
 });
+
+test("a window span on another time does not expire a partial that an event still waiting to be put in order can join", () => {
+  const found: string[] = [];
+  const s = createQueryStream(
+    "sequence by k [a where true] [b where true]",
+    {
+      allowedLatenessMs: 1000,
+      windowTime: (e) => BigInt(e.ingested as number) * 1_000_000n,
+      windowSpanNs: 50_000_000n,
+    },
+    (m: StreamMatch) => {
+      if (m.kind === "sequence") found.push(m.joinKeys.join(","));
+    },
+  );
+  s.push({ "@timestamp": 0, ingested: 0, k: "x", event: { category: "a" } });
+  s.push({ "@timestamp": 1000, ingested: 1, k: "y", event: { category: "a" } });
+  // ingested 10 ms after the first, so one window holds both; dated ahead (its host's clock), it
+  // waits in the reorder buffer until the stream's times pass its own by the allowed lateness
+  s.push({ "@timestamp": 1500, ingested: 10, k: "x", event: { category: "b" } });
+  // ingestion moves on meanwhile, with events dated no later
+  for (let i = 0; i < 2000; i++)
+    s.push({ "@timestamp": 1000, ingested: 20 + i, k: `z${i}`, event: { category: "a" } });
+  s.flush();
+  assert.deepEqual(found, ["x"]);
+});
