@@ -2,6 +2,7 @@ import type { SampleQuery } from "./ast.ts";
 import { type PreparedQuery, prepareQuery, type QueryOptions } from "./compile-query.ts";
 import type { QueryCompiler } from "./compiler.ts";
 import { type JoinKey, joinKeysOf } from "./correlate/join-key.ts";
+import { MinHeap } from "./correlate/min-heap.ts";
 import { ReorderBuffer, type ReorderSpill } from "./correlate/reorder-buffer.ts";
 import { SampleCollector } from "./correlate/sample-collector.ts";
 import { SampleWindow } from "./correlate/sample-window.ts";
@@ -191,10 +192,29 @@ export function createQueryStream<Tag = undefined>(
     },
   );
   stats.sequences = runner.stats;
+  /**
+   * The window times of the hits the reorder buffer holds, oldest first (released ones are let
+   * go when they come to the top): a partial such a hit can join must wait for it, however far
+   * ingestion has moved on while it waited to be put in order.
+   */
+  const heldWindows = new MinHeap<{ window: bigint; arrival: number }>((a, b) =>
+    a.window < b.window ? -1 : a.window > b.window ? 1 : 0,
+  );
+  const releasedWindows = new Set<number>();
+  const oldestHeldWindow = (): bigint | undefined => {
+    for (let top = heldWindows.peek(); top; top = heldWindows.peek()) {
+      if (!releasedWindows.delete(top.arrival)) return top.window;
+      heldWindows.pop();
+    }
+    return undefined;
+  };
   const buffer = new ReorderBuffer<HeldTermHit<Held<Tag>>>(
     BigInt(Math.round((options.allowedLatenessMs ?? 0) * 1e6)),
     options.maxBuffered ?? 100_000,
-    (hit) => runner.push(unpackTermHit(hit)),
+    (hit) => {
+      if ("window" in hit && hit.window !== undefined) releasedWindows.add(hit.order.arrival);
+      runner.push(unpackTermHit(hit));
+    },
     options.spill && heldSpill(options.spill),
   );
   let arrival = 0;
@@ -227,19 +247,29 @@ export function createQueryStream<Tag = undefined>(
       (options.latestTime === undefined || window <= options.latestTime())
     )
       newestWindow = window;
+    const late = buffer.late;
+    if (window !== undefined) heldWindows.push({ window, arrival: order.arrival });
     buffer.push(
       "keys" in hit
         ? { item: held, order, keys: hit.keys }
         : { item: held, order, terms: hit.terms, until: hit.until, window },
     );
+    // dropped as late: never released
+    if (window !== undefined && buffer.late !== late) releasedWindows.add(order.arrival);
     stats.late = buffer.late;
     stats.forced = buffer.forced;
     stats.buffered = buffer.size;
     // Expiry and deferred decisions walk state, so they follow the watermarks now and then. The
-    // window's is the newest window time less the allowed lateness: an event ingested (as serve
-    // stamps it) while others wait to be put in order is that far behind the newest at most.
+    // window's is the newest window time less the allowed lateness (an event ingested, as serve
+    // stamps it, while others wait to be put in order is that far behind the newest), and no
+    // later than the oldest window time still in the reorder buffer: an event dated ahead waits
+    // there for the others' dates to catch up, while ingestion moves on.
     const watermark = buffer.watermark;
-    const windowMark = newestWindow === undefined ? undefined : newestWindow - lateness;
+    let windowMark = newestWindow === undefined ? undefined : newestWindow - lateness;
+    if (windowMark !== undefined) {
+      const oldestHeld = oldestHeldWindow();
+      if (oldestHeld !== undefined && oldestHeld < windowMark) windowMark = oldestHeld;
+    }
     const moved = watermark !== lastWatermark || windowMark !== lastWindowMark;
     if (watermark !== null && moved && ++sinceAdvance >= ADVANCE_EVERY) {
       lastWatermark = watermark;
