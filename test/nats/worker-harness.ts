@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { DeliverPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
+import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { type KV, Kvm } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Event } from "../../src/eql/field-access.ts";
@@ -212,6 +212,32 @@ export async function onePartitionOneRule(t: TestContext, extraArgs: readonly st
     ...["--checkpoint-interval", "200", "--no-watch-rules", ...extraArgs],
   ];
   return { cluster, nc, jsm, args };
+}
+
+/**
+ * A worker (`name`) owning the one partition of onePartitionOneRule, retrying an alert that the
+ * alerts stream, full and refusing new messages, will not store: a stop then waits on it.
+ * `storeAlerts` lets the stream take alerts again.
+ */
+export async function workerRetryingAnAlert(t: TestContext, name: string, extraArgs: readonly string[]) {
+  const { nc, jsm, args } = await onePartitionOneRule(t, extraArgs);
+  const worker = WorkerProcess.start(t, name, args);
+  await worker.waitFor(/partition taken over/);
+  const config = (await jsm.streams.info(ALERTS_STREAM)).config;
+  await jsm.streams.update(ALERTS_STREAM, { ...config, max_msgs: 1, discard: DiscardPolicy.New });
+  await jetstream(nc).publish("eqlite.alerts.filler", "{}");
+  const event: Event = {
+    "@timestamp": "2026-09-01T10:00:00.000Z",
+    event: { category: ["process"], type: ["start"] },
+    host: { id: "h1" },
+    process: { name: "x" },
+  };
+  await publishEvents(nc, [event], 1);
+  await worker.waitFor(/publishing an alert failed; retrying/, 1, 20_000);
+  const storeAlerts = async () => {
+    await jsm.streams.update(ALERTS_STREAM, { ...config, max_msgs: -1, discard: DiscardPolicy.Old });
+  };
+  return { nc, args, worker, storeAlerts };
 }
 
 /**
