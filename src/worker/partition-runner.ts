@@ -59,6 +59,7 @@ import type { ScopeRules } from "./rule-plan.ts";
 import type { RuleTally } from "./rule-tallies.ts";
 import type { SignalLedger } from "./signal-ledger.ts";
 import { decodeSnapshot, encodeSnapshot, type HeldMessage, type Snapshot, snapshotName } from "./snapshot.ts";
+import { snapshotNeeded } from "./snapshot-need.ts";
 import { takeoverStep } from "./takeover-step.ts";
 
 export interface RunnerSettings extends LookbackSettings {
@@ -459,7 +460,7 @@ export class PartitionRunner {
     this.short = this.scope.short ? this.newEngine(this.scope.short) : undefined;
     this.long = this.scope.long ? this.newEngine(this.scope.long) : undefined;
     this.held = this.scope.long ? this.newHeldEvents(this.scope) : undefined;
-    const snapshot = previous ? await this.loadSnapshot(previous) : undefined;
+    const snapshot = previous ? await this.loadSnapshot(previous, stream) : undefined;
     if (this.over()) return;
 
     const lookbackMs = replayLookbackMs(this.scope.lookbacks, settings, snapshot !== undefined);
@@ -561,18 +562,30 @@ export class PartitionRunner {
   }
 
   /** The former owner's snapshot, when it was taken for these long rules and can be read. */
-  private async loadSnapshot(previous: CheckpointRecord): Promise<Snapshot | undefined> {
+  private async loadSnapshot(previous: CheckpointRecord, stream: StreamInfo): Promise<Snapshot | undefined> {
     if (!this.scope.long) return undefined;
     const names = this.scope.long.rules.map((r) => r.rule.name);
     if (!previous.snapshot || previous.ruleSetHash !== this.scope.longHash) {
-      this.log.warn(
+      const replayStartMs =
+        previous.storedAtMs -
+        replayLookbackMs(this.scope.lookbacks, this.ctx.settings, false) -
+        STORE_CLOCK_MARGIN_MS;
+      const needed = snapshotNeeded(previous, replayStartMs, {
+        messages: stream.state.messages,
+        firstMs: Date.parse(stream.state.first_ts),
+      });
+      this.log[needed ? "warn" : "info"](
         {
           rules: names,
           snapshot: previous.snapshot,
           ruleSetHash: previous.ruleSetHash,
           expected: this.scope.longHash,
+          replayStart: new Date(Math.max(0, replayStartMs)).toISOString(),
+          streamFirst: stream.state.messages > 0 ? stream.state.first_ts : undefined,
         },
-        "no snapshot for these long-window rules: they are rebuilt from the replay limit only",
+        needed
+          ? "no snapshot for these long-window rules: they are rebuilt from the replay limit only, and what they held from before it is lost"
+          : "no snapshot for these long-window rules, none needed: the replay reads every event they can have held",
       );
       return undefined;
     }

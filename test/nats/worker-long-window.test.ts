@@ -5,6 +5,7 @@ import { Kvm } from "@nats-io/kv";
 import type { Event } from "../../src/eql/field-access.ts";
 import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
 import { CHECKPOINTS_BUCKET } from "../../src/nats/topology.ts";
+import { snapshotNeeded } from "../../src/worker/snapshot-need.ts";
 import { ruleToml } from "../rules/fixtures.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
@@ -47,6 +48,19 @@ function event(host: number, minute: number, name: string, n: number): Event {
     process: { name, pid: 1000 + n, entity_id: `${host}-${minute}-${n}` },
   };
 }
+
+test("snapshotNeeded: only when the former owner passed events and the replay starts after the stream's first message", () => {
+  const stream = { messages: 10, firstMs: 1_000 };
+  assert.equal(snapshotNeeded({ seq: 5 }, 1_001, stream), true, "the replay misses the first event");
+  assert.equal(snapshotNeeded({ seq: 5 }, 1_000, stream), false, "the replay starts at the first event");
+  assert.equal(snapshotNeeded({ seq: 5 }, -4_000, stream), false, "a stream younger than the replay limit");
+  assert.equal(snapshotNeeded({ seq: 0 }, 9_000, stream), false, "the former owner passed no event");
+  assert.equal(
+    snapshotNeeded({ seq: 5 }, -4_000, { messages: 0, firstMs: Date.parse("0001-01-01T00:00:00Z") }),
+    true,
+    "what it passed has been deleted since",
+  );
+});
 
 test("a rule with a long window is restored from the snapshot at takeover, not replayed; another rule set ignores the snapshot", {
   skip: natsServerMissing,
@@ -108,9 +122,21 @@ test("a rule with a long window is restored from the snapshot at takeover, not r
   assert.equal(fromSnapshots, HOSTS, "the snapshots hold the probes, not the noise");
   assert.ok(replayed <= noise.length, `the probes are not replayed: ${replayed} events were`);
 
-  // the same rule with another window is another rule set: the snapshot is not used
+  // the same rule with another window is another rule set: the snapshot is not used. With the
+  // 30 s replay limit every partition replays the whole stream (a few seconds old): nothing lost
   const changed = ruleDir(t, { "slow_probe.toml": longRule("3h") });
   const c = WorkerProcess.start(t, "w-c", args(changed));
-  await c.waitFor(/no snapshot for these long-window rules/, 1, 30_000);
+  const unneeded = await c.waitFor(/no snapshot for these long-window rules, none needed/, 1, 30_000);
+  assert.equal(unneeded[0].level, 30, "said, not warned");
   assert.equal(await c.stop(), 0, c.stderr.slice(-2000));
+  assert.deepEqual(c.logs(/what they held from before it is lost/), []);
+
+  // a third rule set (c's snapshots are for the second), with a replay limit shorter than the
+  // stream's history: the checkpoints are of events stored 6 s after the probes, and the replay
+  // starts 5.1 s before them (the limit and the margin for the servers' clocks)
+  const third = ruleDir(t, { "slow_probe.toml": longRule("4h") });
+  const d = WorkerProcess.start(t, "w-d", [...args(third), "--replay-limit", "100"]);
+  const lost = await d.waitFor(/what they held from before it is lost/, 1, 30_000);
+  assert.equal(lost[0].level, 40);
+  assert.equal(await d.stop(), 0, d.stderr.slice(-2000));
 });
