@@ -1,4 +1,6 @@
 /** The process entry: run the command line, report crashes, set the exit code. */
+// first, so that it is evaluated before the modules below are
+import "./early-hangup.ts";
 import { lostWithTerminal } from "./hang-up.ts";
 import { EXIT_USAGE, main } from "./main.ts";
 import { stdoutClosed } from "./stdout-closed.ts";

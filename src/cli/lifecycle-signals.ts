@@ -5,6 +5,8 @@
  * restart, a reload sent to every process of a fleet) is said and ignored rather than let cut
  * the drain short; a second SIGTERM or SIGINT is Node's again, and ends the process.
  */
+import { ignoreEarlyHangup } from "./early-hangup.ts";
+
 export interface LifecycleSignals {
   /** A stop has begun. */
   stopping(): void;
@@ -24,6 +26,7 @@ export function listenForLifecycleSignals(handlers: {
     ["SIGHUP", hangup],
   ];
   for (const [signal, handler] of listened) process.on(signal, handler);
+  process.off("SIGHUP", ignoreEarlyHangup);
   const unlisten = () => {
     for (const [signal, handler] of listened) process.off(signal, handler);
     process.off("SIGHUP", hangupWhileStopping);

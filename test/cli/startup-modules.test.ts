@@ -76,7 +76,14 @@ test("a command loads only its own code: --version none, serve and status not sc
   assert.match(version.stdout, /^\d+\.\d+\.\d+/);
   assert.deepEqual(
     ownModules(version.modules).sort(),
-    ["cli/entry.ts", "cli/hang-up.ts", "cli/main.ts", "cli/stdout-closed.ts", "eql/regex-safety.ts"],
+    [
+      "cli/early-hangup.ts",
+      "cli/entry.ts",
+      "cli/hang-up.ts",
+      "cli/main.ts",
+      "cli/stdout-closed.ts",
+      "eql/regex-safety.ts",
+    ],
     "--version loads no command",
   );
   for (const command of ["serve", "status", "worker", "simulate"]) {
