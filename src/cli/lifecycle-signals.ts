@@ -20,22 +20,29 @@ export function listenForLifecycleSignals(handlers: {
   hangupWhileStopping: () => void;
 }): LifecycleSignals {
   const { stop, hangup, hangupWhileStopping } = handlers;
-  const listened: Array<[NodeJS.Signals, (signal: NodeJS.Signals) => void]> = [
-    ["SIGTERM", stop],
-    ["SIGINT", stop],
-    ["SIGHUP", hangup],
-  ];
-  for (const [signal, handler] of listened) process.on(signal, handler);
+  let stopping = false;
+  // One SIGHUP listener for the whole run, which asks what to do when the signal comes: Node
+  // closes a signal's handle when its last listener goes, and a SIGHUP already caught but not
+  // yet dispatched went with it, neither reloaded nor said (seen when one came within a
+  // millisecond of a SIGTERM).
+  const onHangup = () => (stopping ? hangupWhileStopping() : hangup());
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGHUP", onHangup);
+  // after the listener above: the SIGHUP handle stays open throughout
   process.off("SIGHUP", ignoreEarlyHangup);
-  const unlisten = () => {
-    for (const [signal, handler] of listened) process.off(signal, handler);
-    process.off("SIGHUP", hangupWhileStopping);
+  const unlistenStop = () => {
+    process.off("SIGTERM", stop);
+    process.off("SIGINT", stop);
   };
   return {
     stopping() {
-      unlisten();
-      process.on("SIGHUP", hangupWhileStopping);
+      stopping = true;
+      unlistenStop();
     },
-    unlisten,
+    unlisten() {
+      unlistenStop();
+      process.off("SIGHUP", onHangup);
+    },
   };
 }

@@ -54,3 +54,25 @@ test("once serve or worker listen for SIGHUP, a SIGHUP reloads, and only their l
   assert.equal(child.signal, null, child.stderr);
   assert.equal(child.stdout, "1 listener, 1 reload; alive");
 });
+
+test("a SIGHUP caught just as a stop begins is heard as one while stopping, not lost", () => {
+  const child = hangUpEarly(
+    "serve",
+    `
+    const { listenForLifecycleSignals } = await import(${JSON.stringify(lifecycle)});
+    const heard = [];
+    const signals = listenForLifecycleSignals({
+      stop() {},
+      hangup: () => heard.push("reload"),
+      hangupWhileStopping: () => heard.push("ignored while stopping"),
+    });
+    // caught now, by the signal handler; dispatched to a listener on the next turn of the loop
+    process.kill(process.pid, "SIGHUP");
+    signals.stopping();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    process.stdout.write(heard.join(", ") + "; ");
+    `,
+  );
+  assert.equal(child.signal, null, child.stderr);
+  assert.equal(child.stdout, "ignored while stopping; alive");
+});
