@@ -235,11 +235,17 @@ export function explainerForQuery(text: string, options: QueryOptions = {}): Exp
   });
 }
 
-/** An explainer for a loaded rule's compiled query (`LoadedRule.query`). */
+/**
+ * An explainer for a loaded rule's compiled query (`LoadedRule.query`), as scan and serve run
+ * it: its `execution`, which reads each value as what it is, not as its integrations' field
+ * catalog types it (that compiler checks the rule; with it `process.name < 5` compared the
+ * number 1e20 as a text, and explain said MATCH where scan did not alert).
+ */
 export function explainerForRule(query: CompiledRuleQuery): Explainer {
+  const execution = query.execution();
   return new Explainer({
-    statement: query.statement,
-    compiler: query.compiler,
+    statement: execution.statement,
+    compiler: execution.compiler(),
     eventCategoryField: query.eventCategoryField,
   });
 }

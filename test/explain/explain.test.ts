@@ -346,3 +346,30 @@ query = "${query}"
   assert.match(broken.stderr, /the query of rule Evil.*rule: forged does not compile/);
   assert.doesNotMatch(broken.stderr, ACTIVE);
 });
+
+test("CLI: a rule is explained as scan runs it, each value read as what it is, not as its integrations' catalog types it", () => {
+  const dir = mkdtempSync(join(tmpdir(), "eqlite-explain-types-"));
+  const rule = join(dir, "rule.ndjson");
+  // process.name is a keyword in the catalog: typed so, the number 1e20 compared as a text below "5"
+  writeFileSync(
+    rule,
+    JSON.stringify(minimalEqlRule(0, "process where process.name < 5", { index: ["logs-*"] })),
+  );
+  const events = join(dir, "events.ndjson");
+  const named = (name: unknown) => JSON.stringify(processEvent({ process: { name } }));
+  writeFileSync(events, [named(1e20), named(3), named("10"), named(7)].join("\n"));
+  const explained = runCli(["explain", "--rule", rule, "--format", "json", events]);
+  assert.equal(explained.code, 0, explained.stderr);
+  const matched = (JSON.parse(explained.stdout) as EventExplanation[]).filter((x) => x.matched);
+  const scanned = runCli(["scan", "--rules", rule, "--format", "ndjson", "--no-prefilter", events]);
+  assert.equal(scanned.code, 0, scanned.stderr);
+  const alerted = scanned.stdout
+    .trim()
+    .split("\n")
+    .map((l) => (JSON.parse(l) as { process: { name: unknown } }).process.name);
+  assert.deepEqual(alerted, [3, "10"]);
+  assert.deepEqual(
+    matched.map((x) => x.line),
+    [2, 3],
+  );
+});
