@@ -83,7 +83,9 @@ async function run(p: Prepared, mode: "batch" | "follow", input: AsyncIterable<I
     else engine.push(item.event, item.origin, item.text);
   }
   engine.finish();
-  return { answers, uuids };
+  // matches found, before max_signals and the alerts' ids, which make a match found twice one alert
+  const matches = new Map(engine.ruleStats.map((r) => [r.rule_id, r.matches]));
+  return { answers, uuids, matches };
 }
 
 const stats = (): ReadStats => ({ events: 0, skipped: 0, problems: 0, bytes: 0, inputBytes: 0 });
