@@ -17,6 +17,7 @@ import { gzipSync } from "node:zlib";
 import { scanSummary } from "../../src/cli/scan.ts";
 import { freshRuleStats } from "../../src/engine/detection-engine.ts";
 import { runCli } from "./run-cli.ts";
+import { until } from "./until.ts";
 
 const shared = fileURLToPath(new URL("../../../shared", import.meta.url));
 const cliEntry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
@@ -572,12 +573,10 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
     "ndjson",
     growing,
   ]);
-  const waitFor = async (test: () => boolean) => {
-    for (let i = 0; i < 100 && !test(); i++) await new Promise((r) => setTimeout(r, 100));
-  };
-  await waitFor(() => out.stdout.split("\n").filter(Boolean).length >= 1);
+  const alerted = (n: number) => () => out.stdout.split("\n").filter(Boolean).length >= n;
+  await until(alerted(1), () => `the first alert: ${out.stderr}`);
   appendFileSync(growing, `${JSON.stringify(ev(3))}\n`);
-  await waitFor(() => out.stdout.split("\n").filter(Boolean).length >= 2);
+  await until(alerted(2), () => `the appended event's alert: ${out.stderr}`);
   child.kill("SIGINT");
   const [code] = await closed;
   assert.equal(code, 0, out.stderr);
@@ -591,11 +590,16 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
 test("--follow on a file not created yet says it waits for it, then alerts on its events", async () => {
   const later = join(dir, "created-later.ndjson");
   const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", later]);
-  for (let i = 0; i < 100 && !out.stderr.includes("waiting"); i++)
-    await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => out.stderr.includes("waiting"),
+    () => `word that it waits: ${out.stderr}`,
+  );
   assert.match(out.stderr, /^eqlite: waiting for .*created-later\.ndjson to be created \(Ctrl-C stops\)$/m);
   writeFileSync(later, `${JSON.stringify(ev(1))}\n`);
-  for (let i = 0; i < 100 && !out.stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => out.stdout.includes("\n"),
+    () => `the created file's alert: ${out.stderr}`,
+  );
   child.kill("SIGINT");
   assert.deepEqual(await closed, [0, null], out.stderr);
   assert.equal(alertsOf(out.stdout).length, 1);
@@ -607,9 +611,15 @@ test("--follow: a file truncated and written again has its lines numbered from 1
   writeFileSync(truncated, `${JSON.stringify(ev(1))}\n`);
   const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", truncated]);
   const lines = () => out.stdout.split("\n").filter(Boolean).length;
-  for (let i = 0; i < 100 && lines() < 1; i++) await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => lines() >= 1,
+    () => `the first alert: ${out.stderr}`,
+  );
   writeFileSync(truncated, `{bad\n${JSON.stringify(ev(2))}\n`);
-  for (let i = 0; i < 100 && lines() < 2; i++) await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => lines() >= 2,
+    () => `the rewritten file's alert: ${out.stderr}`,
+  );
   child.kill("SIGINT");
   assert.deepEqual(await closed, [0, null], out.stderr);
   assert.match(out.stderr, /truncated\.ndjson:1:2: invalid JSON/);
@@ -620,7 +630,10 @@ test("--follow stopped by SIGTERM, as a service manager stops it, flushes and su
   const growing = join(dir, "terminated.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
   const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", growing]);
-  for (let i = 0; i < 100 && !out.stdout.includes("\n"); i++) await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => out.stdout.includes("\n"),
+    () => `the first alert: ${out.stderr}`,
+  );
   child.kill("SIGTERM");
   assert.deepEqual(await closed, [0, null], out.stderr);
   assert.equal(alertsOf(out.stdout).length, 1);
@@ -746,7 +759,10 @@ test("--follow hung up (its terminal closed) flushes the sequences waiting to it
   const names = () =>
     existsSync(output) ? alertsOf(readFileSync(output, "utf8")).map((a) => a["kibana.alert.rule.name"]) : [];
   // the shell alert is written at once; the sequence's waits for the lateness buffer
-  for (let i = 0; i < 100 && names().length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+  await until(
+    () => names().length > 0,
+    () => "the shell alert in the --output file",
+  );
   assert.deepEqual(names(), ["Interactive Shell In Container"]);
   // the terminal is gone: the summary written to it on the way out fails
   child.stdout.destroy();
@@ -991,8 +1007,10 @@ test("a batch scan stopped by a signal removes the runs it spilled, and dies of 
     // stdin stays open: the scan holds what it read, past its budget, until told to stop
     child.stdin.write(`${Array.from({ length: 20 }, (_, i) => JSON.stringify(ev(i))).join("\n")}\n`);
     const runs = () => readdirSync(spillDir).flatMap((d) => readdirSync(join(spillDir, d)));
-    for (let i = 0; i < 200 && runs().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(runs().length > 0, `a run was written before the signal: ${stderr}`);
+    await until(
+      () => runs().length > 0,
+      () => `a run written before the signal: ${stderr}`,
+    );
     const exited = new Promise<[number | null, string | null]>((r) =>
       child.on("close", (code, sig) => r([code, sig])),
     );
@@ -1013,8 +1031,10 @@ test("runs left by a scan killed outright are removed by the next scan that spil
   ]);
   child.stdin.write(events);
   const runs = () => readdirSync(spillDir).flatMap((d) => readdirSync(join(spillDir, d)));
-  for (let i = 0; i < 200 && runs().length === 0; i++) await new Promise((r) => setTimeout(r, 50));
-  assert.ok(runs().length > 0, "a run was written before the kill");
+  await until(
+    () => runs().length > 0,
+    () => "a run written before the kill",
+  );
   const exited = new Promise((r) => child.on("close", (_code, signal) => r(signal)));
   child.kill("SIGKILL");
   assert.equal(await exited, "SIGKILL");
