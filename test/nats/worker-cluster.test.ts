@@ -66,7 +66,10 @@ async function untilRetaken(
 
 test("3-node cluster, 3 workers, kill -9 and restart a worker mid-stream three times: the alerts stream equals scan, once each", {
   skip: natsServerMissing,
-  timeout: 115_000,
+  // 75 s in a CI run, 85-125 s on a loaded machine (every worker's start, replay and takeover
+  // slows with it): room for the waits' own deadlines (a start, a takeover, catching up: 45 s
+  // each), so that a stuck step fails naming itself rather than the whole test timing out
+  timeout: 300_000,
 }, async (t) => {
   const { cluster, nc } = await startNatsConnected(t, 3);
   const rules = [BUNDLED_RULES, ruleDir(t, { "global_namespace_burst.toml": globalRuleToml() })];
