@@ -1,22 +1,22 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
-import { type KV, Kvm } from "@nats-io/kv";
-import { type LeaseRecord, parseRecord } from "../../src/nats/records.ts";
+import { Kvm } from "@nats-io/kv";
 import { LEASES_BUCKET } from "../../src/nats/topology.ts";
 import { rendezvousOwner } from "../../src/worker/rendezvous.ts";
 import { natsServerMissing, startNatsConnected } from "./nats-server.ts";
 import {
   assertSameAlerts,
   BUNDLED_RULES,
-  bucketKeys,
   globalRuleToml,
+  leaseHolders,
   publishEvents,
   publishRetries,
   readAlerts,
   ruleDir,
   scanOracle,
   simulatedEvents,
+  untilRetaken,
   WorkerProcess,
   waitCaughtUp,
 } from "./worker-harness.ts";
@@ -24,45 +24,6 @@ import {
 const PARTITIONS = 16;
 const TTL_MS = 3_000;
 const KILLS = 3;
-
-interface Held {
-  worker: string;
-  /** when that owner took the lease (its epoch began) */
-  since: number;
-}
-
-/** Who holds each lease now, by partition key. */
-async function leaseHolders(leases: KV): Promise<Map<string, Held>> {
-  const holders = new Map<string, Held>();
-  for (const key of await bucketKeys(leases, "the leases bucket")) {
-    const entry = await leases.get(key);
-    if (entry?.operation !== "PUT") continue;
-    const record = parseRecord<LeaseRecord>(entry.value);
-    if (record) holders.set(key, { worker: record.worker, since: record.since });
-  }
-  return holders;
-}
-
-/** Until every one of `keys` has a lease of a new epoch (taken after `after`), polled. */
-async function untilRetaken(
-  leases: KV,
-  keys: Map<string, Held>,
-  after: number,
-  timeoutMs: number,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const now = await leaseHolders(leases);
-    const pending = [...keys].filter(([key, held]) => {
-      const current = now.get(key);
-      // a renewal keeps the record; a takeover writes a new one, after the old key expired
-      return !current || (current.worker === held.worker && current.since <= after);
-    });
-    if (pending.length === 0) return;
-    if (Date.now() > deadline) throw new Error(`not taken over: ${pending.map(([k]) => k).join(", ")}`);
-    await sleep(100);
-  }
-}
 
 test("3-node cluster, 3 workers, kill -9 and restart a worker mid-stream three times: the alerts stream equals scan, once each", {
   skip: natsServerMissing,

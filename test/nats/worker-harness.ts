@@ -20,7 +20,7 @@ import type { Event } from "../../src/eql/field-access.ts";
 import { isPut, readBucket } from "../../src/nats/bucket-read.ts";
 import { encodeEventMessage } from "../../src/nats/event-message.ts";
 import { Publisher } from "../../src/nats/publisher.ts";
-import { type CheckpointRecord, parseRecord } from "../../src/nats/records.ts";
+import { type CheckpointRecord, type LeaseRecord, parseRecord } from "../../src/nats/records.ts";
 import {
   ALERTS_STREAM,
   CHECKPOINTS_BUCKET,
@@ -512,4 +512,43 @@ export function perRule(text: string, name: string): Map<string, number> {
   for (const m of text.matchAll(new RegExp(`^${name}\\{rule_id="([^"]+)",rule="[^\\n]*"\\} (\\S+)$`, "gm")))
     out.set(m[1], Number(m[2]));
   return out;
+}
+
+export interface Held {
+  worker: string;
+  /** when that owner took the lease (its epoch began) */
+  since: number;
+}
+
+/** Who holds each lease now, by partition key. */
+export async function leaseHolders(leases: KV): Promise<Map<string, Held>> {
+  const holders = new Map<string, Held>();
+  for (const key of await bucketKeys(leases, "the leases bucket")) {
+    const entry = await leases.get(key);
+    if (entry?.operation !== "PUT") continue;
+    const record = parseRecord<LeaseRecord>(entry.value);
+    if (record) holders.set(key, { worker: record.worker, since: record.since });
+  }
+  return holders;
+}
+
+/** Until every one of `keys` has a lease of a new epoch (taken after `after`), polled. */
+export async function untilRetaken(
+  leases: KV,
+  keys: Map<string, Held>,
+  after: number,
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const now = await leaseHolders(leases);
+    const pending = [...keys].filter(([key, held]) => {
+      const current = now.get(key);
+      // a renewal keeps the record; a takeover writes a new one, after the old key expired
+      return !current || (current.worker === held.worker && current.since <= after);
+    });
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`not taken over: ${pending.map(([k]) => k).join(", ")}`);
+    await sleep(100);
+  }
 }
