@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { type ChildProcess, spawnSync } from "node:child_process";
 import {
   closeSync,
   existsSync,
@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { type TestContext, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { scanSummary } from "../../src/cli/scan.ts";
@@ -547,10 +547,20 @@ missing_fields_strategy = "suppress"
   assert.match(r.stderr, /1 matches suppressed into earlier alerts/);
 });
 
-/** `eqlite scan --follow ARGS` from source in a child, its output gathered as it comes. */
-async function followScan(args: string[]) {
+/** A child the test did not see end: SIGKILL. */
+function killLeftOver(child: ChildProcess): void {
+  if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+}
+
+/**
+ * `eqlite scan --follow ARGS` from source in a child, its output gathered as it comes; killed
+ * when the test ends, so that a failing test does not leave it following for ever and keep the
+ * test file's process, and the whole run, from ending.
+ */
+async function followScan(t: TestContext, args: string[]) {
   const { spawn } = await import("node:child_process");
   const child = spawn(process.execPath, ["--import", "tsx", cliEntry, "scan", "--follow", ...args]);
+  t.after(() => killLeftOver(child));
   const out = { stdout: "", stderr: "" };
   child.stdout.on("data", (d) => {
     out.stdout += d;
@@ -562,11 +572,11 @@ async function followScan(args: string[]) {
   return { child, out, closed };
 }
 
-test("--follow on a growing file alerts on appended events; Ctrl-C flushes and summarises", async () => {
+test("--follow on a growing file alerts on appended events; Ctrl-C flushes and summarises", async (t) => {
   const { appendFileSync } = await import("node:fs");
   const growing = join(dir, "growing.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
-  const { child, out, closed } = await followScan([
+  const { child, out, closed } = await followScan(t, [
     "--rules",
     join(dir, "rule.toml"),
     "--format",
@@ -587,9 +597,9 @@ test("--follow on a growing file alerts on appended events; Ctrl-C flushes and s
   assert.match(out.stderr, /2 events read/);
 });
 
-test("--follow on a file not created yet says it waits for it, then alerts on its events", async () => {
+test("--follow on a file not created yet says it waits for it, then alerts on its events", async (t) => {
   const later = join(dir, "created-later.ndjson");
-  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", later]);
+  const { child, out, closed } = await followScan(t, ["--rules", rules, "--format", "ndjson", later]);
   await until(
     () => out.stderr.includes("waiting"),
     () => `word that it waits: ${out.stderr}`,
@@ -606,10 +616,10 @@ test("--follow on a file not created yet says it waits for it, then alerts on it
   assert.match(out.stderr, /1 events read, 0 malformed lines skipped, 1 alerts/);
 });
 
-test("--follow: a file truncated and written again has its lines numbered from 1 in problems", async () => {
+test("--follow: a file truncated and written again has its lines numbered from 1 in problems", async (t) => {
   const truncated = join(dir, "truncated.ndjson");
   writeFileSync(truncated, `${JSON.stringify(ev(1))}\n`);
-  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", truncated]);
+  const { child, out, closed } = await followScan(t, ["--rules", rules, "--format", "ndjson", truncated]);
   const lines = () => out.stdout.split("\n").filter(Boolean).length;
   await until(
     () => lines() >= 1,
@@ -626,10 +636,10 @@ test("--follow: a file truncated and written again has its lines numbered from 1
   assert.match(out.stderr, /2 events read, 1 malformed lines skipped, 2 alerts/);
 });
 
-test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async () => {
+test("--follow stopped by SIGTERM, as a service manager stops it, flushes and summarises like Ctrl-C", async (t) => {
   const growing = join(dir, "terminated.ndjson");
   writeFileSync(growing, `${JSON.stringify(ev(1))}\n`);
-  const { child, out, closed } = await followScan(["--rules", rules, "--format", "ndjson", growing]);
+  const { child, out, closed } = await followScan(t, ["--rules", rules, "--format", "ndjson", growing]);
   await until(
     () => out.stdout.includes("\n"),
     () => `the first alert: ${out.stderr}`,
@@ -746,7 +756,7 @@ test("the summary names what a rule left out: late and future-dated events, and 
   );
 });
 
-test("--follow hung up (its terminal closed) flushes the sequences waiting to its --output file and exits 0", async () => {
+test("--follow hung up (its terminal closed) flushes the sequences waiting to its --output file and exits 0", async (t) => {
   const { spawn } = await import("node:child_process");
   const growing = join(dir, "hung-up.ndjson");
   const output = join(dir, "hung-up-alerts.ndjson");
@@ -756,6 +766,7 @@ test("--follow hung up (its terminal closed) flushes the sequences waiting to it
     ...["--import", "tsx", cliEntry, "scan", "--follow", "--rules", rules],
     ...["--output", output, growing],
   ]);
+  t.after(() => killLeftOver(child));
   const names = () =>
     existsSync(output) ? alertsOf(readFileSync(output, "utf8")).map((a) => a["kibana.alert.rule.name"]) : [];
   // the shell alert is written at once; the sequence's waits for the lateness buffer
@@ -991,7 +1002,7 @@ test("past --spill-after, sequence events go to disk and come back: the same ale
   assert.match(failed.stderr, new RegExp(`eqlite: cannot use ${notADirectory}.*--spill-dir`));
 });
 
-test("a batch scan stopped by a signal removes the runs it spilled, and dies of the signal", async () => {
+test("a batch scan stopped by a signal removes the runs it spilled, and dies of the signal", async (t) => {
   const { spawn } = await import("node:child_process");
   const spillDir = mkdtempSync(join(tmpdir(), "eqlite-scan-signal-"));
   const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
@@ -1000,6 +1011,7 @@ test("a batch scan stopped by a signal removes the runs it spilled, and dies of 
       ...["--import", "tsx", entry, "scan", "--rules", rules, "-q"],
       ...["--spill-after", "2", "--spill-dir", spillDir, "-"],
     ]);
+    t.after(() => killLeftOver(child));
     let stderr = "";
     child.stderr.on("data", (d) => {
       stderr += d;
@@ -1020,7 +1032,7 @@ test("a batch scan stopped by a signal removes the runs it spilled, and dies of 
   }
 });
 
-test("runs left by a scan killed outright are removed by the next scan that spills in the same place", async () => {
+test("runs left by a scan killed outright are removed by the next scan that spills in the same place", async (t) => {
   const { spawn } = await import("node:child_process");
   const spillDir = mkdtempSync(join(tmpdir(), "eqlite-scan-killed-"));
   const entry = fileURLToPath(new URL("../../src/cli/entry.ts", import.meta.url));
@@ -1029,6 +1041,7 @@ test("runs left by a scan killed outright are removed by the next scan that spil
     ...["--import", "tsx", entry, "scan", "--rules", rules, "-q"],
     ...["--spill-after", "2", "--spill-dir", spillDir, "-"],
   ]);
+  t.after(() => killLeftOver(child));
   child.stdin.write(events);
   const runs = () => readdirSync(spillDir).flatMap((d) => readdirSync(join(spillDir, d)));
   await until(

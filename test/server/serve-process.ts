@@ -19,12 +19,21 @@ export class ServeProcess {
     });
   }
 
-  /** Starts the CLI and resolves once it listens (replay, if any, is done by then). */
+  /**
+   * Starts the CLI and resolves once it listens (replay, if any, is done by then). A start that
+   * fails is killed: the caller never got it to stop, and a child left running keeps the test
+   * file's process, and the whole run, from ever ending.
+   */
   static async start(args: string[], env: Record<string, string> = {}): Promise<ServeProcess> {
     const serve = ServeProcess.spawn(args, env);
-    const [url] = await serve.waitFor(/"url":"(http:\/\/[^"]+)","rules"/);
-    serve.url = url;
-    return serve;
+    try {
+      const [url] = await serve.waitFor(/"url":"(http:\/\/[^"]+)","rules"/);
+      serve.url = url;
+      return serve;
+    } catch (error) {
+      await serve.stop("SIGKILL");
+      throw error;
+    }
   }
 
   /** Starts the CLI without waiting for anything: `waitFor` what its log says. */
@@ -36,8 +45,12 @@ export class ServeProcess {
     return new ServeProcess(child);
   }
 
-  /** Resolves with the pattern's groups once stderr matches it; rejects if the process exits first, or after 30 s. */
-  waitFor(pattern: RegExp): Promise<string[]> {
+  /**
+   * Resolves with the pattern's groups once stderr matches it; rejects if the process exits
+   * first, or after `timeoutMs`: generous, as a start on a loaded machine takes tens of seconds
+   * (a restart after a crash was seen at more than 30 s from spawn to listening).
+   */
+  waitFor(pattern: RegExp, timeoutMs = 60_000): Promise<string[]> {
     const stderr = this.child.stderr!;
     return new Promise((resolve, reject) => {
       const look = () => {
@@ -59,8 +72,8 @@ export class ServeProcess {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`serve did not log ${pattern} in time:\n${this.stderr}`));
-      }, 30_000);
+        reject(new Error(`serve did not log ${pattern} in ${timeoutMs} ms:\n${this.stderr}`));
+      }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
         stderr.off("data", onData);
